@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what the test suites need and a fresh machine lacks: Debian
+# packages (apt-get update once, only when something is missing) and PyPI
+# packages. Safe to run again: it installs nothing that is present.
+set -euo pipefail
+
+need_apt=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+have mcs || need_apt+=(mono-mcs)
+have mono || need_apt+=(mono-runtime)
+have nunit-console || need_apt+=(nunit-console)
+have_pkg libnunit-cil-dev || need_apt+=(libnunit-cil-dev)
+have valgrind || need_apt+=(valgrind)
+have cmake || need_apt+=(cmake)
+have pkg-config || need_apt+=(pkg-config)
+[ -f /usr/include/gtest/gtest.h ] || need_apt+=(libgtest-dev)
+[ -f /usr/include/cmocka.h ] || need_apt+=(libcmocka-dev)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "deps: apt-get install ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+pip_need=()
+$PY -c 'import pytest' 2>/dev/null || pip_need+=(pytest)
+$PY - <<'PYEOF' 2>/dev/null || pip_need+=(p2pnetwork==1.2)
+import importlib.metadata as m, sys
+sys.exit(0 if m.version("p2pnetwork") == "1.2" else 1)
+PYEOF
+$PY -c 'import Crypto' 2>/dev/null || pip_need+=(pycryptodome)
+if [ ${#pip_need[@]} -gt 0 ]; then
+  echo "deps: pip install ${pip_need[*]}"
+  $PY -m pip install -q --disable-pip-version-check "${pip_need[@]}"
+fi
+echo "deps: ok"

@@ -1,0 +1,87 @@
+# p2pnode: `make demo` runs a network, `make test` installs what the tests
+# need and runs every suite. See README.md.
+SHELL := /bin/bash
+GO ?= go
+PYTHON ?= python3
+ROOT := $(CURDIR)
+BUILD := $(ROOT)/build
+RESULTS := $(BUILD)/results
+LIB := $(BUILD)/libp2pnode.so
+DLL := $(BUILD)/windows/libp2pnode.dll
+PREFIX ?= /usr/local
+BINDINGS := cpp csharp python
+GO_SRC := $(shell find p2p capi -name '*.go' -o -name '*.c' -o -name '*.h' 2>/dev/null) go.mod go.sum include/p2pnode.h
+# Each binding's Makefile takes these and builds against build/ and include/.
+SUB := ROOT=$(ROOT) LIB_DIR=$(BUILD) INCLUDE_DIR=$(ROOT)/include PYTHON=$(PYTHON)
+
+.PHONY: all lib dll examples deps test test-go test-c test-bindings demo bench fuzz install clean
+
+all: lib examples
+
+lib: $(LIB)
+
+$(LIB): $(GO_SRC)
+	@mkdir -p $(BUILD)
+	CGO_ENABLED=1 $(GO) build -buildmode=c-shared -o $@ ./capi
+
+# The Windows DLL, from the same sources, where a MinGW cross compiler is
+# installed (Debian: gcc-mingw-w64-x86-64).
+dll: $(DLL)
+
+$(DLL): $(GO_SRC)
+	@command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "dll: needs x86_64-w64-mingw32-gcc (apt-get install gcc-mingw-w64-x86-64)"; exit 1; }
+	@mkdir -p $(dir $@)
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build -buildmode=c-shared -o $@ ./capi
+
+examples: lib
+	$(GO) build -o $(BUILD)/examples/go/ ./examples/go/...
+	@if [ -f examples/c/Makefile ]; then $(MAKE) -C examples/c $(SUB); fi
+	@for b in $(BINDINGS); do if [ -f bindings/$$b/Makefile ]; then $(MAKE) -C bindings/$$b examples $(SUB) || exit 1; fi; done
+
+deps:
+	@bash .ci/deps.sh
+
+# Every suite runs, even after one fails; the summary's last line is
+# "N passed, N failed" over all of them, and its exit status is the verdict.
+test: deps
+	@rm -rf $(RESULTS); mkdir -p $(RESULTS)
+	-@$(MAKE) --no-print-directory test-go
+	-@$(MAKE) --no-print-directory lib
+	-@$(MAKE) --no-print-directory test-c
+	-@$(MAKE) --no-print-directory test-bindings
+	@bash .ci/summary.sh $(RESULTS)
+
+test-go:
+	@mkdir -p $(RESULTS)
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l p2p capi examples)" || { echo "gofmt needed:"; gofmt -l p2p capi examples; exit 1; }
+	@set -o pipefail; $(GO) test -race -count=1 -v ./p2p/... ./examples/... 2>&1 | tee $(BUILD)/go-test.log | grep -E '^(--- FAIL|FAIL|ok|panic|\s+--- FAIL)' ; \
+	  rc=$$?; p=$$(grep -cE '^\s*--- PASS' $(BUILD)/go-test.log); f=$$(grep -cE '^\s*--- FAIL' $(BUILD)/go-test.log); \
+	  echo "$$p passed, $$f failed" | tee $(RESULTS)/go-core.txt; \
+	  grep -q '^FAIL' $(BUILD)/go-test.log && exit 1; exit 0
+
+test-c: lib
+	@mkdir -p $(RESULTS)
+	@if [ -f capi/test/Makefile ]; then $(MAKE) --no-print-directory -C capi/test test $(SUB) RESULTS=$(RESULTS)/c-api.txt; fi
+
+test-bindings: lib
+	@for b in $(BINDINGS); do \
+	  if [ -f bindings/$$b/Makefile ]; then \
+	    $(MAKE) --no-print-directory -C bindings/$$b test $(SUB) RESULTS=$(RESULTS)/$$b.txt || echo "bindings/$$b: FAILED"; \
+	  fi; done
+
+demo: lib
+	$(GO) run ./examples/go/demo
+
+bench: lib
+	@echo "bench: not yet"
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libp2pnode.so
+	install -m 0644 include/p2pnode.h $(DESTDIR)$(PREFIX)/include/p2pnode.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define P2P_VERSION_STRING "\(.*\)"/\1/p' include/p2pnode.h)|g' \
+	  capi/p2pnode.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/p2pnode.pc
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,182 @@
+package p2p
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/p2pnode/p2pnode/p2p/wire"
+)
+
+// EventType is one of the eight events of p2pnetwork.
+type EventType int
+
+// The events, in the order of the C ABI's P2P_EVENT_* constants.
+const (
+	EventOutboundConnected EventType = iota + 1
+	EventInboundConnected
+	EventOutboundDisconnected
+	EventInboundDisconnected
+	EventMessage
+	EventDisconnectWithOutbound
+	EventRequestToStop
+	EventReconnectionError
+)
+
+var eventNames = [...]string{
+	EventOutboundConnected:      "outbound_node_connected",
+	EventInboundConnected:       "inbound_node_connected",
+	EventOutboundDisconnected:   "outbound_node_disconnected",
+	EventInboundDisconnected:    "inbound_node_disconnected",
+	EventMessage:                "node_message",
+	EventDisconnectWithOutbound: "node_disconnect_with_outbound_node",
+	EventRequestToStop:          "node_request_to_stop",
+	EventReconnectionError:      "node_reconnection_error",
+}
+
+// String is the event's name in the reference ("node_message", ...).
+func (t EventType) String() string {
+	if t > 0 && int(t) < len(eventNames) {
+		return eventNames[t]
+	}
+	return fmt.Sprintf("EventType(%d)", int(t))
+}
+
+// Kind tells how a received payload is presented: JSON value, text or bytes.
+type Kind = wire.Kind
+
+// The kinds of a received message.
+const (
+	KindJSON  = wire.KindJSON
+	KindText  = wire.KindText
+	KindBytes = wire.KindBytes
+)
+
+// Compression names a codec for sending; see wire.Compression.
+type Compression = wire.Compression
+
+// The codecs: none, or p2pnetwork's zlib, bzip2 and lzma.
+const (
+	None  = wire.CompressionNone
+	Zlib  = wire.CompressionZlib
+	Bzip2 = wire.CompressionBzip2
+	Lzma  = wire.CompressionLzma
+)
+
+// Message is a received payload: its exact bytes, how the reference would
+// present them, and the codec it travelled with. Data is never reused by the
+// node, so a handler may keep it.
+type Message struct {
+	Kind        Kind
+	Data        []byte
+	Compression Compression
+}
+
+// Text returns the payload as a string.
+func (m Message) Text() string { return string(m.Data) }
+
+// Decode unmarshals a JSON message into v.
+func (m Message) Decode(v any) error {
+	if err := json.Unmarshal(m.Data, v); err != nil {
+		return fmt.Errorf("p2p: decode %v message: %w", m.Kind, err)
+	}
+	return nil
+}
+
+// Value presents the message as the reference does: the decoded JSON value
+// (numbers as json.Number), a string, or the bytes.
+func (m Message) Value() any {
+	switch m.Kind {
+	case KindJSON:
+		var v any
+		dec := json.NewDecoder(bytesReader(m.Data))
+		dec.UseNumber()
+		if dec.Decode(&v) == nil {
+			return v
+		}
+		return string(m.Data)
+	case KindText:
+		return string(m.Data)
+	}
+	return m.Data
+}
+
+// Event is one thing that happened on a node, as handed to a HandlerFunc.
+type Event struct {
+	Type EventType
+	Node *Node
+	// Peer is the peer concerned; nil for EventRequestToStop and
+	// EventReconnectionError.
+	Peer *Peer
+	// Message is set for EventMessage.
+	Message Message
+	// Host, Port and Trials are set for EventReconnectionError.
+	Host   string
+	Port   int
+	Trials int
+}
+
+// Handler receives a node's events, one at a time and in order, on the
+// node's event goroutine. Embed BaseHandler and override what you need, as
+// one subclasses the reference's Node. A handler may call any method of the
+// node (send, connect, disconnect, stop) without deadlock.
+type Handler interface {
+	OutboundNodeConnected(p *Peer)
+	InboundNodeConnected(p *Peer)
+	OutboundNodeDisconnected(p *Peer)
+	InboundNodeDisconnected(p *Peer)
+	NodeMessage(p *Peer, m Message)
+	// NodeDisconnectWithOutboundNode is raised when the application asked to
+	// drop an outbound peer, before the connection closes.
+	NodeDisconnectWithOutboundNode(p *Peer)
+	// NodeRequestToStop is raised when Stop is called, while the peers are
+	// still connected (a last chance to say goodbye).
+	NodeRequestToStop()
+	// NodeReconnectionError asks whether a lost peer that was connected with
+	// reconnect is dialled again; trials counts the attempts so far.
+	NodeReconnectionError(host string, port, trials int) bool
+}
+
+// BaseHandler ignores every event and keeps reconnecting, as the reference's
+// Node does. Embed it to override only some events.
+type BaseHandler struct{}
+
+func (BaseHandler) OutboundNodeConnected(*Peer)                 {}
+func (BaseHandler) InboundNodeConnected(*Peer)                  {}
+func (BaseHandler) OutboundNodeDisconnected(*Peer)              {}
+func (BaseHandler) InboundNodeDisconnected(*Peer)               {}
+func (BaseHandler) NodeMessage(*Peer, Message)                  {}
+func (BaseHandler) NodeDisconnectWithOutboundNode(*Peer)        {}
+func (BaseHandler) NodeRequestToStop()                          {}
+func (BaseHandler) NodeReconnectionError(string, int, int) bool { return true }
+
+// HandlerFunc receives every event through one function, as the
+// reference's callback does. Its result answers EventReconnectionError and is
+// ignored for the others.
+type HandlerFunc func(ev *Event) bool
+
+// deliver hands ev to h and returns the handler's answer (meaningful for
+// EventReconnectionError only).
+func deliver(h Handler, fn HandlerFunc, ev *Event) bool {
+	if fn != nil {
+		return fn(ev)
+	}
+	switch ev.Type {
+	case EventOutboundConnected:
+		h.OutboundNodeConnected(ev.Peer)
+	case EventInboundConnected:
+		h.InboundNodeConnected(ev.Peer)
+	case EventOutboundDisconnected:
+		h.OutboundNodeDisconnected(ev.Peer)
+	case EventInboundDisconnected:
+		h.InboundNodeDisconnected(ev.Peer)
+	case EventMessage:
+		h.NodeMessage(ev.Peer, ev.Message)
+	case EventDisconnectWithOutbound:
+		h.NodeDisconnectWithOutboundNode(ev.Peer)
+	case EventRequestToStop:
+		h.NodeRequestToStop()
+	case EventReconnectionError:
+		return h.NodeReconnectionError(ev.Host, ev.Port, ev.Trials)
+	}
+	return true
+}

@@ -1,0 +1,599 @@
+package p2p
+
+import (
+	"context"
+	"crypto/sha512"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/p2pnode/p2pnode/p2p/wire"
+)
+
+type nodeState int
+
+const (
+	stateCreated nodeState = iota
+	stateStarted
+	stateStopping
+)
+
+// Node is a peer-to-peer node: it listens on TCP, dials other nodes, sends
+// them messages and raises events, speaking the p2pnetwork wire format. All
+// its methods are safe for concurrent use, including from its own event
+// handler.
+type Node struct {
+	cfg     Config
+	id      string
+	host    string
+	port    int
+	ln      net.Listener
+	handler Handler
+	fn      HandlerFunc
+	debug   atomic.Bool
+	maxIn   atomic.Int64
+	outMu   sync.Mutex // serialises debug output
+
+	mu         sync.Mutex
+	state      nodeState
+	inbound    []*Peer
+	outbound   []*Peer
+	handles    map[uint64]*Peer
+	nextHandle uint64
+	dialing    map[string]bool
+	handshakes int
+	reconnects []*reconnectEntry
+
+	events         *eventQueue
+	wg             sync.WaitGroup // accept loop, handshakes, reconnect loop, peer readers
+	ctx            context.Context
+	cancel         context.CancelFunc
+	dispatcherID   atomic.Int64
+	dispatcherDone chan struct{}
+	stopOnce       sync.Once
+	done           chan struct{}
+
+	sent, recv, rerr atomic.Uint64
+}
+
+// New creates a node that delivers its events to h (nil ignores them) and
+// binds its listening socket, so that Port is known before Start.
+func New(cfg Config, h Handler) (*Node, error) {
+	if h == nil {
+		h = BaseHandler{}
+	}
+	return newNode(cfg, h, nil)
+}
+
+// NewWithCallback creates a node that delivers every event to fn, as the
+// reference's callback style does.
+func NewWithCallback(cfg Config, fn HandlerFunc) (*Node, error) {
+	if fn == nil {
+		return newNode(cfg, BaseHandler{}, nil)
+	}
+	return newNode(cfg, nil, fn)
+}
+
+func newNode(cfg Config, h Handler, fn HandlerFunc) (*Node, error) {
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		return nil, errorf(ErrInvalidArgument, "port %d out of range", cfg.Port)
+	}
+	if cfg.MaxConnections < 0 {
+		return nil, errorf(ErrInvalidArgument, "max connections %d is negative", cfg.MaxConnections)
+	}
+	if len(cfg.ID) > MaxIDLength {
+		return nil, errorf(ErrInvalidArgument, "id of %d bytes is over %d", len(cfg.ID), MaxIDLength)
+	}
+	cfg = cfg.withDefaults()
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("p2p: listen on %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	n := &Node{
+		cfg: cfg, host: cfg.Host, port: ln.Addr().(*net.TCPAddr).Port, ln: ln,
+		handler: h, fn: fn,
+		handles: make(map[uint64]*Peer), dialing: make(map[string]bool),
+		events: newEventQueue(cfg.MaxPendingEvents), dispatcherDone: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.id = cfg.ID
+	if n.id == "" {
+		n.id = GenerateID(n.host, n.port)
+	}
+	n.debug.Store(cfg.Debug)
+	n.maxIn.Store(int64(cfg.MaxConnections))
+	n.debugf("node created on %s:%d", n.host, n.port)
+	return n, nil
+}
+
+// MaxIDLength is the longest id a node may have: "<id>:<port>" must fit in
+// the one 4096-byte read the reference makes of it.
+const MaxIDLength = wire.MaxHandshake - len(":65535")
+
+// GenerateID makes an id as the reference does: the hex SHA-512 of host,
+// port and a random number from 1 to 99999999.
+func GenerateID(host string, port int) string {
+	sum := sha512.Sum512([]byte(host + strconv.Itoa(port) + strconv.Itoa(1+rand.IntN(99999999))))
+	return hex.EncodeToString(sum[:])
+}
+
+// ID is the node's id.
+func (n *Node) ID() string { return n.id }
+
+// Host is the host the node listens on, as configured.
+func (n *Node) Host() string { return n.host }
+
+// Port is the port the node listens on (the one picked, for port 0).
+func (n *Node) Port() int { return n.port }
+
+// String describes the node as the reference does.
+func (n *Node) String() string { return fmt.Sprintf("Node: %s:%d", n.host, n.port) }
+
+// SetDebug turns debug output on or off.
+func (n *Node) SetDebug(on bool) { n.debug.Store(on) }
+
+// Debug reports whether debug output is on.
+func (n *Node) Debug() bool { return n.debug.Load() }
+
+// MaxConnections is the inbound limit; 0 means unlimited.
+func (n *Node) MaxConnections() int { return int(n.maxIn.Load()) }
+
+// SetMaxConnections changes the inbound limit for connections accepted from
+// now on; 0 means unlimited.
+func (n *Node) SetMaxConnections(max int) error {
+	if max < 0 {
+		return errorf(ErrInvalidArgument, "max connections %d is negative", max)
+	}
+	n.maxIn.Store(int64(max))
+	return nil
+}
+
+// Config returns the node's configuration with defaults filled in.
+func (n *Node) Config() Config {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cfg
+}
+
+// Limits returns the node's limits with defaults filled in.
+func (n *Node) Limits() Limits { return n.Config().Limits }
+
+// SetLimits replaces the limits of a node that has not been started (zero
+// fields take their defaults). Once started, a node's limits are fixed.
+func (n *Node) SetLimits(l Limits) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.state != stateCreated {
+		return errorf(ErrAlreadyStarted, "limits are fixed once the node is started")
+	}
+	n.cfg.Limits = l.withDefaults()
+	n.events = newEventQueue(n.cfg.MaxPendingEvents)
+	return nil
+}
+
+// MessagesSent counts frames queued to peers (a broadcast counts once per
+// peer).
+func (n *Node) MessagesSent() uint64 { return n.sent.Load() }
+
+// MessagesReceived counts frames received from peers.
+func (n *Node) MessagesReceived() uint64 { return n.recv.Load() }
+
+// ReceiveErrors counts received frames that could not be decoded, and
+// frames over the size limit.
+func (n *Node) ReceiveErrors() uint64 { return n.rerr.Load() }
+
+// Inbound lists the peers that connected to this node.
+func (n *Node) Inbound() []*Peer {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]*Peer(nil), n.inbound...)
+}
+
+// Outbound lists the peers this node connected to.
+func (n *Node) Outbound() []*Peer {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]*Peer(nil), n.outbound...)
+}
+
+// All lists inbound peers, then outbound peers.
+func (n *Node) All() []*Peer {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append(append(make([]*Peer, 0, len(n.inbound)+len(n.outbound)), n.inbound...), n.outbound...)
+}
+
+// PeerByHandle finds a peer by its Handle, until its disconnected event has
+// been delivered.
+func (n *Node) PeerByHandle(h uint64) (*Peer, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p, ok := n.handles[h]
+	return p, ok
+}
+
+// Start begins accepting connections, delivering events and reconnecting.
+func (n *Node) Start() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch n.state {
+	case stateStarted:
+		return ErrAlreadyStarted
+	case stateStopping:
+		return ErrStopped
+	}
+	n.state = stateStarted
+	go n.dispatch()
+	n.wg.Add(2)
+	go n.acceptLoop()
+	go n.reconnectLoop()
+	n.debugf("node started")
+	return nil
+}
+
+// Stop raises node_request_to_stop, closes every peer after flushing what
+// was queued for it, and returns when every goroutine of the node is gone.
+// It is idempotent. Called from the node's own event handler it starts the
+// shutdown and returns at once; Wait elsewhere for the end.
+func (n *Node) Stop() error {
+	n.stopOnce.Do(func() { go n.shutdown() })
+	if n.inDispatcher() {
+		return nil
+	}
+	<-n.done
+	return nil
+}
+
+// Wait blocks until the node has stopped.
+func (n *Node) Wait() error {
+	if n.inDispatcher() {
+		return ErrHandlerInProgress
+	}
+	<-n.done
+	return nil
+}
+
+// Done is closed once the node has stopped.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+func (n *Node) shutdown() {
+	n.mu.Lock()
+	started := n.state == stateStarted
+	n.state = stateStopping
+	n.mu.Unlock()
+	if started {
+		n.raise(Event{Type: EventRequestToStop, Node: n})
+	}
+	n.cancel()
+	_ = n.ln.Close()
+	for _, p := range n.All() {
+		p.closeGracefully()
+	}
+	n.wg.Wait()
+	n.events.close()
+	if started {
+		<-n.dispatcherDone
+	}
+	n.debugf("node stopped")
+	close(n.done)
+}
+
+// checkStarted returns why the node cannot act now, or nil.
+func (n *Node) checkStarted() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch n.state {
+	case stateCreated:
+		return ErrNotStarted
+	case stateStopping:
+		return ErrStopped
+	}
+	return nil
+}
+
+// Connect dials host:port and runs the handshake. With reconnect, the node
+// re-dials the peer whenever the connection is lost, asking the handler
+// (NodeReconnectionError) before each attempt. Connecting to oneself, or to a
+// peer one is already connected with, fails as in the reference.
+func (n *Node) Connect(host string, port int, reconnect bool) (*Peer, error) {
+	if host == "" || port <= 0 || port > 65535 {
+		return nil, errorf(ErrInvalidArgument, "cannot connect to %q port %d", host, port)
+	}
+	if err := n.checkStarted(); err != nil {
+		return nil, err
+	}
+	if host == n.host && port == n.port {
+		return nil, errorf(ErrSelfConnect, "%s:%d is this node", host, port)
+	}
+	key := net.JoinHostPort(host, strconv.Itoa(port))
+	n.mu.Lock()
+	for _, p := range n.outbound {
+		if p.host == host && p.port == port {
+			n.mu.Unlock()
+			return p, errorf(ErrAlreadyConnected, "%s (%s)", key, p.id)
+		}
+	}
+	if n.dialing[key] {
+		n.mu.Unlock()
+		return nil, errorf(ErrAlreadyConnected, "a connection to %s is being made", key)
+	}
+	n.dialing[key] = true
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		delete(n.dialing, key)
+		n.mu.Unlock()
+	}()
+	n.debugf("connecting to %s", key)
+	p, err := n.dial(host, port, key)
+	if err != nil {
+		n.debugf("could not connect with %s: %v", key, err)
+		return nil, err
+	}
+	if reconnect {
+		n.addReconnect(host, port)
+	}
+	return p, nil
+}
+
+func (n *Node) dial(host string, port int, key string) (*Peer, error) {
+	d := net.Dialer{Timeout: n.cfg.DialTimeout}
+	conn, err := d.DialContext(n.ctx, "tcp", key)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: connect to %s: %w", key, err)
+	}
+	_ = conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
+	if _, err := conn.Write(wire.Hello(n.id, n.port)); err != nil {
+		conn.Close()
+		return nil, errorf(ErrHandshake, "send id to %s: %v", key, err)
+	}
+	buf := make([]byte, wire.MaxHandshake)
+	r, err := conn.Read(buf)
+	if r == 0 {
+		conn.Close()
+		if err != nil && !isEOF(err) {
+			return nil, errorf(ErrHandshake, "read id from %s: %v", key, err)
+		}
+		return nil, errorf(ErrRefused, "%s (its connection limit may be reached)", key)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	id, rest := wire.SplitReply(buf[:r])
+	if id == n.id {
+		_, _ = conn.Write([]byte(wire.Closing))
+		conn.Close()
+		return nil, errorf(ErrSelfConnect, "%s answered with this node's id", key)
+	}
+	remoteIP := hostOf(conn.RemoteAddr())
+	n.mu.Lock()
+	if n.state != stateStarted {
+		n.mu.Unlock()
+		conn.Close()
+		return nil, ErrStopped
+	}
+	for _, q := range n.inbound {
+		if q.id == id && (q.host == host || q.host == remoteIP) {
+			n.mu.Unlock()
+			_, _ = conn.Write([]byte(wire.Closing))
+			conn.Close()
+			return q, errorf(ErrAlreadyConnected, "%s (%s) is connected with us already", key, id)
+		}
+	}
+	p := newPeer(n, conn, id, host, port, Outbound)
+	n.outbound = append(n.outbound, p)
+	n.register(p, rest)
+	n.mu.Unlock()
+	return p, nil
+}
+
+// register gives p its handle, raises its connected event and starts its
+// goroutines. n.mu is held.
+func (n *Node) register(p *Peer, initial []byte) {
+	n.nextHandle++
+	p.handle = n.nextHandle
+	n.handles[p.handle] = p
+	typ := EventInboundConnected
+	if p.dir == Outbound {
+		typ = EventOutboundConnected
+	}
+	n.debugf("%v: %s %s:%d", typ, p.id, p.host, p.port)
+	n.events.push(Event{Type: typ, Node: n, Peer: p}, nil)
+	n.wg.Add(1)
+	go p.writeLoop()
+	go p.readLoop(initial)
+}
+
+func (n *Node) acceptLoop() {
+	defer n.wg.Done()
+	backoff := 5 * time.Millisecond
+	for {
+		conn, err := n.ln.Accept()
+		if err != nil {
+			select {
+			case <-n.ctx.Done():
+				return
+			default:
+			}
+			// Out of file descriptors and the like: wait, then go on serving.
+			n.debugf("accept: %v", err)
+			select {
+			case <-time.After(backoff):
+			case <-n.ctx.Done():
+				return
+			}
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		backoff = 5 * time.Millisecond
+		n.mu.Lock()
+		max := int(n.maxIn.Load())
+		if n.state != stateStarted || max > 0 && len(n.inbound)+n.handshakes >= max {
+			n.mu.Unlock()
+			n.debugf("new connection is closed: the maximum of %d inbound connections is reached", max)
+			conn.Close()
+			continue
+		}
+		n.handshakes++
+		n.wg.Add(1)
+		n.mu.Unlock()
+		go n.acceptHandshake(conn)
+	}
+}
+
+func (n *Node) acceptHandshake(conn net.Conn) {
+	defer n.wg.Done()
+	registered := false
+	defer func() {
+		n.mu.Lock()
+		n.handshakes--
+		n.mu.Unlock()
+		if !registered {
+			conn.Close()
+		}
+	}()
+	_ = conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
+	// Stop must not wait out the handshake timeout of a silent peer.
+	stop := context.AfterFunc(n.ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
+	buf := make([]byte, wire.MaxHandshake)
+	r, err := conn.Read(buf)
+	if r == 0 {
+		n.debugf("inbound connection from %v sent no id: %v", conn.RemoteAddr(), err)
+		return
+	}
+	remote, _ := conn.RemoteAddr().(*net.TCPAddr)
+	sourcePort := 0
+	if remote != nil {
+		sourcePort = remote.Port
+	}
+	id, port := wire.ParseHello(buf[:r], sourcePort)
+	if _, err := conn.Write([]byte(n.id)); err != nil {
+		n.debugf("could not send id to %v: %v", conn.RemoteAddr(), err)
+		return
+	}
+	if id == n.id {
+		// We dialled ourselves: the dialling side sees its own id and gives up.
+		return
+	}
+	if !stop() {
+		return
+	}
+	_ = conn.SetDeadline(time.Time{})
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.state != stateStarted {
+		return
+	}
+	p := newPeer(n, conn, id, hostOf(conn.RemoteAddr()), port, Inbound)
+	n.inbound = append(n.inbound, p)
+	n.register(p, nil)
+	registered = true
+}
+
+// peerGone runs when a peer's reader has ended: the peer leaves the lists
+// and its disconnected event is raised. Its handle lives until the dispatcher
+// has delivered that event.
+func (n *Node) peerGone(p *Peer) {
+	n.mu.Lock()
+	n.inbound = removePeer(n.inbound, p)
+	n.outbound = removePeer(n.outbound, p)
+	n.mu.Unlock()
+	typ := EventInboundDisconnected
+	if p.dir == Outbound {
+		typ = EventOutboundDisconnected
+	}
+	n.debugf("%v: %s", typ, p.id)
+	n.events.push(Event{Type: typ, Node: n, Peer: p}, nil)
+}
+
+func removePeer(list []*Peer, p *Peer) []*Peer {
+	for i, q := range list {
+		if q == p {
+			return append(list[:i], list[i+1:]...)
+		}
+	}
+	return list
+}
+
+// connected reports whether p is still in the node's lists.
+func (n *Node) connected(p *Peer) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, l := range [][]*Peer{n.inbound, n.outbound} {
+		for _, q := range l {
+			if q == p {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Disconnect closes the connection with p after flushing what was queued
+// for it. For an outbound peer node_disconnect_with_outbound_node is raised
+// first, and the peer is no longer reconnected.
+func (n *Node) Disconnect(p *Peer) error {
+	if p == nil || p.node != n || !n.connected(p) {
+		return errorf(ErrUnknownPeer, "cannot disconnect")
+	}
+	if p.dir == Outbound {
+		n.removeReconnect(p.host, p.port)
+		n.raise(Event{Type: EventDisconnectWithOutbound, Node: n, Peer: p})
+	}
+	p.closeGracefully()
+	return nil
+}
+
+// encode makes the frame for payload, enforcing the frame size limit.
+func (n *Node) encode(payload []byte, c Compression) ([]byte, error) {
+	frame, err := wire.AppendFrame(make([]byte, 0, len(payload)+1), payload, c)
+	if err != nil {
+		return nil, errorf(ErrInvalidArgument, "%v", err)
+	}
+	if len(frame)-1 > n.cfg.MaxFrameSize {
+		return nil, errorf(ErrMessageTooLarge, "%d bytes on the wire, limit %d", len(frame)-1, n.cfg.MaxFrameSize)
+	}
+	return frame, nil
+}
+
+// SendToNode sends payload to p, compressed with c.
+func (n *Node) SendToNode(p *Peer, payload []byte, c Compression) error {
+	if p == nil || p.node != n {
+		return errorf(ErrUnknownPeer, "cannot send")
+	}
+	return p.Send(payload, c)
+}
+
+// SendToNodes sends payload to every peer but those in exclude. The frame is
+// encoded once. Peers that could not take it are named in the error; the
+// others have it queued.
+func (n *Node) SendToNodes(payload []byte, exclude []*Peer, c Compression) error {
+	frame, err := n.encode(payload, c)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range n.All() {
+		if containsPeer(exclude, p) {
+			continue
+		}
+		if err := p.enqueue(frame); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return joinErrors(errs)
+}
+
+func containsPeer(list []*Peer, p *Peer) bool {
+	for _, q := range list {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
