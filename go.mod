@@ -4,5 +4,11 @@ go 1.26
 
 require (
 	github.com/dsnet/compress v0.0.1
+	github.com/mattn/go-pointer v0.0.1
 	github.com/ulikunitz/xz v0.5.17
+)
+
+require (
+	github.com/stretchr/testify v1.12.1
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )

@@ -1,0 +1,302 @@
+package main
+
+/*
+#define P2P_NO_PROTOTYPES
+#include <stdlib.h>
+#include <string.h>
+#include "p2pnode.h"
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/p2pnode/p2pnode/p2p"
+)
+
+// scratchMax is the largest message copied into C memory for a callback;
+// larger ones are pinned and handed over in place, saving a copy.
+const scratchMax = 64 << 10
+
+// onEvent is the core's event function for every node of the C ABI. It runs
+// on the node's event goroutine, which is locked to its own OS thread.
+func (e *nodeEntry) onEvent(ev *p2p.Event) bool {
+	if e.cb != nil {
+		return e.callback(ev)
+	}
+	return e.poll.put(ev, e.gone)
+}
+
+// callback fills the node's C event record and calls the user's function.
+func (e *nodeEntry) callback(ev *p2p.Event) bool {
+	c := e.ev
+	C.memset(unsafe.Pointer(c), 0, C.sizeof_p2p_event)
+	c._type = C.int32_t(ev.Type)
+	c.node = (*C.p2p_node)(e.key)
+	empty := e.scratchFor(0)
+	c.peer_id, c.peer_host, c.host = (*C.char)(unsafe.Pointer(empty)), (*C.char)(unsafe.Pointer(empty)), (*C.char)(unsafe.Pointer(empty))
+	if ev.Peer != nil {
+		s := e.stringsOf(ev.Peer)
+		c.peer = C.uint64_t(ev.Peer.Handle())
+		c.peer_id, c.peer_host = s.id, s.host
+		c.peer_port = C.int32_t(ev.Peer.Port())
+		c.direction = C.int32_t(ev.Peer.Direction())
+	}
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	if ev.Type == p2p.EventMessage {
+		data := ev.Message.Data
+		c.kind = C.int32_t(ev.Message.Kind)
+		c.compression = compressionCode(ev.Message.Compression)
+		c.data_len = C.size_t(len(data))
+		if len(data) > scratchMax {
+			pin.Pin(&data[0])
+			c.data = (*C.uint8_t)(unsafe.Pointer(&data[0]))
+		} else {
+			buf := e.scratchFor(len(data) + 1)
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(buf)), len(data)), data)
+			c.data = buf
+		}
+	}
+	if ev.Type == p2p.EventReconnectionError {
+		c.host = C.CString(ev.Host)
+		defer C.free(unsafe.Pointer(c.host))
+		c.port = C.int32_t(ev.Port)
+		c.trials = C.int32_t(ev.Trials)
+	}
+	answer := C.p2p_call_event_(e.cb, c) != 0
+	if ev.Type == p2p.EventInboundDisconnected || ev.Type == p2p.EventOutboundDisconnected {
+		if s, ok := e.strs[ev.Peer.Handle()]; ok {
+			s.free()
+			delete(e.strs, ev.Peer.Handle())
+		}
+	}
+	return answer
+}
+
+// scratchFor returns the node's C scratch buffer, at least n bytes long and
+// zeroed at its start.
+func (e *nodeEntry) scratchFor(n int) *C.uint8_t {
+	if e.scratch == nil || e.scrCap < n {
+		if e.scratch != nil {
+			C.free(unsafe.Pointer(e.scratch))
+		}
+		e.scrCap = max(n, 4096)
+		e.scratch = (*C.uint8_t)(C.malloc(C.size_t(e.scrCap)))
+	}
+	*e.scratch = 0
+	return e.scratch
+}
+
+func (e *nodeEntry) stringsOf(p *p2p.Peer) *peerStrings {
+	s, ok := e.strs[p.Handle()]
+	if !ok {
+		s = &peerStrings{id: C.CString(p.ID()), host: C.CString(p.Host())}
+		e.strs[p.Handle()] = s
+	}
+	return s
+}
+
+// pollQueue holds the events of a node without a callback until
+// p2p_node_poll takes them. Control events never wait; messages wait while
+// max are queued, which stops the node's readers (TCP backpressure).
+type pollQueue struct {
+	mu       sync.Mutex
+	items    []pollItem
+	messages int
+	max      int
+	wake     chan struct{} // one pending signal for the poller
+	room     chan struct{} // closed and replaced when messages are taken
+
+	pollMu  sync.Mutex // one poller at a time; guards what follows
+	pending chan bool  // the answer awaited for the last polled question
+	arena   *C.char
+	arenaN  int
+}
+
+type pollItem struct {
+	ev    p2p.Event
+	reply chan bool
+}
+
+func newPollQueue(max int) *pollQueue {
+	return &pollQueue{max: max, wake: make(chan struct{}, 1), room: make(chan struct{})}
+}
+
+// put queues ev and, for a reconnection question, waits for its answer. It
+// gives up when the node is freed (answering yes, the default).
+func (q *pollQueue) put(ev *p2p.Event, gone <-chan struct{}) bool {
+	var reply chan bool
+	if ev.Type == p2p.EventReconnectionError {
+		reply = make(chan bool, 1)
+	}
+	q.mu.Lock()
+	if ev.Type == p2p.EventMessage {
+		for q.messages >= q.max {
+			room := q.room
+			q.mu.Unlock()
+			select {
+			case <-room:
+			case <-gone:
+				return true
+			}
+			q.mu.Lock()
+		}
+		q.messages++
+	}
+	q.items = append(q.items, pollItem{ev: *ev, reply: reply})
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	if reply == nil {
+		return true
+	}
+	select {
+	case a := <-reply:
+		return a
+	case <-gone:
+		return true
+	}
+}
+
+// take removes up to max events, ending early after a reconnection question.
+func (q *pollQueue) take(max int) []pollItem {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := 0
+	for n < len(q.items) && n < max {
+		n++
+		if q.items[n-1].ev.Type == p2p.EventReconnectionError {
+			break
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]pollItem, n)
+	copy(out, q.items)
+	rest := copy(q.items, q.items[n:])
+	clear(q.items[rest:])
+	q.items = q.items[:rest]
+	taken := 0
+	for i := range out {
+		if out[i].ev.Type == p2p.EventMessage {
+			taken++
+		}
+	}
+	if taken > 0 {
+		q.messages -= taken
+		close(q.room)
+		q.room = make(chan struct{})
+	}
+	return out
+}
+
+// wait blocks until events may be there, the timeout passes, the node ends
+// or is freed. A negative timeout waits without limit.
+func (q *pollQueue) wait(timeout time.Duration, done, gone <-chan struct{}) {
+	var tc <-chan time.Time
+	if timeout >= 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		tc = t.C
+	}
+	select {
+	case <-q.wake:
+	case <-tc:
+	case <-done:
+	case <-gone:
+	}
+}
+
+func (q *pollQueue) empty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) == 0
+}
+
+// answer replies to the question handed out by the last poll, if any.
+func (q *pollQueue) answer(a bool) bool {
+	if q.pending == nil {
+		return false
+	}
+	q.pending <- a
+	q.pending = nil
+	return true
+}
+
+// fill writes items into the caller's array, with everything they point to
+// copied into the queue's arena (valid until the next poll).
+func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event) {
+	size := 0
+	for i := range items {
+		ev := &items[i].ev
+		size += len(ev.Host) + 1 + len(ev.Message.Data) + 1
+		if ev.Peer != nil {
+			size += len(ev.Peer.ID()) + len(ev.Peer.Host()) + 2
+		}
+	}
+	if q.arena == nil || q.arenaN < size {
+		if q.arena != nil {
+			C.free(unsafe.Pointer(q.arena))
+		}
+		q.arenaN = max(size, 4096)
+		q.arena = (*C.char)(C.malloc(C.size_t(q.arenaN)))
+	}
+	arena := unsafe.Slice((*byte)(unsafe.Pointer(q.arena)), q.arenaN)
+	off := 0
+	put := func(b []byte, nul bool) unsafe.Pointer {
+		p := unsafe.Pointer(&arena[off])
+		off += copy(arena[off:], b)
+		if nul {
+			arena[off] = 0
+			off++
+		}
+		return p
+	}
+	putString := func(s string) *C.char {
+		return (*C.char)(put(unsafe.Slice(unsafe.StringData(s), len(s)), true))
+	}
+	for i := range items {
+		ev := &items[i].ev
+		c := &out[i]
+		*c = C.p2p_event{}
+		c._type = C.int32_t(ev.Type)
+		c.node = node
+		c.host = putString(ev.Host)
+		c.peer_id, c.peer_host = c.host, c.host
+		if ev.Peer != nil {
+			c.peer = C.uint64_t(ev.Peer.Handle())
+			c.peer_id = putString(ev.Peer.ID())
+			c.peer_host = putString(ev.Peer.Host())
+			c.peer_port = C.int32_t(ev.Peer.Port())
+			c.direction = C.int32_t(ev.Peer.Direction())
+		}
+		if ev.Type == p2p.EventMessage {
+			c.kind = C.int32_t(ev.Message.Kind)
+			c.compression = compressionCode(ev.Message.Compression)
+			c.data_len = C.size_t(len(ev.Message.Data))
+			c.data = (*C.uint8_t)(put(ev.Message.Data, true))
+		}
+		if ev.Type == p2p.EventReconnectionError {
+			c.port = C.int32_t(ev.Port)
+			c.trials = C.int32_t(ev.Trials)
+			q.pending = items[i].reply
+		}
+	}
+}
+
+func (q *pollQueue) release() {
+	q.pollMu.Lock()
+	defer q.pollMu.Unlock()
+	if q.arena != nil {
+		C.free(unsafe.Pointer(q.arena))
+		q.arena = nil
+	}
+}

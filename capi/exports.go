@@ -1,0 +1,616 @@
+package main
+
+/*
+#define P2P_NO_PROTOTYPES
+#include <stdlib.h>
+#include "p2pnode.h"
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"time"
+	"unsafe"
+
+	pointer "github.com/mattn/go-pointer"
+
+	"github.com/p2pnode/p2pnode/p2p"
+)
+
+// Every function here is documented in include/p2pnode.h, the contract.
+// Each one recovers panics (guard) and reports failures with a status code
+// and the calling thread's message.
+
+//export p2p_node_new
+func p2p_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, out **C.p2p_node) (rc C.int) {
+	defer guard(&rc)
+	if out == nil {
+		return fail(C.P2P_EINVAL, "out is NULL")
+	}
+	*out = nil
+	if port < 0 || port > 65535 {
+		return fail(C.P2P_EINVAL, "port %d is out of range 0..65535", int(port))
+	}
+	if maxConnections < 0 {
+		return fail(C.P2P_EINVAL, "max_connections %d is negative", int(maxConnections))
+	}
+	cfg := p2p.Config{Port: int(port), MaxConnections: int(maxConnections), LockEventThread: true}
+	if host != nil {
+		cfg.Host = C.GoString(host)
+	}
+	if id != nil {
+		cfg.ID = C.GoString(id)
+	}
+	e := &nodeEntry{gone: make(chan struct{}), strs: make(map[uint64]*peerStrings),
+		poll: newPollQueue(p2p.DefaultMaxPendingEvents)}
+	n, err := p2p.NewWithCallback(cfg, e.onEvent)
+	if err != nil {
+		if errors.Is(err, p2p.ErrInvalidArgument) {
+			return failErr(err)
+		}
+		return fail(C.P2P_EBIND, "%v", err)
+	}
+	e.node = n
+	e.key = pointer.Save(e)
+	*out = (*C.p2p_node)(e.key)
+	return C.P2P_OK
+}
+
+//export p2p_node_set_callback
+func p2p_node_set_callback(h *C.p2p_node, fn C.p2p_event_fn, userData unsafe.Pointer) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		return fail(C.P2P_ESTATE, "the callback is set before p2p_node_start")
+	}
+	if fn == nil {
+		if e.cb != nil {
+			C.free(unsafe.Pointer(e.cb))
+			e.cb = nil
+		}
+		return C.P2P_OK
+	}
+	if e.cb == nil {
+		e.cb = (*C.p2p_callback_)(C.malloc(C.sizeof_p2p_callback_))
+	}
+	e.cb.fn = fn
+	e.cb.user_data = userData
+	return C.P2P_OK
+}
+
+//export p2p_node_set_limit
+func p2p_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if value < 0 {
+		return fail(C.P2P_EINVAL, "limit value %d is negative", int64(value))
+	}
+	if limit == C.P2P_LIMIT_MAX_CONNECTIONS {
+		if err := e.node.SetMaxConnections(int(value)); err != nil {
+			return failErr(err)
+		}
+		return C.P2P_OK
+	}
+	l := e.node.Limits()
+	v := int64(value)
+	ms := time.Duration(v) * time.Millisecond
+	switch limit {
+	case C.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS:
+		l.HandshakeTimeout = ms
+	case C.P2P_LIMIT_DIAL_TIMEOUT_MS:
+		l.DialTimeout = ms
+	case C.P2P_LIMIT_MAX_FRAME_SIZE:
+		l.MaxFrameSize = int(v)
+	case C.P2P_LIMIT_MAX_DECOMPRESSED_SIZE:
+		l.MaxDecompressedSize = int(v)
+	case C.P2P_LIMIT_MAX_QUEUED_BYTES:
+		l.MaxQueuedBytes = int(v)
+	case C.P2P_LIMIT_SEND_TIMEOUT_MS:
+		l.SendTimeout = ms
+	case C.P2P_LIMIT_RECONNECT_INTERVAL_MS:
+		l.ReconnectInterval = ms
+	case C.P2P_LIMIT_MAX_PENDING_EVENTS:
+		l.MaxPendingEvents = int(v)
+	default:
+		return fail(C.P2P_EINVAL, "unknown limit %d", int(limit))
+	}
+	if err := e.node.SetLimits(l); err != nil {
+		return fail(C.P2P_ESTATE, "%v", err)
+	}
+	if limit == C.P2P_LIMIT_MAX_PENDING_EVENTS {
+		e.poll.max = e.node.Limits().MaxPendingEvents
+	}
+	return C.P2P_OK
+}
+
+//export p2p_node_get_limit
+func p2p_node_get_limit(h *C.p2p_node, limit C.int, value *C.int64_t) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if value == nil {
+		return fail(C.P2P_EINVAL, "value is NULL")
+	}
+	l := e.node.Limits()
+	var v int64
+	switch limit {
+	case C.P2P_LIMIT_MAX_CONNECTIONS:
+		v = int64(e.node.MaxConnections())
+	case C.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS:
+		v = l.HandshakeTimeout.Milliseconds()
+	case C.P2P_LIMIT_DIAL_TIMEOUT_MS:
+		v = l.DialTimeout.Milliseconds()
+	case C.P2P_LIMIT_MAX_FRAME_SIZE:
+		v = int64(l.MaxFrameSize)
+	case C.P2P_LIMIT_MAX_DECOMPRESSED_SIZE:
+		v = int64(l.MaxDecompressedSize)
+	case C.P2P_LIMIT_MAX_QUEUED_BYTES:
+		v = int64(l.MaxQueuedBytes)
+	case C.P2P_LIMIT_SEND_TIMEOUT_MS:
+		v = l.SendTimeout.Milliseconds()
+	case C.P2P_LIMIT_RECONNECT_INTERVAL_MS:
+		v = l.ReconnectInterval.Milliseconds()
+	case C.P2P_LIMIT_MAX_PENDING_EVENTS:
+		v = int64(l.MaxPendingEvents)
+	default:
+		return fail(C.P2P_EINVAL, "unknown limit %d", int(limit))
+	}
+	*value = C.int64_t(v)
+	return C.P2P_OK
+}
+
+//export p2p_node_set_debug
+func p2p_node_set_debug(h *C.p2p_node, on C.int) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	e.node.SetDebug(on != 0)
+	return C.P2P_OK
+}
+
+//export p2p_node_get_debug
+func p2p_node_get_debug(h *C.p2p_node, on *C.int) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if on == nil {
+		return fail(C.P2P_EINVAL, "on is NULL")
+	}
+	*on = 0
+	if e.node.Debug() {
+		*on = 1
+	}
+	return C.P2P_OK
+}
+
+//export p2p_node_start
+func p2p_node_start(h *C.p2p_node) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		return fail(C.P2P_ESTATE, "node is already started")
+	}
+	if e.cb != nil && e.ev == nil {
+		e.ev = (*C.p2p_event)(C.calloc(1, C.sizeof_p2p_event))
+	}
+	if err := e.node.Start(); err != nil {
+		return failErr(err)
+	}
+	e.started = true
+	return C.P2P_OK
+}
+
+//export p2p_node_stop
+func p2p_node_stop(h *C.p2p_node) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	e.answerPending()
+	_ = e.node.Stop()
+	return C.P2P_OK
+}
+
+// answerPending says yes to a polled reconnection question nobody answered,
+// so that stopping does not wait for it. A poll in progress has done so.
+func (e *nodeEntry) answerPending() {
+	if e.poll.pollMu.TryLock() {
+		e.poll.answer(true)
+		e.poll.pollMu.Unlock()
+	}
+}
+
+//export p2p_node_free
+func p2p_node_free(h *C.p2p_node) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	e.mu.Lock()
+	if e.freed {
+		e.mu.Unlock()
+		return fail(C.P2P_EHANDLE, "node was freed")
+	}
+	e.freed = true
+	close(e.gone)
+	e.mu.Unlock()
+	e.answerPending()
+	_ = e.node.Stop()
+	select {
+	case <-e.node.Done():
+		e.release()
+	default:
+		// Freed from its own callback: release once the event thread ends.
+		go func() {
+			<-e.node.Done()
+			e.release()
+		}()
+	}
+	return C.P2P_OK
+}
+
+//export p2p_node_id
+func p2p_node_id(h *C.p2p_node, buf *C.char, n C.size_t) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	return cString(e.node.ID(), buf, n)
+}
+
+//export p2p_node_host
+func p2p_node_host(h *C.p2p_node, buf *C.char, n C.size_t) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	return cString(e.node.Host(), buf, n)
+}
+
+//export p2p_node_port
+func p2p_node_port(h *C.p2p_node, port *C.int) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if port == nil {
+		return fail(C.P2P_EINVAL, "port is NULL")
+	}
+	*port = C.int(e.node.Port())
+	return C.P2P_OK
+}
+
+//export p2p_node_counters
+func p2p_node_counters(h *C.p2p_node, out *C.p2p_counters) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if out == nil {
+		return fail(C.P2P_EINVAL, "out is NULL")
+	}
+	out.sent = C.uint64_t(e.node.MessagesSent())
+	out.received = C.uint64_t(e.node.MessagesReceived())
+	out.receive_errors = C.uint64_t(e.node.ReceiveErrors())
+	return C.P2P_OK
+}
+
+//export p2p_node_peers
+func p2p_node_peers(h *C.p2p_node, direction C.int, peers *C.uint64_t, capacity C.size_t, count *C.size_t) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if count == nil || peers == nil && capacity > 0 {
+		return fail(C.P2P_EINVAL, "count is NULL, or peers is NULL with a capacity")
+	}
+	var list []*p2p.Peer
+	switch direction {
+	case C.P2P_INBOUND:
+		list = e.node.Inbound()
+	case C.P2P_OUTBOUND:
+		list = e.node.Outbound()
+	case C.P2P_ALL:
+		list = e.node.All()
+	default:
+		return fail(C.P2P_EINVAL, "direction %d is not P2P_INBOUND, P2P_OUTBOUND or P2P_ALL", int(direction))
+	}
+	*count = C.size_t(len(list))
+	if capacity > 0 {
+		out := unsafe.Slice(peers, int(capacity))
+		for i := 0; i < len(list) && i < len(out); i++ {
+			out[i] = C.uint64_t(list[i].Handle())
+		}
+	}
+	if len(list) > int(capacity) {
+		return fail(C.P2P_ERANGE, "%d peers do not fit in %d", len(list), int(capacity))
+	}
+	return C.P2P_OK
+}
+
+//export p2p_node_connect
+func p2p_node_connect(h *C.p2p_node, host *C.char, port C.int, reconnect C.int, peer *C.uint64_t) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if peer != nil {
+		*peer = 0
+	}
+	if host == nil {
+		return fail(C.P2P_EINVAL, "host is NULL")
+	}
+	p, err := e.node.Connect(C.GoString(host), int(port), reconnect != 0)
+	if p != nil && peer != nil {
+		*peer = C.uint64_t(p.Handle())
+	}
+	if err != nil {
+		return failErr(err)
+	}
+	return C.P2P_OK
+}
+
+//export p2p_node_disconnect
+func p2p_node_disconnect(h *C.p2p_node, peer C.uint64_t) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	p, rc := e.peerOf(peer)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if err := e.node.Disconnect(p); err != nil {
+		return failErr(err)
+	}
+	return C.P2P_OK
+}
+
+//export p2p_node_send
+func p2p_node_send(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, n C.size_t, compression C.int) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if data == nil && n > 0 {
+		return fail(C.P2P_EINVAL, "data is NULL with a length of %d", uint64(n))
+	}
+	c, rc := compressionOf(compression)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	p, rc := e.peerOf(peer)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if err := p.Send(goBytes(data, n), c); err != nil {
+		return failErr(err)
+	}
+	return C.P2P_OK
+}
+
+//export p2p_node_broadcast
+func p2p_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclude *C.uint64_t, nExclude C.size_t, compression C.int) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if data == nil && n > 0 || exclude == nil && nExclude > 0 {
+		return fail(C.P2P_EINVAL, "data or exclude is NULL with a length")
+	}
+	c, rc := compressionOf(compression)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	var skip []*p2p.Peer
+	if nExclude > 0 {
+		for _, x := range unsafe.Slice(exclude, int(nExclude)) {
+			if p, ok := e.node.PeerByHandle(uint64(x)); ok {
+				skip = append(skip, p)
+			}
+		}
+	}
+	if err := e.node.SendToNodes(goBytes(data, n), skip, c); err != nil {
+		return failErr(err)
+	}
+	return C.P2P_OK
+}
+
+//export p2p_peer_id
+func p2p_peer_id(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) (rc C.int) {
+	defer guard(&rc)
+	p, rc := lookupPeer(h, peer)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	return cString(p.ID(), buf, n)
+}
+
+//export p2p_peer_host
+func p2p_peer_host(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) (rc C.int) {
+	defer guard(&rc)
+	p, rc := lookupPeer(h, peer)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	return cString(p.Host(), buf, n)
+}
+
+//export p2p_peer_port
+func p2p_peer_port(h *C.p2p_node, peer C.uint64_t, port *C.int) (rc C.int) {
+	defer guard(&rc)
+	p, rc := lookupPeer(h, peer)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if port == nil {
+		return fail(C.P2P_EINVAL, "port is NULL")
+	}
+	*port = C.int(p.Port())
+	return C.P2P_OK
+}
+
+//export p2p_peer_direction
+func p2p_peer_direction(h *C.p2p_node, peer C.uint64_t, direction *C.int) (rc C.int) {
+	defer guard(&rc)
+	p, rc := lookupPeer(h, peer)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if direction == nil {
+		return fail(C.P2P_EINVAL, "direction is NULL")
+	}
+	*direction = C.int(p.Direction())
+	return C.P2P_OK
+}
+
+//export p2p_peer_set_info
+func p2p_peer_set_info(h *C.p2p_node, peer C.uint64_t, key *C.char, value unsafe.Pointer, n C.size_t) (rc C.int) {
+	defer guard(&rc)
+	p, rc := lookupPeer(h, peer)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if key == nil || value == nil && n > 0 {
+		return fail(C.P2P_EINVAL, "key is NULL, or value is NULL with a length")
+	}
+	p.SetInfo(C.GoString(key), append([]byte(nil), goBytes(value, n)...))
+	return C.P2P_OK
+}
+
+//export p2p_peer_get_info
+func p2p_peer_get_info(h *C.p2p_node, peer C.uint64_t, key *C.char, buf unsafe.Pointer, capacity C.size_t, n *C.size_t) (rc C.int) {
+	defer guard(&rc)
+	p, rc := lookupPeer(h, peer)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if key == nil || buf == nil && capacity > 0 {
+		return fail(C.P2P_EINVAL, "key is NULL, or buf is NULL with a capacity")
+	}
+	k := C.GoString(key)
+	v, ok := p.Info(k)
+	if !ok {
+		return fail(C.P2P_ENOTFOUND, "no info %q on peer %d", k, uint64(peer))
+	}
+	b := infoBytes(v)
+	if n != nil {
+		*n = C.size_t(len(b))
+	}
+	copy(goBytes(buf, capacity), b)
+	if len(b) > int(capacity) {
+		return fail(C.P2P_ERANGE, "info %q has %d bytes, buffer %d", k, len(b), int(capacity))
+	}
+	return C.P2P_OK
+}
+
+func lookupPeer(h *C.p2p_node, peer C.uint64_t) (*p2p.Peer, C.int) {
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return nil, rc
+	}
+	return e.peerOf(peer)
+}
+
+//export p2p_node_poll
+func p2p_node_poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if count == nil || events == nil || maxEvents == 0 {
+		return fail(C.P2P_EINVAL, "events or count is NULL, or max is 0")
+	}
+	*count = 0
+	e.mu.Lock()
+	callbackMode := e.cb != nil && e.started
+	e.mu.Unlock()
+	if callbackMode {
+		return fail(C.P2P_ESTATE, "the node delivers its events to a callback")
+	}
+	q := e.poll
+	q.pollMu.Lock()
+	defer q.pollMu.Unlock()
+	q.answer(true)
+	var deadline time.Time
+	if timeoutMS > 0 {
+		deadline = time.Now().Add(time.Duration(timeoutMS) * time.Millisecond)
+	}
+	for {
+		select {
+		case <-e.gone:
+			return fail(C.P2P_EHANDLE, "node was freed")
+		default:
+		}
+		if items := q.take(int(maxEvents)); len(items) > 0 {
+			q.fill(h, items, unsafe.Slice(events, len(items)))
+			*count = C.size_t(len(items))
+			return C.P2P_OK
+		}
+		select {
+		case <-e.node.Done():
+			if q.empty() {
+				return fail(C.P2P_ESTOPPED, "node is stopped and every event was taken")
+			}
+			continue
+		default:
+		}
+		wait := time.Duration(-1)
+		switch {
+		case timeoutMS == 0:
+			return C.P2P_OK
+		case timeoutMS > 0:
+			if wait = time.Until(deadline); wait <= 0 {
+				return C.P2P_OK
+			}
+		}
+		q.wait(wait, e.node.Done(), e.gone)
+	}
+}
+
+//export p2p_node_reply
+func p2p_node_reply(h *C.p2p_node, answer C.int) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	e.poll.pollMu.Lock()
+	defer e.poll.pollMu.Unlock()
+	if !e.poll.answer(answer != 0) {
+		return fail(C.P2P_ESTATE, "no reconnection question is waiting for an answer")
+	}
+	return C.P2P_OK
+}

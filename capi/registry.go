@@ -1,0 +1,210 @@
+package main
+
+/*
+#define P2P_NO_PROTOTYPES
+#include <stdlib.h>
+#include "p2pnode.h"
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"sync"
+	"unsafe"
+
+	pointer "github.com/mattn/go-pointer"
+
+	"github.com/p2pnode/p2pnode/p2p"
+	"github.com/p2pnode/p2pnode/p2p/wire"
+)
+
+// nodeEntry is what a p2p_node* stands for. The handle is a go-pointer key
+// (C memory that holds no Go pointer). A freed entry stays registered as a
+// tombstone and its key is never released, so the address cannot be reused
+// for another node and a stale handle always reads as freed.
+type nodeEntry struct {
+	key unsafe.Pointer
+
+	mu      sync.Mutex
+	node    *p2p.Node
+	freed   bool
+	started bool
+	cb      *C.p2p_callback_ // callback mode when non-nil at start
+	gone    chan struct{}    // closed by free: wakes pollers and blocked deliveries
+
+	// Used by the event thread only (callback mode).
+	ev      *C.p2p_event
+	scratch *C.uint8_t
+	scrCap  int
+	strs    map[uint64]*peerStrings
+
+	poll *pollQueue
+}
+
+// peerStrings are a peer's id and host as C strings, made once per peer and
+// freed after its disconnected event.
+type peerStrings struct{ id, host *C.char }
+
+// lookup turns a handle into its live entry, or a status code with the
+// thread's message set.
+func lookup(h *C.p2p_node) (*nodeEntry, C.int) {
+	if h == nil {
+		return nil, fail(C.P2P_EINVAL, "node is NULL")
+	}
+	e, ok := pointer.Restore(unsafe.Pointer(h)).(*nodeEntry)
+	if !ok {
+		return nil, fail(C.P2P_EHANDLE, "unknown node handle")
+	}
+	e.mu.Lock()
+	freed := e.freed
+	e.mu.Unlock()
+	if freed {
+		return nil, fail(C.P2P_EHANDLE, "node was freed")
+	}
+	return e, C.P2P_OK
+}
+
+// fail sets the calling thread's message and returns code.
+func fail(code C.int, format string, args ...any) C.int {
+	setError(fmt.Sprintf(format, args...))
+	return code
+}
+
+func setError(msg string) {
+	if msg == "" {
+		C.p2p_set_error_(nil, 0)
+		return
+	}
+	C.p2p_set_error_((*C.char)(unsafe.Pointer(unsafe.StringData(msg))), C.size_t(len(msg)))
+}
+
+// failErr maps a core error to its status code.
+func failErr(err error) C.int {
+	var code C.int
+	var opErr *net.OpError
+	switch {
+	case errors.Is(err, p2p.ErrInvalidArgument), errors.Is(err, p2p.ErrUnsupportedValue),
+		errors.Is(err, wire.ErrUnknownCodec):
+		code = C.P2P_EINVAL
+	case errors.Is(err, p2p.ErrNotStarted), errors.Is(err, p2p.ErrAlreadyStarted),
+		errors.Is(err, p2p.ErrHandlerInProgress):
+		code = C.P2P_ESTATE
+	case errors.Is(err, p2p.ErrStopped):
+		code = C.P2P_ESTOPPED
+	case errors.Is(err, p2p.ErrSelfConnect):
+		code = C.P2P_ESELF
+	case errors.Is(err, p2p.ErrAlreadyConnected):
+		code = C.P2P_EALREADY
+	case errors.Is(err, p2p.ErrRefused), errors.As(err, &opErr):
+		code = C.P2P_ECONNECT
+	case errors.Is(err, p2p.ErrHandshake):
+		code = C.P2P_EHANDSHAKE
+	case errors.Is(err, p2p.ErrPeerClosed), errors.Is(err, p2p.ErrUnknownPeer):
+		code = C.P2P_ENOPEER
+	case errors.Is(err, p2p.ErrQueueFull):
+		code = C.P2P_EFULL
+	case errors.Is(err, p2p.ErrMessageTooLarge):
+		code = C.P2P_ETOOBIG
+	default:
+		code = C.P2P_EINTERNAL
+	}
+	return fail(code, "%v", err)
+}
+
+// guard turns a panic in an exported function into P2P_EINTERNAL. Use as
+// `defer guard(&rc)` with a named result.
+func guard(rc *C.int) {
+	if r := recover(); r != nil {
+		*rc = fail(C.P2P_EINTERNAL, "p2pnode internal error: %v\n%s", r, debug.Stack())
+	}
+}
+
+// cString copies s into buf (len bytes, NUL included), truncating with
+// P2P_ERANGE.
+func cString(s string, buf *C.char, n C.size_t) C.int {
+	if buf == nil || n == 0 {
+		return fail(C.P2P_EINVAL, "buffer is NULL or its length is 0")
+	}
+	dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n))
+	c := copy(dst[:len(dst)-1], s)
+	dst[c] = 0
+	if c < len(s) {
+		return fail(C.P2P_ERANGE, "buffer of %d bytes is too small for %d bytes", int(n), len(s)+1)
+	}
+	return C.P2P_OK
+}
+
+// goBytes views C memory as a byte slice for the length of a call.
+func goBytes(p unsafe.Pointer, n C.size_t) []byte {
+	if n == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice((*byte)(p), int(n))
+}
+
+func compressionOf(c C.int) (p2p.Compression, C.int) {
+	switch c {
+	case C.P2P_COMPRESSION_NONE:
+		return p2p.None, C.P2P_OK
+	case C.P2P_COMPRESSION_ZLIB:
+		return p2p.Zlib, C.P2P_OK
+	case C.P2P_COMPRESSION_BZIP2:
+		return p2p.Bzip2, C.P2P_OK
+	case C.P2P_COMPRESSION_LZMA:
+		return p2p.Lzma, C.P2P_OK
+	}
+	return p2p.None, fail(C.P2P_EINVAL, "unknown compression %d (want P2P_COMPRESSION_NONE, _ZLIB, _BZIP2 or _LZMA)", int(c))
+}
+
+func compressionCode(c p2p.Compression) C.int32_t {
+	switch c {
+	case p2p.Zlib:
+		return C.P2P_COMPRESSION_ZLIB
+	case p2p.Bzip2:
+		return C.P2P_COMPRESSION_BZIP2
+	case p2p.Lzma:
+		return C.P2P_COMPRESSION_LZMA
+	}
+	return C.P2P_COMPRESSION_NONE
+}
+
+// peerOf finds a peer of the node by handle.
+func (e *nodeEntry) peerOf(h C.uint64_t) (*p2p.Peer, C.int) {
+	p, ok := e.node.PeerByHandle(uint64(h))
+	if !ok {
+		return nil, fail(C.P2P_ENOPEER, "no peer %d on this node", uint64(h))
+	}
+	return p, C.P2P_OK
+}
+
+// release frees the C memory of a node whose event thread has ended.
+func (e *nodeEntry) release() {
+	if e.ev != nil {
+		C.free(unsafe.Pointer(e.ev))
+		e.ev = nil
+	}
+	if e.scratch != nil {
+		C.free(unsafe.Pointer(e.scratch))
+		e.scratch = nil
+	}
+	for h, s := range e.strs {
+		s.free()
+		delete(e.strs, h)
+	}
+	if e.cb != nil {
+		C.free(unsafe.Pointer(e.cb))
+		e.cb = nil
+	}
+	if e.poll != nil {
+		e.poll.release()
+	}
+}
+
+func (s *peerStrings) free() {
+	C.free(unsafe.Pointer(s.id))
+	C.free(unsafe.Pointer(s.host))
+}

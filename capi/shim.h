@@ -1,0 +1,14 @@
+// Internal declarations shared by shim.c and the cgo files. Not installed.
+#ifndef P2P_SHIM_H
+#define P2P_SHIM_H
+#include <stddef.h>
+
+// The registered callback and its user data, kept in C memory.
+typedef struct p2p_callback_ {
+    p2p_event_fn fn;
+    void *user_data;
+} p2p_callback_;
+
+void p2p_set_error_(const char *msg, size_t len);
+int p2p_call_event_(p2p_callback_ *cb, const p2p_event *ev);
+#endif
