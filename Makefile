@@ -22,7 +22,7 @@ lib: $(LIB)
 
 $(LIB): $(GO_SRC)
 	@mkdir -p $(BUILD)
-	CGO_ENABLED=1 $(GO) build -buildmode=c-shared -o $@ ./capi
+	CGO_ENABLED=1 $(GO) build -buildmode=c-shared -ldflags "-extldflags -Wl,-soname,libp2pnode.so" -o $@ ./capi
 
 # The Windows DLL, from the same sources, where a MinGW cross compiler is
 # installed (Debian: gcc-mingw-w64-x86-64).

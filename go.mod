@@ -8,6 +8,8 @@ require (
 	github.com/ulikunitz/xz v0.5.17
 )
 
+require go.uber.org/goleak v1.3.0 // indirect
+
 require (
 	github.com/stretchr/testify v1.12.1
 	go.yaml.in/yaml/v3 v3.0.5 // indirect

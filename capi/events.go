@@ -12,6 +12,7 @@ import "C"
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -25,10 +26,23 @@ const scratchMax = 64 << 10
 // onEvent is the core's event function for every node of the C ABI. It runs
 // on the node's event goroutine, which is locked to its own OS thread.
 func (e *nodeEntry) onEvent(ev *p2p.Event) bool {
+	select {
+	case <-e.gone:
+		// No event reaches the application once it has freed the node.
+		return true
+	default:
+	}
 	if e.cb != nil {
 		return e.callback(ev)
 	}
 	return e.poll.put(ev, e.gone)
+}
+
+// synchronous events are the ones the core waits on: the application's
+// handling of them must be over before the node goes on (a goodbye before
+// peers close, the answer to the reconnection question).
+func synchronous(t p2p.EventType) bool {
+	return t == p2p.EventReconnectionError || t == p2p.EventRequestToStop || t == p2p.EventDisconnectWithOutbound
 }
 
 // callback fills the node's C event record and calls the user's function.
@@ -37,8 +51,8 @@ func (e *nodeEntry) callback(ev *p2p.Event) bool {
 	C.memset(unsafe.Pointer(c), 0, C.sizeof_p2p_event)
 	c._type = C.int32_t(ev.Type)
 	c.node = (*C.p2p_node)(e.key)
-	empty := e.scratchFor(0)
-	c.peer_id, c.peer_host, c.host = (*C.char)(unsafe.Pointer(empty)), (*C.char)(unsafe.Pointer(empty)), (*C.char)(unsafe.Pointer(empty))
+	empty := &C.p2p_empty_[0]
+	c.peer_id, c.peer_host, c.host = empty, empty, empty
 	if ev.Peer != nil {
 		s := e.stringsOf(ev.Peer)
 		c.peer = C.uint64_t(ev.Peer.Handle())
@@ -78,8 +92,7 @@ func (e *nodeEntry) callback(ev *p2p.Event) bool {
 	return answer
 }
 
-// scratchFor returns the node's C scratch buffer, at least n bytes long and
-// zeroed at its start.
+// scratchFor returns the node's C scratch buffer, at least n bytes long.
 func (e *nodeEntry) scratchFor(n int) *C.uint8_t {
 	if e.scratch == nil || e.scrCap < n {
 		if e.scratch != nil {
@@ -88,7 +101,6 @@ func (e *nodeEntry) scratchFor(n int) *C.uint8_t {
 		e.scrCap = max(n, 4096)
 		e.scratch = (*C.uint8_t)(C.malloc(C.size_t(e.scrCap)))
 	}
-	*e.scratch = 0
 	return e.scratch
 }
 
@@ -104,6 +116,9 @@ func (e *nodeEntry) stringsOf(p *p2p.Peer) *peerStrings {
 // pollQueue holds the events of a node without a callback until
 // p2p_node_poll takes them. Control events never wait; messages wait while
 // max are queued, which stops the node's readers (TCP backpressure).
+// A synchronous event ends a batch and holds the node until the poller
+// comes back for more (or answers, for the reconnection question): that is
+// when the application has handled it.
 type pollQueue struct {
 	mu       sync.Mutex
 	items    []pollItem
@@ -112,10 +127,14 @@ type pollQueue struct {
 	wake     chan struct{} // one pending signal for the poller
 	room     chan struct{} // closed and replaced when messages are taken
 
-	pollMu  sync.Mutex // one poller at a time; guards what follows
-	pending chan bool  // the answer awaited for the last polled question
-	arena   *C.char
-	arenaN  int
+	poller   atomic.Uintptr // OS thread of the last p2p_node_poll call
+	ownCalls atomic.Int32   // calls from the poller under way: their events must not wait for it
+
+	pollMu   sync.Mutex // one poller at a time; guards what follows
+	pending  chan bool  // releases the last polled synchronous event
+	question bool       // pending is a reconnection question
+	arena    *C.char
+	arenaN   int
 }
 
 type pollItem struct {
@@ -131,7 +150,7 @@ func newPollQueue(max int) *pollQueue {
 // gives up when the node is freed (answering yes, the default).
 func (q *pollQueue) put(ev *p2p.Event, gone <-chan struct{}) bool {
 	var reply chan bool
-	if ev.Type == p2p.EventReconnectionError {
+	if synchronous(ev.Type) && (ev.Type == p2p.EventReconnectionError || q.ownCalls.Load() == 0) {
 		reply = make(chan bool, 1)
 	}
 	q.mu.Lock()
@@ -165,14 +184,14 @@ func (q *pollQueue) put(ev *p2p.Event, gone <-chan struct{}) bool {
 	}
 }
 
-// take removes up to max events, ending early after a reconnection question.
+// take removes up to max events, ending early after a synchronous event.
 func (q *pollQueue) take(max int) []pollItem {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	n := 0
 	for n < len(q.items) && n < max {
 		n++
-		if q.items[n-1].ev.Type == p2p.EventReconnectionError {
+		if q.items[n-1].reply != nil {
 			break
 		}
 	}
@@ -221,14 +240,13 @@ func (q *pollQueue) empty() bool {
 	return len(q.items) == 0
 }
 
-// answer replies to the question handed out by the last poll, if any.
-func (q *pollQueue) answer(a bool) bool {
-	if q.pending == nil {
-		return false
+// release lets the node go on past the synchronous event handed out by the
+// last poll, answering a reconnection question with a.
+func (q *pollQueue) release(a bool) {
+	if q.pending != nil {
+		q.pending <- a
+		q.pending, q.question = nil, false
 	}
-	q.pending <- a
-	q.pending = nil
-	return true
 }
 
 // fill writes items into the caller's array, with everything they point to
@@ -287,12 +305,15 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event) 
 		if ev.Type == p2p.EventReconnectionError {
 			c.port = C.int32_t(ev.Port)
 			c.trials = C.int32_t(ev.Trials)
+		}
+		if items[i].reply != nil {
 			q.pending = items[i].reply
+			q.question = ev.Type == p2p.EventReconnectionError
 		}
 	}
 }
 
-func (q *pollQueue) release() {
+func (q *pollQueue) free() {
 	q.pollMu.Lock()
 	defer q.pollMu.Unlock()
 	if q.arena != nil {

@@ -227,18 +227,13 @@ func p2p_node_stop(h *C.p2p_node) (rc C.int) {
 	if rc != C.P2P_OK {
 		return rc
 	}
-	e.answerPending()
+	if e.onPollThread() {
+		// The poller must come back for the node's last events.
+		e.node.RequestStop()
+		return C.P2P_OK
+	}
 	_ = e.node.Stop()
 	return C.P2P_OK
-}
-
-// answerPending says yes to a polled reconnection question nobody answered,
-// so that stopping does not wait for it. A poll in progress has done so.
-func (e *nodeEntry) answerPending() {
-	if e.poll.pollMu.TryLock() {
-		e.poll.answer(true)
-		e.poll.pollMu.Unlock()
-	}
 }
 
 //export p2p_node_free
@@ -256,8 +251,11 @@ func p2p_node_free(h *C.p2p_node) (rc C.int) {
 	e.freed = true
 	close(e.gone)
 	e.mu.Unlock()
-	e.answerPending()
-	_ = e.node.Stop()
+	if e.onPollThread() {
+		e.node.RequestStop()
+	} else {
+		_ = e.node.Stop()
+	}
 	select {
 	case <-e.node.Done():
 		e.release()
@@ -388,6 +386,10 @@ func p2p_node_disconnect(h *C.p2p_node, peer C.uint64_t) (rc C.int) {
 	p, rc := e.peerOf(peer)
 	if rc != C.P2P_OK {
 		return rc
+	}
+	if e.onPollThread() {
+		e.poll.ownCalls.Add(1)
+		defer e.poll.ownCalls.Add(-1)
 	}
 	if err := e.node.Disconnect(p); err != nil {
 		return failErr(err)
@@ -563,7 +565,8 @@ func p2p_node_poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeo
 	q := e.poll
 	q.pollMu.Lock()
 	defer q.pollMu.Unlock()
-	q.answer(true)
+	q.poller.Store(uintptr(C.p2p_thread_self_()))
+	q.release(true)
 	var deadline time.Time
 	if timeoutMS > 0 {
 		deadline = time.Now().Add(time.Duration(timeoutMS) * time.Millisecond)
@@ -607,10 +610,12 @@ func p2p_node_reply(h *C.p2p_node, answer C.int) (rc C.int) {
 	if rc != C.P2P_OK {
 		return rc
 	}
-	e.poll.pollMu.Lock()
-	defer e.poll.pollMu.Unlock()
-	if !e.poll.answer(answer != 0) {
+	q := e.poll
+	q.pollMu.Lock()
+	defer q.pollMu.Unlock()
+	if !q.question {
 		return fail(C.P2P_ESTATE, "no reconnection question is waiting for an answer")
 	}
+	q.release(answer != 0)
 	return C.P2P_OK
 }

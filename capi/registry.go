@@ -45,6 +45,13 @@ type nodeEntry struct {
 	poll *pollQueue
 }
 
+// onPollThread reports whether the caller is the thread that polls the node:
+// a call from there that waited for the poller would wait forever.
+func (e *nodeEntry) onPollThread() bool {
+	t := e.poll.poller.Load()
+	return t != 0 && t == uintptr(C.p2p_thread_self_())
+}
+
 // peerStrings are a peer's id and host as C strings, made once per peer and
 // freed after its disconnected event.
 type peerStrings struct{ id, host *C.char }
@@ -200,7 +207,7 @@ func (e *nodeEntry) release() {
 		e.cb = nil
 	}
 	if e.poll != nil {
-		e.poll.release()
+		e.poll.free()
 	}
 }
 

@@ -25,6 +25,16 @@
 
 static P2P_THREAD_LOCAL char p2p_err_[1024];
 
+P2P_INTERNAL const char p2p_empty_[1] = "";
+
+#if defined(_WIN32)
+#include <windows.h>
+P2P_INTERNAL uintptr_t p2p_thread_self_(void) { return (uintptr_t)GetCurrentThreadId(); }
+#else
+#include <pthread.h>
+P2P_INTERNAL uintptr_t p2p_thread_self_(void) { return (uintptr_t)pthread_self(); }
+#endif
+
 P2P_INTERNAL void p2p_set_error_(const char *msg, size_t len) {
     if (len >= sizeof p2p_err_) len = sizeof p2p_err_ - 1;
     memcpy(p2p_err_, msg, len);

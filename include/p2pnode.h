@@ -263,16 +263,21 @@ int p2p_node_start(p2p_node *node);
  * a last chance to send), then closes every peer after flushing what was
  * queued for it, delivers their disconnected events, and returns when the
  * node's threads are gone. Idempotent. Called from inside the node's own
- * callback it starts all that and returns at once; the rest follows when the
- * callback returns. Returns P2P_OK or P2P_EHANDLE.
+ * callback, or from the thread that polls the node, it starts all that and
+ * returns at once; the rest follows when the callback returns (or as the
+ * poller goes on polling, until P2P_ESTOPPED). Returns P2P_OK or P2P_EHANDLE.
  */
 int p2p_node_stop(p2p_node *node);
 
 /*
- * p2p_node_free stops the node (as p2p_node_stop) and releases it. The handle
- * is invalid afterwards: every call with it returns P2P_EHANDLE, and a
- * second free too. Called from inside the node's own callback it returns at
- * once and the node is released when its event thread ends.
+ * p2p_node_free stops the node (as p2p_node_stop) and releases it. No event
+ * reaches the application once free is called (call p2p_node_stop first to
+ * see the events of stopping), so the callback's user_data may be released as
+ * soon as free returns - or, when free is called from inside the callback,
+ * as soon as that callback returns. The handle is invalid afterwards: every
+ * call with it returns P2P_EHANDLE, and a second free too. From inside the
+ * callback or from the polling thread free returns at once; the node's
+ * threads end in the background.
  * Returns P2P_OK or P2P_EHANDLE.
  */
 int p2p_node_free(p2p_node *node);
@@ -318,9 +323,11 @@ int p2p_node_connect(p2p_node *node, const char *host, int port, int reconnect, 
 /*
  * p2p_node_disconnect closes the connection with a peer after flushing what
  * was queued for it. For an outbound peer P2P_EVENT_DISCONNECT_WITH_OUTBOUND
- * is raised first (and delivered before this returns, unless called from the
- * callback) and the peer is no longer reconnected. The disconnected event
- * follows. Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER.
+ * is raised first and handled before this returns (in poll mode: polled, and
+ * the poller came back for more), except when called from the callback or
+ * the polling thread, where it is delivered next; the peer is no longer
+ * reconnected. The disconnected event follows.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER.
  */
 int p2p_node_disconnect(p2p_node *node, uint64_t peer);
 
@@ -385,9 +392,14 @@ int p2p_peer_get_info(p2p_node *node, uint64_t peer, const char *key, void *buf,
  * until an event comes or the node stops), then takes what else is ready
  * without waiting, and stores how many it took in *count. What the events
  * point to stays valid until the next p2p_node_poll of this node or its free.
- * A P2P_EVENT_RECONNECTION_ERROR ends a batch; answer it with
- * p2p_node_reply before polling again (unanswered, it counts as "yes").
- * Poll from one thread at a time.
+ * The events the node waits on - P2P_EVENT_REQUEST_TO_STOP,
+ * P2P_EVENT_DISCONNECT_WITH_OUTBOUND and P2P_EVENT_RECONNECTION_ERROR - end
+ * a batch, and the node holds until the next p2p_node_poll, which says that
+ * the application has handled them (so a goodbye sent on REQUEST_TO_STOP
+ * still reaches the peers). Answer a RECONNECTION_ERROR with p2p_node_reply
+ * before polling again (unanswered, it counts as "yes").
+ * Poll from one thread at a time, and keep polling until P2P_ESTOPPED while
+ * the node stops.
  * Returns P2P_OK (*count may be 0 on timeout), P2P_ESTOPPED once the node
  * has stopped and every event was taken, P2P_EHANDLE, P2P_EINVAL,
  * P2P_ESTATE (the node has a callback).

@@ -103,6 +103,11 @@ func (n *Node) debugf(format string, args ...any) {
 	}
 }
 
+// Debugf prints a line to the node's debug output, in the form of its own
+// debug lines, when debug output is on. Layers built on the node (the secure
+// node) use it so that their lines and the node's never interleave.
+func (n *Node) Debugf(format string, args ...any) { n.debugf(format, args...) }
+
 func (n *Node) printf(format string, args ...any) {
 	n.outMu.Lock()
 	defer n.outMu.Unlock()

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha512"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/p2pnode/p2pnode/p2p/wire"
@@ -242,13 +244,17 @@ func (n *Node) Start() error {
 // It is idempotent. Called from the node's own event handler it starts the
 // shutdown and returns at once; Wait elsewhere for the end.
 func (n *Node) Stop() error {
-	n.stopOnce.Do(func() { go n.shutdown() })
+	n.RequestStop()
 	if n.inDispatcher() {
 		return nil
 	}
 	<-n.done
 	return nil
 }
+
+// RequestStop starts stopping the node, as Stop does, and returns at once;
+// Wait or Done tell when it has stopped.
+func (n *Node) RequestStop() { n.stopOnce.Do(func() { go n.shutdown() }) }
 
 // Wait blocks until the node has stopped.
 func (n *Node) Wait() error {
@@ -334,7 +340,7 @@ func (n *Node) Connect(host string, port int, reconnect bool) (*Peer, error) {
 	p, err := n.dial(host, port, key)
 	if err != nil {
 		n.debugf("could not connect with %s: %v", key, err)
-		return nil, err
+		return p, err // p is the existing peer for ErrAlreadyConnected
 	}
 	if reconnect {
 		n.addReconnect(host, port)
@@ -357,7 +363,7 @@ func (n *Node) dial(host string, port int, key string) (*Peer, error) {
 	r, err := conn.Read(buf)
 	if r == 0 {
 		conn.Close()
-		if err != nil && !isEOF(err) {
+		if err != nil && !isEOF(err) && !errors.Is(err, syscall.ECONNRESET) {
 			return nil, errorf(ErrHandshake, "read id from %s: %v", key, err)
 		}
 		return nil, errorf(ErrRefused, "%s (its connection limit may be reached)", key)

@@ -205,10 +205,6 @@ func (p *Peer) writeLoop() {
 				}
 				break
 			}
-			if closing {
-				// A peer that reads nothing must not hold the close forever.
-				_ = p.conn.SetWriteDeadline(time.Now().Add(p.node.cfg.SendTimeout))
-			}
 			_, err := p.conn.Write(buf)
 			p.wmu.Lock()
 			p.inflight = 0
@@ -244,6 +240,9 @@ func (p *Peer) closeGracefully() {
 	p.wmu.Lock()
 	p.closing = true
 	p.wmu.Unlock()
+	// A peer that reads nothing must not hold the close forever; the
+	// deadline also ends a write already blocked on it.
+	_ = p.conn.SetWriteDeadline(time.Now().Add(p.node.cfg.SendTimeout))
 	select {
 	case p.wake <- struct{}{}:
 	default:

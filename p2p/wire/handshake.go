@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 )
@@ -42,12 +41,13 @@ const defaultIDLen = 128
 // SplitReply splits the accepting side's reply into its id and whatever
 // followed it in the same read. The reference sends its id and may send a
 // first message right after it, so the two can arrive glued together. There
-// is no delimiter, so the split is made only where it is unambiguous: the
-// chunk holds an EOT and starts with a 128-hex-character generated id. In
-// every other case the whole chunk is the id, as the reference reads it.
+// is no delimiter, so the split is made where ids are known: a reply that
+// starts with 128 lowercase hex characters (a generated id) and goes on is
+// split after them. In every other case the whole chunk is the id, as the
+// reference reads it; a longer custom id that starts with 128 hex characters
+// would be misread, which is the price of not losing glued messages.
 func SplitReply(chunk []byte) (id string, rest []byte) {
-	if len(chunk) > defaultIDLen && bytes.IndexByte(chunk, EOT) > defaultIDLen && isLowerHex(chunk[:defaultIDLen]) &&
-		!isLowerHex(chunk[defaultIDLen:defaultIDLen+1]) {
+	if len(chunk) > defaultIDLen && isLowerHex(chunk[:defaultIDLen]) {
 		return string(chunk[:defaultIDLen]), chunk[defaultIDLen:]
 	}
 	return string(chunk), nil

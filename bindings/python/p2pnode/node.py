@@ -1,0 +1,716 @@
+"""Node: a peer-to-peer node, with the API of p2pnetwork.node.Node.
+
+The networking runs in the native library (libp2pnode); this class keeps
+p2pnetwork's API on top of it. Subclass it and override the event methods,
+or pass one callback::
+
+    node = Node("127.0.0.1", 0, callback=lambda event, main, conn, data: print(event, data))
+    node.start(); node.connect_with_node("127.0.0.1", 8002); node.send_to_nodes("hi"); node.stop()
+
+Events are taken from the library in batches (p2p_node_poll) by the node's
+own thread, which start() starts, and handed to the event methods there, one
+at a time and in order. An exception raised in an event method is reported
+on standard error and the node goes on.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import sys
+import threading
+import traceback
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+
+from . import _native as _n
+from ._native import P2PError
+from .nodeconnection import GONE_CODES, NodeConnection, compression_code, encode_payload
+
+__all__ = ["Node", "P2PError"]
+
+Callback = Callable[[str, "Node", Any, Any], Any]
+
+_BATCH = 64
+_POLL_MS = 100  # the poll thread looks at stop() requests this often
+_WAIT_DELIVERY = 30.0  # seconds disconnect_with_node waits for its event, at most
+
+#: The names of Node.set_limit and their P2P_LIMIT_* codes.
+LIMITS = {
+    "max_connections": _n.P2P_LIMIT_MAX_CONNECTIONS,
+    "handshake_timeout_ms": _n.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS,
+    "dial_timeout_ms": _n.P2P_LIMIT_DIAL_TIMEOUT_MS,
+    "max_frame_size": _n.P2P_LIMIT_MAX_FRAME_SIZE,
+    "max_decompressed_size": _n.P2P_LIMIT_MAX_DECOMPRESSED_SIZE,
+    "max_queued_bytes": _n.P2P_LIMIT_MAX_QUEUED_BYTES,
+    "send_timeout_ms": _n.P2P_LIMIT_SEND_TIMEOUT_MS,
+    "reconnect_interval_ms": _n.P2P_LIMIT_RECONNECT_INTERVAL_MS,
+    "max_pending_events": _n.P2P_LIMIT_MAX_PENDING_EVENTS,
+}
+_INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
+def _c_int(value: Any, what: str) -> int:
+    """value as a C int; out-of-range values become -1 so the library refuses them."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise TypeError("p2pnode: %s must be an int, not %s"
+                            % (what, type(value).__name__)) from None
+    return value if _INT_MIN <= value <= _INT_MAX else -1
+
+
+class _Event:
+    """One polled event, copied out of the library's memory."""
+
+    __slots__ = ("type", "kind", "peer", "peer_id", "peer_host", "peer_port", "direction",
+                 "data", "compression", "host", "port", "trials")
+
+    def __init__(self, ev: _n.P2PEvent) -> None:
+        self.type = ev.type
+        self.kind = ev.kind
+        self.peer = ev.peer
+        self.peer_id = _n.decode_str(ev.peer_id)
+        self.peer_host = _n.decode_str(ev.peer_host)
+        self.peer_port = ev.peer_port
+        self.direction = ev.direction
+        if ev.type == _n.P2P_EVENT_MESSAGE and ev.data_len:
+            self.data = ctypes.string_at(ev.data, ev.data_len)
+        else:
+            self.data = b""
+        self.compression = ev.compression
+        self.host = _n.decode_str(ev.host)
+        self.port = ev.port
+        self.trials = ev.trials
+
+
+def _decode_message(kind: int, data: bytes) -> Any:
+    """The Python value of a received payload, as p2pnetwork presents it."""
+    if kind == _n.P2P_KIND_JSON:
+        try:
+            return json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            pass
+    if kind in (_n.P2P_KIND_JSON, _n.P2P_KIND_TEXT):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return data
+
+
+class Node(threading.Thread):
+    """A node that listens on host:port, connects with other nodes and raises events.
+
+    ``Node(host, port, id=None, callback=None, max_connections=0)`` as in
+    p2pnetwork; the older ``Node(host, port, callback)`` works too. port 0
+    picks a free port (read it back from ``node.port``); id None generates
+    one; max_connections limits inbound peers (0: unlimited). The listening
+    socket is bound here, so a port in use raises P2PError (P2P_EBIND).
+
+    Like p2pnetwork's Node it is a threading.Thread (start, stop, join,
+    is_alive) and, as there, not a daemon thread: a started node keeps the
+    program running until it is stopped. It is also a context manager whose
+    exit stops the node, waits for its thread and frees it.
+
+    Events go to the methods below (override them in a subclass) whose
+    defaults call ``callback(event, main_node, connected_node, data)`` as
+    p2pnetwork does.
+    """
+
+    def __init__(self, host: str, port: int, id: Any = None, callback: Optional[Callback] = None,
+                 max_connections: int = 0) -> None:
+        """Create the node and bind its listening socket (see the class doc)."""
+        super().__init__()
+        if callable(id):
+            if callback is not None:
+                raise TypeError("p2pnode: Node() got two callbacks (id is callable)")
+            id, callback = None, id
+        self.terminate_flag = threading.Event()
+        self.callback = callback
+        self.sock = None
+        self._p2p_node: Optional[int] = None
+        self._p2p_lock = threading.RLock()
+        self._p2p_conns: Dict[int, NodeConnection] = {}
+        self._p2p_gone: Set[int] = set()
+        self._p2p_creating: Optional[Tuple[int, Optional[int]]] = None
+        self._p2p_waiting: Dict[int, List[threading.Event]] = {}
+        self._p2p_stop_asked = threading.Event()
+        self._p2p_rts_done = threading.Event()
+        self._p2p_started = False
+        self._p2p_freed = False
+        self._p2p_counts: List[int] = [0, 0, 0]
+        self._p2p_offsets: List[int] = [0, 0, 0]
+        pending_debug = self.__dict__.pop("_p2p_pending_debug", None)
+
+        out = ctypes.c_void_p()
+        cid = _n.encode_str(str(id)) if id is not None else None
+        rc = _n.lib.p2p_node_new(_n.encode_str(host), _c_int(port, "port"), cid,
+                                 _c_int(max_connections, "max_connections"), ctypes.byref(out))
+        _n.check(rc, "p2p_node_new")
+        self._p2p_node = out.value
+        self.host = host
+        self.port = self._p2p_read_port()
+        self.id = self._p2p_read_str(_n.lib.p2p_node_id, _n.P2P_MAX_ID_LEN)
+        self._p2p_debug = False
+        self.debug = bool(pending_debug) if pending_debug is not None else False
+
+    # ---- reading the library ------------------------------------------------------
+
+    def _p2p_read_port(self) -> int:
+        port = ctypes.c_int()
+        _n.check(_n.lib.p2p_node_port(self._p2p_node, ctypes.byref(port)), "p2p_node_port")
+        return port.value
+
+    def _p2p_read_str(self, fn: Any, size: int, *args: Any) -> str:
+        buf = ctypes.create_string_buffer(size + 1)
+        _n.check(fn(self._p2p_node, *args, buf, len(buf)), fn.__name__)
+        return _n.decode_str(buf.value)
+
+    def _p2p_counters(self) -> List[int]:
+        if not self._p2p_freed:
+            c = _n.P2PCounters()
+            if _n.lib.p2p_node_counters(self._p2p_node, ctypes.byref(c)) == _n.P2P_OK:
+                self._p2p_counts = [c.sent, c.received, c.receive_errors]
+        return self._p2p_counts
+
+    def _p2p_count(self, i: int) -> int:
+        return self._p2p_counters()[i] + self._p2p_offsets[i]
+
+    def _p2p_set_count(self, i: int, value: int) -> None:
+        self._p2p_offsets[i] = int(value) - self._p2p_counters()[i]
+
+    # ---- attributes of the reference ----------------------------------------------
+
+    @property
+    def debug(self) -> bool:
+        """Debug output on or off (the library's and debug_print's)."""
+        node = self.__dict__.get("_p2p_node")
+        if node is None:
+            return bool(self.__dict__.get("_p2p_pending_debug", False))
+        if not self._p2p_freed:
+            on = ctypes.c_int()
+            if _n.lib.p2p_node_get_debug(node, ctypes.byref(on)) == _n.P2P_OK:
+                return bool(on.value)
+        return self._p2p_debug
+
+    @debug.setter
+    def debug(self, on: bool) -> None:
+        node = self.__dict__.get("_p2p_node")
+        if node is None:  # set by a subclass before Node.__init__
+            self.__dict__["_p2p_pending_debug"] = bool(on)
+            return
+        self._p2p_debug = bool(on)
+        if not self._p2p_freed:
+            rc = _n.lib.p2p_node_set_debug(node, 1 if on else 0)
+            if rc not in (_n.P2P_OK, _n.P2P_EHANDLE):
+                raise _n.error(rc, "p2p_node_set_debug")
+
+    @property
+    def max_connections(self) -> int:
+        """The limit of inbound peers (0: unlimited); settable at any time."""
+        value = ctypes.c_int64()
+        _n.check(_n.lib.p2p_node_get_limit(self._p2p_node, _n.P2P_LIMIT_MAX_CONNECTIONS,
+                                           ctypes.byref(value)), "p2p_node_get_limit")
+        return value.value
+
+    @max_connections.setter
+    def max_connections(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("p2pnode: max_connections must be an int")
+        _n.check(_n.lib.p2p_node_set_limit(self._p2p_node, _n.P2P_LIMIT_MAX_CONNECTIONS, value),
+                 "p2p_node_set_limit")
+
+    def set_limit(self, name: str, value: int) -> None:
+        """Set one of the limits the reference lacks (p2pnode only).
+
+        name is one of LIMITS ('handshake_timeout_ms', 'dial_timeout_ms',
+        'max_frame_size', 'max_decompressed_size', 'max_queued_bytes',
+        'send_timeout_ms', 'reconnect_interval_ms', 'max_pending_events',
+        'max_connections'); 0 restores the default. Only before start(),
+        except max_connections. Raises P2PError (P2P_ESTATE once started).
+        """
+        if name not in LIMITS:
+            raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
+        _n.check(_n.lib.p2p_node_set_limit(self._p2p_node, LIMITS[name], int(value)),
+                 "p2p_node_set_limit")
+
+    def get_limit(self, name: str) -> int:
+        """The value of a limit (see set_limit), defaults filled in."""
+        if name not in LIMITS:
+            raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
+        value = ctypes.c_int64()
+        _n.check(_n.lib.p2p_node_get_limit(self._p2p_node, LIMITS[name], ctypes.byref(value)),
+                 "p2p_node_get_limit")
+        return value.value
+
+    @property
+    def message_count_send(self) -> int:
+        """Messages sent: frames queued to peers (a broadcast counts once per peer)."""
+        return self._p2p_count(0)
+
+    @message_count_send.setter
+    def message_count_send(self, value: int) -> None:
+        self._p2p_set_count(0, value)
+
+    @property
+    def message_count_recv(self) -> int:
+        """Messages received."""
+        return self._p2p_count(1)
+
+    @message_count_recv.setter
+    def message_count_recv(self, value: int) -> None:
+        self._p2p_set_count(1, value)
+
+    @property
+    def message_count_rerr(self) -> int:
+        """Received frames that could not be decoded or were over a limit."""
+        return self._p2p_count(2)
+
+    @message_count_rerr.setter
+    def message_count_rerr(self, value: int) -> None:
+        self._p2p_set_count(2, value)
+
+    @property
+    def nodes_inbound(self) -> List[NodeConnection]:
+        """The peers that connected with us (a new list on every read)."""
+        return self._p2p_peers(_n.P2P_INBOUND)
+
+    @property
+    def nodes_outbound(self) -> List[NodeConnection]:
+        """The peers we connected with (a new list on every read)."""
+        return self._p2p_peers(_n.P2P_OUTBOUND)
+
+    @property
+    def all_nodes(self) -> List[NodeConnection]:
+        """Every peer, inbound then outbound."""
+        return self._p2p_peers(_n.P2P_ALL)
+
+    def _p2p_peers(self, direction: int) -> List[NodeConnection]:
+        if self._p2p_freed:
+            return []
+        count = ctypes.c_size_t(0)
+        cap = 16
+        while True:
+            arr = (ctypes.c_uint64 * cap)()
+            rc = _n.lib.p2p_node_peers(self._p2p_node, direction, arr, cap, ctypes.byref(count))
+            if rc == _n.P2P_ERANGE:
+                cap = max(count.value, cap * 2)
+                continue
+            if rc == _n.P2P_EHANDLE:
+                return []
+            _n.check(rc, "p2p_node_peers")
+            break
+        out = []
+        for h in arr[: count.value]:
+            conn = self._p2p_connection(h)
+            if conn is not None:
+                out.append(conn)
+        return out
+
+    def _p2p_connection(self, handle: int, ev: Optional[_Event] = None) -> Optional[NodeConnection]:
+        """The NodeConnection of a peer handle, made on first sight."""
+        with self._p2p_lock:
+            conn = self._p2p_conns.get(handle)
+            if conn is not None:
+                return conn
+            if ev is not None:
+                pid, host, port, direction = ev.peer_id, ev.peer_host, ev.peer_port, ev.direction
+            else:
+                if handle in self._p2p_gone:
+                    return None
+                try:
+                    pid = self._p2p_read_str(_n.lib.p2p_peer_id, _n.P2P_MAX_ID_LEN, handle)
+                    host = self._p2p_read_str(_n.lib.p2p_peer_host, _n.P2P_MAX_HOST_LEN, handle)
+                    port_c, dir_c = ctypes.c_int(), ctypes.c_int()
+                    _n.check(_n.lib.p2p_peer_port(self._p2p_node, handle, ctypes.byref(port_c)))
+                    _n.check(_n.lib.p2p_peer_direction(self._p2p_node, handle, ctypes.byref(dir_c)))
+                except P2PError:
+                    return None
+                port, direction = port_c.value, dir_c.value
+            self._p2p_creating = (handle, direction)
+            try:
+                try:
+                    conn = self.create_new_connection(None, pid, host, port)
+                except Exception:
+                    self._p2p_report("create_new_connection")
+                    conn = NodeConnection(self, None, pid, host, port)
+            finally:
+                self._p2p_creating = None
+            conn._p2p_handle = handle
+            conn._p2p_direction = direction
+            self._p2p_conns[handle] = conn
+            return conn
+
+    def _p2p_owns(self, node: Any) -> bool:
+        return isinstance(node, NodeConnection) and node.main_node is self and node._p2p_handle != 0
+
+    # ---- methods of the reference ----------------------------------------------------
+
+    def debug_print(self, message: str) -> None:
+        """Print "DEBUG (<id>): message" when debug is on."""
+        if self.debug:
+            print("DEBUG (" + self.id + "): " + str(message))
+
+    def print_connections(self) -> None:
+        """Print how many inbound and outbound peers the node has."""
+        print("Node connection overview:")
+        print("- Total nodes connected with us: %d" % len(self.nodes_inbound))
+        print("- Total nodes connected to     : %d" % len(self.nodes_outbound))
+
+    def send_to_nodes(self, data: Any, exclude: Any = [],  # noqa: B006 (the reference's default)
+                      compression: str = "none") -> None:
+        """Send data (str, dict as JSON, or bytes) to every peer but those in exclude.
+
+        The message is encoded once for all peers, unless a peer's
+        NodeConnection class overrides send(), which is then called for it.
+        Raises TypeError, ValueError, or P2PError as NodeConnection.send.
+        """
+        payload = encode_payload(data)
+        code = compression_code(compression)
+        exclude = list(exclude) if exclude else []
+        peers = self.all_nodes
+        if any(type(p).send is not NodeConnection.send for p in peers):
+            for p in peers:
+                if p in exclude:
+                    self.debug_print("Node send_to_nodes: Excluding node in sending the message")
+                else:
+                    self.send_to_node(p, data, compression)
+            return
+        handles = [n._p2p_handle for n in exclude if self._p2p_owns(n)]
+        arr = (ctypes.c_uint64 * len(handles))(*handles) if handles else None
+        rc = _n.lib.p2p_node_broadcast(self._p2p_node, payload, len(payload), arr, len(handles),
+                                       code)
+        if rc == _n.P2P_OK:
+            return
+        err = _n.error(rc, "p2p_node_broadcast")
+        if rc in GONE_CODES:
+            self.debug_print("Node send_to_nodes: " + err.message)
+            return
+        raise err
+
+    def send_to_node(self, n: Any, data: Any, compression: str = "none") -> None:
+        """Send data to the peer n (a NodeConnection of this node).
+
+        An unknown or disconnected n is not an error: as in p2pnetwork a
+        debug line says so.
+        """
+        encode_payload(data)
+        compression_code(compression)
+        if not self._p2p_owns(n) or not n.is_alive():
+            self.debug_print("Node send_to_node: Could not send the data, node is not found!")
+            return
+        n.send(data, compression=compression)
+
+    def connect_with_node(self, host: str, port: int, reconnect: bool = False) -> bool:
+        """Connect with the node at host:port; True when connected.
+
+        Returns True also when already connected with it, and False (with
+        a printed line) when host:port is this node, and False when the
+        connection fails. With reconnect the node re-dials the peer whenever
+        the connection is lost, asking node_reconnection_error first.
+        Blocks for the dial and the id exchange.
+        """
+        peer = ctypes.c_uint64(0)
+        try:
+            chost = _n.encode_str(host)
+            cport = _c_int(port, "port")
+        except (TypeError, ValueError) as e:
+            self.debug_print("TcpServer.connect_with_node: Could not connect with node. ("
+                             + str(e) + ")")
+            return False
+        rc = _n.lib.p2p_node_connect(self._p2p_node, chost, cport, 1 if reconnect else 0,
+                                     ctypes.byref(peer))
+        if rc == _n.P2P_OK:
+            return True
+        err = _n.error(rc, "p2p_node_connect")
+        if rc == _n.P2P_ESELF:
+            print("connect_with_node: Cannot connect with yourself!!")
+            return False
+        if rc == _n.P2P_EALREADY:
+            conn = self._p2p_connection(peer.value) if peer.value else None
+            if conn is not None and conn._p2p_direction == _n.P2P_INBOUND:
+                print("connect_with_node: This node (" + conn.id
+                      + ") is already connected with us.")
+            else:
+                pid = conn.id if conn is not None else ""
+                print("connect_with_node: Already connected with this node (" + pid + ").")
+            return True
+        if rc == _n.P2P_ESTATE:
+            print("connect_with_node: the node is not started; call start() first")
+            return False
+        self.debug_print("TcpServer.connect_with_node: Could not connect with node. ("
+                         + err.message + ")")
+        return False
+
+    def disconnect_with_node(self, node: Any) -> None:
+        """Close the connection with an outbound peer.
+
+        node_disconnect_with_outbound_node is called first (before this
+        returns, unless called from an event method), then the disconnected
+        event follows. The peer is no longer reconnected. A node that is not
+        one of our outbound peers gets a debug line, as in p2pnetwork.
+        """
+        if self._p2p_owns(node) and node._p2p_direction == _n.P2P_OUTBOUND:
+            # In poll mode the library only queues node_disconnect_with_outbound_node;
+            # wait here until this node's thread has called it, as p2pnetwork does.
+            delivered = None
+            if threading.current_thread() is not self:
+                delivered = threading.Event()
+                with self._p2p_lock:
+                    self._p2p_waiting.setdefault(node._p2p_handle, []).append(delivered)
+            rc = _n.lib.p2p_node_disconnect(self._p2p_node, node._p2p_handle)
+            if rc == _n.P2P_OK:
+                node.terminate_flag.set()
+                if delivered is not None and self._p2p_started:
+                    delivered.wait(_WAIT_DELIVERY)
+                return
+            if delivered is not None:
+                with self._p2p_lock:
+                    self._p2p_release_waiting(node._p2p_handle)
+            if rc not in GONE_CODES:
+                raise _n.error(rc, "p2p_node_disconnect")
+        self.debug_print("Node disconnect_with_node: cannot disconnect with a node with which "
+                         "we are not connected.")
+
+    def create_new_connection(self, connection: Any, id: str, host: str,
+                              port: int) -> NodeConnection:
+        """Make the NodeConnection of a new peer; override to use a subclass.
+
+        connection is always None: the library owns the socket (p2pnetwork
+        passes the socket here). Call ``MyConnection(self, connection, id,
+        host, port)``; the node tells the new object its peer handle.
+        """
+        return NodeConnection(self, connection, id, host, port)
+
+    # ---- life --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start accepting connections and delivering events (on this node's thread)."""
+        with self._p2p_lock:
+            if self._p2p_started:
+                raise RuntimeError("threads can only be started once")
+            if not self._p2p_freed:
+                _n.check(_n.lib.p2p_node_start(self._p2p_node), "p2p_node_start")
+            self._p2p_started = True
+        super().start()
+
+    def stop(self) -> None:
+        """Stop the node: node_request_to_stop, then every peer is closed.
+
+        Blocks until the library has stopped the node; join() then waits
+        until the node's thread has delivered the last events. Called from
+        an event method it returns at once. Idempotent.
+        """
+        self.terminate_flag.set()
+        with self._p2p_lock:
+            if self._p2p_freed:
+                return
+            started = self._p2p_started
+        if not started:
+            # Nobody will poll: say goodbye as the reference does, then free.
+            self._p2p_request_to_stop()
+            self._p2p_free()
+            return
+        if threading.current_thread() is self:
+            self._p2p_request_to_stop()
+            # The node's own thread must go on taking events while it stops.
+            threading.Thread(target=_n.lib.p2p_node_stop, args=(self._p2p_node,),
+                             name="p2pnode-stop", daemon=True).start()
+            return
+        # node_request_to_stop runs on the node's thread while the peers are
+        # still connected (in poll mode the library closes them without
+        # waiting for its own event to be handled); then the library stops.
+        self._p2p_stop_asked.set()
+        while self.is_alive() and not self._p2p_rts_done.wait(0.05):
+            pass
+        rc = _n.lib.p2p_node_stop(self._p2p_node)
+        if rc not in (_n.P2P_OK, _n.P2P_EHANDLE):
+            raise _n.error(rc, "p2p_node_stop")
+
+    def close(self) -> None:
+        """Stop the node, wait for its thread and free it. Idempotent."""
+        self.stop()
+        if self._p2p_started and threading.current_thread() is not self:
+            self.join()
+        if threading.current_thread() is not self:
+            self._p2p_free()
+
+    def __enter__(self) -> "Node":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if self.__dict__.get("_p2p_node") is not None and not self._p2p_freed:
+                self._p2p_freed = True
+                _n.lib.p2p_node_free(self._p2p_node)
+        except Exception:
+            pass
+
+    def _p2p_free(self) -> None:
+        with self._p2p_lock:
+            if self._p2p_freed or self._p2p_node is None:
+                return
+            self._p2p_counters()
+            self._p2p_debug = self.debug
+            self._p2p_freed = True
+            for conn in self._p2p_conns.values():
+                conn._p2p_gone()
+            for handle in list(self._p2p_waiting):
+                self._p2p_release_waiting(handle)
+        _n.lib.p2p_node_free(self._p2p_node)
+
+    def run(self) -> None:
+        """The node's thread: take events from the library and deliver them."""
+        events = (_n.P2PEvent * _BATCH)()
+        count = ctypes.c_size_t(0)
+        try:
+            while not self._p2p_freed:
+                if self._p2p_stop_asked.is_set():
+                    self._p2p_request_to_stop()
+                rc = _n.lib.p2p_node_poll(self._p2p_node, events, _BATCH, _POLL_MS,
+                                          ctypes.byref(count))
+                if rc in (_n.P2P_ESTOPPED, _n.P2P_EHANDLE):
+                    break
+                if rc != _n.P2P_OK:
+                    err = _n.error(rc, "p2p_node_poll")
+                    print("p2pnode: %r stops delivering events: %s" % (self, err), file=sys.stderr)
+                    break
+                batch = [_Event(events[i]) for i in range(count.value)]
+                for ev in batch:
+                    self._p2p_dispatch(ev)
+        finally:
+            self._p2p_rts_done.set()
+            self._p2p_free()
+
+    def _p2p_request_to_stop(self) -> None:
+        """Call node_request_to_stop once (on the node's thread once started)."""
+        if not self._p2p_rts_done.is_set():
+            try:
+                self._p2p_call(self.node_request_to_stop)
+            finally:
+                self._p2p_rts_done.set()
+
+    # ---- events -------------------------------------------------------------------------
+
+    def _p2p_report(self, where: str) -> None:
+        print("p2pnode: exception in %s of %r (the node goes on):" % (where, self), file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+
+    def _p2p_call(self, method: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return method(*args)
+        except BaseException:
+            self._p2p_report(getattr(method, "__name__", "an event method"))
+            return None
+
+    def _p2p_dispatch(self, ev: _Event) -> None:
+        t = ev.type
+        if t == _n.P2P_EVENT_RECONNECTION_ERROR:
+            answer = True
+            try:
+                answer = bool(self.node_reconnection_error(ev.host, ev.port, ev.trials))
+            except BaseException:
+                self._p2p_report("node_reconnection_error")
+            _n.lib.p2p_node_reply(self._p2p_node, 1 if answer else 0)
+            return
+        if t == _n.P2P_EVENT_REQUEST_TO_STOP:
+            self._p2p_request_to_stop()  # unless stop() has delivered it already
+            return
+        conn = self._p2p_connection(ev.peer, ev)
+        if conn is None:
+            return
+        if t == _n.P2P_EVENT_MESSAGE:
+            self._p2p_call(self.node_message, conn, _decode_message(ev.kind, ev.data))
+        elif t == _n.P2P_EVENT_OUTBOUND_CONNECTED:
+            self._p2p_call(self.outbound_node_connected, conn)
+        elif t == _n.P2P_EVENT_INBOUND_CONNECTED:
+            self._p2p_call(self.inbound_node_connected, conn)
+        elif t in (_n.P2P_EVENT_OUTBOUND_DISCONNECTED, _n.P2P_EVENT_INBOUND_DISCONNECTED):
+            with self._p2p_lock:
+                self._p2p_conns.pop(ev.peer, None)
+                self._p2p_gone.add(ev.peer)
+            conn.terminate_flag.set()
+            self._p2p_call(self.node_disconnected, conn)
+            conn._p2p_gone()
+        elif t == _n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND:
+            self._p2p_call(self.node_disconnect_with_outbound_node, conn)
+        if t in (_n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND, _n.P2P_EVENT_OUTBOUND_DISCONNECTED,
+                 _n.P2P_EVENT_INBOUND_DISCONNECTED) and self._p2p_waiting:
+            with self._p2p_lock:
+                self._p2p_release_waiting(ev.peer)
+
+    def _p2p_release_waiting(self, handle: int) -> None:
+        for done in self._p2p_waiting.pop(handle, []):
+            done.set()
+
+    # The event methods of the reference; override them, or pass a callback.
+
+    def outbound_node_connected(self, node: NodeConnection) -> None:
+        """We connected with node."""
+        self.debug_print("outbound_node_connected: " + node.id)
+        if self.callback is not None:
+            self.callback("outbound_node_connected", self, node, {})
+
+    def inbound_node_connected(self, node: NodeConnection) -> None:
+        """node connected with us."""
+        self.debug_print("inbound_node_connected: " + node.id)
+        if self.callback is not None:
+            self.callback("inbound_node_connected", self, node, {})
+
+    def node_disconnected(self, node: NodeConnection) -> None:
+        """node is disconnected: calls inbound_ or outbound_node_disconnected."""
+        self.debug_print("node_disconnected: " + node.id)
+        if node._p2p_direction == _n.P2P_INBOUND:
+            self.inbound_node_disconnected(node)
+        else:
+            self.outbound_node_disconnected(node)
+
+    def inbound_node_disconnected(self, node: NodeConnection) -> None:
+        """node, which had connected with us, is disconnected."""
+        self.debug_print("inbound_node_disconnected: " + node.id)
+        if self.callback is not None:
+            self.callback("inbound_node_disconnected", self, node, {})
+
+    def outbound_node_disconnected(self, node: NodeConnection) -> None:
+        """node, which we had connected with, is disconnected."""
+        self.debug_print("outbound_node_disconnected: " + node.id)
+        if self.callback is not None:
+            self.callback("outbound_node_disconnected", self, node, {})
+
+    def node_message(self, node: NodeConnection, data: Any) -> None:
+        """node sent data: a JSON value (dict, list, number...), a str or bytes."""
+        self.debug_print("node_message: " + node.id + ": " + str(data))
+        if self.callback is not None:
+            self.callback("node_message", self, node, data)
+
+    def node_disconnect_with_outbound_node(self, node: NodeConnection) -> None:
+        """We asked to disconnect from the outbound node (it is still connected)."""
+        self.debug_print("node wants to disconnect with oher outbound node: " + node.id)
+        if self.callback is not None:
+            self.callback("node_disconnect_with_outbound_node", self, node, {})
+
+    def node_request_to_stop(self) -> None:
+        """The node is stopping; its peers are still connected (a last chance to send)."""
+        self.debug_print("node is requested to stop!")
+        if self.callback is not None:
+            self.callback("node_request_to_stop", self, {}, {})
+
+    def node_reconnection_error(self, host: str, port: int, trials: int) -> bool:
+        """A lost peer connected with reconnect=True: return True to dial it again.
+
+        trials counts the attempts so far, from 1. The default keeps trying.
+        """
+        self.debug_print("node_reconnection_error: Reconnecting to node " + host + ":" + str(port)
+                         + " (trials: " + str(trials) + ")")
+        return True
+
+    def __str__(self) -> str:
+        return "Node: {}:{}".format(getattr(self, "host", "?"), getattr(self, "port", "?"))
+
+    def __repr__(self) -> str:
+        return "<Node {}:{} id: {}>".format(getattr(self, "host", "?"), getattr(self, "port", "?"),
+                                            getattr(self, "id", "?"))

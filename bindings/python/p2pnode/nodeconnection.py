@@ -1,0 +1,243 @@
+"""NodeConnection: one peer of a Node, as p2pnetwork.nodeconnection has it.
+
+In p2pnetwork a NodeConnection is a thread that owns the peer's socket. Here
+the library owns the connection (its reader, writer and queue); a
+NodeConnection is a small Python object naming the peer by its handle, made
+by :meth:`p2pnode.node.Node.create_new_connection` when the peer shows up::
+
+    def node_message(self, node, data):
+        node.send({"echo": data})          # node is a NodeConnection
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import threading
+from typing import TYPE_CHECKING, Any, Dict, Optional
+
+from . import _native as _n
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .node import Node
+
+__all__ = ["NodeConnection"]
+
+
+def encode_payload(data: Any, encoding_type: str = "utf-8") -> bytes:
+    """The bytes p2pnetwork puts on the wire for data.
+
+    A str goes as its text in encoding_type, a dict as json.dumps(dict) and
+    bytes (or a bytearray or memoryview) as they are. Anything else raises
+    TypeError, and so does a dict that json.dumps cannot encode.
+    """
+    if isinstance(data, str):
+        return data.encode(encoding_type)
+    if isinstance(data, dict):
+        return json.dumps(data).encode(encoding_type)
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(
+        "p2pnode: cannot send a %s: use str, dict (sent as JSON) or bytes" % type(data).__name__
+    )
+
+
+def compression_code(compression: str) -> int:
+    """The P2P_COMPRESSION_* code of 'none', 'zlib', 'bzip2' or 'lzma'."""
+    try:
+        return _n.COMPRESSIONS[compression]
+    except (KeyError, TypeError):
+        raise ValueError(
+            "p2pnode: unknown compression %r: use 'none', 'zlib', 'bzip2' or 'lzma'"
+            % (compression,)
+        ) from None
+
+
+# Codes that mean "the peer or the node is gone": the reference drops such
+# sends silently (with a debug line), and so do we.
+GONE_CODES = (_n.P2P_ENOPEER, _n.P2P_EHANDLE, _n.P2P_ESTOPPED)
+
+
+class NodeConnection:
+    """A peer connected with a Node (inbound or outbound).
+
+    Mirrors p2pnetwork.nodeconnection.NodeConnection: ``id``, ``host``,
+    ``port``, ``main_node``, ``info``, ``send()``, ``stop()``,
+    ``set_info()``/``get_info()``. Subclass it and return your subclass from
+    ``Node.create_new_connection`` to add behaviour.
+
+    ``sock`` is always None: the library owns the TCP connection and no
+    Python socket exists for it. ``start()`` does nothing (there is no
+    thread per connection); ``join()`` waits until the peer's disconnected
+    event has been delivered and ``is_alive()`` tells whether it has not.
+
+    Two NodeConnection objects are equal when they name the same peer
+    handle of the same node; they hash alike.
+    """
+
+    EOT_CHAR = 0x04.to_bytes(1, "big")
+    COMPR_CHAR = 0x02.to_bytes(1, "big")
+
+    def __init__(self, main_node: "Node", sock: Any, id: Any, host: str, port: int) -> None:
+        """Made by Node.create_new_connection(sock, id, host, port).
+
+        main_node: the Node this peer is connected with.
+        sock: always None here (see the class documentation).
+        id: the peer's node id.
+        host: the peer's address.
+        port: the peer's listening port.
+        """
+        self.host = host
+        self.port = port
+        self.main_node = main_node
+        self.sock = sock
+        self.id = str(id)
+        self.info: Dict[Any, Any] = {}
+        self.terminate_flag = threading.Event()
+        self._p2p_closed = threading.Event()
+        # The node announces the handle of the peer being made.
+        pending = getattr(main_node, "_p2p_creating", None)
+        self._p2p_handle: int = pending[0] if pending else 0
+        self._p2p_direction: Optional[int] = pending[1] if pending else None
+
+    # ---- identity -----------------------------------------------------------------
+
+    @property
+    def handle(self) -> int:
+        """The library's handle of this peer (0 if not made by a node)."""
+        return self._p2p_handle
+
+    @property
+    def direction(self) -> Optional[str]:
+        """'inbound' (the peer connected with us) or 'outbound' (we connected)."""
+        if self._p2p_direction == _n.P2P_INBOUND:
+            return "inbound"
+        if self._p2p_direction == _n.P2P_OUTBOUND:
+            return "outbound"
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NodeConnection):
+            return NotImplemented
+        if self._p2p_handle == 0 or other._p2p_handle == 0:
+            return self is other
+        return self.main_node is other.main_node and self._p2p_handle == other._p2p_handle
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        if self._p2p_handle == 0:
+            return object.__hash__(self)
+        return hash((id(self.main_node), self._p2p_handle))
+
+    # ---- messages --------------------------------------------------------------------
+
+    def send(self, data: Any, encoding_type: str = "utf-8", compression: str = "none") -> None:
+        """Send data to this peer: a str, a dict (as JSON) or bytes.
+
+        compression is 'none', 'zlib', 'bzip2' or 'lzma'. Raises TypeError
+        for another type of data, ValueError for an unknown compression and
+        P2PError when the library refuses the message (too big, queue full).
+        A peer that has gone away is not an error: as in p2pnetwork the
+        message is dropped with a debug line.
+        """
+        payload = encode_payload(data, encoding_type)
+        code = compression_code(compression)
+        node = self.main_node
+        rc = _n.lib.p2p_node_send(node._p2p_node, self._p2p_handle, payload, len(payload), code)
+        if rc == _n.P2P_OK:
+            return
+        err = _n.error(rc, "p2p_node_send")
+        if rc in GONE_CODES:
+            node.debug_print("nodeconnection send: Error sending data to node: " + err.message)
+            return
+        raise err
+
+    def stop(self) -> None:
+        """Close the connection with this peer (after flushing what is queued).
+
+        The disconnected event follows. For an outbound peer the library
+        raises node_disconnect_with_outbound_node first and stops
+        reconnecting to it (p2pnetwork does neither when a NodeConnection is
+        stopped directly).
+        """
+        self.terminate_flag.set()
+        rc = _n.lib.p2p_node_disconnect(self.main_node._p2p_node, self._p2p_handle)
+        if rc not in (_n.P2P_OK,) + GONE_CODES:
+            raise _n.error(rc, "p2p_node_disconnect")
+
+    # ---- thread look-alike -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Does nothing: the library runs the connection (kept for p2pnetwork code)."""
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        """Wait until this peer's disconnected event has been delivered."""
+        self._p2p_closed.wait(timeout)
+
+    def is_alive(self) -> bool:
+        """True until this peer's disconnected event has been delivered."""
+        return not self._p2p_closed.is_set()
+
+    def _p2p_gone(self) -> None:
+        self.terminate_flag.set()
+        self._p2p_closed.set()
+
+    # ---- info ---------------------------------------------------------------------
+
+    def set_info(self, key: Any, value: Any) -> None:
+        """Store any Python value under key, for this peer."""
+        self.info[key] = value
+
+    def get_info(self, key: Any) -> Any:
+        """The value stored under key with set_info.
+
+        A key not set from Python is looked up in the library's store of the
+        peer (values the library itself sets there), returned as a str when
+        it is UTF-8 text, else as bytes. Raises KeyError when neither has it.
+        """
+        if key in self.info:
+            return self.info[key]
+        if isinstance(key, str) and self._p2p_handle:
+            value = self._p2p_native_info(key)
+            if value is not None:
+                return value
+        raise KeyError(key)
+
+    def _p2p_native_info(self, key: str) -> Optional[Any]:
+        try:
+            ckey = _n.encode_str(key)
+        except ValueError:
+            return None
+        node = self.main_node._p2p_node
+        size = ctypes.c_size_t(0)
+        rc = _n.lib.p2p_peer_get_info(node, self._p2p_handle, ckey, None, 0, ctypes.byref(size))
+        if rc not in (_n.P2P_OK, _n.P2P_ERANGE):
+            return None
+        for _ in range(3):  # the value may grow between the two calls
+            buf = ctypes.create_string_buffer(max(size.value, 1))
+            rc = _n.lib.p2p_peer_get_info(node, self._p2p_handle, ckey, buf, len(buf),
+                                          ctypes.byref(size))
+            if rc == _n.P2P_OK:
+                raw = buf.raw[: size.value]
+                try:
+                    return raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    return raw
+            if rc != _n.P2P_ERANGE:
+                return None
+        return None
+
+    # ---- text ----------------------------------------------------------------------
+
+    def __str__(self) -> str:
+        return "NodeConnection: {}:{} <-> {}:{} ({})".format(
+            self.main_node.host, self.main_node.port, self.host, self.port, self.id)
+
+    def __repr__(self) -> str:
+        return "<NodeConnection: Node {}:{} <-> Connection {}:{}>".format(
+            self.main_node.host, self.main_node.port, self.host, self.port)

@@ -1,0 +1,112 @@
+"""Loading the library, the package's names."""
+
+import os
+import subprocess
+import sys
+
+import p2pnode
+import p2pnode.node
+import p2pnode.nodeconnection
+from conftest import HERE
+
+PKG = os.path.normpath(os.path.join(HERE, ".."))
+
+
+def test_names_mirror_p2pnetwork():
+    from p2pnode import Node, NodeConnection, P2PError
+    assert Node is p2pnode.node.Node
+    assert NodeConnection is p2pnode.nodeconnection.NodeConnection
+    assert issubclass(P2PError, Exception)
+    assert p2pnode.node.NodeConnection is NodeConnection
+    assert set(["node", "nodeconnection"]) <= set(p2pnode.__all__)
+
+
+def test_library_version_and_path():
+    assert p2pnode.library_version() == "0.1.0"
+    assert os.path.isfile(p2pnode.library_path)
+
+
+def _import_with(env_lib):
+    env = dict(os.environ, PYTHONPATH=PKG)
+    env["P2PNODE_LIBRARY"] = env_lib
+    return subprocess.run([sys.executable, "-c", "import p2pnode"], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_missing_library_is_an_import_error_naming_the_path():
+    r = _import_with("/nonexistent/dir/libp2pnode.so")
+    assert r.returncode != 0
+    assert "ImportError" in r.stderr
+    assert "/nonexistent/dir/libp2pnode.so" in r.stderr
+    assert "P2PNODE_LIBRARY" in r.stderr
+
+
+def test_not_a_library_is_an_import_error(tmp_path):
+    bogus = tmp_path / "libp2pnode.so"
+    bogus.write_bytes(b"not an ELF file")
+    r = _import_with(str(bogus))
+    assert r.returncode != 0
+    assert "ImportError" in r.stderr and str(bogus) in r.stderr
+
+
+def test_pip_install_works_offline(tmp_path):
+    target = tmp_path / "site"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--no-build-isolation",
+                        "--disable-pip-version-check", "-q", "--target", str(target), PKG],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (target / "p2pnode" / "node.py").is_file()
+    packaged = (target / "p2pnode" / "libp2pnode.so").is_file()
+    env = dict(os.environ, PYTHONPATH=str(target))
+    if packaged:  # `make package` ran: the installed package finds its own copy
+        env.pop("P2PNODE_LIBRARY", None)
+    code = "import p2pnode, p2pnode.node; print(p2pnode.library_path); p2pnode.Node('127.0.0.1', 0).close()"
+    r = subprocess.run([sys.executable, "-c", code], env=env, cwd=str(tmp_path),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    if packaged:
+        assert r.stdout.strip() == str(target / "p2pnode" / "libp2pnode.so")
+
+
+def _header():
+    from conftest import ROOT
+    path = os.path.join(os.environ.get("P2PNODE_INCLUDE_DIR") or os.path.join(ROOT, "include"),
+                        "p2pnode.h")
+    if not os.path.isfile(path):
+        import pytest
+        pytest.skip("no header at " + path)
+    return path
+
+
+def test_every_function_of_the_header_is_declared():
+    import re
+    from p2pnode._native import _PROTOTYPES
+    with open(_header()) as f:
+        text = f.read()
+    names = set(re.findall(r"^\s*(?:const\s+)?\w+\s*\*?\s*(p2p_\w+)\(", text, re.M))
+    assert len(names) >= 30
+    assert names == set(_PROTOTYPES)
+
+
+def test_struct_layout_matches_the_header(tmp_path):
+    import ctypes
+    import shutil
+
+    import pytest
+    from p2pnode._native import P2PCounters, P2PEvent
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        pytest.skip("no C compiler")
+    fields = [f[0] for f in P2PEvent._fields_]
+    src = tmp_path / "layout.c"
+    src.write_text(
+        '#include <stdio.h>\n#include <stddef.h>\n#include "p2pnode.h"\nint main(void) {\n'
+        + 'printf("%zu %zu\\n", sizeof(p2p_event), sizeof(p2p_counters));\n'
+        + "".join('printf("%%zu\\n", offsetof(p2p_event, %s));\n' % f for f in fields)
+        + "return 0; }\n")
+    exe = tmp_path / "layout"
+    subprocess.run([cc, "-I", os.path.dirname(_header()), "-o", str(exe), str(src)], check=True)
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) == ctypes.sizeof(P2PEvent)
+    assert int(out[1]) == ctypes.sizeof(P2PCounters)
+    assert [int(x) for x in out[2:]] == [getattr(P2PEvent, f).offset for f in fields]

@@ -1,0 +1,235 @@
+package secure
+
+import (
+	"bytes"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/p2pnode/p2pnode/p2p"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// recorder keeps a secure node's events for the test to wait on.
+type recorder struct {
+	BaseHandler
+	mu        sync.Mutex
+	connected int
+	messages  []*Message
+	rejected  []error
+	answers   []*DiscoveryAnswer
+}
+
+func (r *recorder) InboundNodeConnected(*p2p.Peer)  { r.mu.Lock(); r.connected++; r.mu.Unlock() }
+func (r *recorder) OutboundNodeConnected(*p2p.Peer) { r.mu.Lock(); r.connected++; r.mu.Unlock() }
+func (r *recorder) NodeSecureMessage(_ *p2p.Peer, m *Message) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.messages = append(r.messages, m)
+}
+func (r *recorder) NodeMessageRejected(_ *p2p.Peer, _ p2p.Message, reason error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rejected = append(r.rejected, reason)
+}
+func (r *recorder) NodeDiscoveryAnswer(_ *p2p.Peer, a *DiscoveryAnswer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.answers = append(r.answers, a)
+}
+
+func (r *recorder) snapshot() (msgs []*Message, rejected []error, answers []*DiscoveryAnswer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*Message(nil), r.messages...), append([]error(nil), r.rejected...),
+		append([]*DiscoveryAnswer(nil), r.answers...)
+}
+
+func (r *recorder) count() (msgs, rejected, answers int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.messages), len(r.rejected), len(r.answers)
+}
+
+// syncBuffer is a debug output that tests can read while nodes write.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startNode(t *testing.T, key *Key, cfg Config) (*Node, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	cfg.Host = "127.0.0.1"
+	n, err := New(cfg, key, rec)
+	require.NoError(t, err)
+	require.NoError(t, n.Start())
+	t.Cleanup(func() { _ = n.Stop() })
+	return n, rec
+}
+
+func connect(t *testing.T, from, to *Node) *p2p.Peer {
+	t.Helper()
+	p, err := from.Connect("127.0.0.1", to.Port(), false)
+	require.NoError(t, err)
+	waitFor(t, "the connection to be seen on both sides", func() bool {
+		for _, q := range to.P2P().Inbound() {
+			if q.ID() == from.ID() {
+				return true
+			}
+		}
+		return false
+	})
+	return p
+}
+
+func peerOf(n *Node, id string) *p2p.Peer {
+	for _, p := range n.P2P().All() {
+		if p.ID() == id {
+			return p
+		}
+	}
+	return nil
+}
+
+func nodeByID(nodes []NodeInfo, id string) (NodeInfo, bool) {
+	for _, ni := range nodes {
+		if ni.ID == id {
+			return ni, true
+		}
+	}
+	return NodeInfo{}, false
+}
+
+// TestGoNodes runs three secure nodes, a -> b <- c, over loopback.
+func TestGoNodes(t *testing.T) {
+	a, ra := startNode(t, testKeys[0], Config{})
+	b, rb := startNode(t, testKeys[1], Config{})
+	c, rc := startNode(t, testKeys[2], Config{})
+	connect(t, a, b)
+	connect(t, c, b)
+
+	// A signed message.
+	require.NoError(t, a.SendMessage(map[string]any{"text": "héllo", "f": 1.0, "big": json1e70()}))
+	waitFor(t, "b to get the message", func() bool { n, _, _ := rb.count(); return n == 1 })
+	msgs, _, _ := rb.snapshot()
+	assert.Equal(t, "message", msgs[0].Type)
+	assert.Equal(t, a.ID(), msgs[0].ID)
+	body := msgs[0].Fields["message"].(map[string]any)
+	assert.Equal(t, "héllo", body["text"])
+	assert.EqualValues(t, "1.0", body["f"])
+	assert.EqualValues(t, "1180591620717411303424", body["big"])
+
+	// Ping: latency stored in the peer's info.
+	require.NoError(t, b.SendPing())
+	for _, id := range []string{a.ID(), c.ID()} {
+		waitFor(t, "the pong of "+id, func() bool {
+			p := peerOf(b, id)
+			if p == nil {
+				return false
+			}
+			v, ok := p.Info("ping")
+			lat, isFloat := v.(float64)
+			return ok && isFloat && lat >= 0
+		})
+	}
+
+	// Discovery from a: b answers, c answers through b.
+	require.NoError(t, a.SendDiscovery())
+	waitFor(t, "two discovery answers", func() bool { _, _, n := ra.count(); return n == 2 })
+	_, _, answers := ra.snapshot()
+	byID := map[string]*DiscoveryAnswer{}
+	for _, ans := range answers {
+		byID[ans.Message.ID] = ans
+	}
+	require.Contains(t, byID, b.ID())
+	require.Contains(t, byID, c.ID())
+	na, ok := nodeByID(byID[b.ID()].Nodes, a.ID())
+	require.True(t, ok)
+	assert.Equal(t, NodeInfo{ID: a.ID(), IP: "127.0.0.1", Port: a.Port(), Connection: "inbound"}, na)
+	nc, ok := nodeByID(byID[b.ID()].Nodes, c.ID())
+	require.True(t, ok)
+	assert.Equal(t, c.Port(), nc.Port, "an inbound peer is listed with its own listening port")
+	nb, ok := nodeByID(byID[c.ID()].Nodes, b.ID())
+	require.True(t, ok)
+	assert.Equal(t, NodeInfo{ID: b.ID(), IP: "127.0.0.1", Port: b.Port(), Connection: "outbound"}, nb)
+
+	// A second discovery of the same origin is answered again.
+	require.NoError(t, a.SendDiscovery())
+	waitFor(t, "two more discovery answers", func() bool { _, _, n := ra.count(); return n == 4 })
+
+	for name, r := range map[string]*recorder{"a": ra, "b": rb, "c": rc} {
+		_, rejected, _ := r.snapshot()
+		assert.Empty(t, rejected, name)
+	}
+}
+
+func json1e70() any {
+	v, _ := Parse([]byte("1180591620717411303424"))
+	return v
+}
+
+// TestRejectedMessages sends bad messages over a real connection: each is
+// rejected with its reason and a debug line, and the connection stays up.
+func TestRejectedMessages(t *testing.T) {
+	debug := &syncBuffer{}
+	a, _ := startNode(t, testKeys[0], Config{})
+	b, rb := startNode(t, testKeys[1], Config{Config: p2p.Config{Debug: true, DebugOutput: debug}})
+	toB := connect(t, a, b)
+	raw := func(payload []byte) { require.NoError(t, a.P2P().SendToNode(toB, payload, p2p.None)) }
+
+	good, err := a.CreateMessage(map[string]any{"_type": "message", "message": "first"})
+	require.NoError(t, err)
+	tampered := bytes.Replace(good, []byte(`"first"`), []byte(`"forged"`), 1)
+	impostor, err := Sign(testKeys[3], a.ID(), map[string]any{"_type": "message", "message": "x"}, 0, 0, a.timestamp())
+	require.NoError(t, err)
+	badPing, err := a.CreateMessage(map[string]any{"_type": "ping"})
+	require.NoError(t, err)
+	badAnswer, err := a.CreateMessage(map[string]any{"_type": "discovery_answer", "id": b.ID(), "timestamp": 1.5, "nodes": "none"})
+	require.NoError(t, err)
+
+	raw(p2p.Text("plain text"))
+	raw([]byte{0xff, 0xfe})
+	raw([]byte(`{"a": 1}`))
+	raw([]byte(`[1, 2]`))
+	raw(tampered)
+	raw(good)
+	raw(good) // a replay
+	raw(impostor)
+	raw(badPing)
+	raw(badAnswer)
+	require.NoError(t, a.SendMessage("still connected"))
+
+	waitFor(t, "the last message", func() bool { n, _, _ := rb.count(); return n == 2 })
+	msgs, rejected, _ := rb.snapshot()
+	assert.Equal(t, "first", msgs[0].Fields["message"])
+	assert.Equal(t, "still connected", msgs[1].Fields["message"])
+	want := []error{ErrMalformed, ErrMalformed, ErrMalformed, ErrMalformed, ErrBadSignature, ErrReplay,
+		ErrKeyMismatch, ErrMalformed, ErrMalformed}
+	require.Len(t, rejected, len(want))
+	for i, w := range want {
+		assert.True(t, errors.Is(rejected[i], w), "rejection %d: %v, want %v", i, rejected[i], w)
+	}
+	assert.Len(t, b.P2P().All(), 1, "the connection stays up")
+	assert.Contains(t, debug.String(), "rejected a message from "+a.ID())
+}
+
+func TestNewErrors(t *testing.T) {
+	_, err := New(Config{}, nil, nil)
+	assert.Error(t, err)
+	_, err = New(Config{Config: p2p.Config{Port: -1}}, testKeys[0], nil)
+	assert.ErrorIs(t, err, p2p.ErrInvalidArgument)
+}
