@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"runtime"
 	"strconv"
@@ -122,7 +121,6 @@ func hostOf(a net.Addr) string {
 	return host
 }
 
-func isEOF(err error) bool { return errors.Is(err, io.EOF) }
 
 func joinErrors(errs []error) error {
 	if len(errs) == 0 {

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/p2pnode/p2pnode/p2p/wire"
@@ -363,8 +362,12 @@ func (n *Node) dial(host string, port int, key string) (*Peer, error) {
 	r, err := conn.Read(buf)
 	if r == 0 {
 		conn.Close()
-		if err != nil && !isEOF(err) && !errors.Is(err, syscall.ECONNRESET) {
-			return nil, errorf(ErrHandshake, "read id from %s: %v", key, err)
+		// A full node hangs up without reading our hello, which shows as EOF
+		// or as a reset (whose error differs by platform); only silence is
+		// a failed handshake.
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, errorf(ErrHandshake, "no id from %s within %v", key, n.cfg.HandshakeTimeout)
 		}
 		return nil, errorf(ErrRefused, "%s (its connection limit may be reached)", key)
 	}
