@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the Go suites (vet, gofmt, go test -race) and writes the line
+# "N passed, N failed" to $1. A build failure or a failing package counts
+# as a failure even when no single test reported one.
+set -uo pipefail
+out=${1:?results file}
+log=$(dirname "$out")/go-test.log
+GO=${GO:-go}
+echo "0 passed, 1 failed" > "$out"
+fail=0
+$GO vet ./... || fail=1
+unformatted=$(gofmt -l p2p capi examples bench 2>/dev/null)
+if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; fail=1; fi
+$GO test -race -count=1 -timeout 600s -v ./p2p/... ./examples/... > "$log" 2>&1
+rc=$?
+grep -E '^(--- FAIL|FAIL|ok |panic:)|^\s+--- FAIL' "$log"
+passed=$(grep -cE '^\s*--- PASS' "$log")
+failed=$(grep -cE '^\s*--- FAIL' "$log")
+skipped=$(grep -cE '^\s*--- SKIP' "$log")
+if [ $rc -ne 0 ] || [ $fail -ne 0 ]; then
+  [ "$failed" -eq 0 ] && failed=1
+fi
+echo "go: $passed passed, $failed failed, $skipped skipped (log: $log)"
+echo "$passed passed, $failed failed" > "$out"
+[ "$failed" -eq 0 ]
