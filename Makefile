@@ -17,7 +17,7 @@ GO_SRC := $(shell find p2p capi -name '*.go' -o -name '*.c' -o -name '*.h' 2>/de
 # Each binding's Makefile takes these and builds against build/ and include/.
 SUB := ROOT=$(ROOT) LIB_DIR=$(BUILD) INCLUDE_DIR=$(ROOT)/include PYTHON=$(PYTHON)
 
-.PHONY: all lib dll examples deps test test-go test-c test-bindings demo bench fuzz install clean
+.PHONY: all lib dll test-dll examples deps test test-go test-c test-bindings demo bench fuzz install clean
 
 all: lib examples
 
@@ -35,6 +35,17 @@ $(DLL): $(GO_SRC)
 	@command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "dll: needs x86_64-w64-mingw32-gcc (apt-get install gcc-mingw-w64-x86-64)"; exit 1; }
 	@mkdir -p $(dir $@)
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build -buildmode=c-shared -o $@ ./capi
+	@# .NET's DllImport("p2pnode") looks for p2pnode.dll on Windows.
+	cp $@ $(dir $@)p2pnode.dll
+
+# Checks the DLL without Windows: its exports match the header, and a C
+# program links against it with the MinGW toolchain.
+test-dll: $(DLL)
+	@x86_64-w64-mingw32-objdump -p $(DLL) | sed -n '/Ordinal\/Name Pointer/,/^$$/p' | grep -o 'p2p_[a-z_]*' | sort > $(BUILD)/windows/exports.txt
+	@grep -oE '^(int |const char  \*)p2p_[a-z_]+\(' include/p2pnode.h | grep -oE 'p2p_[a-z_]+' | sort > $(BUILD)/windows/header.txt
+	@diff $(BUILD)/windows/header.txt $(BUILD)/windows/exports.txt && echo "dll: exports match the header ($$(wc -l < $(BUILD)/windows/exports.txt) functions)"
+	x86_64-w64-mingw32-gcc -Wall -Werror -Iinclude -o $(BUILD)/windows/link_check.exe capi/link_check.c $(DLL)
+	@echo "dll: a C program links against $(notdir $(DLL))"
 
 examples: lib
 	$(GO) build -o $(BUILD)/examples/go/ ./examples/go/...

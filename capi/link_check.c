@@ -1,0 +1,51 @@
+/* Link check for the Windows DLL (make test-dll): calls every function of the
+ * header once, so that linking fails if the DLL lacks one. Also runnable on
+ * Linux against libp2pnode.so. */
+#include <stdio.h>
+#include "p2pnode.h"
+
+static int on_event(void *user, const p2p_event *ev) { (void)user; (void)ev; return 1; }
+
+int main(void) {
+    p2p_node *node = NULL;
+    char buf[P2P_MAX_ID_LEN + 1];
+    int port = 0, on = 0, dir = 0;
+    int64_t limit = 0;
+    size_t count = 0, len = 0;
+    uint64_t peers[4];
+    p2p_counters counters;
+    p2p_event events[4];
+    printf("p2pnode %s\n", p2p_version());
+    if (p2p_node_new("127.0.0.1", 0, NULL, 0, &node) != P2P_OK) {
+        fprintf(stderr, "p2p_node_new: %s\n", p2p_errmsg());
+        return 1;
+    }
+    p2p_node_set_callback(node, on_event, NULL);
+    p2p_node_set_callback(node, NULL, NULL);
+    p2p_node_set_limit(node, P2P_LIMIT_MAX_FRAME_SIZE, 1 << 20);
+    p2p_node_get_limit(node, P2P_LIMIT_MAX_FRAME_SIZE, &limit);
+    p2p_node_set_debug(node, 0);
+    p2p_node_get_debug(node, &on);
+    p2p_node_start(node);
+    p2p_node_id(node, buf, sizeof buf);
+    p2p_node_host(node, buf, sizeof buf);
+    p2p_node_port(node, &port);
+    p2p_node_counters(node, &counters);
+    p2p_node_peers(node, P2P_ALL, peers, 4, &count);
+    p2p_node_connect(node, "127.0.0.1", port, 0, NULL);
+    p2p_node_disconnect(node, 1);
+    p2p_node_send(node, 1, "x", 1, P2P_COMPRESSION_NONE);
+    p2p_node_broadcast(node, "x", 1, NULL, 0, P2P_COMPRESSION_ZLIB);
+    p2p_peer_id(node, 1, buf, sizeof buf);
+    p2p_peer_host(node, 1, buf, sizeof buf);
+    p2p_peer_port(node, 1, &port);
+    p2p_peer_direction(node, 1, &dir);
+    p2p_peer_set_info(node, 1, "k", "v", 1);
+    p2p_peer_get_info(node, 1, "k", buf, sizeof buf, &len);
+    p2p_node_poll(node, events, 4, 0, &count);
+    p2p_node_reply(node, 1);
+    p2p_last_error(buf, sizeof buf);
+    printf("last error: %s (%s)\n", buf, p2p_strerror(P2P_ENOPEER));
+    p2p_node_stop(node);
+    return p2p_node_free(node) == P2P_OK ? 0 : 1;
+}
