@@ -42,7 +42,7 @@ $(DLL): $(GO_SRC)
 # program links against it with the MinGW toolchain.
 test-dll: $(DLL)
 	@x86_64-w64-mingw32-objdump -p $(DLL) | sed -n '/Ordinal\/Name Pointer/,/^$$/p' | grep -o 'p2p_[a-z_]*' | sort > $(BUILD)/windows/exports.txt
-	@grep -oE '^(int |const char  \*)p2p_[a-z_]+\(' include/p2pnode.h | grep -oE 'p2p_[a-z_]+' | sort > $(BUILD)/windows/header.txt
+	@grep -oE '^(int |const char \*)p2p_[a-z_]+\(' include/p2pnode.h | grep -oE 'p2p_[a-z_]+' | sort > $(BUILD)/windows/header.txt
 	@diff $(BUILD)/windows/header.txt $(BUILD)/windows/exports.txt && echo "dll: exports match the header ($$(wc -l < $(BUILD)/windows/exports.txt) functions)"
 	x86_64-w64-mingw32-gcc -Wall -Werror -Iinclude -o $(BUILD)/windows/link_check.exe capi/link_check.c $(DLL)
 	@echo "dll: a C program links against $(notdir $(DLL))"
