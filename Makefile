@@ -11,13 +11,13 @@ DLL := $(BUILD)/windows/libp2pnode.dll
 PREFIX ?= /usr/local
 BINDINGS := cpp csharp python
 # The suites `make test` must report on; a suite that reports nothing fails.
-SUITES := go-core $(if $(wildcard capi/test/Makefile),c-api) \
+SUITES := go-core $(if $(wildcard capi/test/Makefile),c-api) $(if $(wildcard examples/demo/Makefile),crosslang) \
 	$(foreach b,$(BINDINGS),$(if $(wildcard bindings/$(b)/Makefile),$(b)))
 GO_SRC := $(shell find p2p capi -name '*.go' -o -name '*.c' -o -name '*.h' 2>/dev/null) go.mod go.sum include/p2pnode.h
 # Each binding's Makefile takes these and builds against build/ and include/.
 SUB := ROOT=$(ROOT) LIB_DIR=$(BUILD) INCLUDE_DIR=$(ROOT)/include PYTHON=$(PYTHON)
 
-.PHONY: all lib dll test-dll examples deps test test-go test-c test-bindings demo bench fuzz install clean
+.PHONY: all lib dll test-dll examples deps test test-go test-c test-bindings test-crosslang demo bench fuzz install clean
 
 all: lib examples
 
@@ -44,7 +44,7 @@ test-dll: $(DLL)
 	@x86_64-w64-mingw32-objdump -p $(DLL) | sed -n '/Ordinal\/Name Pointer/,/^$$/p' | grep -o 'p2p_[a-z_]*' | sort > $(BUILD)/windows/exports.txt
 	@grep -oE '^(int |const char \*)p2p_[a-z_]+\(' include/p2pnode.h | grep -oE 'p2p_[a-z_]+' | sort > $(BUILD)/windows/header.txt
 	@diff $(BUILD)/windows/header.txt $(BUILD)/windows/exports.txt && echo "dll: exports match the header ($$(wc -l < $(BUILD)/windows/exports.txt) functions)"
-	x86_64-w64-mingw32-gcc -Wall -Werror -Iinclude -o $(BUILD)/windows/link_check.exe capi/link_check.c $(DLL)
+	x86_64-w64-mingw32-gcc -Wall -Werror -Iinclude -o $(BUILD)/windows/link_check.exe .ci/link_check.c $(DLL)
 	@echo "dll: a C program links against $(notdir $(DLL))"
 
 examples: lib
@@ -63,6 +63,7 @@ test: deps
 	-@$(MAKE) --no-print-directory lib
 	-@$(MAKE) --no-print-directory test-c
 	-@$(MAKE) --no-print-directory test-bindings
+	-@$(MAKE) --no-print-directory test-crosslang
 	@bash .ci/summary.sh $(RESULTS) $(SUITES)
 
 test-go:
@@ -79,11 +80,22 @@ test-bindings: lib
 	    $(MAKE) --no-print-directory -C bindings/$$b test $(SUB) RESULTS=$(RESULTS)/$$b.txt || echo "bindings/$$b: FAILED"; \
 	  fi; done
 
-demo: lib
-	$(GO) run ./examples/go/demo
+# One node per language (Go, C, C++, C#, Python) and an unmodified
+# p2pnetwork node in a ring; see examples/demo.
+demo: lib deps
+	@$(MAKE) --no-print-directory -C examples/demo demo $(SUB)
+
+test-crosslang: lib
+	@mkdir -p $(RESULTS)
+	@$(MAKE) --no-print-directory -C examples/demo test $(SUB) RESULTS=$(RESULTS)/crosslang.txt
 
 bench: lib
-	@echo "bench: not yet"
+	@GO=$(GO) PYTHON=$(PYTHON) bash bench/run.sh
+
+# Runs every fuzz target for FUZZTIME, then the bounded churn soak test.
+FUZZTIME ?= 20s
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz.sh
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

@@ -10,7 +10,6 @@ package main
 import "C"
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,13 +18,17 @@ import (
 	"github.com/p2pnode/p2pnode/p2p"
 )
 
-// scratchMax is the largest message copied into C memory for a callback;
-// larger ones are pinned and handed over in place, saving a copy.
+// scratchMax is the largest message copied into the node's reusable scratch
+// buffer for a callback; larger ones get a C buffer of their own.
 const scratchMax = 64 << 10
 
 // onEvent is the core's event function for every node of the C ABI. It runs
 // on the node's event goroutine, which is locked to its own OS thread.
 func (e *nodeEntry) onEvent(ev *p2p.Event) bool {
+	if !e.watched {
+		e.watched = true
+		C.p2p_watch_this_thread_(e.watch)
+	}
 	select {
 	case <-e.gone:
 		// No event reaches the application once it has freed the node.
@@ -46,8 +49,18 @@ func synchronous(t p2p.EventType) bool {
 }
 
 // callback fills the node's C event record and calls the user's function.
+// An event raised inside the callback (a disconnect from a message handler)
+// is delivered inline and gets records of its own, so the outer event stays
+// intact until its callback returns.
 func (e *nodeEntry) callback(ev *p2p.Event) bool {
+	nested := e.depth > 0
+	e.depth++
+	defer func() { e.depth-- }()
 	c := e.ev
+	if nested {
+		c = (*C.p2p_event)(C.calloc(1, C.sizeof_p2p_event))
+		defer C.free(unsafe.Pointer(c))
+	}
 	C.memset(unsafe.Pointer(c), 0, C.sizeof_p2p_event)
 	c._type = C.int32_t(ev.Type)
 	c.node = (*C.p2p_node)(e.key)
@@ -60,21 +73,24 @@ func (e *nodeEntry) callback(ev *p2p.Event) bool {
 		c.peer_port = C.int32_t(ev.Peer.Port())
 		c.direction = C.int32_t(ev.Peer.Direction())
 	}
-	var pin runtime.Pinner
-	defer pin.Unpin()
 	if ev.Type == p2p.EventMessage {
 		data := ev.Message.Data
 		c.kind = C.int32_t(ev.Message.Kind)
 		c.compression = compressionCode(ev.Message.Compression)
 		c.data_len = C.size_t(len(data))
-		if len(data) > scratchMax {
-			pin.Pin(&data[0])
-			c.data = (*C.uint8_t)(unsafe.Pointer(&data[0]))
+		// The bytes go to C memory: the callback may hand them to code that
+		// checks its reads (valgrind, sanitizers), which cannot see Go's heap.
+		// The node's scratch buffer serves messages up to scratchMax; larger
+		// ones, and those of nested events, get a buffer of their own.
+		var buf *C.uint8_t
+		if nested || len(data) > scratchMax {
+			buf = (*C.uint8_t)(C.malloc(C.size_t(len(data) + 1)))
+			defer C.free(unsafe.Pointer(buf))
 		} else {
-			buf := e.scratchFor(len(data) + 1)
-			copy(unsafe.Slice((*byte)(unsafe.Pointer(buf)), len(data)), data)
-			c.data = buf
+			buf = e.scratchFor(len(data) + 1)
 		}
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(buf)), len(data)), data)
+		c.data = buf
 	}
 	if ev.Type == p2p.EventReconnectionError {
 		c.host = C.CString(ev.Host)
@@ -250,8 +266,10 @@ func (q *pollQueue) release(a bool) {
 }
 
 // fill writes items into the caller's array, with everything they point to
-// copied into the queue's arena (valid until the next poll).
-func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event) {
+// copied into the queue's arena (valid until the next poll). With packed,
+// the payloads of the messages come first in the arena, back to back, and
+// their start and total length are returned.
+func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event, packed bool) (*C.uint8_t, int) {
 	size := 0
 	for i := range items {
 		ev := &items[i].ev
@@ -281,14 +299,27 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event) 
 	putString := func(s string) *C.char {
 		return (*C.char)(put(unsafe.Slice(unsafe.StringData(s), len(s)), true))
 	}
+	var packedData []unsafe.Pointer
+	if packed {
+		packedData = make([]unsafe.Pointer, len(items))
+		for i := range items {
+			if ev := &items[i].ev; ev.Type == p2p.EventMessage {
+				packedData[i] = put(ev.Message.Data, false)
+			}
+		}
+	}
+	packedLen := off
 	for i := range items {
 		ev := &items[i].ev
 		c := &out[i]
 		*c = C.p2p_event{}
 		c._type = C.int32_t(ev.Type)
 		c.node = node
-		c.host = putString(ev.Host)
-		c.peer_id, c.peer_host = c.host, c.host
+		empty := &C.p2p_empty_[0]
+		c.host, c.peer_id, c.peer_host = empty, empty, empty
+		if ev.Type == p2p.EventReconnectionError {
+			c.host = putString(ev.Host)
+		}
 		if ev.Peer != nil {
 			c.peer = C.uint64_t(ev.Peer.Handle())
 			c.peer_id = putString(ev.Peer.ID())
@@ -300,7 +331,11 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event) 
 			c.kind = C.int32_t(ev.Message.Kind)
 			c.compression = compressionCode(ev.Message.Compression)
 			c.data_len = C.size_t(len(ev.Message.Data))
-			c.data = (*C.uint8_t)(put(ev.Message.Data, true))
+			if packed {
+				c.data = (*C.uint8_t)(packedData[i])
+			} else {
+				c.data = (*C.uint8_t)(put(ev.Message.Data, true))
+			}
 		}
 		if ev.Type == p2p.EventReconnectionError {
 			c.port = C.int32_t(ev.Port)
@@ -311,6 +346,10 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event) 
 			q.question = ev.Type == p2p.EventReconnectionError
 		}
 	}
+	if packedLen == 0 {
+		return nil, 0
+	}
+	return (*C.uint8_t)(unsafe.Pointer(q.arena)), packedLen
 }
 
 func (q *pollQueue) free() {

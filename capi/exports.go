@@ -52,6 +52,7 @@ func p2p_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, ou
 		return fail(C.P2P_EBIND, "%v", err)
 	}
 	e.node = n
+	e.watch = C.p2p_watch_new_()
 	e.key = pointer.Save(e)
 	*out = (*C.p2p_node)(e.key)
 	return C.P2P_OK
@@ -208,7 +209,7 @@ func p2p_node_start(h *C.p2p_node) (rc C.int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.started {
-		return fail(C.P2P_ESTATE, "node is already started")
+		return failErr(e.node.Start()) // already started, or stopped
 	}
 	if e.cb != nil && e.ev == nil {
 		e.ev = (*C.p2p_event)(C.calloc(1, C.sizeof_p2p_event))
@@ -232,8 +233,41 @@ func p2p_node_stop(h *C.p2p_node) (rc C.int) {
 		e.node.RequestStop()
 		return C.P2P_OK
 	}
-	_ = e.node.Stop()
+	if e.node.Stop(); !e.node.InHandler() {
+		e.awaitEventThread()
+	}
 	return C.P2P_OK
+}
+
+// threadExitWait bounds how long stopping waits for the event thread to be
+// gone after the node has stopped (it normally takes microseconds).
+const threadExitWait = 2000
+
+// awaitEventThread waits until the node's event thread has ended, so that a
+// host runtime that tracks threads (mono) does not wait for it at exit.
+func (e *nodeEntry) awaitEventThread() {
+	select {
+	case <-e.node.Done():
+	default:
+		return
+	}
+	e.mu.Lock()
+	w := e.watch
+	if w == nil {
+		e.mu.Unlock()
+		return
+	}
+	e.waiters++
+	e.mu.Unlock()
+	C.p2p_watch_wait_(w, threadExitWait)
+	e.mu.Lock()
+	e.waiters--
+	// A free that ran meanwhile left the record to the last waiter.
+	if e.waiters == 0 && e.freed && e.released {
+		C.p2p_watch_release_(w)
+		e.watch = nil
+	}
+	e.mu.Unlock()
 }
 
 //export p2p_node_free
@@ -258,11 +292,13 @@ func p2p_node_free(h *C.p2p_node) (rc C.int) {
 	}
 	select {
 	case <-e.node.Done():
+		e.awaitEventThread()
 		e.release()
 	default:
 		// Freed from its own callback: release once the event thread ends.
 		go func() {
 			<-e.node.Done()
+			e.awaitEventThread()
 			e.release()
 		}()
 	}
@@ -421,6 +457,60 @@ func p2p_node_send(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, n C.size
 	return C.P2P_OK
 }
 
+//export p2p_node_send_batch
+func p2p_node_send_batch(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, lens *C.size_t, count C.size_t, compression C.int, sent *C.size_t) (rc C.int) {
+	defer guard(&rc)
+	if sent != nil {
+		*sent = 0
+	}
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if count > 0 && lens == nil {
+		return fail(C.P2P_EINVAL, "lens is NULL with a count of %d", uint64(count))
+	}
+	c, rc := compressionOf(compression)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	p, rc := e.peerOf(peer)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if count == 0 {
+		return C.P2P_OK
+	}
+	ls := unsafe.Slice(lens, int(count))
+	var total uint64
+	for _, l := range ls {
+		total += uint64(l)
+		if total < uint64(l) || total > 1<<62 {
+			return fail(C.P2P_EINVAL, "the lengths add up to more than memory holds")
+		}
+	}
+	if data == nil && total > 0 {
+		return fail(C.P2P_EINVAL, "data is NULL with %d bytes to send", total)
+	}
+	// The payloads are views of the caller's memory for the length of the
+	// call; the queue copies them.
+	all := goBytes(data, C.size_t(total))
+	payloads := make([][]byte, len(ls))
+	off := 0
+	for i, l := range ls {
+		payloads[i] = all[off : off+int(l) : off+int(l)]
+		off += int(l)
+	}
+	k, err := p.SendMany(payloads, c)
+	if sent != nil {
+		*sent = C.size_t(k)
+	}
+	if err != nil {
+		return failErr(err)
+	}
+	return C.P2P_OK
+}
+
 //export p2p_node_broadcast
 func p2p_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclude *C.uint64_t, nExclude C.size_t, compression C.int) (rc C.int) {
 	defer guard(&rc)
@@ -548,6 +638,25 @@ func lookupPeer(h *C.p2p_node, peer C.uint64_t) (*p2p.Peer, C.int) {
 //export p2p_node_poll
 func p2p_node_poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t) (rc C.int) {
 	defer guard(&rc)
+	return poll(h, events, maxEvents, timeoutMS, count, nil, nil)
+}
+
+//export p2p_node_poll_batch
+func p2p_node_poll_batch(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t, data **C.uint8_t, dataLen *C.size_t) (rc C.int) {
+	defer guard(&rc)
+	if data == nil || dataLen == nil {
+		if count != nil {
+			*count = 0
+		}
+		return fail(C.P2P_EINVAL, "data or data_len is NULL")
+	}
+	*data, *dataLen = nil, 0
+	return poll(h, events, maxEvents, timeoutMS, count, data, dataLen)
+}
+
+// poll is p2p_node_poll; with data and dataLen it lays the batch's payloads
+// back to back and reports where (p2p_node_poll_batch).
+func poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t, data **C.uint8_t, dataLen *C.size_t) (rc C.int) {
 	e, rc := lookup(h)
 	if rc != C.P2P_OK {
 		return rc
@@ -578,8 +687,11 @@ func p2p_node_poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeo
 		default:
 		}
 		if items := q.take(int(maxEvents)); len(items) > 0 {
-			q.fill(h, items, unsafe.Slice(events, len(items)))
+			start, n := q.fill(h, items, unsafe.Slice(events, len(items)), data != nil)
 			*count = C.size_t(len(items))
+			if data != nil {
+				*data, *dataLen = start, C.size_t(n)
+			}
 			return C.P2P_OK
 		}
 		select {

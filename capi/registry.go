@@ -29,12 +29,17 @@ import (
 type nodeEntry struct {
 	key unsafe.Pointer
 
-	mu      sync.Mutex
-	node    *p2p.Node
-	freed   bool
-	started bool
-	cb      *C.p2p_callback_ // callback mode when non-nil at start
-	gone    chan struct{}    // closed by free: wakes pollers and blocked deliveries
+	mu       sync.Mutex
+	node     *p2p.Node
+	freed    bool
+	started  bool
+	cb       *C.p2p_callback_     // callback mode when non-nil at start
+	watch    *C.p2p_thread_watch_ // the event thread, for stop to wait on (under mu)
+	waiters  int                  // calls waiting on watch (under mu)
+	released bool                 // release has run (under mu)
+	watched  bool                 // set on the event thread only
+	depth    int                  // callbacks under way on the event thread
+	gone     chan struct{}        // closed by free: wakes pollers and blocked deliveries
 
 	// Used by the event thread only (callback mode).
 	ev      *C.p2p_event
@@ -60,7 +65,7 @@ type peerStrings struct{ id, host *C.char }
 // thread's message set.
 func lookup(h *C.p2p_node) (*nodeEntry, C.int) {
 	if h == nil {
-		return nil, fail(C.P2P_EINVAL, "node is NULL")
+		return nil, fail(C.P2P_EHANDLE, "node is NULL")
 	}
 	e, ok := pointer.Restore(unsafe.Pointer(h)).(*nodeEntry)
 	if !ok {
@@ -209,6 +214,13 @@ func (e *nodeEntry) release() {
 	if e.poll != nil {
 		e.poll.free()
 	}
+	e.mu.Lock()
+	e.released = true
+	if e.watch != nil && e.waiters == 0 {
+		C.p2p_watch_release_(e.watch)
+		e.watch = nil
+	}
+	e.mu.Unlock()
 }
 
 func (s *peerStrings) free() {

@@ -32,7 +32,91 @@ P2P_INTERNAL const char p2p_empty_[1] = "";
 P2P_INTERNAL uintptr_t p2p_thread_self_(void) { return (uintptr_t)GetCurrentThreadId(); }
 #else
 #include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <errno.h>
 P2P_INTERNAL uintptr_t p2p_thread_self_(void) { return (uintptr_t)pthread_self(); }
+#endif
+
+/* A node's event thread is watched with a thread-specific value whose
+ * destructor runs as the thread ends. On Windows stopping does not wait. */
+struct p2p_thread_watch_ {
+#if !defined(_WIN32)
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+#endif
+    int watched, gone, orphan;
+};
+
+#if defined(_WIN32)
+P2P_INTERNAL p2p_thread_watch_ *p2p_watch_new_(void) { return calloc(1, sizeof(p2p_thread_watch_)); }
+P2P_INTERNAL void p2p_watch_this_thread_(p2p_thread_watch_ *w) { (void)w; }
+P2P_INTERNAL int p2p_watch_wait_(p2p_thread_watch_ *w, int timeout_ms) { (void)w; (void)timeout_ms; return 1; }
+P2P_INTERNAL void p2p_watch_release_(p2p_thread_watch_ *w) { free(w); }
+#else
+static pthread_key_t p2p_watch_key_;
+static pthread_once_t p2p_watch_once_ = PTHREAD_ONCE_INIT;
+
+static void p2p_watch_destroy_(p2p_thread_watch_ *w) {
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
+}
+
+static void p2p_watch_gone_(void *arg) {
+    p2p_thread_watch_ *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->gone = 1;
+    int orphan = w->orphan;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    if (orphan) p2p_watch_destroy_(w);
+}
+
+static void p2p_watch_init_(void) { pthread_key_create(&p2p_watch_key_, p2p_watch_gone_); }
+
+P2P_INTERNAL p2p_thread_watch_ *p2p_watch_new_(void) {
+    p2p_thread_watch_ *w = calloc(1, sizeof *w);
+    if (w != NULL) {
+        pthread_mutex_init(&w->mu, NULL);
+        pthread_cond_init(&w->cv, NULL);
+    }
+    return w;
+}
+
+P2P_INTERNAL void p2p_watch_this_thread_(p2p_thread_watch_ *w) {
+    pthread_once(&p2p_watch_once_, p2p_watch_init_);
+    pthread_mutex_lock(&w->mu);
+    w->watched = 1;
+    pthread_mutex_unlock(&w->mu);
+    pthread_setspecific(p2p_watch_key_, w);
+}
+
+P2P_INTERNAL int p2p_watch_wait_(p2p_thread_watch_ *w, int timeout_ms) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&w->mu);
+    while (w->watched && !w->gone && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&w->cv, &w->mu, &until);
+    int done = !w->watched || w->gone;
+    pthread_mutex_unlock(&w->mu);
+    return done;
+}
+
+P2P_INTERNAL void p2p_watch_release_(p2p_thread_watch_ *w) {
+    pthread_mutex_lock(&w->mu);
+    int later = w->watched && !w->gone;
+    if (later) w->orphan = 1; /* the thread's destructor frees it */
+    pthread_mutex_unlock(&w->mu);
+    if (!later) p2p_watch_destroy_(w);
+}
 #endif
 
 P2P_INTERNAL void p2p_set_error_(const char *msg, size_t len) {

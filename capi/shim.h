@@ -13,6 +13,18 @@ typedef struct p2p_callback_ {
 void p2p_set_error_(const char *msg, size_t len);
 // The calling OS thread, to tell the thread that polls a node apart.
 uintptr_t p2p_thread_self_(void);
+// Watches a node's event thread so that stopping can wait until the thread
+// is really gone (hosts such as mono wait at exit for threads that called
+// into them). Zero-initialised memory is an unwatched record.
+typedef struct p2p_thread_watch_ p2p_thread_watch_;
+p2p_thread_watch_ *p2p_watch_new_(void);
+void p2p_watch_this_thread_(p2p_thread_watch_ *w);
+// Waits up to timeout_ms for the watched thread to end; 1 if it did (or
+// was never watched), 0 on timeout.
+int p2p_watch_wait_(p2p_thread_watch_ *w, int timeout_ms);
+// Releases the record: at once if its thread is gone (or was never
+// watched), otherwise when the thread ends.
+void p2p_watch_release_(p2p_thread_watch_ *w);
 // A constant "" for event fields that do not apply.
 extern const char p2p_empty_[1];
 int p2p_call_event_(p2p_callback_ *cb, const p2p_event *ev);

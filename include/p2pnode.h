@@ -354,6 +354,23 @@ int p2p_node_send(p2p_node *node, uint64_t peer, const void *data, size_t len, i
 int p2p_node_broadcast(p2p_node *node, const void *data, size_t len, const uint64_t *exclude,
                        size_t n_exclude, int compression);
 
+/*
+ * p2p_node_send_batch queues count messages for one peer, in order, with one
+ * call: the same as count calls of p2p_node_send with the same compression,
+ * at a fraction of the cost per message. The payloads lie back to back in
+ * data: message i is lens[i] bytes long and starts where message i-1 ended.
+ * The bytes are copied; data may be NULL when they add up to 0. When the
+ * peer's queue is full the call waits for room (up to the send timeout) as
+ * p2p_node_send does, so a large batch streams at the speed of the peer.
+ * *sent (sent may be NULL) receives how many messages were queued: count on
+ * success; on failure those before the message that failed, whose code is
+ * returned (the messages after it are not queued).
+ * Returns P2P_OK (also for count 0), P2P_EHANDLE, P2P_EINVAL, P2P_ENOPEER,
+ * P2P_EFULL, P2P_ETOOBIG.
+ */
+int p2p_node_send_batch(p2p_node *node, uint64_t peer, const void *data, const size_t *lens,
+                        size_t count, int compression, size_t *sent);
+
 /* ---- Peers -------------------------------------------------------------- */
 
 /* p2p_peer_id copies a peer's node id into buf. Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL, P2P_ERANGE. */
@@ -405,6 +422,21 @@ int p2p_peer_get_info(p2p_node *node, uint64_t peer, const char *key, void *buf,
  * P2P_ESTATE (the node has a callback).
  */
 int p2p_node_poll(p2p_node *node, p2p_event *events, size_t max, int timeout_ms, size_t *count);
+
+/*
+ * p2p_node_poll_batch is p2p_node_poll, and in addition lays the payloads of
+ * the batch's MESSAGE events back to back, in event order, in one block that
+ * starts at *data and is *data_len bytes long: events[i].data - *data is
+ * where message i starts. A binding can so copy every payload of a batch
+ * with one copy. *data is NULL and *data_len 0 when the batch holds no
+ * message bytes. The block lives as long as the events do (until the next
+ * poll of this node or its free). Everything else is as p2p_node_poll;
+ * the two may be mixed on one node.
+ * Returns what p2p_node_poll returns, and P2P_EINVAL for a NULL data or
+ * data_len.
+ */
+int p2p_node_poll_batch(p2p_node *node, p2p_event *events, size_t max, int timeout_ms,
+                        size_t *count, const uint8_t **data, size_t *data_len);
 
 /*
  * p2p_node_reply answers the last polled P2P_EVENT_RECONNECTION_ERROR

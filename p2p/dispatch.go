@@ -24,22 +24,63 @@ func (n *Node) dispatch() {
 			return
 		}
 		messages := 0
-		for i := range items {
-			q := &items[i]
-			if q.ev.Type == EventMessage {
-				messages++
-			}
-			answer := n.call(&q.ev)
-			if q.reply != nil {
-				q.reply <- answer
-			}
-			if q.ev.Type == EventInboundDisconnected || q.ev.Type == EventOutboundDisconnected {
-				n.mu.Lock()
-				delete(n.handles, q.ev.Peer.handle)
-				n.mu.Unlock()
-			}
+		for i, j := 0, 0; i < len(items); {
+			i, j = n.deliverFrom(items, i, j, &messages)
 		}
 		n.events.done(items, messages)
+	}
+}
+
+// deliverFrom delivers items[i:], in order, starting at event j of item i
+// when that is a batch, and returns where it stopped: at the end, or just
+// past an event whose handler panicked. A panic is reported and costs only
+// that event; the reconnection question then keeps its default. One
+// deferred recover serves the whole batch.
+func (n *Node) deliverFrom(items []queued, i, j int, messages *int) (ni, nj int) {
+	ni, nj = i, j
+	defer func() {
+		if r := recover(); r != nil {
+			q := &items[ni]
+			if q.batch != nil {
+				n.printf("event handler panicked on %v: %v", EventMessage, r)
+				if nj++; nj >= len(*q.batch) {
+					ni, nj = ni+1, 0
+				}
+				return
+			}
+			n.printf("event handler panicked on %v: %v", q.ev.Type, r)
+			n.handled(q, true)
+			ni, nj = ni+1, 0
+		}
+	}()
+	for ; ni < len(items); ni, nj = ni+1, 0 {
+		q := &items[ni]
+		if q.batch != nil {
+			evs := *q.batch
+			for ; nj < len(evs); nj++ {
+				*messages++
+				deliver(n.handler, n.fn, &evs[nj])
+			}
+			continue
+		}
+		if q.ev.Type == EventMessage {
+			*messages++
+		}
+		n.handled(q, deliver(n.handler, n.fn, &q.ev))
+	}
+	return ni, nj
+}
+
+// handled finishes an event: the answer goes back to whoever waits for it,
+// and a disconnected peer's handle is released.
+func (n *Node) handled(q *queued, answer bool) {
+	if q.reply != nil {
+		q.reply <- answer
+	}
+	if q.ev.Type == EventInboundDisconnected || q.ev.Type == EventOutboundDisconnected {
+		n.mu.Lock()
+		delete(n.handles, q.ev.Peer.handle)
+		n.mu.Unlock()
 	}
 }
 
@@ -73,6 +114,11 @@ func (n *Node) raise(ev Event) bool {
 		return true
 	}
 }
+
+// InHandler reports whether the caller runs on the node's event goroutine,
+// that is, inside one of its event handlers (directly, or through a
+// callback from C).
+func (n *Node) InHandler() bool { return n.inDispatcher() }
 
 // inDispatcher reports whether the caller runs on the node's event
 // goroutine (directly, or through a callback from C).
@@ -120,7 +166,6 @@ func hostOf(a net.Addr) string {
 	host, _, _ := net.SplitHostPort(a.String())
 	return host
 }
-
 
 func joinErrors(errs []error) error {
 	if len(errs) == 0 {

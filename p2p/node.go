@@ -354,6 +354,9 @@ func (n *Node) dial(host string, port int, key string) (*Peer, error) {
 		return nil, fmt.Errorf("p2p: connect to %s: %w", key, err)
 	}
 	_ = conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
+	// Stop must not wait out the handshake timeout of a silent peer.
+	stop := context.AfterFunc(n.ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
 	if _, err := conn.Write(wire.Hello(n.id, n.port)); err != nil {
 		conn.Close()
 		return nil, errorf(ErrHandshake, "send id to %s: %v", key, err)
@@ -362,6 +365,9 @@ func (n *Node) dial(host string, port int, key string) (*Peer, error) {
 	r, err := conn.Read(buf)
 	if r == 0 {
 		conn.Close()
+		if n.ctx.Err() != nil {
+			return nil, errorf(ErrStopped, "connect to %s", key)
+		}
 		// A full node hangs up without reading our hello, which shows as EOF
 		// or as a reset (whose error differs by platform); only silence is
 		// a failed handshake.
@@ -370,6 +376,10 @@ func (n *Node) dial(host string, port int, key string) (*Peer, error) {
 			return nil, errorf(ErrHandshake, "no id from %s within %v", key, n.cfg.HandshakeTimeout)
 		}
 		return nil, errorf(ErrRefused, "%s (its connection limit may be reached)", key)
+	}
+	if !stop() {
+		conn.Close()
+		return nil, errorf(ErrStopped, "connect to %s", key)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	id, rest := wire.SplitReply(buf[:r])
@@ -394,18 +404,27 @@ func (n *Node) dial(host string, port int, key string) (*Peer, error) {
 		}
 	}
 	p := newPeer(n, conn, id, host, port, Outbound)
-	n.outbound = append(n.outbound, p)
-	n.register(p, rest)
+	n.add(p)
+	n.activate(p, rest)
 	n.mu.Unlock()
 	return p, nil
 }
 
-// register gives p its handle, raises its connected event and starts its
-// goroutines. n.mu is held.
-func (n *Node) register(p *Peer, initial []byte) {
+// add gives p its handle and puts it in the node's lists. n.mu is held.
+func (n *Node) add(p *Peer) {
 	n.nextHandle++
 	p.handle = n.nextHandle
 	n.handles[p.handle] = p
+	if p.dir == Outbound {
+		n.outbound = append(n.outbound, p)
+	} else {
+		n.inbound = append(n.inbound, p)
+	}
+}
+
+// activate raises p's connected event and starts its goroutines. n.mu is
+// held; the peer was added and the node is running.
+func (n *Node) activate(p *Peer, initial []byte) {
 	typ := EventInboundConnected
 	if p.dir == Outbound {
 		typ = EventOutboundConnected
@@ -481,26 +500,37 @@ func (n *Node) acceptHandshake(conn net.Conn) {
 		sourcePort = remote.Port
 	}
 	id, port := wire.ParseHello(buf[:r], sourcePort)
-	if _, err := conn.Write([]byte(n.id)); err != nil {
-		n.debugf("could not send id to %v: %v", conn.RemoteAddr(), err)
-		return
-	}
 	if id == n.id {
 		// We dialled ourselves: the dialling side sees its own id and gives up.
+		_, _ = conn.Write([]byte(n.id))
 		return
 	}
-	if !stop() {
-		return
-	}
-	_ = conn.SetDeadline(time.Time{})
+	// The peer is listed before our id goes out, so that once the dialler's
+	// Connect returns, this node knows the peer too. Sends queue up until the
+	// writer starts, after the id.
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	if n.state != stateStarted {
+		n.mu.Unlock()
 		return
 	}
 	p := newPeer(n, conn, id, hostOf(conn.RemoteAddr()), port, Inbound)
-	n.inbound = append(n.inbound, p)
-	n.register(p, nil)
+	n.add(p)
+	n.mu.Unlock()
+	_, err = conn.Write([]byte(n.id))
+	stop()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err != nil {
+		n.debugf("handshake with %v ended: %v", conn.RemoteAddr(), err)
+		n.inbound = removePeer(n.inbound, p)
+		delete(n.handles, p.handle)
+		return
+	}
+	// Activated even when the node began stopping meanwhile: the peer was
+	// listed, so sends may have been accepted for it, and the shutdown
+	// flushes them and closes it like every other peer.
+	_ = conn.SetDeadline(time.Time{})
+	n.activate(p, nil)
 	registered = true
 }
 

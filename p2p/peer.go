@@ -30,8 +30,9 @@ func (d Direction) String() string {
 
 const (
 	readBufferMin = 4 << 10   // what an idle peer holds
-	readBufferMax = 256 << 10 // what a busy peer grows to
-	spareMax      = 1 << 20   // largest write buffer kept for reuse
+	readBufferMax = 256 << 10 // what a busy peer reads into
+	partMax       = 4 << 20   // largest piece a frame in progress is collected in
+	chunkSize     = 64 << 10  // write-queue chunk that small frames are copied into
 	// closeLinger bounds how long a closing connection waits for the peer
 	// to close its side after ours is flushed; reference peers never do.
 	closeLinger = time.Second
@@ -51,13 +52,17 @@ type Peer struct {
 	infoMu sync.Mutex
 	info   map[string]any
 
-	wmu      sync.Mutex
-	wbuf     []byte // frames waiting for the writer
-	spare    []byte
-	inflight int  // bytes the writer is writing now
-	closing  bool // no more sends; the writer flushes and closes
-	wake     chan struct{}
-	room     chan struct{} // closed and replaced when the writer frees room
+	wmu         sync.Mutex
+	segs        [][]byte // frames waiting for the writer, in order
+	spareSegs   [][]byte
+	tailOpen    bool // the last of segs is a pooled chunk that takes more frames
+	queued      int  // bytes in segs
+	inflight    int  // bytes the writer is writing now
+	closing     bool // no more sends; the writer flushes and closes
+	writerIdle  bool // the writer waits on wake
+	roomWaiters int  // senders waiting on room
+	wake        chan struct{}
+	room        chan struct{} // closed and replaced when the writer frees room
 
 	closed     chan struct{} // closed once the connection is torn down
 	closeOnce  sync.Once
@@ -133,92 +138,230 @@ func (p *Peer) InfoKeys() []string {
 // frame is queued (not yet written); see Config.MaxQueuedBytes for what
 // happens when the peer does not keep up.
 func (p *Peer) Send(payload []byte, c Compression) error {
-	frame, err := p.node.encode(payload, c)
-	if err != nil {
-		return err
+	one := [1][]byte{payload}
+	_, err := p.SendMany(one[:], c)
+	return err
+}
+
+// SendMany queues the payloads for the peer, in order, each compressed with
+// c, as consecutive calls of Send would, but taking the queue's lock once
+// for as many as fit. It returns how many were queued: all of them, or those
+// before the one whose error it returns.
+func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
+	limit := p.node.cfg.MaxFrameSize
+	done := 0
+	for done < len(payloads) {
+		if c == None {
+			// A run of payloads that travel raw is copied straight into the
+			// write queue: no frame is built for them.
+			j := done
+			for j < len(payloads) && len(payloads[j]) <= limit && !wire.NeedsCompressedPath(payloads[j]) {
+				j++
+			}
+			if j > done {
+				k, err := p.enqueueItems(payloads[done:j], false, false)
+				done += k
+				if err != nil {
+					return done, err
+				}
+				continue
+			}
+		}
+		frame, err := p.node.encode(payloads[done], c)
+		if err != nil {
+			return done, err
+		}
+		one := [1][]byte{frame}
+		if _, err := p.enqueueItems(one[:], true, true); err != nil {
+			return done, err
+		}
+		done++
 	}
-	return p.enqueue(frame)
+	return done, nil
 }
 
 // Stop disconnects the peer, as Node.Disconnect does.
 func (p *Peer) Stop() error { return p.node.Disconnect(p) }
 
-// enqueue appends an encoded frame to the write queue.
+// chunkPool holds the buffers small frames are copied into on their way to
+// the writer; the writer returns them once written.
+var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+
+// enqueue appends one encoded frame, which the caller may share with other
+// peers, to the write queue.
 func (p *Peer) enqueue(frame []byte) error {
-	var timer *time.Timer
-	p.wmu.Lock()
-	for {
-		if p.closing {
-			p.wmu.Unlock()
-			return errorf(ErrPeerClosed, "%s", p.id)
-		}
-		queued := len(p.wbuf) + p.inflight
-		if queued == 0 || queued+len(frame) <= p.node.cfg.MaxQueuedBytes {
-			break
-		}
-		room := p.room
-		p.wmu.Unlock()
-		if timer == nil {
-			timer = time.NewTimer(p.node.cfg.SendTimeout)
-			defer timer.Stop()
-		}
-		select {
-		case <-room:
-		case <-p.closed:
-			return errorf(ErrPeerClosed, "%s", p.id)
-		case <-timer.C:
-			return errorf(ErrQueueFull, "%s: %d bytes queued for %v", p.id, queued, p.node.cfg.SendTimeout)
-		}
-		p.wmu.Lock()
-	}
-	p.wbuf = append(p.wbuf, frame...)
-	p.wmu.Unlock()
-	p.node.sent.Add(1)
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-	return nil
+	one := [1][]byte{frame}
+	_, err := p.enqueueItems(one[:], true, false)
+	return err
 }
 
-// writeLoop writes queued frames, coalescing all that queued up during the
-// previous write into one write call. On closing it flushes, then shuts down
+// enqueueItems appends frames to the write queue, in order, waiting for
+// room as the limits say. With framed, each item is a whole frame (EOT
+// included), which the queue may keep as it is when owned; otherwise each
+// item is a raw payload to which EOT is added. It returns how many items
+// were queued.
+func (p *Peer) enqueueItems(items [][]byte, framed, owned bool) (int, error) {
+	var timer *time.Timer
+	maxQueued := p.node.cfg.MaxQueuedBytes
+	queuedN := 0
+	p.wmu.Lock()
+	for queuedN < len(items) {
+		if p.closing {
+			p.wmu.Unlock()
+			if timer != nil {
+				timer.Stop()
+			}
+			p.node.sent.Add(uint64(queuedN))
+			return queuedN, errorf(ErrPeerClosed, "%s", p.id)
+		}
+		item := items[queuedN]
+		size := len(item)
+		if !framed {
+			size++
+		}
+		queued := p.queued + p.inflight
+		if queued != 0 && queued+size > maxQueued {
+			if queuedN > 0 {
+				// What is queued already must reach the writer before we wait.
+				p.wakeWriterLocked()
+			}
+			p.roomWaiters++
+			room := p.room
+			p.wmu.Unlock()
+			if timer == nil {
+				// Stopped on every return below: a defer here would cost
+				// every send.
+				timer = time.NewTimer(p.node.cfg.SendTimeout)
+			}
+			select {
+			case <-room:
+			case <-p.closed:
+				timer.Stop()
+				p.node.sent.Add(uint64(queuedN))
+				return queuedN, errorf(ErrPeerClosed, "%s", p.id)
+			case <-timer.C:
+				p.node.sent.Add(uint64(queuedN))
+				return queuedN, errorf(ErrQueueFull, "%s: %d bytes queued for %v", p.id, queued, p.node.cfg.SendTimeout)
+			}
+			p.wmu.Lock()
+			continue
+		}
+		p.appendLocked(item, framed, owned)
+		queuedN++
+	}
+	p.wakeWriterLocked()
+	p.wmu.Unlock()
+	if timer != nil {
+		timer.Stop()
+	}
+	p.node.sent.Add(uint64(queuedN))
+	return queuedN, nil
+}
+
+// appendLocked adds one frame to the queue: small ones are copied into the
+// open chunk, large ones get a segment of their own (an owned frame is kept
+// as it is, anything else is copied once). p.wmu is held.
+func (p *Peer) appendLocked(item []byte, framed, owned bool) {
+	size := len(item)
+	if !framed {
+		size++
+	}
+	p.queued += size
+	if size >= chunkSize/2 {
+		seg := item
+		if !owned {
+			// The capacity tells pooled chunks apart: never chunkSize here.
+			seg = make([]byte, size, size+1)
+			copy(seg, item)
+			seg[size-1] = wire.EOT
+		}
+		p.segs = append(p.segs, seg)
+		p.tailOpen = false
+		return
+	}
+	if !p.tailOpen || chunkSize-len(p.segs[len(p.segs)-1]) < size {
+		p.segs = append(p.segs, chunkPool.Get().(*[chunkSize]byte)[:0])
+		p.tailOpen = true
+	}
+	tail := &p.segs[len(p.segs)-1]
+	*tail = append(*tail, item...)
+	if !framed {
+		*tail = append(*tail, wire.EOT)
+	}
+}
+
+// wakeWriterLocked wakes the writer if it waits for work. p.wmu is held.
+func (p *Peer) wakeWriterLocked() {
+	if p.writerIdle && len(p.segs) > 0 {
+		p.writerIdle = false
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// writeLoop writes queued frames, all that queued up during the previous
+// write in one (vectored) write call. On closing it flushes, then shuts down
 // its side of the connection.
 func (p *Peer) writeLoop() {
 	defer close(p.writerDone)
+	var iov net.Buffers
 	for {
-		select {
-		case <-p.wake:
-		case <-p.closed:
-			return
-		}
-		for {
-			p.wmu.Lock()
-			buf, closing := p.wbuf, p.closing
-			p.wbuf, p.spare = p.spare[:0], nil
-			p.inflight = len(buf)
-			p.wmu.Unlock()
-			if len(buf) == 0 {
-				if closing {
-					p.finishWrites()
-					return
-				}
-				break
-			}
-			_, err := p.conn.Write(buf)
-			p.wmu.Lock()
-			p.inflight = 0
-			if cap(buf) <= spareMax {
-				p.spare = buf[:0]
-			}
-			close(p.room)
-			p.room = make(chan struct{})
-			p.wmu.Unlock()
-			if err != nil {
-				p.node.debugf("write to %s failed: %v", p.id, err)
-				p.teardown()
+		p.wmu.Lock()
+		for len(p.segs) == 0 {
+			if p.closing {
+				p.wmu.Unlock()
+				p.finishWrites()
 				return
 			}
+			p.writerIdle = true
+			p.wmu.Unlock()
+			select {
+			case <-p.wake:
+			case <-p.closed:
+				return
+			}
+			p.wmu.Lock()
+		}
+		segs := p.segs
+		p.segs, p.spareSegs = p.spareSegs[:0], nil
+		p.inflight, p.queued = p.queued, 0
+		p.tailOpen = false
+		p.wmu.Unlock()
+
+		var err error
+		if len(segs) == 1 {
+			_, err = p.conn.Write(segs[0])
+		} else {
+			iov = append(iov[:0], segs...)
+			_, err = iov.WriteTo(p.conn)
+			clear(iov[:cap(iov)])
+			if cap(iov) > 1024 {
+				iov = nil
+			}
+		}
+		for i, s := range segs {
+			if cap(s) == chunkSize {
+				chunkPool.Put((*[chunkSize]byte)(s[:chunkSize]))
+			}
+			segs[i] = nil
+		}
+		p.wmu.Lock()
+		p.inflight = 0
+		if p.spareSegs == nil && cap(segs) <= 1024 {
+			p.spareSegs = segs[:0]
+		}
+		if p.roomWaiters > 0 {
+			p.roomWaiters = 0
+			close(p.room)
+			p.room = make(chan struct{})
+		}
+		p.wmu.Unlock()
+		if err != nil {
+			p.node.debugf("write to %s failed: %v", p.id, err)
+			p.teardown()
+			return
 		}
 	}
 }
@@ -263,40 +406,38 @@ func (p *Peer) teardown() {
 // readLoop reads frames until the connection ends, hands them to the
 // dispatcher in batches, and finally raises the disconnected event. initial
 // holds bytes that arrived with the handshake.
+//
+// Delivered messages alias the buffer they were read into: a buffer is
+// never written again where a message was handed out, so no copy is made;
+// reads go on into the rest of it, and then into a new one. A frame larger
+// than a buffer is collected in pieces and joined once, when its EOT comes.
 func (p *Peer) readLoop(initial []byte) {
 	n := p.node
 	defer n.wg.Done()
-	buf := make([]byte, 0, max(readBufferMin, len(initial)))
-	buf = append(buf, initial...)
-	busy := false
+	r := frameReader{p: p, buf: make([]byte, max(readBufferMin, len(initial)))}
+	r.w = copy(r.buf, initial)
 	var err error
 	for {
-		if buf, err = p.deliverFrames(buf); err != nil {
+		if err = r.deliver(); err != nil {
 			break
 		}
-		if len(buf) > n.cfg.MaxFrameSize {
+		if pending := r.partsLen + r.w - r.start; pending > n.cfg.MaxFrameSize {
 			n.rerr.Add(1)
 			err = errorf(ErrFrameTooLarge, "%s sent over %d bytes without EOT", p.id, n.cfg.MaxFrameSize)
 			break
 		}
-		// Grow for a frame that fills the buffer, or for a busy stream that
-		// fills it on every read; an idle peer keeps the small buffer.
-		if len(buf) == cap(buf) || busy && cap(buf) < readBufferMax {
-			nb := make([]byte, len(buf), min(2*cap(buf), max(readBufferMax, n.cfg.MaxFrameSize+1)))
-			copy(nb, buf)
-			buf = nb
-		}
-		free := cap(buf) - len(buf)
-		var r int
-		r, err = p.conn.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+r]
-		busy = r == free
+		r.makeRoom()
+		var got int
+		got, err = p.conn.Read(r.buf[r.w:])
+		r.w += got
+		r.busy = got == len(r.buf)-(r.w-got)
+		r.lastRead = got
 		if err != nil {
-			if r > 0 {
-				buf, _ = p.deliverFrames(buf)
+			if got > 0 {
+				_ = r.deliver()
 			}
-			if len(buf) > 0 {
-				n.debugf("%s closed in the middle of a frame (%d bytes dropped)", p.id, len(buf))
+			if r.partsLen+r.w-r.start > 0 {
+				n.debugf("%s closed in the middle of a frame (%d bytes dropped)", p.id, r.partsLen+r.w-r.start)
 			}
 			break
 		}
@@ -309,40 +450,123 @@ func (p *Peer) readLoop(initial []byte) {
 	n.peerGone(p)
 }
 
-// deliverFrames hands every complete frame in buf to the dispatcher and
-// returns what is left of the last, incomplete frame at the start of buf.
-func (p *Peer) deliverFrames(buf []byte) ([]byte, error) {
-	last := bytes.LastIndexByte(buf, wire.EOT)
-	if last < 0 {
-		return buf, nil
+// frameReader is the state of a peer's reader: buf[start:w] is the start
+// of the frame in progress (no EOT before scan), whose earlier bytes, if
+// any, are in parts.
+type frameReader struct {
+	p              *Peer
+	buf            []byte
+	start, scan, w int
+	aliased        bool // a message handed out points into buf
+	busy           bool // the last read filled all the room there was
+	lastRead       int
+	parts          [][]byte
+	partsLen       int
+}
+
+// deliver hands every complete frame in the buffer to the dispatcher.
+func (r *frameReader) deliver() error {
+	i := bytes.IndexByte(r.buf[r.scan:r.w], wire.EOT)
+	if i < 0 {
+		r.scan = r.w
+		return nil
 	}
-	n := p.node
-	// One copy of all complete frames: the handler may keep message data,
-	// and buf is reused for the next read.
-	block := make([]byte, last+1)
-	copy(block, buf[:last+1])
-	evs := make([]Event, 0, 8)
-	for len(block) > 0 {
-		i := bytes.IndexByte(block, wire.EOT)
-		frame := block[:i:i]
-		block = block[i+1:]
-		n.recv.Add(1)
+	p, n := r.p, r.p.node
+	evp := evPool.Get().(*[]Event)
+	evs := (*evp)[:0]
+	end := r.scan + i
+	frames, bad := 0, 0
+	for {
+		var frame []byte
+		if r.parts != nil {
+			frame = make([]byte, r.partsLen+end-r.start)
+			o := 0
+			for _, part := range r.parts {
+				o += copy(frame[o:], part)
+			}
+			copy(frame[o:], r.buf[r.start:end])
+			r.parts, r.partsLen = nil, 0
+		} else {
+			frame = r.buf[r.start:end:end]
+			r.aliased = true
+		}
+		r.start = end + 1
+		frames++
 		payload, codec, err := wire.DecodeFrame(frame, n.cfg.MaxDecompressedSize)
 		if err != nil {
-			n.rerr.Add(1)
+			bad++
 			n.debugf("dropped a frame from %s: %v", p.id, err)
-			continue
+		} else {
+			evs = append(evs, Event{Type: EventMessage, Node: n, Peer: p,
+				Message: Message{Kind: wire.Classify(payload), Data: payload, Compression: codec}})
 		}
-		evs = append(evs, Event{Type: EventMessage, Node: n, Peer: p,
-			Message: Message{Kind: wire.Classify(payload), Data: payload, Compression: codec}})
+		i = bytes.IndexByte(r.buf[r.start:r.w], wire.EOT)
+		if i < 0 {
+			break
+		}
+		end = r.start + i
 	}
-	rest := copy(buf, buf[last+1:])
-	buf = buf[:rest]
-	if cap(buf) > readBufferMax && rest < readBufferMin {
-		buf = append(make([]byte, 0, readBufferMin), buf...)
+	r.scan = r.w
+	n.recv.Add(uint64(frames))
+	if bad > 0 {
+		n.rerr.Add(uint64(bad))
 	}
-	if len(evs) > 0 && !n.events.pushMessages(evs, p.closed) {
-		return buf, net.ErrClosed
+	*evp = evs
+	if len(evs) == 0 {
+		recycleEvents(evp)
+		return nil
 	}
-	return buf, nil
+	if !n.events.pushMessages(evp, p.closed) {
+		recycleEvents(evp)
+		return net.ErrClosed
+	}
+	return nil
+}
+
+// makeRoom makes sure there is room to read into, taking a new buffer
+// where needed.
+func (r *frameReader) makeRoom() {
+	pending := r.w - r.start
+	free := len(r.buf) - r.w
+	if pending == 0 && r.w > 0 && !r.busy && len(r.buf) > readBufferMin && r.lastRead < readBufferMin {
+		// The stream went quiet: wait with a small buffer, letting the big
+		// one go.
+		r.newBuffer(readBufferMin, 0)
+		return
+	}
+	if free >= readBufferMin || free >= len(r.buf)/2 {
+		return
+	}
+	if !r.aliased {
+		// Nothing points into the buffer: reuse it.
+		if pending < len(r.buf)/2 {
+			copy(r.buf, r.buf[r.start:r.w])
+			r.scan -= r.start
+			r.w, r.start = pending, 0
+			return
+		}
+	}
+	size := readBufferMin
+	if r.busy {
+		size = readBufferMax
+	}
+	if pending >= len(r.buf)/2 || pending > size/2 {
+		// A large frame in progress: keep this piece as it is and read on
+		// into a new, larger buffer; the frame is joined once, when its EOT
+		// comes.
+		r.parts = append(r.parts, r.buf[r.start:r.w])
+		r.partsLen += pending
+		r.newBuffer(min(max(2*pending, size), partMax), 0)
+		return
+	}
+	r.newBuffer(size, pending)
+}
+
+// newBuffer replaces the buffer, moving the keep bytes of the frame in
+// progress to the start of the new one.
+func (r *frameReader) newBuffer(size, keep int) {
+	nb := make([]byte, size)
+	copy(nb, r.buf[r.start:r.start+keep])
+	// The bytes kept were scanned already: they hold no EOT.
+	r.buf, r.start, r.scan, r.w, r.aliased = nb, 0, keep, keep, false
 }

@@ -7,6 +7,9 @@ import "sync"
 type queued struct {
 	ev    Event
 	reply chan bool
+	// batch, when set, holds message events in place of ev: a reader's
+	// whole batch travels as one item, without copying its events.
+	batch *[]Event
 }
 
 // eventQueue carries events from the node's goroutines to its one
@@ -19,13 +22,30 @@ type eventQueue struct {
 	spare    []queued
 	messages int // messages queued or being handled
 	max      int
+	bytes    int // payload bytes of those messages
+	maxBytes int
 	closed   bool
 	wake     chan struct{} // one pending signal for the dispatcher
 	room     chan struct{} // closed and replaced when messages leave
 }
 
+// maxPendingBytes bounds the payload bytes of the messages queued or being
+// handled, as max bounds their number: a reader's batch waits while the
+// queue holds this much (a batch always fits in an empty queue), so large
+// frames cannot pile up max deep behind a slow handler.
+const maxPendingBytes = 64 << 20
+
 func newEventQueue(max int) *eventQueue {
-	return &eventQueue{max: max, wake: make(chan struct{}, 1), room: make(chan struct{})}
+	return &eventQueue{max: max, maxBytes: maxPendingBytes, wake: make(chan struct{}, 1), room: make(chan struct{})}
+}
+
+// batchBytes is the payload size of a batch of message events.
+func batchBytes(evs []Event) int {
+	n := 0
+	for i := range evs {
+		n += len(evs[i].Message.Data)
+	}
+	return n
 }
 
 func (q *eventQueue) signal() {
@@ -49,11 +69,13 @@ func (q *eventQueue) push(ev Event, reply chan bool) bool {
 }
 
 // pushMessages queues a batch of message events, waiting while the queue
-// holds its maximum. It gives up (returning false) when cancel is closed or
-// the queue is closed.
-func (q *eventQueue) pushMessages(evs []Event, cancel <-chan struct{}) bool {
+// holds its maximum; the queue takes evs over (and returns it to evPool once
+// handled). It gives up (returning false, evs left to the caller) when
+// cancel is closed or the queue is closed.
+func (q *eventQueue) pushMessages(evs *[]Event, cancel <-chan struct{}) bool {
+	size := batchBytes(*evs)
 	q.mu.Lock()
-	for !q.closed && q.messages >= q.max {
+	for !q.closed && (q.messages >= q.max || q.bytes > 0 && q.bytes+size > q.maxBytes) {
 		room := q.room
 		q.mu.Unlock()
 		select {
@@ -67,10 +89,9 @@ func (q *eventQueue) pushMessages(evs []Event, cancel <-chan struct{}) bool {
 		q.mu.Unlock()
 		return false
 	}
-	for i := range evs {
-		q.items = append(q.items, queued{ev: evs[i]})
-	}
-	q.messages += len(evs)
+	q.items = append(q.items, queued{batch: evs})
+	q.messages += len(*evs)
+	q.bytes += size
 	q.mu.Unlock()
 	q.signal()
 	return true
@@ -99,8 +120,16 @@ func (q *eventQueue) take() []queued {
 
 // done returns a handled batch: its message credits and its storage.
 func (q *eventQueue) done(items []queued, messages int) {
+	size := 0
+	for i := range items {
+		if b := items[i].batch; b != nil {
+			size += batchBytes(*b)
+			recycleEvents(b)
+		}
+	}
 	clear(items)
 	q.mu.Lock()
+	q.bytes -= size
 	if q.spare == nil && cap(items) <= 1<<16 {
 		q.spare = items[:0]
 	}
@@ -120,4 +149,16 @@ func (q *eventQueue) close() {
 	q.room = make(chan struct{})
 	q.mu.Unlock()
 	q.signal()
+}
+
+// evPool recycles the batches of message events that readers hand over.
+var evPool = sync.Pool{New: func() any { s := make([]Event, 0, 64); return &s }}
+
+// recycleEvents returns a batch to evPool, dropping what it points to.
+func recycleEvents(b *[]Event) {
+	clear(*b)
+	if cap(*b) <= 4096 {
+		*b = (*b)[:0]
+		evPool.Put(b)
+	}
 }

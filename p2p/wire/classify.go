@@ -37,10 +37,31 @@ func Classify(payload []byte) Kind {
 	if !utf8.Valid(payload) {
 		return KindBytes
 	}
+	if !mayStartJSON(payload) {
+		// Most text is told apart by its first byte, without a parse (and
+		// without the error json.Valid builds for what it rejects).
+		return KindText
+	}
 	if json.Valid(payload) || validPythonJSON(payload) {
 		return KindJSON
 	}
 	return KindText
+}
+
+// mayStartJSON reports whether the first byte after JSON white space can
+// begin a value for json.Valid or for validPythonJSON (N for NaN, I for
+// Infinity). When it cannot, both reject the payload.
+func mayStartJSON(p []byte) bool {
+	for _, c := range p {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{', '[', '"', '-', 't', 'f', 'n', 'N', 'I':
+			return true
+		}
+		return c >= '0' && c <= '9'
+	}
+	return false
 }
 
 // validPythonJSON handles the non-standard constants Python's json.loads

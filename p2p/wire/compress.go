@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	dbzip2 "github.com/dsnet/compress/bzip2"
 	"github.com/ulikunitz/xz"
@@ -58,25 +59,41 @@ func ParseCompression(name string) (Compression, error) {
 	return CompressionNone, fmt.Errorf("%w %q (want none, zlib, bzip2 or lzma)", ErrUnknownCodec, name)
 }
 
+// Codec state is large (zlib's is hundreds of KiB) and costs more to make
+// than to use on a small message, so writers and readers are reused.
+var (
+	zlibWriters  = sync.Pool{New: func() any { w, _ := zlib.NewWriterLevel(nil, 6); return w }}
+	bzip2Writers = sync.Pool{New: func() any { w, _ := dbzip2.NewWriter(nil, &dbzip2.WriterConfig{Level: 9}); return w }}
+	zlibReaders  sync.Pool
+)
+
 // Compress compresses data with c and appends c's tag, as the reference
 // does before base64: zlib at level 6, bzip2 at level 9, lzma as the .xz
 // container with a CRC64 check (Python's lzma.compress defaults).
 func Compress(data []byte, c Compression) ([]byte, error) {
 	var b bytes.Buffer
 	var w io.WriteCloser
-	var err error
 	switch c {
 	case CompressionZlib:
-		w, err = zlib.NewWriterLevel(&b, 6)
+		zw := zlibWriters.Get().(*zlib.Writer)
+		defer zlibWriters.Put(zw)
+		zw.Reset(&b)
+		w = zw
 	case CompressionBzip2:
-		w, err = dbzip2.NewWriter(&b, &dbzip2.WriterConfig{Level: 9})
+		bw := bzip2Writers.Get().(*dbzip2.Writer)
+		defer bzip2Writers.Put(bw)
+		if err := bw.Reset(&b); err != nil {
+			return nil, fmt.Errorf("wire: bzip2 writer: %w", err)
+		}
+		w = bw
 	case CompressionLzma:
-		w, err = xz.WriterConfig{CheckSum: xz.CRC64}.NewWriter(&b)
+		xw, err := xz.WriterConfig{CheckSum: xz.CRC64}.NewWriter(&b)
+		if err != nil {
+			return nil, fmt.Errorf("wire: lzma writer: %w", err)
+		}
+		w = xw
 	default:
 		return nil, fmt.Errorf("%w: %v", ErrUnknownCodec, c)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("wire: %v writer: %w", c, err)
 	}
 	if _, err := w.Write(data); err != nil {
 		return nil, fmt.Errorf("wire: %v compress: %w", c, err)
@@ -95,16 +112,28 @@ func Decompress(data []byte, c Compression, max int) ([]byte, error) {
 	var r io.Reader
 	switch c {
 	case CompressionZlib:
-		zr, err := zlib.NewReader(bytes.NewReader(data))
+		var zr io.ReadCloser
+		var err error
+		if pooled, ok := zlibReaders.Get().(io.ReadCloser); ok {
+			zr, err = pooled, pooled.(zlib.Resetter).Reset(bytes.NewReader(data), nil)
+		} else {
+			zr, err = zlib.NewReader(bytes.NewReader(data))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: zlib: %v", ErrCorrupt, err)
 		}
-		defer zr.Close()
+		defer zlibReaders.Put(zr)
 		r = zr
 	case CompressionBzip2:
 		r = bzip2.NewReader(bytes.NewReader(data))
 	case CompressionLzma:
-		xr, err := xz.NewReader(bytes.NewReader(data))
+		if err := checkXZ(data); err != nil {
+			if errors.Is(err, ErrTooLarge) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		xr, err := xz.ReaderConfig{SingleStream: true}.NewReader(bytes.NewReader(data))
 		if err != nil {
 			return nil, fmt.Errorf("%w: lzma: %v", ErrCorrupt, err)
 		}

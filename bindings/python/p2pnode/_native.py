@@ -240,6 +240,12 @@ _PROTOTYPES = {
     "p2p_node_poll": (_c_int, [_vp, ctypes.POINTER(P2PEvent), _c_size, _c_int,
                                ctypes.POINTER(_c_size)]),
     "p2p_node_reply": (_c_int, [_vp, _c_int]),
+    # The batched path: lens is passed as an address (an array.array's buffer).
+    "p2p_node_send_batch": (_c_int, [_vp, ctypes.c_uint64, _vp, _vp, _c_size, _c_int,
+                                     ctypes.POINTER(_c_size)]),
+    "p2p_node_poll_batch": (_c_int, [_vp, ctypes.POINTER(P2PEvent), _c_size, _c_int,
+                                     ctypes.POINTER(_c_size), ctypes.POINTER(ctypes.c_void_p),
+                                     ctypes.POINTER(_c_size)]),
 }
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():

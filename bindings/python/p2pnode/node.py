@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import struct
 import sys
 import threading
 import traceback
@@ -30,9 +31,11 @@ __all__ = ["Node", "P2PError"]
 
 Callback = Callable[[str, "Node", Any, Any], Any]
 
-_BATCH = 64
-_POLL_MS = 100  # the poll thread looks at stop() requests this often
-_WAIT_DELIVERY = 30.0  # seconds disconnect_with_node waits for its event, at most
+_BATCH = 1024
+# struct p2p_event as the bytes of an array of them (native layout), so that a
+# batch is read with one iter_unpack instead of a ctypes access per field.
+_EVENT = struct.Struct("@iiPQPPiiPNiiPii")
+_POLL_WAIT = -1  # p2p_node_poll waits until an event comes or the node stops
 
 #: The names of Node.set_limit and their P2P_LIMIT_* codes.
 LIMITS = {
@@ -134,9 +137,6 @@ class Node(threading.Thread):
         self._p2p_conns: Dict[int, NodeConnection] = {}
         self._p2p_gone: Set[int] = set()
         self._p2p_creating: Optional[Tuple[int, Optional[int]]] = None
-        self._p2p_waiting: Dict[int, List[threading.Event]] = {}
-        self._p2p_stop_asked = threading.Event()
-        self._p2p_rts_done = threading.Event()
         self._p2p_started = False
         self._p2p_freed = False
         self._p2p_counts: List[int] = [0, 0, 0]
@@ -402,6 +402,17 @@ class Node(threading.Thread):
             return
         n.send(data, compression=compression)
 
+    def send_batch_to_node(self, n: Any, messages: Any, compression: str = "none") -> int:
+        """Send many messages to the peer n, in order, with one call (p2pnode only).
+
+        See NodeConnection.send_batch; returns how many were queued. An
+        unknown or disconnected n gets a debug line, as send_to_node does.
+        """
+        if not self._p2p_owns(n) or not n.is_alive():
+            self.debug_print("Node send_batch_to_node: Could not send the data, node is not found!")
+            return 0
+        return n.send_batch(messages, compression=compression)
+
     def connect_with_node(self, host: str, port: int, reconnect: bool = False) -> bool:
         """Connect with the node at host:port; True when connected.
 
@@ -451,25 +462,9 @@ class Node(threading.Thread):
         event follows. The peer is no longer reconnected. A node that is not
         one of our outbound peers gets a debug line, as in p2pnetwork.
         """
-        if self._p2p_owns(node) and node._p2p_direction == _n.P2P_OUTBOUND:
-            # In poll mode the library only queues node_disconnect_with_outbound_node;
-            # wait here until this node's thread has called it, as p2pnetwork does.
-            delivered = None
-            if threading.current_thread() is not self:
-                delivered = threading.Event()
-                with self._p2p_lock:
-                    self._p2p_waiting.setdefault(node._p2p_handle, []).append(delivered)
-            rc = _n.lib.p2p_node_disconnect(self._p2p_node, node._p2p_handle)
-            if rc == _n.P2P_OK:
-                node.terminate_flag.set()
-                if delivered is not None and self._p2p_started:
-                    delivered.wait(_WAIT_DELIVERY)
-                return
-            if delivered is not None:
-                with self._p2p_lock:
-                    self._p2p_release_waiting(node._p2p_handle)
-            if rc not in GONE_CODES:
-                raise _n.error(rc, "p2p_node_disconnect")
+        if (self._p2p_owns(node) and node._p2p_direction == _n.P2P_OUTBOUND
+                and node._p2p_disconnect()):
+            return
         self.debug_print("Node disconnect_with_node: cannot disconnect with a node with which "
                          "we are not connected.")
 
@@ -508,22 +503,11 @@ class Node(threading.Thread):
                 return
             started = self._p2p_started
         if not started:
-            # Nobody will poll: say goodbye as the reference does, then free.
-            self._p2p_request_to_stop()
+            # The library raises no event for a node that never ran; the
+            # reference calls node_request_to_stop all the same.
+            self._p2p_call(self.node_request_to_stop)
             self._p2p_free()
             return
-        if threading.current_thread() is self:
-            self._p2p_request_to_stop()
-            # The node's own thread must go on taking events while it stops.
-            threading.Thread(target=_n.lib.p2p_node_stop, args=(self._p2p_node,),
-                             name="p2pnode-stop", daemon=True).start()
-            return
-        # node_request_to_stop runs on the node's thread while the peers are
-        # still connected (in poll mode the library closes them without
-        # waiting for its own event to be handled); then the library stops.
-        self._p2p_stop_asked.set()
-        while self.is_alive() and not self._p2p_rts_done.wait(0.05):
-            pass
         rc = _n.lib.p2p_node_stop(self._p2p_node)
         if rc not in (_n.P2P_OK, _n.P2P_EHANDLE):
             raise _n.error(rc, "p2p_node_stop")
@@ -559,40 +543,79 @@ class Node(threading.Thread):
             self._p2p_freed = True
             for conn in self._p2p_conns.values():
                 conn._p2p_gone()
-            for handle in list(self._p2p_waiting):
-                self._p2p_release_waiting(handle)
         _n.lib.p2p_node_free(self._p2p_node)
 
     def run(self) -> None:
         """The node's thread: take events from the library and deliver them."""
         events = (_n.P2PEvent * _BATCH)()
         count = ctypes.c_size_t(0)
+        data = ctypes.c_void_p()
+        size = ctypes.c_size_t(0)
+        poll = _n.lib.p2p_node_poll_batch
         try:
             while not self._p2p_freed:
-                if self._p2p_stop_asked.is_set():
-                    self._p2p_request_to_stop()
-                rc = _n.lib.p2p_node_poll(self._p2p_node, events, _BATCH, _POLL_MS,
-                                          ctypes.byref(count))
+                rc = poll(self._p2p_node, events, _BATCH, _POLL_WAIT, ctypes.byref(count),
+                          ctypes.byref(data), ctypes.byref(size))
                 if rc in (_n.P2P_ESTOPPED, _n.P2P_EHANDLE):
                     break
                 if rc != _n.P2P_OK:
-                    err = _n.error(rc, "p2p_node_poll")
+                    err = _n.error(rc, "p2p_node_poll_batch")
                     print("p2pnode: %r stops delivering events: %s" % (self, err), file=sys.stderr)
                     break
-                batch = [_Event(events[i]) for i in range(count.value)]
-                for ev in batch:
-                    self._p2p_dispatch(ev)
+                if count.value:
+                    self._p2p_deliver(events, count.value, data.value or 0, size.value)
         finally:
-            self._p2p_rts_done.set()
             self._p2p_free()
 
-    def _p2p_request_to_stop(self) -> None:
-        """Call node_request_to_stop once (on the node's thread once started)."""
-        if not self._p2p_rts_done.is_set():
-            try:
-                self._p2p_call(self.node_request_to_stop)
-            finally:
-                self._p2p_rts_done.set()
+    def _p2p_deliver(self, events: Any, count: int, base: int, size: int) -> None:
+        """Deliver a polled batch, in order: runs of messages from one peer go to
+        node_message_batch, every other event to its method.
+
+        The batch is read in bulk: the event array with one iter_unpack and
+        the payloads (back to back from base) with one copy.
+        """
+        # Copy everything out first: a callback may poll (stop) and reuse the memory.
+        blob = ctypes.string_at(base, size) if size else b""
+        raw = ctypes.string_at(ctypes.addressof(events), count * _EVENT.size)
+        message, text, json_kind = _n.P2P_EVENT_MESSAGE, _n.P2P_KIND_TEXT, _n.P2P_KIND_JSON
+        fields = list(_EVENT.iter_unpack(raw))
+        others = {i: _Event(events[i]) for i, f in enumerate(fields) if f[0] != message}
+        first = {}  # the first message of each peer, for a NodeConnection made late
+        conns = self._p2p_conns
+        run_peer, run_conn, run = 0, None, None
+        for i, f in enumerate(fields):
+            if f[0] != message:
+                if run:
+                    self._p2p_call(self.node_message_batch, run_conn, run)
+                    run = None
+                self._p2p_dispatch(others[i])
+                continue
+            if run is None or f[3] != run_peer:
+                if run:
+                    self._p2p_call(self.node_message_batch, run_conn, run)
+                run_peer, run = f[3], []
+                run_conn = conns.get(run_peer)
+                if run_conn is None:
+                    if run_peer not in first:
+                        first[run_peer] = _Event(events[i])
+                    run_conn = self._p2p_connection(run_peer, first[run_peer])
+            if run_conn is None:
+                continue
+            off = f[8] - base
+            payload = blob[off:off + f[9]]
+            kind = f[1]
+            if kind == text:
+                try:
+                    run.append(payload.decode("utf-8"))
+                    continue
+                except UnicodeDecodeError:
+                    pass
+            elif kind == json_kind:
+                run.append(_decode_message(kind, payload))
+                continue
+            run.append(payload)
+        if run:
+            self._p2p_call(self.node_message_batch, run_conn, run)
 
     # ---- events -------------------------------------------------------------------------
 
@@ -618,7 +641,7 @@ class Node(threading.Thread):
             _n.lib.p2p_node_reply(self._p2p_node, 1 if answer else 0)
             return
         if t == _n.P2P_EVENT_REQUEST_TO_STOP:
-            self._p2p_request_to_stop()  # unless stop() has delivered it already
+            self._p2p_call(self.node_request_to_stop)
             return
         conn = self._p2p_connection(ev.peer, ev)
         if conn is None:
@@ -638,14 +661,6 @@ class Node(threading.Thread):
             conn._p2p_gone()
         elif t == _n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND:
             self._p2p_call(self.node_disconnect_with_outbound_node, conn)
-        if t in (_n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND, _n.P2P_EVENT_OUTBOUND_DISCONNECTED,
-                 _n.P2P_EVENT_INBOUND_DISCONNECTED) and self._p2p_waiting:
-            with self._p2p_lock:
-                self._p2p_release_waiting(ev.peer)
-
-    def _p2p_release_waiting(self, handle: int) -> None:
-        for done in self._p2p_waiting.pop(handle, []):
-            done.set()
 
     # The event methods of the reference; override them, or pass a callback.
 
@@ -686,6 +701,19 @@ class Node(threading.Thread):
         self.debug_print("node_message: " + node.id + ": " + str(data))
         if self.callback is not None:
             self.callback("node_message", self, node, data)
+
+    def node_message_batch(self, node: NodeConnection, messages: List[Any]) -> None:
+        """node sent these messages, in order (p2pnode only).
+
+        The node hands over received messages in runs from one peer; the
+        default calls node_message for each (an exception in one is
+        reported and the others still go). Override it to take a whole run
+        at once, which costs far less per message. The values are those
+        node_message gets.
+        """
+        call, method = self._p2p_call, self.node_message
+        for data in messages:
+            call(method, node, data)
 
     def node_disconnect_with_outbound_node(self, node: NodeConnection) -> None:
         """We asked to disconnect from the outbound node (it is still connected)."""

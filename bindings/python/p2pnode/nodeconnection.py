@@ -11,6 +11,7 @@ by :meth:`p2pnode.node.Node.create_new_connection` when the peer shows up::
 
 from __future__ import annotations
 
+import array
 import ctypes
 import json
 import threading
@@ -53,6 +54,20 @@ def compression_code(compression: str) -> int:
             "p2pnode: unknown compression %r: use 'none', 'zlib', 'bzip2' or 'lzma'"
             % (compression,)
         ) from None
+
+
+# The array.array type code of size_t, for the lengths of p2p_node_send_batch.
+SIZE_T_CODE = next(c for c in "LQI" if array.array(c).itemsize == ctypes.sizeof(ctypes.c_size_t))
+
+
+def encode_batch(messages: Any, encoding_type: str = "utf-8") -> "tuple[bytes, array.array]":
+    """The payloads of messages back to back, and their lengths (for p2p_node_send_batch)."""
+    payloads = messages if type(messages) is list else list(messages)
+    for m in payloads:
+        if type(m) is not bytes:
+            payloads = [encode_payload(m, encoding_type) for m in payloads]
+            break
+    return b"".join(payloads), array.array(SIZE_T_CODE, map(len, payloads))
 
 
 # Codes that mean "the peer or the node is gone": the reference drops such
@@ -157,6 +172,37 @@ class NodeConnection:
             return
         raise err
 
+    def send_batch(self, messages: Any, encoding_type: str = "utf-8",
+                   compression: str = "none") -> int:
+        """Send many messages to this peer, in order, with one call into the library.
+
+        messages is a list (or any iterable) of what send() takes: str,
+        dict or bytes. The effect is that of calling send() for each, at a
+        fraction of the cost per message (p2pnode only; lists of bytes are
+        the fastest). When the peer's queue is full this waits for room as
+        send() does. Returns how many messages were queued: all of them,
+        or, when the peer has gone away (dropped with a debug line, as
+        send() does), those before. Raises as send() does; the P2PError's
+        ``sent`` then tells how many were queued before the failing one.
+        """
+        data, lens = encode_batch(messages, encoding_type)
+        code = compression_code(compression)
+        count = len(lens)
+        if count == 0:
+            return 0
+        node = self.main_node
+        sent = ctypes.c_size_t(0)
+        rc = _n.lib.p2p_node_send_batch(node._p2p_node, self._p2p_handle, data,
+                                        lens.buffer_info()[0], count, code, ctypes.byref(sent))
+        if rc == _n.P2P_OK:
+            return count
+        err = _n.error(rc, "p2p_node_send_batch")
+        if rc in GONE_CODES:
+            node.debug_print("nodeconnection send_batch: Error sending data to node: " + err.message)
+            return sent.value
+        err.sent = sent.value  # how many were queued before the one that failed
+        raise err
+
     def stop(self) -> None:
         """Close the connection with this peer (after flushing what is queued).
 
@@ -165,10 +211,15 @@ class NodeConnection:
         reconnecting to it (p2pnetwork does neither when a NodeConnection is
         stopped directly).
         """
+        self._p2p_disconnect()
+
+    def _p2p_disconnect(self) -> bool:
+        """p2p_node_disconnect: True when done, False when the peer was gone already."""
         self.terminate_flag.set()
         rc = _n.lib.p2p_node_disconnect(self.main_node._p2p_node, self._p2p_handle)
         if rc not in (_n.P2P_OK,) + GONE_CODES:
             raise _n.error(rc, "p2p_node_disconnect")
+        return rc == _n.P2P_OK
 
     # ---- thread look-alike -------------------------------------------------------------
 

@@ -64,20 +64,6 @@ def test_subclass_style_full_sequence(nodes):
     assert a.all_nodes == []
 
 
-def test_request_to_stop_is_a_last_chance_to_send(nodes):
-    class Polite(Recorder):
-        def node_request_to_stop(self):
-            super().node_request_to_stop()
-            self.send_to_nodes("goodbye")
-
-    a, b = nodes(Polite), nodes()
-    connect(a, b)
-    a.stop()
-    a.join(10)
-    wait_for(lambda: b.messages() == ["goodbye"])
-    wait_for(lambda: b.of("inbound_node_disconnected"))
-
-
 def test_event_methods_may_call_the_node(nodes):
     class Echo(Recorder):
         def node_message(self, node, data):
@@ -101,30 +87,20 @@ def test_disconnect_from_an_event_method(nodes):
     class Leaver(Recorder):
         def outbound_node_connected(self, node):
             super().outbound_node_connected(node)
+            started = time.monotonic()
             self.disconnect_with_node(node)
+            self.took = time.monotonic() - started
+            self._rec("disconnect returned")
 
     a, b = nodes(Leaver), nodes()
     assert a.connect_with_node(HOST, b.port)
     wait_for(lambda: a.of("outbound_node_disconnected"), what="disconnected")
-    assert a.names() == ["outbound_node_connected", "node_disconnect_with_outbound_node",
-                         "outbound_node_disconnected"]
+    # On the node's thread disconnect returns at once; its event comes next.
+    assert a.took < 1.0
+    assert a.names() == ["outbound_node_connected", "disconnect returned",
+                         "node_disconnect_with_outbound_node", "outbound_node_disconnected"]
+    assert a.is_alive() and a.all_nodes == []
     wait_for(lambda: b.of("inbound_node_disconnected"))
-
-
-def test_stop_from_an_event_method(nodes):
-    class Quitter(Recorder):
-        def node_message(self, node, data):
-            super().node_message(node, data)
-            if data == "quit":
-                self.stop()
-
-    a, b = nodes(), nodes(Quitter)
-    connect(a, b)
-    a.send_to_nodes("quit")
-    wait_for(lambda: not b.is_alive(), what="b's thread to end")
-    b.join(10)
-    assert b.names()[-2:] == ["node_request_to_stop", "inbound_node_disconnected"]
-    wait_for(lambda: a.of("outbound_node_disconnected"))
 
 
 def test_exception_in_event_method_is_reported_and_the_node_goes_on(nodes, capsys):
@@ -167,23 +143,28 @@ def test_exception_in_callback_is_reported(nodes, capsys):
 
 # ---- reconnection ------------------------------------------------------------
 
-def quick_reconnecting_node(nodes):
-    a = nodes(start=False)
+def quick_reconnecting_node(nodes, cls=Recorder, **kwargs):
+    a = nodes(cls, HOST, 0, start=False, **kwargs)
     a.set_limit("reconnect_interval_ms", 50)
     a.start()
     return a
+
+
+def connect_and_lose(nodes, a, cls=Recorder, id=None):
+    """a connects, with reconnect, to a new node that then stops; returns that node's port."""
+    b = nodes(cls, HOST, 0, id)
+    assert a.connect_with_node(HOST, b.port, reconnect=True)
+    wait_for(lambda: a.nodes_outbound)
+    b.stop()
+    b.join(10)
+    return b.port
 
 
 def test_reconnection_trials_are_counted_and_false_stops(nodes, capfd):
     a = quick_reconnecting_node(nodes)
     a.debug = True
     a.reconnect_answer = lambda host, port, trials: trials < 3
-    b = nodes()
-    port = b.port
-    assert a.connect_with_node(HOST, port, reconnect=True)
-    wait_for(lambda: a.of("outbound_node_connected"))
-    b.stop()
-    b.join(10)
+    port = connect_and_lose(nodes, a)
     wait_for(lambda: len(a.of("node_reconnection_error")) >= 3, what="three trials")
     errs = a.of("node_reconnection_error")
     assert errs[:3] == [("node_reconnection_error", HOST, port, t) for t in (1, 2, 3)]
@@ -194,15 +175,11 @@ def test_reconnection_trials_are_counted_and_false_stops(nodes, capfd):
 
 def test_reconnection_true_reconnects_when_the_peer_is_back(nodes):
     a = quick_reconnecting_node(nodes)
-    b = nodes(Recorder, HOST, 0, "first")
-    port = b.port
-    assert a.connect_with_node(HOST, port, reconnect=True)
-    wait_for(lambda: a.of("outbound_node_connected"))
-    b.stop()
-    b.join(10)
+    port = connect_and_lose(nodes, a, id="first")
     wait_for(lambda: len(a.of("node_reconnection_error")) >= 2, what="two trials")
     b2 = nodes(Recorder, HOST, port, "second")
-    wait_for(lambda: [c for c in a.nodes_outbound if c.id == "second"], what="reconnection")
+    # (the peer is listed before its connected event has reached the node's thread)
+    wait_for(lambda: len(a.of("outbound_node_connected")) == 2, what="reconnection")
     connected = [e[1].id for e in a.of("outbound_node_connected")]
     assert connected == ["first", "second"]
     trials = [e[3] for e in a.of("node_reconnection_error")]
@@ -224,11 +201,7 @@ def test_reconnection_default_answer_and_exception(nodes, capsys):
         raise RuntimeError("answer failed on purpose")
 
     a.reconnect_answer = broken
-    b = nodes(Recorder, HOST, 0, "first")
-    port = b.port
-    assert a.connect_with_node(HOST, port, reconnect=True)
-    b.stop()
-    b.join(10)
+    port = connect_and_lose(nodes, a)
     wait_for(lambda: len(a.of("node_reconnection_error")) >= 2)
     assert "answer failed on purpose" in capsys.readouterr().err
     nodes(Recorder, HOST, port, "back")   # the failing method counts as "yes"
@@ -237,14 +210,8 @@ def test_reconnection_default_answer_and_exception(nodes, capsys):
 
 def test_reconnection_with_callback_style_keeps_trying(nodes):
     log = CallbackLog()
-    a = nodes(Node, HOST, 0, callback=log, start=False)
-    a.set_limit("reconnect_interval_ms", 50)
-    a.start()
-    b = nodes(Node, HOST, 0, "first")
-    port = b.port
-    assert a.connect_with_node(HOST, port, reconnect=True)
-    b.stop()
-    b.join(10)
+    a = quick_reconnecting_node(nodes, Node, callback=log)
+    port = connect_and_lose(nodes, a, Node)
     wait_for(lambda: log.of("outbound_node_disconnected"))
     nodes(Node, HOST, port, "back")
     wait_for(lambda: [c for c in a.nodes_outbound if c.id == "back"])
@@ -273,12 +240,14 @@ def test_stop_under_traffic(nodes):
     connect(c, b)
     errors = []
     sent = [0]
-    go = threading.Event()
+    go, enough = threading.Event(), threading.Event()
 
     def blast(node):
         go.wait()
         try:
             for i in range(20000):
+                if enough.is_set():  # b and a have stopped: the rest would only burn CPU
+                    break
                 node.send_to_nodes({"i": i}, compression="zlib" if i % 2 else "none")
                 sent[0] += 1
         except Exception as e:  # pragma: no cover - the failure is reported below
@@ -292,7 +261,8 @@ def test_stop_under_traffic(nodes):
     b.stop()
     b.join(10)
     assert not b.is_alive()
-    a.stop()
+    a.stop()  # while a's sender goes on
+    enough.set()
     for t in threads:
         t.join(60)
     assert errors == []
@@ -321,3 +291,112 @@ def test_many_nodes_stop_together(nodes):
     for n in spokes + [hub]:
         n.join(10)
         assert not n.is_alive()
+
+
+# ---- poll mode: the events the library waits on ------------------------------------
+# REQUEST_TO_STOP and DISCONNECT_WITH_OUTBOUND hold the node until the
+# node's thread has handled them; stop() and disconnect_with_node() called
+# on that thread (from an event method) return at once.
+
+class Goodbye(Recorder):
+    """Sends a goodbye to its peers from node_request_to_stop, and notes what it saw."""
+
+    def node_request_to_stop(self):
+        super().node_request_to_stop()
+        self.peers_at_stop = len(self.all_nodes)
+        time.sleep(0.2)  # the library waits for this method, however slow
+        self.send_to_nodes("goodbye")
+        self._rec("goodbye sent")
+
+
+def test_goodbye_from_request_to_stop_reaches_the_peers(nodes):
+    a, b, c = nodes(Goodbye), nodes(), nodes()
+    connect(a, b)
+    connect(c, a)
+    a.stop()
+    # stop() returned after node_request_to_stop had run to its end, with the peers still there.
+    assert "goodbye sent" in a.names() and a.peers_at_stop == 2
+    a.join(10)
+    names = a.names()
+    assert sorted(names[:2]) == ["inbound_node_connected", "outbound_node_connected"]
+    assert names[2:4] == ["node_request_to_stop", "goodbye sent"]
+    assert sorted(names[4:]) == ["inbound_node_disconnected", "outbound_node_disconnected"]
+    wait_for(lambda: b.of("inbound_node_disconnected") and c.of("outbound_node_disconnected"))
+    assert b.messages() == ["goodbye"] and c.messages() == ["goodbye"]
+    assert b.names().index("node_message") < b.names().index("inbound_node_disconnected")
+    assert c.names().index("node_message") < c.names().index("outbound_node_disconnected")
+
+
+def test_goodbye_from_request_to_stop_with_a_callback(nodes):
+    def callback(event, main_node, connected_node, data):
+        if event == "node_request_to_stop":
+            main_node.send_to_nodes({"bye": main_node.id})
+
+    a, b = nodes(Node, HOST, 0, "A", callback), nodes()
+    connect(a, b)
+    a.stop()
+    a.join(10)
+    wait_for(lambda: b.of("inbound_node_disconnected"))
+    assert b.messages() == [{"bye": "A"}]
+
+
+def test_goodbye_when_stopped_from_an_event_method(nodes):
+    class QuitOnMessage(Goodbye):
+        def node_message(self, node, data):
+            super().node_message(node, data)
+            if data == "quit":
+                started = time.monotonic()
+                self.stop()
+                self.stop_took = time.monotonic() - started
+                self._rec("stop returned")
+
+    a, b = nodes(), nodes(QuitOnMessage)
+    connect(a, b)
+    a.send_to_nodes("quit")
+    wait_for(lambda: not b.is_alive(), what="b's thread to end")
+    assert b.stop_took < 1.0 and b.peers_at_stop == 1
+    assert b.names()[1:] == ["node_message", "stop returned", "node_request_to_stop", "goodbye sent",
+                             "inbound_node_disconnected"]
+    wait_for(lambda: a.of("outbound_node_disconnected"))
+    assert a.messages() == ["goodbye"]
+    assert a.names() == ["outbound_node_connected", "node_message", "outbound_node_disconnected"]
+
+
+def test_stop_from_an_event_method_returns_at_once(nodes):
+    class StopOnConnect(Recorder):
+        def inbound_node_connected(self, node):
+            super().inbound_node_connected(node)
+            started = time.monotonic()
+            self.stop()
+            self.stop_took = time.monotonic() - started
+            self.alive_after_stop = self.is_alive()
+            node.send("sent after stop() returned")
+
+    a, b = nodes(), nodes(StopOnConnect)
+    assert a.connect_with_node(HOST, b.port)
+    b.join(10)
+    assert not b.is_alive()
+    assert b.stop_took < 1.0 and b.alive_after_stop
+    assert b.names() == ["inbound_node_connected", "node_request_to_stop", "inbound_node_disconnected"]
+    wait_for(lambda: a.of("outbound_node_disconnected"))
+    assert a.messages() == ["sent after stop() returned"]
+
+
+@pytest.mark.parametrize("how", ["disconnect_with_node", "NodeConnection.stop"])
+def test_disconnect_from_another_thread_returns_after_its_event_method(nodes, how):
+    class Slow(Recorder):
+        def node_disconnect_with_outbound_node(self, node):
+            time.sleep(0.2)
+            super().node_disconnect_with_outbound_node(node)
+
+    a, b = nodes(Slow), nodes()
+    out, _ = connect(a, b)
+    wait_for(lambda: a.of("outbound_node_connected"))
+    if how == "disconnect_with_node":
+        a.disconnect_with_node(out)
+    else:
+        out.stop()
+    assert a.names() == ["outbound_node_connected", "node_disconnect_with_outbound_node"]
+    wait_for(lambda: a.of("outbound_node_disconnected") and b.of("inbound_node_disconnected"))
+    out.join(10)
+    assert not out.is_alive()

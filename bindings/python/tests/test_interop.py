@@ -31,18 +31,40 @@ class RefLog:
             return [c[0] for c in self.calls]
 
 
+class QuickReference(p2pnetwork_node.Node):
+    """p2pnetwork's Node whose connection threads look at their stop flag every 0.2 s
+    (instead of after a 10 s recv timeout), so that stopping it takes a moment."""
+
+    def create_new_connection(self, connection, id, host, port):
+        conn = super().create_new_connection(connection, id, host, port)
+        conn.sock.settimeout(0.2)
+        return conn
+
+
 def make_reference(log, max_connections=0):
-    ref = p2pnetwork_node.Node(HOST, free_port(), id="reference", callback=log,
-                               max_connections=max_connections)
+    ref = QuickReference(HOST, free_port(), id="reference", callback=log,
+                         max_connections=max_connections)
     ref.sock.settimeout(0.2)  # its accept loop looks at the stop flag this often
     ref.start()
     return ref
 
 
-def stop_reference(ref):
-    ref.stop()
-    ref.join(30)
-    assert not ref.is_alive()
+def stop_reference(*refs):
+    for ref in refs:  # each takes a second (p2pnetwork sleeps in its stop): all at once
+        ref.stop()
+    for ref in refs:
+        ref.join(30)
+        assert not ref.is_alive()
+
+
+def connect_both_ways(made, ref, out_id="ours-out", in_id="ours-in"):
+    """Two of our nodes: one connects to ref, ref connects to the other."""
+    ours_out = made(Recorder, HOST, 0, out_id)
+    ours_in = made(Recorder, HOST, 0, in_id)
+    assert ours_out.connect_with_node(HOST, ref.port) is True
+    assert ref.connect_with_node(HOST, ours_in.port) is True
+    wait_for(lambda: len(ref.nodes_inbound) == 1 and ours_in.nodes_inbound, what="connections")
+    return ours_out, ours_in
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +74,7 @@ def net():
     log = RefLog()
     ref = make_reference(log)
     try:
-        ours_out = made(Recorder, HOST, 0, "ours-out")
-        ours_in = made(Recorder, HOST, 0, "ours-in")
-        assert ours_out.connect_with_node(HOST, ref.port) is True
-        assert ref.connect_with_node(HOST, ours_in.port) is True
-        wait_for(lambda: len(ref.nodes_inbound) == 1 and ours_in.nodes_inbound, what="connections")
+        ours_out, ours_in = connect_both_ways(made, ref)
         yield ref, log, ours_out, ours_in
     finally:
         made.close()
@@ -138,11 +156,7 @@ def test_reference_node_stopping_disconnects_ours():
     log = RefLog()
     ref = make_reference(log)
     try:
-        a = made(Recorder, HOST, 0, "a")
-        b = made(Recorder, HOST, 0, "b")
-        assert a.connect_with_node(HOST, ref.port)
-        assert ref.connect_with_node(HOST, b.port)
-        wait_for(lambda: b.nodes_inbound and len(ref.nodes_inbound) == 1)
+        a, b = connect_both_ways(made, ref, "a", "b")
         stop_reference(ref)
         wait_for(lambda: a.of("outbound_node_disconnected") and b.of("inbound_node_disconnected"))
         assert a.all_nodes == [] and b.all_nodes == []
@@ -182,5 +196,4 @@ def test_our_max_connections_turns_the_reference_away(capsys):
         assert [c.id for c in ours.nodes_inbound] == ["reference"]
     finally:
         made.close()
-        for r in (ref1, ref2):
-            stop_reference(r)
+        stop_reference(ref1, ref2)

@@ -172,11 +172,34 @@ def test_connect_twice_returns_true(nodes, capsys):
     assert len(a.nodes_outbound) == 1
 
 
-def test_connect_back_to_an_inbound_peer_returns_true(nodes):
-    a, b = nodes(), nodes()
-    connect(a, b)
+def test_connect_back_to_an_inbound_peer_returns_true(nodes, capsys):
+    a, b = nodes(id="A"), nodes()
+    _, inb = connect(a, b)
     assert b.connect_with_node(HOST, a.port) is True
-    assert len(b.all_nodes) == 1
+    # The library names the existing (inbound) peer.
+    assert "connect_with_node: This node (A) is already connected with us." in capsys.readouterr().out
+    assert b.all_nodes == [inb]
+    # As with the reference, a saw b's second connection come and go.
+    wait_for(lambda: a.of("inbound_node_disconnected"))
+    assert a.names() == ["outbound_node_connected", "inbound_node_connected", "inbound_node_disconnected"]
+    assert len(a.all_nodes) == 1
+    b.send_to_nodes("still connected")
+    wait_for(lambda: a.messages() == ["still connected"])
+
+
+def test_connect_back_from_an_event_method(nodes, capsys):
+    class ConnectBack(Recorder):
+        def inbound_node_connected(self, node):
+            super().inbound_node_connected(node)
+            self._rec("connect back", self.connect_with_node(HOST, node.port))
+
+    a, b = nodes(id="A"), nodes(ConnectBack)
+    connect(a, b)
+    wait_for(lambda: b.of("connect back"), what="the connect from the event method")
+    assert b.of("connect back")[0][1] is True
+    assert "This node (A) is already connected with us." in capsys.readouterr().out
+    wait_for(lambda: a.of("inbound_node_disconnected"))
+    assert len(b.all_nodes) == 1 and len(a.all_nodes) == 1
 
 
 def test_connect_failures_return_false(nodes):

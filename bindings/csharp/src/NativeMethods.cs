@@ -1,0 +1,134 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace P2PNode
+{
+    /// <summary>
+    /// Every entry point of include/p2pnode.h, and nothing else. Strings go in as
+    /// NUL-terminated UTF-8 byte arrays and come out through caller buffers, so that
+    /// no platform's "ANSI" code page is ever involved.
+    /// </summary>
+    internal static class NativeMethods
+    {
+        /// <summary>Resolves to libp2pnode.so (Linux), libp2pnode.dylib or p2pnode.dll.</summary>
+        internal const string Library = "p2pnode";
+
+        internal const int MaxIdLen = 4096;
+        internal const int MaxHostLen = 1024;
+
+        /// <summary>p2p_event, field for field (x86-64 and arm64: 88 bytes).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct p2p_event
+        {
+            public int type;
+            public int kind;
+            public IntPtr node;
+            public ulong peer;
+            public IntPtr peer_id;
+            public IntPtr peer_host;
+            public int peer_port;
+            public int direction;
+            public IntPtr data;
+            public UIntPtr data_len;
+            public int compression;
+            public int port;
+            public IntPtr host;
+            public int trials;
+            public int reserved;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct p2p_counters
+        {
+            public ulong sent;
+            public ulong received;
+            public ulong receive_errors;
+        }
+
+        /// <summary>p2p_event_fn. The instance passed to p2p_node_set_callback must stay reachable.</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int p2p_event_fn(IntPtr userData, IntPtr ev);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr p2p_version();
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr p2p_strerror(int code);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr p2p_errmsg();
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_new(byte[] host, int port, byte[] id, int maxConnections, out NodeHandle node);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_set_callback(NodeHandle node, p2p_event_fn fn, IntPtr userData);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_set_limit(NodeHandle node, int limit, long value);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_get_limit(NodeHandle node, int limit, out long value);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_set_debug(NodeHandle node, int on);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_get_debug(NodeHandle node, out int on);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_start(NodeHandle node);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_stop(NodeHandle node);
+
+        /// <summary>Takes the raw pointer: called from <see cref="NodeHandle.ReleaseHandle"/> only.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_free(IntPtr node);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_id(NodeHandle node, byte[] buf, UIntPtr len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_host(NodeHandle node, byte[] buf, UIntPtr len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_port(NodeHandle node, out int port);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_counters(NodeHandle node, out p2p_counters counters);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_peers(NodeHandle node, int direction, [Out] ulong[] peers, UIntPtr cap, out UIntPtr count);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_connect(NodeHandle node, byte[] host, int port, int reconnect, out ulong peer);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_disconnect(NodeHandle node, ulong peer);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_send(NodeHandle node, ulong peer, byte[] data, UIntPtr len, int compression);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_node_broadcast(NodeHandle node, byte[] data, UIntPtr len, ulong[] exclude, UIntPtr nExclude, int compression);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_peer_id(NodeHandle node, ulong peer, byte[] buf, UIntPtr len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_peer_host(NodeHandle node, ulong peer, byte[] buf, UIntPtr len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_peer_port(NodeHandle node, ulong peer, out int port);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_peer_direction(NodeHandle node, ulong peer, out int direction);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_peer_set_info(NodeHandle node, ulong peer, byte[] key, byte[] value, UIntPtr len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_peer_get_info(NodeHandle node, ulong peer, byte[] key, byte[] buf, UIntPtr cap, out UIntPtr len);
+    }
+}

@@ -1,0 +1,241 @@
+using System;
+using System.Collections.Generic;
+
+namespace P2PNode
+{
+    /// <summary>
+    /// The one layer that calls <see cref="NativeMethods"/>: it converts arguments,
+    /// and turns every failing status code into a <see cref="P2PException"/>
+    /// carrying the code and the library's message for this thread.
+    /// </summary>
+    internal static class Proxy
+    {
+        internal static void Check(int status)
+        {
+            if (status < 0)
+            {
+                throw Error(status);
+            }
+        }
+
+        internal static P2PException Error(int status)
+        {
+            // Read on the failing thread, before any other call into the library.
+            string message = Utf8.FromPointer(NativeMethods.p2p_errmsg());
+            if (string.IsNullOrEmpty(message))
+            {
+                message = StrError(status);
+            }
+            return new P2PException((ErrorCode)status, message);
+        }
+
+        internal static string StrError(int status)
+        {
+            return Utf8.FromPointer(NativeMethods.p2p_strerror(status));
+        }
+
+        internal static string Version()
+        {
+            return Utf8.FromPointer(NativeMethods.p2p_version());
+        }
+
+        internal static NodeHandle NodeNew(string host, int port, string id, int maxConnections)
+        {
+            NodeHandle h;
+            int rc = NativeMethods.p2p_node_new(Utf8.ToNative(host ?? string.Empty), port, Utf8.ToNative(id ?? string.Empty), maxConnections, out h);
+            if (rc < 0)
+            {
+                var e = Error(rc);
+                if (h != null)
+                {
+                    h.Dispose();
+                }
+                throw e;
+            }
+            return h;
+        }
+
+        internal static void SetCallback(NodeHandle h, NativeMethods.p2p_event_fn fn, IntPtr userData)
+        {
+            Check(NativeMethods.p2p_node_set_callback(h, fn, userData));
+        }
+
+        internal static void SetLimit(NodeHandle h, Limit limit, long value)
+        {
+            Check(NativeMethods.p2p_node_set_limit(h, (int)limit, value));
+        }
+
+        internal static long GetLimit(NodeHandle h, Limit limit)
+        {
+            long v;
+            Check(NativeMethods.p2p_node_get_limit(h, (int)limit, out v));
+            return v;
+        }
+
+        internal static void SetDebug(NodeHandle h, bool on)
+        {
+            Check(NativeMethods.p2p_node_set_debug(h, on ? 1 : 0));
+        }
+
+        internal static bool GetDebug(NodeHandle h)
+        {
+            int on;
+            Check(NativeMethods.p2p_node_get_debug(h, out on));
+            return on != 0;
+        }
+
+        internal static void Start(NodeHandle h)
+        {
+            Check(NativeMethods.p2p_node_start(h));
+        }
+
+        internal static void Stop(NodeHandle h)
+        {
+            Check(NativeMethods.p2p_node_stop(h));
+        }
+
+        internal static string NodeId(NodeHandle h)
+        {
+            var buf = new byte[NativeMethods.MaxIdLen + 1];
+            Check(NativeMethods.p2p_node_id(h, buf, (UIntPtr)buf.Length));
+            return Utf8.FromBuffer(buf);
+        }
+
+        internal static string NodeHost(NodeHandle h)
+        {
+            var buf = new byte[NativeMethods.MaxHostLen + 1];
+            Check(NativeMethods.p2p_node_host(h, buf, (UIntPtr)buf.Length));
+            return Utf8.FromBuffer(buf);
+        }
+
+        internal static int NodePort(NodeHandle h)
+        {
+            int port;
+            Check(NativeMethods.p2p_node_port(h, out port));
+            return port;
+        }
+
+        internal static NodeCounters Counters(NodeHandle h)
+        {
+            NativeMethods.p2p_counters c;
+            Check(NativeMethods.p2p_node_counters(h, out c));
+            return new NodeCounters(c.sent, c.received, c.receive_errors);
+        }
+
+        /// <summary>The handles of the node's peers of one direction (2 = all).</summary>
+        internal static ulong[] Peers(NodeHandle h, int direction)
+        {
+            var buf = new ulong[16];
+            while (true)
+            {
+                UIntPtr count;
+                int rc = NativeMethods.p2p_node_peers(h, direction, buf, (UIntPtr)buf.Length, out count);
+                int n = (int)count.ToUInt64();
+                if (rc == (int)ErrorCode.Range || n > buf.Length)
+                {
+                    buf = new ulong[n + 16];
+                    continue;
+                }
+                Check(rc);
+                var result = new ulong[n];
+                Array.Copy(buf, result, n);
+                return result;
+            }
+        }
+
+        internal static ulong Connect(NodeHandle h, string host, int port, bool reconnect, out int status)
+        {
+            ulong peer;
+            status = NativeMethods.p2p_node_connect(h, Utf8.ToNative(host), port, reconnect ? 1 : 0, out peer);
+            return peer;
+        }
+
+        internal static void Disconnect(NodeHandle h, ulong peer)
+        {
+            Check(NativeMethods.p2p_node_disconnect(h, peer));
+        }
+
+        internal static void Send(NodeHandle h, ulong peer, byte[] data, Compression compression)
+        {
+            Check(NativeMethods.p2p_node_send(h, peer, data, (UIntPtr)data.Length, (int)compression));
+        }
+
+        internal static void Broadcast(NodeHandle h, byte[] data, ulong[] exclude, Compression compression)
+        {
+            Check(NativeMethods.p2p_node_broadcast(h, data, (UIntPtr)data.Length, exclude, (UIntPtr)exclude.Length, (int)compression));
+        }
+
+        /// <summary>Reads a peer's facts; false when the peer is gone (ENOPEER).</summary>
+        internal static bool PeerInfo(NodeHandle h, ulong peer, out string id, out string host, out int port, out Direction direction)
+        {
+            id = null;
+            host = null;
+            port = 0;
+            direction = Direction.Inbound;
+            var idBuf = new byte[NativeMethods.MaxIdLen + 1];
+            int rc = NativeMethods.p2p_peer_id(h, peer, idBuf, (UIntPtr)idBuf.Length);
+            if (rc == (int)ErrorCode.NoPeer)
+            {
+                return false;
+            }
+            Check(rc);
+            var hostBuf = new byte[NativeMethods.MaxHostLen + 1];
+            rc = NativeMethods.p2p_peer_host(h, peer, hostBuf, (UIntPtr)hostBuf.Length);
+            if (rc == (int)ErrorCode.NoPeer)
+            {
+                return false;
+            }
+            Check(rc);
+            rc = NativeMethods.p2p_peer_port(h, peer, out port);
+            if (rc == (int)ErrorCode.NoPeer)
+            {
+                return false;
+            }
+            Check(rc);
+            int dir;
+            rc = NativeMethods.p2p_peer_direction(h, peer, out dir);
+            if (rc == (int)ErrorCode.NoPeer)
+            {
+                return false;
+            }
+            Check(rc);
+            id = Utf8.FromBuffer(idBuf);
+            host = Utf8.FromBuffer(hostBuf);
+            direction = (Direction)dir;
+            return true;
+        }
+
+        internal static void PeerSetInfo(NodeHandle h, ulong peer, string key, byte[] value)
+        {
+            Check(NativeMethods.p2p_peer_set_info(h, peer, Utf8.ToNative(key), value, (UIntPtr)value.Length));
+        }
+
+        /// <summary>The value under key, or null when there is none (ENOTFOUND).</summary>
+        internal static byte[] PeerGetInfo(NodeHandle h, ulong peer, string key)
+        {
+            byte[] k = Utf8.ToNative(key);
+            UIntPtr len;
+            int rc = NativeMethods.p2p_peer_get_info(h, peer, k, null, UIntPtr.Zero, out len);
+            while (true)
+            {
+                if (rc == (int)ErrorCode.NotFound)
+                {
+                    return null;
+                }
+                if (rc < 0 && rc != (int)ErrorCode.Range)
+                {
+                    throw Error(rc);
+                }
+                var buf = new byte[(int)len.ToUInt64()];
+                UIntPtr got;
+                rc = NativeMethods.p2p_peer_get_info(h, peer, k, buf, (UIntPtr)buf.Length, out got);
+                if (rc == 0 && got.ToUInt64() == (ulong)buf.Length)
+                {
+                    return buf;
+                }
+                // The value changed between the two calls: try again with its new length.
+                len = got;
+            }
+        }
+    }
+}

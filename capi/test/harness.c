@@ -1,0 +1,171 @@
+/* harness.c - the event recorder and node helpers of harness.h. */
+#include "harness.h"
+
+int h_test_failed;
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+void rec_init(recorder *r, size_t cap) {
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->mu, NULL);
+    r->cap = cap;
+    r->ev = calloc(cap, sizeof *r->ev);
+    r->answer = 1;
+}
+
+void rec_destroy(recorder *r) {
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->ev[i].peer_id);
+        free(r->ev[i].peer_host);
+        free(r->ev[i].host);
+        free(r->ev[i].data);
+    }
+    free(r->ev);
+    r->ev = NULL;
+    r->n = 0;
+    pthread_mutex_destroy(&r->mu);
+}
+
+void rec_add(recorder *r, const p2p_event *ev) {
+    rec_event e;
+    memset(&e, 0, sizeof e);
+    e.type = ev->type;
+    e.kind = ev->kind;
+    e.compression = ev->compression;
+    e.direction = ev->direction;
+    e.peer_port = ev->peer_port;
+    e.port = ev->port;
+    e.trials = ev->trials;
+    e.reserved = ev->reserved;
+    e.peer = ev->peer;
+    e.node = ev->node;
+    e.peer_id = dup_or_null(ev->peer_id);
+    e.peer_host = dup_or_null(ev->peer_host);
+    /* host is documented for RECONNECTION_ERROR only: do not read it elsewhere. */
+    e.host = ev->type == P2P_EVENT_RECONNECTION_ERROR ? dup_or_null(ev->host) : NULL;
+    e.data_len = ev->data_len;
+    if (ev->data) {
+        e.data = malloc(ev->data_len + 1);
+        memcpy(e.data, ev->data, ev->data_len);
+        e.data[ev->data_len] = 0;
+    }
+    e.thread = pthread_self();
+    pthread_mutex_lock(&r->mu);
+    if (r->n < r->cap) {
+        r->ev[r->n++] = e;
+        pthread_mutex_unlock(&r->mu);
+        return;
+    }
+    r->overflow++;
+    pthread_mutex_unlock(&r->mu);
+    free(e.peer_id);
+    free(e.peer_host);
+    free(e.host);
+    free(e.data);
+}
+
+size_t rec_len(recorder *r) {
+    pthread_mutex_lock(&r->mu);
+    size_t n = r->n;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+size_t rec_count(recorder *r, int type) {
+    size_t c = 0;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->n; i++)
+        if (type == 0 || r->ev[i].type == type) c++;
+    pthread_mutex_unlock(&r->mu);
+    return c;
+}
+
+long rec_index(recorder *r, int type, size_t nth) {
+    long found = -1;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->n; i++) {
+        if (type == 0 || r->ev[i].type == type) {
+            if (nth == 0) {
+                found = (long)i;
+                break;
+            }
+            nth--;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    return found;
+}
+
+const rec_event *rec_nth(recorder *r, int type, size_t nth) {
+    long i = rec_index(r, type, nth);
+    return i < 0 ? NULL : &r->ev[i];
+}
+
+size_t rec_count_msg(recorder *r, const void *data, size_t len) {
+    size_t c = 0;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->n; i++) {
+        rec_event *e = &r->ev[i];
+        if (e->type == P2P_EVENT_MESSAGE && e->data_len == len &&
+            (len == 0 || memcmp(e->data, data, len) == 0))
+            c++;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return c;
+}
+
+void rec_set_answer(recorder *r, int answer) {
+    pthread_mutex_lock(&r->mu);
+    r->answer = answer;
+    pthread_mutex_unlock(&r->mu);
+}
+
+int rec_callback(void *user, const p2p_event *ev) {
+    recorder *r = user;
+    rec_add(r, ev);
+    if (r->hook) r->hook(r, ev);
+    pthread_mutex_lock(&r->mu);
+    int answer = r->answer;
+    pthread_mutex_unlock(&r->mu);
+    return answer;
+}
+
+int rec_pump(p2p_node *node, recorder *r, int timeout_ms) {
+    p2p_event evs[64];
+    size_t n = 0;
+    int rc = p2p_node_poll(node, evs, 64, timeout_ms, &n);
+    for (size_t i = 0; i < n; i++) {
+        rec_add(r, &evs[i]);
+        if (r->hook) r->hook(r, &evs[i]);
+        if (evs[i].type == P2P_EVENT_RECONNECTION_ERROR) {
+            pthread_mutex_lock(&r->mu);
+            int answer = r->answer;
+            pthread_mutex_unlock(&r->mu);
+            p2p_node_reply(node, answer);
+        }
+    }
+    return rc;
+}
+
+p2p_node *mk_node(recorder *r, const char *id) {
+    p2p_node *n = NULL;
+    if (p2p_node_new("127.0.0.1", 0, id, 0, &n) != P2P_OK) {
+        fprintf(stderr, "    mk_node: %s\n", p2p_errmsg());
+        return NULL;
+    }
+    if (r) p2p_node_set_callback(n, rec_callback, r);
+    return n;
+}
+
+int node_port(p2p_node *n) {
+    int port = -1;
+    p2p_node_port(n, &port);
+    return port;
+}
+
+size_t peer_count(p2p_node *n, int direction) {
+    size_t count = 0;
+    uint64_t buf[64];
+    if (p2p_node_peers(n, direction, buf, 64, &count) != P2P_OK) return (size_t)-1;
+    return count;
+}

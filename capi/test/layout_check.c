@@ -1,0 +1,59 @@
+/*
+ * layout_check.c - the layout of the structs the bindings marshal by hand
+ * (C# [StructLayout(Sequential)], Python ctypes), checked against the figures
+ * they are written for: 64-bit targets (x86-64 and arm64; LP64 and LLP64
+ * give the same figures, all fields being fixed-width or pointers). On a
+ * 32-bit target it prints the figures and checks only what does not depend
+ * on the ABI's alignment of uint64_t.
+ * Prints every figure, one result per check, and "N passed, N failed".
+ */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "p2pnode.h"
+
+static int passed, failed;
+
+static void show(const char *what, size_t got) { printf("     %-34s %3zu\n", what, got); }
+
+static void check(const char *what, size_t got, size_t want) {
+    int ok = got == want;
+    printf("%s %-34s %3zu (documented %zu)\n", ok ? "ok  " : "FAIL", what, got, want);
+    if (ok) passed++;
+    else failed++;
+}
+
+#define P64 (sizeof(void *) == 8)
+#define F(type, field, off64)                                          \
+    do {                                                               \
+        if (P64) check("offsetof(" #type ", " #field ")", offsetof(type, field), off64); \
+        else show("offsetof(" #type ", " #field ")", offsetof(type, field)); \
+    } while (0)
+
+int main(void) {
+    if (P64) check("sizeof(p2p_event)", sizeof(p2p_event), 88);
+    else show("sizeof(p2p_event)", sizeof(p2p_event));
+    F(p2p_event, type, 0);
+    F(p2p_event, kind, 4);
+    F(p2p_event, node, 8);
+    F(p2p_event, peer, 16);
+    F(p2p_event, peer_id, 24);
+    F(p2p_event, peer_host, 32);
+    F(p2p_event, peer_port, 40);
+    F(p2p_event, direction, 44);
+    F(p2p_event, data, 48);
+    F(p2p_event, data_len, 56);
+    F(p2p_event, compression, 64);
+    F(p2p_event, port, 68);
+    F(p2p_event, host, 72);
+    F(p2p_event, trials, 80);
+    F(p2p_event, reserved, 84);
+    check("sizeof(p2p_counters)", sizeof(p2p_counters), 24);
+    F(p2p_counters, sent, 0);
+    F(p2p_counters, received, 8);
+    F(p2p_counters, receive_errors, 16);
+    check("sizeof(p2p_node *)", sizeof(p2p_node *), sizeof(void *));
+    check("sizeof(p2p_event_type) (enum as int32_t)", sizeof(p2p_event_type), 4);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

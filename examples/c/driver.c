@@ -1,0 +1,288 @@
+/*
+ * driver.c - the C driver of the cross-language demo and test (examples/demo):
+ * a p2pnode node driven over stdin/stdout by the line protocol that every
+ * language's driver speaks.
+ *
+ *     driver <name> [port]
+ *
+ * It starts a node on 127.0.0.1 (port 0: a free one) with id <name>, prints
+ * "READY <port>", then answers one line per command read from stdin:
+ *
+ *     connect <port> [reconnect]            OK connect <peer-id> | ERR connect <code> <message>
+ *     send <peer-id> <compression> <hex|->  OK send | ERR send <code> <message>
+ *     broadcast <compression> <hex|->       OK broadcast | ERR broadcast <code> <message>
+ *     disconnect <peer-id>                  OK disconnect | ERR disconnect <code> <message>
+ *     peers                                 OK peers <id>,<id>,... | OK peers -
+ *     stop (or end of input)                the stop events, then OK stop; exit 0
+ *
+ * Events (from the node's event thread, as they come):
+ *
+ *     EVENT <event-name> <peer-id|-> <kind|-> <compression|-> <hex|->
+ *     EVENT node_reconnection_error <host>:<port> <trials> - -   (answered yes)
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <p2pnode.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* say writes one protocol line and flushes it. */
+static void say(const char *fmt, ...) {
+    va_list ap;
+    pthread_mutex_lock(&out_mu);
+    va_start(ap, fmt);
+    vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    fputc('\n', stdout);
+    fflush(stdout);
+    pthread_mutex_unlock(&out_mu);
+}
+
+static const char *const EVENT_NAMES[] = {
+    "?", "outbound_node_connected", "inbound_node_connected", "outbound_node_disconnected",
+    "inbound_node_disconnected", "node_message", "node_disconnect_with_outbound_node",
+    "node_request_to_stop", "node_reconnection_error",
+};
+static const char *const KINDS[] = {"json", "text", "bytes"};
+static const char *const CODECS[] = {"none", "zlib", "bzip2", "lzma"};
+
+static const char *event_name(int type) {
+    return type >= 1 && type <= 8 ? EVENT_NAMES[type] : "unknown_event";
+}
+
+/* to_hex returns a malloc'd lowercase hex string of data, "-" when empty. */
+static char *to_hex(const uint8_t *data, size_t len) {
+    static const char digits[] = "0123456789abcdef";
+    char *s = malloc(len ? 2 * len + 1 : 2);
+    if (s == NULL) return NULL;
+    if (len == 0) {
+        strcpy(s, "-");
+        return s;
+    }
+    for (size_t i = 0; i < len; i++) {
+        s[2 * i] = digits[data[i] >> 4];
+        s[2 * i + 1] = digits[data[i] & 15];
+    }
+    s[2 * len] = '\0';
+    return s;
+}
+
+static int nibble(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* from_hex decodes s ("-": empty) into a malloc'd buffer; -1 when malformed. */
+static int from_hex(const char *s, uint8_t **out, size_t *len) {
+    size_t n = strcmp(s, "-") == 0 ? 0 : strlen(s);
+    if (n % 2 != 0) return -1;
+    uint8_t *b = malloc(n / 2 + 1);
+    if (b == NULL) return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(b);
+            return -1;
+        }
+        b[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *out = b;
+    *len = n / 2;
+    return 0;
+}
+
+static int parse_codec(const char *s) {
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, CODECS[i]) == 0) return i;
+    return -1;
+}
+
+static int on_event(void *user, const p2p_event *ev) {
+    (void)user;
+    const char *name = event_name(ev->type);
+    switch (ev->type) {
+    case P2P_EVENT_MESSAGE: {
+        char *hex = to_hex(ev->data, ev->data_len);
+        const char *kind = ev->kind >= 0 && ev->kind <= 2 ? KINDS[ev->kind] : "?";
+        const char *codec = ev->compression >= 0 && ev->compression <= 3 ? CODECS[ev->compression] : "?";
+        say("EVENT %s %s %s %s %s", name, ev->peer_id, kind, codec, hex ? hex : "?");
+        free(hex);
+        break;
+    }
+    case P2P_EVENT_RECONNECTION_ERROR:
+        say("EVENT %s %s:%d %d - -", name, ev->host, (int)ev->port, (int)ev->trials);
+        return 1;
+    case P2P_EVENT_REQUEST_TO_STOP:
+        say("EVENT %s - - - -", name);
+        break;
+    default:
+        say("EVENT %s %s - - -", name, ev->peer_id);
+    }
+    return 1;
+}
+
+/* find_peer looks a peer up by its node id; 0 when there is none. */
+static int find_peer(p2p_node *node, const char *id, uint64_t *out) {
+    size_t count = 0;
+    if (p2p_node_peers(node, P2P_ALL, NULL, 0, &count) != P2P_OK && count == 0) return 0;
+    if (count == 0) return 0;
+    uint64_t *peers = calloc(count + 8, sizeof *peers);
+    if (peers == NULL) return 0;
+    size_t got = 0;
+    p2p_node_peers(node, P2P_ALL, peers, count + 8, &got);
+    if (got > count + 8) got = count + 8;
+    static char buf[P2P_MAX_ID_LEN + 1];
+    int found = 0;
+    for (size_t i = 0; i < got && !found; i++) {
+        if (p2p_peer_id(node, peers[i], buf, sizeof buf) == P2P_OK && strcmp(buf, id) == 0) {
+            *out = peers[i];
+            found = 1;
+        }
+    }
+    free(peers);
+    return found;
+}
+
+static void fail(const char *cmd, int rc) { say("ERR %s %d %s", cmd, rc, p2p_errmsg()); }
+
+static void list_peers(p2p_node *node) {
+    size_t count = 0;
+    p2p_node_peers(node, P2P_ALL, NULL, 0, &count);
+    uint64_t *peers = calloc(count + 8, sizeof *peers);
+    size_t got = 0;
+    if (peers != NULL) p2p_node_peers(node, P2P_ALL, peers, count + 8, &got);
+    if (got > count + 8) got = count + 8;
+    size_t cap = 64, len = 0;
+    char *list = malloc(cap);
+    static char buf[P2P_MAX_ID_LEN + 1];
+    for (size_t i = 0; list != NULL && i < got; i++) {
+        if (p2p_peer_id(node, peers[i], buf, sizeof buf) != P2P_OK) continue;
+        size_t n = strlen(buf);
+        if (len + n + 2 > cap) {
+            cap = 2 * (len + n + 2);
+            char *l = realloc(list, cap);
+            if (l == NULL) break;
+            list = l;
+        }
+        if (len > 0) list[len++] = ',';
+        memcpy(list + len, buf, n);
+        len += n;
+    }
+    if (list != NULL) list[len] = '\0';
+    say("OK peers %s", list != NULL && len > 0 ? list : "-");
+    free(list);
+    free(peers);
+}
+
+static void command(p2p_node *node, char *line) {
+    char *argv[5];
+    int argc = 0;
+    for (char *tok = strtok(line, " \t\r\n"); tok != NULL; tok = strtok(NULL, " \t\r\n")) {
+        if (argc == 5) {
+            argc++;
+            break;
+        }
+        argv[argc++] = tok;
+    }
+    if (argc == 0) return;
+    const char *cmd = argv[0];
+    if (strcmp(cmd, "connect") == 0) {
+        if (argc < 2 || argc > 3) goto usage;
+        char *end;
+        long port = strtol(argv[1], &end, 10);
+        if (*end != '\0') goto usage;
+        int reconnect = argc == 3 && strcmp(argv[2], "reconnect") == 0;
+        uint64_t peer = 0;
+        int rc = p2p_node_connect(node, "127.0.0.1", (int)port, reconnect, &peer);
+        if (rc != P2P_OK) {
+            fail(cmd, rc);
+            return;
+        }
+        char id[P2P_MAX_ID_LEN + 1];
+        if (p2p_peer_id(node, peer, id, sizeof id) != P2P_OK) strcpy(id, "-");
+        say("OK connect %s", id);
+    } else if (strcmp(cmd, "send") == 0 || strcmp(cmd, "broadcast") == 0) {
+        int bc = cmd[0] == 'b';
+        if (argc != (bc ? 3 : 4)) goto usage;
+        int codec = parse_codec(argv[argc - 2]);
+        uint8_t *data;
+        size_t len;
+        if (codec < 0 || from_hex(argv[argc - 1], &data, &len) != 0) goto usage;
+        int rc;
+        if (bc) {
+            rc = p2p_node_broadcast(node, data, len, NULL, 0, codec);
+        } else {
+            uint64_t peer;
+            if (!find_peer(node, argv[1], &peer)) {
+                free(data);
+                say("ERR send %d no peer %s", P2P_ENOPEER, argv[1]);
+                return;
+            }
+            rc = p2p_node_send(node, peer, data, len, codec);
+        }
+        free(data);
+        if (rc != P2P_OK) {
+            fail(cmd, rc);
+            return;
+        }
+        say("OK %s", cmd);
+    } else if (strcmp(cmd, "disconnect") == 0) {
+        if (argc != 2) goto usage;
+        uint64_t peer;
+        if (!find_peer(node, argv[1], &peer)) {
+            say("ERR disconnect %d no peer %s", P2P_ENOPEER, argv[1]);
+            return;
+        }
+        int rc = p2p_node_disconnect(node, peer);
+        if (rc != P2P_OK) {
+            fail(cmd, rc);
+            return;
+        }
+        say("OK disconnect");
+    } else if (strcmp(cmd, "peers") == 0) {
+        list_peers(node);
+    } else {
+        say("ERR %s %d unknown command", cmd, P2P_EINVAL);
+    }
+    return;
+usage:
+    say("ERR %s %d bad arguments", cmd, P2P_EINVAL);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: driver <name> [port]\n");
+        return 2;
+    }
+    int port = argc == 3 ? atoi(argv[2]) : 0;
+    p2p_node *node = NULL;
+    int rc = p2p_node_new("127.0.0.1", port, argv[1], 0, &node);
+    if (rc == P2P_OK) rc = p2p_node_set_callback(node, on_event, NULL);
+    if (rc == P2P_OK) rc = p2p_node_start(node);
+    if (rc != P2P_OK) {
+        fprintf(stderr, "driver: %s (%s)\n", p2p_errmsg(), p2p_strerror(rc));
+        return 1;
+    }
+    p2p_node_port(node, &port);
+    say("READY %d", port);
+
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, stdin) != -1) {
+        char first[16] = {0};
+        if (sscanf(line, "%15s", first) == 1 && strcmp(first, "stop") == 0) break;
+        command(node, line);
+    }
+    free(line);
+    p2p_node_stop(node); /* the events of stopping are delivered before it returns */
+    p2p_node_free(node);
+    say("OK stop");
+    return 0;
+}
