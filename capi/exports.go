@@ -59,184 +59,163 @@ func p2p_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, ou
 }
 
 //export p2p_node_set_callback
-func p2p_node_set_callback(h *C.p2p_node, fn C.p2p_event_fn, userData unsafe.Pointer) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.started {
-		return fail(C.P2P_ESTATE, "the callback is set before p2p_node_start")
-	}
-	if fn == nil {
-		if e.cb != nil {
-			C.free(unsafe.Pointer(e.cb))
-			e.cb = nil
+func p2p_node_set_callback(h *C.p2p_node, fn C.p2p_event_fn, userData unsafe.Pointer) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.started {
+			return fail(C.P2P_ESTATE, "the callback is set before p2p_node_start")
 		}
+		if fn == nil {
+			if e.cb != nil {
+				C.free(unsafe.Pointer(e.cb))
+				e.cb = nil
+			}
+			return C.P2P_OK
+		}
+		if e.cb == nil {
+			e.cb = (*C.p2p_callback_)(C.malloc(C.sizeof_p2p_callback_))
+		}
+		e.cb.fn = fn
+		e.cb.user_data = userData
 		return C.P2P_OK
-	}
-	if e.cb == nil {
-		e.cb = (*C.p2p_callback_)(C.malloc(C.sizeof_p2p_callback_))
-	}
-	e.cb.fn = fn
-	e.cb.user_data = userData
-	return C.P2P_OK
+	})
 }
 
 //export p2p_node_set_limit
-func p2p_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if value < 0 {
-		return fail(C.P2P_EINVAL, "limit value %d is negative", int64(value))
-	}
-	if limit == C.P2P_LIMIT_MAX_CONNECTIONS {
-		if err := e.node.SetMaxConnections(int(value)); err != nil {
-			return failErr(err)
+func p2p_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		if value < 0 {
+			return fail(C.P2P_EINVAL, "limit value %d is negative", int64(value))
+		}
+		if limit == C.P2P_LIMIT_MAX_CONNECTIONS {
+			if err := e.node.SetMaxConnections(int(value)); err != nil {
+				return failErr(err)
+			}
+			return C.P2P_OK
+		}
+		l := e.node.Limits()
+		v := int64(value)
+		ms := time.Duration(v) * time.Millisecond
+		switch limit {
+		case C.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS:
+			l.HandshakeTimeout = ms
+		case C.P2P_LIMIT_DIAL_TIMEOUT_MS:
+			l.DialTimeout = ms
+		case C.P2P_LIMIT_MAX_FRAME_SIZE:
+			l.MaxFrameSize = int(v)
+		case C.P2P_LIMIT_MAX_DECOMPRESSED_SIZE:
+			l.MaxDecompressedSize = int(v)
+		case C.P2P_LIMIT_MAX_QUEUED_BYTES:
+			l.MaxQueuedBytes = int(v)
+		case C.P2P_LIMIT_SEND_TIMEOUT_MS:
+			l.SendTimeout = ms
+		case C.P2P_LIMIT_RECONNECT_INTERVAL_MS:
+			l.ReconnectInterval = ms
+		case C.P2P_LIMIT_MAX_PENDING_EVENTS:
+			l.MaxPendingEvents = int(v)
+		default:
+			return fail(C.P2P_EINVAL, "unknown limit %d", int(limit))
+		}
+		if err := e.node.SetLimits(l); err != nil {
+			return fail(C.P2P_ESTATE, "%v", err)
+		}
+		if limit == C.P2P_LIMIT_MAX_PENDING_EVENTS {
+			e.poll.max = e.node.Limits().MaxPendingEvents
 		}
 		return C.P2P_OK
-	}
-	l := e.node.Limits()
-	v := int64(value)
-	ms := time.Duration(v) * time.Millisecond
-	switch limit {
-	case C.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS:
-		l.HandshakeTimeout = ms
-	case C.P2P_LIMIT_DIAL_TIMEOUT_MS:
-		l.DialTimeout = ms
-	case C.P2P_LIMIT_MAX_FRAME_SIZE:
-		l.MaxFrameSize = int(v)
-	case C.P2P_LIMIT_MAX_DECOMPRESSED_SIZE:
-		l.MaxDecompressedSize = int(v)
-	case C.P2P_LIMIT_MAX_QUEUED_BYTES:
-		l.MaxQueuedBytes = int(v)
-	case C.P2P_LIMIT_SEND_TIMEOUT_MS:
-		l.SendTimeout = ms
-	case C.P2P_LIMIT_RECONNECT_INTERVAL_MS:
-		l.ReconnectInterval = ms
-	case C.P2P_LIMIT_MAX_PENDING_EVENTS:
-		l.MaxPendingEvents = int(v)
-	default:
-		return fail(C.P2P_EINVAL, "unknown limit %d", int(limit))
-	}
-	if err := e.node.SetLimits(l); err != nil {
-		return fail(C.P2P_ESTATE, "%v", err)
-	}
-	if limit == C.P2P_LIMIT_MAX_PENDING_EVENTS {
-		e.poll.max = e.node.Limits().MaxPendingEvents
-	}
-	return C.P2P_OK
+	})
 }
 
 //export p2p_node_get_limit
-func p2p_node_get_limit(h *C.p2p_node, limit C.int, value *C.int64_t) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if value == nil {
-		return fail(C.P2P_EINVAL, "value is NULL")
-	}
-	l := e.node.Limits()
-	var v int64
-	switch limit {
-	case C.P2P_LIMIT_MAX_CONNECTIONS:
-		v = int64(e.node.MaxConnections())
-	case C.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS:
-		v = l.HandshakeTimeout.Milliseconds()
-	case C.P2P_LIMIT_DIAL_TIMEOUT_MS:
-		v = l.DialTimeout.Milliseconds()
-	case C.P2P_LIMIT_MAX_FRAME_SIZE:
-		v = int64(l.MaxFrameSize)
-	case C.P2P_LIMIT_MAX_DECOMPRESSED_SIZE:
-		v = int64(l.MaxDecompressedSize)
-	case C.P2P_LIMIT_MAX_QUEUED_BYTES:
-		v = int64(l.MaxQueuedBytes)
-	case C.P2P_LIMIT_SEND_TIMEOUT_MS:
-		v = l.SendTimeout.Milliseconds()
-	case C.P2P_LIMIT_RECONNECT_INTERVAL_MS:
-		v = l.ReconnectInterval.Milliseconds()
-	case C.P2P_LIMIT_MAX_PENDING_EVENTS:
-		v = int64(l.MaxPendingEvents)
-	default:
-		return fail(C.P2P_EINVAL, "unknown limit %d", int(limit))
-	}
-	*value = C.int64_t(v)
-	return C.P2P_OK
+func p2p_node_get_limit(h *C.p2p_node, limit C.int, value *C.int64_t) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		if value == nil {
+			return fail(C.P2P_EINVAL, "value is NULL")
+		}
+		l := e.node.Limits()
+		var v int64
+		switch limit {
+		case C.P2P_LIMIT_MAX_CONNECTIONS:
+			v = int64(e.node.MaxConnections())
+		case C.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS:
+			v = l.HandshakeTimeout.Milliseconds()
+		case C.P2P_LIMIT_DIAL_TIMEOUT_MS:
+			v = l.DialTimeout.Milliseconds()
+		case C.P2P_LIMIT_MAX_FRAME_SIZE:
+			v = int64(l.MaxFrameSize)
+		case C.P2P_LIMIT_MAX_DECOMPRESSED_SIZE:
+			v = int64(l.MaxDecompressedSize)
+		case C.P2P_LIMIT_MAX_QUEUED_BYTES:
+			v = int64(l.MaxQueuedBytes)
+		case C.P2P_LIMIT_SEND_TIMEOUT_MS:
+			v = l.SendTimeout.Milliseconds()
+		case C.P2P_LIMIT_RECONNECT_INTERVAL_MS:
+			v = l.ReconnectInterval.Milliseconds()
+		case C.P2P_LIMIT_MAX_PENDING_EVENTS:
+			v = int64(l.MaxPendingEvents)
+		default:
+			return fail(C.P2P_EINVAL, "unknown limit %d", int(limit))
+		}
+		*value = C.int64_t(v)
+		return C.P2P_OK
+	})
 }
 
 //export p2p_node_set_debug
-func p2p_node_set_debug(h *C.p2p_node, on C.int) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	e.node.SetDebug(on != 0)
-	return C.P2P_OK
+func p2p_node_set_debug(h *C.p2p_node, on C.int) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		e.node.SetDebug(on != 0)
+		return C.P2P_OK
+	})
 }
 
 //export p2p_node_get_debug
-func p2p_node_get_debug(h *C.p2p_node, on *C.int) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if on == nil {
-		return fail(C.P2P_EINVAL, "on is NULL")
-	}
-	*on = 0
-	if e.node.Debug() {
-		*on = 1
-	}
-	return C.P2P_OK
+func p2p_node_get_debug(h *C.p2p_node, on *C.int) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		if on == nil {
+			return fail(C.P2P_EINVAL, "on is NULL")
+		}
+		*on = 0
+		if e.node.Debug() {
+			*on = 1
+		}
+		return C.P2P_OK
+	})
 }
 
 //export p2p_node_start
-func p2p_node_start(h *C.p2p_node) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.started {
-		return failErr(e.node.Start()) // already started, or stopped
-	}
-	if e.cb != nil && e.ev == nil {
-		e.ev = (*C.p2p_event)(C.calloc(1, C.sizeof_p2p_event))
-	}
-	if err := e.node.Start(); err != nil {
-		return failErr(err)
-	}
-	e.started = true
-	return C.P2P_OK
+func p2p_node_start(h *C.p2p_node) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.started {
+			return failErr(e.node.Start()) // already started, or stopped
+		}
+		if e.cb != nil && e.ev == nil {
+			e.ev = (*C.p2p_event)(C.calloc(1, C.sizeof_p2p_event))
+		}
+		if err := e.node.Start(); err != nil {
+			return failErr(err)
+		}
+		e.started = true
+		return C.P2P_OK
+	})
 }
 
 //export p2p_node_stop
-func p2p_node_stop(h *C.p2p_node) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if e.onPollThread() {
-		// The poller must come back for the node's last events.
-		e.node.RequestStop()
+func p2p_node_stop(h *C.p2p_node) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		if e.onPollThread() {
+			// The poller must come back for the node's last events.
+			e.node.RequestStop()
+			return C.P2P_OK
+		}
+		if e.node.Stop(); !e.node.InHandler() {
+			e.awaitEventThread()
+		}
 		return C.P2P_OK
-	}
-	if e.node.Stop(); !e.node.InHandler() {
-		e.awaitEventThread()
-	}
-	return C.P2P_OK
+	})
 }
 
 // threadExitWait bounds how long stopping waits for the event thread to be
@@ -271,190 +250,163 @@ func (e *nodeEntry) awaitEventThread() {
 }
 
 //export p2p_node_free
-func p2p_node_free(h *C.p2p_node) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	e.mu.Lock()
-	if e.freed {
+func p2p_node_free(h *C.p2p_node) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		e.mu.Lock()
+		if e.freed {
+			e.mu.Unlock()
+			return fail(C.P2P_EHANDLE, "node was freed")
+		}
+		e.freed = true
+		close(e.gone)
 		e.mu.Unlock()
-		return fail(C.P2P_EHANDLE, "node was freed")
-	}
-	e.freed = true
-	close(e.gone)
-	e.mu.Unlock()
-	if e.onPollThread() {
-		e.node.RequestStop()
-	} else {
-		_ = e.node.Stop()
-	}
-	select {
-	case <-e.node.Done():
-		e.awaitEventThread()
-		e.release()
-	default:
-		// Freed from its own callback: release once the event thread ends.
-		go func() {
-			<-e.node.Done()
+		if e.onPollThread() {
+			e.node.RequestStop()
+		} else {
+			_ = e.node.Stop()
+		}
+		select {
+		case <-e.node.Done():
 			e.awaitEventThread()
 			e.release()
-		}()
-	}
-	return C.P2P_OK
+		default:
+			// Freed from its own callback: release once the event thread ends.
+			go func() {
+				<-e.node.Done()
+				e.awaitEventThread()
+				e.release()
+			}()
+		}
+		return C.P2P_OK
+	})
 }
 
 //export p2p_node_id
-func p2p_node_id(h *C.p2p_node, buf *C.char, n C.size_t) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	return cString(e.node.ID(), buf, n)
+func p2p_node_id(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		return cString(e.node.ID(), buf, n)
+	})
 }
 
 //export p2p_node_host
-func p2p_node_host(h *C.p2p_node, buf *C.char, n C.size_t) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	return cString(e.node.Host(), buf, n)
+func p2p_node_host(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		return cString(e.node.Host(), buf, n)
+	})
 }
 
 //export p2p_node_port
-func p2p_node_port(h *C.p2p_node, port *C.int) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if port == nil {
-		return fail(C.P2P_EINVAL, "port is NULL")
-	}
-	*port = C.int(e.node.Port())
-	return C.P2P_OK
+func p2p_node_port(h *C.p2p_node, port *C.int) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		if port == nil {
+			return fail(C.P2P_EINVAL, "port is NULL")
+		}
+		*port = C.int(e.node.Port())
+		return C.P2P_OK
+	})
 }
 
 //export p2p_node_counters
-func p2p_node_counters(h *C.p2p_node, out *C.p2p_counters) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if out == nil {
-		return fail(C.P2P_EINVAL, "out is NULL")
-	}
-	out.sent = C.uint64_t(e.node.MessagesSent())
-	out.received = C.uint64_t(e.node.MessagesReceived())
-	out.receive_errors = C.uint64_t(e.node.ReceiveErrors())
-	return C.P2P_OK
+func p2p_node_counters(h *C.p2p_node, out *C.p2p_counters) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		if out == nil {
+			return fail(C.P2P_EINVAL, "out is NULL")
+		}
+		out.sent = C.uint64_t(e.node.MessagesSent())
+		out.received = C.uint64_t(e.node.MessagesReceived())
+		out.receive_errors = C.uint64_t(e.node.ReceiveErrors())
+		return C.P2P_OK
+	})
 }
 
 //export p2p_node_peers
-func p2p_node_peers(h *C.p2p_node, direction C.int, peers *C.uint64_t, capacity C.size_t, count *C.size_t) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if count == nil || peers == nil && capacity > 0 {
-		return fail(C.P2P_EINVAL, "count is NULL, or peers is NULL with a capacity")
-	}
-	var list []*p2p.Peer
-	switch direction {
-	case C.P2P_INBOUND:
-		list = e.node.Inbound()
-	case C.P2P_OUTBOUND:
-		list = e.node.Outbound()
-	case C.P2P_ALL:
-		list = e.node.All()
-	default:
-		return fail(C.P2P_EINVAL, "direction %d is not P2P_INBOUND, P2P_OUTBOUND or P2P_ALL", int(direction))
-	}
-	*count = C.size_t(len(list))
-	if capacity > 0 {
-		out := unsafe.Slice(peers, int(capacity))
-		for i := 0; i < len(list) && i < len(out); i++ {
-			out[i] = C.uint64_t(list[i].Handle())
+func p2p_node_peers(h *C.p2p_node, direction C.int, peers *C.uint64_t, capacity C.size_t, count *C.size_t) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		if count == nil || peers == nil && capacity > 0 {
+			return fail(C.P2P_EINVAL, "count is NULL, or peers is NULL with a capacity")
 		}
-	}
-	if len(list) > int(capacity) {
-		return fail(C.P2P_ERANGE, "%d peers do not fit in %d", len(list), int(capacity))
-	}
-	return C.P2P_OK
+		var list []*p2p.Peer
+		switch direction {
+		case C.P2P_INBOUND:
+			list = e.node.Inbound()
+		case C.P2P_OUTBOUND:
+			list = e.node.Outbound()
+		case C.P2P_ALL:
+			list = e.node.All()
+		default:
+			return fail(C.P2P_EINVAL, "direction %d is not P2P_INBOUND, P2P_OUTBOUND or P2P_ALL", int(direction))
+		}
+		*count = C.size_t(len(list))
+		if capacity > 0 {
+			out := unsafe.Slice(peers, int(capacity))
+			for i := 0; i < len(list) && i < len(out); i++ {
+				out[i] = C.uint64_t(list[i].Handle())
+			}
+		}
+		if len(list) > int(capacity) {
+			return fail(C.P2P_ERANGE, "%d peers do not fit in %d", len(list), int(capacity))
+		}
+		return C.P2P_OK
+	})
 }
 
 //export p2p_node_connect
-func p2p_node_connect(h *C.p2p_node, host *C.char, port C.int, reconnect C.int, peer *C.uint64_t) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if peer != nil {
-		*peer = 0
-	}
-	if host == nil {
-		return fail(C.P2P_EINVAL, "host is NULL")
-	}
-	p, err := e.node.Connect(C.GoString(host), int(port), reconnect != 0)
-	if p != nil && peer != nil {
-		*peer = C.uint64_t(p.Handle())
-	}
-	if err != nil {
-		return failErr(err)
-	}
-	return C.P2P_OK
+func p2p_node_connect(h *C.p2p_node, host *C.char, port C.int, reconnect C.int, peer *C.uint64_t) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		if peer != nil {
+			*peer = 0
+		}
+		if host == nil {
+			return fail(C.P2P_EINVAL, "host is NULL")
+		}
+		p, err := e.node.Connect(C.GoString(host), int(port), reconnect != 0)
+		if p != nil && peer != nil {
+			*peer = C.uint64_t(p.Handle())
+		}
+		if err != nil {
+			return failErr(err)
+		}
+		return C.P2P_OK
+	})
 }
 
 //export p2p_node_disconnect
-func p2p_node_disconnect(h *C.p2p_node, peer C.uint64_t) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	p, rc := e.peerOf(peer)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if e.onPollThread() {
-		e.poll.ownCalls.Add(1)
-		defer e.poll.ownCalls.Add(-1)
-	}
-	if err := e.node.Disconnect(p); err != nil {
-		return failErr(err)
-	}
-	return C.P2P_OK
+func p2p_node_disconnect(h *C.p2p_node, peer C.uint64_t) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		p, rc := e.peerOf(peer)
+		if rc != C.P2P_OK {
+			return rc
+		}
+		if e.onPollThread() {
+			e.poll.ownCalls.Add(1)
+			defer e.poll.ownCalls.Add(-1)
+		}
+		if err := e.node.Disconnect(p); err != nil {
+			return failErr(err)
+		}
+		return C.P2P_OK
+	})
 }
 
 //export p2p_node_send
-func p2p_node_send(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, n C.size_t, compression C.int) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if data == nil && n > 0 {
-		return fail(C.P2P_EINVAL, "data is NULL with a length of %d", uint64(n))
-	}
-	c, rc := compressionOf(compression)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	p, rc := e.peerOf(peer)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if err := p.Send(goBytes(data, n), c); err != nil {
-		return failErr(err)
-	}
-	return C.P2P_OK
+func p2p_node_send(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, n C.size_t, compression C.int) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		if data == nil && n > 0 {
+			return fail(C.P2P_EINVAL, "data is NULL with a length of %d", uint64(n))
+		}
+		c, rc := compressionOf(compression)
+		if rc != C.P2P_OK {
+			return rc
+		}
+		p, rc := e.peerOf(peer)
+		if rc != C.P2P_OK {
+			return rc
+		}
+		if err := p.Send(goBytes(data, n), c); err != nil {
+			return failErr(err)
+		}
+		return C.P2P_OK
+	})
 }
 
 //export p2p_node_send_batch
@@ -512,127 +464,120 @@ func p2p_node_send_batch(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, le
 }
 
 //export p2p_node_broadcast
-func p2p_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclude *C.uint64_t, nExclude C.size_t, compression C.int) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if data == nil && n > 0 || exclude == nil && nExclude > 0 {
-		return fail(C.P2P_EINVAL, "data or exclude is NULL with a length")
-	}
-	c, rc := compressionOf(compression)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	var skip []*p2p.Peer
-	if nExclude > 0 {
-		for _, x := range unsafe.Slice(exclude, int(nExclude)) {
-			if p, ok := e.node.PeerByHandle(uint64(x)); ok {
-				skip = append(skip, p)
+func p2p_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclude *C.uint64_t, nExclude C.size_t, compression C.int) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		if data == nil && n > 0 || exclude == nil && nExclude > 0 {
+			return fail(C.P2P_EINVAL, "data or exclude is NULL with a length")
+		}
+		c, rc := compressionOf(compression)
+		if rc != C.P2P_OK {
+			return rc
+		}
+		var skip []*p2p.Peer
+		if nExclude > 0 {
+			for _, x := range unsafe.Slice(exclude, int(nExclude)) {
+				if p, ok := e.node.PeerByHandle(uint64(x)); ok {
+					skip = append(skip, p)
+				}
 			}
 		}
-	}
-	if err := e.node.SendToNodes(goBytes(data, n), skip, c); err != nil {
-		return failErr(err)
-	}
-	return C.P2P_OK
+		if err := e.node.SendToNodes(goBytes(data, n), skip, c); err != nil {
+			return failErr(err)
+		}
+		return C.P2P_OK
+	})
 }
 
 //export p2p_peer_id
-func p2p_peer_id(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) (rc C.int) {
-	defer guard(&rc)
-	p, rc := lookupPeer(h, peer)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	return cString(p.ID(), buf, n)
+func p2p_peer_id(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) C.int {
+	return withPeer(h, peer, func(p *p2p.Peer) C.int {
+		return cString(p.ID(), buf, n)
+	})
 }
 
 //export p2p_peer_host
-func p2p_peer_host(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) (rc C.int) {
-	defer guard(&rc)
-	p, rc := lookupPeer(h, peer)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	return cString(p.Host(), buf, n)
+func p2p_peer_host(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) C.int {
+	return withPeer(h, peer, func(p *p2p.Peer) C.int {
+		return cString(p.Host(), buf, n)
+	})
 }
 
 //export p2p_peer_port
-func p2p_peer_port(h *C.p2p_node, peer C.uint64_t, port *C.int) (rc C.int) {
-	defer guard(&rc)
-	p, rc := lookupPeer(h, peer)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if port == nil {
-		return fail(C.P2P_EINVAL, "port is NULL")
-	}
-	*port = C.int(p.Port())
-	return C.P2P_OK
+func p2p_peer_port(h *C.p2p_node, peer C.uint64_t, port *C.int) C.int {
+	return withPeer(h, peer, func(p *p2p.Peer) C.int {
+		if port == nil {
+			return fail(C.P2P_EINVAL, "port is NULL")
+		}
+		*port = C.int(p.Port())
+		return C.P2P_OK
+	})
 }
 
 //export p2p_peer_direction
-func p2p_peer_direction(h *C.p2p_node, peer C.uint64_t, direction *C.int) (rc C.int) {
-	defer guard(&rc)
-	p, rc := lookupPeer(h, peer)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if direction == nil {
-		return fail(C.P2P_EINVAL, "direction is NULL")
-	}
-	*direction = C.int(p.Direction())
-	return C.P2P_OK
+func p2p_peer_direction(h *C.p2p_node, peer C.uint64_t, direction *C.int) C.int {
+	return withPeer(h, peer, func(p *p2p.Peer) C.int {
+		if direction == nil {
+			return fail(C.P2P_EINVAL, "direction is NULL")
+		}
+		*direction = C.int(p.Direction())
+		return C.P2P_OK
+	})
 }
 
 //export p2p_peer_set_info
-func p2p_peer_set_info(h *C.p2p_node, peer C.uint64_t, key *C.char, value unsafe.Pointer, n C.size_t) (rc C.int) {
-	defer guard(&rc)
-	p, rc := lookupPeer(h, peer)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	if key == nil || value == nil && n > 0 {
-		return fail(C.P2P_EINVAL, "key is NULL, or value is NULL with a length")
-	}
-	p.SetInfo(C.GoString(key), append([]byte(nil), goBytes(value, n)...))
-	return C.P2P_OK
+func p2p_peer_set_info(h *C.p2p_node, peer C.uint64_t, key *C.char, value unsafe.Pointer, n C.size_t) C.int {
+	return withPeer(h, peer, func(p *p2p.Peer) C.int {
+		if key == nil || value == nil && n > 0 {
+			return fail(C.P2P_EINVAL, "key is NULL, or value is NULL with a length")
+		}
+		p.SetInfo(C.GoString(key), append([]byte(nil), goBytes(value, n)...))
+		return C.P2P_OK
+	})
 }
 
 //export p2p_peer_get_info
-func p2p_peer_get_info(h *C.p2p_node, peer C.uint64_t, key *C.char, buf unsafe.Pointer, capacity C.size_t, n *C.size_t) (rc C.int) {
+func p2p_peer_get_info(h *C.p2p_node, peer C.uint64_t, key *C.char, buf unsafe.Pointer, capacity C.size_t, n *C.size_t) C.int {
+	return withPeer(h, peer, func(p *p2p.Peer) C.int {
+		if key == nil || buf == nil && capacity > 0 {
+			return fail(C.P2P_EINVAL, "key is NULL, or buf is NULL with a capacity")
+		}
+		k := C.GoString(key)
+		v, ok := p.Info(k)
+		if !ok {
+			return fail(C.P2P_ENOTFOUND, "no info %q on peer %d", k, uint64(peer))
+		}
+		b := infoBytes(v)
+		if n != nil {
+			*n = C.size_t(len(b))
+		}
+		copy(goBytes(buf, capacity), b)
+		if len(b) > int(capacity) {
+			return fail(C.P2P_ERANGE, "info %q has %d bytes, buffer %d", k, len(b), int(capacity))
+		}
+		return C.P2P_OK
+	})
+}
+
+// withNode runs f with the live entry behind h; a bad handle gets its code,
+// and a panic becomes P2P_EINTERNAL.
+func withNode(h *C.p2p_node, f func(e *nodeEntry) C.int) (rc C.int) {
 	defer guard(&rc)
-	p, rc := lookupPeer(h, peer)
+	e, rc := lookup(h)
 	if rc != C.P2P_OK {
 		return rc
 	}
-	if key == nil || buf == nil && capacity > 0 {
-		return fail(C.P2P_EINVAL, "key is NULL, or buf is NULL with a capacity")
-	}
-	k := C.GoString(key)
-	v, ok := p.Info(k)
-	if !ok {
-		return fail(C.P2P_ENOTFOUND, "no info %q on peer %d", k, uint64(peer))
-	}
-	b := infoBytes(v)
-	if n != nil {
-		*n = C.size_t(len(b))
-	}
-	copy(goBytes(buf, capacity), b)
-	if len(b) > int(capacity) {
-		return fail(C.P2P_ERANGE, "info %q has %d bytes, buffer %d", k, len(b), int(capacity))
-	}
-	return C.P2P_OK
+	return f(e)
 }
 
-func lookupPeer(h *C.p2p_node, peer C.uint64_t) (*p2p.Peer, C.int) {
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return nil, rc
-	}
-	return e.peerOf(peer)
+// withPeer runs f with a peer of the node behind h.
+func withPeer(h *C.p2p_node, peer C.uint64_t, f func(p *p2p.Peer) C.int) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		p, rc := e.peerOf(peer)
+		if rc != C.P2P_OK {
+			return rc
+		}
+		return f(p)
+	})
 }
 
 //export p2p_node_poll
@@ -716,18 +661,15 @@ func poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.in
 }
 
 //export p2p_node_reply
-func p2p_node_reply(h *C.p2p_node, answer C.int) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	q := e.poll
-	q.pollMu.Lock()
-	defer q.pollMu.Unlock()
-	if !q.question {
-		return fail(C.P2P_ESTATE, "no reconnection question is waiting for an answer")
-	}
-	q.release(answer != 0)
-	return C.P2P_OK
+func p2p_node_reply(h *C.p2p_node, answer C.int) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		q := e.poll
+		q.pollMu.Lock()
+		defer q.pollMu.Unlock()
+		if !q.question {
+			return fail(C.P2P_ESTATE, "no reconnection question is waiting for an answer")
+		}
+		q.release(answer != 0)
+		return C.P2P_OK
+	})
 }

@@ -72,23 +72,10 @@ func validPythonJSON(p []byte) bool {
 		return false
 	}
 	q := make([]byte, 0, len(p))
-	inString, escaped := false, false
+	var str stringScan
 	for i := 0; i < len(p); i++ {
 		c := p[i]
-		if inString {
-			q = append(q, c)
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		if c == '"' {
-			inString = true
+		if str.in(c) {
 			q = append(q, c)
 			continue
 		}

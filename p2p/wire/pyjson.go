@@ -25,7 +25,7 @@ func MarshalPython(v any) ([]byte, error) {
 // and ASCII-only strings.
 func PythonSpacing(compact []byte) []byte {
 	out := make([]byte, 0, len(compact)+len(compact)/8)
-	inString, escaped := false, false
+	var str stringScan
 	for i := 0; i < len(compact); {
 		c := compact[i]
 		if c >= utf8.RuneSelf {
@@ -35,22 +35,11 @@ func PythonSpacing(compact []byte) []byte {
 			continue
 		}
 		i++
-		if inString {
+		if str.in(c) {
 			out = append(out, c)
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
 			continue
 		}
 		switch c {
-		case '"':
-			inString = true
-			out = append(out, c)
 		case ',', ':':
 			out = append(out, c, ' ')
 		case ' ', '\t', '\n', '\r':
@@ -59,6 +48,26 @@ func PythonSpacing(compact []byte) []byte {
 		}
 	}
 	return out
+}
+
+// stringScan follows JSON text byte by byte and tells which bytes belong to
+// a string literal, quotes included.
+type stringScan struct{ inString, escaped bool }
+
+// in reports whether c, the next byte of the text, is part of a string.
+func (s *stringScan) in(c byte) bool {
+	switch {
+	case !s.inString:
+		s.inString = c == '"'
+		return s.inString
+	case s.escaped:
+		s.escaped = false
+	case c == '\\':
+		s.escaped = true
+	case c == '"':
+		s.inString = false
+	}
+	return true
 }
 
 func appendUnicodeEscape(out []byte, r rune) []byte {
