@@ -214,7 +214,9 @@ const char *p2p_errmsg(void);
  * p2p_node_new creates a node and binds its listening socket on host:port,
  * so that p2p_node_port tells the port at once. host NULL or "" listens on
  * all interfaces; port 0 picks a free port. id NULL or "" generates an id as
- * p2pnetwork does (128 hex characters); a given id is copied. max_connections
+ * p2pnetwork does (128 hex characters); a given id is copied and may be at
+ * most P2P_MAX_ID_LEN - 6 bytes long ("<id>:<port>" must fit in the 4096
+ * bytes a p2pnetwork peer reads of it). max_connections
  * limits inbound peers (0 = unlimited). The node neither accepts nor
  * delivers anything until p2p_node_start.
  * Returns P2P_OK and *out, or P2P_EINVAL, P2P_EBIND. Free *out with
