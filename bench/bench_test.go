@@ -231,16 +231,7 @@ func nodeStream(b *testing.B, n int, payload []byte) (float64, float64) {
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	start := time.Now()
-	for i := 0; i < n; i++ {
-		if err := pa.Send(payload, p2p.None); err != nil {
-			b.Fatal(err)
-		}
-	}
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		b.Fatalf("stream: %d of %d messages", got.Load(), n)
-	}
+	sendAll(b, pa, payload, n, done, "stream", &got)
 	el := time.Since(start)
 	runtime.ReadMemStats(&m1)
 	return float64(n) / el.Seconds(), float64(m1.Mallocs-m0.Mallocs) / float64(n)
@@ -403,16 +394,7 @@ func nodeLarge(b *testing.B, n int, payload []byte) float64 {
 	na, nb, pa, _ := pair(b, p2p.Limits{}, nil, recv)
 	defer stopAll(na, nb)
 	start := time.Now()
-	for i := 0; i < n; i++ {
-		if err := pa.Send(payload, p2p.None); err != nil {
-			b.Fatal(err)
-		}
-	}
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		b.Fatalf("large: %d of %d", got.Load(), n)
-	}
+	sendAll(b, pa, payload, n, done, "large", &got)
 	return float64(n*len(payload)) / time.Since(start).Seconds()
 }
 
@@ -712,4 +694,20 @@ func nodeScale(b *testing.B, n int) (float64, float64, int, time.Duration) {
 	g1, r1 := memNow()
 	k := float64(max(peers, 1))
 	return (float64(g1) - float64(g0)) / k, (float64(r1) - float64(r0)) / k, peers, setup
+}
+
+// sendAll sends payload n times to pa and waits (up to a minute) until done
+// is closed by the receiver, which counts arrivals in got.
+func sendAll(b *testing.B, pa *p2p.Peer, payload []byte, n int, done <-chan struct{}, what string, got *atomic.Int64) {
+	b.Helper()
+	for i := 0; i < n; i++ {
+		if err := pa.Send(payload, p2p.None); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		b.Fatalf("%s: %d of %d messages", what, got.Load(), n)
+	}
 }

@@ -100,13 +100,7 @@ func tamperings() map[string]func(m map[string]any) {
 func TestVerifyRejectsTampering(t *testing.T) {
 	payload, err := Sign(testKeys[0], "node-a", sampleData(), 7, 3, 1718000000.5)
 	require.NoError(t, err)
-	for name, tamper := range tamperings() {
-		v, err := Parse(payload)
-		require.NoError(t, err)
-		m := v.(map[string]any)
-		tamper(m)
-		b, err := Canonical(m)
-		require.NoError(t, err)
+	for name, b := range tampered(t, payload) {
 		_, err = Verify(b)
 		assert.Error(t, err, name)
 	}
@@ -315,4 +309,21 @@ func TestCheckPolicy(t *testing.T) {
 		_, err := n.Check(sign(testKeys[1], "b", ts))
 		assert.ErrorIs(t, err, ErrWeakKey)
 	})
+}
+
+// tampered applies each of tamperings to a copy of the signed payload and
+// returns the results, re-serialised, by name.
+func tampered(t *testing.T, payload []byte) map[string][]byte {
+	t.Helper()
+	out := make(map[string][]byte)
+	for name, tamper := range tamperings() {
+		v, err := Parse(payload)
+		require.NoError(t, err)
+		m := v.(map[string]any)
+		tamper(m)
+		b, err := Canonical(m)
+		require.NoError(t, err)
+		out[name] = b
+	}
+	return out
 }

@@ -430,19 +430,8 @@ func (p *pyScanner) object(depth int) bool {
 		if !p.value(depth + 1) {
 			return false
 		}
-		p.ws()
-		if p.i >= len(p.s) {
-			return false
-		}
-		switch p.s[p.i] {
-		case '}':
-			p.i++
-			return true
-		case ',':
-			p.i++
-			p.ws()
-		default:
-			return false
+		if done, ok := p.next('}'); done || !ok {
+			return ok
 		}
 	}
 }
@@ -458,21 +447,29 @@ func (p *pyScanner) array(depth int) bool {
 		if !p.value(depth + 1) {
 			return false
 		}
-		p.ws()
-		if p.i >= len(p.s) {
-			return false
-		}
-		switch p.s[p.i] {
-		case ']':
-			p.i++
-			return true
-		case ',':
-			p.i++
-			p.ws()
-		default:
-			return false
+		if done, ok := p.next(']'); done || !ok {
+			return ok
 		}
 	}
+}
+
+// next reads what follows a member or element: close ends the container
+// (done), a comma goes on to the next one; anything else is an error.
+func (p *pyScanner) next(close byte) (done, ok bool) {
+	p.ws()
+	if p.i >= len(p.s) {
+		return false, false
+	}
+	switch p.s[p.i] {
+	case close:
+		p.i++
+		return true, true
+	case ',':
+		p.i++
+		p.ws()
+		return false, true
+	}
+	return false, false
 }
 
 // xzBomb returns an xz stream of a few bytes whose LZMA2 filter declares a
