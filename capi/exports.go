@@ -260,11 +260,11 @@ func p2p_node_free(h *C.p2p_node) C.int {
 		e.freed = true
 		close(e.gone)
 		e.mu.Unlock()
-		if e.onPollThread() {
-			e.node.RequestStop()
-		} else {
-			_ = e.node.Stop()
-		}
+		// Once gone is closed no event waits for the application any more,
+		// so stopping needs no poller: from the polling thread too, free
+		// stops the node and releases it before it returns. Only from the
+		// node's own callback does Stop return early.
+		_ = e.node.Stop()
 		select {
 		case <-e.node.Done():
 			e.awaitEventThread()

@@ -278,8 +278,9 @@ int p2p_node_stop(p2p_node *node);
  * soon as free returns - or, when free is called from inside the callback,
  * as soon as that callback returns. The handle is invalid afterwards: every
  * call with it returns P2P_EHANDLE, and a second free too. From inside the
- * callback or from the polling thread free returns at once; the node's
- * threads end in the background.
+ * callback free returns at once and the node's threads end in the
+ * background; from anywhere else (the polling thread included) it returns
+ * when they are gone.
  * Returns P2P_OK or P2P_EHANDLE.
  */
 int p2p_node_free(p2p_node *node);
