@@ -4,6 +4,7 @@
 #include <p2pnode.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -13,10 +14,19 @@
 namespace testing_p2p {
 
 using namespace std::chrono_literals;
-constexpr auto kDeadline = 10s;
+// How long a wait may take: 10 s, or P2PNODE_TEST_DEADLINE_S seconds (the
+// valgrind run sets it higher: everything runs many times slower there).
+inline std::chrono::milliseconds test_deadline() {
+    static const std::chrono::milliseconds d = [] {
+        const char *s = std::getenv("P2PNODE_TEST_DEADLINE_S");
+        long v = s != nullptr ? std::strtol(s, nullptr, 10) : 0;
+        return std::chrono::milliseconds(v > 0 ? v * 1000 : 10000);
+    }();
+    return d;
+}
 
 // Polls pred until it holds or the deadline passes; returns its last value.
-inline bool eventually(const std::function<bool()> &pred, std::chrono::milliseconds deadline = kDeadline) {
+inline bool eventually(const std::function<bool()> &pred, std::chrono::milliseconds deadline = test_deadline()) {
     auto end = std::chrono::steady_clock::now() + deadline;
     for (;;) {
         if (pred()) return true;
@@ -38,12 +48,12 @@ public:
 
     // Waits until pred(events) holds, up to the deadline.
     bool wait(const std::function<bool(const std::vector<p2pnode::Event> &)> &pred,
-              std::chrono::milliseconds deadline = kDeadline) {
+              std::chrono::milliseconds deadline = test_deadline()) {
         std::unique_lock<std::mutex> lk(mu_);
         return cv_.wait_for(lk, deadline, [&] { return pred(events_); });
     }
 
-    bool wait_count(p2pnode::EventType t, std::size_t n, std::chrono::milliseconds deadline = kDeadline) {
+    bool wait_count(p2pnode::EventType t, std::size_t n, std::chrono::milliseconds deadline = test_deadline()) {
         return wait([&](const std::vector<p2pnode::Event> &ev) { return count_in(ev, t) >= n; }, deadline);
     }
 
