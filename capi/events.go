@@ -16,15 +16,49 @@ import (
 	"unsafe"
 
 	"github.com/p2pnode/p2pnode/p2p"
+	"github.com/p2pnode/p2pnode/p2p/secure"
 )
+
+// The secure node's events, after the core's eight (P2P_EVENT_*).
+const (
+	eventSecureMessage p2p.EventType = p2p.EventReconnectionError + 1 + iota
+	eventMessageRejected
+	eventDiscoveryAnswer
+)
+
+// event is what the C ABI delivers: a core event, or one of a secure node's
+// own events (sec set).
+type event struct {
+	p2p.Event
+	sec *secureInfo
+}
+
+// secureInfo is what a secure node's event carries beyond a message.
+type secureInfo struct {
+	senderID, msgType string
+	reject            int
+	reason            string
+	nodes             []secure.NodeInfo
+}
+
+// carriesData reports whether events of type t carry a payload.
+func carriesData(t p2p.EventType) bool {
+	return t == p2p.EventMessage || t >= eventSecureMessage
+}
 
 // scratchMax is the largest message copied into the node's reusable scratch
 // buffer for a callback; larger ones get a C buffer of their own.
 const scratchMax = 64 << 10
 
-// onEvent is the core's event function for every node of the C ABI. It runs
-// on the node's event goroutine, which is locked to its own OS thread.
-func (e *nodeEntry) onEvent(ev *p2p.Event) bool {
+// onCoreEvent is the core's event function for every plain node of the C
+// ABI. It runs on the node's event goroutine, which is locked to its own OS
+// thread.
+func (e *nodeEntry) onCoreEvent(ev *p2p.Event) bool {
+	return e.onEvent(&event{Event: *ev})
+}
+
+// onEvent delivers one event to the application, by callback or poll queue.
+func (e *nodeEntry) onEvent(ev *event) bool {
 	if !e.watched {
 		e.watched = true
 		C.p2p_watch_this_thread_(e.watch)
@@ -52,7 +86,7 @@ func synchronous(t p2p.EventType) bool {
 // An event raised inside the callback (a disconnect from a message handler)
 // is delivered inline and gets records of its own, so the outer event stays
 // intact until its callback returns.
-func (e *nodeEntry) callback(ev *p2p.Event) bool {
+func (e *nodeEntry) callback(ev *event) bool {
 	nested := e.depth > 0
 	e.depth++
 	defer func() { e.depth-- }()
@@ -66,6 +100,7 @@ func (e *nodeEntry) callback(ev *p2p.Event) bool {
 	c.node = (*C.p2p_node)(e.key)
 	empty := &C.p2p_empty_[0]
 	c.peer_id, c.peer_host, c.host = empty, empty, empty
+	c.sender_id, c.msg_type, c.reason = empty, empty, empty
 	if ev.Peer != nil {
 		s := e.stringsOf(ev.Peer)
 		c.peer = C.uint64_t(ev.Peer.Handle())
@@ -73,7 +108,7 @@ func (e *nodeEntry) callback(ev *p2p.Event) bool {
 		c.peer_port = C.int32_t(ev.Peer.Port())
 		c.direction = C.int32_t(ev.Peer.Direction())
 	}
-	if ev.Type == p2p.EventMessage {
+	if carriesData(ev.Type) {
 		data := ev.Message.Data
 		c.kind = C.int32_t(ev.Message.Kind)
 		c.compression = compressionCode(ev.Message.Compression)
@@ -97,6 +132,12 @@ func (e *nodeEntry) callback(ev *p2p.Event) bool {
 		defer C.free(unsafe.Pointer(c.host))
 		c.port = C.int32_t(ev.Port)
 		c.trials = C.int32_t(ev.Trials)
+	}
+	if ev.sec != nil {
+		// Secure events are rare next to messages: their own C memory.
+		mem := &cAllocator{}
+		defer mem.free()
+		fillSecure(c, ev.sec, mem)
 	}
 	answer := C.p2p_call_event_(e.cb, c) != 0
 	if ev.Type == p2p.EventInboundDisconnected || ev.Type == p2p.EventOutboundDisconnected {
@@ -154,7 +195,7 @@ type pollQueue struct {
 }
 
 type pollItem struct {
-	ev    p2p.Event
+	ev    event
 	reply chan bool
 }
 
@@ -164,13 +205,13 @@ func newPollQueue(max int) *pollQueue {
 
 // put queues ev and, for a reconnection question, waits for its answer. It
 // gives up when the node is freed (answering yes, the default).
-func (q *pollQueue) put(ev *p2p.Event, gone <-chan struct{}) bool {
+func (q *pollQueue) put(ev *event, gone <-chan struct{}) bool {
 	var reply chan bool
 	if synchronous(ev.Type) && (ev.Type == p2p.EventReconnectionError || q.ownCalls.Load() == 0) {
 		reply = make(chan bool, 1)
 	}
 	q.mu.Lock()
-	if ev.Type == p2p.EventMessage {
+	if carriesData(ev.Type) {
 		for q.messages >= q.max {
 			room := q.room
 			q.mu.Unlock()
@@ -221,7 +262,7 @@ func (q *pollQueue) take(max int) []pollItem {
 	q.items = q.items[:rest]
 	taken := 0
 	for i := range out {
-		if out[i].ev.Type == p2p.EventMessage {
+		if carriesData(out[i].ev.Type) {
 			taken++
 		}
 	}
@@ -277,6 +318,9 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event, 
 		if ev.Peer != nil {
 			size += len(ev.Peer.ID()) + len(ev.Peer.Host()) + 2
 		}
+		if ev.sec != nil {
+			size += ev.sec.size()
+		}
 	}
 	if q.arena == nil || q.arenaN < size {
 		if q.arena != nil {
@@ -303,7 +347,7 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event, 
 	if packed {
 		packedData = make([]unsafe.Pointer, len(items))
 		for i := range items {
-			if ev := &items[i].ev; ev.Type == p2p.EventMessage {
+			if ev := &items[i].ev; carriesData(ev.Type) {
 				packedData[i] = put(ev.Message.Data, false)
 			}
 		}
@@ -317,8 +361,12 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event, 
 		c.node = node
 		empty := &C.p2p_empty_[0]
 		c.host, c.peer_id, c.peer_host = empty, empty, empty
+		c.sender_id, c.msg_type, c.reason = empty, empty, empty
 		if ev.Type == p2p.EventReconnectionError {
 			c.host = putString(ev.Host)
+		}
+		if ev.sec != nil {
+			fillSecure(c, ev.sec, &arenaAllocator{arena: arena, off: &off})
 		}
 		if ev.Peer != nil {
 			c.peer = C.uint64_t(ev.Peer.Handle())
@@ -327,7 +375,7 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event, 
 			c.peer_port = C.int32_t(ev.Peer.Port())
 			c.direction = C.int32_t(ev.Peer.Direction())
 		}
-		if ev.Type == p2p.EventMessage {
+		if carriesData(ev.Type) {
 			c.kind = C.int32_t(ev.Message.Kind)
 			c.compression = compressionCode(ev.Message.Compression)
 			c.data_len = C.size_t(len(ev.Message.Data))

@@ -25,15 +25,31 @@ import (
 //export p2p_node_new
 func p2p_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, out **C.p2p_node) (rc C.int) {
 	defer guard(&rc)
+	cfg, rc := nodeConfig(host, port, id, maxConnections, out)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	e := newEntry()
+	n, err := p2p.NewWithCallback(cfg, e.onCoreEvent)
+	if err != nil {
+		return failNew(err)
+	}
+	e.node = n
+	*out = e.register()
+	return C.P2P_OK
+}
+
+// nodeConfig checks the arguments every node constructor takes.
+func nodeConfig(host *C.char, port C.int, id *C.char, maxConnections C.int, out **C.p2p_node) (p2p.Config, C.int) {
 	if out == nil {
-		return fail(C.P2P_EINVAL, "out is NULL")
+		return p2p.Config{}, fail(C.P2P_EINVAL, "out is NULL")
 	}
 	*out = nil
 	if port < 0 || port > 65535 {
-		return fail(C.P2P_EINVAL, "port %d is out of range 0..65535", int(port))
+		return p2p.Config{}, fail(C.P2P_EINVAL, "port %d is out of range 0..65535", int(port))
 	}
 	if maxConnections < 0 {
-		return fail(C.P2P_EINVAL, "max_connections %d is negative", int(maxConnections))
+		return p2p.Config{}, fail(C.P2P_EINVAL, "max_connections %d is negative", int(maxConnections))
 	}
 	cfg := p2p.Config{Port: int(port), MaxConnections: int(maxConnections), LockEventThread: true}
 	if host != nil {
@@ -42,20 +58,27 @@ func p2p_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, ou
 	if id != nil {
 		cfg.ID = C.GoString(id)
 	}
-	e := &nodeEntry{gone: make(chan struct{}), strs: make(map[uint64]*peerStrings),
+	return cfg, C.P2P_OK
+}
+
+func newEntry() *nodeEntry {
+	return &nodeEntry{gone: make(chan struct{}), strs: make(map[uint64]*peerStrings),
 		poll: newPollQueue(p2p.DefaultMaxPendingEvents)}
-	n, err := p2p.NewWithCallback(cfg, e.onEvent)
-	if err != nil {
-		if errors.Is(err, p2p.ErrInvalidArgument) {
-			return failErr(err)
-		}
-		return fail(C.P2P_EBIND, "%v", err)
-	}
-	e.node = n
+}
+
+// register makes the handle of an entry whose node is made.
+func (e *nodeEntry) register() *C.p2p_node {
 	e.watch = C.p2p_watch_new_()
 	e.key = pointer.Save(e)
-	*out = (*C.p2p_node)(e.key)
-	return C.P2P_OK
+	return (*C.p2p_node)(e.key)
+}
+
+// failNew maps the error of a node constructor: bad arguments, or the port.
+func failNew(err error) C.int {
+	if errors.Is(err, p2p.ErrInvalidArgument) {
+		return failErr(err)
+	}
+	return fail(C.P2P_EBIND, "%v", err)
 }
 
 //export p2p_node_set_callback
@@ -195,8 +218,12 @@ func p2p_node_start(h *C.p2p_node) C.int {
 		if e.cb != nil && e.ev == nil {
 			e.ev = (*C.p2p_event)(C.calloc(1, C.sizeof_p2p_event))
 		}
-		if err := e.node.Start(); err != nil {
-			return failErr(err)
+		start := e.node.Start
+		if e.sec != nil {
+			start = e.sec.Start // which needs a key
+		}
+		if err := start(); err != nil {
+			return failSecure(err)
 		}
 		e.started = true
 		return C.P2P_OK
@@ -473,15 +500,7 @@ func p2p_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclude 
 		if rc != C.P2P_OK {
 			return rc
 		}
-		var skip []*p2p.Peer
-		if nExclude > 0 {
-			for _, x := range unsafe.Slice(exclude, int(nExclude)) {
-				if p, ok := e.node.PeerByHandle(uint64(x)); ok {
-					skip = append(skip, p)
-				}
-			}
-		}
-		if err := e.node.SendToNodes(goBytes(data, n), skip, c); err != nil {
+		if err := e.node.SendToNodes(goBytes(data, n), peersOf(e.node, exclude, nExclude), c); err != nil {
 			return failErr(err)
 		}
 		return C.P2P_OK
@@ -567,6 +586,20 @@ func withNode(h *C.p2p_node, f func(e *nodeEntry) C.int) (rc C.int) {
 		return rc
 	}
 	return f(e)
+}
+
+// peersOf finds the node's peers of n handles (unknown ones are skipped).
+func peersOf(node *p2p.Node, handles *C.uint64_t, n C.size_t) []*p2p.Peer {
+	if n == 0 {
+		return nil
+	}
+	var peers []*p2p.Peer
+	for _, x := range unsafe.Slice(handles, int(n)) {
+		if p, ok := node.PeerByHandle(uint64(x)); ok {
+			peers = append(peers, p)
+		}
+	}
+	return peers
 }
 
 // withPeer runs f with a peer of the node behind h.

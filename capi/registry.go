@@ -19,6 +19,7 @@ import (
 	pointer "github.com/mattn/go-pointer"
 
 	"github.com/p2pnode/p2pnode/p2p"
+	"github.com/p2pnode/p2pnode/p2p/secure"
 	"github.com/p2pnode/p2pnode/p2p/wire"
 )
 
@@ -31,6 +32,7 @@ type nodeEntry struct {
 
 	mu       sync.Mutex
 	node     *p2p.Node
+	sec      *secure.Node // set for a secure node, whose p2p node is node
 	freed    bool
 	started  bool
 	cb       *C.p2p_callback_     // callback mode when non-nil at start

@@ -168,6 +168,8 @@ P2P_API const char *p2p_strerror(int code) {
     case P2P_ERANGE: return "buffer too small; result truncated";
     case P2P_EBIND: return "could not listen on host and port";
     case P2P_EINTERNAL: return "internal error";
+    case P2P_EKEY: return "no key, or a key file that cannot be read or written";
+    case P2P_EREJECTED: return "the message failed its checks";
     }
     return "unknown status code";
 }

@@ -90,6 +90,8 @@ extern "C" {
 #define P2P_ERANGE -13     /* the caller's buffer is too small; the result is truncated */
 #define P2P_EBIND -14      /* could not listen on the host and port */
 #define P2P_EINTERNAL -15  /* a bug in the library was caught; the message says more */
+#define P2P_EKEY -16       /* secure node: no key yet, or a key file that cannot be read or written */
+#define P2P_EREJECTED -17  /* secure node: a message failed its checks; the message says why */
 
 /* Events, named after the p2pnetwork event methods. */
 typedef enum p2p_event_type {
@@ -100,7 +102,12 @@ typedef enum p2p_event_type {
     P2P_EVENT_MESSAGE = 5,                  /* node_message */
     P2P_EVENT_DISCONNECT_WITH_OUTBOUND = 6, /* node_disconnect_with_outbound_node */
     P2P_EVENT_REQUEST_TO_STOP = 7,          /* node_request_to_stop */
-    P2P_EVENT_RECONNECTION_ERROR = 8        /* node_reconnection_error */
+    P2P_EVENT_RECONNECTION_ERROR = 8,       /* node_reconnection_error */
+    /* A secure node (p2p_secure_node_new) raises these three instead of
+     * P2P_EVENT_MESSAGE; ping, pong and discovery it handles itself. */
+    P2P_EVENT_SECURE_MESSAGE = 9,           /* a message that passed every check */
+    P2P_EVENT_MESSAGE_REJECTED = 10,        /* a message that failed a check (reject, reason) */
+    P2P_EVENT_DISCOVERY_ANSWER = 11         /* an answer to p2p_secure_send_discovery */
 } p2p_event_type;
 
 /* How a received payload is to be presented, by p2pnetwork's rule. */
@@ -140,16 +147,37 @@ typedef enum p2p_limit {
 typedef struct p2p_node p2p_node;
 
 /*
+ * One entry of a discovery answer: a peer of the node that answered.
+ */
+typedef struct p2p_discovered {
+    const char *id;    /* the peer's node id */
+    const char *host;  /* its address, as the answering node sees it */
+    int32_t port;      /* its listening port */
+    int32_t direction; /* P2P_INBOUND or P2P_OUTBOUND, seen from the answering node */
+} p2p_discovered;
+
+/*
  * One event. Which fields are set depends on the type:
  *   - peer, peer_id, peer_host, peer_port, direction: every event but
  *     REQUEST_TO_STOP and RECONNECTION_ERROR (there peer is 0 and the
- *     strings are "").
- *   - data, data_len, kind, compression: MESSAGE only (data is NULL
- *     elsewhere; a message may be empty, data_len 0 with data non-NULL).
+ *     strings are ""). For the secure events: the neighbour the message
+ *     came from (which need not be its signer, sender_id).
+ *   - data, data_len, kind, compression: MESSAGE, SECURE_MESSAGE,
+ *     MESSAGE_REJECTED and DISCOVERY_ANSWER (data is NULL elsewhere; a
+ *     message may be empty, data_len 0 with data non-NULL). For
+ *     SECURE_MESSAGE and DISCOVERY_ANSWER data is the whole signed JSON
+ *     object as received (underscore fields included; kind is P2P_KIND_JSON);
+ *     for MESSAGE_REJECTED the payload that was refused, as received.
  *   - host, port, trials: RECONNECTION_ERROR only.
- * Everything the event points to is owned by the library and valid until the
- * callback returns (for p2p_node_poll: until the next poll of that node or
- * its free). Copy what you keep.
+ *   - sender_id, msg_type: SECURE_MESSAGE and DISCOVERY_ANSWER: the signer's
+ *     node id (_id) and the message's _type ("message" for
+ *     p2p_secure_send_message, or the application's own type).
+ *   - reject, reason: MESSAGE_REJECTED: a p2p_reject code and a sentence.
+ *   - nodes, n_nodes: DISCOVERY_ANSWER: the answering node's peers.
+ * Strings that do not apply are "" (never NULL); nodes is NULL when n_nodes
+ * is 0. Everything the event points to is owned by the library and valid
+ * until the callback returns (for p2p_node_poll: until the next poll of that
+ * node or its free). Copy what you keep.
  */
 typedef struct p2p_event {
     int32_t type;          /* p2p_event_type */
@@ -167,6 +195,13 @@ typedef struct p2p_event {
     const char *host;      /* RECONNECTION_ERROR: the lost peer's host */
     int32_t trials;        /* RECONNECTION_ERROR: attempts so far, from 1 */
     int32_t reserved;      /* zero */
+    const char *sender_id; /* SECURE_MESSAGE, DISCOVERY_ANSWER: the signer's node id */
+    const char *msg_type;  /* SECURE_MESSAGE, DISCOVERY_ANSWER: the message's _type */
+    const char *reason;    /* MESSAGE_REJECTED: why, for people */
+    int32_t reject;        /* MESSAGE_REJECTED: p2p_reject */
+    int32_t reserved2;     /* zero */
+    const p2p_discovered *nodes; /* DISCOVERY_ANSWER: n_nodes entries */
+    size_t n_nodes;
 } p2p_event;
 
 /*
@@ -176,6 +211,47 @@ typedef struct p2p_event {
  * event it is ignored. It may call any p2p_ function.
  */
 typedef int (*p2p_event_fn)(void *user_data, const p2p_event *ev);
+
+/* Why a secure node rejected a message (p2p_event.reject). */
+typedef enum p2p_reject {
+    P2P_REJECT_MALFORMED = 1,      /* not a JSON object, or a field missing or of the wrong type */
+    P2P_REJECT_BAD_SIGNATURE = 2,  /* _signature does not verify with _public_key */
+    P2P_REJECT_BAD_HASH = 3,       /* _hash is not the hash of the message */
+    P2P_REJECT_BAD_MESSAGE_ID = 4, /* _message_id is not the hash of the message */
+    P2P_REJECT_KEY_MISMATCH = 5,   /* the key differs from the one pinned for its _id */
+    P2P_REJECT_UNTRUSTED_KEY = 6,  /* no trusted key for its _id (P2P_TRUSTED_KEYS_ONLY, or the pin store is full) */
+    P2P_REJECT_WEAK_KEY = 7,       /* the key is smaller than min_key_bits */
+    P2P_REJECT_REPLAY = 8,         /* a message with this _message_id was accepted before */
+    P2P_REJECT_STALE = 9,          /* _timestamp is older than the replay window */
+    P2P_REJECT_FUTURE = 10         /* _timestamp is further ahead than the clock skew allows */
+} p2p_reject;
+
+/* Which public key a secure node accepts for a sender's node id. */
+typedef enum p2p_key_policy {
+    P2P_TRUST_ON_FIRST_USE = 0, /* pin the first key seen per id, reject any other (default) */
+    P2P_TRUSTED_KEYS_ONLY = 1,  /* accept only ids pinned with p2p_secure_pin */
+    P2P_NO_PINNING = 2          /* accept any key that verifies, as p2psecure does */
+} p2p_key_policy;
+
+/* Formats p2p_secure_key_save writes. */
+typedef enum p2p_key_format {
+    P2P_KEY_FORMAT_P2PNODE = 0,  /* PBKDF2-HMAC-SHA256 (600000) + AES-256-GCM; plain PKCS#8 PEM without password */
+    P2P_KEY_FORMAT_P2PSECURE = 1 /* p2psecure's key_pair_save format (weak: PBKDF2-SHA1 1000, AES-CBC, no integrity) */
+} p2p_key_format;
+
+/*
+ * The checks a secure node makes on what it receives. Zero-initialise and
+ * set what you need: every 0 means the default.
+ */
+typedef struct p2p_secure_config {
+    int32_t key_policy;        /* p2p_key_policy (default P2P_TRUST_ON_FIRST_USE) */
+    int32_t min_key_bits;      /* smallest RSA key accepted in a message (default 2048) */
+    int64_t replay_window_ms;  /* how old a _timestamp may be; a negative value turns the
+                                  timestamp and replay checks off (default 300000) */
+    int64_t max_clock_skew_ms; /* how far ahead of our clock a _timestamp may be (default 60000) */
+    int32_t max_pinned_keys;   /* keys pinned on first use at most (default 65536) */
+    int32_t reserved;          /* zero */
+} p2p_secure_config;
 
 /* Counters of a node. */
 typedef struct p2p_counters {
@@ -447,6 +523,151 @@ int p2p_node_poll_batch(p2p_node *node, p2p_event *events, size_t max, int timeo
  * P2P_ESTATE (no question is waiting).
  */
 int p2p_node_reply(p2p_node *node, int answer);
+
+/* ---- Secure node: signed JSON messages (p2psecure's SecureNode) --------- */
+
+/*
+ * A secure node is a node (every p2p_node_* function works on it) whose
+ * messages are JSON objects signed with its RSA key and checked on receipt,
+ * in the wire format of the Python package p2psecure: _mcs, _mcr, _id,
+ * _timestamp, _message_id and _hash (SHA-512 of Python's
+ * json.dumps(sort_keys=True)), _signature (RSASSA-PKCS1-v1_5, SHA-512) and
+ * _public_key (PEM). It answers pings and discoveries itself. Every message
+ * it receives arrives as P2P_EVENT_SECURE_MESSAGE (checked) or
+ * P2P_EVENT_MESSAGE_REJECTED (with the reason; the connection stays up),
+ * never as P2P_EVENT_MESSAGE. Beyond p2psecure's checks it pins the first
+ * key seen per node id and rejects replayed or stale messages (see
+ * p2p_secure_config). p2p_node_send and p2p_node_broadcast still send
+ * unsigned bytes, which secure peers reject.
+ *
+ * The p2p_secure_* functions return P2P_EINVAL for a node made by
+ * p2p_node_new. JSON passed in is UTF-8 text; "1.0", big integers and
+ * Unicode survive signing exactly as Python would write them.
+ */
+
+/*
+ * p2p_secure_node_new creates a secure node (see p2p_node_new for host,
+ * port, id and max_connections). cfg may be NULL for the defaults; it is
+ * copied. The node has no key yet: give it one with p2p_secure_key_generate
+ * or p2p_secure_key_load before p2p_node_start, which otherwise fails with
+ * P2P_EKEY. Returns P2P_OK and *out, or P2P_EINVAL, P2P_EBIND. Free *out
+ * with p2p_node_free.
+ */
+int p2p_secure_node_new(const char *host, int port, const char *id, int max_connections,
+                        const p2p_secure_config *cfg, p2p_node **out);
+
+/*
+ * p2p_secure_key_generate makes a new RSA key pair of bits bits (0: 4096,
+ * as p2psecure; at least 2048) and makes it the node's key (p2psecure's
+ * key_pair_generate). A 4096-bit key takes about a second, sometimes
+ * several. Any time; what is signed from then on uses the new key, and peers
+ * that pinned the old one reject it. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL.
+ */
+int p2p_secure_key_generate(p2p_node *node, int bits);
+
+/*
+ * p2p_secure_key_load reads a private key file and makes it the node's key
+ * (p2psecure's key_pair_load): p2psecure's own format, ours (see
+ * p2p_key_format), or a PEM file (PKCS#1 or PKCS#8, encrypted with password
+ * or not). password may be NULL or "" for none.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL, P2P_EKEY (cannot read, wrong
+ * password, not a key).
+ */
+int p2p_secure_key_load(p2p_node *node, const char *path, const char *password);
+
+/*
+ * p2p_secure_key_save writes the node's private key to path with mode 0600,
+ * in format (p2p_key_format), protected by password (NULL or "": none; the
+ * P2PSECURE format, as p2psecure, needs one). Returns P2P_OK, P2P_EHANDLE,
+ * P2P_EINVAL, P2P_EKEY (no key, or the file cannot be written).
+ */
+int p2p_secure_key_save(p2p_node *node, const char *path, const char *password, int format);
+
+/*
+ * p2p_secure_public_key copies the node's public key, PEM
+ * ("-----BEGIN PUBLIC KEY-----", as it travels in _public_key), into buf; a
+ * 4096-bit key needs 800 bytes. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL,
+ * P2P_ERANGE, P2P_EKEY (no key yet).
+ */
+int p2p_secure_public_key(p2p_node *node, char *buf, size_t len);
+
+/*
+ * p2p_secure_send_message signs {"_type": "message", "message": <json>} and
+ * sends it to every peer (p2psecure's send_message). json is the text of any
+ * JSON value, len bytes. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (not JSON),
+ * P2P_EKEY, or the first failing peer's code (see p2p_node_broadcast).
+ */
+int p2p_secure_send_message(p2p_node *node, const char *json, size_t len);
+
+/*
+ * p2p_secure_send signs the JSON object json (len bytes; its underscore
+ * fields are replaced) and sends it to one peer. Returns P2P_OK,
+ * P2P_EHANDLE, P2P_EINVAL (not a JSON object), P2P_EKEY, P2P_ENOPEER,
+ * P2P_EFULL, P2P_ETOOBIG.
+ */
+int p2p_secure_send(p2p_node *node, uint64_t peer, const char *json, size_t len);
+
+/*
+ * p2p_secure_broadcast signs the JSON object json once and sends it to every
+ * peer except the n_exclude handles in exclude (p2psecure's
+ * send_to_nodes(create_message(data))). Returns as p2p_secure_send, or the
+ * first failing peer's code.
+ */
+int p2p_secure_broadcast(p2p_node *node, const char *json, size_t len, const uint64_t *exclude,
+                         size_t n_exclude);
+
+/*
+ * p2p_secure_send_ping pings every peer. Each answers with a pong, and the
+ * latency in seconds is then stored in that peer's info under "ping" as
+ * JSON number text (read it with p2p_peer_get_info). Returns P2P_OK,
+ * P2P_EHANDLE, P2P_EKEY, or the first failing peer's code.
+ */
+int p2p_secure_send_ping(p2p_node *node);
+
+/*
+ * p2p_secure_send_discovery asks the network for its connections: every node
+ * reached answers with its list of peers, relayed back along the way the
+ * discovery came, and each answer arrives as P2P_EVENT_DISCOVERY_ANSWER.
+ * Returns as p2p_secure_send_ping.
+ */
+int p2p_secure_send_discovery(p2p_node *node);
+
+/*
+ * p2p_secure_create_message signs the JSON object json (len bytes) as
+ * p2psecure's create_message does, with the node's id, key, counters and
+ * clock, and copies the signed JSON text into buf[0..cap) (not
+ * NUL-terminated) and its length into *out_len (out_len may be NULL). buf
+ * may be NULL with cap 0 to ask for the length, but each call signs anew
+ * (another _timestamp). Returns P2P_OK, P2P_ERANGE (truncated), P2P_EHANDLE,
+ * P2P_EINVAL, P2P_EKEY.
+ */
+int p2p_secure_create_message(p2p_node *node, const char *json, size_t len, char *buf, size_t cap,
+                              size_t *out_len);
+
+/*
+ * p2p_secure_check_message checks a signed message as p2psecure's
+ * check_message does (signature, _hash, _message_id; plus that _id is a
+ * string and _timestamp a number), without any node: no key pinning, no
+ * replay check. *reject (reject may be NULL) receives 0 or the p2p_reject
+ * code. Returns P2P_OK (the message is good), P2P_EREJECTED (the message
+ * says why), P2P_EINVAL (json NULL with len > 0).
+ */
+int p2p_secure_check_message(const char *json, size_t len, int *reject);
+
+/*
+ * p2p_secure_pin sets the public key (PEM, NUL-terminated) accepted from
+ * node id; pem NULL unpins the id, so that under P2P_TRUST_ON_FIRST_USE the
+ * next key seen for it is pinned. Any time. Returns P2P_OK, P2P_EHANDLE,
+ * P2P_EINVAL (id NULL, pem not an RSA public key).
+ */
+int p2p_secure_pin(p2p_node *node, const char *id, const char *pem);
+
+/*
+ * p2p_secure_pinned_key copies the PEM of the key pinned for node id into
+ * buf. Returns P2P_OK, P2P_ENOTFOUND (none pinned), P2P_EHANDLE, P2P_EINVAL,
+ * P2P_ERANGE.
+ */
+int p2p_secure_pinned_key(p2p_node *node, const char *id, char *buf, size_t len);
 
 #endif /* P2P_NO_PROTOTYPES */
 

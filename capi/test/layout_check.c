@@ -31,7 +31,7 @@ static void check(const char *what, size_t got, size_t want) {
     } while (0)
 
 int main(void) {
-    if (P64) check("sizeof(p2p_event)", sizeof(p2p_event), 88);
+    if (P64) check("sizeof(p2p_event)", sizeof(p2p_event), 136);
     else show("sizeof(p2p_event)", sizeof(p2p_event));
     F(p2p_event, type, 0);
     F(p2p_event, kind, 4);
@@ -48,6 +48,25 @@ int main(void) {
     F(p2p_event, host, 72);
     F(p2p_event, trials, 80);
     F(p2p_event, reserved, 84);
+    F(p2p_event, sender_id, 88);
+    F(p2p_event, msg_type, 96);
+    F(p2p_event, reason, 104);
+    F(p2p_event, reject, 112);
+    F(p2p_event, reserved2, 116);
+    F(p2p_event, nodes, 120);
+    F(p2p_event, n_nodes, 128);
+    if (P64) check("sizeof(p2p_discovered)", sizeof(p2p_discovered), 24);
+    F(p2p_discovered, id, 0);
+    F(p2p_discovered, host, 8);
+    F(p2p_discovered, port, 16);
+    F(p2p_discovered, direction, 20);
+    check("sizeof(p2p_secure_config)", sizeof(p2p_secure_config), 32);
+    check("offsetof(p2p_secure_config, key_policy)", offsetof(p2p_secure_config, key_policy), 0);
+    check("offsetof(p2p_secure_config, min_key_bits)", offsetof(p2p_secure_config, min_key_bits), 4);
+    check("offsetof(p2p_secure_config, replay_window_ms)", offsetof(p2p_secure_config, replay_window_ms), 8);
+    check("offsetof(p2p_secure_config, max_clock_skew_ms)", offsetof(p2p_secure_config, max_clock_skew_ms), 16);
+    check("offsetof(p2p_secure_config, max_pinned_keys)", offsetof(p2p_secure_config, max_pinned_keys), 24);
+    check("offsetof(p2p_secure_config, reserved)", offsetof(p2p_secure_config, reserved), 28);
     check("sizeof(p2p_counters)", sizeof(p2p_counters), 24);
     F(p2p_counters, sent, 0);
     F(p2p_counters, received, 8);

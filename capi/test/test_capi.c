@@ -2121,7 +2121,7 @@ out:
 
 static void test_struct_sizes(void) {
     CHECK(sizeof(p2p_counters) == 24);
-    if (sizeof(void *) == 8) CHECK(sizeof(p2p_event) == 88);
+    if (sizeof(void *) == 8) CHECK(sizeof(p2p_event) == 136);
 }
 
 /* ---- The table ---------------------------------------------------------------- */

@@ -76,13 +76,22 @@ func NewKey(priv *rsa.PrivateKey) (*Key, error) {
 	if priv == nil {
 		return nil, errors.New("secure: nil private key")
 	}
-	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	pub, err := PublicKeyPEM(&priv.PublicKey)
 	if err != nil {
-		return nil, fmt.Errorf("secure: encode public key: %w", err)
+		return nil, err
 	}
-	// PyCryptodome's export_key("PEM") has no newline after the last line.
-	pub := strings.TrimSuffix(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), "\n")
 	return &Key{priv: priv, pubPEM: pub}, nil
+}
+
+// PublicKeyPEM writes an RSA public key as it travels in _public_key: PEM
+// SubjectPublicKeyInfo, without a newline after the last line (as
+// PyCryptodome's export_key("PEM")).
+func PublicKeyPEM(pub *rsa.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("secure: encode public key: %w", err)
+	}
+	return strings.TrimSuffix(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), "\n"), nil
 }
 
 // PrivateKey returns the RSA private key.

@@ -146,13 +146,16 @@ type route struct {
 	at   time.Time
 }
 
+// ErrNoKey is returned by Start and by every signing call of a node that has
+// no key yet (see SetKey).
+var ErrNoKey = errors.New("secure: the node has no key (generate or load one first)")
+
 // New creates a secure node signing with key and delivering its events to
 // h (nil ignores them). The underlying p2p node binds its port now, as
-// p2p.New does; call Start to run it.
+// p2p.New does; call Start to run it. key may be nil when it is set with
+// SetKey before Start, as the reference's key_pair_generate and key_pair_load
+// do after its constructor.
 func New(cfg Config, key *Key, h Handler) (*Node, error) {
-	if key == nil {
-		return nil, errors.New("secure: New needs a key")
-	}
 	if h == nil {
 		h = BaseHandler{}
 	}
@@ -184,8 +187,10 @@ func New(cfg Config, key *Key, h Handler) (*Node, error) {
 	if n.node, err = p2p.New(cfg.Config, inner{n}); err != nil {
 		return nil, fmt.Errorf("secure: %w", err)
 	}
-	// Nobody else may sign as us.
-	n.pins[n.node.ID()] = key.PublicKey()
+	if key != nil {
+		// Nobody else may sign as us.
+		n.pins[n.node.ID()] = key.PublicKey()
+	}
 	n.debugOut = n.node.Config().DebugOutput
 	return n, nil
 }
@@ -194,8 +199,25 @@ func New(cfg Config, key *Key, h Handler) (*Node, error) {
 // lists of peers, limits, counters, raw sends).
 func (n *Node) P2P() *p2p.Node { return n.node }
 
-// Key returns the node's key pair.
-func (n *Node) Key() *Key { return n.key }
+// Key returns the node's key pair, nil when it has none.
+func (n *Node) Key() *Key {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.key
+}
+
+// SetKey replaces the node's key pair; the node's own id is pinned to the
+// new public key. Messages already signed keep their signature.
+func (n *Node) SetKey(key *Key) error {
+	if key == nil {
+		return fmt.Errorf("secure: SetKey: %w", p2p.ErrInvalidArgument)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.key = key
+	n.pins[n.node.ID()] = key.PublicKey()
+	return nil
+}
 
 // ID is the node's id.
 func (n *Node) ID() string { return n.node.ID() }
@@ -203,8 +225,14 @@ func (n *Node) ID() string { return n.node.ID() }
 // Port is the node's listening port.
 func (n *Node) Port() int { return n.node.Port() }
 
-// Start starts the node (see p2p.Node.Start).
-func (n *Node) Start() error { return n.node.Start() }
+// Start starts the node (see p2p.Node.Start). It fails with ErrNoKey when
+// the node has no key.
+func (n *Node) Start() error {
+	if n.Key() == nil {
+		return ErrNoKey
+	}
+	return n.node.Start()
+}
 
 // Stop stops the node (see p2p.Node.Stop).
 func (n *Node) Stop() error { return n.node.Stop() }
@@ -217,7 +245,11 @@ func (n *Node) Connect(host string, port int, reconnect bool) (*p2p.Peer, error)
 // CreateMessage signs data as the reference's create_message does (see
 // Sign), with this node's id, key, message counters and clock.
 func (n *Node) CreateMessage(data map[string]any) ([]byte, error) {
-	return Sign(n.key, n.node.ID(), data, n.node.MessagesSent(), n.node.MessagesReceived(), n.timestamp())
+	key := n.Key()
+	if key == nil {
+		return nil, ErrNoKey
+	}
+	return Sign(key, n.node.ID(), data, n.node.MessagesSent(), n.node.MessagesReceived(), n.timestamp())
 }
 
 // SendToNode signs data and sends it to p.

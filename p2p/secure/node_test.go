@@ -228,8 +228,42 @@ func TestRejectedMessages(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	_, err := New(Config{}, nil, nil)
-	assert.Error(t, err)
-	_, err = New(Config{Config: p2p.Config{Port: -1}}, testKeys[0], nil)
+	_, err := New(Config{Config: p2p.Config{Port: -1}}, testKeys[0], nil)
 	assert.ErrorIs(t, err, p2p.ErrInvalidArgument)
+}
+
+// A node made without a key (as the reference's constructor) refuses to start
+// or sign until it gets one, and then pins its own id to it.
+func TestKeyLater(t *testing.T) {
+	n, err := New(Config{Config: p2p.Config{Host: "127.0.0.1"}}, nil, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = n.Stop() })
+	assert.Nil(t, n.Key())
+	assert.ErrorIs(t, n.Start(), ErrNoKey)
+	_, err = n.CreateMessage(map[string]any{"a": 1})
+	assert.ErrorIs(t, err, ErrNoKey)
+	assert.ErrorIs(t, n.SetKey(nil), p2p.ErrInvalidArgument)
+	_, pinned := n.PinnedKey(n.ID())
+	assert.False(t, pinned)
+
+	require.NoError(t, n.SetKey(testKeys[1]))
+	pub, pinned := n.PinnedKey(n.ID())
+	require.True(t, pinned)
+	assert.True(t, pub.Equal(testKeys[1].PublicKey()))
+	require.NoError(t, n.Start())
+	b, rec := startNode(t, testKeys[2], Config{})
+	_, err = n.Connect("127.0.0.1", b.Port(), false)
+	require.NoError(t, err)
+	require.NoError(t, n.SendMessage("late key"))
+	waitFor(t, "the message", func() bool { m, _, _ := rec.count(); return m == 1 })
+	msgs, _, _ := rec.snapshot()
+	assert.True(t, msgs[0].PublicKey.Equal(testKeys[1].PublicKey()))
+
+	// A new key replaces the old one for what is signed from then on; b has
+	// pinned the first and rejects the second.
+	require.NoError(t, n.SetKey(testKeys[3]))
+	require.NoError(t, n.SendMessage("new key"))
+	waitFor(t, "the rejection", func() bool { _, r, _ := rec.count(); return r == 1 })
+	_, rejected, _ := rec.snapshot()
+	assert.ErrorIs(t, rejected[0], ErrKeyMismatch)
 }

@@ -1,0 +1,466 @@
+package main
+
+/*
+#define P2P_NO_PROTOTYPES
+#include <stdlib.h>
+#include "p2pnode.h"
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"time"
+	"unsafe"
+
+	"github.com/p2pnode/p2pnode/p2p"
+	"github.com/p2pnode/p2pnode/p2p/secure"
+)
+
+// The secure node's exports (p2p_secure_*), documented in
+// include/p2pnode.h. A secure node is a nodeEntry whose sec is set and whose
+// node is the secure node's p2p node, so every p2p_node_* function works on
+// it; its events come through secureHandler.
+
+//export p2p_secure_node_new
+func p2p_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, cfg *C.p2p_secure_config, out **C.p2p_node) (rc C.int) {
+	defer guard(&rc)
+	base, rc := nodeConfig(host, port, id, maxConnections, out)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	sc := secure.Config{Config: base}
+	if cfg != nil {
+		switch cfg.key_policy {
+		case C.P2P_TRUST_ON_FIRST_USE:
+			sc.KeyPolicy = secure.TrustOnFirstUse
+		case C.P2P_TRUSTED_KEYS_ONLY:
+			sc.KeyPolicy = secure.TrustedKeysOnly
+		case C.P2P_NO_PINNING:
+			sc.KeyPolicy = secure.NoPinning
+		default:
+			return fail(C.P2P_EINVAL, "unknown key_policy %d", int(cfg.key_policy))
+		}
+		if cfg.min_key_bits < 0 || cfg.max_pinned_keys < 0 || cfg.max_clock_skew_ms < 0 {
+			return fail(C.P2P_EINVAL, "min_key_bits, max_pinned_keys and max_clock_skew_ms may not be negative")
+		}
+		sc.MinKeyBits = int(cfg.min_key_bits)
+		sc.MaxPinnedKeys = int(cfg.max_pinned_keys)
+		sc.ReplayWindow = time.Duration(cfg.replay_window_ms) * time.Millisecond
+		sc.MaxClockSkew = time.Duration(cfg.max_clock_skew_ms) * time.Millisecond
+	}
+	e := newEntry()
+	s, err := secure.New(sc, nil, secureHandler{e})
+	if err != nil {
+		return failNew(err)
+	}
+	e.sec = s
+	e.node = s.P2P()
+	*out = e.register()
+	return C.P2P_OK
+}
+
+//export p2p_secure_key_generate
+func p2p_secure_key_generate(h *C.p2p_node, bits C.int) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		key, err := secure.GenerateKey(int(bits))
+		if err != nil {
+			return fail(C.P2P_EINVAL, "%v", err)
+		}
+		return setKey(s, key)
+	})
+}
+
+//export p2p_secure_key_load
+func p2p_secure_key_load(h *C.p2p_node, path, password *C.char) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		if path == nil {
+			return fail(C.P2P_EINVAL, "path is NULL")
+		}
+		key, err := secure.LoadKey(C.GoString(path), goStringOrEmpty(password))
+		if err != nil {
+			return fail(C.P2P_EKEY, "%v", err)
+		}
+		return setKey(s, key)
+	})
+}
+
+//export p2p_secure_key_save
+func p2p_secure_key_save(h *C.p2p_node, path, password *C.char, format C.int) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		if path == nil {
+			return fail(C.P2P_EINVAL, "path is NULL")
+		}
+		key := s.Key()
+		if key == nil {
+			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+		}
+		pw := goStringOrEmpty(password)
+		var err error
+		switch format {
+		case C.P2P_KEY_FORMAT_P2PNODE:
+			err = key.Save(C.GoString(path), pw)
+		case C.P2P_KEY_FORMAT_P2PSECURE:
+			if pw == "" {
+				return fail(C.P2P_EINVAL, "the p2psecure key format needs a password")
+			}
+			err = key.SaveReference(C.GoString(path), pw)
+		default:
+			return fail(C.P2P_EINVAL, "unknown key format %d", int(format))
+		}
+		if err != nil {
+			return fail(C.P2P_EKEY, "%v", err)
+		}
+		return C.P2P_OK
+	})
+}
+
+//export p2p_secure_public_key
+func p2p_secure_public_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		key := s.Key()
+		if key == nil {
+			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+		}
+		return cString(key.PublicKeyPEM(), buf, n)
+	})
+}
+
+//export p2p_secure_send_message
+func p2p_secure_send_message(h *C.p2p_node, text *C.char, n C.size_t) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		v, rc := parseJSON(text, n)
+		if rc != C.P2P_OK {
+			return rc
+		}
+		return failSecure(s.SendMessage(v))
+	})
+}
+
+//export p2p_secure_send
+func p2p_secure_send(h *C.p2p_node, peer C.uint64_t, text *C.char, n C.size_t) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		data, rc := parseObject(text, n)
+		if rc != C.P2P_OK {
+			return rc
+		}
+		p, ok := s.P2P().PeerByHandle(uint64(peer))
+		if !ok {
+			return fail(C.P2P_ENOPEER, "no peer %d on this node", uint64(peer))
+		}
+		return failSecure(s.SendToNode(p, data))
+	})
+}
+
+//export p2p_secure_broadcast
+func p2p_secure_broadcast(h *C.p2p_node, text *C.char, n C.size_t, exclude *C.uint64_t, nExclude C.size_t) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		if exclude == nil && nExclude > 0 {
+			return fail(C.P2P_EINVAL, "exclude is NULL with a length")
+		}
+		data, rc := parseObject(text, n)
+		if rc != C.P2P_OK {
+			return rc
+		}
+		return failSecure(s.SendToNodes(data, peersOf(s.P2P(), exclude, nExclude)))
+	})
+}
+
+//export p2p_secure_send_ping
+func p2p_secure_send_ping(h *C.p2p_node) C.int {
+	return withSecure(h, func(s *secure.Node) C.int { return failSecure(s.SendPing()) })
+}
+
+//export p2p_secure_send_discovery
+func p2p_secure_send_discovery(h *C.p2p_node) C.int {
+	return withSecure(h, func(s *secure.Node) C.int { return failSecure(s.SendDiscovery()) })
+}
+
+//export p2p_secure_create_message
+func p2p_secure_create_message(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		if buf == nil && capacity > 0 {
+			return fail(C.P2P_EINVAL, "buf is NULL with a capacity")
+		}
+		data, rc := parseObject(text, n)
+		if rc != C.P2P_OK {
+			return rc
+		}
+		signed, err := s.CreateMessage(data)
+		if err != nil {
+			return failSecure(err)
+		}
+		if outLen != nil {
+			*outLen = C.size_t(len(signed))
+		}
+		if capacity > 0 {
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(capacity)), signed)
+		}
+		if int(capacity) < len(signed) {
+			return fail(C.P2P_ERANGE, "the signed message has %d bytes, buffer %d", len(signed), int(capacity))
+		}
+		return C.P2P_OK
+	})
+}
+
+//export p2p_secure_check_message
+func p2p_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.int) {
+	defer guard(&rc)
+	if reject != nil {
+		*reject = 0
+	}
+	if text == nil && n > 0 {
+		return fail(C.P2P_EINVAL, "json is NULL with a length")
+	}
+	_, err := secure.Verify(goBytes(unsafe.Pointer(text), n))
+	if err == nil {
+		return C.P2P_OK
+	}
+	if reject != nil {
+		*reject = C.int(rejectCode(err))
+	}
+	return fail(C.P2P_EREJECTED, "%v", err)
+}
+
+//export p2p_secure_pin
+func p2p_secure_pin(h *C.p2p_node, id, pemText *C.char) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		if id == nil {
+			return fail(C.P2P_EINVAL, "id is NULL")
+		}
+		if pemText == nil {
+			s.Unpin(C.GoString(id))
+			return C.P2P_OK
+		}
+		pub, err := secure.ParsePublicKey(C.GoString(pemText))
+		if err != nil {
+			return fail(C.P2P_EINVAL, "not an RSA public key: %v", err)
+		}
+		s.Pin(C.GoString(id), pub)
+		return C.P2P_OK
+	})
+}
+
+//export p2p_secure_pinned_key
+func p2p_secure_pinned_key(h *C.p2p_node, id *C.char, buf *C.char, n C.size_t) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		if id == nil {
+			return fail(C.P2P_EINVAL, "id is NULL")
+		}
+		pub, ok := s.PinnedKey(C.GoString(id))
+		if !ok {
+			return fail(C.P2P_ENOTFOUND, "no key is pinned for that id")
+		}
+		text, err := secure.PublicKeyPEM(pub)
+		if err != nil {
+			return failErr(err)
+		}
+		return cString(text, buf, n)
+	})
+}
+
+// withSecure runs f with the secure node behind h.
+func withSecure(h *C.p2p_node, f func(s *secure.Node) C.int) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		if e.sec == nil {
+			return fail(C.P2P_EINVAL, "not a secure node (made by p2p_node_new, not p2p_secure_node_new)")
+		}
+		return f(e.sec)
+	})
+}
+
+func setKey(s *secure.Node, key *secure.Key) C.int {
+	if err := s.SetKey(key); err != nil {
+		return failErr(err)
+	}
+	return C.P2P_OK
+}
+
+// failSecure maps a secure node's error to its status code.
+func failSecure(err error) C.int {
+	switch {
+	case err == nil:
+		return C.P2P_OK
+	case errors.Is(err, secure.ErrNoKey):
+		return fail(C.P2P_EKEY, "%v", err)
+	case errors.Is(err, secure.ErrCanonical):
+		return fail(C.P2P_EINVAL, "%v", err)
+	}
+	return failErr(err)
+}
+
+func goStringOrEmpty(s *C.char) string {
+	if s == nil {
+		return ""
+	}
+	return C.GoString(s)
+}
+
+// parseJSON reads the caller's JSON text as Python's json.loads would.
+func parseJSON(text *C.char, n C.size_t) (any, C.int) {
+	if text == nil {
+		return nil, fail(C.P2P_EINVAL, "json is NULL")
+	}
+	v, err := secure.Parse(goBytes(unsafe.Pointer(text), n))
+	if err != nil {
+		return nil, fail(C.P2P_EINVAL, "%v", err)
+	}
+	return v, C.P2P_OK
+}
+
+// parseObject reads the caller's JSON text, which must be an object.
+func parseObject(text *C.char, n C.size_t) (map[string]any, C.int) {
+	v, rc := parseJSON(text, n)
+	if rc != C.P2P_OK {
+		return nil, rc
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, fail(C.P2P_EINVAL, "json is not a JSON object")
+	}
+	return obj, C.P2P_OK
+}
+
+// rejectCode is the p2p_reject code of a secure node's rejection.
+func rejectCode(err error) int {
+	codes := []struct {
+		err  error
+		code C.int
+	}{
+		{secure.ErrBadSignature, C.P2P_REJECT_BAD_SIGNATURE},
+		{secure.ErrBadHash, C.P2P_REJECT_BAD_HASH},
+		{secure.ErrBadMessageID, C.P2P_REJECT_BAD_MESSAGE_ID},
+		{secure.ErrKeyMismatch, C.P2P_REJECT_KEY_MISMATCH},
+		{secure.ErrUntrustedKey, C.P2P_REJECT_UNTRUSTED_KEY},
+		{secure.ErrWeakKey, C.P2P_REJECT_WEAK_KEY},
+		{secure.ErrReplay, C.P2P_REJECT_REPLAY},
+		{secure.ErrStale, C.P2P_REJECT_STALE},
+		{secure.ErrFuture, C.P2P_REJECT_FUTURE},
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return int(c.code)
+		}
+	}
+	return int(C.P2P_REJECT_MALFORMED)
+}
+
+// secureHandler turns a secure node's events into the C ABI's events.
+type secureHandler struct{ e *nodeEntry }
+
+func (h secureHandler) deliver(ev p2p.Event, sec *secureInfo) bool {
+	ev.Node = h.e.node
+	return h.e.onEvent(&event{Event: ev, sec: sec})
+}
+
+func (h secureHandler) peerEvent(t p2p.EventType, p *p2p.Peer) {
+	h.deliver(p2p.Event{Type: t, Peer: p}, nil)
+}
+
+func (h secureHandler) OutboundNodeConnected(p *p2p.Peer) {
+	h.peerEvent(p2p.EventOutboundConnected, p)
+}
+func (h secureHandler) InboundNodeConnected(p *p2p.Peer) { h.peerEvent(p2p.EventInboundConnected, p) }
+func (h secureHandler) OutboundNodeDisconnected(p *p2p.Peer) {
+	h.peerEvent(p2p.EventOutboundDisconnected, p)
+}
+func (h secureHandler) InboundNodeDisconnected(p *p2p.Peer) {
+	h.peerEvent(p2p.EventInboundDisconnected, p)
+}
+func (h secureHandler) NodeDisconnectWithOutboundNode(p *p2p.Peer) {
+	h.peerEvent(p2p.EventDisconnectWithOutbound, p)
+}
+func (h secureHandler) NodeRequestToStop() { h.deliver(p2p.Event{Type: p2p.EventRequestToStop}, nil) }
+func (h secureHandler) NodeReconnectionError(host string, port, trials int) bool {
+	return h.deliver(p2p.Event{Type: p2p.EventReconnectionError, Host: host, Port: port, Trials: trials}, nil)
+}
+
+func (h secureHandler) NodeSecureMessage(p *p2p.Peer, m *secure.Message) {
+	h.deliver(p2p.Event{Type: eventSecureMessage, Peer: p, Message: p2p.Message{Kind: p2p.KindJSON, Data: m.Payload}},
+		&secureInfo{senderID: m.ID, msgType: m.Type})
+}
+
+func (h secureHandler) NodeMessageRejected(p *p2p.Peer, raw p2p.Message, reason error) {
+	h.deliver(p2p.Event{Type: eventMessageRejected, Peer: p, Message: raw},
+		&secureInfo{reject: rejectCode(reason), reason: reason.Error()})
+}
+
+func (h secureHandler) NodeDiscoveryAnswer(p *p2p.Peer, a *secure.DiscoveryAnswer) {
+	h.deliver(p2p.Event{Type: eventDiscoveryAnswer, Peer: p, Message: p2p.Message{Kind: p2p.KindJSON, Data: a.Message.Payload}},
+		&secureInfo{senderID: a.Message.ID, msgType: a.Message.Type, nodes: a.Nodes})
+}
+
+// allocator hands out C memory for an event's secure fields: malloc'd per
+// event on the callback path, or a piece of the poll queue's arena.
+type allocator interface {
+	alloc(n, align int) unsafe.Pointer
+}
+
+// cAllocator mallocs, and frees everything it handed out with free.
+type cAllocator struct{ ptrs []unsafe.Pointer }
+
+func (a *cAllocator) alloc(n, _ int) unsafe.Pointer {
+	p := C.malloc(C.size_t(max(n, 1)))
+	a.ptrs = append(a.ptrs, p)
+	return p
+}
+
+func (a *cAllocator) free() {
+	for _, p := range a.ptrs {
+		C.free(p)
+	}
+	a.ptrs = nil
+}
+
+// arenaAllocator places memory in an arena sized beforehand (secureInfo.size).
+type arenaAllocator struct {
+	arena []byte
+	off   *int
+}
+
+func (a *arenaAllocator) alloc(n, align int) unsafe.Pointer {
+	*a.off = (*a.off + align - 1) &^ (align - 1)
+	p := unsafe.Pointer(&a.arena[*a.off])
+	*a.off += n
+	return p
+}
+
+// size bounds the arena bytes fillSecure takes for s, alignment included.
+func (s *secureInfo) size() int {
+	n := len(s.senderID) + len(s.msgType) + len(s.reason) + 3
+	if len(s.nodes) > 0 {
+		n += 8 + len(s.nodes)*int(C.sizeof_p2p_discovered)
+		for _, d := range s.nodes {
+			n += len(d.ID) + len(d.IP) + 2
+		}
+	}
+	return n
+}
+
+func allocString(a allocator, s string) *C.char {
+	p := a.alloc(len(s)+1, 1)
+	b := unsafe.Slice((*byte)(p), len(s)+1)
+	b[copy(b, s)] = 0
+	return (*C.char)(p)
+}
+
+// fillSecure sets the secure fields of c from s, in memory from a.
+func fillSecure(c *C.p2p_event, s *secureInfo, a allocator) {
+	c.sender_id = allocString(a, s.senderID)
+	c.msg_type = allocString(a, s.msgType)
+	c.reason = allocString(a, s.reason)
+	c.reject = C.int32_t(s.reject)
+	if len(s.nodes) == 0 {
+		return
+	}
+	nodes := unsafe.Slice((*C.p2p_discovered)(a.alloc(len(s.nodes)*int(C.sizeof_p2p_discovered), 8)), len(s.nodes))
+	for i, d := range s.nodes {
+		nodes[i] = C.p2p_discovered{id: allocString(a, d.ID), host: allocString(a, d.IP), port: C.int32_t(d.Port),
+			direction: C.P2P_OUTBOUND}
+		if d.Connection == "inbound" {
+			nodes[i].direction = C.P2P_INBOUND
+		}
+	}
+	c.nodes = &nodes[0]
+	c.n_nodes = C.size_t(len(s.nodes))
+}
