@@ -72,6 +72,7 @@ extern "C" {
 /* Longest node id, and longest host name, in bytes (without the NUL). */
 #define P2P_MAX_ID_LEN 4096
 #define P2P_MAX_HOST_LEN 1024
+#define P2P_MAX_KEY_PEM_LEN 4096 /* a public key's PEM (RSA keys of up to 16384 bits) */
 
 /* Status codes. */
 #define P2P_OK 0
@@ -171,7 +172,10 @@ typedef struct p2p_discovered {
  *   - host, port, trials: RECONNECTION_ERROR only.
  *   - sender_id, msg_type: SECURE_MESSAGE and DISCOVERY_ANSWER: the signer's
  *     node id (_id) and the message's _type ("message" for
- *     p2p_secure_send_message, or the application's own type).
+ *     p2p_secure_send_message, the application's own type, or
+ *     "discovery_answer"). The JSON text of these events is as the sender
+ *     wrote it: from p2psecure peers and from us, ASCII with \uXXXX escapes
+ *     (Python's json.dumps).
  *   - reject, reason: MESSAGE_REJECTED: a p2p_reject code and a sentence.
  *   - nodes, n_nodes: DISCOVERY_ANSWER: the answering node's peers.
  * Strings that do not apply are "" (never NULL); nodes is NULL when n_nodes
@@ -550,8 +554,9 @@ int p2p_node_reply(p2p_node *node, int answer);
  * port, id and max_connections). cfg may be NULL for the defaults; it is
  * copied. The node has no key yet: give it one with p2p_secure_key_generate
  * or p2p_secure_key_load before p2p_node_start, which otherwise fails with
- * P2P_EKEY. Returns P2P_OK and *out, or P2P_EINVAL, P2P_EBIND. Free *out
- * with p2p_node_free.
+ * P2P_EKEY. Returns P2P_OK and *out, or P2P_EINVAL (also for an unknown
+ * key_policy, or a negative min_key_bits, max_clock_skew_ms or
+ * max_pinned_keys), P2P_EBIND. Free *out with p2p_node_free.
  */
 int p2p_secure_node_new(const char *host, int port, const char *id, int max_connections,
                         const p2p_secure_config *cfg, p2p_node **out);
@@ -586,8 +591,9 @@ int p2p_secure_key_save(p2p_node *node, const char *path, const char *password, 
 /*
  * p2p_secure_public_key copies the node's public key, PEM
  * ("-----BEGIN PUBLIC KEY-----", as it travels in _public_key), into buf; a
- * 4096-bit key needs 800 bytes. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL,
- * P2P_ERANGE, P2P_EKEY (no key yet).
+ * 4096-bit key needs 800 bytes, and P2P_MAX_KEY_PEM_LEN + 1 always suffice.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL, P2P_ERANGE, P2P_EKEY (no key
+ * yet).
  */
 int p2p_secure_public_key(p2p_node *node, char *buf, size_t len);
 
@@ -637,9 +643,10 @@ int p2p_secure_send_discovery(p2p_node *node);
  * p2psecure's create_message does, with the node's id, key, counters and
  * clock, and copies the signed JSON text into buf[0..cap) (not
  * NUL-terminated) and its length into *out_len (out_len may be NULL). buf
- * may be NULL with cap 0 to ask for the length, but each call signs anew
- * (another _timestamp). Returns P2P_OK, P2P_ERANGE (truncated), P2P_EHANDLE,
- * P2P_EINVAL, P2P_EKEY.
+ * may be NULL with cap 0 to ask for the length (P2P_ERANGE with *out_len
+ * set), but each call signs anew: another _timestamp, perhaps another
+ * length. Returns P2P_OK, P2P_ERANGE (truncated), P2P_EHANDLE, P2P_EINVAL,
+ * P2P_EKEY.
  */
 int p2p_secure_create_message(p2p_node *node, const char *json, size_t len, char *buf, size_t cap,
                               size_t *out_len);
@@ -664,8 +671,8 @@ int p2p_secure_pin(p2p_node *node, const char *id, const char *pem);
 
 /*
  * p2p_secure_pinned_key copies the PEM of the key pinned for node id into
- * buf. Returns P2P_OK, P2P_ENOTFOUND (none pinned), P2P_EHANDLE, P2P_EINVAL,
- * P2P_ERANGE.
+ * buf (P2P_MAX_KEY_PEM_LEN + 1 bytes always suffice). Returns P2P_OK,
+ * P2P_ENOTFOUND (none pinned), P2P_EHANDLE, P2P_EINVAL, P2P_ERANGE.
  */
 int p2p_secure_pinned_key(p2p_node *node, const char *id, char *buf, size_t len);
 

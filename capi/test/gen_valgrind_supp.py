@@ -57,7 +57,7 @@ SYSCALL_PARAMS = [
     "futex(futex)", "futex(timeout)", "futex(futex2)", "epoll_wait(events)", "epoll_pwait(events)",
     "epoll_ctl(event)", "rt_sigaction(act)", "rt_sigaction(oldact)", "rt_sigprocmask(set)",
     "rt_sigprocmask(oldset)", "sigaltstack(ss)", "sigaltstack(oss)", "nanosleep(req)",
-    "nanosleep(rem)", "clock_gettime(tp)", "clock_nanosleep(req)", "getrandom(buf)",
+    "nanosleep(rem)", "clock_gettime(tp)", "clock_nanosleep(req)", "getrandom(buf)", "getrandom(cpu)",
     "sched_getaffinity(mask)", "socketcall.connect(serv_addr)", "connect(serv_addr)",
     "bind(my_addr)", "accept(addr)", "accept4(addr)", "accept(addrlen_in)", "accept4(addrlen_in)",
     "accept(addrlen_out)", "accept4(addrlen_out)", "getsockname(name)", "getsockname(namelen_in)",

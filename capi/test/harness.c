@@ -5,6 +5,19 @@ int h_test_failed;
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
+/* The entries of a discovery answer as one string, "id@host:port/in,...". */
+static char *summarize_nodes(const p2p_discovered *nodes, size_t n) {
+    size_t cap = 1;
+    for (size_t i = 0; i < n; i++) cap += strlen(nodes[i].id) + strlen(nodes[i].host) + 24;
+    char *s = malloc(cap);
+    size_t off = 0;
+    s[0] = 0;
+    for (size_t i = 0; i < n; i++)
+        off += (size_t)snprintf(s + off, cap - off, "%s%s@%s:%d/%s", i ? "," : "", nodes[i].id, nodes[i].host,
+                                nodes[i].port, nodes[i].direction == P2P_INBOUND ? "in" : "out");
+    return s;
+}
+
 void rec_init(recorder *r, size_t cap) {
     memset(r, 0, sizeof *r);
     pthread_mutex_init(&r->mu, NULL);
@@ -19,6 +32,10 @@ void rec_destroy(recorder *r) {
         free(r->ev[i].peer_host);
         free(r->ev[i].host);
         free(r->ev[i].data);
+        free(r->ev[i].sender_id);
+        free(r->ev[i].msg_type);
+        free(r->ev[i].reason);
+        free(r->ev[i].nodes);
     }
     free(r->ev);
     r->ev = NULL;
@@ -50,6 +67,13 @@ void rec_add(recorder *r, const p2p_event *ev) {
         e.data[ev->data_len] = 0;
     }
     e.thread = pthread_self();
+    e.sender_id = dup_or_null(ev->sender_id);
+    e.msg_type = dup_or_null(ev->msg_type);
+    e.reason = dup_or_null(ev->reason);
+    e.reject = ev->reject;
+    e.reserved2 = ev->reserved2;
+    e.n_nodes = ev->n_nodes;
+    e.nodes = summarize_nodes(ev->nodes, ev->n_nodes);
     pthread_mutex_lock(&r->mu);
     if (r->n < r->cap) {
         r->ev[r->n++] = e;
@@ -62,6 +86,10 @@ void rec_add(recorder *r, const p2p_event *ev) {
     free(e.peer_host);
     free(e.host);
     free(e.data);
+    free(e.sender_id);
+    free(e.msg_type);
+    free(e.reason);
+    free(e.nodes);
 }
 
 size_t rec_len(recorder *r) {

@@ -105,6 +105,11 @@ typedef struct rec_event {
     unsigned char *data;              /* copy (+1 NUL); NULL when ev->data was NULL */
     size_t data_len;
     pthread_t thread;
+    /* secure events (9..11); strings are copies, NULL when the event had NULL */
+    char *sender_id, *msg_type, *reason;
+    int reject, reserved2;
+    char *nodes; /* "id@host:port/in|out,..." of a discovery answer ("" when none) */
+    size_t n_nodes;
 } rec_event;
 
 typedef struct recorder recorder;

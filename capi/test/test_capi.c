@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "secure_tests.h"
+
 #define NO_REPLY INT_MIN /* recorder answer: leave a polled question unanswered */
 
 /* ---- Sides: a node with its recorder ------------------------------------- */
@@ -200,15 +202,15 @@ static void test_version(void) {
 }
 
 static void test_strerror(void) {
-    const char *seen[16];
-    for (int code = 0; code >= P2P_EINTERNAL; code--) {
+    const char *seen[32];
+    for (int code = 0; code >= P2P_EREJECTED; code--) {
         const char *s = p2p_strerror(code);
         CHECKF(s && *s, "code %d", code);
         seen[-code] = s;
         for (int j = 0; j < -code; j++) CHECKF(strcmp(seen[j], s) != 0, "codes %d and %d share a text", -j, code);
     }
     CHECK(strcmp(p2p_strerror(P2P_OK), "success") == 0);
-    int unknown[] = {1, 42, -16, -100, INT_MIN, INT_MAX};
+    int unknown[] = {1, 42, P2P_EREJECTED - 1, -100, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *s = p2p_strerror(unknown[i]);
         CHECK(s && strcmp(s, "unknown status code") == 0);
@@ -1968,12 +1970,15 @@ out:
 /* ---- Misuse ----------------------------------------------------------------- */
 
 /* Calls function i with node and otherwise valid arguments. */
-#define N_NODE_FUNCS 25
+#define N_NODE_FUNCS 37
 static const char *NODE_FUNC_NAMES[N_NODE_FUNCS] = {
     "node_set_callback", "node_set_limit", "node_get_limit", "node_set_debug", "node_get_debug",
     "node_start", "node_stop", "node_id", "node_host", "node_port", "node_counters", "node_peers",
     "node_connect", "node_disconnect", "node_send", "node_broadcast", "peer_id", "peer_host",
     "peer_port", "peer_direction", "peer_set_info", "peer_get_info", "node_poll", "node_reply",
+    "secure_key_generate", "secure_key_load", "secure_key_save", "secure_public_key",
+    "secure_send_message", "secure_send", "secure_broadcast", "secure_send_ping",
+    "secure_send_discovery", "secure_create_message", "secure_pin", "secure_pinned_key",
     "node_free"};
 
 static int call_node_func(int i, p2p_node *n, uint64_t peer) {
@@ -2010,7 +2015,19 @@ static int call_node_func(int i, p2p_node *n, uint64_t peer) {
     case 21: return p2p_peer_get_info(n, peer, "k", buf, sizeof buf, &count);
     case 22: return p2p_node_poll(n, evs, 2, 0, &count);
     case 23: return p2p_node_reply(n, 1);
-    case 24: return p2p_node_free(n);
+    case 24: return p2p_secure_key_generate(n, 2048);
+    case 25: return p2p_secure_key_load(n, "/nonexistent.key", NULL);
+    case 26: return p2p_secure_key_save(n, "/tmp/never-written.key", "pw", P2P_KEY_FORMAT_P2PNODE);
+    case 27: return p2p_secure_public_key(n, buf, sizeof buf);
+    case 28: return p2p_secure_send_message(n, "1", 1);
+    case 29: return p2p_secure_send(n, peer, "{}", 2);
+    case 30: return p2p_secure_broadcast(n, "{}", 2, NULL, 0);
+    case 31: return p2p_secure_send_ping(n);
+    case 32: return p2p_secure_send_discovery(n);
+    case 33: return p2p_secure_create_message(n, "{}", 2, buf, sizeof buf, &count);
+    case 34: return p2p_secure_pin(n, "id", NULL);
+    case 35: return p2p_secure_pinned_key(n, "id", buf, sizeof buf);
+    case 36: return p2p_node_free(n);
     }
     return 12345;
 }
@@ -2202,6 +2219,9 @@ static const test TESTS[] = {
     T(null_node, 1),
     T(calls_after_free, 1),
     T(null_arguments, 1),
+#define SECURE_T_(name, subset) T(name, subset),
+    SECURE_TESTS(SECURE_T_)
+#undef SECURE_T_
 };
 #define N_TESTS (sizeof TESTS / sizeof TESTS[0])
 

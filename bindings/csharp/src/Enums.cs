@@ -35,6 +35,10 @@ namespace P2PNode
         Bind = -14,
         /// <summary>P2P_EINTERNAL: a bug in the library was caught.</summary>
         Internal = -15,
+        /// <summary>P2P_EKEY: secure node: no key yet, or a key file that cannot be read (wrong password, not a key) or written.</summary>
+        Key = -16,
+        /// <summary>P2P_EREJECTED: secure node: a message failed its checks; the message says why.</summary>
+        Rejected = -17,
     }
 
     /// <summary>How a received payload is presented, by p2pnetwork's rule.</summary>
@@ -91,5 +95,52 @@ namespace P2PNode
         ReconnectIntervalMs = 8,
         /// <summary>Messages waiting for the application (default 65536).</summary>
         MaxPendingEvents = 9,
+    }
+
+    /// <summary>Why a <see cref="SecureNode"/> rejected a message (the C ABI's p2p_reject).</summary>
+    public enum Reject
+    {
+        /// <summary>Not rejected: the message passed every check.</summary>
+        None = 0,
+        /// <summary>Not a JSON object, or a field missing or of the wrong type.</summary>
+        Malformed = 1,
+        /// <summary>_signature does not verify with _public_key.</summary>
+        BadSignature = 2,
+        /// <summary>_hash is not the hash of the message.</summary>
+        BadHash = 3,
+        /// <summary>_message_id is not the hash of the message.</summary>
+        BadMessageId = 4,
+        /// <summary>The key differs from the one pinned for its _id.</summary>
+        KeyMismatch = 5,
+        /// <summary>No trusted key for its _id (<see cref="KeyPolicy.TrustedKeysOnly"/>, or the pin store is full).</summary>
+        UntrustedKey = 6,
+        /// <summary>The key is smaller than <see cref="SecureConfig.MinKeyBits"/>.</summary>
+        WeakKey = 7,
+        /// <summary>A message with this _message_id was accepted before.</summary>
+        Replay = 8,
+        /// <summary>_timestamp is older than the replay window.</summary>
+        Stale = 9,
+        /// <summary>_timestamp is further ahead than the clock skew allows.</summary>
+        Future = 10,
+    }
+
+    /// <summary>Which public key a <see cref="SecureNode"/> accepts for a sender's node id (p2p_key_policy).</summary>
+    public enum KeyPolicy
+    {
+        /// <summary>Pin the first key seen per id and reject any other (the default).</summary>
+        TrustOnFirstUse = 0,
+        /// <summary>Accept only ids pinned with <see cref="SecureNode.Pin"/>.</summary>
+        TrustedKeysOnly = 1,
+        /// <summary>Accept any key that verifies, as p2psecure does.</summary>
+        NoPinning = 2,
+    }
+
+    /// <summary>Formats <see cref="SecureNode.KeyPairSave"/> writes (p2p_key_format).</summary>
+    public enum KeyFormat
+    {
+        /// <summary>p2pnode's: PBKDF2-HMAC-SHA256 (600000 iterations) and AES-256-GCM; plain PKCS#8 PEM without a password.</summary>
+        P2PNode = 0,
+        /// <summary>p2psecure's key_pair_save format (weak: PBKDF2-SHA1 with 1000 iterations, AES-CBC, no integrity); needs a password.</summary>
+        P2PSecure = 1,
     }
 }

@@ -16,7 +16,7 @@ namespace P2PNode
         internal const int MaxIdLen = 4096;
         internal const int MaxHostLen = 1024;
 
-        /// <summary>p2p_event, field for field (x86-64 and arm64: 88 bytes).</summary>
+        /// <summary>p2p_event, field for field (x86-64 and arm64: 136 bytes).</summary>
         [StructLayout(LayoutKind.Sequential)]
         internal struct p2p_event
         {
@@ -34,6 +34,35 @@ namespace P2PNode
             public int port;
             public IntPtr host;
             public int trials;
+            public int reserved;
+            public IntPtr sender_id;
+            public IntPtr msg_type;
+            public IntPtr reason;
+            public int reject;
+            public int reserved2;
+            public IntPtr nodes;
+            public UIntPtr n_nodes;
+        }
+
+        /// <summary>p2p_discovered, one entry of a discovery answer (x86-64 and arm64: 24 bytes).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct p2p_discovered
+        {
+            public IntPtr id;
+            public IntPtr host;
+            public int port;
+            public int direction;
+        }
+
+        /// <summary>p2p_secure_config (32 bytes).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct p2p_secure_config
+        {
+            public int key_policy;
+            public int min_key_bits;
+            public long replay_window_ms;
+            public long max_clock_skew_ms;
+            public int max_pinned_keys;
             public int reserved;
         }
 
@@ -130,5 +159,47 @@ namespace P2PNode
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int p2p_peer_get_info(NodeHandle node, ulong peer, byte[] key, byte[] buf, UIntPtr cap, out UIntPtr len);
+    
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_node_new(byte[] host, int port, byte[] id, int maxConnections, ref p2p_secure_config cfg, out NodeHandle node);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_key_generate(NodeHandle node, int bits);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_key_load(NodeHandle node, byte[] path, byte[] password);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_key_save(NodeHandle node, byte[] path, byte[] password, int format);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_public_key(NodeHandle node, byte[] buf, UIntPtr len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_send_message(NodeHandle node, byte[] json, UIntPtr len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_send(NodeHandle node, ulong peer, byte[] json, UIntPtr len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_broadcast(NodeHandle node, byte[] json, UIntPtr len, ulong[] exclude, UIntPtr nExclude);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_send_ping(NodeHandle node);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_send_discovery(NodeHandle node);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_create_message(NodeHandle node, byte[] json, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_check_message(byte[] json, UIntPtr len, out int reject);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_pin(NodeHandle node, byte[] id, byte[] pem);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_pinned_key(NodeHandle node, byte[] id, byte[] buf, UIntPtr len);
     }
 }

@@ -75,8 +75,14 @@ namespace P2PNode
         /// <param name="maxConnections">Most inbound peers; 0 is unlimited.</param>
         /// <exception cref="P2PException">InvalidArgument, or Bind when the address cannot be listened on.</exception>
         public Node(string host, int port = 0, string id = null, int maxConnections = 0)
+            : this(Proxy.NodeNew(host, port, id, maxConnections))
         {
-            handle = Proxy.NodeNew(host, port, id, maxConnections);
+        }
+
+        /// <summary>Takes over a node the library has made (a plain or a secure one); frees it if this fails.</summary>
+        internal Node(NodeHandle handle)
+        {
+            this.handle = handle;
             try
             {
                 key = Interlocked.Increment(ref lastKey);
@@ -211,7 +217,8 @@ namespace P2PNode
         }
 
         /// <summary>Starts accepting connections, delivering events and reconnecting lost peers.</summary>
-        /// <exception cref="P2PException">InvalidState (already started), Stopped.</exception>
+        /// <exception cref="P2PException">InvalidState (already started), Stopped; Key for a
+        /// <see cref="SecureNode"/> that has no key yet.</exception>
         public void Start()
         {
             ThrowIfDisposed();
@@ -590,6 +597,9 @@ namespace P2PNode
                         break;
                     case EventType.ReconnectionError:
                         return OnReconnectionError(Utf8.FromPointer(ev.host), ev.port, ev.trials);
+                    default:
+                        DeliverMore(ref ev, peer);
+                        break;
                 }
             }
             catch (Exception e)
@@ -599,7 +609,18 @@ namespace P2PNode
             return true;
         }
 
-        private static Message MessageOf(ref NativeMethods.p2p_event ev)
+        /// <summary>Delivers the events a plain node never raises (a <see cref="SecureNode"/>'s); ignores them here.</summary>
+        internal virtual void DeliverMore(ref NativeMethods.p2p_event ev, Peer peer)
+        {
+        }
+
+        /// <summary>The node's native handle, for subclasses in this assembly.</summary>
+        internal NodeHandle NativeHandle
+        {
+            get { return handle; }
+        }
+
+        internal static Message MessageOf(ref NativeMethods.p2p_event ev)
         {
             ulong n = ev.data_len.ToUInt64();
             var data = new byte[n];
@@ -697,7 +718,7 @@ namespace P2PNode
 
         /// <summary>Calls each subscriber on its own, so that one that throws does not silence the others.</summary>
         /// <returns>True when a subscriber threw.</returns>
-        private bool Raise<T>(EventHandler<T> handlers, T args, string name)
+        internal bool Raise<T>(EventHandler<T> handlers, T args, string name)
         {
             if (handlers == null)
             {
@@ -808,7 +829,7 @@ namespace P2PNode
             }
         }
 
-        private void CheckPeer(Peer peer)
+        internal void CheckPeer(Peer peer)
         {
             if (peer == null)
             {
@@ -820,7 +841,7 @@ namespace P2PNode
             }
         }
 
-        private void ThrowIfDisposed()
+        internal void ThrowIfDisposed()
         {
             if (disposed)
             {
@@ -838,6 +859,9 @@ namespace P2PNode
             DisconnectWithOutbound = 6,
             RequestToStop = 7,
             ReconnectionError = 8,
+            SecureMessage = 9,
+            MessageRejected = 10,
+            DiscoveryAnswer = 11,
         }
     }
 }

@@ -237,5 +237,142 @@ namespace P2PNode
                 len = got;
             }
         }
+    
+        // ---- Secure node ----
+
+        internal static NodeHandle SecureNodeNew(string host, int port, string id, int maxConnections, NativeMethods.p2p_secure_config cfg)
+        {
+            NodeHandle h;
+            int rc = NativeMethods.p2p_secure_node_new(Utf8.ToNative(host ?? string.Empty), port, Utf8.ToNative(id ?? string.Empty), maxConnections, ref cfg, out h);
+            if (rc < 0)
+            {
+                var e = Error(rc);
+                if (h != null)
+                {
+                    h.Dispose();
+                }
+                throw e;
+            }
+            return h;
+        }
+
+        internal static void KeyGenerate(NodeHandle h, int bits)
+        {
+            Check(NativeMethods.p2p_secure_key_generate(h, bits));
+        }
+
+        internal static void KeyLoad(NodeHandle h, string path, string password)
+        {
+            Check(NativeMethods.p2p_secure_key_load(h, Utf8.ToNative(path), Utf8.ToNative(password)));
+        }
+
+        internal static void KeySave(NodeHandle h, string path, string password, KeyFormat format)
+        {
+            Check(NativeMethods.p2p_secure_key_save(h, Utf8.ToNative(path), Utf8.ToNative(password), (int)format));
+        }
+
+        /// <summary>The node's public key PEM, or null when it has no key yet (EKEY).</summary>
+        internal static string PublicKey(NodeHandle h)
+        {
+            return GrowingString((buf, len) => NativeMethods.p2p_secure_public_key(h, buf, len), (int)ErrorCode.Key);
+        }
+
+        /// <summary>The PEM pinned for id, or null when none is (ENOTFOUND).</summary>
+        internal static string PinnedKey(NodeHandle h, string id)
+        {
+            byte[] k = Utf8.ToNative(id);
+            return GrowingString((buf, len) => NativeMethods.p2p_secure_pinned_key(h, k, buf, len), (int)ErrorCode.NotFound);
+        }
+
+        internal static void Pin(NodeHandle h, string id, string pem)
+        {
+            Check(NativeMethods.p2p_secure_pin(h, Utf8.ToNative(id), Utf8.ToNative(pem)));
+        }
+
+        internal static void SecureSendMessage(NodeHandle h, byte[] json)
+        {
+            Check(NativeMethods.p2p_secure_send_message(h, json, (UIntPtr)json.Length));
+        }
+
+        internal static void SecureSend(NodeHandle h, ulong peer, byte[] json)
+        {
+            Check(NativeMethods.p2p_secure_send(h, peer, json, (UIntPtr)json.Length));
+        }
+
+        internal static void SecureBroadcast(NodeHandle h, byte[] json, ulong[] exclude)
+        {
+            Check(NativeMethods.p2p_secure_broadcast(h, json, (UIntPtr)json.Length, exclude, (UIntPtr)exclude.Length));
+        }
+
+        internal static void SendPing(NodeHandle h)
+        {
+            Check(NativeMethods.p2p_secure_send_ping(h));
+        }
+
+        internal static void SendDiscovery(NodeHandle h)
+        {
+            Check(NativeMethods.p2p_secure_send_discovery(h));
+        }
+
+        /// <summary>Signs json; returns the signed JSON's UTF-8 bytes.</summary>
+        internal static byte[] CreateMessage(NodeHandle h, byte[] json)
+        {
+            // A signed message of a 4096-bit key and a small object is under 3 KB;
+            // each call signs anew, so a retry may need a few bytes more.
+            var buf = new byte[4096 + 2 * json.Length];
+            while (true)
+            {
+                UIntPtr len;
+                int rc = NativeMethods.p2p_secure_create_message(h, json, (UIntPtr)json.Length, buf, (UIntPtr)buf.Length, out len);
+                int n = (int)len.ToUInt64();
+                if (rc == (int)ErrorCode.Range)
+                {
+                    buf = new byte[n + n / 8 + 64];
+                    continue;
+                }
+                Check(rc);
+                var result = new byte[n];
+                Array.Copy(buf, result, n);
+                return result;
+            }
+        }
+
+        /// <summary>Checks a signed message; its p2p_reject code (0: good) and, when rejected, the library's reason.</summary>
+        internal static Reject CheckMessage(byte[] json, out string reason)
+        {
+            int reject;
+            int rc = NativeMethods.p2p_secure_check_message(json, (UIntPtr)json.Length, out reject);
+            reason = null;
+            if (rc == (int)ErrorCode.Rejected)
+            {
+                reason = Utf8.FromPointer(NativeMethods.p2p_errmsg());
+                return reject == 0 ? Reject.Malformed : (Reject)reject;
+            }
+            Check(rc);
+            return Reject.None;
+        }
+
+        /// <summary>
+        /// Calls a function that copies a NUL-terminated string into a buffer, with buffers
+        /// that grow while it answers ERANGE; null when it answers <paramref name="absent"/>.
+        /// </summary>
+        private static string GrowingString(Func<byte[], UIntPtr, int> call, int absent)
+        {
+            for (int size = 1024; ; size *= 4)
+            {
+                var buf = new byte[size];
+                int rc = call(buf, (UIntPtr)buf.Length);
+                if (rc == absent)
+                {
+                    return null;
+                }
+                if (rc == (int)ErrorCode.Range && size < (1 << 24))
+                {
+                    continue;
+                }
+                Check(rc);
+                return Utf8.FromBuffer(buf);
+            }
+        }
     }
 }

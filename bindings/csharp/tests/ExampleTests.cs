@@ -1,6 +1,10 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.RegularExpressions;
 using NUnit.Framework;
 
 namespace P2PNode.Tests
@@ -37,6 +41,71 @@ namespace P2PNode.Tests
             StringAssert.EndsWith("end test", output.TrimEnd());
         }
 
+        /// <summary>
+        /// Two SecureNode.exe processes with key files in two formats: connect, a signed message,
+        /// a ping whose latency shows in status, a discovery, and a clean stop of both.
+        /// </summary>
+        [Test]
+        public void SecureNodeExampleTalksToAnother()
+        {
+            // Key files the example loads (it would generate a 4096-bit key otherwise).
+            string keyA = TestKeys.NewPath("a.key"), keyB = TestKeys.NewPath("b.key");
+            using (var n = new SecureNode("127.0.0.1", 0))
+            {
+                n.KeyPairLoad(TestKeys.File(0));
+                n.KeyPairSave(keyA, "pw a", KeyFormat.P2PSecure);
+                n.KeyPairLoad(TestKeys.File(1));
+                n.KeyPairSave(keyB, "pw-b", KeyFormat.P2PNode);
+            }
+            using (var a = new LineProcess(Path.Combine(Dir, "SecureNode.exe"), keyA, "pw a"))
+            using (var b = new LineProcess(Path.Combine(Dir, "SecureNode.exe"), keyB, "pw-b"))
+            {
+                string[] readyA = a.WaitLine(l => l.StartsWith("READY "), "READY").Split(' ');
+                string[] readyB = b.WaitLine(l => l.StartsWith("READY "), "READY").Split(' ');
+                Assert.AreEqual(3, readyA.Length);
+                string idA = readyA[2], idB = readyB[2];
+                int portA = int.Parse(readyA[1]), portB = int.Parse(readyB[1]);
+
+                a.Send("connect 127.0.0.1 " + portB);
+                a.WaitLine(l => l == "OK connect " + idB, "OK connect");
+                a.WaitLine(l => l == "EVENT connected " + idB + " outbound", "connected outbound");
+                b.WaitLine(l => l == "EVENT connected " + idA + " inbound", "connected inbound");
+
+                a.Send("message {\"hello\": \"w\u00f6rld\", \"n\": 1.0}");
+                a.WaitLine(l => l == "OK message", "OK message");
+                string got = b.WaitLine(l => l.StartsWith("EVENT message "), "EVENT message");
+                StringAssert.StartsWith("EVENT message " + idA + " " + idA + " message {", got);
+                StringAssert.EndsWith("\"message\": {\"hello\": \"w\\u00f6rld\", \"n\": 1.0}}", got);
+                Assert.IsTrue(SecureNode.CheckMessage(got.Substring(got.IndexOf('{'))), "the payload is the signed message");
+
+                a.Send("message not json");
+                StringAssert.StartsWith("ERR message -1 ", a.WaitLine(l => l.StartsWith("ERR message"), "ERR message"));
+
+                a.Send("status");
+                a.WaitLine(l => l == "OK status " + idB + "=-", "status before a pong");
+                a.Send("ping");
+                a.WaitLine(l => l == "OK ping", "OK ping");
+                var latency = new Regex("^OK status " + Regex.Escape(idB) + "=[0-9][0-9.eE+-]*$");
+                Assert.IsTrue(Wait.For(() =>
+                {
+                    a.Send("status");
+                    return latency.IsMatch(a.WaitLine(l => l.StartsWith("OK status "), "status"));
+                }), "a latency in status; saw:\n" + a.Output);
+
+                a.Send("discovery");
+                a.WaitLine(l => l == "OK discovery", "OK discovery");
+                a.WaitLine(l => l == "EVENT discovery_answer " + idB + " " + idB + " " + idA + "@127.0.0.1:" + portA + "/inbound", "discovery answer");
+
+                a.Send("stop");
+                a.WaitLine(l => l == "OK stop", "OK stop");
+                b.WaitLine(l => l == "EVENT disconnected " + idA, "disconnected");
+                Assert.AreEqual(0, a.WaitExit(), "a's exit status:\n" + a.Output);
+                b.CloseInput(); // end of input stops too
+                b.WaitLine(l => l == "OK stop", "OK stop at end of input");
+                Assert.AreEqual(0, b.WaitExit(), "b's exit status:\n" + b.Output);
+            }
+        }
+
         /// <summary>Runs bin/NAME.exe on mono; asserts that it ends by itself with status 0; returns its output.</summary>
         private static string Run(string name)
         {
@@ -64,6 +133,133 @@ namespace P2PNode.Tests
                 Assert.AreEqual(0, p.ExitCode, name + " failed:\n" + output + stderr.Result);
                 return output;
             }
+        }
+    }
+
+    /// <summary>A mono process driven line by line: commands to its stdin, waits on its stdout lines.</summary>
+    internal sealed class LineProcess : IDisposable
+    {
+        private readonly Process process;
+        private readonly StreamWriter input;
+        private readonly List<string> lines = new List<string>();
+        private readonly StringBuilder errors = new StringBuilder();
+        private int taken;
+
+        public LineProcess(string exe, params string[] args)
+        {
+            Assert.IsTrue(File.Exists(exe), exe + " is missing (make examples)");
+            var info = new ProcessStartInfo("mono", "\"" + exe + "\" " + string.Join(" ", args.Select(a => "\"" + a + "\"")))
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                StandardOutputEncoding = new UTF8Encoding(false),
+                WorkingDirectory = Path.GetDirectoryName(exe),
+            };
+            process = new Process { StartInfo = info };
+            process.OutputDataReceived += (s, e) =>
+            {
+                if (e.Data != null)
+                {
+                    lock (lines)
+                    {
+                        lines.Add(e.Data);
+                    }
+                }
+            };
+            process.ErrorDataReceived += (s, e) =>
+            {
+                if (e.Data != null)
+                {
+                    lock (errors)
+                    {
+                        errors.AppendLine(e.Data);
+                    }
+                }
+            };
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            input = new StreamWriter(process.StandardInput.BaseStream, new UTF8Encoding(false));
+        }
+
+        /// <summary>Everything it printed so far (stdout, then stderr).</summary>
+        public string Output
+        {
+            get
+            {
+                lock (lines)
+                {
+                    lock (errors)
+                    {
+                        return string.Join("\n", lines) + "\n" + errors;
+                    }
+                }
+            }
+        }
+
+        public void Send(string line)
+        {
+            input.Write(line + "\n");
+            input.Flush();
+        }
+
+        public void CloseInput()
+        {
+            input.Close();
+        }
+
+        /// <summary>Waits for the next line (after those taken) that matches; returns it.</summary>
+        public string WaitLine(Func<string, bool> match, string what)
+        {
+            string found = null;
+            Wait.Until(() =>
+            {
+                lock (lines)
+                {
+                    for (int i = taken; i < lines.Count; i++)
+                    {
+                        if (match(lines[i]))
+                        {
+                            found = lines[i];
+                            taken = i + 1;
+                            return true;
+                        }
+                    }
+                    return false;
+                }
+            }, what + "; saw:\n" + Output);
+            return found;
+        }
+
+        /// <summary>Waits for the process to end by itself; its exit status.</summary>
+        public int WaitExit()
+        {
+            // A hang guard, not a timing assertion.
+            if (!process.WaitForExit(60000))
+            {
+                Assert.Fail("the process did not end by itself:\n" + Output);
+            }
+            process.WaitForExit(); // the output is read to its end
+            return process.ExitCode;
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill();
+                    process.WaitForExit(10000);
+                }
+            }
+            catch (Exception)
+            {
+                // Ended meanwhile.
+            }
+            process.Dispose();
         }
     }
 }

@@ -44,6 +44,8 @@ P2P_ENOTFOUND = -12
 P2P_ERANGE = -13
 P2P_EBIND = -14
 P2P_EINTERNAL = -15
+P2P_EKEY = -16
+P2P_EREJECTED = -17
 
 CODE_NAMES = {
     P2P_OK: "P2P_OK",
@@ -62,6 +64,8 @@ CODE_NAMES = {
     P2P_ERANGE: "P2P_ERANGE",
     P2P_EBIND: "P2P_EBIND",
     P2P_EINTERNAL: "P2P_EINTERNAL",
+    P2P_EKEY: "P2P_EKEY",
+    P2P_EREJECTED: "P2P_EREJECTED",
 }
 
 P2P_EVENT_OUTBOUND_CONNECTED = 1
@@ -72,6 +76,9 @@ P2P_EVENT_MESSAGE = 5
 P2P_EVENT_DISCONNECT_WITH_OUTBOUND = 6
 P2P_EVENT_REQUEST_TO_STOP = 7
 P2P_EVENT_RECONNECTION_ERROR = 8
+P2P_EVENT_SECURE_MESSAGE = 9
+P2P_EVENT_MESSAGE_REJECTED = 10
+P2P_EVENT_DISCOVERY_ANSWER = 11
 
 P2P_KIND_JSON = 0
 P2P_KIND_TEXT = 1
@@ -93,8 +100,36 @@ P2P_LIMIT_SEND_TIMEOUT_MS = 7
 P2P_LIMIT_RECONNECT_INTERVAL_MS = 8
 P2P_LIMIT_MAX_PENDING_EVENTS = 9
 
+P2P_MAX_KEY_PEM_LEN = 4096
+KEY_POLICIES = {"trust_on_first_use": 0, "trusted_keys_only": 1, "no_pinning": 2}
+KEY_FORMATS = {"p2pnode": 0, "p2psecure": 1}
+
 
 # ---- Structures ----------------------------------------------------------------
+
+class P2PDiscovered(ctypes.Structure):
+    """struct p2p_discovered."""
+
+    _fields_ = [
+        ("id", ctypes.c_char_p),
+        ("host", ctypes.c_char_p),
+        ("port", ctypes.c_int32),
+        ("direction", ctypes.c_int32),
+    ]
+
+
+class P2PSecureConfig(ctypes.Structure):
+    """struct p2p_secure_config."""
+
+    _fields_ = [
+        ("key_policy", ctypes.c_int32),
+        ("min_key_bits", ctypes.c_int32),
+        ("replay_window_ms", ctypes.c_int64),
+        ("max_clock_skew_ms", ctypes.c_int64),
+        ("max_pinned_keys", ctypes.c_int32),
+        ("reserved", ctypes.c_int32),
+    ]
+
 
 class P2PEvent(ctypes.Structure):
     """struct p2p_event."""
@@ -115,6 +150,13 @@ class P2PEvent(ctypes.Structure):
         ("host", ctypes.c_char_p),
         ("trials", ctypes.c_int32),
         ("reserved", ctypes.c_int32),
+        ("sender_id", ctypes.c_char_p),
+        ("msg_type", ctypes.c_char_p),
+        ("reason", ctypes.c_char_p),
+        ("reject", ctypes.c_int32),
+        ("reserved2", ctypes.c_int32),
+        ("nodes", ctypes.POINTER(P2PDiscovered)),
+        ("n_nodes", ctypes.c_size_t),
     ]
 
 
@@ -246,6 +288,24 @@ _PROTOTYPES = {
     "p2p_node_poll_batch": (_c_int, [_vp, ctypes.POINTER(P2PEvent), _c_size, _c_int,
                                      ctypes.POINTER(_c_size), ctypes.POINTER(ctypes.c_void_p),
                                      ctypes.POINTER(_c_size)]),
+    # The secure node. JSON goes in as bytes with a length.
+    "p2p_secure_node_new": (_c_int, [_cp, _c_int, _cp, _c_int, ctypes.POINTER(P2PSecureConfig),
+                                     _node_out]),
+    "p2p_secure_key_generate": (_c_int, [_vp, _c_int]),
+    "p2p_secure_key_load": (_c_int, [_vp, _cp, _cp]),
+    "p2p_secure_key_save": (_c_int, [_vp, _cp, _cp, _c_int]),
+    "p2p_secure_public_key": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
+    "p2p_secure_send_message": (_c_int, [_vp, _cp, _c_size]),
+    "p2p_secure_send": (_c_int, [_vp, ctypes.c_uint64, _cp, _c_size]),
+    "p2p_secure_broadcast": (_c_int, [_vp, _cp, _c_size, ctypes.POINTER(ctypes.c_uint64),
+                                      _c_size]),
+    "p2p_secure_send_ping": (_c_int, [_vp]),
+    "p2p_secure_send_discovery": (_c_int, [_vp]),
+    "p2p_secure_create_message": (_c_int, [_vp, _cp, _c_size, ctypes.c_char_p, _c_size,
+                                           ctypes.POINTER(_c_size)]),
+    "p2p_secure_check_message": (_c_int, [_cp, _c_size, ctypes.POINTER(_c_int)]),
+    "p2p_secure_pin": (_c_int, [_vp, _cp, _cp]),
+    "p2p_secure_pinned_key": (_c_int, [_vp, _cp, ctypes.c_char_p, _c_size]),
 }
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():

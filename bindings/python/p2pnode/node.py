@@ -34,7 +34,7 @@ Callback = Callable[[str, "Node", Any, Any], Any]
 _BATCH = 1024
 # struct p2p_event as the bytes of an array of them (native layout), so that a
 # batch is read with one iter_unpack instead of a ctypes access per field.
-_EVENT = struct.Struct("@iiPQPPiiPNiiPii")
+_EVENT = struct.Struct("@iiPQPPiiPNiiPiiPPPiiPN")
 _POLL_WAIT = -1  # p2p_node_poll waits until an event comes or the node stops
 
 #: The names of Node.set_limit and their P2P_LIMIT_* codes.
@@ -67,7 +67,8 @@ class _Event:
     """One polled event, copied out of the library's memory."""
 
     __slots__ = ("type", "kind", "peer", "peer_id", "peer_host", "peer_port", "direction",
-                 "data", "compression", "host", "port", "trials")
+                 "data", "compression", "host", "port", "trials", "sender_id", "msg_type",
+                 "reason", "reject", "nodes")
 
     def __init__(self, ev: _n.P2PEvent) -> None:
         self.type = ev.type
@@ -77,7 +78,7 @@ class _Event:
         self.peer_host = _n.decode_str(ev.peer_host)
         self.peer_port = ev.peer_port
         self.direction = ev.direction
-        if ev.type == _n.P2P_EVENT_MESSAGE and ev.data_len:
+        if ev.data and ev.data_len:
             self.data = ctypes.string_at(ev.data, ev.data_len)
         else:
             self.data = b""
@@ -85,6 +86,14 @@ class _Event:
         self.host = _n.decode_str(ev.host)
         self.port = ev.port
         self.trials = ev.trials
+        # The secure node's events (the strings are "" for the others).
+        self.sender_id = _n.decode_str(ev.sender_id)
+        self.msg_type = _n.decode_str(ev.msg_type)
+        self.reason = _n.decode_str(ev.reason)
+        self.reject = ev.reject
+        self.nodes = [{"id": _n.decode_str(d.id), "ip": _n.decode_str(d.host), "port": d.port,
+                       "connection": "inbound" if d.direction == _n.P2P_INBOUND else "outbound"}
+                      for d in (ev.nodes[i] for i in range(ev.n_nodes))]
 
 
 def _decode_message(kind: int, data: bytes) -> Any:
@@ -143,17 +152,22 @@ class Node(threading.Thread):
         self._p2p_offsets: List[int] = [0, 0, 0]
         pending_debug = self.__dict__.pop("_p2p_pending_debug", None)
 
-        out = ctypes.c_void_p()
         cid = _n.encode_str(str(id)) if id is not None else None
-        rc = _n.lib.p2p_node_new(_n.encode_str(host), _c_int(port, "port"), cid,
-                                 _c_int(max_connections, "max_connections"), ctypes.byref(out))
-        _n.check(rc, "p2p_node_new")
-        self._p2p_node = out.value
+        self._p2p_node = self._p2p_new(_n.encode_str(host), _c_int(port, "port"), cid,
+                                       _c_int(max_connections, "max_connections"))
         self.host = host
         self.port = self._p2p_read_port()
         self.id = self._p2p_read_str(_n.lib.p2p_node_id, _n.P2P_MAX_ID_LEN)
         self._p2p_debug = False
         self.debug = bool(pending_debug) if pending_debug is not None else False
+
+    def _p2p_new(self, host: Optional[bytes], port: int, id: Optional[bytes],
+                 max_connections: int) -> int:
+        """Make the native node and return its handle (SecureNode makes another kind)."""
+        out = ctypes.c_void_p()
+        _n.check(_n.lib.p2p_node_new(host, port, id, max_connections, ctypes.byref(out)),
+                 "p2p_node_new")
+        return out.value
 
     # ---- reading the library ------------------------------------------------------
 
@@ -661,6 +675,11 @@ class Node(threading.Thread):
             conn._p2p_gone()
         elif t == _n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND:
             self._p2p_call(self.node_disconnect_with_outbound_node, conn)
+        else:
+            self._p2p_dispatch_more(conn, ev)
+
+    def _p2p_dispatch_more(self, conn: NodeConnection, ev: _Event) -> None:
+        """Events only other kinds of node raise (SecureNode)."""
 
     # The event methods of the reference; override them, or pass a callback.
 

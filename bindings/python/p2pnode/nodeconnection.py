@@ -249,7 +249,8 @@ class NodeConnection:
 
         A key not set from Python is looked up in the library's store of the
         peer (values the library itself sets there), returned as a str when
-        it is UTF-8 text, else as bytes. Raises KeyError when neither has it.
+        it is UTF-8 text, else as bytes; the secure node's "ping" (the
+        latency in seconds) as a float. Raises KeyError when neither has it.
         """
         if key in self.info:
             return self.info[key]
@@ -275,6 +276,11 @@ class NodeConnection:
                                           ctypes.byref(size))
             if rc == _n.P2P_OK:
                 raw = buf.raw[: size.value]
+                if key == "ping":  # the secure node's latency: seconds, as the reference's float
+                    try:
+                        return float(raw)
+                    except ValueError:
+                        pass
                 try:
                     return raw.decode("utf-8")
                 except UnicodeDecodeError:

@@ -19,7 +19,8 @@ messages as /work/shared/SECURE.md describes them, with PyCryptodome.
         rejected {peer, reason}, pong {peer, latency}, discovery_answer {peer,
         from, nodes}; and reads commands, one JSON object per line on stdin:
         {"cmd": "connect", "host", "port"}, {"cmd": "message", "message"},
-        {"cmd": "ping"}, {"cmd": "discovery"}. It exits when stdin closes.
+        {"cmd": "tampered", "message"} (changed after signing), {"cmd": "ping"},
+        {"cmd": "discovery"}. It exits when stdin closes.
 """
 import base64
 import hashlib
@@ -224,6 +225,10 @@ def serve(key_path, password):
             emit("connect_result", ok=bool(ok))
         elif c == "message":
             peer.send_to_nodes(peer.create({"_type": "message", "message": cmd["message"]}))
+        elif c == "tampered":  # signed, then changed: every receiver must reject it
+            msg = peer.create({"_type": "message", "message": cmd["message"]})
+            msg["message"] = "not what was signed"
+            peer.send_to_nodes(msg)
         elif c == "ping":
             peer.send_to_nodes(peer.create({"_type": "ping", "timestamp": time.time(), "id": peer.id}))
         elif c == "discovery":

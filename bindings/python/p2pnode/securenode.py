@@ -1,0 +1,314 @@
+"""SecureNode: signed JSON messages, ping and discovery, as p2psecure's SecureNode.
+
+Porting a p2psecure program is a rename of the import::
+
+    from p2pnode.securenode import SecureNode   # was: from p2psecure.securenode import SecureNode
+    node = SecureNode("127.0.0.1", 10000)
+    node.key_pair_generate()                    # or node.key_pair_load("node.dat", password)
+    node.start()
+    node.connect_with_node("127.0.0.1", 10001)
+    node.send_message({"text": "hello"})        # signed; the peer checks it
+    node.send_ping(); node.send_discovery()
+    node.stop()
+
+Signing and checking run in the native library, in p2psecure's wire format
+(see include/p2pnode.h), so this node and p2psecure's exchange messages both
+ways. What it receives arrives checked, in three event methods the
+reference lacks: node_secure_message (passed every check),
+node_message_rejected (with the reason; the connection stays up) and
+node_discovery_answer. Ping, pong and discovery are answered by the library.
+Beyond the reference's checks the node pins the first key seen for each
+node id and rejects replayed or stale messages (see SecureNode's arguments).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import hashlib
+import json
+from typing import Any, Dict, Optional, Union
+
+from . import _native as _n
+from .node import Callback, Node, _c_int, _decode_message, _Event
+from .nodeconnection import NodeConnection
+
+__all__ = ["SecureNode", "Reject"]
+
+Password = Union[str, bytes, None]
+
+
+class Reject(enum.IntEnum):
+    """Why a message was rejected (the C ABI's p2p_reject)."""
+
+    MALFORMED = 1  #: not a JSON object, or a field missing or of the wrong type
+    BAD_SIGNATURE = 2  #: _signature does not verify with _public_key
+    BAD_HASH = 3  #: _hash is not the hash of the message
+    BAD_MESSAGE_ID = 4  #: _message_id is not the hash of the message
+    KEY_MISMATCH = 5  #: the key differs from the one pinned for its _id
+    UNTRUSTED_KEY = 6  #: no trusted key for its _id
+    WEAK_KEY = 7  #: the key is smaller than min_key_bits
+    REPLAY = 8  #: a message with this _message_id was accepted before
+    STALE = 9  #: _timestamp is older than the replay window
+    FUTURE = 10  #: _timestamp is further ahead than the clock skew allows
+
+
+def _password(password: Password) -> Optional[bytes]:
+    """A password as the library takes it. PyCryptodome, which wrote the
+    reference's files, takes a str as Latin-1 and bytes as they are; bytes
+    are therefore passed on as the Latin-1 characters of each byte."""
+    if password is None:
+        return None
+    if isinstance(password, bytes):
+        password = password.decode("latin-1")
+    return _n.encode_str(str(password))
+
+
+def _ms(seconds: Optional[float], what: str) -> int:
+    if seconds is None:
+        return 0
+    if seconds < 0:
+        return -1
+    ms = int(round(seconds * 1000))
+    if ms == 0:
+        raise ValueError("p2pnode: %s of %r s rounds to 0 ms (use None for the default)"
+                         % (what, seconds))
+    return ms
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value).encode("utf-8")
+
+
+class SecureNode(Node):
+    """A Node whose messages are signed JSON objects, checked when received.
+
+    ``SecureNode(host, port, id=None, callback=None, max_connections=0)``
+    as Node (p2psecure's ``SecureNode(host, port)`` works as is), and the
+    checks the reference lacks, all on by default:
+
+    - ``key_policy``: ``"trust_on_first_use"`` pins the first key seen per
+      node id and rejects any other for it; ``"trusted_keys_only"`` accepts
+      only ids pinned with pin(); ``"no_pinning"`` accepts any key that
+      verifies, as p2psecure does.
+    - ``replay_window`` (seconds, default 300): how old a message may be;
+      a message id accepted once is rejected after. Negative: no timestamp
+      or replay checks. ``max_clock_skew`` (default 60): how far ahead.
+    - ``min_key_bits`` (default 2048), ``max_pinned_keys`` (default 65536).
+
+    The node has no key until key_pair_generate() or key_pair_load();
+    start() raises P2PError (P2P_EKEY) without one.
+    """
+
+    def __init__(self, host: str, port: int, id: Any = None, callback: Optional[Callback] = None,
+                 max_connections: int = 0, *, key_policy: str = "trust_on_first_use",
+                 min_key_bits: int = 0, replay_window: Optional[float] = None,
+                 max_clock_skew: Optional[float] = None, max_pinned_keys: int = 0) -> None:
+        """Create the node and bind its listening socket (see the class doc)."""
+        if key_policy not in _n.KEY_POLICIES:
+            raise ValueError("p2pnode: unknown key_policy %r: use one of %s"
+                             % (key_policy, ", ".join(_n.KEY_POLICIES)))
+        cfg = _n.P2PSecureConfig()
+        cfg.key_policy = _n.KEY_POLICIES[key_policy]
+        cfg.min_key_bits = _c_int(min_key_bits, "min_key_bits")
+        cfg.replay_window_ms = _ms(replay_window, "replay_window")
+        cfg.max_clock_skew_ms = _ms(max_clock_skew, "max_clock_skew")
+        cfg.max_pinned_keys = _c_int(max_pinned_keys, "max_pinned_keys")
+        self._p2p_secure_config = cfg
+        super().__init__(host, port, id, callback, max_connections)
+
+    def _p2p_new(self, host: Optional[bytes], port: int, id: Optional[bytes],
+                 max_connections: int) -> int:
+        out = ctypes.c_void_p()
+        _n.check(_n.lib.p2p_secure_node_new(host, port, id, max_connections,
+                                            ctypes.byref(self._p2p_secure_config),
+                                            ctypes.byref(out)), "p2p_secure_node_new")
+        return out.value
+
+    # ---- keys (the reference's methods) ----------------------------------------------
+
+    def key_pair_generate(self, bits: int = 0) -> None:
+        """Make a new RSA key pair for this node: 4096 bits (bits 0) as the
+        reference, at least 2048. Takes about a second, sometimes several."""
+        _n.check(_n.lib.p2p_secure_key_generate(self._p2p_node, _c_int(bits, "bits")),
+                 "p2p_secure_key_generate")
+
+    def key_pair_save(self, file_name: str, password: Password,
+                      format: str = "p2pnode") -> None:
+        """Write the private key to file_name (mode 0600).
+
+        format ``"p2pnode"`` (the default) is PBKDF2-HMAC-SHA256 and
+        AES-256-GCM, or a plain PEM file without a password;
+        ``"p2psecure"`` is the reference's own format (weak: 1000 rounds of
+        PBKDF2-SHA1, AES-CBC without integrity), for files p2psecure must
+        read. key_pair_load reads both.
+        """
+        if format not in _n.KEY_FORMATS:
+            raise ValueError("p2pnode: unknown key format %r: use one of %s"
+                             % (format, ", ".join(_n.KEY_FORMATS)))
+        _n.check(_n.lib.p2p_secure_key_save(self._p2p_node, _n.encode_str(str(file_name)),
+                                            _password(password), _n.KEY_FORMATS[format]),
+                 "p2p_secure_key_save")
+
+    def key_pair_load(self, file_name: str, password: Password) -> None:
+        """Read this node's key from file_name: a p2psecure key file, ours, or
+        PEM. password may be a str or, as the reference's example passes it,
+        bytes. Raises P2PError (P2P_EKEY) when the file cannot be read."""
+        _n.check(_n.lib.p2p_secure_key_load(self._p2p_node, _n.encode_str(str(file_name)),
+                                            _password(password)), "p2p_secure_key_load")
+
+    def get_public_key(self) -> bytes:
+        """The public key, PEM, as it travels in every message (bytes, as the reference)."""
+        buf = ctypes.create_string_buffer(_n.P2P_MAX_KEY_PEM_LEN + 1)
+        _n.check(_n.lib.p2p_secure_public_key(self._p2p_node, buf, len(buf)),
+                 "p2p_secure_public_key")
+        return buf.value
+
+    def pin(self, id: str, public_key: Union[str, bytes]) -> None:
+        """Accept only public_key (PEM) in messages signed as node id (p2pnode only)."""
+        pem = public_key.decode("ascii") if isinstance(public_key, bytes) else public_key
+        _n.check(_n.lib.p2p_secure_pin(self._p2p_node, _n.encode_str(id), _n.encode_str(pem)),
+                 "p2p_secure_pin")
+
+    def unpin(self, id: str) -> None:
+        """Forget the key of node id; under trust on first use the next one seen is pinned."""
+        _n.check(_n.lib.p2p_secure_pin(self._p2p_node, _n.encode_str(id), None), "p2p_secure_pin")
+
+    def pinned_key(self, id: str) -> Optional[bytes]:
+        """The key (PEM) pinned for node id, or None."""
+        buf = ctypes.create_string_buffer(_n.P2P_MAX_KEY_PEM_LEN + 1)
+        rc = _n.lib.p2p_secure_pinned_key(self._p2p_node, _n.encode_str(id), buf, len(buf))
+        if rc == _n.P2P_ENOTFOUND:
+            return None
+        _n.check(rc, "p2p_secure_pinned_key")
+        return buf.value
+
+    # ---- messages (the reference's methods) --------------------------------------------
+
+    def get_data_uniq_string(self, data: Any) -> str:
+        """The text that is hashed and signed: json.dumps(data, sort_keys=True)."""
+        return json.dumps(data, sort_keys=True)
+
+    def get_hash(self, data: Any) -> str:
+        """The hex SHA-512 of get_data_uniq_string(data)."""
+        return hashlib.sha512(self.get_data_uniq_string(data).encode("utf-8")).hexdigest()
+
+    def create_message(self, data: Dict[str, Any]) -> Dict[str, Any]:
+        """Sign data as the reference does and return it, ready for send_to_nodes.
+
+        As in the reference, data itself gets the fields (_mcs, _mcr, _id,
+        _timestamp, _message_id, _hash, _signature, _public_key) and is
+        returned.
+        """
+        if not isinstance(data, dict):
+            raise TypeError("p2pnode: create_message takes a dict, not %s" % type(data).__name__)
+        text = _json_bytes(data)
+        size = ctypes.c_size_t(0)
+        cap = 2 * len(text) + 8192
+        for _ in range(4):  # each call signs anew, and may come out longer
+            buf = ctypes.create_string_buffer(cap)
+            rc = _n.lib.p2p_secure_create_message(self._p2p_node, text, len(text), buf, cap,
+                                                  ctypes.byref(size))
+            if rc != _n.P2P_ERANGE:
+                break
+            cap = size.value + 1024
+        _n.check(rc, "p2p_secure_create_message")
+        signed = json.loads(buf.raw[: size.value].decode("utf-8"))
+        data.clear()
+        data.update(signed)
+        return data
+
+    def check_message(self, data: Any) -> bool:
+        """True when data (a received message: dict, or its JSON text) has a
+        valid signature, _hash and _message_id, as the reference checks.
+        Nothing is pinned or remembered; the node checks what it receives
+        itself, with its own policy, before node_secure_message."""
+        if isinstance(data, str):
+            text = data.encode("utf-8")
+        elif isinstance(data, (bytes, bytearray)):
+            text = bytes(data)
+        else:
+            try:
+                text = _json_bytes(data)
+            except (TypeError, ValueError):
+                return False
+        rc = _n.lib.p2p_secure_check_message(text, len(text), None)
+        if rc != _n.P2P_OK:
+            self.debug_print("check_message: " + _n.errmsg())
+        return rc == _n.P2P_OK
+
+    def send_message(self, message: Any) -> None:
+        """Send {"_type": "message", "message": message}, signed, to every peer.
+
+        message is any JSON value (dict, list, str, number, ...).
+        """
+        self._p2p_secure_call(_n.lib.p2p_secure_send_message, "p2p_secure_send_message",
+                              _json_bytes(message))
+
+    def send_ping(self) -> None:
+        """Ping every peer; each pong stores the latency (seconds, a float)
+        in that peer's info: ``conn.get_info("ping")``."""
+        self._p2p_secure_call(_n.lib.p2p_secure_send_ping, "p2p_secure_send_ping")
+
+    def send_discovery(self) -> None:
+        """Ask the network for its connections: each node reached answers
+        with its peers, in node_discovery_answer."""
+        self._p2p_secure_call(_n.lib.p2p_secure_send_discovery, "p2p_secure_send_discovery")
+
+    def _p2p_secure_call(self, fn: Any, name: str, payload: Optional[bytes] = None) -> None:
+        args = () if payload is None else (payload, len(payload))
+        rc = fn(self._p2p_node, *args)
+        if rc in (_n.P2P_ENOPEER, _n.P2P_ESTOPPED):
+            self.debug_print(name + ": " + _n.errmsg())  # a peer went away meanwhile
+            return
+        _n.check(rc, name)
+
+    # ---- events --------------------------------------------------------------------------
+
+    def _p2p_dispatch_more(self, conn: NodeConnection, ev: _Event) -> None:
+        if ev.type == _n.P2P_EVENT_SECURE_MESSAGE:
+            self._p2p_call(self.node_secure_message, conn, json.loads(ev.data.decode("utf-8")))
+        elif ev.type == _n.P2P_EVENT_MESSAGE_REJECTED:
+            reject = Reject(ev.reject) if ev.reject in Reject._value2member_map_ else ev.reject
+            self._p2p_call(self.node_message_rejected, conn, _decode_message(ev.kind, ev.data),
+                           ev.reason, reject)
+        elif ev.type == _n.P2P_EVENT_DISCOVERY_ANSWER:
+            self._p2p_call(self.node_discovery_answer, conn, json.loads(ev.data.decode("utf-8")))
+
+    def node_secure_message(self, node: NodeConnection, data: Dict[str, Any]) -> None:
+        """node passed on a message that passed every check (p2pnode only).
+
+        data is the whole message: ``data["_type"]`` is "message" for
+        send_message (the value in ``data["message"]``) or your own type,
+        ``data["_id"]`` the node that signed it. Ping, pong and discovery
+        never come here.
+        """
+        self.debug_print("node_secure_message: " + node.id + ": " + str(data.get("_type")))
+        if self.callback is not None:
+            self.callback("node_secure_message", self, node, data)
+
+    def node_message_rejected(self, node: NodeConnection, data: Any, reason: str,
+                              reject: Reject) -> None:
+        """A message from node failed a check (p2pnode only); the connection stays up.
+
+        data is the message as node_message would have it, reason says why
+        and reject is its Reject code.
+        """
+        self.debug_print("node_message_rejected: " + node.id + ": " + reason)
+        if self.callback is not None:
+            self.callback("node_message_rejected", self, node,
+                          {"data": data, "reason": reason, "reject": reject})
+
+    def node_discovery_answer(self, node: NodeConnection, answer: Dict[str, Any]) -> None:
+        """An answer to our send_discovery, passed on by node (p2pnode only).
+
+        ``answer["_id"]`` is the node that answered and ``answer["nodes"]``
+        its peers: dicts with "id", "ip", "port" and "connection"
+        ("inbound" or "outbound").
+        """
+        self.debug_print("node_discovery_answer: from " + str(answer.get("_id")))
+        if self.callback is not None:
+            self.callback("node_discovery_answer", self, node, answer)
+
+    def __str__(self) -> str:
+        return "SecureNode: {}:{}".format(getattr(self, "host", "?"), getattr(self, "port", "?"))
