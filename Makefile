@@ -14,6 +14,11 @@ BINDINGS := cpp csharp python
 SUITES := go-core $(if $(wildcard capi/test/Makefile),c-api) $(if $(wildcard examples/demo/Makefile),crosslang) \
 	$(foreach b,$(BINDINGS),$(if $(wildcard bindings/$(b)/Makefile),$(b)))
 GO_SRC := $(shell find p2p capi -name '*.go' -o -name '*.c' -o -name '*.h' 2>/dev/null) go.mod go.sum include/p2pnode.h
+# go build caches cgo objects by the package's own files: a change of
+# include/p2pnode.h (outside capi/) would go unseen. Its hash in CGO_CFLAGS
+# makes it part of the cache key.
+HEADER_HASH := $(shell sha256sum include/p2pnode.h 2>/dev/null | cut -c1-16)
+CGO_ENV := CGO_ENABLED=1 CGO_CFLAGS="-O2 -g -DP2P_HEADER_HASH_$(HEADER_HASH)"
 # Each binding's Makefile takes these and builds against build/ and include/.
 SUB := ROOT=$(ROOT) LIB_DIR=$(BUILD) INCLUDE_DIR=$(ROOT)/include PYTHON=$(PYTHON)
 
@@ -25,7 +30,7 @@ lib: $(LIB)
 
 $(LIB): $(GO_SRC)
 	@mkdir -p $(BUILD)
-	CGO_ENABLED=1 $(GO) build -buildmode=c-shared -ldflags "-extldflags -Wl,-soname,libp2pnode.so" -o $@ ./capi
+	$(CGO_ENV) $(GO) build -buildmode=c-shared -ldflags "-extldflags -Wl,-soname,libp2pnode.so" -o $@ ./capi
 
 # The Windows DLL, from the same sources, where a MinGW cross compiler is
 # installed (Debian: gcc-mingw-w64-x86-64).
@@ -34,7 +39,7 @@ dll: $(DLL)
 $(DLL): $(GO_SRC)
 	@command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "dll: needs x86_64-w64-mingw32-gcc (apt-get install gcc-mingw-w64-x86-64)"; exit 1; }
 	@mkdir -p $(dir $@)
-	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build -buildmode=c-shared -o $@ ./capi
+	GOOS=windows GOARCH=amd64 $(CGO_ENV) CC=x86_64-w64-mingw32-gcc $(GO) build -buildmode=c-shared -o $@ ./capi
 	@# .NET's DllImport("p2pnode") looks for p2pnode.dll on Windows.
 	cp $@ $(dir $@)p2pnode.dll
 

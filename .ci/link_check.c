@@ -43,9 +43,38 @@ int main(void) {
     p2p_peer_set_info(node, 1, "k", "v", 1);
     p2p_peer_get_info(node, 1, "k", buf, sizeof buf, &len);
     p2p_node_poll(node, events, 4, 0, &count);
+    const uint8_t *data = NULL;
+    size_t lens[1] = {1};
+    p2p_node_poll_batch(node, events, 4, 0, &count, &data, &len);
+    p2p_node_send_batch(node, 1, "x", lens, 1, P2P_COMPRESSION_NONE, &count);
     p2p_node_reply(node, 1);
     p2p_last_error(buf, sizeof buf);
     printf("last error: %s (%s)\n", buf, p2p_strerror(P2P_ENOPEER));
     p2p_node_stop(node);
+    if (p2p_node_free(node) != P2P_OK) return 1;
+
+    /* the secure node */
+    p2p_secure_config cfg = {0};
+    char pem[P2P_MAX_KEY_PEM_LEN + 1];
+    int reject = 0;
+    if (p2p_secure_node_new("127.0.0.1", 0, NULL, 0, &cfg, &node) != P2P_OK) {
+        fprintf(stderr, "p2p_secure_node_new: %s\n", p2p_errmsg());
+        return 1;
+    }
+    p2p_secure_key_generate(node, 2048);
+    p2p_secure_key_load(node, "no-such.key", NULL);
+    p2p_secure_key_save(node, "", NULL, P2P_KEY_FORMAT_P2PNODE);
+    p2p_secure_public_key(node, pem, sizeof pem);
+    p2p_node_start(node);
+    p2p_secure_send_message(node, "1", 1);
+    p2p_secure_send(node, 1, "{}", 2);
+    p2p_secure_broadcast(node, "{}", 2, NULL, 0);
+    p2p_secure_send_ping(node);
+    p2p_secure_send_discovery(node);
+    p2p_secure_create_message(node, "{}", 2, pem, sizeof pem, &len);
+    p2p_secure_check_message(pem, len, &reject);
+    p2p_secure_pin(node, "id", NULL);
+    p2p_secure_pinned_key(node, "id", pem, sizeof pem);
+    printf("secure node: check_message %d\n", reject);
     return p2p_node_free(node) == P2P_OK ? 0 : 1;
 }

@@ -65,9 +65,9 @@ extern "C" {
 #endif
 
 #define P2P_VERSION_MAJOR 0
-#define P2P_VERSION_MINOR 1
+#define P2P_VERSION_MINOR 2
 #define P2P_VERSION_PATCH 0
-#define P2P_VERSION_STRING "0.1.0"
+#define P2P_VERSION_STRING "0.2.0"
 
 /* Longest node id, and longest host name, in bytes (without the NUL). */
 #define P2P_MAX_ID_LEN 4096
@@ -182,6 +182,10 @@ typedef struct p2p_discovered {
  * is 0. Everything the event points to is owned by the library and valid
  * until the callback returns (for p2p_node_poll: until the next poll of that
  * node or its free). Copy what you keep.
+ *
+ * Version 0.2.0 added the fields from sender_id on (88 -> 136 bytes on 64-bit
+ * targets): a program that polls arrays of events must be built with this
+ * header, and may compare p2p_version() with P2P_VERSION_STRING at start.
  */
 typedef struct p2p_event {
     int32_t type;          /* p2p_event_type */

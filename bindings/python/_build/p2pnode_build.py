@@ -16,7 +16,7 @@ import tarfile
 import zipfile
 
 NAME = "p2pnode"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PKG = os.path.join(HERE, NAME)
 NATIVE = ("libp2pnode.so", "libp2pnode.dylib", "libp2pnode.dll")

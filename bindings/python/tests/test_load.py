@@ -22,7 +22,7 @@ def test_names_mirror_p2pnetwork():
 
 
 def test_library_version_and_path():
-    assert p2pnode.library_version() == "0.1.0"
+    assert p2pnode.library_version() == "0.2.0"
     assert os.path.isfile(p2pnode.library_path)
 
 
