@@ -7,16 +7,26 @@ that are not UTF-8 - raw and compressed with zlib, bzip2 and lzma. Every
 node prints the events it gets, prefixed with its language. The demo ends by
 itself, and exits 0 only if every node got every greeting, exactly.
 
-The drivers are build/drivers/<language>-driver (examples/demo/Makefile).
+Then the secure node: the secure_node example of each language in a line,
+p2psecure <- go <- c <- cpp <- csharp <- python, the first a p2psecure-format
+Python peer. Each signs a greeting for its neighbours, the last discovers the
+whole network (answers relayed back across languages), and the p2psecure
+peer sends a tampered message, which go rejects.
+
+The drivers are build/drivers/<language>-driver and <language>-secure-node
+(examples/demo/Makefile).
 """
 import json
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 from harness import LANGS, DriverError, describe, expected, got, in_parallel, start_all
+from secure_harness import SECURE_LANGS, P2PSecurePeer, SecureNode, make_keys, stop_all, wait_until
 
-WIDTH = max(len(lang) for lang in LANGS) + 3
+WIDTH = len("[p2psecure/secure]")
 _print_lock = threading.Lock()
 
 
@@ -118,13 +128,97 @@ def main():
             if reply != "OK stop" or rc != 0:
                 failed.append("%s did not stop cleanly (%s, exit status %s)" % (lang, reply, rc))
 
+    if not failed:
+        try:
+            secure_demo()
+        except (AssertionError, RuntimeError, OSError) as e:
+            failed.append("secure node: %s" % e)
     if failed:
         for f in failed:
             say("demo", "FAILED: " + f)
         return 1
     say("demo", "ok: %d nodes in %d languages, every node got all %d greetings from its neighbours"
         % (len(LANGS), len(LANGS), want))
+    say("demo", "ok: %d secure nodes and a p2psecure peer signed, checked, discovered and rejected "
+        "a forgery" % len(SECURE_LANGS))
     return 0
+
+
+class SecureShow:
+    """Prints the lines of the secure nodes readably, with names for ids."""
+
+    def __init__(self):
+        self.names = {}
+
+    def name(self, node_id):
+        return self.names.get(node_id, node_id[:12] + "...")
+
+    def __call__(self, proc, line, stream):
+        who = proc.name + "/secure"
+        if stream == "err":
+            return say(who, "| " + line)
+        if proc.name == "p2psecure":
+            if line.startswith("EVENT "):
+                ev = json.loads(line[6:])
+                if ev["event"] == "message":
+                    say(who, "signed message from %s, checked: %s" % (
+                        self.name(ev["data"]["_id"]), json.dumps(ev["data"]["message"])))
+                elif ev["event"] == "rejected":
+                    say(who, "rejected a message from %s: %s" % (self.name(ev["peer"]), ev["reason"]))
+            return None
+        f = line.split(" ", 4)
+        if f[0] != "EVENT":
+            return None
+        if f[1] == "message":
+            payload = json.loads(f[4].split(" ", 1)[1])
+            say(who, "signed message from %s, checked: %s" % (self.name(f[3]), json.dumps(payload["message"])))
+        elif f[1] == "rejected":
+            say(who, "rejected a message from %s: %s" % (self.name(f[2]), f[4]))
+        elif f[1] == "discovery_answer":
+            entries = f[4].split(" ", 1)[0] if len(f) > 4 else "-"
+            listed = [self.name(e.split("@")[0]) for e in entries.split(",")] if entries != "-" else []
+            say(who, "discovery answer from %s (via %s): connected with %s" % (
+                self.name(f[3]), self.name(f[2]), ", ".join(listed) or "nobody"))
+
+
+def secure_demo():
+    say("demo", "secure nodes: p2psecure <- " + " <- ".join(SECURE_LANGS)
+        + " (keys in p2psecure's own key file format)")
+    show = SecureShow()
+    with tempfile.TemporaryDirectory() as d:
+        keys = make_keys(Path(d), len(SECURE_LANGS) + 1)
+        peer = P2PSecurePeer(keys[0], echo=show)
+        show.names[peer.id] = "p2psecure"
+        nodes = []
+        try:
+            prev = peer
+            for i, lang in enumerate(SECURE_LANGS):
+                n = SecureNode(lang, keys[i + 1], echo=show)
+                show.names[n.id] = lang
+                nodes.append(n)
+                n.command("connect 127.0.0.1 %d" % prev.port)
+                prev = n
+            say("demo", "every secure node signs a greeting for its neighbours")
+            marks = [n.mark() for n in nodes]
+            peer_mark = peer.mark()
+            for n in nodes:
+                n.command("message " + json.dumps({"from": n.name, "greeting": "signed hello"}))
+            for i, n in enumerate(nodes):
+                want = 1 + (i > 0) if i + 1 < len(nodes) else 1
+                wait_until(lambda: len(n.messages(marks[i])) >= want, n.name + "'s greetings")
+            peer.wait_event("message", start=peer_mark)
+            last = nodes[-1]
+            say("demo", "%s discovers the network" % last.name)
+            mark = last.mark()
+            last.command("discovery")
+            wait_until(lambda: len(last.events("discovery_answer", mark)) >= len(nodes),
+                       "answers from every other node")
+            say("demo", "the p2psecure peer sends a message changed after signing")
+            mark = nodes[0].mark()
+            peer.send(cmd="tampered", message="pay 10")
+            nodes[0].wait_event("rejected", start=mark)
+        finally:
+            stop_all(nodes + [peer])
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import threading
 import time
 
 from Crypto.Cipher import AES
-from Crypto.Hash import SHA512
+from Crypto.Hash import SHA1, SHA512
 from Crypto.Protocol.KDF import PBKDF2
 from Crypto.PublicKey import RSA
 from Crypto.Random import get_random_bytes
@@ -104,7 +104,7 @@ def key_save(key, path, password):
     pem += b"\0" * (AES.block_size - len(pem) % AES.block_size)
     salt = get_random_bytes(16)
     iv = get_random_bytes(AES.block_size)
-    aes_key = PBKDF2(password, salt, 32)  # HMAC-SHA1, 1000 iterations
+    aes_key = PBKDF2(password, salt, 32, count=1000, hmac_hash_module=SHA1)  # the reference's defaults
     with open(path, "wb") as f:
         f.write(salt + iv + AES.new(aes_key, AES.MODE_CBC, iv).encrypt(pem))
 
@@ -113,7 +113,7 @@ def key_load(path, password):
     with open(path, "rb") as f:
         data = f.read()
     salt, iv = data[:16], data[16:32]
-    aes_key = PBKDF2(password, salt, 32)
+    aes_key = PBKDF2(password, salt, 32, count=1000, hmac_hash_module=SHA1)
     pem = AES.new(aes_key, AES.MODE_CBC, iv).decrypt(data[32:]).rstrip(b"\0")
     return RSA.importKey(pem, password)
 
