@@ -332,19 +332,9 @@ namespace P2PNode
             {
                 throw new ArgumentNullException("data");
             }
-            var handles = new List<ulong>();
-            if (exclude != null)
-            {
-                foreach (Peer p in exclude)
-                {
-                    if (p != null)
-                    {
-                        handles.Add(p.Handle);
-                    }
-                }
-            }
+            ulong[] handles = Handles(exclude);
             ThrowIfDisposed();
-            Proxy.Broadcast(handle, data, handles.ToArray(), compression);
+            Proxy.Broadcast(handle, data, handles, compression);
         }
 
         /// <summary>Sends bytes to every peer with a compression.</summary>
@@ -862,6 +852,23 @@ namespace P2PNode
             SecureMessage = 9,
             MessageRejected = 10,
             DiscoveryAnswer = 11,
+        }
+
+        // Handles lists the handles of the peers given (null ones and a null list skipped).
+        internal static ulong[] Handles(IEnumerable<Peer> peers)
+        {
+            var handles = new List<ulong>();
+            if (peers != null)
+            {
+                foreach (Peer p in peers)
+                {
+                    if (p != null)
+                    {
+                        handles.Add(p.Handle);
+                    }
+                }
+            }
+            return handles.ToArray();
         }
     }
 }

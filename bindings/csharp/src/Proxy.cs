@@ -43,6 +43,13 @@ namespace P2PNode
         {
             NodeHandle h;
             int rc = NativeMethods.p2p_node_new(Utf8.ToNative(host ?? string.Empty), port, Utf8.ToNative(id ?? string.Empty), maxConnections, out h);
+            return Made(rc, h);
+        }
+
+        // Made returns the handle a constructor made, or throws its error (releasing
+        // whatever handle came back with it).
+        private static NodeHandle Made(int rc, NodeHandle h)
+        {
             if (rc < 0)
             {
                 var e = Error(rc);
@@ -244,16 +251,7 @@ namespace P2PNode
         {
             NodeHandle h;
             int rc = NativeMethods.p2p_secure_node_new(Utf8.ToNative(host ?? string.Empty), port, Utf8.ToNative(id ?? string.Empty), maxConnections, ref cfg, out h);
-            if (rc < 0)
-            {
-                var e = Error(rc);
-                if (h != null)
-                {
-                    h.Dispose();
-                }
-                throw e;
-            }
-            return h;
+            return Made(rc, h);
         }
 
         internal static void KeyGenerate(NodeHandle h, int bits)

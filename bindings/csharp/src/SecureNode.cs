@@ -205,19 +205,9 @@ namespace P2PNode
         public void SendToNodes(string jsonObject, IEnumerable<Peer> exclude)
         {
             byte[] data = JsonBytes(jsonObject, "jsonObject");
-            var handles = new List<ulong>();
-            if (exclude != null)
-            {
-                foreach (Peer p in exclude)
-                {
-                    if (p != null)
-                    {
-                        handles.Add(p.Handle);
-                    }
-                }
-            }
+            ulong[] handles = Handles(exclude);
             ThrowIfDisposed();
-            Proxy.SecureBroadcast(NativeHandle, data, handles.ToArray());
+            Proxy.SecureBroadcast(NativeHandle, data, handles);
         }
 
         /// <summary>
