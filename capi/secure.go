@@ -382,7 +382,22 @@ func (h secureHandler) NodeSecureMessage(p *p2p.Peer, m *secure.Message) {
 
 func (h secureHandler) NodeMessageRejected(p *p2p.Peer, raw p2p.Message, reason error) {
 	h.deliver(p2p.Event{Type: eventMessageRejected, Peer: p, Message: raw},
-		&secureInfo{reject: rejectCode(reason), reason: reason.Error()})
+		&secureInfo{senderID: claimedID(raw), reject: rejectCode(reason), reason: reason.Error()})
+}
+
+// claimedID is the _id a rejected message claims (unverified), when it is a
+// JSON object with a string _id.
+func claimedID(raw p2p.Message) string {
+	if raw.Kind != p2p.KindJSON {
+		return ""
+	}
+	v, err := secure.Parse(raw.Data)
+	if err != nil {
+		return ""
+	}
+	obj, _ := v.(map[string]any)
+	id, _ := obj[secure.FieldID].(string)
+	return id
 }
 
 func (h secureHandler) NodeDiscoveryAnswer(p *p2p.Peer, a *secure.DiscoveryAnswer) {

@@ -176,7 +176,8 @@ typedef struct p2p_discovered {
  *     "discovery_answer"). The JSON text of these events is as the sender
  *     wrote it: from p2psecure peers and from us, ASCII with \uXXXX escapes
  *     (Python's json.dumps).
- *   - reject, reason: MESSAGE_REJECTED: a p2p_reject code and a sentence.
+ *   - reject, reason: MESSAGE_REJECTED: a p2p_reject code and a sentence;
+ *     sender_id is there the _id the message claims (unverified), or "".
  *   - nodes, n_nodes: DISCOVERY_ANSWER: the answering node's peers.
  * Strings that do not apply are "" (never NULL); nodes is NULL when n_nodes
  * is 0. Everything the event points to is owned by the library and valid
@@ -203,7 +204,7 @@ typedef struct p2p_event {
     const char *host;      /* RECONNECTION_ERROR: the lost peer's host */
     int32_t trials;        /* RECONNECTION_ERROR: attempts so far, from 1 */
     int32_t reserved;      /* zero */
-    const char *sender_id; /* SECURE_MESSAGE, DISCOVERY_ANSWER: the signer's node id */
+    const char *sender_id; /* SECURE_MESSAGE, DISCOVERY_ANSWER: the signer's node id; MESSAGE_REJECTED: the claimed one */
     const char *msg_type;  /* SECURE_MESSAGE, DISCOVERY_ANSWER: the message's _type */
     const char *reason;    /* MESSAGE_REJECTED: why, for people */
     int32_t reject;        /* MESSAGE_REJECTED: p2p_reject */
@@ -222,6 +223,7 @@ typedef int (*p2p_event_fn)(void *user_data, const p2p_event *ev);
 
 /* Why a secure node rejected a message (p2p_event.reject). */
 typedef enum p2p_reject {
+    P2P_REJECT_NONE = 0,           /* not rejected (other events, a message that passed) */
     P2P_REJECT_MALFORMED = 1,      /* not a JSON object, or a field missing or of the wrong type */
     P2P_REJECT_BAD_SIGNATURE = 2,  /* _signature does not verify with _public_key */
     P2P_REJECT_BAD_HASH = 3,       /* _hash is not the hash of the message */

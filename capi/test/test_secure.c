@@ -307,6 +307,7 @@ static void run_rejections(int poll) {
     const rec_event *e = NTH(&b, P2P_EVENT_MESSAGE_REJECTED, 0);
     CHECK(e->reject == P2P_REJECT_MALFORMED);
     CHECK(strlen(e->reason) > 0);
+    CHECK(P2P_REJECT_NONE == 0);
     CHECK(e->data_len == 5 && memcmp(e->data, "hello", 5) == 0);
     CHECK(e->kind == P2P_KIND_TEXT && e->compression == P2P_COMPRESSION_ZLIB);
     CHECK(strcmp(e->peer_id, a.id) == 0 && strcmp(e->sender_id, "") == 0);
@@ -326,6 +327,8 @@ static void run_rejections(int poll) {
     REQUIRE(WAIT_S(&b, rec_count(&b.r, P2P_EVENT_MESSAGE_REJECTED) == 4));
     CHECK(NTH(&b, P2P_EVENT_MESSAGE_REJECTED, 1)->reject == P2P_REJECT_MALFORMED);
     CHECK(NTH(&b, P2P_EVENT_MESSAGE_REJECTED, 2)->reject == P2P_REJECT_BAD_SIGNATURE);
+    CHECK(strcmp(NTH(&b, P2P_EVENT_MESSAGE_REJECTED, 2)->sender_id, a.id) == 0); /* claimed, unverified */
+    CHECK(strcmp(NTH(&b, P2P_EVENT_MESSAGE_REJECTED, 1)->sender_id, "") == 0);   /* {"a": 1} claims none */
     CHECK(NTH(&b, P2P_EVENT_MESSAGE_REJECTED, 3)->reject == P2P_REJECT_REPLAY);
     CHECK(strstr(NTH(&b, P2P_EVENT_MESSAGE_REJECTED, 3)->reason, "replay") != NULL);
     CHECK(rec_count(&b.r, P2P_EVENT_SECURE_MESSAGE) == 1);

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -375,8 +376,32 @@ func latin1(s string) ([]byte, bool) {
 	return b, true
 }
 
-func writeKeyFile(path string, data []byte) error {
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+// writeKeyFile writes a key file with mode 0600, whether or not path exists,
+// and atomically: a new file in the same folder, renamed over path once
+// complete, so a crash never leaves half a key where the old one was.
+func writeKeyFile(path string, data []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("secure: save key: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	// CreateTemp makes the file 0600 already; Chmod keeps that whatever the umask did.
+	if err = tmp.Chmod(0o600); err == nil {
+		if _, err = tmp.Write(data); err == nil {
+			err = tmp.Sync()
+		}
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
 		return fmt.Errorf("secure: save key: %w", err)
 	}
 	return nil

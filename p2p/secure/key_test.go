@@ -57,6 +57,27 @@ func TestKeySaveLoadFiles(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
 
+// Saving over an existing file leaves a 0600 file holding only the new key,
+// and nothing else in the folder.
+func TestKeySaveOverExistingFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "node.key")
+	require.NoError(t, os.WriteFile(path, []byte("an older, longer file that anyone could read"), 0o644))
+	require.NoError(t, os.Chmod(path, 0o644))
+	require.NoError(t, testKeys[2].SaveReference(path, "pw"))
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	got, err := LoadKey(path, "pw")
+	require.NoError(t, err)
+	assert.True(t, got.PrivateKey().Equal(testKeys[2].PrivateKey()))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no temporary file is left")
+	// A folder that does not exist is an error, and leaves nothing behind.
+	assert.Error(t, testKeys[2].Save(filepath.Join(dir, "missing", "x.key"), ""))
+}
+
 func TestKeyReferenceFormat(t *testing.T) {
 	k := testKeys[2]
 	for _, pw := range []string{"secret", "", "pässwörd"} {

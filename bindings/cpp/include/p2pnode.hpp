@@ -21,6 +21,9 @@
 //     p2pnode::Peer peer = node.connect("127.0.0.1", 8002);
 //     node.send(peer, "hello");
 //
+// p2pnode::SecureNode (at the end of this header) is a Node whose messages
+// are signed JSON objects, as the Python package p2psecure's SecureNode.
+//
 // Events arrive on the node's event thread, one at a time, in order. A
 // handler may call any method of the node (send, connect, disconnect, stop).
 // An exception thrown by a handler never crosses into the C library: it is
@@ -43,12 +46,14 @@
 
 #include <p2pnode.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -89,6 +94,10 @@ enum class EventType : int {
     disconnect_with_outbound = P2P_EVENT_DISCONNECT_WITH_OUTBOUND,
     request_to_stop = P2P_EVENT_REQUEST_TO_STOP,
     reconnection_error = P2P_EVENT_RECONNECTION_ERROR,
+    // A SecureNode raises these three instead of message.
+    secure_message = P2P_EVENT_SECURE_MESSAGE,     // a signed message that passed every check
+    message_rejected = P2P_EVENT_MESSAGE_REJECTED, // a message that failed a check
+    discovery_answer = P2P_EVENT_DISCOVERY_ANSWER, // an answer to SecureNode::send_discovery
 };
 
 enum class Limit : int {
@@ -114,8 +123,58 @@ inline const char *to_string(EventType t) noexcept {
     case EventType::disconnect_with_outbound: return "node_disconnect_with_outbound_node";
     case EventType::request_to_stop: return "node_request_to_stop";
     case EventType::reconnection_error: return "node_reconnection_error";
+    case EventType::secure_message: return "node_secure_message";
+    case EventType::message_rejected: return "node_message_rejected";
+    case EventType::discovery_answer: return "node_discovery_answer";
     }
     return "unknown_event";
+}
+
+// Why a SecureNode rejected a message (p2p_reject); none: it was not.
+enum class Reject : int {
+    none = P2P_REJECT_NONE,
+    malformed = P2P_REJECT_MALFORMED,           // not a JSON object, or a field missing or of the wrong type
+    bad_signature = P2P_REJECT_BAD_SIGNATURE,   // _signature does not verify with _public_key
+    bad_hash = P2P_REJECT_BAD_HASH,             // _hash is not the hash of the message
+    bad_message_id = P2P_REJECT_BAD_MESSAGE_ID, // _message_id is not the hash of the message
+    key_mismatch = P2P_REJECT_KEY_MISMATCH,     // the key differs from the one pinned for its _id
+    untrusted_key = P2P_REJECT_UNTRUSTED_KEY,   // no trusted key for its _id
+    weak_key = P2P_REJECT_WEAK_KEY,             // the key is smaller than min_key_bits
+    replay = P2P_REJECT_REPLAY,                 // this _message_id was accepted before
+    stale = P2P_REJECT_STALE,                   // _timestamp is older than the replay window
+    future = P2P_REJECT_FUTURE,                 // _timestamp is further ahead than the clock skew allows
+};
+
+// Which public key a SecureNode accepts for a sender's node id.
+enum class KeyPolicy : int {
+    trust_on_first_use = P2P_TRUST_ON_FIRST_USE, // pin the first key seen per id (default)
+    trusted_keys_only = P2P_TRUSTED_KEYS_ONLY,   // accept only ids pinned with SecureNode::pin
+    no_pinning = P2P_NO_PINNING,                 // any key that verifies, as p2psecure
+};
+
+// The formats SecureNode::key_pair_save writes.
+enum class KeyFormat : int {
+    // PBKDF2-HMAC-SHA256 (600000) + AES-256-GCM; without a password a plain PKCS#8 PEM.
+    p2pnode = P2P_KEY_FORMAT_P2PNODE,
+    // p2psecure's key_pair_save format (weak: PBKDF2-SHA1 1000, AES-CBC); needs a password.
+    p2psecure = P2P_KEY_FORMAT_P2PSECURE,
+};
+
+inline const char *to_string(Reject r) noexcept {
+    switch (r) {
+    case Reject::none: return "none";
+    case Reject::malformed: return "malformed";
+    case Reject::bad_signature: return "bad_signature";
+    case Reject::bad_hash: return "bad_hash";
+    case Reject::bad_message_id: return "bad_message_id";
+    case Reject::key_mismatch: return "key_mismatch";
+    case Reject::untrusted_key: return "untrusted_key";
+    case Reject::weak_key: return "weak_key";
+    case Reject::replay: return "replay";
+    case Reject::stale: return "stale";
+    case Reject::future: return "future";
+    }
+    return "unknown";
 }
 
 inline const char *to_string(Compression c) noexcept {
@@ -140,7 +199,9 @@ inline const char *to_string(Kind k) noexcept {
 // ---- Errors -----------------------------------------------------------------
 
 // Error is thrown by every call that fails: code() is the C status (P2P_E*),
-// what() the library's message for the failure.
+// what() the library's message for the failure. A SecureNode adds two codes:
+// P2P_EKEY (no key yet, or a key file that cannot be read or written) and
+// P2P_EREJECTED (a message failed its checks; what() says why).
 class Error : public std::runtime_error {
 public:
     Error(int code, const std::string &message) : std::runtime_error(message), code_(code) {}
@@ -242,19 +303,91 @@ private:
     Compression compression_ = Compression::none;
 };
 
+// ---- Secure values (SecureNode) ----------------------------------------------
+
+// A signed message that passed every check, as a SecureNode received it. It
+// does not depend on the neighbour it came through (the Peer of the event),
+// which need not be its signer.
+struct SecureMessage {
+    std::string sender_id; // the signer's node id (_id)
+    std::string type;      // _type: "message" for send_message, or the application's own
+    std::string payload;   // the whole signed JSON object as received (underscore fields included)
+};
+
+// One peer of a node that answered a discovery, as that node sees it.
+struct DiscoveredNode {
+    std::string id;
+    std::string host;
+    int port = 0;                             // its listening port
+    Direction direction = Direction::inbound; // seen from the answering node
+};
+
+// An answer to SecureNode::send_discovery: who answered, and its peers.
+struct DiscoveryAnswer {
+    std::string sender_id;              // the answering node's id
+    std::string type;                   // _type ("discovery_answer")
+    std::string payload;                // the whole signed JSON object as received
+    std::vector<DiscoveredNode> nodes;  // the answering node's peers
+};
+
+// The verdict of SecureNode::check_message: true when the message is good,
+// else the reject code and the library's sentence.
+struct CheckResult {
+    Reject reject = Reject::none;
+    std::string reason;
+
+    bool ok() const noexcept { return reject == Reject::none; }
+    explicit operator bool() const noexcept { return ok(); }
+};
+
+// The checks a SecureNode makes on what it receives (p2p_secure_config).
+// Every zero means the library's default.
+struct SecureConfig {
+    KeyPolicy key_policy = KeyPolicy::trust_on_first_use;
+    int min_key_bits = 0;                        // smallest RSA key accepted (0: 2048)
+    std::chrono::milliseconds replay_window{0};  // how old a _timestamp may be (0: 5 minutes;
+                                                 // negative: no timestamp or replay checks)
+    std::chrono::milliseconds max_clock_skew{0}; // how far ahead a _timestamp may be (0: 1 minute)
+    int max_pinned_keys = 0;                     // keys pinned on first use at most (0: 65536)
+
+    p2p_secure_config to_c() const noexcept {
+        p2p_secure_config c{};
+        c.key_policy = static_cast<std::int32_t>(key_policy);
+        c.min_key_bits = min_key_bits;
+        c.replay_window_ms = static_cast<std::int64_t>(replay_window.count());
+        c.max_clock_skew_ms = static_cast<std::int64_t>(max_clock_skew.count());
+        c.max_pinned_keys = max_pinned_keys;
+        return c;
+    }
+};
+
 class Node;
 
 // One event, copied out of the library: safe to keep.
 struct Event {
     EventType type = EventType::message;
     Node *node = nullptr; // the node that raised it (its current address)
-    Peer peer;            // all but request_to_stop and reconnection_error
-    Message message;      // message only
+    Peer peer;            // all but request_to_stop and reconnection_error; for the
+                          // secure events the neighbour it came from
+    Message message;      // message, secure_message, discovery_answer (the signed
+                          // JSON as received), message_rejected (the refused payload)
     std::string host;     // reconnection_error: the lost peer
     int port = 0;
     int trials = 0;       // reconnection_error: attempts so far, from 1
+    std::string sender_id; // secure_message, discovery_answer: the signer's node id (_id)
+    std::string msg_type;  // secure_message, discovery_answer: the message's _type
+    Reject reject = Reject::none; // message_rejected: why
+    std::string reason;           // message_rejected: why, for people
+    std::vector<DiscoveredNode> nodes; // discovery_answer: the answering node's peers
 
     const char *name() const noexcept { return to_string(type); }
+
+    // The secure_message event as the value on_secure_message gets.
+    SecureMessage secure_message() const { return SecureMessage{sender_id, msg_type, message.data()}; }
+    // The discovery_answer event as the value on_discovery_answer gets.
+    DiscoveryAnswer discovery_answer() const {
+        return DiscoveryAnswer{sender_id, msg_type, message.data(), nodes};
+    }
 
     // Copies the fields the header sets for the event's type, and only those.
     static Event from(const p2p_event &ev) {
@@ -274,12 +407,29 @@ struct Event {
             e.peer.host = detail::str(ev.peer_host);
             e.peer.port = ev.peer_port;
             e.peer.direction = static_cast<Direction>(ev.direction);
-            if (ev.type == P2P_EVENT_MESSAGE) {
+            if (ev.type == P2P_EVENT_MESSAGE || ev.type == P2P_EVENT_SECURE_MESSAGE ||
+                ev.type == P2P_EVENT_MESSAGE_REJECTED || ev.type == P2P_EVENT_DISCOVERY_ANSWER) {
                 std::string data;
                 if (ev.data != nullptr && ev.data_len > 0)
                     data.assign(reinterpret_cast<const char *>(ev.data), ev.data_len);
                 e.message = Message(std::move(data), static_cast<Kind>(ev.kind),
                                     static_cast<Compression>(ev.compression));
+            }
+            if (ev.type == P2P_EVENT_SECURE_MESSAGE || ev.type == P2P_EVENT_DISCOVERY_ANSWER) {
+                e.sender_id = detail::str(ev.sender_id);
+                e.msg_type = detail::str(ev.msg_type);
+            }
+            if (ev.type == P2P_EVENT_MESSAGE_REJECTED) {
+                e.reject = static_cast<Reject>(ev.reject);
+                e.reason = detail::str(ev.reason);
+            }
+            if (ev.type == P2P_EVENT_DISCOVERY_ANSWER && ev.nodes != nullptr) {
+                e.nodes.reserve(ev.n_nodes);
+                for (std::size_t i = 0; i < ev.n_nodes; ++i) {
+                    const p2p_discovered &d = ev.nodes[i];
+                    e.nodes.push_back(DiscoveredNode{detail::str(d.id), detail::str(d.host), d.port,
+                                                     static_cast<Direction>(d.direction)});
+                }
             }
         }
         return e;
@@ -294,6 +444,8 @@ struct Counters {
 
 // ---- Node -------------------------------------------------------------------
 
+class SecureNode;
+
 class Node {
 public:
     using Callback = std::function<bool(const Event &)>;
@@ -301,30 +453,18 @@ public:
     using MessageHandler = std::function<void(const Peer &, const Message &)>;
     using StopHandler = std::function<void()>;
     using ReconnectionHandler = std::function<bool(const std::string &host, int port, int trials)>;
+    // The handlers of a SecureNode's events (see there).
+    using SecureMessageHandler = std::function<void(const Peer &, const SecureMessage &)>;
+    using RejectedHandler =
+        std::function<void(const Peer &, const Message &raw, Reject reject, const std::string &reason)>;
+    using DiscoveryAnswerHandler = std::function<void(const Peer &, const DiscoveryAnswer &)>;
 
     // Creates a node and binds its listening socket (port 0 picks a free
     // port; port() tells it). host "" listens on all interfaces; id ""
     // generates one; max_connections limits inbound peers (0: no limit).
     explicit Node(const std::string &host = "127.0.0.1", int port = 0, const std::string &id = {},
                   int max_connections = 0)
-        : impl_(new Impl) {
-        impl_->owner = this;
-        p2p_node *h = nullptr;
-        int rc = p2p_node_new(host.c_str(), port, id.c_str(), max_connections, &h);
-        if (rc != P2P_OK) {
-            Error err(rc);
-            delete impl_;
-            throw err;
-        }
-        rc = p2p_node_set_callback(h, &Node::trampoline, impl_);
-        if (rc != P2P_OK) {
-            Error err(rc);
-            p2p_node_free(h);
-            delete impl_;
-            throw err;
-        }
-        h_ = h;
-    }
+        : Node(Adopt{}, make(host, port, id, max_connections)) {}
 
     // As above, with every event delivered to callback (p2pnetwork's
     // callback style); its result answers reconnection_error.
@@ -428,21 +568,9 @@ public:
     void broadcast(Payload data, Compression c) { broadcast(data, {}, c); }
     int try_broadcast(Payload data, const std::vector<Peer> &exclude = {},
                       Compression c = Compression::none) noexcept {
-        constexpr std::size_t kStack = 16;
-        std::uint64_t small[kStack];
-        std::vector<std::uint64_t> big;
-        std::uint64_t *ex = small;
-        if (exclude.size() > kStack) {
-            try {
-                big.resize(exclude.size());
-            } catch (...) {
-                return P2P_EINTERNAL;
-            }
-            ex = big.data();
-        }
-        for (std::size_t i = 0; i < exclude.size(); ++i) ex[i] = exclude[i].handle;
-        return p2p_node_broadcast(h_, data.data(), data.size(), exclude.empty() ? nullptr : ex,
-                                  exclude.size(), static_cast<int>(c));
+        return with_handles(exclude, [&](const std::uint64_t *ex, std::size_t n) {
+            return p2p_node_broadcast(h_, data.data(), data.size(), ex, n, static_cast<int>(c));
+        });
     }
 
     // ---- Peers
@@ -553,6 +681,7 @@ public:
     int max_connections() const { return static_cast<int>(limit(Limit::max_connections)); }
 
     // ---- Events: override these, or set handlers
+    // (A SecureNode never raises on_message; see its own three events.)
 
     virtual void on_outbound_connected(const Peer &peer) { call(impl_->outbound_connected, EventType::outbound_connected, peer); }
     virtual void on_inbound_connected(const Peer &peer) { call(impl_->inbound_connected, EventType::inbound_connected, peer); }
@@ -578,7 +707,31 @@ public:
         return true;
     }
 
+protected:
+    struct Adopt {};
+    // Takes over h, a node just made (p2p_node_new, p2p_secure_node_new) and
+    // not started: its events go to this object. h is freed if that fails.
+    Node(Adopt, p2p_node *h) {
+        Impl *impl = new (std::nothrow) Impl;
+        if (impl == nullptr) {
+            p2p_node_free(h);
+            throw std::bad_alloc();
+        }
+        impl->owner = this;
+        int rc = p2p_node_set_callback(h, &Node::trampoline, impl);
+        if (rc != P2P_OK) {
+            Error err(rc);
+            p2p_node_free(h);
+            delete impl;
+            throw err;
+        }
+        impl_ = impl;
+        h_ = h;
+    }
+
 private:
+    friend class SecureNode;
+
     struct Impl {
         std::recursive_mutex mu; // held while an event is dispatched and while owner changes
         Node *owner = nullptr;
@@ -589,7 +742,36 @@ private:
         MessageHandler message;
         StopHandler request_to_stop;
         ReconnectionHandler reconnection_error;
+        // A SecureNode's, here so that they move with the node's state.
+        SecureMessageHandler secure_message;
+        RejectedHandler message_rejected;
+        DiscoveryAnswerHandler discovery_answer;
     };
+
+    static p2p_node *make(const std::string &host, int port, const std::string &id, int max_connections) {
+        p2p_node *h = nullptr;
+        int rc = p2p_node_new(host.c_str(), port, id.c_str(), max_connections, &h);
+        if (rc != P2P_OK) throw Error(rc);
+        return h;
+    }
+
+    // Calls f with the handles of exclude in one array (for the broadcasts).
+    template <class F> static int with_handles(const std::vector<Peer> &exclude, F f) noexcept {
+        constexpr std::size_t kStack = 16;
+        std::uint64_t small[kStack];
+        std::vector<std::uint64_t> big;
+        std::uint64_t *ex = small;
+        if (exclude.size() > kStack) {
+            try {
+                big.resize(exclude.size());
+            } catch (...) {
+                return P2P_EINTERNAL;
+            }
+            ex = big.data();
+        }
+        for (std::size_t i = 0; i < exclude.size(); ++i) ex[i] = exclude[i].handle;
+        return f(exclude.empty() ? static_cast<const std::uint64_t *>(nullptr) : ex, exclude.size());
+    }
 
     static Impl *&dispatching() noexcept {
         static thread_local Impl *cur = nullptr;
@@ -615,7 +797,8 @@ private:
                      ev != nullptr ? ev->name() : "event", what);
     }
 
-    bool dispatch(const Event &e) {
+    // Hands an event to its on_* method (SecureNode adds its own three).
+    virtual bool dispatch(const Event &e) {
         switch (e.type) {
         case EventType::outbound_connected: on_outbound_connected(e.peer); break;
         case EventType::inbound_connected: on_inbound_connected(e.peer); break;
@@ -625,6 +808,9 @@ private:
         case EventType::disconnect_with_outbound: on_disconnect_with_outbound(e.peer); break;
         case EventType::request_to_stop: on_request_to_stop(); break;
         case EventType::reconnection_error: return on_reconnection_error(e.host, e.port, e.trials);
+        case EventType::secure_message: // only a SecureNode raises these
+        case EventType::message_rejected:
+        case EventType::discovery_answer: forward(); break;
         }
         return true;
     }
@@ -735,6 +921,264 @@ private:
 
     p2p_node *h_ = nullptr;
     Impl *impl_ = nullptr;
+};
+
+// ---- SecureNode -------------------------------------------------------------
+
+// SecureNode is a Node whose messages are JSON objects signed with its RSA
+// key and checked on receipt, in the wire format of the Python package
+// p2psecure (its SecureNode: create_message, check_message, send_message,
+// send_ping, send_discovery, key_pair_*). Every Node method works on it.
+//
+//     p2pnode::SecureNode node("127.0.0.1", 0);
+//     node.key_pair_load("node.key", "password");   // or key_pair_generate()
+//     node.set_secure_message_handler([](const p2pnode::Peer &p, const p2pnode::SecureMessage &m) {
+//         std::cout << m.sender_id << " signed " << m.payload << "\n";
+//     });
+//     node.start();                                  // without a key: Error P2P_EKEY
+//     node.connect("127.0.0.1", 8002);
+//     node.send_message(R"({"text": "hello"})");     // {"_type": "message", "message": ...}
+//
+// What it receives arrives as on_secure_message (every check passed) or
+// on_message_rejected (with the reason; the connection stays up), never as
+// on_message; pings, pongs and discoveries it answers itself, and answers
+// to its own discoveries arrive as on_discovery_answer. Beyond p2psecure's
+// checks it pins the first key seen per node id and rejects replayed or
+// stale messages (SecureConfig).
+//
+// JSON goes in and comes out as UTF-8 text; the binding does not parse it.
+// SecureNode::send signs; the Node's own send and broadcast, reachable as
+// node.Node::send(...) or through a Node&, send unsigned bytes, which secure
+// peers reject. A class derived from SecureNode follows the rules of Node
+// (call stop() in its destructor; move it only while no event can arrive).
+class SecureNode : public Node {
+public:
+    // Creates a secure node without a key (see Node for host, port, id and
+    // max_connections; config for the checks). Give it a key with
+    // key_pair_generate or key_pair_load before start().
+    explicit SecureNode(const std::string &host = "127.0.0.1", int port = 0, const std::string &id = {},
+                        int max_connections = 0, const SecureConfig &config = {})
+        : Node(Adopt{}, make_secure(host, port, id, max_connections, config)) {}
+
+    // As above, with every event delivered to callback.
+    SecureNode(const std::string &host, int port, Callback callback, const std::string &id = {},
+               int max_connections = 0, const SecureConfig &config = {})
+        : SecureNode(host, port, id, max_connections, config) {
+        impl_->callback = std::move(callback);
+    }
+
+    // Stops the node first, so that the handlers of the secure events still
+    // see the events of stopping.
+    ~SecureNode() override {
+        if (handle() != nullptr) try_stop();
+    }
+
+    SecureNode(SecureNode &&) noexcept = default;
+    SecureNode &operator=(SecureNode &&) noexcept = default;
+
+    // ---- Keys (p2psecure's key_pair_*)
+
+    // Makes a new RSA key pair of bits bits (0: 4096; at least 2048) and uses
+    // it from now on. Takes a second or more for 4096 bits.
+    void key_pair_generate(int bits = 0) { detail::check(p2p_secure_key_generate(handle(), bits)); }
+
+    // Loads a private key file (p2psecure's format, ours, or a PEM file,
+    // encrypted with password or not) and uses it from now on. A file that
+    // cannot be read, a wrong password or no key: Error P2P_EKEY.
+    void key_pair_load(const std::string &path, const std::string &password = {}) {
+        detail::check(p2p_secure_key_load(handle(), path.c_str(), password.c_str()));
+    }
+
+    // Writes the private key to path (mode 0600) in format, protected by
+    // password ("": none; KeyFormat::p2psecure needs one).
+    void key_pair_save(const std::string &path, const std::string &password = {},
+                       KeyFormat format = KeyFormat::p2pnode) const {
+        detail::check(p2p_secure_key_save(handle(), path.c_str(), password.c_str(), static_cast<int>(format)));
+    }
+
+    // The public key, PEM ("-----BEGIN PUBLIC KEY-----", as it travels in
+    // _public_key). Without a key: Error P2P_EKEY.
+    std::string public_key() const {
+        return grow([&](char *buf, std::size_t len) { return p2p_secure_public_key(handle(), buf, len); });
+    }
+
+    // Whether the node has a key yet.
+    bool has_key() const {
+        char c = 0;
+        int rc = p2p_secure_public_key(handle(), &c, 1); // P2P_ERANGE: there is one
+        if (rc == P2P_EKEY) return false;
+        if (rc != P2P_OK && rc != P2P_ERANGE) throw Error(rc);
+        return true;
+    }
+
+    // ---- Messages
+
+    // Signs {"_type": "message", "message": <json>} and sends it to every
+    // peer (p2psecure's send_message). json is the text of any JSON value.
+    void send_message(std::string_view json) { detail::check(try_send_message(json)); }
+    int try_send_message(std::string_view json) noexcept {
+        return p2p_secure_send_message(handle(), text(json), json.size());
+    }
+
+    // Signs the JSON object json_object (its underscore fields are replaced)
+    // and sends it to one peer. Hides Node::send, which sends unsigned bytes.
+    void send(const Peer &peer, std::string_view json_object) { detail::check(try_send(peer, json_object)); }
+    int try_send(const Peer &peer, std::string_view json_object) noexcept {
+        return p2p_secure_send(handle(), peer.handle, text(json_object), json_object.size());
+    }
+
+    // Signs the JSON object once and sends it to every peer but those in
+    // exclude (p2psecure's send_to_nodes(create_message(data))).
+    void send_to_nodes(std::string_view json_object, const std::vector<Peer> &exclude = {}) {
+        detail::check(try_send_to_nodes(json_object, exclude));
+    }
+    int try_send_to_nodes(std::string_view json_object, const std::vector<Peer> &exclude = {}) noexcept {
+        return with_handles(exclude, [&](const std::uint64_t *ex, std::size_t n) {
+            return p2p_secure_broadcast(handle(), text(json_object), json_object.size(), ex, n);
+        });
+    }
+
+    // Pings every peer; when its pong arrives, the latency in seconds is
+    // stored in that peer's info "ping" as JSON number text (get_info).
+    void send_ping() { detail::check(try_send_ping()); }
+    int try_send_ping() noexcept { return p2p_secure_send_ping(handle()); }
+
+    // Asks the network for its connections: every node reached answers with
+    // its peers, and each answer arrives as on_discovery_answer.
+    void send_discovery() { detail::check(try_send_discovery()); }
+    int try_send_discovery() noexcept { return p2p_secure_send_discovery(handle()); }
+
+    // Signs the JSON object json_object as p2psecure's create_message does
+    // and returns the signed JSON text (it is not sent). Each call signs anew.
+    std::string create_message(std::string_view json_object) {
+        // Room for the signature, the key and the added fields (about 2 KB
+        // for a 4096-bit key), so that one signature normally suffices.
+        std::string out(json_object.size() + json_object.size() / 4 + 4096, '\0');
+        for (;;) {
+            std::size_t len = 0;
+            int rc = p2p_secure_create_message(handle(), text(json_object), json_object.size(), &out[0],
+                                               out.size(), &len);
+            if (rc == P2P_OK) {
+                out.resize(len);
+                return out;
+            }
+            if (rc != P2P_ERANGE) throw Error(rc);
+            out.assign(len + len / 8 + 64, '\0'); // signing anew may come out a little longer
+        }
+    }
+
+    // Checks a signed message as p2psecure's check_message does (signature,
+    // _hash, _message_id, field types), without any node: no key pinning,
+    // no replay check. The result is true when it is good, else it holds
+    // the reject code and the reason.
+    static CheckResult check_message(std::string_view json) {
+        int reject = 0;
+        int rc = p2p_secure_check_message(text(json), json.size(), &reject);
+        if (rc == P2P_OK) return CheckResult{};
+        if (rc == P2P_EREJECTED) {
+            CheckResult r{static_cast<Reject>(reject), Error::last_message(rc)};
+            if (r.reject == Reject::none) r.reject = Reject::malformed;
+            return r;
+        }
+        throw Error(rc);
+    }
+
+    // ---- Key pinning
+
+    // Sets the public key (PEM) accepted from node id: messages signed for
+    // that id with any other key are rejected (Reject::key_mismatch).
+    void pin(const std::string &id, const std::string &pem) {
+        detail::check(p2p_secure_pin(handle(), id.c_str(), pem.c_str()));
+    }
+    // Forgets the key of id; under trust_on_first_use the next key seen for
+    // it is pinned.
+    void unpin(const std::string &id) { detail::check(p2p_secure_pin(handle(), id.c_str(), nullptr)); }
+    // The PEM of the key pinned for id, if any.
+    std::optional<std::string> pinned_key(const std::string &id) const {
+        std::optional<std::string> out;
+        int rc = grow_status([&](char *buf, std::size_t len) {
+            return p2p_secure_pinned_key(handle(), id.c_str(), buf, len);
+        }, out);
+        if (rc == P2P_ENOTFOUND) return std::nullopt;
+        if (rc != P2P_OK) throw Error(rc);
+        return out;
+    }
+
+    // ---- Handlers (set them before start)
+
+    void set_secure_message_handler(SecureMessageHandler fn) { set(&Impl::secure_message, std::move(fn)); }
+    void set_message_rejected_handler(RejectedHandler fn) { set(&Impl::message_rejected, std::move(fn)); }
+    void set_discovery_answer_handler(DiscoveryAnswerHandler fn) {
+        set(&Impl::discovery_answer, std::move(fn));
+    }
+
+    // ---- Events: override these, or set handlers
+
+    // A signed message that passed every check; peer is the neighbour it
+    // came from, message.sender_id its signer.
+    virtual void on_secure_message(const Peer &peer, const SecureMessage &message) {
+        if (impl_->secure_message) impl_->secure_message(peer, message);
+        else forward();
+    }
+    // A message that failed a check: raw is the payload as received.
+    virtual void on_message_rejected(const Peer &peer, const Message &raw, Reject reject,
+                                     const std::string &reason) {
+        if (impl_->message_rejected) impl_->message_rejected(peer, raw, reject, reason);
+        else forward();
+    }
+    // An answer to send_discovery, from answer.sender_id (relayed by peer).
+    virtual void on_discovery_answer(const Peer &peer, const DiscoveryAnswer &answer) {
+        if (impl_->discovery_answer) impl_->discovery_answer(peer, answer);
+        else forward();
+    }
+
+private:
+    static p2p_node *make_secure(const std::string &host, int port, const std::string &id, int max_connections,
+                                 const SecureConfig &config) {
+        p2p_secure_config c = config.to_c();
+        p2p_node *h = nullptr;
+        int rc = p2p_secure_node_new(host.c_str(), port, id.c_str(), max_connections, &c, &h);
+        if (rc != P2P_OK) throw Error(rc);
+        return h;
+    }
+
+    // JSON text for the library: never NULL (an empty view is then "not JSON").
+    static const char *text(std::string_view s) noexcept { return s.data() != nullptr ? s.data() : ""; }
+
+    // Calls f(buf, len) with a buffer that grows while it answers
+    // P2P_ERANGE; out receives the NUL-terminated string on P2P_OK.
+    template <class F> static int grow_status(F f, std::optional<std::string> &out) {
+        std::string buf(2048, '\0');
+        for (;;) {
+            int rc = f(&buf[0], buf.size());
+            if (rc == P2P_ERANGE && buf.size() < (std::size_t{1} << 24)) {
+                buf.assign(buf.size() * 2, '\0');
+                continue;
+            }
+            if (rc == P2P_OK) {
+                buf.resize(buf.find('\0'));
+                out = std::move(buf);
+            }
+            return rc;
+        }
+    }
+    template <class F> static std::string grow(F f) {
+        std::optional<std::string> out;
+        int rc = grow_status(f, out);
+        if (rc != P2P_OK) throw Error(rc);
+        return *out;
+    }
+
+    bool dispatch(const Event &e) override {
+        switch (e.type) {
+        case EventType::secure_message: on_secure_message(e.peer, e.secure_message()); return true;
+        case EventType::message_rejected:
+            on_message_rejected(e.peer, e.message, e.reject, e.reason);
+            return true;
+        case EventType::discovery_answer: on_discovery_answer(e.peer, e.discovery_answer()); return true;
+        default: return Node::dispatch(e);
+        }
+    }
 };
 
 } // namespace p2pnode
