@@ -58,6 +58,7 @@ SYSCALL_PARAMS = [
     "epoll_ctl(event)", "rt_sigaction(act)", "rt_sigaction(oldact)", "rt_sigprocmask(set)",
     "rt_sigprocmask(oldset)", "sigaltstack(ss)", "sigaltstack(oss)", "nanosleep(req)",
     "nanosleep(rem)", "clock_gettime(tp)", "clock_nanosleep(req)", "getrandom(buf)", "getrandom(cpu)",
+    "stat(buf)", "stat(file_name)", "lstat(buf)", "lstat(file_name)", "renameat(oldpath)", "renameat(newpath)", "unlinkat(pathname)", "fchmodat(filename)", "fstatat(buf)", "fstatat(file_name)", "renameat2(oldpath)", "renameat2(newpath)", "mkdirat(pathname)", "faccessat(pathname)", "faccessat2(pathname)", "fchmod(mode)",
     "sched_getaffinity(mask)", "socketcall.connect(serv_addr)", "connect(serv_addr)",
     "bind(my_addr)", "accept(addr)", "accept4(addr)", "accept(addrlen_in)", "accept4(addrlen_in)",
     "accept(addrlen_out)", "accept4(addrlen_out)", "getsockname(name)", "getsockname(namelen_in)",

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -101,5 +102,17 @@ private:
     std::condition_variable cv_;
     std::vector<p2pnode::Event> events_;
 };
+
+inline const std::string kLocal = "127.0.0.1";
+
+// The code an expression throws as p2pnode::Error, or 0.
+template <class F> int code_of(F &&f) {
+    try {
+        f();
+    } catch (const p2pnode::Error &e) {
+        return e.code();
+    }
+    return 0;
+}
 
 } // namespace testing_p2p

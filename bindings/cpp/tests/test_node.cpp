@@ -20,21 +20,11 @@ void PrintTo(Kind k, std::ostream *os) { *os << to_string(k); }
 
 using namespace p2pnode;
 using testing_p2p::EventLog;
+using testing_p2p::code_of;
 using testing_p2p::eventually;
+using testing_p2p::kLocal;
 
 namespace {
-
-const std::string kLocal = "127.0.0.1";
-
-// The code an expression throws as p2pnode::Error, or 0.
-template <class F> int code_of(F &&f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.code();
-    }
-    return 0;
-}
 
 // A port nothing listens on: a node's, after the node is gone.
 int closed_port() {

@@ -22,20 +22,11 @@
 
 using namespace p2pnode;
 using testing_p2p::EventLog;
+using testing_p2p::code_of;
 using testing_p2p::eventually;
+using testing_p2p::kLocal;
 
 namespace {
-
-const std::string kLocal = "127.0.0.1";
-
-template <class F> int code_of(F &&f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.code();
-    }
-    return 0;
-}
 
 // A temporary folder, removed with its files when the process ends.
 class TempDir {
