@@ -10,6 +10,7 @@ import "C"
 
 import (
 	"errors"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -66,10 +67,16 @@ func newEntry() *nodeEntry {
 		poll: newPollQueue(p2p.DefaultMaxPendingEvents)}
 }
 
+// handlesMu serialises p2p_keep_handle_, the C list of every handle made.
+var handlesMu sync.Mutex
+
 // register makes the handle of an entry whose node is made.
 func (e *nodeEntry) register() *C.p2p_node {
 	e.watch = C.p2p_watch_new_()
 	e.key = pointer.Save(e)
+	handlesMu.Lock()
+	C.p2p_keep_handle_(e.key)
+	handlesMu.Unlock()
 	return (*C.p2p_node)(e.key)
 }
 

@@ -3,6 +3,15 @@
 
 int h_test_failed;
 
+int64_t h_wait_ms(void) {
+    static int64_t ms;
+    if (ms == 0) {
+        const char *env = getenv("P2P_TEST_WAIT_MS");
+        ms = env && atoll(env) > 0 ? atoll(env) : 10000;
+    }
+    return ms;
+}
+
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
 /* The entries of a discovery answer as one string, "id@host:port/in,...". */

@@ -22,9 +22,10 @@ add_counts "$OUT/test_capi.log"
 echo "== valgrind memcheck: test_capi --subset"
 if [ "$VALGRIND" != 0 ] && command -v "$VALGRIND" >/dev/null; then
   # shellcheck disable=SC2086
-  timeout 600 "$VALGRIND" $VG_FLAGS --log-file="$OUT/valgrind.log" "$OUT/test_capi" --subset > "$OUT/test_capi_vg.log" 2>&1
+  P2P_TEST_WAIT_MS=120000 timeout 600 "$VALGRIND" $VG_FLAGS --log-file="$OUT/valgrind.log" "$OUT/test_capi" --subset \
+    > "$OUT/test_capi_vg.log" 2>&1
   rc=$?
-  tail -1 "$OUT/test_capi_vg.log"
+  sed 's/^/  the tests under valgrind: /' <<< "$(tail -1 "$OUT/test_capi_vg.log")"
   grep -E 'ERROR SUMMARY|definitely lost:' "$OUT/valgrind.log" | sed 's/^==[0-9]*== /  /'
   # exit 99: memcheck found errors; 0/1: the tests' own verdict (counted above)
   [ $rc -ne 99 ] && [ $rc -ne 124 ] && grep -q 'ERROR SUMMARY: 0 errors' "$OUT/valgrind.log"
