@@ -217,7 +217,7 @@ func p2p_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.int
 		return C.P2P_OK
 	}
 	if reject != nil {
-		*reject = C.int(rejectCode(err))
+		*reject = C.int(secure.ReasonCode(err))
 	}
 	return fail(C.P2P_EREJECTED, "%v", err)
 }
@@ -321,29 +321,18 @@ func parseObject(text *C.char, n C.size_t) (map[string]any, C.int) {
 	return obj, C.P2P_OK
 }
 
-// rejectCode is the p2p_reject code of a secure node's rejection.
-func rejectCode(err error) int {
-	codes := []struct {
-		err  error
-		code C.int
-	}{
-		{secure.ErrBadSignature, C.P2P_REJECT_BAD_SIGNATURE},
-		{secure.ErrBadHash, C.P2P_REJECT_BAD_HASH},
-		{secure.ErrBadMessageID, C.P2P_REJECT_BAD_MESSAGE_ID},
-		{secure.ErrKeyMismatch, C.P2P_REJECT_KEY_MISMATCH},
-		{secure.ErrUntrustedKey, C.P2P_REJECT_UNTRUSTED_KEY},
-		{secure.ErrWeakKey, C.P2P_REJECT_WEAK_KEY},
-		{secure.ErrReplay, C.P2P_REJECT_REPLAY},
-		{secure.ErrStale, C.P2P_REJECT_STALE},
-		{secure.ErrFuture, C.P2P_REJECT_FUTURE},
-	}
-	for _, c := range codes {
-		if errors.Is(err, c.err) {
-			return int(c.code)
-		}
-	}
-	return int(C.P2P_REJECT_MALFORMED)
-}
+// The codes of p2p_reject are secure.ReasonCode's: this constant does not
+// compile (a negative uint) if any of them part.
+const _ uint = -((C.P2P_REJECT_MALFORMED-1)*(C.P2P_REJECT_MALFORMED-1) +
+	(C.P2P_REJECT_BAD_SIGNATURE-2)*(C.P2P_REJECT_BAD_SIGNATURE-2) +
+	(C.P2P_REJECT_BAD_HASH-3)*(C.P2P_REJECT_BAD_HASH-3) +
+	(C.P2P_REJECT_BAD_MESSAGE_ID-4)*(C.P2P_REJECT_BAD_MESSAGE_ID-4) +
+	(C.P2P_REJECT_KEY_MISMATCH-5)*(C.P2P_REJECT_KEY_MISMATCH-5) +
+	(C.P2P_REJECT_UNTRUSTED_KEY-6)*(C.P2P_REJECT_UNTRUSTED_KEY-6) +
+	(C.P2P_REJECT_WEAK_KEY-7)*(C.P2P_REJECT_WEAK_KEY-7) +
+	(C.P2P_REJECT_REPLAY-8)*(C.P2P_REJECT_REPLAY-8) +
+	(C.P2P_REJECT_STALE-9)*(C.P2P_REJECT_STALE-9) +
+	(C.P2P_REJECT_FUTURE-10)*(C.P2P_REJECT_FUTURE-10))
 
 // secureHandler turns a secure node's events into the C ABI's events.
 type secureHandler struct{ e *nodeEntry }
@@ -381,23 +370,12 @@ func (h secureHandler) NodeSecureMessage(p *p2p.Peer, m *secure.Message) {
 }
 
 func (h secureHandler) NodeMessageRejected(p *p2p.Peer, raw p2p.Message, reason error) {
-	h.deliver(p2p.Event{Type: eventMessageRejected, Peer: p, Message: raw},
-		&secureInfo{senderID: claimedID(raw), reject: rejectCode(reason), reason: reason.Error()})
-}
-
-// claimedID is the _id a rejected message claims (unverified), when it is a
-// JSON object with a string _id.
-func claimedID(raw p2p.Message) string {
-	if raw.Kind != p2p.KindJSON {
-		return ""
+	info := &secureInfo{reject: secure.ReasonCode(reason), reason: reason.Error()}
+	var r *secure.Rejection
+	if errors.As(reason, &r) {
+		info.senderID = r.ClaimedID
 	}
-	v, err := secure.Parse(raw.Data)
-	if err != nil {
-		return ""
-	}
-	obj, _ := v.(map[string]any)
-	id, _ := obj[secure.FieldID].(string)
-	return id
+	h.deliver(p2p.Event{Type: eventMessageRejected, Peer: p, Message: raw}, info)
 }
 
 func (h secureHandler) NodeDiscoveryAnswer(p *p2p.Peer, a *secure.DiscoveryAnswer) {

@@ -140,6 +140,16 @@ func Sign(key *Key, id string, data map[string]any, mcs, mcr uint64, ts float64)
 // number. It checks nothing about who sent it: see Node for key pinning and
 // replay detection.
 func Verify(payload []byte) (*Message, error) {
+	m, err := verify(payload)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// verify is Verify, and on failure also returns what it read of the message
+// (nil when it is not a JSON object), for the _id it claims.
+func verify(payload []byte) (*Message, error) {
 	v, err := Parse(payload)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -157,35 +167,36 @@ func Verify(payload []byte) (*Message, error) {
 	}
 	m := &Message{Fields: fields, Payload: payload}
 	m.Type, _ = fields[FieldType].(string)
+	m.ID, _ = fields[FieldID].(string) // claimed; required below
 	sigText, err := str(FieldSignature)
 	if err != nil {
-		return nil, err
+		return m, err
 	}
 	pubText, err := str(FieldPublicKey)
 	if err != nil {
-		return nil, err
+		return m, err
 	}
 	hash, err := str(FieldHash)
 	if err != nil {
-		return nil, err
+		return m, err
 	}
 	if m.MessageID, err = str(FieldMessageID); err != nil {
-		return nil, err
+		return m, err
 	}
 	if m.ID, err = str(FieldID); err != nil {
-		return nil, err
+		return m, err
 	}
 	ts, ok := number(fields[FieldTimestamp])
 	if !ok || math.IsNaN(ts) || math.IsInf(ts, 0) {
-		return nil, fmt.Errorf("%w: %s missing or not a finite number", ErrMalformed, FieldTimestamp)
+		return m, fmt.Errorf("%w: %s missing or not a finite number", ErrMalformed, FieldTimestamp)
 	}
 	m.Timestamp = ts
 	if m.PublicKey, err = ParsePublicKey(pubText); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, FieldPublicKey, err)
+		return m, fmt.Errorf("%w: %s: %v", ErrMalformed, FieldPublicKey, err)
 	}
 	sig, err := base64.StdEncoding.DecodeString(sigText)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s is not base64", ErrBadSignature, FieldSignature)
+		return m, fmt.Errorf("%w: %s is not base64", ErrBadSignature, FieldSignature)
 	}
 
 	rest := maps.Clone(fields)
@@ -193,19 +204,19 @@ func Verify(payload []byte) (*Message, error) {
 	delete(rest, FieldPublicKey)
 	c, err := Canonical(rest)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return m, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	digest := sha512.Sum512(c)
 	if err := rsa.VerifyPKCS1v15(m.PublicKey, crypto.SHA512, digest[:], sig); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
+		return m, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	delete(rest, FieldHash)
 	if h, err := Hash(rest); err != nil || h != hash {
-		return nil, ErrBadHash
+		return m, ErrBadHash
 	}
 	delete(rest, FieldMessageID)
 	if h, err := Hash(rest); err != nil || h != m.MessageID {
-		return nil, ErrBadMessageID
+		return m, ErrBadMessageID
 	}
 	return m, nil
 }

@@ -88,8 +88,9 @@ type Handler interface {
 	// ping, pong, discovery or discovery_answer: _type "message" (see
 	// SendMessage) or the application's own types.
 	NodeSecureMessage(p *p2p.Peer, m *Message)
-	// NodeMessageRejected is a message that failed a check; reason wraps one
-	// of ErrMalformed, ErrBadSignature, ErrBadHash, ErrBadMessageID,
+	// NodeMessageRejected is a message that failed a check; reason is a
+	// *Rejection (with the _id the message claims) and wraps one of
+	// ErrMalformed, ErrBadSignature, ErrBadHash, ErrBadMessageID,
 	// ErrKeyMismatch, ErrUntrustedKey, ErrWeakKey, ErrReplay, ErrStale,
 	// ErrFuture. The connection stays up.
 	NodeMessageRejected(p *p2p.Peer, m p2p.Message, reason error)
@@ -292,22 +293,71 @@ func (n *Node) SendDiscovery() error {
 // size, the replay window, the key pinned for the sender's id (pinning a
 // new one on first use) and replay of its _message_id (which it then
 // remembers). The node calls it for every received message.
+//
+// A rejection is a *Rejection: its Err wraps the reason (test with
+// errors.Is) and ClaimedID is the _id the message claims.
 func (n *Node) Check(payload []byte) (*Message, error) {
-	m, err := Verify(payload)
-	if err != nil {
-		return nil, err
+	m, err := verify(payload)
+	if err == nil {
+		err = n.admit(m)
 	}
+	if err != nil {
+		r := &Rejection{Err: err}
+		if m != nil {
+			r.ClaimedID = m.ID
+		}
+		return nil, r
+	}
+	return m, nil
+}
+
+// Rejection is why a received message was refused, as Check returns it and
+// Handler.NodeMessageRejected gets it.
+type Rejection struct {
+	// ClaimedID is the _id the message claims, unverified; "" when it has
+	// none (or is not a JSON object).
+	ClaimedID string
+	// Err wraps one of ErrMalformed, ErrBadSignature, ... (see Handler).
+	Err error
+}
+
+func (r *Rejection) Error() string { return r.Err.Error() }
+
+// reasons are the reasons for a rejection in the order of their codes.
+var reasons = [...]error{ErrMalformed, ErrBadSignature, ErrBadHash, ErrBadMessageID, ErrKeyMismatch,
+	ErrUntrustedKey, ErrWeakKey, ErrReplay, ErrStale, ErrFuture}
+
+// ReasonCode numbers the reason a rejection wraps, as the C ABI's p2p_reject
+// does: 1 ErrMalformed, 2 ErrBadSignature, 3 ErrBadHash, 4 ErrBadMessageID,
+// 5 ErrKeyMismatch, 6 ErrUntrustedKey, 7 ErrWeakKey, 8 ErrReplay, 9 ErrStale,
+// 10 ErrFuture; 0 for nil, and 1 for an error that wraps none of them.
+func ReasonCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	for i, reason := range reasons {
+		if errors.Is(err, reason) {
+			return i + 1
+		}
+	}
+	return 1
+}
+func (r *Rejection) Unwrap() error { return r.Err }
+
+// admit applies the node's policy to a message whose signature and hashes
+// hold.
+func (n *Node) admit(m *Message) error {
 	if bits := m.PublicKey.N.BitLen(); bits < n.cfg.MinKeyBits {
-		return nil, fmt.Errorf("%w: %d bits, at least %d needed", ErrWeakKey, bits, n.cfg.MinKeyBits)
+		return fmt.Errorf("%w: %d bits, at least %d needed", ErrWeakKey, bits, n.cfg.MinKeyBits)
 	}
 	now := n.now()
 	if n.cfg.ReplayWindow > 0 {
 		age := toSeconds(now) - m.Timestamp
 		if age > n.cfg.ReplayWindow.Seconds() {
-			return nil, fmt.Errorf("%w: sent %.3f s ago, window %v", ErrStale, age, n.cfg.ReplayWindow)
+			return fmt.Errorf("%w: sent %.3f s ago, window %v", ErrStale, age, n.cfg.ReplayWindow)
 		}
 		if -age > n.cfg.MaxClockSkew.Seconds() {
-			return nil, fmt.Errorf("%w: %.3f s ahead, allowed %v", ErrFuture, -age, n.cfg.MaxClockSkew)
+			return fmt.Errorf("%w: %.3f s ahead, allowed %v", ErrFuture, -age, n.cfg.MaxClockSkew)
 		}
 	}
 	n.mu.Lock()
@@ -317,21 +367,21 @@ func (n *Node) Check(payload []byte) (*Message, error) {
 		pinned, ok := n.pins[m.ID]
 		switch {
 		case ok && !pinned.Equal(m.PublicKey):
-			return nil, fmt.Errorf("%w: %.16s…", ErrKeyMismatch, m.ID)
+			return fmt.Errorf("%w: %.16s…", ErrKeyMismatch, m.ID)
 		case !ok && n.cfg.KeyPolicy == TrustedKeysOnly:
-			return nil, fmt.Errorf("%w: %.16s…", ErrUntrustedKey, m.ID)
+			return fmt.Errorf("%w: %.16s…", ErrUntrustedKey, m.ID)
 		case !ok && len(n.pins) >= n.cfg.MaxPinnedKeys:
-			return nil, fmt.Errorf("%w: %d keys pinned already", ErrUntrustedKey, len(n.pins))
+			return fmt.Errorf("%w: %d keys pinned already", ErrUntrustedKey, len(n.pins))
 		}
 		pinNew = !ok
 	}
 	if n.cfg.ReplayWindow > 0 && n.seen.check(m.MessageID, now) {
-		return nil, fmt.Errorf("%w: %.16s…", ErrReplay, m.MessageID)
+		return fmt.Errorf("%w: %.16s…", ErrReplay, m.MessageID)
 	}
 	if pinNew {
 		n.pins[m.ID] = m.PublicKey
 	}
-	return m, nil
+	return nil
 }
 
 // Pin sets the key accepted for a node id (under any policy but
@@ -400,13 +450,18 @@ func (n *Node) onMessage(p *p2p.Peer, raw p2p.Message) {
 		n.h.NodeSecureMessage(p, m)
 	}
 	if err != nil {
-		n.reject(p, raw, err)
+		n.reject(p, raw, &Rejection{ClaimedID: m.ID, Err: err})
 	}
 }
 
+// reject hands a refused message to the handler, its reason a *Rejection.
 func (n *Node) reject(p *p2p.Peer, raw p2p.Message, reason error) {
-	n.debugf("rejected a message from %s: %v", p.ID(), reason)
-	n.h.NodeMessageRejected(p, raw, reason)
+	var r *Rejection
+	if !errors.As(reason, &r) {
+		r = &Rejection{Err: reason}
+	}
+	n.debugf("rejected a message from %s: %v", p.ID(), r)
+	n.h.NodeMessageRejected(p, raw, r)
 }
 
 func (n *Node) onPing(p *p2p.Peer, m *Message) error {

@@ -2,7 +2,9 @@ package secure
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -266,4 +268,51 @@ func TestKeyLater(t *testing.T) {
 	waitFor(t, "the rejection", func() bool { _, r, _ := rec.count(); return r == 1 })
 	_, rejected, _ := rec.snapshot()
 	assert.ErrorIs(t, rejected[0], ErrKeyMismatch)
+	var r *Rejection
+	require.ErrorAs(t, rejected[0], &r)
+	assert.Equal(t, n.ID(), r.ClaimedID, "the rejection names the _id the message claims")
+}
+
+// Every rejection is a *Rejection with the _id the message claims, when it
+// claims one.
+func TestRejectionClaimedID(t *testing.T) {
+	n, err := New(Config{Config: p2p.Config{Host: "127.0.0.1"}}, testKeys[0], nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = n.Stop() })
+	signed, err := Sign(testKeys[1], "claimed-id", map[string]any{"a": json.Number("1")}, 0, 0, n.timestamp())
+	require.NoError(t, err)
+	tampered := bytes.Replace(signed, []byte(`"a": 1`), []byte(`"a": 2`), 1)
+	for _, c := range []struct {
+		payload string
+		claimed string
+		reason  error
+	}{
+		{"not json", "", ErrMalformed},
+		{`{"_id": "x"}`, "x", ErrMalformed},
+		{`{"_id": 7}`, "", ErrMalformed},
+		{string(tampered), "claimed-id", ErrBadSignature},
+	} {
+		_, err := n.Check([]byte(c.payload))
+		var r *Rejection
+		require.ErrorAs(t, err, &r, c.payload)
+		assert.Equal(t, c.claimed, r.ClaimedID, c.payload)
+		assert.ErrorIs(t, err, c.reason, c.payload)
+		assert.Equal(t, r.Err.Error(), err.Error())
+	}
+	_, err = n.Check(signed)
+	assert.NoError(t, err)
+	_, err = n.Check(signed)
+	var r *Rejection
+	require.ErrorAs(t, err, &r)
+	assert.Equal(t, "claimed-id", r.ClaimedID)
+	assert.ErrorIs(t, err, ErrReplay)
+}
+
+func TestReasonCode(t *testing.T) {
+	assert.Equal(t, 0, ReasonCode(nil))
+	assert.Equal(t, 1, ReasonCode(errors.New("something else")))
+	for i, reason := range []error{ErrMalformed, ErrBadSignature, ErrBadHash, ErrBadMessageID,
+		ErrKeyMismatch, ErrUntrustedKey, ErrWeakKey, ErrReplay, ErrStale, ErrFuture} {
+		assert.Equal(t, i+1, ReasonCode(&Rejection{ClaimedID: "x", Err: fmt.Errorf("%w: detail", reason)}), reason)
+	}
 }

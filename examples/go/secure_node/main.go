@@ -54,7 +54,7 @@ func (e events) NodeSecureMessage(p *p2p.Peer, m *secure.Message) {
 	e.out.say("EVENT message %s %s %s %s", p.ID(), m.ID, m.Type, m.Payload)
 }
 func (e events) NodeMessageRejected(p *p2p.Peer, _ p2p.Message, reason error) {
-	e.out.say("EVENT rejected %s %d %v", p.ID(), rejectCode(reason), reason)
+	e.out.say("EVENT rejected %s %d %v", p.ID(), secure.ReasonCode(reason), reason)
 }
 func (e events) NodeDiscoveryAnswer(p *p2p.Peer, a *secure.DiscoveryAnswer) {
 	list := make([]string, len(a.Nodes))
@@ -65,18 +65,6 @@ func (e events) NodeDiscoveryAnswer(p *p2p.Peer, a *secure.DiscoveryAnswer) {
 		list = []string{"-"}
 	}
 	e.out.say("EVENT discovery_answer %s %s %s", p.ID(), a.Message.ID, strings.Join(list, ","))
-}
-
-// rejectCode numbers a rejection as the C ABI's p2p_reject does.
-func rejectCode(err error) int {
-	for i, e := range []error{secure.ErrMalformed, secure.ErrBadSignature, secure.ErrBadHash,
-		secure.ErrBadMessageID, secure.ErrKeyMismatch, secure.ErrUntrustedKey, secure.ErrWeakKey,
-		secure.ErrReplay, secure.ErrStale, secure.ErrFuture} {
-		if errors.Is(err, e) {
-			return i + 1
-		}
-	}
-	return 1
 }
 
 // loadOrGenerate loads the key file, or makes a key and saves it there.
