@@ -428,11 +428,7 @@ func p2p_node_send(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, n C.size
 		if data == nil && n > 0 {
 			return fail(C.P2P_EINVAL, "data is NULL with a length of %d", uint64(n))
 		}
-		c, rc := compressionOf(compression)
-		if rc != C.P2P_OK {
-			return rc
-		}
-		p, rc := e.peerOf(peer)
+		p, c, rc := e.sendTarget(peer, compression)
 		if rc != C.P2P_OK {
 			return rc
 		}
@@ -456,11 +452,7 @@ func p2p_node_send_batch(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, le
 	if count > 0 && lens == nil {
 		return fail(C.P2P_EINVAL, "lens is NULL with a count of %d", uint64(count))
 	}
-	c, rc := compressionOf(compression)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	p, rc := e.peerOf(peer)
+	p, c, rc := e.sendTarget(peer, compression)
 	if rc != C.P2P_OK {
 		return rc
 	}
@@ -593,6 +585,16 @@ func withNode(h *C.p2p_node, f func(e *nodeEntry) C.int) (rc C.int) {
 		return rc
 	}
 	return f(e)
+}
+
+// sendTarget checks a send's compression, then finds its peer.
+func (e *nodeEntry) sendTarget(peer C.uint64_t, compression C.int) (*p2p.Peer, p2p.Compression, C.int) {
+	c, rc := compressionOf(compression)
+	if rc != C.P2P_OK {
+		return nil, c, rc
+	}
+	p, rc := e.peerOf(peer)
+	return p, c, rc
 }
 
 // peersOf finds the node's peers of n handles (unknown ones are skipped).
