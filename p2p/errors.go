@@ -23,6 +23,11 @@ var (
 	ErrInvalidArgument   = errors.New("p2p: invalid argument")
 	ErrUnsupportedValue  = errors.New("p2p: value cannot be encoded as JSON")
 	ErrHandlerInProgress = errors.New("p2p: cannot wait for the node from its own event handler")
+	// ErrNilPeer and ErrNilNode are returned by the methods of a nil *Peer
+	// or *Node (say, the peer of a Connect that failed, its error unchecked)
+	// instead of a panic.
+	ErrNilPeer = errors.New("p2p: nil peer")
+	ErrNilNode = errors.New("p2p: nil node")
 )
 
 // errorf wraps sentinel with detail.

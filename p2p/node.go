@@ -134,7 +134,12 @@ func (n *Node) Host() string { return n.host }
 func (n *Node) Port() int { return n.port }
 
 // String describes the node as the reference does.
-func (n *Node) String() string { return fmt.Sprintf("Node: %s:%d", n.host, n.port) }
+func (n *Node) String() string {
+	if n == nil {
+		return "Node: <nil>"
+	}
+	return fmt.Sprintf("Node: %s:%d", n.host, n.port)
+}
 
 // SetDebug turns debug output on or off.
 func (n *Node) SetDebug(on bool) { n.debug.Store(on) }
@@ -148,6 +153,9 @@ func (n *Node) MaxConnections() int { return int(n.maxIn.Load()) }
 // SetMaxConnections changes the inbound limit for connections accepted from
 // now on; 0 means unlimited.
 func (n *Node) SetMaxConnections(max int) error {
+	if n == nil {
+		return errorf(ErrNilNode, "cannot set max connections")
+	}
 	if max < 0 {
 		return errorf(ErrInvalidArgument, "max connections %d is negative", max)
 	}
@@ -168,6 +176,9 @@ func (n *Node) Limits() Limits { return n.Config().Limits }
 // SetLimits replaces the limits of a node that has not been started (zero
 // fields take their defaults). Once started, a node's limits are fixed.
 func (n *Node) SetLimits(l Limits) error {
+	if n == nil {
+		return errorf(ErrNilNode, "cannot set limits")
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.state != stateCreated {
@@ -221,6 +232,9 @@ func (n *Node) PeerByHandle(h uint64) (*Peer, bool) {
 
 // Start begins accepting connections, delivering events and reconnecting.
 func (n *Node) Start() error {
+	if n == nil {
+		return errorf(ErrNilNode, "cannot start")
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	switch n.state {
@@ -243,6 +257,9 @@ func (n *Node) Start() error {
 // It is idempotent. Called from the node's own event handler it starts the
 // shutdown and returns at once; Wait elsewhere for the end.
 func (n *Node) Stop() error {
+	if n == nil {
+		return errorf(ErrNilNode, "cannot stop")
+	}
 	n.RequestStop()
 	if n.inDispatcher() {
 		return nil
@@ -253,10 +270,18 @@ func (n *Node) Stop() error {
 
 // RequestStop starts stopping the node, as Stop does, and returns at once;
 // Wait or Done tell when it has stopped.
-func (n *Node) RequestStop() { n.stopOnce.Do(func() { go n.shutdown() }) }
+func (n *Node) RequestStop() {
+	if n == nil {
+		return
+	}
+	n.stopOnce.Do(func() { go n.shutdown() })
+}
 
 // Wait blocks until the node has stopped.
 func (n *Node) Wait() error {
+	if n == nil {
+		return errorf(ErrNilNode, "cannot wait")
+	}
 	if n.inDispatcher() {
 		return ErrHandlerInProgress
 	}
@@ -307,6 +332,9 @@ func (n *Node) checkStarted() error {
 // (NodeReconnectionError) before each attempt. Connecting to oneself, or to a
 // peer one is already connected with, fails as in the reference.
 func (n *Node) Connect(host string, port int, reconnect bool) (*Peer, error) {
+	if n == nil {
+		return nil, errorf(ErrNilNode, "cannot connect to %q port %d", host, port)
+	}
 	if host == "" || port <= 0 || port > 65535 {
 		return nil, errorf(ErrInvalidArgument, "cannot connect to %q port %d", host, port)
 	}
@@ -577,6 +605,9 @@ func (n *Node) connected(p *Peer) bool {
 // for it. For an outbound peer node_disconnect_with_outbound_node is raised
 // first, and the peer is no longer reconnected.
 func (n *Node) Disconnect(p *Peer) error {
+	if n == nil {
+		return errorf(ErrNilNode, "cannot disconnect")
+	}
 	if p == nil || p.node != n || !n.connected(p) {
 		return errorf(ErrUnknownPeer, "cannot disconnect")
 	}
@@ -602,6 +633,9 @@ func (n *Node) encode(payload []byte, c Compression) ([]byte, error) {
 
 // SendToNode sends payload to p, compressed with c.
 func (n *Node) SendToNode(p *Peer, payload []byte, c Compression) error {
+	if n == nil {
+		return errorf(ErrNilNode, "cannot send")
+	}
 	if p == nil || p.node != n {
 		return errorf(ErrUnknownPeer, "cannot send")
 	}
@@ -612,6 +646,9 @@ func (n *Node) SendToNode(p *Peer, payload []byte, c Compression) error {
 // encoded once. Peers that could not take it are named in the error; the
 // others have it queued.
 func (n *Node) SendToNodes(payload []byte, exclude []*Peer, c Compression) error {
+	if n == nil {
+		return errorf(ErrNilNode, "cannot send")
+	}
 	frame, err := n.encode(payload, c)
 	if err != nil {
 		return err

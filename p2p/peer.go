@@ -102,6 +102,9 @@ func (p *Peer) Handle() uint64 { return p.handle }
 
 // String describes the peer as the reference's NodeConnection does.
 func (p *Peer) String() string {
+	if p == nil {
+		return "NodeConnection: <nil>"
+	}
 	return fmt.Sprintf("NodeConnection: %s:%d <-> %s:%d (%s)", p.node.host, p.node.port, p.host, p.port, p.id)
 }
 
@@ -138,6 +141,9 @@ func (p *Peer) InfoKeys() []string {
 // frame is queued (not yet written); see Config.MaxQueuedBytes for what
 // happens when the peer does not keep up.
 func (p *Peer) Send(payload []byte, c Compression) error {
+	if p == nil {
+		return errorf(ErrNilPeer, "cannot send")
+	}
 	one := [1][]byte{payload}
 	_, err := p.SendMany(one[:], c)
 	return err
@@ -148,6 +154,9 @@ func (p *Peer) Send(payload []byte, c Compression) error {
 // for as many as fit. It returns how many were queued: all of them, or those
 // before the one whose error it returns.
 func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
+	if p == nil {
+		return 0, errorf(ErrNilPeer, "cannot send")
+	}
 	limit := p.node.cfg.MaxFrameSize
 	done := 0
 	for done < len(payloads) {
@@ -181,7 +190,12 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 }
 
 // Stop disconnects the peer, as Node.Disconnect does.
-func (p *Peer) Stop() error { return p.node.Disconnect(p) }
+func (p *Peer) Stop() error {
+	if p == nil {
+		return errorf(ErrNilPeer, "cannot stop")
+	}
+	return p.node.Disconnect(p)
+}
 
 // chunkPool holds the buffers small frames are copied into on their way to
 // the writer; the writer returns them once written.
