@@ -22,7 +22,7 @@ CGO_ENV := CGO_ENABLED=1 CGO_CFLAGS="-O2 -g -DP2P_HEADER_HASH_$(HEADER_HASH)"
 # Each binding's Makefile takes these and builds against build/ and include/.
 SUB := ROOT=$(ROOT) LIB_DIR=$(BUILD) INCLUDE_DIR=$(ROOT)/include PYTHON=$(PYTHON)
 
-.PHONY: all lib dll test-dll examples deps test test-go test-c test-bindings test-crosslang demo bench fuzz install clean
+.PHONY: all lib dll test-dll examples deps test test-go test-c test-bindings test-crosslang demo bench fuzz install uninstall clean
 
 all: lib examples
 
@@ -102,12 +102,29 @@ FUZZTIME ?= 20s
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz.sh
 
+# The C library, p2pnode.h and the C++ p2pnode.hpp, pkg-config files for C
+# (p2pnode) and C++ (p2pnode-cpp), both with an rpath to $(PREFIX)/lib, and
+# the CMake package (find_package(p2pnode): p2pnode::p2pnode, p2pnode::cpp).
+# DESTDIR stages it (the files name $(PREFIX), not $(DESTDIR)).
+VERSION := $(shell sed -n 's/^\#define P2P_VERSION_STRING "\(.*\)"/\1/p' include/p2pnode.h)
+INSTALL_SUBST := sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PREFIX)/lib|g' \
+	-e 's|@INCLUDEDIR@|$(PREFIX)/include|g' -e 's|@VERSION@|$(VERSION)|g'
+INSTALLED := lib/libp2pnode.so include/p2pnode.h include/p2pnode.hpp lib/pkgconfig/p2pnode.pc \
+	lib/pkgconfig/p2pnode-cpp.pc lib/cmake/p2pnode/p2pnodeConfig.cmake lib/cmake/p2pnode/p2pnodeConfigVersion.cmake
+
 install: lib
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/p2pnode $(DESTDIR)$(PREFIX)/include
 	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libp2pnode.so
-	install -m 0644 include/p2pnode.h $(DESTDIR)$(PREFIX)/include/p2pnode.h
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define P2P_VERSION_STRING "\(.*\)"/\1/p' include/p2pnode.h)|g' \
-	  capi/p2pnode.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/p2pnode.pc
+	install -m 0644 include/p2pnode.h bindings/cpp/include/p2pnode.hpp $(DESTDIR)$(PREFIX)/include/
+	$(INSTALL_SUBST) capi/p2pnode.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/p2pnode.pc
+	$(INSTALL_SUBST) bindings/cpp/p2pnode-cpp.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/p2pnode-cpp.pc
+	install -m 0644 bindings/cpp/cmake/p2pnodeConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/p2pnode/
+	$(INSTALL_SUBST) bindings/cpp/cmake/p2pnodeConfigVersion.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/p2pnode/p2pnodeConfigVersion.cmake
+	@echo "installed p2pnode $(VERSION) in $(DESTDIR)$(PREFIX)"
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
+	-rmdir $(DESTDIR)$(PREFIX)/lib/cmake/p2pnode 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)
