@@ -22,7 +22,7 @@ CGO_ENV := CGO_ENABLED=1 CGO_CFLAGS="-O2 -g -DP2P_HEADER_HASH_$(HEADER_HASH)"
 # Each binding's Makefile takes these and builds against build/ and include/.
 SUB := ROOT=$(ROOT) LIB_DIR=$(BUILD) INCLUDE_DIR=$(ROOT)/include PYTHON=$(PYTHON)
 
-.PHONY: all lib dll test-dll examples deps test test-go test-c test-bindings test-crosslang demo bench fuzz install uninstall clean
+.PHONY: all lib dll test-dll nuget test-install examples deps test test-go test-c test-bindings test-crosslang demo bench fuzz install uninstall clean
 
 all: lib examples
 
@@ -51,6 +51,11 @@ test-dll: $(DLL)
 	@diff $(BUILD)/windows/header.txt $(BUILD)/windows/exports.txt && echo "dll: exports match the header ($$(wc -l < $(BUILD)/windows/exports.txt) functions)"
 	x86_64-w64-mingw32-gcc -Wall -Werror -Iinclude -o $(BUILD)/windows/link_check.exe .ci/link_check.c $(DLL)
 	@echo "dll: a C program links against $(notdir $(DLL))"
+
+# The NuGet package build/nuget/P2PNode.<version>.nupkg: the C# binding
+# and the native library for Linux and Windows (so it needs MinGW: make dll).
+nuget: lib $(DLL)
+	@$(MAKE) --no-print-directory -C bindings/csharp nuget $(SUB) NUGET_DIR=$(BUILD)/nuget VERSION=$(VERSION) WIN_DLL=$(dir $(DLL))p2pnode.dll
 
 examples: lib
 	$(GO) build -o $(BUILD)/examples/go/ ./examples/go/...
