@@ -15,6 +15,11 @@ have_pkg libnunit-cil-dev || need_apt+=(libnunit-cil-dev)
 have valgrind || need_apt+=(valgrind)
 have cmake || need_apt+=(cmake)
 have pkg-config || need_apt+=(pkg-config)
+# The Windows DLL (make dll, test-dll) and the NuGet package (make nuget,
+# the install suite: Debian's nuget CLI packs and installs it; unzip lists it).
+have x86_64-w64-mingw32-gcc || need_apt+=(gcc-mingw-w64-x86-64)
+have nuget || need_apt+=(nuget)
+have unzip || need_apt+=(unzip)
 [ -f /usr/include/gtest/gtest.h ] || need_apt+=(libgtest-dev)
 [ -f /usr/include/cmocka.h ] || need_apt+=(libcmocka-dev)
 
