@@ -41,7 +41,8 @@ passed=0; failed=0
 check() {
   local name=$1; shift
   local log=$tmp/logs/$name.log
-  if timeout -k 5 "$STEP_TIMEOUT" "$@" > "$log" 2>&1; then
+  # The functions below run in a child bash (timeout runs programs only).
+  if timeout -k 5 "$STEP_TIMEOUT" bash -c '"$@"' check "$@" > "$log" 2>&1; then
     passed=$((passed + 1)); echo "PASS $name"
   else
     failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/    /' "$log" | tail -40
@@ -51,10 +52,9 @@ check() {
 # A program run as a user runs it: no LD_LIBRARY_PATH pointing anywhere.
 run_plain() { env -u LD_LIBRARY_PATH "$@"; }
 
-installed_files=(lib/libp2pnode.so include/p2pnode.h include/p2pnode.hpp lib/pkgconfig/p2pnode.pc
-  lib/pkgconfig/p2pnode-cpp.pc lib/cmake/p2pnode/p2pnodeConfig.cmake lib/cmake/p2pnode/p2pnodeConfigVersion.cmake)
-
 make_install() {
+  local installed_files=(lib/libp2pnode.so include/p2pnode.h include/p2pnode.hpp lib/pkgconfig/p2pnode.pc
+    lib/pkgconfig/p2pnode-cpp.pc lib/cmake/p2pnode/p2pnodeConfig.cmake lib/cmake/p2pnode/p2pnodeConfigVersion.cmake)
   "$MAKE" --no-print-directory -C "$ROOT" install PREFIX="$prefix" || return 1
   local f
   for f in "${installed_files[@]}"; do
@@ -156,6 +156,10 @@ nuget_consumer() {
     "$ROOT/tests/install/nuget-consumer/Program.cs" || return 1
   (cd "$tmp" && run_plain "$MONO" "$app/Consumer.exe")
 }
+
+export ROOT MAKE GO CMAKE CC CXX NUGET MCS MONO tmp prefix version nupkg
+export -f run_plain make_install destdir_install cmake_build cmake_version_rejects_next_minor \
+  pkgconfig_c pkgconfig_cpp go_readme go_consumer nuget_pack nuget_consumer
 
 check make-install make_install
 check make-install-destdir-uninstall destdir_install
