@@ -141,6 +141,23 @@ nuget_pack() {
   unzip -p "$nupkg" P2PNode.nuspec | grep -q "<version>$version</version>" || { echo "nuspec version is not $version"; return 1; }
 }
 
+# P2PNode.csproj (for dotnet pack) describes the package the nuspec packs:
+# same id and version, the same native assets at the same package paths.
+csproj_matches_nuspec() {
+  local csproj=$ROOT/bindings/csharp/P2PNode.csproj nuspec=$ROOT/bindings/csharp/P2PNode.nuspec
+  grep -q '<PackageId>P2PNode</PackageId>' "$csproj" && grep -q '<id>P2PNode</id>' "$nuspec" ||
+    { echo "package ids differ"; return 1; }
+  grep -q "<Version>$version</Version>" "$csproj" || { echo "csproj version is not $version"; return 1; }
+  grep -q '<TargetFramework>netstandard2.0</TargetFramework>' "$csproj" || { echo "csproj is not netstandard2.0"; return 1; }
+  local t
+  for t in $(grep -oE 'target="runtimes/[^"]+"' "$nuspec" | sed 's/target="//; s/"$//'); do
+    grep -q "PackagePath=\"$t\"" "$csproj" || { echo "csproj does not pack $t"; return 1; }
+    echo "both pack $t"
+  done
+  [ "$(grep -c 'PackagePath="runtimes/' "$csproj")" -eq "$(grep -c 'target="runtimes/' "$nuspec")" ] ||
+    { echo "csproj and nuspec carry different native assets"; return 1; }
+}
+
 nuget_consumer() {
   local feed=$tmp/feed out=$tmp/packages app=$tmp/csharp
   mkdir -p "$feed" "$app" && cp "$nupkg" "$feed/" || return 1
@@ -159,7 +176,7 @@ nuget_consumer() {
 
 export ROOT MAKE GO CMAKE CC CXX NUGET MCS MONO tmp prefix version nupkg
 export -f run_plain make_install destdir_install cmake_build cmake_version_rejects_next_minor \
-  pkgconfig_c pkgconfig_cpp go_readme go_consumer nuget_pack nuget_consumer
+  pkgconfig_c pkgconfig_cpp go_readme go_consumer nuget_pack csproj_matches_nuspec nuget_consumer
 
 check make-install make_install
 check make-install-destdir-uninstall destdir_install
@@ -172,6 +189,7 @@ check pkgconfig-cpp pkgconfig_cpp
 check go-readme-example go_readme
 check go-external-module go_consumer
 check nuget-pack nuget_pack
+check csproj-describes-the-package csproj_matches_nuspec
 check nuget-install-and-run nuget_consumer
 
 echo "install: $passed passed, $failed failed"
