@@ -118,7 +118,12 @@ func (n *Node) raise(ev Event) bool {
 // InHandler reports whether the caller runs on the node's event goroutine,
 // that is, inside one of its event handlers (directly, or through a
 // callback from C).
-func (n *Node) InHandler() bool { return n.inDispatcher() }
+func (n *Node) InHandler() bool {
+	if n == nil {
+		return false
+	}
+	return n.inDispatcher()
+}
 
 // inDispatcher reports whether the caller runs on the node's event
 // goroutine (directly, or through a callback from C).
@@ -151,7 +156,12 @@ func (n *Node) debugf(format string, args ...any) {
 // Debugf prints a line to the node's debug output, in the form of its own
 // debug lines, when debug output is on. Layers built on the node (the secure
 // node) use it so that their lines and the node's never interleave.
-func (n *Node) Debugf(format string, args ...any) { n.debugf(format, args...) }
+func (n *Node) Debugf(format string, args ...any) {
+	if n == nil {
+		return
+	}
+	n.debugf(format, args...)
+}
 
 func (n *Node) printf(format string, args ...any) {
 	n.outMu.Lock()

@@ -25,7 +25,8 @@ var (
 	ErrHandlerInProgress = errors.New("p2p: cannot wait for the node from its own event handler")
 	// ErrNilPeer and ErrNilNode are returned by the methods of a nil *Peer
 	// or *Node (say, the peer of a Connect that failed, its error unchecked)
-	// instead of a panic.
+	// instead of a panic; their accessors give zero values (a nil node's
+	// Done is closed).
 	ErrNilPeer = errors.New("p2p: nil peer")
 	ErrNilNode = errors.New("p2p: nil node")
 )

@@ -64,3 +64,44 @@ func TestNilNodeMethodsReturnErrNilNode(t *testing.T) {
 	n.RequestStop()
 	require.Equal(t, "Node: <nil>", n.String())
 }
+
+// The accessors of a nil *Node and *Peer give zero values, and Done of a nil
+// node is closed (nothing to wait for), instead of panicking or hanging.
+func TestNilAccessorsGiveZeroValues(t *testing.T) {
+	var n *p2p.Node
+	require.Empty(t, n.ID())
+	require.Empty(t, n.Host())
+	require.Zero(t, n.Port())
+	n.SetDebug(true)
+	require.False(t, n.Debug())
+	require.Zero(t, n.MaxConnections())
+	require.Equal(t, p2p.Config{}, n.Config())
+	require.Equal(t, p2p.Limits{}, n.Limits())
+	require.Zero(t, n.MessagesSent()+n.MessagesReceived()+n.ReceiveErrors())
+	require.Empty(t, n.Inbound())
+	require.Empty(t, n.Outbound())
+	require.Empty(t, n.All())
+	require.Empty(t, n.Reconnecting())
+	p, ok := n.PeerByHandle(1)
+	require.False(t, ok)
+	require.Nil(t, p)
+	require.False(t, n.InHandler())
+	n.Debugf("nothing %d", 1)
+	select {
+	case <-n.Done():
+	default:
+		t.Fatal("Done of a nil node is not closed")
+	}
+
+	var peer *p2p.Peer
+	require.Empty(t, peer.ID())
+	require.Empty(t, peer.Host())
+	require.Zero(t, peer.Port())
+	require.Zero(t, peer.Handle())
+	require.Nil(t, peer.Node())
+	peer.SetInfo("k", 1)
+	v, ok := peer.Info("k")
+	require.False(t, ok)
+	require.Nil(t, v)
+	require.Empty(t, peer.InfoKeys())
+}

@@ -125,13 +125,28 @@ func GenerateID(host string, port int) string {
 }
 
 // ID is the node's id.
-func (n *Node) ID() string { return n.id }
+func (n *Node) ID() string {
+	if n == nil {
+		return ""
+	}
+	return n.id
+}
 
 // Host is the host the node listens on, as configured.
-func (n *Node) Host() string { return n.host }
+func (n *Node) Host() string {
+	if n == nil {
+		return ""
+	}
+	return n.host
+}
 
 // Port is the port the node listens on (the one picked, for port 0).
-func (n *Node) Port() int { return n.port }
+func (n *Node) Port() int {
+	if n == nil {
+		return 0
+	}
+	return n.port
+}
 
 // String describes the node as the reference does.
 func (n *Node) String() string {
@@ -142,13 +157,28 @@ func (n *Node) String() string {
 }
 
 // SetDebug turns debug output on or off.
-func (n *Node) SetDebug(on bool) { n.debug.Store(on) }
+func (n *Node) SetDebug(on bool) {
+	if n == nil {
+		return
+	}
+	n.debug.Store(on)
+}
 
 // Debug reports whether debug output is on.
-func (n *Node) Debug() bool { return n.debug.Load() }
+func (n *Node) Debug() bool {
+	if n == nil {
+		return false
+	}
+	return n.debug.Load()
+}
 
 // MaxConnections is the inbound limit; 0 means unlimited.
-func (n *Node) MaxConnections() int { return int(n.maxIn.Load()) }
+func (n *Node) MaxConnections() int {
+	if n == nil {
+		return 0
+	}
+	return int(n.maxIn.Load())
+}
 
 // SetMaxConnections changes the inbound limit for connections accepted from
 // now on; 0 means unlimited.
@@ -165,13 +195,21 @@ func (n *Node) SetMaxConnections(max int) error {
 
 // Config returns the node's configuration with defaults filled in.
 func (n *Node) Config() Config {
+	if n == nil {
+		return Config{}
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.cfg
 }
 
 // Limits returns the node's limits with defaults filled in.
-func (n *Node) Limits() Limits { return n.Config().Limits }
+func (n *Node) Limits() Limits {
+	if n == nil {
+		return Limits{}
+	}
+	return n.Config().Limits
+}
 
 // SetLimits replaces the limits of a node that has not been started (zero
 // fields take their defaults). Once started, a node's limits are fixed.
@@ -191,17 +229,35 @@ func (n *Node) SetLimits(l Limits) error {
 
 // MessagesSent counts frames queued to peers (a broadcast counts once per
 // peer).
-func (n *Node) MessagesSent() uint64 { return n.sent.Load() }
+func (n *Node) MessagesSent() uint64 {
+	if n == nil {
+		return 0
+	}
+	return n.sent.Load()
+}
 
 // MessagesReceived counts frames received from peers.
-func (n *Node) MessagesReceived() uint64 { return n.recv.Load() }
+func (n *Node) MessagesReceived() uint64 {
+	if n == nil {
+		return 0
+	}
+	return n.recv.Load()
+}
 
 // ReceiveErrors counts received frames that could not be decoded, and
 // frames over the size limit.
-func (n *Node) ReceiveErrors() uint64 { return n.rerr.Load() }
+func (n *Node) ReceiveErrors() uint64 {
+	if n == nil {
+		return 0
+	}
+	return n.rerr.Load()
+}
 
 // Inbound lists the peers that connected to this node.
 func (n *Node) Inbound() []*Peer {
+	if n == nil {
+		return nil
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return append([]*Peer(nil), n.inbound...)
@@ -209,6 +265,9 @@ func (n *Node) Inbound() []*Peer {
 
 // Outbound lists the peers this node connected to.
 func (n *Node) Outbound() []*Peer {
+	if n == nil {
+		return nil
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return append([]*Peer(nil), n.outbound...)
@@ -216,6 +275,9 @@ func (n *Node) Outbound() []*Peer {
 
 // All lists inbound peers, then outbound peers.
 func (n *Node) All() []*Peer {
+	if n == nil {
+		return nil
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return append(append(make([]*Peer, 0, len(n.inbound)+len(n.outbound)), n.inbound...), n.outbound...)
@@ -224,6 +286,9 @@ func (n *Node) All() []*Peer {
 // PeerByHandle finds a peer by its Handle, until its disconnected event has
 // been delivered.
 func (n *Node) PeerByHandle(h uint64) (*Peer, bool) {
+	if n == nil {
+		return nil, false
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	p, ok := n.handles[h]
@@ -289,8 +354,16 @@ func (n *Node) Wait() error {
 	return nil
 }
 
-// Done is closed once the node has stopped.
-func (n *Node) Done() <-chan struct{} { return n.done }
+// Done is closed once the node has stopped (at once for a nil node).
+func (n *Node) Done() <-chan struct{} {
+	if n == nil {
+		// A node that never ran has nothing to wait for.
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return n.done
+}
 
 func (n *Node) shutdown() {
 	n.mu.Lock()

@@ -80,25 +80,55 @@ func newPeer(n *Node, conn net.Conn, id, host string, port int, dir Direction) *
 }
 
 // ID is the peer's node id, from the handshake.
-func (p *Peer) ID() string { return p.id }
+func (p *Peer) ID() string {
+	if p == nil {
+		return ""
+	}
+	return p.id
+}
 
 // Host is the peer's address: the host dialled for outbound peers, the
 // remote IP for inbound ones.
-func (p *Peer) Host() string { return p.host }
+func (p *Peer) Host() string {
+	if p == nil {
+		return ""
+	}
+	return p.host
+}
 
 // Port is the peer's listening port: the port dialled for outbound peers,
 // the one sent in the handshake for inbound ones.
-func (p *Peer) Port() int { return p.port }
+func (p *Peer) Port() int {
+	if p == nil {
+		return 0
+	}
+	return p.port
+}
 
 // Direction tells whether the peer dialled us or we dialled it.
-func (p *Peer) Direction() Direction { return p.dir }
+func (p *Peer) Direction() Direction {
+	if p == nil {
+		return 0
+	}
+	return p.dir
+}
 
 // Node is the node this peer belongs to (the reference's main_node).
-func (p *Peer) Node() *Node { return p.node }
+func (p *Peer) Node() *Node {
+	if p == nil {
+		return nil
+	}
+	return p.node
+}
 
 // Handle is a number that names the peer within its node until its
 // disconnected event has been delivered; it is never reused by that node.
-func (p *Peer) Handle() uint64 { return p.handle }
+func (p *Peer) Handle() uint64 {
+	if p == nil {
+		return 0
+	}
+	return p.handle
+}
 
 // String describes the peer as the reference's NodeConnection does.
 func (p *Peer) String() string {
@@ -110,6 +140,9 @@ func (p *Peer) String() string {
 
 // SetInfo stores value under key in the peer's own store.
 func (p *Peer) SetInfo(key string, value any) {
+	if p == nil {
+		return
+	}
 	p.infoMu.Lock()
 	defer p.infoMu.Unlock()
 	if p.info == nil {
@@ -120,6 +153,9 @@ func (p *Peer) SetInfo(key string, value any) {
 
 // Info returns what SetInfo stored under key.
 func (p *Peer) Info(key string) (any, bool) {
+	if p == nil {
+		return nil, false
+	}
 	p.infoMu.Lock()
 	defer p.infoMu.Unlock()
 	v, ok := p.info[key]
@@ -128,6 +164,9 @@ func (p *Peer) Info(key string) (any, bool) {
 
 // InfoKeys lists the keys of the peer's store.
 func (p *Peer) InfoKeys() []string {
+	if p == nil {
+		return nil
+	}
 	p.infoMu.Lock()
 	defer p.infoMu.Unlock()
 	keys := make([]string, 0, len(p.info))

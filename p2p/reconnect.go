@@ -37,6 +37,9 @@ func (n *Node) removeReconnect(host string, port int) {
 
 // Reconnecting lists the host:port pairs the node keeps reconnecting to.
 func (n *Node) Reconnecting() []string {
+	if n == nil {
+		return nil
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	out := make([]string, 0, len(n.reconnects))
