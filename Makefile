@@ -48,14 +48,14 @@ $(DLL): $(GO_SRC) Makefile
 # match the header, it imports only system DLLs, and a C program links
 # against it with the MinGW toolchain. A suite of `make test`.
 test-dll:
-	@MAKE="$(MAKE)" bash .ci/test-dll.sh $(DLL) $(RESULTS)/dll.txt
+	@bash .ci/test-dll.sh $(DLL) $(RESULTS)/dll.txt
 
 # The install suite (tests/install/run.sh): make install into a temp prefix
 # and consumer projects outside the tree with CMake and pkg-config in C and
 # C++, the README's Go example and an external Go module, make nuget and a
 # C# program against the package nuget installed from a folder feed.
 test-install: lib
-	@ROOT=$(ROOT) MAKE="$(MAKE)" GO=$(GO) RESULTS=$(RESULTS)/install.txt bash tests/install/run.sh
+	@ROOT=$(ROOT) GO=$(GO) RESULTS=$(RESULTS)/install.txt bash tests/install/run.sh
 
 # The NuGet package build/nuget/P2PNode.<version>.nupkg: the C# binding
 # and the native library for Linux and Windows (so it needs MinGW: make dll).
