@@ -118,6 +118,30 @@ go_readme() {
   (cd "$ROOT" && "$GO" build -o "$tmp/readme" ./examples/go/readme) && run_plain "$tmp/readme"
 }
 
+# The Go snippet of the README (the block after "Go (whole in ...") compiles
+# as the body of a main function (it uses p2p, fmt and log, nothing else),
+# and checks every error.
+# (It names fixed ports; examples/go/readme is the program that runs.)
+go_readme_snippet() {
+  local dir=$tmp/go-snippet
+  mkdir -p "$dir" && cp "$ROOT/tests/install/go-consumer/go.mod" "$ROOT/tests/install/go-consumer/go.sum" "$dir/" || return 1
+  {
+    printf 'package main\n\nimport (\n\t"fmt"\n\t"log"\n\n\t"github.com/p2pnode/p2pnode/p2p"\n)\n\nfunc main() {\n'
+    awk '/^Go \(whole in/ {f = 1; next} f && /^```go/ {g = 1; next} g && /^```/ {exit} g {print}' "$ROOT/README.md"
+    printf '}\n'
+  } > "$dir/main.go"
+  grep -q 'peer.Send' "$dir/main.go" || { echo "no Go snippet found in README.md"; cat "$dir/main.go"; return 1; }
+  cat "$dir/main.go"
+  # Every error is checked: none assigned to _, no call whose error is dropped.
+  if grep -nE '_ :?= |, _ :?= |^\s*[a-z]+\.(Start|Send|SendMany|Connect|Stop)\(' "$dir/main.go"; then
+    echo "the README's Go snippet drops errors (lines above)"; return 1
+  fi
+  cd "$dir" || return 1
+  export GOFLAGS=-mod=mod GOWORK=off
+  "$GO" mod edit -replace "github.com/p2pnode/p2pnode=$ROOT" &&
+    GOPROXY=off "$GO" vet . && GOPROXY=off "$GO" build -o /dev/null .
+}
+
 go_consumer() {
   cp -r "$ROOT/tests/install/go-consumer" "$tmp/go-consumer"
   cd "$tmp/go-consumer" || return 1
@@ -180,7 +204,7 @@ nuget_consumer() {
 
 export ROOT MAKE GO CMAKE CC CXX NUGET MCS MONO tmp prefix version nupkg
 export -f run_plain make_install destdir_install cmake_build cmake_version_rejects_next_minor \
-  pkgconfig_c pkgconfig_cpp go_readme go_consumer nuget_pack csproj_matches_nuspec nuget_consumer
+  pkgconfig_c pkgconfig_cpp go_readme go_readme_snippet go_consumer nuget_pack csproj_matches_nuspec nuget_consumer
 
 check make-install make_install
 check make-install-destdir-uninstall destdir_install
@@ -191,6 +215,7 @@ check cmake-version-file cmake_version_rejects_next_minor
 check pkgconfig-c pkgconfig_c
 check pkgconfig-cpp pkgconfig_cpp
 check go-readme-example go_readme
+check go-readme-snippet-compiles go_readme_snippet
 check go-external-module go_consumer
 check nuget-pack nuget_pack
 check csproj-describes-the-package csproj_matches_nuspec
