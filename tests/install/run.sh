@@ -56,7 +56,7 @@ run_plain() { env -u LD_LIBRARY_PATH "$@"; }
 make_install() {
   local installed_files=(lib/libp2pnode.so include/p2pnode.h include/p2pnode.hpp lib/pkgconfig/p2pnode.pc
     lib/pkgconfig/p2pnode-cpp.pc lib/cmake/p2pnode/p2pnodeConfig.cmake lib/cmake/p2pnode/p2pnodeConfigVersion.cmake)
-  "$MAKE" --no-print-directory -C "$ROOT" install PREFIX="$prefix" || return 1
+  "$MAKE" --no-print-directory -C "$ROOT" install PREFIX="$prefix" DESTDIR= || return 1
   local f
   for f in "${installed_files[@]}"; do
     [ -f "$prefix/$f" ] || { echo "missing: $prefix/$f"; return 1; }
