@@ -318,7 +318,11 @@ class Node:
                     _n.lib.p2p_node_stop(h)
         finally:
             if orphan:
+                self._h = None
                 _n.lib.p2p_node_free(h)
+                for ex in (self._serial, self._dialer):
+                    if ex is not None:
+                        ex.shutdown(wait=False)
             else:
                 try:
                     loop.call_soon_threadsafe(self._put, None)
