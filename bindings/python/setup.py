@@ -105,8 +105,9 @@ def build_library(out_dir: str, temp_dir: str) -> str:
     """go build the C ABI into out_dir/LIBNAME (by way of temp_dir); return its path.
 
     The flags are those of the top Makefile's `make lib`, with -trimpath (no
-    build paths in the library) and -s -w (no symbol table or DWARF; Go's
-    tracebacks do not need them). The header's hash goes into CGO_CFLAGS as
+    build paths in the library; the build from an unpacked sdist then finds
+    go's cache of the in-tree one), -buildvcs=false (no git needed) and -s -w
+    (no symbol table or DWARF; Go's tracebacks do not need them). The header's hash goes into CGO_CFLAGS as
     there: go's cache keys cgo objects by capi/'s own files only.
     """
     src = go_source_dir()
@@ -116,7 +117,7 @@ def build_library(out_dir: str, temp_dir: str) -> str:
     env = dict(os.environ)
     env["CGO_ENABLED"] = "1"
     env["CGO_CFLAGS"] = "-O2 -g -DP2P_HEADER_HASH_" + header_hash
-    cmd = [go, "build", "-trimpath", "-buildmode=c-shared"]
+    cmd = [go, "build", "-trimpath", "-buildvcs=false", "-buildmode=c-shared"]
     if os.path.isfile(os.path.join(src, "vendor", "modules.txt")):
         cmd.append("-mod=vendor")  # an sdist: everything is here, nothing is downloaded
     ldflags = "-s -w"
