@@ -34,7 +34,8 @@ the poller to go on.
 Leaving ``async with`` - also by an exception or a cancellation - stops the
 node: ``node_request_to_stop``, then every peer is closed after what was
 queued for it has been sent; the poller and worker threads end. A node left
-unstopped stops by itself when its event loop is closed.
+unstopped stops by itself once its event loop is closed (the poller looks
+every half second).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import collections
 import concurrent.futures
 import ctypes
 import threading
-from typing import (Any, AsyncIterator, Callable, Deque, Dict, Iterable, List, Optional,
+from typing import (Any, AsyncGenerator, Callable, Deque, Dict, Iterable, List, Optional,
                     Tuple, TypeVar)
 
 from . import _native as _n
@@ -68,11 +69,21 @@ EVENT_NAMES: Dict[int, str] = {
 }
 _DISCONNECTED = (_n.P2P_EVENT_OUTBOUND_DISCONNECTED, _n.P2P_EVENT_INBOUND_DISCONNECTED)
 _BATCH = 1024
+# The poller's wait in the library: on a timeout it looks whether its loop is
+# still there (a node whose loop was closed without stopping it stops itself).
+_POLL_MS = 500
+_INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
 # One polled event, copied out of the library's memory by the poller:
 # (type, kind, peer handle, payload, peer facts or None, reconnection facts or None).
 _PeerFacts = Tuple[str, str, int, int]
 _Raw = Tuple[int, int, int, bytes, Optional[_PeerFacts], Optional[Tuple[str, int, int]]]
+
+
+def _c_int(value: Any) -> int:
+    """value as a C int; out-of-range values become -1, which the library refuses."""
+    v = int(value)
+    return v if _INT_MIN <= v <= _INT_MAX else -1
 
 
 def _check_compression(compression: str) -> int:
@@ -170,8 +181,8 @@ class Node:
                  max_connections: int = 0, max_batches: int = 64) -> None:
         out = ctypes.c_void_p()
         cid = _n.encode_str(str(id)) if id is not None else None
-        _n.check(_n.lib.p2p_node_new(_n.encode_str(host), int(port), cid, int(max_connections),
-                                     ctypes.byref(out)), "p2p_node_new")
+        _n.check(_n.lib.p2p_node_new(_n.encode_str(host), _c_int(port), cid,
+                                     _c_int(max_connections), ctypes.byref(out)), "p2p_node_new")
         self._h: Optional[int] = out.value
         self.host = host
         p = ctypes.c_int()
@@ -280,11 +291,14 @@ class Node:
                     with self._cv:
                         while self._queued >= self._max_batches and not self._urgent:
                             self._cv.wait()
-                rc = poll(h, events, _BATCH, -1, ctypes.byref(count), ctypes.byref(base),
+                rc = poll(h, events, _BATCH, _POLL_MS, ctypes.byref(count), ctypes.byref(base),
                           ctypes.byref(size))
                 if rc != _n.P2P_OK:
                     break  # P2P_ESTOPPED: every event was taken (anything else: nothing more)
                 n = count.value
+                if not orphan and not n and loop.is_closed():
+                    orphan = True
+                    _n.lib.p2p_node_stop(h)
                 if not n or orphan:
                     continue
                 start = base.value or 0
@@ -340,7 +354,7 @@ class Node:
 
     # ---- events ---------------------------------------------------------------------
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncGenerator[Event, None]:
         """The node's events, in the order the library raised them.
 
         Ends when the node has stopped and its last event was taken. One
@@ -559,6 +573,14 @@ class Node:
         except P2PError as e:
             if e.code not in GONE_CODES:
                 raise
+
+    def __del__(self) -> None:
+        # A node that never started holds its listening socket: free it. (A started
+        # one is kept alive by its poller until it stops.)
+        h = self.__dict__.get("_h")
+        if h is not None and not self.__dict__.get("_started", True):
+            self._h = None
+            _n.lib.p2p_node_free(h)
 
     def __repr__(self) -> str:
         return "<p2pnode.aio.Node %s:%d id: %s>" % (self.host, self.port, self.id)
