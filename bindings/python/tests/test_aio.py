@@ -295,24 +295,35 @@ def test_cancelling_asyncio_run_stops_the_node() -> None:
     assert set(seen) <= {"inbound_node_connected"}
 
 
-def test_stop_with_unread_events_does_not_hang() -> None:
-    """Nobody reads events: the poller holds back at max_batches, stop() still finishes."""
-    async def main() -> Tuple[int, int]:
+def test_disconnect_and_stop_with_unread_events_do_not_hang() -> None:
+    """Nobody reads a's events: its poller holds back at max_batches, yet a's
+    disconnect of an outbound peer (which waits for the poller) and its stop finish."""
+    async def main() -> Tuple[int, List[str]]:
         a = aio.Node(HOST, 0, max_batches=1)
         async with a, aio.Node() as b:
-            conn = await b.connect_with_node(HOST, a.port)
-            assert conn is not None
-            sent = await conn.send_batch([b"x" * 100] * 5000)
-            # a holds back: one batch waits on the loop, the rest in the library.
+            rb = Reader(b)
+            out = await a.connect_with_node(HOST, b.port)
+            assert out is not None
+            inbound = (await rb.wait("inbound_node_connected"))[0].node
+            assert inbound is not None
+            assert await inbound.send_batch([b"x" * 100] * 5000) == 5000
+            # a holds back: one batch waits on its loop, the rest in the library.
             await until(lambda: a._queued >= 1, "a batch on a's loop")
-            await b.disconnect_with_node(conn)
-        # Both stopped; everything a had is still readable, in order, and then events() ends.
-        n = 0
+            await asyncio.wait_for(a.disconnect_with_node(out), DEADLINE)
+            await rb.wait("inbound_node_disconnected")
+        # Stopped; everything a had is still readable, in order, and then events() ends.
+        n, names = 0, []
         async for ev in a.events():
-            n += ev.name == "node_message"
-        return sent, n
+            if ev.name == "node_message":
+                n += 1
+            else:
+                names.append(ev.name)
+        return n, names
 
-    assert run(main()) == (5000, 5000)
+    n, names = run(main())
+    assert n == 5000
+    assert names == ["outbound_node_connected", "node_disconnect_with_outbound_node",
+                     "outbound_node_disconnected", "node_request_to_stop"]
 
 
 def test_unstopped_node_stops_when_its_loop_is_gone() -> None:
