@@ -122,6 +122,7 @@ def run_two_nodes(v: Venv, work: str, env: Optional[Dict[str, str]] = None) -> s
     p = sh([v.python, "two_nodes.py"], d, "two nodes with the installed package", env=env,
            timeout=120)
     assert p.stdout.rstrip().endswith("ok"), p.stdout
+    print("  " + p.stdout.strip().replace("\n", "\n  "))
     return p.stdout
 
 
