@@ -50,6 +50,7 @@ from typing import (Any, AsyncGenerator, Callable, Deque, Dict, Iterable, List, 
 
 from . import _native as _n
 from ._native import P2PError
+from .node import LIMITS
 from .nodeconnection import GONE_CODES, encode_batch, encode_payload
 
 __all__ = ["Node", "Connection", "Event", "P2PError", "EVENT_NAMES"]
@@ -209,6 +210,31 @@ class Node:
         self._dialer: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._closing: Optional["asyncio.Task[None]"] = None
         self._started = False
+
+    # ---- limits -----------------------------------------------------------------------
+
+    def set_limit(self, name: str, value: int) -> None:
+        """Set a limit by its name in p2pnode.node.LIMITS ('reconnect_interval_ms', ...).
+
+        0 restores the default. Only before start(), except 'max_connections'.
+        """
+        if name not in LIMITS:
+            raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
+        if self._h is None:
+            raise P2PError(_n.P2P_ESTOPPED, "", "p2p_node_set_limit")
+        _n.check(_n.lib.p2p_node_set_limit(self._h, LIMITS[name], int(value)),
+                 "p2p_node_set_limit")
+
+    def get_limit(self, name: str) -> int:
+        """The value of a limit (see set_limit), defaults filled in."""
+        if name not in LIMITS:
+            raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
+        if self._h is None:
+            raise P2PError(_n.P2P_ESTOPPED, "", "p2p_node_get_limit")
+        value = ctypes.c_int64()
+        _n.check(_n.lib.p2p_node_get_limit(self._h, LIMITS[name], ctypes.byref(value)),
+                 "p2p_node_get_limit")
+        return value.value
 
     # ---- life -------------------------------------------------------------------------
 

@@ -433,6 +433,42 @@ def test_aio_and_p2pnetwork_node_talk() -> None:
     assert names[-2:] == ["node_disconnect_with_outbound_node", "outbound_node_disconnected"]
 
 
+def test_reconnection_events_and_limits() -> None:
+    """A lost peer dialled with reconnect=True: reconnection events, then connected again."""
+    async def main() -> Tuple[List[str], List[Any], int]:
+        a = aio.Node(HOST, 0, id="a")
+        a.set_limit("reconnect_interval_ms", 50)
+        assert a.get_limit("reconnect_interval_ms") == 50
+        with pytest.raises(ValueError):
+            a.set_limit("no_such_limit", 1)
+        async with a:
+            ra = Reader(a)
+            b = aio.Node(HOST, 0, id="b")
+            port = b.port
+            async with b:
+                assert await a.connect_with_node(HOST, port, reconnect=True)
+                await ra.wait("outbound_node_connected")
+            await ra.wait("outbound_node_disconnected")
+            await ra.wait("node_reconnection_error", 2)  # b is gone: the dials fail
+            async with aio.Node(HOST, port, id="b2"):   # back on the same port
+                await ra.wait("outbound_node_connected", 2)
+            with pytest.raises(p2pnode.P2PError):
+                a.set_limit("reconnect_interval_ms", 10)  # started: too late
+        await ra.done()
+        rec = [e.data for e in ra.of("node_reconnection_error")]
+        assert all(e.node is None for e in ra.of("node_reconnection_error"))
+        return ra.names(), rec, port
+
+    names, rec, port = run(main())
+    assert names[:3] == ["outbound_node_connected", "outbound_node_disconnected",
+                         "node_reconnection_error"]
+    assert rec[0] == {"host": HOST, "port": port, "trials": 1}
+    assert rec[1]["trials"] == 2
+    connected = [i for i, n in enumerate(names) if n == "outbound_node_connected"]
+    assert len(connected) >= 2 and names.index("node_reconnection_error") < connected[1]
+    assert "node_request_to_stop" in names
+
+
 def test_a_node_never_started_frees_its_port() -> None:
     node = aio.Node()
     port = node.port
