@@ -315,8 +315,9 @@ class Node:
             while True:
                 if not orphan:
                     with self._cv:
-                        while self._queued >= self._max_batches and not self._urgent:
-                            self._cv.wait()
+                        while (self._queued >= self._max_batches and not self._urgent
+                               and not loop.is_closed()):
+                            self._cv.wait(_POLL_MS / 1000)
                 rc = poll(h, events, _BATCH, _POLL_MS, ctypes.byref(count), ctypes.byref(base),
                           ctypes.byref(size))
                 if rc != _n.P2P_OK:

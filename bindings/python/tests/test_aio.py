@@ -326,7 +326,8 @@ def test_disconnect_and_stop_with_unread_events_do_not_hang() -> None:
                      "outbound_node_disconnected", "node_request_to_stop"]
 
 
-def test_unstopped_node_stops_when_its_loop_is_gone() -> None:
+@pytest.mark.parametrize("max_batches", [64, 1])  # 1: its poller is holding back then
+def test_unstopped_node_stops_when_its_loop_is_gone(max_batches: int) -> None:
     log: List[str] = []
     lock = threading.Lock()
 
@@ -338,10 +339,12 @@ def test_unstopped_node_stops_when_its_loop_is_gone() -> None:
     peer.start()
     try:
         async def main() -> aio.Node:
-            node = aio.Node()
+            node = aio.Node(HOST, 0, max_batches=max_batches)
             await node.start()
             assert await node.connect_with_node(HOST, peer.port)
             await until(lambda: "inbound_node_connected" in log, "the peer's connected event")
+            for i in range(100):
+                peer.send_to_nodes("unread %d" % i)  # left in the library
             return node  # never stopped
 
         node = asyncio.run(main())
