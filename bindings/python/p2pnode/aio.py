@@ -168,8 +168,10 @@ class Node:
     """An asyncio node listening on host:port (port 0: a free port, read ``port``).
 
     ``Node(host, port, id=None, max_connections=0)``: id None generates one;
-    max_connections limits inbound peers (0: unlimited). The listening
-    socket is bound here, so a port in use raises P2PError (P2P_EBIND).
+    max_connections limits inbound peers (0: unlimited); max_batches bounds
+    the polled batches waiting for events() (see the module doc). The
+    listening socket is bound here, so a port in use raises P2PError
+    (P2P_EBIND).
     ``async with Node(...) as node`` starts it and stops it on the way out;
     or ``await node.start()`` and ``await node.stop()``.
 
@@ -180,11 +182,13 @@ class Node:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, id: Any = None,
                  max_connections: int = 0, max_batches: int = 64) -> None:
+        self._started = False
+        self._h: Optional[int] = None
         out = ctypes.c_void_p()
         cid = _n.encode_str(str(id)) if id is not None else None
         _n.check(_n.lib.p2p_node_new(_n.encode_str(host), _c_int(port), cid,
                                      _c_int(max_connections), ctypes.byref(out)), "p2p_node_new")
-        self._h: Optional[int] = out.value
+        self._h = out.value
         self.host = host
         p = ctypes.c_int()
         _n.check(_n.lib.p2p_node_port(self._h, ctypes.byref(p)), "p2p_node_port")
@@ -209,7 +213,6 @@ class Node:
         self._serial: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._dialer: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._closing: Optional["asyncio.Task[None]"] = None
-        self._started = False
 
     # ---- limits -----------------------------------------------------------------------
 
