@@ -13,6 +13,7 @@ BINDINGS := cpp csharp python
 # The suites `make test` must report on; a suite that reports nothing fails.
 SUITES := go-core $(if $(wildcard capi/test/Makefile),c-api) $(if $(wildcard examples/demo/Makefile),crosslang) dll install \
 	$(foreach b,$(BINDINGS),$(if $(wildcard bindings/$(b)/Makefile),$(b)))
+SUITES += $(if $(wildcard bindings/python/tests/packaging),python-packaging)
 GO_SRC := $(shell find p2p capi -name '*.go' -o -name '*.c' -o -name '*.h' 2>/dev/null) go.mod go.sum include/p2pnode.h
 # go build caches cgo objects by the package's own files: a change of
 # include/p2pnode.h (outside capi/) would go unseen. Its hash in CGO_CFLAGS
@@ -81,6 +82,7 @@ test: deps
 	-@$(MAKE) --no-print-directory test-crosslang
 	-@$(MAKE) --no-print-directory test-dll
 	-@$(MAKE) --no-print-directory test-install
+	-@$(MAKE) --no-print-directory test-python-packaging
 	@bash .ci/summary.sh $(RESULTS) $(SUITES)
 
 test-go:
@@ -96,6 +98,12 @@ test-bindings: lib
 	  if [ -f bindings/$$b/Makefile ]; then \
 	    $(MAKE) --no-print-directory -C bindings/$$b test $(SUB) RESULTS=$(RESULTS)/$$b.txt || echo "bindings/$$b: FAILED"; \
 	  fi; done
+
+# pip install ./bindings/python and python -m build into fresh virtualenvs,
+# then two nodes with each installed copy (see bindings/python/Makefile).
+test-python-packaging:
+	@mkdir -p $(RESULTS)
+	@$(MAKE) --no-print-directory -C bindings/python test-packaging $(SUB) PACKAGING_RESULTS=$(RESULTS)/python-packaging.txt
 
 # One node per language (Go, C, C++, C#, Python) and an unmodified
 # p2pnetwork node in a ring; see examples/demo.

@@ -22,6 +22,8 @@ have nuget || need_apt+=(nuget)
 have unzip || need_apt+=(unzip)
 [ -f /usr/include/gtest/gtest.h ] || need_apt+=(libgtest-dev)
 [ -f /usr/include/cmocka.h ] || need_apt+=(libcmocka-dev)
+have readelf || need_apt+=(binutils)  # the Python packaging check reads the wheel's library
+${PYTHON:-python3} -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: apt-get install ${need_apt[*]}"

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import json
 import os
 import sys
-from typing import List, Optional
+from typing import Any, List, Optional
 
 __all__ = ["P2PError", "lib", "library_path", "check", "errmsg"]
 
@@ -341,6 +342,25 @@ def check(code: int, function: str = "") -> int:
     if code < 0:
         raise error(code, function)
     return code
+
+
+def decode_payload(kind: int, data: bytes) -> Any:
+    """A received payload as p2pnetwork presents it: JSON as its value, text as str, else bytes.
+
+    kind is the event's p2p_kind; JSON that does not parse falls back to
+    str, and text that is not UTF-8 to bytes.
+    """
+    if kind == P2P_KIND_JSON:
+        try:
+            return json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            pass
+    if kind in (P2P_KIND_JSON, P2P_KIND_TEXT):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return data
 
 
 def version() -> str:
