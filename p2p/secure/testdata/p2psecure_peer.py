@@ -160,7 +160,7 @@ def aes_decrypt(key, data):
 
 
 def password_key(password, salt):
-    return PBKDF2(password, salt, 32)  # PyCryptodome's defaults: HMAC-SHA1, 1000 rounds
+    return PBKDF2(password, salt, 32, count=1000, hmac_hash_module=SHA1)  # PyCryptodome's defaults
 
 
 def aes_encrypt_pw(password, plain):
