@@ -16,7 +16,12 @@ Signing and checking run in the native library, in p2psecure's wire format
 ways. What it receives arrives checked, in three event methods the
 reference lacks: node_secure_message (passed every check),
 node_message_rejected (with the reason; the connection stays up) and
-node_discovery_answer. Ping, pong and discovery are answered by the library.
+node_discovery_answer. Ping, pong and discovery are answered by the library,
+unless a subclass overrides one of the reference's hooks (received_ping,
+send_pong, received_pong, received_discovery, send_discovery_answer,
+received_discovery_answer): then those messages come here and the hooks are
+called as in p2psecure. The reference's helpers (encrypt, decrypt, sign,
+verify, the AES methods, ...) run in the library too, in its formats.
 Beyond the reference's checks the node pins the first key seen for each
 node id and rejects replayed or stale messages (see SecureNode's arguments).
 """
