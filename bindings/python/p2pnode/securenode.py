@@ -44,35 +44,9 @@ __all__ = ["SecureNode", "Reject"]
 Password = Union[str, bytes, None]
 BytesLike = Union[bytes, bytearray, memoryview]
 
-# The C functions of p2psecure's helpers and of delegation, declared here
-# (next to their only user) in the style of _native's table.
-_int_t, _c_size, _vp, _cp = ctypes.c_int, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_char_p
-_size_out = ctypes.POINTER(_c_size)
-_OUT = [_vp, _c_size, _size_out]  # buf, cap, out_len
-for _name, _argtypes in {
-    "p2p_secure_set_delegate": [_vp, _int_t],
-    "p2p_secure_handle": [_vp, ctypes.c_uint64, _int_t, _cp, _c_size],
-    "p2p_secure_private_key": [_vp, ctypes.c_char_p, _c_size],
-    "p2p_secure_encrypt": [_cp, _cp, _c_size] + _OUT,
-    "p2p_secure_decrypt": [_vp, _cp, _c_size] + _OUT,
-    "p2p_secure_sign": [_vp, _cp, _c_size, ctypes.c_char_p, _c_size],
-    "p2p_secure_verify": [_cp, _cp, _c_size, _cp],
-    "p2p_secure_derive_key": [_cp, _c_size, _cp, _c_size, ctypes.c_char_p, _c_size],
-    "p2p_secure_aes_pad": [_cp, _c_size] + _OUT,
-    "p2p_secure_aes_encrypt": [_cp, _c_size, _cp, _c_size] + _OUT,
-    "p2p_secure_aes_decrypt": [_cp, _c_size, _cp, _c_size] + _OUT,
-    "p2p_secure_aes_encrypt_pw": [_cp, _c_size, _cp, _c_size] + _OUT,
-    "p2p_secure_aes_decrypt_pw": [_cp, _c_size, _cp, _c_size] + _OUT,
-    "p2p_secure_aes_encrypt_file": [_cp, _cp, _c_size, _cp, _c_size],
-    "p2p_secure_aes_encrypt_file_pw": [_cp, _cp, _c_size, _cp, _c_size],
-}.items():
-    try:
-        _fn = getattr(_n.lib, _name)
-    except AttributeError as _e:
-        raise ImportError("p2pnode: %s lacks the function %s" % (_n.library_path, _name)) from _e
-    _fn.restype = _int_t
-    _fn.argtypes = _argtypes
-
+# The C functions of p2psecure's helpers and of delegation are declared in
+# _native with the others.
+_c_size = ctypes.c_size_t
 P2P_MAX_PRIVATE_KEY_PEM_LEN = 16384
 
 # p2p_delegate and p2p_secure_step.
