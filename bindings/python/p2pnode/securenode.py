@@ -444,8 +444,8 @@ class SecureNode(Node):
         A str password or salt is taken as Latin-1, as PyCryptodome does."""
         pw, sa = _tobytes(password, "password"), _tobytes(salt, "salt")
         size = _c_int(total_bytes_key, "total_bytes_key")
-        if size < 1:
-            raise ValueError("p2pnode: total_bytes_key must be at least 1")
+        if not 1 <= size <= 65536:
+            raise ValueError("p2pnode: total_bytes_key must be from 1 to 65536")
         buf = ctypes.create_string_buffer(size)
         rc = _n.lib.p2p_secure_derive_key(pw, len(pw), sa, len(sa), buf, size)
         if rc == _n.P2P_EINVAL:

@@ -189,8 +189,9 @@ def test_password_keys_are_pycryptodome_s(node: Any) -> None:
         assert node.encryption_key_from_password(salt, password, size) == want
     with pytest.raises(UnicodeEncodeError):  # as PyCryptodome: a str password is Latin-1
         node.encryption_key_from_password(b"salt", "\u20ac", 32)
-    with pytest.raises(ValueError):
-        node.encryption_key_from_password(b"salt", b"pw", 0)
+    for size in (0, -1, 65537, 2 ** 40):
+        with pytest.raises(ValueError):
+            node.encryption_key_from_password(b"salt", b"pw", size)
 
 
 PLAINTEXTS = [b"", b"Hoi daar!", b"0123456789abcdef", "h\u00e9llo \x00 ".encode() * 20, b"\xff\x00\x01"]
