@@ -174,8 +174,8 @@ typedef struct p2p_discovered {
  *   - host, port, trials: RECONNECTION_ERROR only.
  *   - sender_id, msg_type: SECURE_MESSAGE and DISCOVERY_ANSWER: the signer's
  *     node id (_id) and the message's _type ("message" for
- *     p2p_secure_send_message, the application's own type, or
- *     "discovery_answer"). The JSON text of these events is as the sender
+ *     p2p_secure_send_message, the application's own type, a type delegated
+ *     with p2p_secure_set_delegate, or "discovery_answer"). The JSON text of these events is as the sender
  *     wrote it: from p2psecure peers and from us, ASCII with \uXXXX escapes
  *     (Python's json.dumps).
  *   - reject, reason: MESSAGE_REJECTED: a p2p_reject code and a sentence;
