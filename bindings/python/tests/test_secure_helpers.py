@@ -442,3 +442,84 @@ def test_hook_steps_report_bad_input(make: Any) -> None:
         h.received_pong(conn, {"no": "timestamp"})
     with pytest.raises(KeyError):
         h.received_ping(conn, {})  # as p2psecure's: data["timestamp"]
+
+
+class _PeerProcess:
+    """The test-only p2psecure-format peer (p2pnetwork 1.2 + PyCryptodome) in serve mode."""
+
+    def __init__(self, key_file: str, password: str) -> None:
+        import subprocess
+        import sys
+        path = os.path.join(ROOT, "p2p", "secure", "testdata", "p2psecure_peer.py")
+        self.proc = subprocess.Popen([sys.executable, path, "serve", key_file, password],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)
+        self.lock = threading.Lock()
+        self.events: List[Dict[str, Any]] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        ready = wait_for(lambda: self.find("ready"), timeout=30, what="the peer")[0]
+        self.port, self.id = ready["port"], ready["id"]
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            text = line.decode("utf-8").strip()
+            if text.startswith("EVENT "):
+                with self.lock:
+                    self.events.append(json.loads(text[6:]))
+
+    def find(self, kind: str) -> List[Dict[str, Any]]:
+        with self.lock:
+            return [e for e in self.events if e.get("event") == kind]
+
+    def send(self, **cmd: Any) -> None:
+        self.proc.stdin.write((json.dumps(cmd) + "\n").encode("utf-8"))
+        self.proc.stdin.flush()
+
+    def close(self) -> None:
+        self.proc.stdin.close()  # the peer exits when its input ends
+        try:
+            self.proc.wait(timeout=10)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join(timeout=10)
+
+
+def test_hooks_against_a_p2psecure_peer(make: Any, keys: List[str]) -> None:
+    """Every hook overridden, against a p2pnetwork 1.2 node that behaves as
+    p2psecure's SecureNode: its ping, pong and discovery go through our
+    hooks and come out as it expects, both ways."""
+    pytest.importorskip("p2pnetwork", reason="p2pnetwork==1.2 is needed (.ci/deps.sh installs it)")
+    h = make(1, Hooked)
+    peer = _PeerProcess(keys[2], "pw")
+    try:
+        peer.send(cmd="connect", host=HOST, port=h.port)
+        wait_for(lambda: peer.find("connect_result"), what="the peer's connect")
+        assert peer.find("connect_result")[0]["ok"]
+        wait_for(lambda: h.all_nodes, what="the peer at h")
+        # the peer pings: our received_ping and send_pong answer it
+        peer.send(cmd="ping")
+        wait_for(lambda: peer.find("pong"), what="our pong at the peer")
+        assert peer.find("pong")[0]["peer"] == h.id
+        assert [c[0] for c in h.calls[:2]] == ["received_ping", "send_pong"]
+        # we ping: its pong goes through our received_pong
+        h.send_ping()
+        wait_for(lambda: h.named("received_pong"), what="the peer's pong")
+        wait_for(lambda: latency(h) is not None, what="the latency")
+        # the peer discovers: our received_discovery answers through send_discovery_answer
+        peer.send(cmd="discovery")
+        wait_for(lambda: peer.find("discovery_answer"), what="our answer at the peer")
+        answer = peer.find("discovery_answer")[0]
+        assert answer["from"] == h.id
+        assert answer["nodes"] == [{"id": peer.id, "ip": HOST, "port": peer.port,
+                                    "connection": "inbound"}]
+        assert h.named("send_discovery_answer")[0][1] == peer.id
+        # we discover: its answer goes through our received_discovery_answer
+        h.send_discovery()
+        wait_for(lambda: h.answers, what="the peer's answer")
+        assert h.answers[0]["_id"] == peer.id
+        assert h.named("received_discovery_answer")[0][1] == peer.id
+        assert not peer.find("rejected")
+    finally:
+        peer.close()
