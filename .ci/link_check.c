@@ -75,6 +75,26 @@ int main(void) {
     p2p_secure_check_message(pem, len, &reject);
     p2p_secure_pin(node, "id", NULL);
     p2p_secure_pinned_key(node, "id", pem, sizeof pem);
+    /* p2psecure's helpers and delegation */
+    unsigned char key[32], out[256];
+    p2p_secure_set_delegate(node, P2P_DELEGATE_PING);
+    p2p_secure_handle(node, 1, P2P_STEP_SEND_PONG, "{\"timestamp\": 1}", 16);
+    p2p_secure_private_key(node, pem, sizeof pem);
+    p2p_secure_encrypt(pem, "x", 1, (char *)out, sizeof out, &len);
+    p2p_secure_decrypt(node, (const char *)out, len, out, sizeof out, &len);
+    p2p_secure_sign(node, "x", 1, pem, sizeof pem);
+    p2p_secure_verify(pem, "x", 1, pem);
+    p2p_secure_canonical("{}", 2, (char *)out, sizeof out, &len);
+    p2p_secure_derive_key("pw", 2, "salt", 4, key, sizeof key);
+    p2p_secure_aes_pad("x", 1, out, sizeof out, &len);
+    p2p_secure_aes_encrypt(key, sizeof key, "x", 1, out, sizeof out, &len);
+    p2p_secure_aes_decrypt(key, sizeof key, out, len, out, sizeof out, &len);
+    p2p_secure_aes_encrypt_pw("pw", 2, "x", 1, out, sizeof out, &len);
+    p2p_secure_aes_decrypt_pw("pw", 2, out, len, out, sizeof out, &len);
+    p2p_secure_aes_encrypt_file("", key, sizeof key, "x", 1);
+    p2p_secure_aes_decrypt_file("", key, sizeof key, out, sizeof out, &len);
+    p2p_secure_aes_encrypt_file_pw("", "pw", 2, "x", 1);
+    p2p_secure_aes_decrypt_file_pw("", "pw", 2, out, sizeof out, &len);
     printf("secure node: check_message %d\n", reject);
     return p2p_node_free(node) == P2P_OK ? 0 : 1;
 }

@@ -10,6 +10,7 @@ import "C"
 
 import (
 	"errors"
+	"io/fs"
 	"time"
 	"unsafe"
 
@@ -456,4 +457,367 @@ func fillSecure(c *C.p2p_event, s *secureInfo, a allocator) {
 	}
 	c.nodes = &nodes[0]
 	c.n_nodes = C.size_t(len(s.nodes))
+}
+
+// ---- p2psecure's helpers and delegation (p2p_secure_* of the header's
+// "Helpers" and "Delegation" parts) ----
+
+// outBytes copies b into buf[0..capacity) and its length into *outLen, with
+// P2P_ERANGE when it does not fit (what fits is written).
+func outBytes(b []byte, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t, what string) C.int {
+	if outLen != nil {
+		*outLen = C.size_t(len(b))
+	}
+	if capacity > 0 {
+		copy(goBytes(buf, capacity), b)
+	}
+	if len(b) > int(capacity) {
+		return fail(C.P2P_ERANGE, "%s has %d bytes, buffer %d", what, len(b), int(capacity))
+	}
+	return C.P2P_OK
+}
+
+// inBytes reads the caller's (pointer, length) argument; NULL is allowed
+// for length 0.
+func inBytes(p unsafe.Pointer, n C.size_t, name string) ([]byte, C.int) {
+	if p == nil && n > 0 {
+		return nil, fail(C.P2P_EINVAL, "%s is NULL with a length", name)
+	}
+	return goBytes(p, n), C.P2P_OK
+}
+
+func checkOut(buf unsafe.Pointer, capacity C.size_t) C.int {
+	if buf == nil && capacity > 0 {
+		return fail(C.P2P_EINVAL, "buf is NULL with a capacity")
+	}
+	return C.P2P_OK
+}
+
+// failCrypto maps a helper's error to its status code: every one is about
+// the caller's input (a key, a size, a ciphertext).
+func failCrypto(err error) C.int {
+	if err == nil {
+		return C.P2P_OK
+	}
+	return fail(C.P2P_EINVAL, "%v", err)
+}
+
+// failFile maps a file helper's error: I/O is P2P_EKEY's "cannot read or
+// write", as for key files; the rest as failCrypto.
+func failFile(err error) C.int {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fail(C.P2P_EKEY, "%v", err)
+	}
+	return failCrypto(err)
+}
+
+//export p2p_secure_private_key
+func p2p_secure_private_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		key := s.Key()
+		if key == nil {
+			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+		}
+		return cString(key.PrivateKeyPEM(), buf, n)
+	})
+}
+
+//export p2p_secure_encrypt
+func p2p_secure_encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) (rc C.int) {
+	defer guard(&rc)
+	if pemText == nil {
+		return fail(C.P2P_EINVAL, "pem is NULL")
+	}
+	plain, rc := inBytes(data, n, "data")
+	if rc == C.P2P_OK {
+		rc = checkOut(unsafe.Pointer(buf), capacity)
+	}
+	if rc != C.P2P_OK {
+		return rc
+	}
+	ct, err := secure.EncryptPEM(C.GoString(pemText), plain)
+	if err != nil {
+		return failCrypto(err)
+	}
+	return outBytes(ct, unsafe.Pointer(buf), capacity, outLen, "the ciphertext")
+}
+
+//export p2p_secure_decrypt
+func p2p_secure_decrypt(h *C.p2p_node, text *C.char, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		ct, rc := inBytes(unsafe.Pointer(text), n, "ciphertext")
+		if rc == C.P2P_OK {
+			rc = checkOut(buf, capacity)
+		}
+		if rc != C.P2P_OK {
+			return rc
+		}
+		key := s.Key()
+		if key == nil {
+			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+		}
+		plain, err := key.Decrypt(ct)
+		if err != nil {
+			return failCrypto(err)
+		}
+		return outBytes(plain, buf, capacity, outLen, "the plaintext")
+	})
+}
+
+//export p2p_secure_sign
+func p2p_secure_sign(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		msg, rc := inBytes(unsafe.Pointer(text), n, "text")
+		if rc != C.P2P_OK {
+			return rc
+		}
+		key := s.Key()
+		if key == nil {
+			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+		}
+		sig, err := key.SignText(msg)
+		if err != nil {
+			return failErr(err)
+		}
+		return cString(sig, buf, capacity)
+	})
+}
+
+//export p2p_secure_verify
+func p2p_secure_verify(pemText *C.char, text *C.char, n C.size_t, signature *C.char) (rc C.int) {
+	defer guard(&rc)
+	if pemText == nil || signature == nil {
+		return fail(C.P2P_EINVAL, "pem or signature is NULL")
+	}
+	msg, rc := inBytes(unsafe.Pointer(text), n, "text")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	pub, err := secure.ParsePublicKey(C.GoString(pemText))
+	if err != nil {
+		return fail(C.P2P_EINVAL, "not an RSA public key: %v", err)
+	}
+	if !secure.VerifyText(pub, msg, C.GoString(signature)) {
+		return fail(C.P2P_EREJECTED, "the signature does not verify")
+	}
+	return C.P2P_OK
+}
+
+//export p2p_secure_canonical
+func p2p_secure_canonical(text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) (rc C.int) {
+	defer guard(&rc)
+	if rc = checkOut(unsafe.Pointer(buf), capacity); rc != C.P2P_OK {
+		return rc
+	}
+	v, rc := parseJSON(text, n)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	c, err := secure.Canonical(v)
+	if err != nil {
+		return fail(C.P2P_EINVAL, "%v", err)
+	}
+	return outBytes(c, unsafe.Pointer(buf), capacity, outLen, "the canonical text")
+}
+
+//export p2p_secure_derive_key
+func p2p_secure_derive_key(password unsafe.Pointer, pwLen C.size_t, salt unsafe.Pointer, saltLen C.size_t, key unsafe.Pointer, keyLen C.size_t) (rc C.int) {
+	defer guard(&rc)
+	pw, rc := inBytes(password, pwLen, "password")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	sa, rc := inBytes(salt, saltLen, "salt")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if key == nil {
+		return fail(C.P2P_EINVAL, "key is NULL")
+	}
+	k, err := secure.DeriveKey(pw, sa, int(keyLen))
+	if err != nil {
+		return fail(C.P2P_EINVAL, "%v", err)
+	}
+	copy(goBytes(key, keyLen), k)
+	return C.P2P_OK
+}
+
+//export p2p_secure_aes_pad
+func p2p_secure_aes_pad(data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) (rc C.int) {
+	defer guard(&rc)
+	in, rc := inBytes(data, n, "data")
+	if rc == C.P2P_OK {
+		rc = checkOut(buf, capacity)
+	}
+	if rc != C.P2P_OK {
+		return rc
+	}
+	return outBytes(secure.PadZero(in), buf, capacity, outLen, "the padded data")
+}
+
+// aesCall runs one of the in-memory AES helpers over the caller's
+// secret (key or password) and data.
+func aesCall(secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t,
+	f func(secret, data []byte) ([]byte, error), what string) (rc C.int) {
+	defer guard(&rc)
+	sec, rc := inBytes(secret, secretLen, "key or password")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	in, rc := inBytes(data, n, "data")
+	if rc == C.P2P_OK {
+		rc = checkOut(buf, capacity)
+	}
+	if rc != C.P2P_OK {
+		return rc
+	}
+	out, err := f(sec, in)
+	if err != nil {
+		return failCrypto(err)
+	}
+	return outBytes(out, buf, capacity, outLen, what)
+}
+
+//export p2p_secure_aes_encrypt
+func p2p_secure_aes_encrypt(key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+	return aesCall(key, keyLen, data, n, buf, capacity, outLen, secure.EncryptAES, "the ciphertext")
+}
+
+//export p2p_secure_aes_decrypt
+func p2p_secure_aes_decrypt(key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+	return aesCall(key, keyLen, data, n, buf, capacity, outLen, secure.DecryptAES, "the plaintext")
+}
+
+//export p2p_secure_aes_encrypt_pw
+func p2p_secure_aes_encrypt_pw(password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+	return aesCall(password, pwLen, data, n, buf, capacity, outLen, secure.EncryptAESPassword, "the ciphertext")
+}
+
+//export p2p_secure_aes_decrypt_pw
+func p2p_secure_aes_decrypt_pw(password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+	return aesCall(password, pwLen, data, n, buf, capacity, outLen, secure.DecryptAESPassword, "the plaintext")
+}
+
+// aesFileWrite runs one of the helpers that encrypt into a file.
+func aesFileWrite(path *C.char, secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.size_t,
+	f func(path string, secret, data []byte) error) (rc C.int) {
+	defer guard(&rc)
+	if path == nil {
+		return fail(C.P2P_EINVAL, "path is NULL")
+	}
+	sec, rc := inBytes(secret, secretLen, "key or password")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	in, rc := inBytes(data, n, "data")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	return failFile(f(C.GoString(path), sec, in))
+}
+
+// aesFileRead runs one of the helpers that decrypt a file.
+func aesFileRead(path *C.char, secret unsafe.Pointer, secretLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t,
+	f func(path string, secret []byte) ([]byte, error)) (rc C.int) {
+	defer guard(&rc)
+	if path == nil {
+		return fail(C.P2P_EINVAL, "path is NULL")
+	}
+	sec, rc := inBytes(secret, secretLen, "key or password")
+	if rc == C.P2P_OK {
+		rc = checkOut(buf, capacity)
+	}
+	if rc != C.P2P_OK {
+		return rc
+	}
+	out, err := f(C.GoString(path), sec)
+	if err != nil {
+		return failFile(err)
+	}
+	return outBytes(out, buf, capacity, outLen, "the plaintext")
+}
+
+//export p2p_secure_aes_encrypt_file
+func p2p_secure_aes_encrypt_file(path *C.char, key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t) C.int {
+	return aesFileWrite(path, key, keyLen, data, n, secure.EncryptAESFile)
+}
+
+//export p2p_secure_aes_decrypt_file
+func p2p_secure_aes_decrypt_file(path *C.char, key unsafe.Pointer, keyLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+	return aesFileRead(path, key, keyLen, buf, capacity, outLen, secure.DecryptAESFile)
+}
+
+//export p2p_secure_aes_encrypt_file_pw
+func p2p_secure_aes_encrypt_file_pw(path *C.char, password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t) C.int {
+	return aesFileWrite(path, password, pwLen, data, n, secure.EncryptAESFilePassword)
+}
+
+//export p2p_secure_aes_decrypt_file_pw
+func p2p_secure_aes_decrypt_file_pw(path *C.char, password unsafe.Pointer, pwLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+	return aesFileRead(path, password, pwLen, buf, capacity, outLen, secure.DecryptAESFilePassword)
+}
+
+//export p2p_secure_set_delegate
+func p2p_secure_set_delegate(h *C.p2p_node, types C.int) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		if types < 0 {
+			return fail(C.P2P_EINVAL, "delegate types %d", int(types))
+		}
+		if err := s.SetDelegate(secure.Delegate(types)); err != nil {
+			return fail(C.P2P_EINVAL, "%v", err)
+		}
+		return C.P2P_OK
+	})
+}
+
+// The p2p_delegate bits are secure.Delegate's.
+const _ uint = -((C.P2P_DELEGATE_PING-uint(secure.DelegatePing))*(C.P2P_DELEGATE_PING-uint(secure.DelegatePing)) +
+	(C.P2P_DELEGATE_PONG-uint(secure.DelegatePong))*(C.P2P_DELEGATE_PONG-uint(secure.DelegatePong)) +
+	(C.P2P_DELEGATE_DISCOVERY-uint(secure.DelegateDiscovery))*(C.P2P_DELEGATE_DISCOVERY-uint(secure.DelegateDiscovery)) +
+	(C.P2P_DELEGATE_DISCOVERY_ANSWER-uint(secure.DelegateDiscoveryAnswer))*(C.P2P_DELEGATE_DISCOVERY_ANSWER-uint(secure.DelegateDiscoveryAnswer)))
+
+//export p2p_secure_handle
+func p2p_secure_handle(h *C.p2p_node, peer C.uint64_t, step C.int, text *C.char, n C.size_t) C.int {
+	return withSecure(h, func(s *secure.Node) C.int {
+		data, rc := inBytes(unsafe.Pointer(text), n, "json")
+		if rc != C.P2P_OK {
+			return rc
+		}
+		m, err := secure.ParseMessage(data)
+		if err != nil {
+			return fail(C.P2P_EINVAL, "%v", err)
+		}
+		p, ok := s.P2P().PeerByHandle(uint64(peer))
+		if !ok && step != C.P2P_STEP_RELAY_DISCOVERY_ANSWER {
+			return fail(C.P2P_ENOPEER, "no peer %d on this node", uint64(peer))
+		}
+		var done bool
+		switch step {
+		case C.P2P_STEP_RECEIVED_PING:
+			err = s.ReceivedPing(p, m)
+		case C.P2P_STEP_SEND_PONG:
+			err = s.SendPong(p, m.Fields["timestamp"])
+		case C.P2P_STEP_RECEIVED_PONG:
+			err = s.ReceivedPong(p, m)
+		case C.P2P_STEP_RECEIVED_DISCOVERY:
+			err = s.ReceivedDiscovery(p, m)
+		case C.P2P_STEP_ROUTE_DISCOVERY:
+			if done, err = s.RouteDiscovery(p, m); err == nil && !done {
+				return fail(C.P2P_EALREADY, "a discovery seen before, our own, or the routing table is full")
+			}
+		case C.P2P_STEP_SEND_DISCOVERY_ANSWER:
+			err = s.SendDiscoveryAnswer(p, m)
+		case C.P2P_STEP_RELAY_DISCOVERY_ANSWER:
+			if done, err = s.RelayDiscoveryAnswer(m); err == nil && !done {
+				return fail(C.P2P_ENOTFOUND, "not an answer to a discovery this node forwarded")
+			}
+		default:
+			return fail(C.P2P_EINVAL, "unknown step %d", int(step))
+		}
+		if err != nil {
+			return fail(C.P2P_EINVAL, "%v", err)
+		}
+		return C.P2P_OK
+	})
 }

@@ -73,6 +73,7 @@ extern "C" {
 #define P2P_MAX_ID_LEN 4096
 #define P2P_MAX_HOST_LEN 1024
 #define P2P_MAX_KEY_PEM_LEN 4096 /* a public key's PEM (RSA keys of up to 16384 bits) */
+#define P2P_MAX_PRIVATE_KEY_PEM_LEN 16384 /* a private key's PEM (RSA keys of up to 16384 bits) */
 
 /* Status codes. */
 #define P2P_OK 0
@@ -105,7 +106,8 @@ typedef enum p2p_event_type {
     P2P_EVENT_REQUEST_TO_STOP = 7,          /* node_request_to_stop */
     P2P_EVENT_RECONNECTION_ERROR = 8,       /* node_reconnection_error */
     /* A secure node (p2p_secure_node_new) raises these three instead of
-     * P2P_EVENT_MESSAGE; ping, pong and discovery it handles itself. */
+     * P2P_EVENT_MESSAGE; ping, pong and discovery it handles itself
+     * (unless delegated: p2p_secure_set_delegate). */
     P2P_EVENT_SECURE_MESSAGE = 9,           /* a message that passed every check */
     P2P_EVENT_MESSAGE_REJECTED = 10,        /* a message that failed a check (reject, reason) */
     P2P_EVENT_DISCOVERY_ANSWER = 11         /* an answer to p2p_secure_send_discovery */
@@ -172,8 +174,8 @@ typedef struct p2p_discovered {
  *   - host, port, trials: RECONNECTION_ERROR only.
  *   - sender_id, msg_type: SECURE_MESSAGE and DISCOVERY_ANSWER: the signer's
  *     node id (_id) and the message's _type ("message" for
- *     p2p_secure_send_message, the application's own type, or
- *     "discovery_answer"). The JSON text of these events is as the sender
+ *     p2p_secure_send_message, the application's own type, a type delegated
+ *     with p2p_secure_set_delegate, or "discovery_answer"). The JSON text of these events is as the sender
  *     wrote it: from p2psecure peers and from us, ASCII with \uXXXX escapes
  *     (Python's json.dumps).
  *   - reject, reason: MESSAGE_REJECTED: a p2p_reject code and a sentence;
@@ -248,6 +250,29 @@ typedef enum p2p_key_format {
     P2P_KEY_FORMAT_P2PNODE = 0,  /* PBKDF2-HMAC-SHA256 (600000) + AES-256-GCM; plain PKCS#8 PEM without password */
     P2P_KEY_FORMAT_P2PSECURE = 1 /* p2psecure's key_pair_save format (weak: PBKDF2-SHA1 1000, AES-CBC, no integrity) */
 } p2p_key_format;
+
+/*
+ * Message types a secure node hands to the application (as
+ * P2P_EVENT_SECURE_MESSAGE, msg_type "ping", ...) instead of handling them
+ * itself; see p2p_secure_set_delegate. Bits, to be or-ed.
+ */
+typedef enum p2p_delegate {
+    P2P_DELEGATE_PING = 1,            /* "ping" (p2psecure's received_ping, send_pong) */
+    P2P_DELEGATE_PONG = 2,            /* "pong" (received_pong) */
+    P2P_DELEGATE_DISCOVERY = 4,       /* "discovery" (received_discovery, send_discovery_answer) */
+    P2P_DELEGATE_DISCOVERY_ANSWER = 8 /* "discovery_answer" (received_discovery_answer) */
+} p2p_delegate;
+
+/* The steps of a secure node's own handling of a delegated message; see p2p_secure_handle. */
+typedef enum p2p_secure_step {
+    P2P_STEP_RECEIVED_PING = 1,          /* answer the ping with a pong (= SEND_PONG) */
+    P2P_STEP_SEND_PONG = 2,              /* send the peer a pong for the object's "timestamp" */
+    P2P_STEP_RECEIVED_PONG = 3,          /* store the latency in the peer's info "ping" */
+    P2P_STEP_RECEIVED_DISCOVERY = 4,     /* ROUTE_DISCOVERY, and when new SEND_DISCOVERY_ANSWER */
+    P2P_STEP_ROUTE_DISCOVERY = 5,        /* record where a new discovery came from, forward it */
+    P2P_STEP_SEND_DISCOVERY_ANSWER = 6,  /* send the peer our list of peers for the discovery */
+    P2P_STEP_RELAY_DISCOVERY_ANSWER = 7  /* pass an answer on towards the discovery's origin */
+} p2p_secure_step;
 
 /*
  * The checks a secure node makes on what it receives. Zero-initialise and
@@ -681,6 +706,213 @@ int p2p_secure_pin(p2p_node *node, const char *id, const char *pem);
  * P2P_ENOTFOUND (none pinned), P2P_EHANDLE, P2P_EINVAL, P2P_ERANGE.
  */
 int p2p_secure_pinned_key(p2p_node *node, const char *id, char *buf, size_t len);
+
+/* ---- Secure node: delegating ping, pong and discovery ------------------- */
+
+/*
+ * p2p_secure_set_delegate sets which verified message types (p2p_delegate
+ * bits, or-ed; 0, the default: none) the node hands to the application as
+ * P2P_EVENT_SECURE_MESSAGE (msg_type "ping", "pong", "discovery" or
+ * "discovery_answer", data the whole signed message) instead of handling
+ * them itself: what a p2psecure subclass that overrides received_ping and
+ * the like does. The application then does what it wants, and calls
+ * p2p_secure_handle for the steps of the node's own handling it keeps.
+ * Delegated discovery answers include the answers to our own
+ * p2p_secure_send_discovery (its "id" is this node's id); no
+ * P2P_EVENT_DISCOVERY_ANSWER is raised for them. Any time; it applies to
+ * messages checked from then on.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (unknown bits, not a secure node).
+ */
+int p2p_secure_set_delegate(p2p_node *node, int types);
+
+/*
+ * p2p_secure_handle does one step (p2p_secure_step) of the node's own
+ * handling of a message from peer: json (len bytes, a JSON object) is the
+ * message as delegated (it is not checked again; what it claims is taken
+ * as is), or for P2P_STEP_SEND_PONG any object with the ping's
+ * "timestamp". The steps send what the node would (signed, to peer; a
+ * failure to send is only logged: the peer may have gone) and are
+ * p2psecure's methods: RECEIVED_PING received_ping, SEND_PONG send_pong,
+ * RECEIVED_PONG received_pong, RECEIVED_DISCOVERY received_discovery
+ * (= ROUTE_DISCOVERY then, for a new discovery, SEND_DISCOVERY_ANSWER),
+ * SEND_DISCOVERY_ANSWER send_discovery_answer. RELAY_DISCOVERY_ANSWER is
+ * what received_discovery_answer does for an answer that is not ours: the
+ * answer goes on unchanged to the peer its discovery came from (peer is
+ * not used and may be 0). Any thread.
+ * Returns P2P_OK, P2P_EALREADY (ROUTE_DISCOVERY: seen before, our own, or
+ * the routing table is full; nothing sent), P2P_ENOTFOUND
+ * (RELAY_DISCOVERY_ANSWER: not a discovery this node forwarded, or our
+ * own), P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL (unknown step, not a JSON
+ * object, a field missing or of the wrong type).
+ */
+int p2p_secure_handle(p2p_node *node, uint64_t peer, int step, const char *json, size_t len);
+
+/* ---- Secure node: p2psecure's helpers ----------------------------------- */
+
+/*
+ * The other methods of p2psecure's SecureNode, in its formats, so that
+ * what one side encrypts or signs the other decrypts or verifies. They
+ * write variable-size results as p2p_secure_create_message does: into
+ * buf[0..cap) (as much as fits; not NUL-terminated), the full length into
+ * *out_len (out_len may be NULL), P2P_ERANGE when cap is too small; buf may
+ * be NULL with cap 0 to ask for the length. The lengths are known
+ * beforehand, and given with each function, so one call with a buffer of
+ * that size suffices (results with a random part differ from call to
+ * call, their length does not). Input pointers may be NULL when their
+ * length is 0. Any thread; a node, where one is taken, only lends its key.
+ * The formats are weak where p2psecure's are (PKCS#1 v1.5 encryption;
+ * AES-CBC without integrity, so a wrong key or password gives garbage, not
+ * an error; PBKDF2 with 1000 rounds): use them to talk with p2psecure.
+ */
+
+/*
+ * p2p_secure_private_key copies the node's private key, PEM PKCS#1
+ * ("-----BEGIN RSA PRIVATE KEY-----", without a final newline, as
+ * p2psecure's get_private_key), NUL-terminated, into buf;
+ * P2P_MAX_PRIVATE_KEY_PEM_LEN + 1 bytes always suffice. This is the secret
+ * key in clear: wipe buf after use. Returns P2P_OK, P2P_EHANDLE,
+ * P2P_EINVAL, P2P_ERANGE, P2P_EKEY (no key yet).
+ */
+int p2p_secure_private_key(p2p_node *node, char *buf, size_t len);
+
+/*
+ * p2p_secure_encrypt encrypts len bytes of data to the RSA public key pem
+ * (NUL-terminated; "PUBLIC KEY", "RSA PUBLIC KEY" or a private key's PEM)
+ * with RSAES-PKCS1-v1_5 and writes the ciphertext in base64 (p2psecure's
+ * encrypt): 4 * ceil(k / 3) bytes for a key of k bytes (684 for 4096
+ * bits). data may hold at most k - 11 bytes.
+ * Returns P2P_OK, P2P_ERANGE, P2P_EINVAL (pem not an RSA key, data too long).
+ */
+int p2p_secure_encrypt(const char *pem, const void *data, size_t len, char *buf, size_t cap,
+                       size_t *out_len);
+
+/*
+ * p2p_secure_decrypt decrypts the base64 ciphertext text (len bytes; white
+ * space ignored) made by p2p_secure_encrypt or p2psecure's encrypt to this
+ * node's public key, writing the plaintext (at most k - 11 bytes for a
+ * key of k bytes) to buf (p2psecure's decrypt).
+ * Returns P2P_OK, P2P_ERANGE, P2P_EHANDLE, P2P_EKEY (no key yet),
+ * P2P_EINVAL (not base64, not for this key).
+ */
+int p2p_secure_decrypt(p2p_node *node, const char *text, size_t len, void *buf, size_t cap,
+                       size_t *out_len);
+
+/*
+ * p2p_secure_sign signs the len bytes of text (p2psecure signs the UTF-8 of
+ * a str) with the node's key, RSASSA-PKCS1-v1_5 over SHA-512, and copies
+ * the base64 signature, NUL-terminated, into buf (p2psecure's sign;
+ * sign_data is the sign of p2p_secure_canonical's text). P2P_MAX_KEY_PEM_LEN
+ * + 1 bytes always suffice (685 for a 4096-bit key).
+ * Returns P2P_OK, P2P_ERANGE, P2P_EHANDLE, P2P_EINVAL, P2P_EKEY (no key yet).
+ */
+int p2p_secure_sign(p2p_node *node, const char *text, size_t len, char *buf, size_t cap);
+
+/*
+ * p2p_secure_verify checks that signature (base64, NUL-terminated) is the
+ * signature of the len bytes of text by the RSA public key pem
+ * (NUL-terminated), as p2p_secure_sign makes it (p2psecure's verify;
+ * verify_data verifies p2p_secure_canonical's text).
+ * Returns P2P_OK (it verifies), P2P_EREJECTED (it does not, or is not
+ * base64), P2P_EINVAL (pem not an RSA public key, a NULL argument).
+ */
+int p2p_secure_verify(const char *pem, const char *text, size_t len, const char *signature);
+
+/*
+ * p2p_secure_canonical writes the text that p2psecure hashes and signs for
+ * the JSON value json (len bytes): Python's json.dumps(value,
+ * sort_keys=True) (p2psecure's get_data_uniq_string), at most 6 times len
+ * plus 2 bytes. Returns P2P_OK, P2P_ERANGE, P2P_EINVAL (not JSON).
+ */
+int p2p_secure_canonical(const char *json, size_t len, char *buf, size_t cap, size_t *out_len);
+
+/*
+ * p2p_secure_derive_key writes key_len bytes (1 to 65536) of key derived
+ * from password and salt (any bytes; p2psecure's str passwords are their
+ * Latin-1 bytes) to key: PBKDF2-HMAC-SHA1, 1000 iterations, PyCryptodome's
+ * defaults (p2psecure's encryption_key_from_password(salt, password,
+ * key_len)). Returns P2P_OK, P2P_EINVAL.
+ */
+int p2p_secure_derive_key(const void *password, size_t password_len, const void *salt,
+                          size_t salt_len, void *key, size_t key_len);
+
+/*
+ * p2p_secure_aes_pad writes data followed by 1 to 16 zero bytes, up to the
+ * next multiple of 16 (len + 16 - len % 16 bytes; p2psecure's
+ * encrypt_aes_pad). Returns P2P_OK, P2P_ERANGE, P2P_EINVAL.
+ */
+int p2p_secure_aes_pad(const void *data, size_t len, void *buf, size_t cap, size_t *out_len);
+
+/*
+ * p2p_secure_aes_encrypt encrypts data with AES-CBC under key (16, 24 or
+ * 32 bytes): a random 16-byte iv, then the ciphertext of the zero-padded
+ * data, 16 + len + 16 - len % 16 bytes (p2psecure's encrypt_aes).
+ * Returns P2P_OK, P2P_ERANGE, P2P_EINVAL (key size).
+ */
+int p2p_secure_aes_encrypt(const void *key, size_t key_len, const void *data, size_t len, void *buf,
+                           size_t cap, size_t *out_len);
+
+/*
+ * p2p_secure_aes_decrypt reverses p2p_secure_aes_encrypt: data is iv +
+ * ciphertext (16 + a multiple of 16 bytes); the plaintext, at most len -
+ * 16 bytes, has every trailing zero byte stripped (so one that ended in
+ * zero bytes does not come back whole: p2psecure's decrypt_aes).
+ * Returns P2P_OK, P2P_ERANGE, P2P_EINVAL (key size, data length).
+ */
+int p2p_secure_aes_decrypt(const void *key, size_t key_len, const void *data, size_t len, void *buf,
+                           size_t cap, size_t *out_len);
+
+/*
+ * p2p_secure_aes_encrypt_pw encrypts data under a password (any bytes):
+ * a random 16-byte salt, then p2p_secure_aes_encrypt with the 32-byte key
+ * p2p_secure_derive_key(password, salt) of the data zero-padded twice, as
+ * p2psecure's encrypt_aes_pw does: 48 + len + 16 - len % 16 bytes.
+ * Returns P2P_OK, P2P_ERANGE, P2P_EINVAL.
+ */
+int p2p_secure_aes_encrypt_pw(const void *password, size_t password_len, const void *data,
+                              size_t len, void *buf, size_t cap, size_t *out_len);
+
+/*
+ * p2p_secure_aes_decrypt_pw reverses p2p_secure_aes_encrypt_pw (salt + iv
+ * + ciphertext; the plaintext is at most len - 32 bytes, trailing zero
+ * bytes stripped; p2psecure's decrypt_aes_pw). It also reads the outer
+ * layer of p2psecure's key files. Returns P2P_OK, P2P_ERANGE, P2P_EINVAL
+ * (data length).
+ */
+int p2p_secure_aes_decrypt_pw(const void *password, size_t password_len, const void *data,
+                              size_t len, void *buf, size_t cap, size_t *out_len);
+
+/*
+ * p2p_secure_aes_encrypt_file writes what p2p_secure_aes_encrypt makes of
+ * data to the file path (NUL-terminated), replacing it atomically, mode
+ * 0600 (p2psecure's encrypt_aes_file). Returns P2P_OK, P2P_EINVAL,
+ * P2P_EKEY (the file cannot be written).
+ */
+int p2p_secure_aes_encrypt_file(const char *path, const void *key, size_t key_len, const void *data,
+                                size_t len);
+
+/*
+ * p2p_secure_aes_decrypt_file reads the file path and writes what
+ * p2p_secure_aes_decrypt makes of it to buf (at most its size - 16 bytes;
+ * p2psecure's decrypt_aes_file). Returns P2P_OK, P2P_ERANGE, P2P_EINVAL,
+ * P2P_EKEY (the file cannot be read).
+ */
+int p2p_secure_aes_decrypt_file(const char *path, const void *key, size_t key_len, void *buf,
+                                size_t cap, size_t *out_len);
+
+/*
+ * p2p_secure_aes_encrypt_file_pw is p2p_secure_aes_encrypt_file with
+ * p2p_secure_aes_encrypt_pw (p2psecure's encrypt_aes_file_pw).
+ */
+int p2p_secure_aes_encrypt_file_pw(const char *path, const void *password, size_t password_len,
+                                   const void *data, size_t len);
+
+/*
+ * p2p_secure_aes_decrypt_file_pw is p2p_secure_aes_decrypt_file with
+ * p2p_secure_aes_decrypt_pw (at most the file's size - 32 bytes;
+ * p2psecure's decrypt_aes_file_pw).
+ */
+int p2p_secure_aes_decrypt_file_pw(const char *path, const void *password, size_t password_len,
+                                   void *buf, size_t cap, size_t *out_len);
 
 #endif /* P2P_NO_PROTOTYPES */
 

@@ -19,7 +19,9 @@
     X(secure_trusted_keys_only, 1)        \
     X(secure_create_and_check, 1)         \
     X(secure_broadcast_exclude, 1)        \
-    X(secure_nested_events, 1)
+    X(secure_nested_events, 1)            \
+    X(secure_helpers, 1)                  \
+    X(secure_delegate, 1)
 
 #define SECURE_DECLARE_(name, subset) void test_##name(void);
 SECURE_TESTS(SECURE_DECLARE_)

@@ -580,3 +580,238 @@ out:
     snode_free(&a);
     snode_free(&b);
 }
+
+/* ---- p2psecure's helpers ------------------------------------------------------------ */
+
+void test_secure_helpers(void) {
+    snode a, b;
+    char ct[1024], sig[1024], pem[P2P_MAX_PRIVATE_KEY_PEM_LEN + 1], small[8];
+    unsigned char plain[1024], out[1024];
+    size_t len = 0, len2 = 0;
+    memset(&b, 0, sizeof b);
+    REQUIRE(snode_up(&a, 0, 0, NULL) == 0 && snode_up(&b, 0, 1, NULL) == 0);
+
+    /* get_private_key: PKCS#1 PEM, no final newline */
+    CHECK_RC(p2p_secure_private_key(a.n, pem, sizeof pem), P2P_OK);
+    CHECK(strncmp(pem, "-----BEGIN RSA PRIVATE KEY-----\n", 32) == 0);
+    CHECK(strlen(pem) > 1000 && strcmp(pem + strlen(pem) - 29, "-----END RSA PRIVATE KEY-----") == 0);
+    CHECK_RC(p2p_secure_private_key(a.n, small, sizeof small), P2P_ERANGE);
+    CHECK_RC(p2p_secure_private_key(a.n, NULL, 0), P2P_EINVAL);
+    /* a private key's PEM encrypts to its public half */
+    CHECK_RC(p2p_secure_encrypt(pem, "k", 1, ct, sizeof ct, &len), P2P_OK);
+    CHECK_RC(p2p_secure_decrypt(a.n, ct, len, plain, sizeof plain, &len2), P2P_OK);
+    CHECK(len2 == 1 && plain[0] == 'k');
+    memset(pem, 0, sizeof pem);
+
+    /* encrypt to b, decrypt at b; a cannot */
+    const char *secret = "geheim \xc3\xa9\x00!";
+    size_t slen = 11;
+    CHECK_RC(p2p_secure_encrypt(key_pems[1], secret, slen, NULL, 0, &len), P2P_ERANGE);
+    CHECK(len == 344); /* base64 of 256 bytes */
+    CHECK_RC(p2p_secure_encrypt(key_pems[1], secret, slen, ct, sizeof ct, &len), P2P_OK);
+    CHECK(len == 344 && ct[343] == '=');
+    CHECK_RC(p2p_secure_decrypt(b.n, ct, len, plain, sizeof plain, &len2), P2P_OK);
+    CHECK(len2 == slen && memcmp(plain, secret, slen) == 0);
+    CHECK_RC(p2p_secure_decrypt(b.n, ct, len, plain, 3, &len2), P2P_ERANGE);
+    CHECK(len2 == slen && memcmp(plain, secret, 3) == 0);
+    CHECK_RC(p2p_secure_decrypt(a.n, ct, len, plain, sizeof plain, &len2), P2P_EINVAL);
+    CHECK_RC(p2p_secure_decrypt(b.n, "@@", 2, plain, sizeof plain, NULL), P2P_EINVAL);
+    CHECK_RC(p2p_secure_decrypt(b.n, NULL, 5, plain, sizeof plain, NULL), P2P_EINVAL);
+    CHECK_RC(p2p_secure_encrypt(NULL, "x", 1, ct, sizeof ct, &len), P2P_EINVAL);
+    CHECK_RC(p2p_secure_encrypt("not a key", "x", 1, ct, sizeof ct, &len), P2P_EINVAL);
+    CHECK_RC(p2p_secure_encrypt(key_pems[1], out, 246, ct, sizeof ct, &len), P2P_EINVAL); /* over k - 11 */
+    CHECK_RC(p2p_secure_encrypt(key_pems[1], NULL, 0, ct, sizeof ct, &len), P2P_OK);       /* empty is fine */
+
+    /* sign and verify text */
+    const char *text = "{\"a\": 1}";
+    CHECK_RC(p2p_secure_sign(a.n, text, strlen(text), sig, sizeof sig), P2P_OK);
+    CHECK(strlen(sig) == 344);
+    CHECK_RC(p2p_secure_verify(key_pems[0], text, strlen(text), sig), P2P_OK);
+    CHECK_RC(p2p_secure_verify(key_pems[0], text, strlen(text) - 1, sig), P2P_EREJECTED);
+    CHECK_RC(p2p_secure_verify(key_pems[1], text, strlen(text), sig), P2P_EREJECTED);
+    CHECK_RC(p2p_secure_verify(key_pems[0], text, strlen(text), "!!"), P2P_EREJECTED);
+    CHECK_RC(p2p_secure_verify("nope", text, strlen(text), sig), P2P_EINVAL);
+    CHECK_RC(p2p_secure_verify(key_pems[0], text, strlen(text), NULL), P2P_EINVAL);
+    CHECK_RC(p2p_secure_sign(a.n, text, strlen(text), small, sizeof small), P2P_ERANGE);
+
+    /* canonical text (get_data_uniq_string) */
+    const char *json = "{\"b\":1,\"a\":[1.0,\"\xc3\xa9\",1E16]}";
+    CHECK_RC(p2p_secure_canonical(json, strlen(json), ct, sizeof ct, &len), P2P_OK);
+    ct[len] = 0;
+    CHECKF(strcmp(ct, "{\"a\": [1.0, \"\\u00e9\", 1e+16], \"b\": 1}") == 0, "canonical %s", ct);
+    CHECK_RC(p2p_secure_canonical("{", 1, ct, sizeof ct, &len), P2P_EINVAL);
+
+    /* PBKDF2 with PyCryptodome's defaults (PBKDF2(b"password", b"salt", 32)) */
+    static const unsigned char want_key[32] = {
+        0x6e, 0x88, 0xbe, 0x8b, 0xad, 0x7e, 0xae, 0x9d, 0x9e, 0x10, 0xaa, 0x06, 0x12, 0x24, 0x03, 0x4f,
+        0xed, 0x48, 0xd0, 0x3f, 0xcb, 0xad, 0x96, 0x8b, 0x56, 0x00, 0x67, 0x84, 0x53, 0x9d, 0x52, 0x14};
+    unsigned char key[32];
+    CHECK_RC(p2p_secure_derive_key("password", 8, "salt", 4, key, sizeof key), P2P_OK);
+    CHECK(memcmp(key, want_key, 32) == 0);
+    CHECK_RC(p2p_secure_derive_key("password", 8, "salt", 4, key, 0), P2P_EINVAL);
+    CHECK_RC(p2p_secure_derive_key("password", 8, "salt", 4, NULL, 32), P2P_EINVAL);
+    CHECK_RC(p2p_secure_derive_key(NULL, 0, NULL, 0, key, 16), P2P_OK);
+
+    /* zero padding */
+    CHECK_RC(p2p_secure_aes_pad("abc", 3, out, sizeof out, &len), P2P_OK);
+    CHECK(len == 16 && memcmp(out, "abc\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0);
+    CHECK_RC(p2p_secure_aes_pad(key, 16, NULL, 0, &len), P2P_ERANGE);
+    CHECK(len == 32);
+
+    /* AES with a key, and with a password: lengths, round trips, misuse */
+    for (size_t n = 0; n <= 33; n += 11) {
+        memset(plain, 'x', n);
+        CHECK_RC(p2p_secure_aes_encrypt(key, 32, plain, n, out, sizeof out, &len), P2P_OK);
+        CHECK(len == 16 + n + 16 - n % 16);
+        unsigned char back[1024];
+        CHECK_RC(p2p_secure_aes_decrypt(key, 32, out, len, back, sizeof back, &len2), P2P_OK);
+        CHECK(len2 == n && memcmp(back, plain, n) == 0);
+        CHECK_RC(p2p_secure_aes_encrypt_pw("pw", 2, plain, n, out, sizeof out, &len), P2P_OK);
+        CHECK(len == 48 + n + 16 - n % 16);
+        CHECK_RC(p2p_secure_aes_decrypt_pw("pw", 2, out, len, back, sizeof back, &len2), P2P_OK);
+        CHECK(len2 == n && memcmp(back, plain, n) == 0);
+    }
+    CHECK_RC(p2p_secure_aes_encrypt(key, 20, "x", 1, out, sizeof out, &len), P2P_EINVAL);
+    CHECK(strstr(p2p_errmsg(), "16, 24 or 32") != NULL);
+    CHECK_RC(p2p_secure_aes_encrypt(key, 16, "x", 1, out, sizeof out, &len), P2P_OK);
+    CHECK_RC(p2p_secure_aes_decrypt(key, 16, out, 20, out, sizeof out, &len), P2P_EINVAL); /* not whole blocks */
+    CHECK_RC(p2p_secure_aes_decrypt_pw("pw", 2, out, 8, plain, sizeof plain, &len), P2P_EINVAL);
+    CHECK_RC(p2p_secure_aes_encrypt(key, 32, NULL, 4, out, sizeof out, &len), P2P_EINVAL);
+    CHECK_RC(p2p_secure_aes_encrypt(key, 32, "x", 1, NULL, 8, &len), P2P_EINVAL);
+
+    /* files */
+    char path[256], path_pw[256];
+    snprintf(path, sizeof path, "%s/data.enc", key_dir);
+    snprintf(path_pw, sizeof path_pw, "%s/data-pw.enc", key_dir);
+    CHECK_RC(p2p_secure_aes_encrypt_file(path, key, 32, "Hallo", 5), P2P_OK);
+    CHECK_RC(p2p_secure_aes_encrypt_file_pw(path_pw, "password123", 11, "Hallo Maurice", 13), P2P_OK);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 32);
+    CHECK(stat(path_pw, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 64);
+    CHECK_RC(p2p_secure_aes_decrypt_file(path, key, 32, plain, sizeof plain, &len), P2P_OK);
+    CHECK(len == 5 && memcmp(plain, "Hallo", 5) == 0);
+    CHECK_RC(p2p_secure_aes_decrypt_file_pw(path_pw, "password123", 11, plain, sizeof plain, &len), P2P_OK);
+    CHECK(len == 13 && memcmp(plain, "Hallo Maurice", 13) == 0);
+    CHECK_RC(p2p_secure_aes_decrypt_file_pw(path_pw, "password123", 11, NULL, 0, &len), P2P_ERANGE);
+    CHECK(len == 13);
+    CHECK_RC(p2p_secure_aes_decrypt_file("/nonexistent/x.enc", key, 32, plain, sizeof plain, &len), P2P_EKEY);
+    CHECK_RC(p2p_secure_aes_encrypt_file("/nonexistent/x.enc", key, 32, "x", 1), P2P_EKEY);
+    CHECK_RC(p2p_secure_aes_encrypt_file(NULL, key, 32, "x", 1), P2P_EINVAL);
+    CHECK_RC(p2p_secure_aes_decrypt_file_pw(NULL, "pw", 2, plain, sizeof plain, &len), P2P_EINVAL);
+    CHECK_RC(p2p_secure_aes_encrypt_file_pw(path, NULL, 3, "x", 1), P2P_EINVAL);
+
+    /* the node-bound helpers want a secure node with a key */
+    p2p_node *plain_node = NULL, *keyless = NULL;
+    REQUIRE(p2p_node_new("127.0.0.1", 0, NULL, 0, &plain_node) == P2P_OK);
+    CHECK_RC(p2p_secure_sign(plain_node, "x", 1, sig, sizeof sig), P2P_EINVAL);
+    CHECK_RC(p2p_secure_private_key(plain_node, pem, sizeof pem), P2P_EINVAL);
+    REQUIRE(p2p_secure_node_new("127.0.0.1", 0, NULL, 0, NULL, &keyless) == P2P_OK);
+    CHECK_RC(p2p_secure_sign(keyless, "x", 1, sig, sizeof sig), P2P_EKEY);
+    CHECK_RC(p2p_secure_decrypt(keyless, ct, 4, plain, sizeof plain, &len), P2P_EKEY);
+    CHECK_RC(p2p_secure_private_key(keyless, pem, sizeof pem), P2P_EKEY);
+    p2p_node_free(plain_node);
+    p2p_node_free(keyless);
+    CHECK_RC(p2p_secure_sign(keyless, "x", 1, sig, sizeof sig), P2P_EHANDLE);
+out:
+    snode_free(&a);
+    snode_free(&b);
+}
+
+/* ---- Delegating ping, pong and discovery ------------------------------------------- */
+
+typedef struct delegate_ctx {
+    int rc_bad; /* how many p2p_secure_handle calls failed unexpectedly */
+    int already; /* ROUTE_DISCOVERY calls answered P2P_EALREADY */
+    char id[P2P_MAX_ID_LEN + 1];
+} delegate_ctx;
+
+/* What a p2psecure subclass's default hooks do, step by step. */
+static void delegate_hook(recorder *r, const p2p_event *ev) {
+    delegate_ctx *d = r->ctx;
+    if (ev->type != P2P_EVENT_SECURE_MESSAGE) return;
+    const char *json = (const char *)ev->data;
+    int rc = P2P_OK;
+    if (strcmp(ev->msg_type, "ping") == 0) {
+        rc = p2p_secure_handle(ev->node, ev->peer, P2P_STEP_RECEIVED_PING, json, ev->data_len);
+    } else if (strcmp(ev->msg_type, "pong") == 0) {
+        rc = p2p_secure_handle(ev->node, ev->peer, P2P_STEP_RECEIVED_PONG, json, ev->data_len);
+    } else if (strcmp(ev->msg_type, "discovery") == 0) {
+        rc = p2p_secure_handle(ev->node, ev->peer, P2P_STEP_ROUTE_DISCOVERY, json, ev->data_len);
+        if (rc == P2P_EALREADY) {
+            d->already++;
+            return;
+        }
+        if (rc == P2P_OK) rc = p2p_secure_handle(ev->node, ev->peer, P2P_STEP_SEND_DISCOVERY_ANSWER, json, ev->data_len);
+    } else if (strcmp(ev->msg_type, "discovery_answer") == 0) {
+        rc = p2p_secure_handle(ev->node, 0, P2P_STEP_RELAY_DISCOVERY_ANSWER, json, ev->data_len);
+    }
+    if (rc != P2P_OK) d->rc_bad++;
+}
+
+void test_secure_delegate(void) {
+    snode a, b, c;
+    uint64_t ab = 0, bc = 0;
+    delegate_ctx d;
+    memset(&d, 0, sizeof d);
+    memset(&b, 0, sizeof b);
+    memset(&c, 0, sizeof c);
+    REQUIRE(snode_up(&a, 0, 0, NULL) == 0 && snode_up(&b, 0, 1, NULL) == 0 && snode_up(&c, 0, 2, NULL) == 0);
+    b.r.ctx = &d;
+    b.r.hook = delegate_hook;
+    CHECK_RC(p2p_secure_set_delegate(b.n, 16), P2P_EINVAL);
+    CHECK_RC(p2p_secure_set_delegate(b.n, -1), P2P_EINVAL);
+    CHECK_RC(p2p_secure_set_delegate(b.n, P2P_DELEGATE_PING | P2P_DELEGATE_PONG | P2P_DELEGATE_DISCOVERY |
+                                              P2P_DELEGATE_DISCOVERY_ANSWER),
+             P2P_OK);
+    REQUIRE(slink(&a, &b, &ab) == 0 && slink(&b, &c, &bc) == 0);
+
+    /* a's ping reaches b's application, which answers with the node's step */
+    CHECK_RC(p2p_secure_send_ping(a.n), P2P_OK);
+    REQUIRE(WAIT_UNTIL(has_ping(&a, ab)));
+    CHECK(rec_count(&b.r, P2P_EVENT_SECURE_MESSAGE) == 1);
+    CHECK(strcmp(NTH(&b, P2P_EVENT_SECURE_MESSAGE, 0)->msg_type, "ping") == 0);
+    CHECK(strcmp(NTH(&b, P2P_EVENT_SECURE_MESSAGE, 0)->sender_id, a.id) == 0);
+    /* b's own ping: the pongs come to its application too */
+    CHECK_RC(p2p_secure_send_ping(b.n), P2P_OK);
+    REQUIRE(WAIT_UNTIL(has_ping(&b, bc)));
+    /* discovery from a: b answers and forwards, and relays c's answer */
+    CHECK_RC(p2p_secure_send_discovery(a.n), P2P_OK);
+    REQUIRE(WAIT_UNTIL(rec_count(&a.r, P2P_EVENT_DISCOVERY_ANSWER) == 2));
+    int from_b = 0, from_c = 0;
+    for (int i = 0; i < 2; i++) {
+        const rec_event *e = NTH(&a, P2P_EVENT_DISCOVERY_ANSWER, i);
+        from_b += strcmp(e->sender_id, b.id) == 0;
+        from_c += strcmp(e->sender_id, c.id) == 0;
+    }
+    CHECK(from_b == 1 && from_c == 1);
+    CHECK(d.rc_bad == 0);
+    CHECK(rec_count(&b.r, P2P_EVENT_DISCOVERY_ANSWER) == 0);
+
+    /* the steps' misuse */
+    const rec_event *ping = NTH(&b, P2P_EVENT_SECURE_MESSAGE, 0);
+    REQUIRE(ping != NULL);
+    const char *disc = "{\"_type\": \"discovery\", \"id\": \"far\", \"timestamp\": 1.5}";
+    CHECK_RC(p2p_secure_handle(b.n, ab, 99, (const char *)ping->data, ping->data_len), P2P_EINVAL);
+    CHECK_RC(p2p_secure_handle(b.n, 12345, P2P_STEP_SEND_PONG, "{\"timestamp\": 1}", 16), P2P_ENOPEER);
+    CHECK_RC(p2p_secure_handle(b.n, 0, P2P_STEP_SEND_PONG, "[1]", 3), P2P_EINVAL);
+    CHECK_RC(p2p_secure_handle(b.n, 0, P2P_STEP_SEND_PONG, NULL, 3), P2P_EINVAL);
+    uint64_t ba = 0;
+    size_t count = 0;
+    REQUIRE(p2p_node_peers(b.n, P2P_INBOUND, &ba, 1, &count) == P2P_OK && count == 1);
+    CHECK_RC(p2p_secure_handle(b.n, ba, P2P_STEP_SEND_PONG, "{\"timestamp\": \"x\"}", 18), P2P_EINVAL);
+    CHECK_RC(p2p_secure_handle(b.n, ba, P2P_STEP_ROUTE_DISCOVERY, disc, strlen(disc)), P2P_OK);
+    CHECK_RC(p2p_secure_handle(b.n, ba, P2P_STEP_ROUTE_DISCOVERY, disc, strlen(disc)), P2P_EALREADY);
+    const char *stray = "{\"_type\": \"discovery_answer\", \"id\": \"nobody\", \"timestamp\": 2, \"nodes\": []}";
+    CHECK_RC(p2p_secure_handle(b.n, 0, P2P_STEP_RELAY_DISCOVERY_ANSWER, stray, strlen(stray)), P2P_ENOTFOUND);
+    CHECK_RC(p2p_secure_set_delegate(NULL, 0), P2P_EHANDLE);
+    /* back to the node's own handling */
+    CHECK_RC(p2p_secure_set_delegate(b.n, 0), P2P_OK);
+    size_t before = rec_count(&b.r, P2P_EVENT_SECURE_MESSAGE);
+    CHECK_RC(p2p_secure_send_discovery(a.n), P2P_OK);
+    REQUIRE(WAIT_UNTIL(rec_count(&a.r, P2P_EVENT_DISCOVERY_ANSWER) == 4));
+    CHECK(rec_count(&b.r, P2P_EVENT_SECURE_MESSAGE) == before);
+out:
+    snode_free(&a);
+    snode_free(&b);
+    snode_free(&c);
+}

@@ -47,6 +47,41 @@
 // (the reference replaces it by its own list); and inbound peers are listed
 // with their own listening port (the reference writes its own).
 //
+// # Delegating ping, pong and discovery
+//
+// A p2psecure subclass may override received_ping, send_pong,
+// received_pong, received_discovery, send_discovery_answer and
+// received_discovery_answer. Node.SetDelegate hands the verified messages
+// of those types to the handler's NodeSecureMessage instead; the node's
+// own handling is there to call step by step: ReceivedPing, SendPong,
+// ReceivedPong, ReceivedDiscovery (= RouteDiscovery + SendDiscoveryAnswer),
+// ReceivedDiscoveryAnswer (= NodeDiscoveryAnswer or RelayDiscoveryAnswer).
+// ParseMessage reads such a message back from its JSON text.
+//
+// # Helpers
+//
+// The reference's other helpers, in its formats, so that each side reads
+// what the other writes:
+//
+//   - Encrypt, EncryptPEM, Key.Decrypt: RSAES-PKCS1-v1_5 to a public key,
+//     the ciphertext base64 (encrypt, decrypt). Weak, as the reference.
+//   - Key.SignText, Key.SignData, VerifyText, VerifyData: RSASSA-PKCS1-v1_5
+//     over SHA-512 of text (or of Canonical(data)), base64 (sign,
+//     sign_data, verify, verify_data).
+//   - DeriveKey: PBKDF2-HMAC-SHA1, 1000 iterations, PyCryptodome's defaults
+//     (encryption_key_from_password).
+//   - PadZero, EncryptAES, DecryptAES: AES-CBC with 1 to 16 zero bytes of
+//     padding, iv(16) + ciphertext; decryption strips every trailing zero
+//     (encrypt_aes_pad, encrypt_aes, decrypt_aes). No integrity: a wrong
+//     key gives garbage, not an error.
+//   - EncryptAESPassword, DecryptAESPassword: salt(16) + iv(16) +
+//     AES-256-CBC under DeriveKey(password, salt, 32), the plaintext
+//     zero-padded twice as the reference does (encrypt_aes_pw,
+//     decrypt_aes_pw); the *File variants write (mode 0600, atomically) and
+//     read files of those bytes (encrypt_aes_file, ...).
+//   - Key.PrivateKeyPEM: PKCS#1 PEM as PyCryptodome exports it
+//     (get_private_key).
+//
 // # Key files
 //
 // LoadKey reads the reference's key files: salt(16) + iv(16) +

@@ -204,3 +204,46 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHelpers feeds arbitrary ciphertexts, keys and delegated messages to
+// what decrypts and reads them: nothing panics; a bad length or key is an
+// error, never a short read; what decrypts has lost only its zero padding
+// (DecryptAES of EncryptAES gives the plaintext without its trailing
+// zeros); and the steps of a delegated message reject what lacks their
+// fields.
+func FuzzHelpers(f *testing.F) {
+	f.Add([]byte("0123456789abcdef0123456789abcdef"), []byte("k"), []byte(`{"id": "x", "timestamp": 1}`))
+	f.Add([]byte{}, []byte{}, []byte(`{"nodes": [{"port": "x"}]}`))
+	f.Add([]byte("AAAA"), make([]byte, 32), []byte(`[]`))
+	f.Fuzz(func(t *testing.T, data, secret, message []byte) {
+		if len(secret) > 64 {
+			secret = secret[:64]
+		}
+		if plain, err := DecryptAES(secret, data); err == nil {
+			require.True(t, len(secret) == 16 || len(secret) == 24 || len(secret) == 32)
+			require.True(t, len(plain) <= len(data)-16)
+			require.False(t, len(plain) > 0 && plain[len(plain)-1] == 0, "zero padding left")
+		}
+		if plain, err := DecryptAESPassword(secret, data); err == nil {
+			require.True(t, len(plain) <= len(data)-32)
+		}
+		if _, err := testKeys[0].Decrypt(data); err != nil {
+			require.ErrorIs(t, err, ErrDecrypt)
+		}
+		if key := secret; len(key) == 32 {
+			ct, err := EncryptAES(key, data)
+			require.NoError(t, err)
+			back, err := DecryptAES(key, ct)
+			require.NoError(t, err)
+			require.Equal(t, strings.TrimRight(string(data), "\x00"), string(back))
+		}
+		_ = VerifyText(testKeys[0].PublicKey(), data, string(secret))
+		m, err := ParseMessage(message)
+		if err != nil {
+			require.ErrorIs(t, err, ErrMalformed)
+			return
+		}
+		_, _, _, _ = discoveryFields(m)
+		_, _ = parseNodes(m.Fields["nodes"])
+	})
+}

@@ -221,6 +221,29 @@ func verify(payload []byte) (*Message, error) {
 	return m, nil
 }
 
+// ParseMessage reads a message's JSON text without checking it: Fields,
+// Payload, and Type, ID, Timestamp and MessageID where they are present and
+// of their types; PublicKey is nil. It is for a message that was checked
+// already, such as a delegated one (see Delegate) that an application
+// hands back to the node's own handling. It fails only for text that is
+// not a JSON object.
+func ParseMessage(payload []byte) (*Message, error) {
+	v, err := Parse(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	fields, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
+	}
+	m := &Message{Fields: fields, Payload: payload}
+	m.Type, _ = fields[FieldType].(string)
+	m.ID, _ = fields[FieldID].(string)
+	m.MessageID, _ = fields[FieldMessageID].(string)
+	m.Timestamp, _ = number(fields[FieldTimestamp])
+	return m, nil
+}
+
 // ParsePublicKey reads an RSA public key in PEM, SubjectPublicKeyInfo
 // ("PUBLIC KEY") or PKCS#1 ("RSA PUBLIC KEY").
 func ParsePublicKey(text string) (*rsa.PublicKey, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/p2pnode/p2pnode/p2p"
@@ -74,7 +75,7 @@ type Config struct {
 // the node's event goroutine (see p2p.Handler). Embed BaseHandler and
 // override what you need. Received messages arrive only through
 // NodeSecureMessage (verified) or NodeMessageRejected; ping, pong and
-// discovery are handled by the node.
+// discovery are handled by the node, unless delegated (see Delegate).
 type Handler interface {
 	OutboundNodeConnected(p *p2p.Peer)
 	InboundNodeConnected(p *p2p.Peer)
@@ -86,7 +87,8 @@ type Handler interface {
 
 	// NodeSecureMessage is a message that passed every check and is not
 	// ping, pong, discovery or discovery_answer: _type "message" (see
-	// SendMessage) or the application's own types.
+	// SendMessage) or the application's own types; and those four types
+	// too when they are delegated (see Delegate).
 	NodeSecureMessage(p *p2p.Peer, m *Message)
 	// NodeMessageRejected is a message that failed a check; reason is a
 	// *Rejection (with the _id the message claims) and wraps one of
@@ -140,6 +142,8 @@ type Node struct {
 	seen   replaySet
 	routes map[string]route
 	outMu  sync.Mutex
+
+	delegate atomic.Uint32 // Delegate
 }
 
 type route struct {
@@ -437,15 +441,16 @@ func (n *Node) onMessage(p *p2p.Peer, raw p2p.Message) {
 		n.reject(p, raw, err)
 		return
 	}
-	switch m.Type {
-	case "ping":
-		err = n.onPing(p, m)
-	case "pong":
-		err = n.onPong(p, m)
-	case "discovery":
-		err = n.onDiscovery(p, m)
-	case "discovery_answer":
-		err = n.onDiscoveryAnswer(p, m)
+	d := Delegate(n.delegate.Load())
+	switch {
+	case m.Type == "ping" && d&DelegatePing == 0:
+		err = n.ReceivedPing(p, m)
+	case m.Type == "pong" && d&DelegatePong == 0:
+		err = n.ReceivedPong(p, m)
+	case m.Type == "discovery" && d&DelegateDiscovery == 0:
+		err = n.ReceivedDiscovery(p, m)
+	case m.Type == "discovery_answer" && d&DelegateDiscoveryAnswer == 0:
+		err = n.ReceivedDiscoveryAnswer(p, m)
 	default:
 		n.h.NodeSecureMessage(p, m)
 	}
@@ -464,12 +469,51 @@ func (n *Node) reject(p *p2p.Peer, raw p2p.Message, reason error) {
 	n.h.NodeMessageRejected(p, raw, r)
 }
 
-func (n *Node) onPing(p *p2p.Peer, m *Message) error {
-	ts, ok := m.Fields["timestamp"]
-	if _, isNum := number(ts); !ok || !isNum {
+// Delegate names the verified message types a node hands to its handler's
+// NodeSecureMessage instead of handling them itself: the application then
+// does what the reference's received_ping, received_pong,
+// received_discovery or received_discovery_answer (which a p2psecure
+// subclass overrides) would do, calling the node's own handling
+// (ReceivedPing, SendPong, ...) for the steps it keeps.
+type Delegate uint32
+
+const (
+	DelegatePing            Delegate = 1 << iota // "ping": see ReceivedPing
+	DelegatePong                                 // "pong": see ReceivedPong
+	DelegateDiscovery                            // "discovery": see ReceivedDiscovery
+	DelegateDiscoveryAnswer                      // "discovery_answer": see ReceivedDiscoveryAnswer
+	delegateAll             = DelegatePing | DelegatePong | DelegateDiscovery | DelegateDiscoveryAnswer
+)
+
+// SetDelegate sets which message types go to the handler (0, the default:
+// none; the node handles ping, pong and discovery). Any time; it applies
+// to messages checked from then on. Unknown bits are an error.
+func (n *Node) SetDelegate(d Delegate) error {
+	if d&^delegateAll != 0 {
+		return fmt.Errorf("secure: unknown delegate bits %#x: %w", uint32(d&^delegateAll), p2p.ErrInvalidArgument)
+	}
+	n.delegate.Store(uint32(d))
+	return nil
+}
+
+// Delegated returns what SetDelegate set.
+func (n *Node) Delegated() Delegate { return Delegate(n.delegate.Load()) }
+
+// ReceivedPing is the node's handling of a ping from p (the reference's
+// received_ping): SendPong(p, the ping's timestamp).
+func (n *Node) ReceivedPing(p *p2p.Peer, m *Message) error {
+	return n.SendPong(p, m.Fields["timestamp"])
+}
+
+// SendPong answers a ping whose timestamp was timestamp (a number, sent
+// back as it came) with a pong to p, as the reference's send_pong. A
+// failure to send is only logged (the peer may have gone); a timestamp that
+// is not a number is ErrMalformed.
+func (n *Node) SendPong(p *p2p.Peer, timestamp any) error {
+	if _, isNum := number(timestamp); !isNum {
 		return fmt.Errorf("%w: ping without a numeric timestamp", ErrMalformed)
 	}
-	err := n.SendToNode(p, map[string]any{FieldType: "pong", "timestamp": ts,
+	err := n.SendToNode(p, map[string]any{FieldType: "pong", "timestamp": timestamp,
 		"timestamp_node": n.timestamp(), "id": n.node.ID()})
 	if err != nil {
 		n.debugf("could not answer a ping of %s: %v", p.ID(), err)
@@ -477,7 +521,10 @@ func (n *Node) onPing(p *p2p.Peer, m *Message) error {
 	return nil
 }
 
-func (n *Node) onPong(p *p2p.Peer, m *Message) error {
+// ReceivedPong is the node's handling of a pong (the reference's
+// received_pong): the latency, now minus the pong's timestamp in seconds,
+// becomes p's info "ping".
+func (n *Node) ReceivedPong(p *p2p.Peer, m *Message) error {
 	ts, ok := number(m.Fields["timestamp"])
 	if !ok {
 		return fmt.Errorf("%w: pong without a numeric timestamp", ErrMalformed)
@@ -503,50 +550,88 @@ func discoveryFields(m *Message) (origin string, ts any, key string, err error) 
 	return origin, ts, origin + "\x00" + string(c), nil
 }
 
-// onDiscovery answers a discovery the first time it is seen and forwards it
-// to the other peers. Unlike the reference, which drops every later
+// ReceivedDiscovery is the node's handling of a discovery from p (the
+// reference's received_discovery): the first time it is seen, the node
+// records that it came from p, answers p (SendDiscoveryAnswer) and
+// forwards it to its other peers; a repeat, or our own discovery coming
+// back, is dropped. Unlike the reference, which drops every later
 // discovery of the same origin, a discovery is known by its origin and its
 // timestamp, so an origin can discover again.
-func (n *Node) onDiscovery(p *p2p.Peer, m *Message) error {
-	origin, ts, key, err := discoveryFields(m)
-	if err != nil {
+func (n *Node) ReceivedDiscovery(p *p2p.Peer, m *Message) error {
+	fresh, err := n.routeDiscovery(p, m)
+	if err != nil || !fresh {
 		return err
+	}
+	if err := n.SendDiscoveryAnswer(p, m); err != nil {
+		return err
+	}
+	n.forwardDiscovery(p, m)
+	return nil
+}
+
+// RouteDiscovery is ReceivedDiscovery without the answer: it records and
+// forwards a discovery seen for the first time and reports whether it was
+// (false for a repeat, our own, or a full routing table), for an
+// application that answers by itself.
+func (n *Node) RouteDiscovery(p *p2p.Peer, m *Message) (bool, error) {
+	fresh, err := n.routeDiscovery(p, m)
+	if err != nil || !fresh {
+		return false, err
+	}
+	n.forwardDiscovery(p, m)
+	return true, nil
+}
+
+func (n *Node) routeDiscovery(p *p2p.Peer, m *Message) (bool, error) {
+	origin, _, key, err := discoveryFields(m)
+	if err != nil {
+		return false, err
 	}
 	if origin == n.node.ID() {
 		n.debugf("discovery: our own came back through %s", p.ID())
-		return nil
+		return false, nil
 	}
 	now := n.now()
 	n.mu.Lock()
-	_, seen := n.routes[key]
-	if !seen {
-		n.pruneRoutes(now)
-		if len(n.routes) >= maxRoutes {
-			n.mu.Unlock()
-			n.debugf("discovery: routing table full, dropped the discovery of %s", origin)
-			return nil
-		}
-		n.routes[key] = route{peer: p, at: now}
-	}
-	n.mu.Unlock()
-	if seen {
+	defer n.mu.Unlock()
+	if _, seen := n.routes[key]; seen {
 		n.debugf("discovery: already seen the discovery of %s", origin)
-		return nil
+		return false, nil
+	}
+	n.pruneRoutes(now)
+	if len(n.routes) >= maxRoutes {
+		n.debugf("discovery: routing table full, dropped the discovery of %s", origin)
+		return false, nil
+	}
+	n.routes[key] = route{peer: p, at: now}
+	return true, nil
+}
+
+func (n *Node) forwardDiscovery(p *p2p.Peer, m *Message) {
+	if err := n.SendToNodes(map[string]any{FieldType: "discovery", "id": m.Fields["id"], "timestamp": m.Fields["timestamp"]},
+		[]*p2p.Peer{p}); err != nil {
+		n.debugf("discovery: could not forward: %v", err)
+	}
+}
+
+// SendDiscoveryAnswer sends p this node's answer to the discovery m (its
+// id and timestamp; the reference's send_discovery_answer): its peers'
+// ids, addresses and listening ports (for inbound peers too, which the
+// reference gets wrong), inbound peers first. A failure to send is only
+// logged.
+func (n *Node) SendDiscoveryAnswer(p *p2p.Peer, m *Message) error {
+	origin, ts, _, err := discoveryFields(m)
+	if err != nil {
+		return err
 	}
 	if err := n.SendToNode(p, map[string]any{"id": origin, FieldType: "discovery_answer",
 		"timestamp": ts, "nodes": n.nodeList()}); err != nil {
 		n.debugf("discovery: could not answer %s: %v", p.ID(), err)
 	}
-	if err := n.SendToNodes(map[string]any{FieldType: "discovery", "id": origin, "timestamp": ts},
-		[]*p2p.Peer{p}); err != nil {
-		n.debugf("discovery: could not forward: %v", err)
-	}
 	return nil
 }
 
-// nodeList is this node's answer to a discovery: each peer's id, address
-// and listening port (for inbound peers too, which the reference gets
-// wrong), inbound peers first.
+// nodeList is this node's answer to a discovery.
 func (n *Node) nodeList() []any {
 	var list []any
 	for _, q := range n.node.All() {
@@ -559,11 +644,13 @@ func (n *Node) nodeList() []any {
 	return list
 }
 
-// onDiscoveryAnswer delivers an answer to our discovery, or relays it,
-// unchanged (so that the origin can check who answered), to the peer the
-// discovery came from.
-func (n *Node) onDiscoveryAnswer(p *p2p.Peer, m *Message) error {
-	origin, _, key, err := discoveryFields(m)
+// ReceivedDiscoveryAnswer is the node's handling of a discovery answer
+// (the reference's received_discovery_answer): an answer to our own
+// discovery goes to the handler's NodeDiscoveryAnswer (on the calling
+// goroutine: call it from the handler), any other is relayed (see
+// RelayDiscoveryAnswer).
+func (n *Node) ReceivedDiscoveryAnswer(p *p2p.Peer, m *Message) error {
+	origin, _, _, err := discoveryFields(m)
 	if err != nil {
 		return err
 	}
@@ -575,17 +662,36 @@ func (n *Node) onDiscoveryAnswer(p *p2p.Peer, m *Message) error {
 		n.h.NodeDiscoveryAnswer(p, &DiscoveryAnswer{Message: m, Nodes: nodes})
 		return nil
 	}
+	if _, err := n.RelayDiscoveryAnswer(m); err != nil {
+		return err
+	}
+	return nil
+}
+
+// RelayDiscoveryAnswer passes an answer to a discovery this node forwarded
+// back, unchanged (so that the origin can check who answered; the
+// reference replaces it by its own list), to the peer the discovery came
+// from, and reports whether there was one (false: not a discovery we
+// relayed, or our own). A failure to send is only logged.
+func (n *Node) RelayDiscoveryAnswer(m *Message) (bool, error) {
+	origin, _, key, err := discoveryFields(m)
+	if err != nil {
+		return false, err
+	}
+	if origin == n.node.ID() {
+		return false, nil
+	}
 	n.mu.Lock()
 	r, ok := n.routes[key]
 	n.mu.Unlock()
 	if !ok {
 		n.debugf("discovery: answer from %s for %s, which we did not relay", m.ID, origin)
-		return nil
+		return false, nil
 	}
 	if err := n.node.SendToNode(r.peer, m.Payload, p2p.None); err != nil {
 		n.debugf("discovery: could not relay an answer to %s: %v", r.peer.ID(), err)
 	}
-	return nil
+	return true, nil
 }
 
 func parseNodes(v any) ([]NodeInfo, error) {

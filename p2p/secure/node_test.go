@@ -316,3 +316,137 @@ func TestReasonCode(t *testing.T) {
 		assert.Equal(t, i+1, ReasonCode(&Rejection{ClaimedID: "x", Err: fmt.Errorf("%w: detail", reason)}), reason)
 	}
 }
+
+// delegating hands every delegated message to the node's own handling, step
+// by step, as a binding's default hooks do, and records their types.
+type delegating struct {
+	recorder
+	node  *Node
+	mu2   sync.Mutex
+	types []string
+	errs  []error
+}
+
+func (d *delegating) NodeSecureMessage(p *p2p.Peer, m *Message) {
+	d.mu2.Lock()
+	d.types = append(d.types, m.Type)
+	d.mu2.Unlock()
+	// What the binding does: it gets the message as JSON and hands it back.
+	back, err := ParseMessage(m.Payload)
+	if err != nil {
+		d.fail(err)
+		return
+	}
+	switch m.Type {
+	case "ping":
+		d.fail(d.node.SendPong(p, back.Fields["timestamp"]))
+	case "pong":
+		d.fail(d.node.ReceivedPong(p, back))
+	case "discovery":
+		fresh, err := d.node.RouteDiscovery(p, back)
+		d.fail(err)
+		if fresh {
+			d.fail(d.node.SendDiscoveryAnswer(p, back))
+		}
+	case "discovery_answer":
+		_, err := d.node.RelayDiscoveryAnswer(back)
+		d.fail(err)
+	default:
+		d.recorder.NodeSecureMessage(p, m)
+	}
+}
+
+func (d *delegating) fail(err error) {
+	if err != nil {
+		d.mu2.Lock()
+		d.errs = append(d.errs, err)
+		d.mu2.Unlock()
+	}
+}
+
+func (d *delegating) seen(typ string) int {
+	d.mu2.Lock()
+	defer d.mu2.Unlock()
+	n := 0
+	for _, t := range d.types {
+		if t == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDelegate: a node that delegates ping, pong and discovery gets them
+// as NodeSecureMessage, and its handler's composition of the node's own
+// steps behaves as the node does: a -> b <- c with b delegating.
+func TestDelegate(t *testing.T) {
+	a, ra := startNode(t, testKeys[0], Config{})
+	d := &delegating{}
+	b, err := New(Config{Config: p2p.Config{Host: "127.0.0.1"}}, testKeys[1], d)
+	require.NoError(t, err)
+	d.node = b
+	assert.Error(t, b.SetDelegate(1<<7), "unknown bits")
+	require.NoError(t, b.SetDelegate(DelegatePing|DelegatePong|DelegateDiscovery|DelegateDiscoveryAnswer))
+	assert.Equal(t, DelegatePing|DelegatePong|DelegateDiscovery|DelegateDiscoveryAnswer, b.Delegated())
+	require.NoError(t, b.Start())
+	t.Cleanup(func() { _ = b.Stop() })
+	c, _ := startNode(t, testKeys[2], Config{})
+	connect(t, a, b)
+	connect(t, c, b)
+
+	require.NoError(t, a.SendPing())
+	waitFor(t, "b's pong at a", func() bool {
+		v, ok := peerOf(a, b.ID()).Info("ping")
+		_, isFloat := v.(float64)
+		return ok && isFloat
+	})
+	assert.Equal(t, 1, d.seen("ping"))
+	require.NoError(t, b.SendPing())
+	waitFor(t, "pongs at b", func() bool { return d.seen("pong") == 2 })
+	waitFor(t, "the latency of a at b", func() bool { _, ok := peerOf(b, a.ID()).Info("ping"); return ok })
+
+	require.NoError(t, a.SendDiscovery())
+	waitFor(t, "answers of b and c at a", func() bool { _, _, n := ra.count(); return n == 2 })
+	_, _, answers := ra.snapshot()
+	ids := map[string]bool{}
+	for _, ans := range answers {
+		ids[ans.Message.ID] = true
+	}
+	assert.Equal(t, map[string]bool{b.ID(): true, c.ID(): true}, ids)
+	assert.Equal(t, 1, d.seen("discovery"))
+	assert.Equal(t, 1, d.seen("discovery_answer"), "c's answer, relayed by b's handler")
+
+	// A message that is not delegated still arrives as a message.
+	require.NoError(t, a.SendMessage("hi"))
+	waitFor(t, "the message at b", func() bool { n, _, _ := d.recorder.count(); return n == 1 })
+
+	// Without delegation b handles a ping itself again.
+	require.NoError(t, b.SetDelegate(0))
+	peerOf(a, b.ID()).SetInfo("ping", nil)
+	require.NoError(t, a.SendPing())
+	waitFor(t, "b's second pong", func() bool { v, _ := peerOf(a, b.ID()).Info("ping"); return v != nil })
+	assert.Equal(t, 1, d.seen("ping"))
+	d.mu2.Lock()
+	assert.Empty(t, d.errs)
+	d.mu2.Unlock()
+}
+
+func TestParseMessage(t *testing.T) {
+	payload, err := Sign(testKeys[0], "me", map[string]any{FieldType: "ping", "timestamp": 1.5}, 1, 2, 100.25)
+	require.NoError(t, err)
+	m, err := ParseMessage(payload)
+	require.NoError(t, err)
+	assert.Equal(t, "ping", m.Type)
+	assert.Equal(t, "me", m.ID)
+	assert.Equal(t, 100.25, m.Timestamp)
+	assert.Len(t, m.MessageID, 128)
+	assert.Nil(t, m.PublicKey)
+	_, err = ParseMessage([]byte("[1]"))
+	assert.ErrorIs(t, err, ErrMalformed)
+	_, err = ParseMessage([]byte("{"))
+	assert.ErrorIs(t, err, ErrMalformed)
+	// Missing fields are simply empty.
+	m, err = ParseMessage([]byte(`{"_type": 3}`))
+	require.NoError(t, err)
+	assert.Equal(t, "", m.Type)
+}

@@ -153,6 +153,27 @@ enum class KeyPolicy : int {
 };
 
 // The formats SecureNode::key_pair_save writes.
+// The message types a SecureNode hands to on_secure_message instead of
+// handling them itself (SecureNode::set_delegate), or-ed.
+enum Delegate : int {
+    delegate_ping = P2P_DELEGATE_PING,
+    delegate_pong = P2P_DELEGATE_PONG,
+    delegate_discovery = P2P_DELEGATE_DISCOVERY,
+    delegate_discovery_answer = P2P_DELEGATE_DISCOVERY_ANSWER
+};
+
+// The steps of a SecureNode's own handling of a delegated message
+// (SecureNode::handle_step; p2p_secure_step).
+enum class Step : int {
+    received_ping = P2P_STEP_RECEIVED_PING,
+    send_pong = P2P_STEP_SEND_PONG,
+    received_pong = P2P_STEP_RECEIVED_PONG,
+    received_discovery = P2P_STEP_RECEIVED_DISCOVERY,
+    route_discovery = P2P_STEP_ROUTE_DISCOVERY,
+    send_discovery_answer = P2P_STEP_SEND_DISCOVERY_ANSWER,
+    relay_discovery_answer = P2P_STEP_RELAY_DISCOVERY_ANSWER
+};
+
 enum class KeyFormat : int {
     // PBKDF2-HMAC-SHA256 (600000) + AES-256-GCM; without a password a plain PKCS#8 PEM.
     p2pnode = P2P_KEY_FORMAT_P2PNODE,
@@ -1104,6 +1125,143 @@ public:
         return out;
     }
 
+    // ---- Delegating ping, pong and discovery
+
+    // Hands the verified messages of the types in types (Delegate bits; 0,
+    // the default: none) to on_secure_message (msg_type "ping", ...) instead
+    // of handling them, as a p2psecure subclass that overrides
+    // received_ping and the like; handle_step does the node's own steps.
+    void set_delegate(int types) { detail::check(p2p_secure_set_delegate(handle(), types)); }
+
+    // Does one step of the node's own handling of a delegated message
+    // json from peer (see p2p_secure_handle). Returns P2P_OK, or
+    // P2P_EALREADY (route_discovery: seen before; nothing sent) or
+    // P2P_ENOTFOUND (relay_discovery_answer: not ours to relay); throws
+    // Error for the other failures.
+    int handle_step(const Peer &peer, Step step, std::string_view json) {
+        int rc = p2p_secure_handle(handle(), peer.handle, static_cast<int>(step), text(json), json.size());
+        if (rc != P2P_OK && rc != P2P_EALREADY && rc != P2P_ENOTFOUND) throw Error(rc);
+        return rc;
+    }
+
+    // ---- p2psecure's helpers, in its formats (see the C header). Bytes
+    // travel in std::string; every failure throws Error (P2P_EINVAL for bad
+    // input, P2P_EKEY for a file that cannot be read or written).
+
+    // The private key, PEM PKCS#1 (get_private_key): the secret in clear.
+    std::string private_key() const {
+        return grow([&](char *buf, std::size_t len) { return p2p_secure_private_key(handle(), buf, len); });
+    }
+
+    // RSA PKCS#1 v1.5 of plaintext to public_key_pem, base64 (encrypt).
+    static std::string encrypt(Payload plaintext, const std::string &public_key_pem) {
+        return bytes_out(1024, [&](void *buf, std::size_t cap, std::size_t *len) {
+            return p2p_secure_encrypt(public_key_pem.c_str(), plaintext.data(), plaintext.size(),
+                                      static_cast<char *>(buf), cap, len);
+        });
+    }
+    // The plaintext of a base64 ciphertext made to this node's key (decrypt).
+    std::string decrypt(std::string_view ciphertext) const {
+        return bytes_out(ciphertext.size(), [&](void *buf, std::size_t cap, std::size_t *len) {
+            return p2p_secure_decrypt(handle(), ciphertext.data(), ciphertext.size(), buf, cap, len);
+        });
+    }
+
+    // The base64 RSA PKCS#1 v1.5 SHA-512 signature of text (sign).
+    std::string sign(std::string_view text_to_sign) const {
+        return grow([&](char *buf, std::size_t len) {
+            return p2p_secure_sign(handle(), text_to_sign.data(), text_to_sign.size(), buf, len);
+        });
+    }
+    // sign(canonical(json)) (sign_data).
+    std::string sign_data(std::string_view json) const { return sign(canonical(json)); }
+    // Whether signature is public_key_pem's signature of text (verify);
+    // throws for a pem that is not an RSA public key.
+    static bool verify(std::string_view text_signed, const std::string &public_key_pem,
+                       const std::string &signature) {
+        int rc = p2p_secure_verify(public_key_pem.c_str(), text_signed.data(), text_signed.size(),
+                                   signature.c_str());
+        if (rc == P2P_EREJECTED) return false;
+        detail::check(rc);
+        return true;
+    }
+    // verify(canonical(json), ...) (verify_data).
+    static bool verify_data(std::string_view json, const std::string &public_key_pem,
+                            const std::string &signature) {
+        return verify(canonical(json), public_key_pem, signature);
+    }
+    // Python's json.dumps(value, sort_keys=True) of the JSON text json: what
+    // is hashed and signed (get_data_uniq_string).
+    static std::string canonical(std::string_view json) {
+        return bytes_out(json.size() + 64, [&](void *buf, std::size_t cap, std::size_t *len) {
+            return p2p_secure_canonical(text(json), json.size(), static_cast<char *>(buf), cap, len);
+        });
+    }
+
+    // size bytes of key from password and salt, PBKDF2-HMAC-SHA1 1000
+    // rounds (encryption_key_from_password(salt, password, size)).
+    static std::string encryption_key_from_password(Payload salt, Payload password, std::size_t size) {
+        std::string key(size, '\0');
+        detail::check(p2p_secure_derive_key(password.data(), password.size(), salt.data(), salt.size(),
+                                            size != 0 ? &key[0] : nullptr, size));
+        return key;
+    }
+    // data and 1 to 16 zero bytes, up to a multiple of 16 (encrypt_aes_pad).
+    static std::string encrypt_aes_pad(Payload data) {
+        return bytes_out(data.size() + 16, [&](void *buf, std::size_t cap, std::size_t *len) {
+            return p2p_secure_aes_pad(data.data(), data.size(), buf, cap, len);
+        });
+    }
+    // iv + AES-CBC of the zero-padded plaintext under key (16, 24 or 32
+    // bytes) (encrypt_aes).
+    static std::string encrypt_aes(Payload plaintext, Payload key) {
+        return bytes_out(plaintext.size() + 32, [&](void *buf, std::size_t cap, std::size_t *len) {
+            return p2p_secure_aes_encrypt(key.data(), key.size(), plaintext.data(), plaintext.size(), buf, cap, len);
+        });
+    }
+    // The plaintext of iv + ciphertext, trailing zero bytes stripped (decrypt_aes).
+    static std::string decrypt_aes(Payload ciphertext, Payload key) {
+        return bytes_out(ciphertext.size(), [&](void *buf, std::size_t cap, std::size_t *len) {
+            return p2p_secure_aes_decrypt(key.data(), key.size(), ciphertext.data(), ciphertext.size(), buf, cap, len);
+        });
+    }
+    // salt + iv + AES-256-CBC under PBKDF2(password, salt) (encrypt_aes_pw).
+    static std::string encrypt_aes_pw(Payload plaintext, Payload password) {
+        return bytes_out(plaintext.size() + 64, [&](void *buf, std::size_t cap, std::size_t *len) {
+            return p2p_secure_aes_encrypt_pw(password.data(), password.size(), plaintext.data(), plaintext.size(),
+                                             buf, cap, len);
+        });
+    }
+    // The plaintext of salt + iv + ciphertext (decrypt_aes_pw).
+    static std::string decrypt_aes_pw(Payload ciphertext, Payload password) {
+        return bytes_out(ciphertext.size(), [&](void *buf, std::size_t cap, std::size_t *len) {
+            return p2p_secure_aes_decrypt_pw(password.data(), password.size(), ciphertext.data(), ciphertext.size(),
+                                             buf, cap, len);
+        });
+    }
+    // Writes encrypt_aes(plaintext, key) to path (mode 0600, replaced at once).
+    static void encrypt_aes_file(const std::string &path, Payload plaintext, Payload key) {
+        detail::check(p2p_secure_aes_encrypt_file(path.c_str(), key.data(), key.size(), plaintext.data(),
+                                                  plaintext.size()));
+    }
+    // decrypt_aes of the file path.
+    static std::string decrypt_aes_file(const std::string &path, Payload key) {
+        return bytes_out(4096, [&](void *buf, std::size_t cap, std::size_t *len) {
+            return p2p_secure_aes_decrypt_file(path.c_str(), key.data(), key.size(), buf, cap, len);
+        });
+    }
+    // Writes encrypt_aes_pw(plaintext, password) to path (mode 0600).
+    static void encrypt_aes_file_pw(const std::string &path, Payload plaintext, Payload password) {
+        detail::check(p2p_secure_aes_encrypt_file_pw(path.c_str(), password.data(), password.size(),
+                                                     plaintext.data(), plaintext.size()));
+    }
+    // decrypt_aes_pw of the file path.
+    static std::string decrypt_aes_file_pw(const std::string &path, Payload password) {
+        return bytes_out(4096, [&](void *buf, std::size_t cap, std::size_t *len) {
+            return p2p_secure_aes_decrypt_file_pw(path.c_str(), password.data(), password.size(), buf, cap, len);
+        });
+    }
+
     // ---- Handlers (set them before start)
 
     void set_secure_message_handler(SecureMessageHandler fn) { set(&Impl::secure_message, std::move(fn)); }
@@ -1161,6 +1319,22 @@ private:
             }
             return rc;
         }
+    }
+    // Calls f(buf, cap, &len) for a helper's variable-size bytes: with guess
+    // bytes, then with the exact length it asked for.
+    template <class F> static std::string bytes_out(std::size_t guess, F f) {
+        std::string out(guess, '\0');
+        for (int i = 0; i < 3; ++i) {
+            std::size_t len = 0;
+            int rc = f(out.empty() ? nullptr : &out[0], out.size(), &len);
+            if (rc == P2P_OK) {
+                out.resize(len);
+                return out;
+            }
+            if (rc != P2P_ERANGE) throw Error(rc);
+            out.assign(len, '\0');
+        }
+        throw Error(P2P_ERANGE);
     }
     template <class F> static std::string grow(F f) {
         std::optional<std::string> out;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -622,4 +623,132 @@ TEST(SecureStylesTest, OverridesAndHandlers) {
     EXPECT_EQ(d.refused[0], std::make_pair(Reject::malformed, std::string("unsigned too")));
     ASSERT_TRUE(locked([&] { return answers.size() == 1; }));
     EXPECT_EQ(answers[0].sender_id, "derived");
+}
+
+// ---- p2psecure's helpers ------------------------------------------------------
+
+TEST(SecureHelpersTest, RsaSignaturesAndKeys) {
+    SecureNode a(kLocal, 0, "helper-a"), b(kLocal, 0, "helper-b");
+    a.key_pair_load(SecureKeys::path(0));
+    b.key_pair_load(SecureKeys::path(1));
+    std::string priv = a.private_key();
+    EXPECT_EQ(priv.rfind("-----BEGIN RSA PRIVATE KEY-----\n", 0), 0u);
+    EXPECT_TRUE(contains(priv, "-----END RSA PRIVATE KEY-----"));
+
+    const std::string secret("geheim\0!", 8);
+    std::string ct = SecureNode::encrypt(secret, b.public_key());
+    EXPECT_EQ(ct.size(), 344u); // base64 of 256 bytes
+    EXPECT_EQ(b.decrypt(ct), secret);
+    EXPECT_EQ(code_of([&] { a.decrypt(ct); }), P2P_EINVAL); // not for a's key
+    EXPECT_EQ(code_of([&] { SecureNode::encrypt("x", "not a key"); }), P2P_EINVAL);
+    EXPECT_EQ(a.decrypt(SecureNode::encrypt("", priv)), ""); // a private PEM encrypts to its public half
+
+    std::string sig = a.sign("hello");
+    EXPECT_EQ(sig, a.sign("hello")); // PKCS#1 v1.5 signatures are deterministic
+    EXPECT_TRUE(SecureNode::verify("hello", a.public_key(), sig));
+    EXPECT_FALSE(SecureNode::verify("hellO", a.public_key(), sig));
+    EXPECT_FALSE(SecureNode::verify("hello", b.public_key(), sig));
+    EXPECT_FALSE(SecureNode::verify("hello", a.public_key(), "!!"));
+    EXPECT_EQ(code_of([&] { SecureNode::verify("hello", "nope", sig); }), P2P_EINVAL);
+
+    EXPECT_EQ(SecureNode::canonical(R"({"b":1,"a":[1.0,"é"]})"), R"({"a": [1.0, "\u00e9"], "b": 1})");
+    std::string sd = a.sign_data(R"({"b": 1, "a": 2})");
+    EXPECT_EQ(sd, a.sign(R"({"a": 2, "b": 1})"));
+    EXPECT_TRUE(SecureNode::verify_data(R"({"a":2,"b":1})", a.public_key(), sd));
+    EXPECT_EQ(code_of([&] { SecureNode::canonical("{"); }), P2P_EINVAL);
+
+    SecureNode keyless(kLocal, 0);
+    EXPECT_EQ(code_of([&] { keyless.sign("x"); }), P2P_EKEY);
+    EXPECT_EQ(code_of([&] { keyless.private_key(); }), P2P_EKEY);
+}
+
+TEST(SecureHelpersTest, PasswordKeysAndAes) {
+    // PyCryptodome: PBKDF2(b"password", b"salt", 32).hex()
+    const std::string key = SecureNode::encryption_key_from_password("salt", "password", 32);
+    static const unsigned char want[] = {0x6e, 0x88, 0xbe, 0x8b, 0xad, 0x7e, 0xae, 0x9d};
+    ASSERT_EQ(key.size(), 32u);
+    EXPECT_EQ(std::memcmp(key.data(), want, sizeof want), 0);
+    EXPECT_EQ(SecureNode::encrypt_aes_pad("abc"), std::string("abc") + std::string(13, '\0'));
+    EXPECT_EQ(SecureNode::encrypt_aes_pad(std::string(16, 'x')).size(), 32u);
+
+    for (std::size_t n : {0, 9, 16, 100}) {
+        std::string plain(n, 'p');
+        std::string ct = SecureNode::encrypt_aes(plain, key);
+        EXPECT_EQ(ct.size(), 16 + n + 16 - n % 16);
+        EXPECT_EQ(SecureNode::decrypt_aes(ct, key), plain);
+        std::string pw = SecureNode::encrypt_aes_pw(plain, "this is the passwd");
+        EXPECT_EQ(pw.size(), 48 + n + 16 - n % 16); // padded twice, as p2psecure
+        EXPECT_EQ(SecureNode::decrypt_aes_pw(pw, "this is the passwd"), plain);
+    }
+    EXPECT_EQ(SecureNode::decrypt_aes(SecureNode::encrypt_aes(std::string("ab\0\0", 4), key), key), "ab");
+    EXPECT_EQ(code_of([&] { SecureNode::encrypt_aes("x", "short"); }), P2P_EINVAL);
+    EXPECT_EQ(code_of([&] { SecureNode::decrypt_aes(std::string(20, 'x'), key); }), P2P_EINVAL);
+
+    const std::string f = temp_dir().file("data.enc"), fpw = temp_dir().file("data-pw.enc");
+    SecureNode::encrypt_aes_file(f, "Hallo", key);
+    SecureNode::encrypt_aes_file_pw(fpw, "Hallo Maurice Snoeren", "password123");
+    struct stat st;
+    ASSERT_EQ(::stat(fpw.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_EQ(SecureNode::decrypt_aes_file(f, key), "Hallo");
+    EXPECT_EQ(SecureNode::decrypt_aes_file_pw(fpw, "password123"), "Hallo Maurice Snoeren");
+    EXPECT_EQ(code_of([&] { SecureNode::decrypt_aes_file(temp_dir().file("missing"), key); }), P2P_EKEY);
+    EXPECT_EQ(code_of([&] { SecureNode::encrypt_aes_file("/nonexistent/dir/x", "x", key); }), P2P_EKEY);
+}
+
+// ---- Delegating ping and discovery ---------------------------------------------
+
+namespace {
+
+// Answers pings and discoveries itself, step by step, as a p2psecure
+// subclass that overrides received_ping and received_discovery.
+class Delegating : public SecureNode {
+public:
+    explicit Delegating(const std::string &id) : SecureNode(kLocal, 0, id) {
+        key_pair_load(SecureKeys::path(1));
+        set_delegate(delegate_ping | delegate_discovery);
+        start();
+    }
+    ~Delegating() override { try_stop(); }
+    std::atomic<int> pings{0}, discoveries{0}, repeats{0}, others{0};
+
+protected:
+    void on_secure_message(const Peer &peer, const SecureMessage &m) override {
+        if (m.type == "ping") {
+            ++pings;
+            handle_step(peer, Step::received_ping, m.payload);
+        } else if (m.type == "discovery") {
+            ++discoveries;
+            if (handle_step(peer, Step::route_discovery, m.payload) == P2P_OK)
+                handle_step(peer, Step::send_discovery_answer, m.payload);
+            else
+                ++repeats;
+        } else {
+            ++others;
+        }
+    }
+};
+
+} // namespace
+
+TEST(SecureDelegateTest, PingAndDiscoveryHandledStepByStep) {
+    Recorded a("deleg-a", 0);
+    Delegating b("deleg-b");
+    Peer pb = a.node.connect(kLocal, b.port());
+    ASSERT_TRUE(eventually([&] { return b.all_peers().size() == 1; }));
+    a.node.send_ping();
+    ASSERT_TRUE(eventually([&] { return a.node.get_info(pb, "ping").has_value(); }));
+    EXPECT_EQ(b.pings.load(), 1);
+    a.node.send_discovery();
+    ASSERT_TRUE(a.log.wait_count(EventType::discovery_answer, 1));
+    EXPECT_EQ(a.log.of(EventType::discovery_answer)[0].discovery_answer().sender_id, "deleg-b");
+    EXPECT_EQ(b.discoveries.load(), 1);
+    a.node.send_message("1");
+    ASSERT_TRUE(eventually([&] { return b.others.load() == 1; })); // messages come as before
+    EXPECT_EQ(code_of([&] { b.set_delegate(64); }), P2P_EINVAL);
+    Peer pa = b.all_peers().at(0);
+    EXPECT_EQ(code_of([&] { b.handle_step(pa, Step::send_pong, "[]"); }), P2P_EINVAL);
+    EXPECT_EQ(b.handle_step(pa, Step::relay_discovery_answer,
+                            R"({"id": "nobody", "timestamp": 1, "nodes": []})"),
+              P2P_ENOTFOUND);
 }

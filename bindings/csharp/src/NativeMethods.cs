@@ -201,5 +201,61 @@ namespace P2PNode
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int p2p_secure_pinned_key(NodeHandle node, byte[] id, byte[] buf, UIntPtr len);
+
+        // p2psecure's helpers and delegation. Variable-size results: buf, cap, out_len.
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_set_delegate(NodeHandle node, int types);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_handle(NodeHandle node, ulong peer, int step, byte[] json, UIntPtr len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_private_key(NodeHandle node, byte[] buf, UIntPtr len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_encrypt(byte[] pem, byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_decrypt(NodeHandle node, byte[] text, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_sign(NodeHandle node, byte[] text, UIntPtr len, byte[] buf, UIntPtr cap);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_verify(byte[] pem, byte[] text, UIntPtr len, byte[] signature);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_canonical(byte[] json, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_derive_key(byte[] password, UIntPtr passwordLen, byte[] salt, UIntPtr saltLen, byte[] key, UIntPtr keyLen);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_aes_pad(byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_aes_encrypt(byte[] key, UIntPtr keyLen, byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_aes_decrypt(byte[] key, UIntPtr keyLen, byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_aes_encrypt_pw(byte[] password, UIntPtr passwordLen, byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_aes_decrypt_pw(byte[] password, UIntPtr passwordLen, byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_aes_encrypt_file(byte[] path, byte[] key, UIntPtr keyLen, byte[] data, UIntPtr len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_aes_decrypt_file(byte[] path, byte[] key, UIntPtr keyLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_aes_encrypt_file_pw(byte[] path, byte[] password, UIntPtr passwordLen, byte[] data, UIntPtr len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_secure_aes_decrypt_file_pw(byte[] path, byte[] password, UIntPtr passwordLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
     }
 }

@@ -6,6 +6,44 @@ using System.Text;
 namespace P2PNode
 {
     /// <summary>
+    /// The message types a <see cref="SecureNode"/> hands to <see cref="SecureNode.SetDelegate"/>'s
+    /// caller (as OnSecureMessage) instead of handling them itself (p2p_delegate).
+    /// </summary>
+    [Flags]
+    public enum SecureDelegate
+    {
+        /// <summary>None: the node handles ping, pong and discovery (the default).</summary>
+        None = 0,
+        /// <summary>"ping" (p2psecure's received_ping, send_pong).</summary>
+        Ping = 1,
+        /// <summary>"pong" (received_pong).</summary>
+        Pong = 2,
+        /// <summary>"discovery" (received_discovery, send_discovery_answer).</summary>
+        Discovery = 4,
+        /// <summary>"discovery_answer" (received_discovery_answer).</summary>
+        DiscoveryAnswer = 8,
+    }
+
+    /// <summary>The steps of a secure node's own handling of a delegated message (p2p_secure_step).</summary>
+    public enum SecureStep
+    {
+        /// <summary>Answer the ping with a pong (as SendPong).</summary>
+        ReceivedPing = 1,
+        /// <summary>Send the peer a pong for the object's "timestamp".</summary>
+        SendPong = 2,
+        /// <summary>Store the latency in the peer's info "ping".</summary>
+        ReceivedPong = 3,
+        /// <summary>RouteDiscovery, and for a new discovery SendDiscoveryAnswer.</summary>
+        ReceivedDiscovery = 4,
+        /// <summary>Record where a new discovery came from and forward it.</summary>
+        RouteDiscovery = 5,
+        /// <summary>Send the peer our list of peers for the discovery.</summary>
+        SendDiscoveryAnswer = 6,
+        /// <summary>Pass an answer on towards its discovery's origin.</summary>
+        RelayDiscoveryAnswer = 7,
+    }
+
+    /// <summary>
     /// A node whose messages are JSON objects signed with its RSA key and checked on
     /// receipt, in the wire format of the Python package p2psecure (its SecureNode).
     /// </summary>
@@ -291,6 +329,319 @@ namespace P2PNode
             }
             ThrowIfDisposed();
             return Proxy.PinnedKey(NativeHandle, id);
+        }
+
+        // ---- Delegating ping, pong and discovery ----
+
+        /// <summary>
+        /// Hands the verified messages of these types to <see cref="OnSecureMessage"/>
+        /// (<see cref="SecureMessage.Type"/> "ping", ...) instead of handling them, as a
+        /// p2psecure subclass that overrides received_ping and the like does;
+        /// <see cref="HandleStep"/> does the node's own steps. <see cref="SecureDelegate.None"/>
+        /// (the default) leaves them to the node. Any time.
+        /// </summary>
+        /// <exception cref="P2PException">InvalidArgument (unknown bits).</exception>
+        public void SetDelegate(SecureDelegate types)
+        {
+            ThrowIfDisposed();
+            Proxy.Check(NativeMethods.p2p_secure_set_delegate(NativeHandle, (int)types));
+        }
+
+        /// <summary>
+        /// Does one step of the node's own handling of a delegated message from peer (see
+        /// p2p_secure_handle in the C header).
+        /// </summary>
+        /// <param name="peer">The neighbour the message came from (unused for RelayDiscoveryAnswer).</param>
+        /// <param name="step">The step.</param>
+        /// <param name="json">The message as delegated (<see cref="SecureMessage.Json"/>), or for
+        /// SendPong any JSON object with the ping's "timestamp".</param>
+        /// <returns><see cref="ErrorCode.Ok"/>, <see cref="ErrorCode.AlreadyConnected"/> (P2P_EALREADY:
+        /// RouteDiscovery of a discovery seen before; nothing sent) or <see cref="ErrorCode.NotFound"/>
+        /// (RelayDiscoveryAnswer: not an answer this node relays).</returns>
+        /// <exception cref="P2PException">InvalidArgument (not a JSON object, a field missing), NoPeer.</exception>
+        public ErrorCode HandleStep(Peer peer, SecureStep step, string json)
+        {
+            byte[] data = JsonBytes(json, "json");
+            ThrowIfDisposed();
+            int rc = NativeMethods.p2p_secure_handle(NativeHandle, peer != null ? peer.Handle : 0UL, (int)step, data, (UIntPtr)data.Length);
+            if (rc != 0 && rc != (int)ErrorCode.AlreadyConnected && rc != (int)ErrorCode.NotFound)
+            {
+                throw Proxy.Error(rc);
+            }
+            return (ErrorCode)rc;
+        }
+
+        // ---- p2psecure's helpers, in its formats (see the C header) ----
+
+        /// <summary>
+        /// The private key, PEM PKCS#1 ("-----BEGIN RSA PRIVATE KEY-----"), as p2psecure's
+        /// get_private_key: the secret key in clear.
+        /// </summary>
+        /// <exception cref="P2PException">Key (no key yet).</exception>
+        public string GetPrivateKey()
+        {
+            ThrowIfDisposed();
+            var buf = new byte[16384 + 1];
+            Proxy.Check(NativeMethods.p2p_secure_private_key(NativeHandle, buf, (UIntPtr)buf.Length));
+            string pem = Utf8.FromBuffer(buf);
+            Array.Clear(buf, 0, buf.Length);
+            return pem;
+        }
+
+        /// <summary>Encrypts message to an RSA public key (PEM) with PKCS#1 v1.5; base64 (p2psecure's encrypt).</summary>
+        /// <exception cref="P2PException">InvalidArgument (not an RSA key, message too long).</exception>
+        public static string Encrypt(byte[] message, string publicKeyPem)
+        {
+            NotNull(message, "message");
+            byte[] pem = Utf8.ToNative(NotNull(publicKeyPem, "publicKeyPem"));
+            return Encoding.ASCII.GetString(Out(1024, (buf, cap) =>
+            {
+                UIntPtr n;
+                int rc = NativeMethods.p2p_secure_encrypt(pem, message, (UIntPtr)message.Length, buf, cap, out n);
+                return Tuple.Create(rc, n);
+            }));
+        }
+
+        /// <summary>Decrypts a base64 ciphertext made to this node's public key (p2psecure's decrypt).</summary>
+        /// <exception cref="P2PException">InvalidArgument (not base64, not for this key), Key (no key).</exception>
+        public byte[] Decrypt(string ciphertext)
+        {
+            byte[] text = Encoding.ASCII.GetBytes(NotNull(ciphertext, "ciphertext"));
+            ThrowIfDisposed();
+            return Out(text.Length, (buf, cap) =>
+            {
+                UIntPtr n;
+                int rc = NativeMethods.p2p_secure_decrypt(NativeHandle, text, (UIntPtr)text.Length, buf, cap, out n);
+                return Tuple.Create(rc, n);
+            });
+        }
+
+        /// <summary>The base64 RSA PKCS#1 v1.5 SHA-512 signature of message's UTF-8 (p2psecure's sign).</summary>
+        /// <exception cref="P2PException">Key (no key).</exception>
+        public string Sign(string message)
+        {
+            byte[] text = Encoding.UTF8.GetBytes(NotNull(message, "message"));
+            ThrowIfDisposed();
+            var buf = new byte[4096 + 1];
+            Proxy.Check(NativeMethods.p2p_secure_sign(NativeHandle, text, (UIntPtr)text.Length, buf, (UIntPtr)buf.Length));
+            return Utf8.FromBuffer(buf);
+        }
+
+        /// <summary>Sign(Canonical(json)): the signature of a JSON value as messages carry it (sign_data).</summary>
+        public string SignData(string json)
+        {
+            return Sign(Canonical(json));
+        }
+
+        /// <summary>Whether signature is publicKeyPem's signature of message (p2psecure's verify).</summary>
+        /// <exception cref="P2PException">InvalidArgument (not an RSA public key).</exception>
+        public static bool Verify(string message, string publicKeyPem, string signature)
+        {
+            byte[] text = Encoding.UTF8.GetBytes(NotNull(message, "message"));
+            int rc = NativeMethods.p2p_secure_verify(Utf8.ToNative(NotNull(publicKeyPem, "publicKeyPem")), text, (UIntPtr)text.Length, Utf8.ToNative(NotNull(signature, "signature")));
+            if (rc == -17) // P2P_EREJECTED
+            {
+                return false;
+            }
+            Proxy.Check(rc);
+            return true;
+        }
+
+        /// <summary>Verify(Canonical(json), ...) (p2psecure's verify_data).</summary>
+        public static bool VerifyData(string json, string publicKeyPem, string signature)
+        {
+            return Verify(Canonical(json), publicKeyPem, signature);
+        }
+
+        /// <summary>
+        /// Python's json.dumps(value, sort_keys=True) of the JSON text json: what is hashed and
+        /// signed (p2psecure's get_data_uniq_string).
+        /// </summary>
+        /// <exception cref="P2PException">InvalidArgument (not JSON).</exception>
+        public static string Canonical(string json)
+        {
+            byte[] data = JsonBytes(json, "json");
+            return Encoding.UTF8.GetString(Out(data.Length + 64, (buf, cap) =>
+            {
+                UIntPtr n;
+                int rc = NativeMethods.p2p_secure_canonical(data, (UIntPtr)data.Length, buf, cap, out n);
+                return Tuple.Create(rc, n);
+            }));
+        }
+
+        /// <summary>
+        /// A key of size bytes from password and salt: PBKDF2-HMAC-SHA1, 1000 rounds,
+        /// PyCryptodome's defaults (p2psecure's encryption_key_from_password).
+        /// </summary>
+        public static byte[] EncryptionKeyFromPassword(byte[] salt, byte[] password, int size)
+        {
+            NotNull(salt, "salt");
+            NotNull(password, "password");
+            if (size < 1)
+            {
+                throw new ArgumentOutOfRangeException("size");
+            }
+            var key = new byte[size];
+            Proxy.Check(NativeMethods.p2p_secure_derive_key(password, (UIntPtr)password.Length, salt, (UIntPtr)salt.Length, key, (UIntPtr)size));
+            return key;
+        }
+
+        /// <summary>A password as p2psecure (PyCryptodome) takes a str: Latin-1, else UTF-8.</summary>
+        public static byte[] PasswordBytes(string password)
+        {
+            NotNull(password, "password");
+            foreach (char c in password)
+            {
+                if (c > '\u00ff')
+                {
+                    return Encoding.UTF8.GetBytes(password);
+                }
+            }
+            var b = new byte[password.Length];
+            for (int i = 0; i < password.Length; i++)
+            {
+                b[i] = (byte)password[i];
+            }
+            return b;
+        }
+
+        /// <summary>data and 1 to 16 zero bytes, up to a multiple of 16 (encrypt_aes_pad).</summary>
+        public static byte[] EncryptAesPad(byte[] data)
+        {
+            NotNull(data, "data");
+            return Out(data.Length + 16, (buf, cap) =>
+            {
+                UIntPtr n;
+                int rc = NativeMethods.p2p_secure_aes_pad(data, (UIntPtr)data.Length, buf, cap, out n);
+                return Tuple.Create(rc, n);
+            });
+        }
+
+        /// <summary>iv + AES-CBC of the zero-padded plaintext under key (16, 24 or 32 bytes) (encrypt_aes).</summary>
+        public static byte[] EncryptAes(byte[] plaintext, byte[] key)
+        {
+            return Aes(NativeMethods.p2p_secure_aes_encrypt, NotNull(key, "key"), NotNull(plaintext, "plaintext"), plaintext.Length + 32);
+        }
+
+        /// <summary>The plaintext of iv + ciphertext, trailing zero bytes stripped (decrypt_aes).</summary>
+        public static byte[] DecryptAes(byte[] ciphertext, byte[] key)
+        {
+            return Aes(NativeMethods.p2p_secure_aes_decrypt, NotNull(key, "key"), NotNull(ciphertext, "ciphertext"), ciphertext.Length);
+        }
+
+        /// <summary>salt + iv + AES-256-CBC under the key PBKDF2 makes of password (encrypt_aes_pw).</summary>
+        public static byte[] EncryptAesPw(byte[] plaintext, byte[] password)
+        {
+            return Aes(NativeMethods.p2p_secure_aes_encrypt_pw, NotNull(password, "password"), NotNull(plaintext, "plaintext"), plaintext.Length + 64);
+        }
+
+        /// <summary>EncryptAesPw with a string password (<see cref="PasswordBytes"/>).</summary>
+        public static byte[] EncryptAesPw(byte[] plaintext, string password)
+        {
+            return EncryptAesPw(plaintext, PasswordBytes(password));
+        }
+
+        /// <summary>The plaintext of salt + iv + ciphertext (decrypt_aes_pw).</summary>
+        public static byte[] DecryptAesPw(byte[] ciphertext, byte[] password)
+        {
+            return Aes(NativeMethods.p2p_secure_aes_decrypt_pw, NotNull(password, "password"), NotNull(ciphertext, "ciphertext"), ciphertext.Length);
+        }
+
+        /// <summary>DecryptAesPw with a string password (<see cref="PasswordBytes"/>).</summary>
+        public static byte[] DecryptAesPw(byte[] ciphertext, string password)
+        {
+            return DecryptAesPw(ciphertext, PasswordBytes(password));
+        }
+
+        /// <summary>Writes EncryptAes(plaintext, key) to path, mode 0600, replaced at once (encrypt_aes_file).</summary>
+        /// <exception cref="P2PException">Key (cannot write), InvalidArgument.</exception>
+        public static void EncryptAesFile(string path, byte[] plaintext, byte[] key)
+        {
+            NotNull(plaintext, "plaintext");
+            NotNull(key, "key");
+            Proxy.Check(NativeMethods.p2p_secure_aes_encrypt_file(Utf8.ToNative(NotNull(path, "path")), key, (UIntPtr)key.Length, plaintext, (UIntPtr)plaintext.Length));
+        }
+
+        /// <summary>DecryptAes of the file path (decrypt_aes_file).</summary>
+        /// <exception cref="P2PException">Key (cannot read), InvalidArgument.</exception>
+        public static byte[] DecryptAesFile(string path, byte[] key)
+        {
+            byte[] p = Utf8.ToNative(NotNull(path, "path"));
+            NotNull(key, "key");
+            return Out(4096, (buf, cap) =>
+            {
+                UIntPtr n;
+                int rc = NativeMethods.p2p_secure_aes_decrypt_file(p, key, (UIntPtr)key.Length, buf, cap, out n);
+                return Tuple.Create(rc, n);
+            });
+        }
+
+        /// <summary>Writes EncryptAesPw(plaintext, password) to path, mode 0600 (encrypt_aes_file_pw).</summary>
+        public static void EncryptAesFilePw(string path, byte[] plaintext, byte[] password)
+        {
+            NotNull(plaintext, "plaintext");
+            NotNull(password, "password");
+            Proxy.Check(NativeMethods.p2p_secure_aes_encrypt_file_pw(Utf8.ToNative(NotNull(path, "path")), password, (UIntPtr)password.Length, plaintext, (UIntPtr)plaintext.Length));
+        }
+
+        /// <summary>DecryptAesPw of the file path (decrypt_aes_file_pw).</summary>
+        public static byte[] DecryptAesFilePw(string path, byte[] password)
+        {
+            byte[] p = Utf8.ToNative(NotNull(path, "path"));
+            NotNull(password, "password");
+            return Out(4096, (buf, cap) =>
+            {
+                UIntPtr n;
+                int rc = NativeMethods.p2p_secure_aes_decrypt_file_pw(p, password, (UIntPtr)password.Length, buf, cap, out n);
+                return Tuple.Create(rc, n);
+            });
+        }
+
+        private delegate int AesFn(byte[] secret, UIntPtr secretLen, byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+
+        private static byte[] Aes(AesFn fn, byte[] secret, byte[] data, int guess)
+        {
+            return Out(guess, (buf, cap) =>
+            {
+                UIntPtr n;
+                int rc = fn(secret, (UIntPtr)secret.Length, data, (UIntPtr)data.Length, buf, cap, out n);
+                return Tuple.Create(rc, n);
+            });
+        }
+
+        /// <summary>
+        /// Calls a helper that writes variable-size bytes: with guess bytes, then with the
+        /// exact length it asked for (P2P_ERANGE).
+        /// </summary>
+        private static byte[] Out(int guess, Func<byte[], UIntPtr, Tuple<int, UIntPtr>> call)
+        {
+            var buf = new byte[Math.Max(guess, 1)];
+            for (int i = 0; i < 3; i++)
+            {
+                Tuple<int, UIntPtr> r = call(buf, (UIntPtr)buf.Length);
+                int n = checked((int)r.Item2.ToUInt64());
+                if (r.Item1 == 0)
+                {
+                    var result = new byte[n];
+                    Array.Copy(buf, result, n);
+                    return result;
+                }
+                if (r.Item1 != (int)ErrorCode.Range)
+                {
+                    throw Proxy.Error(r.Item1);
+                }
+                buf = new byte[Math.Max(n, 1)];
+            }
+            throw new P2PException(ErrorCode.Range, "the result kept growing");
+        }
+
+        private static T NotNull<T>(T value, string name) where T : class
+        {
+            if (value == null)
+            {
+                throw new ArgumentNullException(name);
+            }
+            return value;
         }
 
         /// <summary>

@@ -307,6 +307,32 @@ _PROTOTYPES = {
     "p2p_secure_check_message": (_c_int, [_cp, _c_size, ctypes.POINTER(_c_int)]),
     "p2p_secure_pin": (_c_int, [_vp, _cp, _cp]),
     "p2p_secure_pinned_key": (_c_int, [_vp, _cp, ctypes.c_char_p, _c_size]),
+    # p2psecure's helpers and delegation (securenode.py); variable-size results
+    # as buf, cap, out_len.
+    "p2p_secure_set_delegate": (_c_int, [_vp, _c_int]),
+    "p2p_secure_handle": (_c_int, [_vp, ctypes.c_uint64, _c_int, _cp, _c_size]),
+    "p2p_secure_private_key": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
+    "p2p_secure_encrypt": (_c_int, [_cp, _cp, _c_size, _vp, _c_size, ctypes.POINTER(_c_size)]),
+    "p2p_secure_decrypt": (_c_int, [_vp, _cp, _c_size, _vp, _c_size, ctypes.POINTER(_c_size)]),
+    "p2p_secure_sign": (_c_int, [_vp, _cp, _c_size, ctypes.c_char_p, _c_size]),
+    "p2p_secure_verify": (_c_int, [_cp, _cp, _c_size, _cp]),
+    "p2p_secure_canonical": (_c_int, [_cp, _c_size, _vp, _c_size, ctypes.POINTER(_c_size)]),
+    "p2p_secure_derive_key": (_c_int, [_cp, _c_size, _cp, _c_size, ctypes.c_char_p, _c_size]),
+    "p2p_secure_aes_pad": (_c_int, [_cp, _c_size, _vp, _c_size, ctypes.POINTER(_c_size)]),
+    "p2p_secure_aes_encrypt": (_c_int, [_cp, _c_size, _cp, _c_size, _vp, _c_size,
+                                        ctypes.POINTER(_c_size)]),
+    "p2p_secure_aes_decrypt": (_c_int, [_cp, _c_size, _cp, _c_size, _vp, _c_size,
+                                        ctypes.POINTER(_c_size)]),
+    "p2p_secure_aes_encrypt_pw": (_c_int, [_cp, _c_size, _cp, _c_size, _vp, _c_size,
+                                           ctypes.POINTER(_c_size)]),
+    "p2p_secure_aes_decrypt_pw": (_c_int, [_cp, _c_size, _cp, _c_size, _vp, _c_size,
+                                           ctypes.POINTER(_c_size)]),
+    "p2p_secure_aes_encrypt_file": (_c_int, [_cp, _cp, _c_size, _cp, _c_size]),
+    "p2p_secure_aes_decrypt_file": (_c_int, [_cp, _cp, _c_size, _vp, _c_size,
+                                             ctypes.POINTER(_c_size)]),
+    "p2p_secure_aes_encrypt_file_pw": (_c_int, [_cp, _cp, _c_size, _cp, _c_size]),
+    "p2p_secure_aes_decrypt_file_pw": (_c_int, [_cp, _cp, _c_size, _vp, _c_size,
+                                                ctypes.POINTER(_c_size)]),
 }
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():

@@ -16,7 +16,12 @@ Signing and checking run in the native library, in p2psecure's wire format
 ways. What it receives arrives checked, in three event methods the
 reference lacks: node_secure_message (passed every check),
 node_message_rejected (with the reason; the connection stays up) and
-node_discovery_answer. Ping, pong and discovery are answered by the library.
+node_discovery_answer. Ping, pong and discovery are answered by the library,
+unless a subclass overrides one of the reference's hooks (received_ping,
+send_pong, received_pong, received_discovery, send_discovery_answer,
+received_discovery_answer): then those messages come here and the hooks are
+called as in p2psecure. The reference's helpers (encrypt, decrypt, sign,
+verify, the AES methods, ...) run in the library too, in its formats.
 Beyond the reference's checks the node pins the first key seen for each
 node id and rejects replayed or stale messages (see SecureNode's arguments).
 """
@@ -27,7 +32,8 @@ import ctypes
 import enum
 import hashlib
 import json
-from typing import Any, Dict, Optional, Union
+import os
+from typing import Any, Callable, Dict, Optional, Union
 
 from . import _native as _n
 from .node import Callback, Node, _c_int, _decode_message, _Event
@@ -36,6 +42,88 @@ from .nodeconnection import NodeConnection
 __all__ = ["SecureNode", "Reject"]
 
 Password = Union[str, bytes, None]
+BytesLike = Union[bytes, bytearray, memoryview]
+
+# The C functions of p2psecure's helpers and of delegation are declared in
+# _native with the others.
+_c_size = ctypes.c_size_t
+P2P_MAX_PRIVATE_KEY_PEM_LEN = 16384
+
+# p2p_delegate and p2p_secure_step.
+_DELEGATE_PING, _DELEGATE_PONG, _DELEGATE_DISCOVERY, _DELEGATE_DISCOVERY_ANSWER = 1, 2, 4, 8
+(_STEP_RECEIVED_PING, _STEP_SEND_PONG, _STEP_RECEIVED_PONG, _STEP_RECEIVED_DISCOVERY,
+ _STEP_ROUTE_DISCOVERY, _STEP_SEND_DISCOVERY_ANSWER, _STEP_RELAY_DISCOVERY_ANSWER) = range(1, 8)
+
+# The hooks a p2psecure subclass overrides, and the message type each needs
+# delegated to Python to be called.
+_HOOKS = {
+    "received_ping": _DELEGATE_PING,
+    "send_pong": _DELEGATE_PING,
+    "received_pong": _DELEGATE_PONG,
+    "received_discovery": _DELEGATE_DISCOVERY,
+    "send_discovery_answer": _DELEGATE_DISCOVERY,
+    "received_discovery_answer": _DELEGATE_DISCOVERY_ANSWER,
+}
+_HOOK_OF_TYPE = {"ping": ("received_ping", _DELEGATE_PING),
+                 "pong": ("received_pong", _DELEGATE_PONG),
+                 "discovery": ("received_discovery", _DELEGATE_DISCOVERY),
+                 "discovery_answer": ("received_discovery_answer", _DELEGATE_DISCOVERY_ANSWER)}
+
+
+def _tobytes(value: Any, what: str) -> bytes:
+    """Bytes as PyCryptodome takes them (its tobytes): bytes-like as they
+    are, a str as Latin-1 (UnicodeEncodeError beyond it)."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("latin-1")
+    raise TypeError("p2pnode: %s must be bytes or str, not %s" % (what, type(value).__name__))
+
+
+def _data(value: Any, what: str) -> bytes:
+    """Bytes-like data, as the reference takes plaintexts and ciphertexts."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError("p2pnode: %s must be bytes, not %s" % (what, type(value).__name__))
+
+
+def _pem(value: Any) -> bytes:
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    value = _data(value, "public_key")
+    if b"\x00" in value:
+        raise ValueError("p2pnode: a PEM key cannot contain NUL bytes")
+    return value
+
+
+def _call_out(fn: Callable[..., int], name: str, cap: int, *args: Any) -> bytes:
+    """Call one of the helpers that write variable-size bytes (buf, cap,
+    out_len last): once with cap bytes, again with the exact length when
+    they did not fit. Failures raise ValueError (bad input), as
+    PyCryptodome does, or P2PError."""
+    for _ in range(2):
+        buf = ctypes.create_string_buffer(max(cap, 1))
+        size = _c_size(0)
+        rc = fn(*args, buf, cap, ctypes.byref(size))
+        if rc == _n.P2P_ERANGE:
+            cap = size.value
+            continue
+        if rc == _n.P2P_EINVAL:
+            raise ValueError("p2pnode: " + _n.errmsg())
+        _n.check(rc, name)
+        return buf.raw[: size.value]
+    raise _n.error(rc, name)
+
+
+def _path(file_name: Any) -> bytes:
+    path = os.fsencode(file_name)
+    if b"\x00" in path:
+        raise ValueError("p2pnode: a file name cannot contain NUL bytes")
+    return path
 
 
 class Reject(enum.IntEnum):
@@ -116,6 +204,16 @@ class SecureNode(Node):
         cfg.max_pinned_keys = _c_int(max_pinned_keys, "max_pinned_keys")
         self._p2p_secure_config = cfg
         super().__init__(host, port, id, callback, max_connections)
+        # Ping, pong and discovery stay in the library unless a subclass
+        # overrides a hook that needs them here.
+        cls = type(self)
+        self._p2p_delegate = 0
+        for name, bit in _HOOKS.items():
+            if getattr(cls, name) is not getattr(SecureNode, name):
+                self._p2p_delegate |= bit
+        if self._p2p_delegate:
+            _n.check(_n.lib.p2p_secure_set_delegate(self._p2p_node, self._p2p_delegate),
+                     "p2p_secure_set_delegate")
 
     def _p2p_new(self, host: Optional[bytes], port: int, id: Optional[bytes],
                  max_connections: int) -> int:
@@ -263,11 +361,228 @@ class SecureNode(Node):
             return
         _n.check(rc, name)
 
+    # ---- p2psecure's helpers: RSA, signatures, AES -----------------------------------
+
+    def get_private_key(self) -> bytes:
+        """The private key, PEM PKCS#1 ("-----BEGIN RSA PRIVATE KEY-----"),
+        as the reference's (bytes). It is the secret key in clear."""
+        buf = ctypes.create_string_buffer(P2P_MAX_PRIVATE_KEY_PEM_LEN + 1)
+        _n.check(_n.lib.p2p_secure_private_key(self._p2p_node, buf, len(buf)),
+                 "p2p_secure_private_key")
+        return buf.value
+
+    def encrypt(self, message: BytesLike, public_key: Union[str, bytes]) -> Optional[bytes]:
+        """Encrypt message (bytes, at most the key's size - 11) to public_key
+        (PEM) with RSA PKCS#1 v1.5; the ciphertext in base64 (bytes). None
+        when it cannot (a debug line says why), as the reference."""
+        try:
+            data = _data(message, "message")
+            return _call_out(_n.lib.p2p_secure_encrypt, "p2p_secure_encrypt", 2800,
+                             _pem(public_key), data, len(data))
+        except (TypeError, ValueError, _n.P2PError) as e:
+            self.debug_print("encrypt: " + str(e))
+            return None
+
+    def decrypt(self, ciphertext: Union[str, BytesLike]) -> Optional[bytes]:
+        """Decrypt a base64 ciphertext (bytes or str) made with our public key
+        (encrypt, by us or a p2psecure node): the plaintext bytes, or None
+        when it does not decrypt (see the README's Differences)."""
+        try:
+            text = ciphertext.encode("ascii") if isinstance(ciphertext, str) else \
+                _data(ciphertext, "ciphertext")
+            return _call_out(_n.lib.p2p_secure_decrypt, "p2p_secure_decrypt", 2048,
+                             self._p2p_node, text, len(text))
+        except (TypeError, ValueError, UnicodeEncodeError, _n.P2PError) as e:
+            self.debug_print("decrypt: " + str(e))
+            return None
+
+    def sign(self, message: str) -> Optional[str]:
+        """Sign the str message (its UTF-8) with our key: RSA PKCS#1 v1.5 over
+        SHA-512, base64 (a str). None when it cannot, as the reference."""
+        if not isinstance(message, str):
+            self.debug_print("sign: the message must be a str, not " + type(message).__name__)
+            return None
+        text = message.encode("utf-8")
+        buf = ctypes.create_string_buffer(_n.P2P_MAX_KEY_PEM_LEN + 1)
+        rc = _n.lib.p2p_secure_sign(self._p2p_node, text, len(text), buf, len(buf))
+        if rc != _n.P2P_OK:
+            self.debug_print("sign: " + _n.errmsg())
+            return None
+        return buf.value.decode("ascii")
+
+    def sign_data(self, data: Any) -> Optional[str]:
+        """sign(get_data_uniq_string(data)): the signature of a dict (or any
+        JSON value) as messages carry it in _signature."""
+        return self.sign(self.get_data_uniq_string(data))
+
+    def verify(self, message: str, public_key: Union[str, bytes], signature: str) -> bool:
+        """Whether signature (base64 str) is public_key's (PEM) signature of
+        the str message, as sign makes it. False for anything that does not
+        verify (a bad key or signature included)."""
+        try:
+            if not isinstance(message, str) or not isinstance(signature, str):
+                raise TypeError("message and signature must be str")
+            text = message.encode("utf-8")
+            rc = _n.lib.p2p_secure_verify(_pem(public_key), text, len(text),
+                                          _n.encode_str(signature))
+        except (TypeError, ValueError) as e:
+            self.debug_print("verify: " + str(e))
+            return False
+        if rc != _n.P2P_OK:
+            self.debug_print("verify: " + _n.errmsg())
+        return rc == _n.P2P_OK
+
+    def verify_data(self, data: Any, public_key: Union[str, bytes], signature: str) -> bool:
+        """verify(get_data_uniq_string(data), public_key, signature)."""
+        return self.verify(self.get_data_uniq_string(data), public_key, signature)
+
+    def encryption_key_from_password(self, salt: Union[str, BytesLike],
+                                     password: Union[str, BytesLike],
+                                     total_bytes_key: int) -> bytes:
+        """A key of total_bytes_key bytes from password and salt: PBKDF2 with
+        PyCryptodome's defaults (HMAC-SHA1, 1000 rounds), as the reference.
+        A str password or salt is taken as Latin-1, as PyCryptodome does."""
+        pw, sa = _tobytes(password, "password"), _tobytes(salt, "salt")
+        size = _c_int(total_bytes_key, "total_bytes_key")
+        if not 1 <= size <= 65536:
+            raise ValueError("p2pnode: total_bytes_key must be from 1 to 65536")
+        buf = ctypes.create_string_buffer(size)
+        rc = _n.lib.p2p_secure_derive_key(pw, len(pw), sa, len(sa), buf, size)
+        if rc == _n.P2P_EINVAL:
+            raise ValueError("p2pnode: " + _n.errmsg())
+        _n.check(rc, "p2p_secure_derive_key")
+        return buf.raw
+
+    def encrypt_aes_pad(self, s: BytesLike) -> bytes:
+        """s followed by 1 to 16 zero bytes, up to a multiple of 16."""
+        data = _data(s, "s")
+        return _call_out(_n.lib.p2p_secure_aes_pad, "p2p_secure_aes_pad", len(data) + 16,
+                         data, len(data))
+
+    def encrypt_aes(self, plaintext: BytesLike, key: BytesLike, key_size: int = 256) -> bytes:
+        """AES-CBC of the zero-padded plaintext under key (16, 24 or 32 bytes;
+        key_size is ignored, as in the reference): iv + ciphertext."""
+        data, k = _data(plaintext, "plaintext"), _data(key, "key")
+        return _call_out(_n.lib.p2p_secure_aes_encrypt, "p2p_secure_aes_encrypt",
+                         len(data) + 32, k, len(k), data, len(data))
+
+    def encrypt_aes_pw(self, plaintext: BytesLike, password: Union[str, BytesLike]) -> bytes:
+        """AES-256-CBC under the key PBKDF2 makes of password and a random
+        salt: salt + iv + ciphertext, as the reference."""
+        data, pw = _data(plaintext, "plaintext"), _tobytes(password, "password")
+        return _call_out(_n.lib.p2p_secure_aes_encrypt_pw, "p2p_secure_aes_encrypt_pw",
+                         len(data) + 64, pw, len(pw), data, len(data))
+
+    def decrypt_aes(self, ciphertext: BytesLike, key: BytesLike) -> bytes:
+        """The plaintext of iv + ciphertext, trailing zero bytes stripped. A
+        wrong key gives garbage (AES-CBC has no integrity), as the reference;
+        a length that is not an iv and whole blocks raises ValueError."""
+        data, k = _data(ciphertext, "ciphertext"), _data(key, "key")
+        return _call_out(_n.lib.p2p_secure_aes_decrypt, "p2p_secure_aes_decrypt", len(data),
+                         k, len(k), data, len(data))
+
+    def decrypt_aes_pw(self, ciphertext: BytesLike, password: Union[str, BytesLike]) -> bytes:
+        """The plaintext of salt + iv + ciphertext (encrypt_aes_pw)."""
+        data, pw = _data(ciphertext, "ciphertext"), _tobytes(password, "password")
+        return _call_out(_n.lib.p2p_secure_aes_decrypt_pw, "p2p_secure_aes_decrypt_pw",
+                         len(data), pw, len(pw), data, len(data))
+
+    def _p2p_write_file(self, fn: Any, name: str, file_name: Any, secret: bytes,
+                        plaintext: Any) -> None:
+        data = _data(plaintext, "plaintext")
+        rc = fn(_path(file_name), secret, len(secret), data, len(data))
+        if rc == _n.P2P_EKEY:
+            raise OSError("p2pnode: " + _n.errmsg())
+        if rc == _n.P2P_EINVAL:
+            raise ValueError("p2pnode: " + _n.errmsg())
+        _n.check(rc, name)
+
+    def encrypt_aes_file(self, file_name: Any, plaintext: BytesLike, key: BytesLike) -> None:
+        """Write encrypt_aes(plaintext, key) to file_name (replaced at once,
+        mode 0600)."""
+        self._p2p_write_file(_n.lib.p2p_secure_aes_encrypt_file, "p2p_secure_aes_encrypt_file",
+                             file_name, _data(key, "key"), plaintext)
+
+    def decrypt_aes_file(self, file_name: Any, key: BytesLike) -> bytes:
+        """decrypt_aes of the contents of file_name."""
+        with open(file_name, "rb") as f:
+            return self.decrypt_aes(f.read(), key)
+
+    def encrypt_aes_file_pw(self, file_name: Any, plaintext: BytesLike,
+                            password: Union[str, BytesLike]) -> None:
+        """Write encrypt_aes_pw(plaintext, password) to file_name (replaced
+        at once, mode 0600)."""
+        self._p2p_write_file(_n.lib.p2p_secure_aes_encrypt_file_pw,
+                             "p2p_secure_aes_encrypt_file_pw", file_name,
+                             _tobytes(password, "password"), plaintext)
+
+    def decrypt_aes_file_pw(self, file_name: Any, password: Union[str, BytesLike]) -> bytes:
+        """decrypt_aes_pw of the contents of file_name."""
+        with open(file_name, "rb") as f:
+            return self.decrypt_aes_pw(f.read(), password)
+
+    # ---- p2psecure's hooks: ping, pong, discovery ---------------------------------------
+    #
+    # The library answers pings and discoveries itself. A subclass that
+    # overrides one of these methods gets the messages of its type here
+    # instead (and only then: see __init__), and the defaults below do what
+    # the library would, step by step, calling each other as p2psecure's do.
+
+    def _p2p_step(self, step: int, node: NodeConnection, data: Any, *quiet: int) -> int:
+        text = json.dumps(data).encode("utf-8")
+        rc = _n.lib.p2p_secure_handle(self._p2p_node, node.handle, step, text, len(text))
+        if rc in quiet:
+            return rc
+        if rc in (_n.P2P_ENOPEER, _n.P2P_ESTOPPED):
+            self.debug_print("p2p_secure_handle: " + _n.errmsg())  # the peer went away
+            return rc
+        return _n.check(rc, "p2p_secure_handle")
+
+    def received_ping(self, node: NodeConnection, data: Dict[str, Any]) -> None:
+        """node pinged us (data is the signed ping): send_pong(node, data["timestamp"])."""
+        self.send_pong(node, data["timestamp"])
+
+    def send_pong(self, node: NodeConnection, timestamp: Any) -> None:
+        """Answer a ping of node whose timestamp was timestamp with a pong."""
+        self._p2p_step(_STEP_SEND_PONG, node, {"timestamp": timestamp})
+
+    def received_pong(self, node: NodeConnection, data: Dict[str, Any]) -> None:
+        """node answered our ping: its latency (seconds) becomes its info "ping"."""
+        self._p2p_step(_STEP_RECEIVED_PONG, node, data)
+
+    def received_discovery(self, node: NodeConnection, data: Dict[str, Any]) -> None:
+        """A discovery came from node: the first time, it is recorded and
+        forwarded to the other peers, and send_discovery_answer(node, data)
+        answers it; a repeat is dropped."""
+        if self._p2p_step(_STEP_ROUTE_DISCOVERY, node, data, _n.P2P_EALREADY) == _n.P2P_OK:
+            self.send_discovery_answer(node, data)
+        else:
+            self.debug_print("received_discovery: seen before, not passed on")
+
+    def send_discovery_answer(self, node: NodeConnection, data: Dict[str, Any]) -> None:
+        """Send node our list of peers for the discovery data."""
+        self._p2p_step(_STEP_SEND_DISCOVERY_ANSWER, node, data)
+
+    def received_discovery_answer(self, node: NodeConnection, data: Dict[str, Any]) -> None:
+        """A discovery answer came from node: ours goes to
+        node_discovery_answer, any other back to where its discovery came
+        from (unchanged; see the README's Differences)."""
+        if data.get("id") == self.id:
+            self.node_discovery_answer(node, data)
+        elif self._p2p_step(_STEP_RELAY_DISCOVERY_ANSWER, node, data,
+                            _n.P2P_ENOTFOUND) != _n.P2P_OK:
+            self.debug_print("received_discovery_answer: not a discovery we passed on")
+
     # ---- events --------------------------------------------------------------------------
 
     def _p2p_dispatch_more(self, conn: NodeConnection, ev: _Event) -> None:
         if ev.type == _n.P2P_EVENT_SECURE_MESSAGE:
-            self._p2p_call(self.node_secure_message, conn, json.loads(ev.data.decode("utf-8")))
+            data = json.loads(ev.data.decode("utf-8"))
+            hook = _HOOK_OF_TYPE.get(ev.msg_type)
+            if hook is not None and self._p2p_delegate & hook[1]:
+                self._p2p_call(getattr(self, hook[0]), conn, data)
+                return
+            self._p2p_call(self.node_secure_message, conn, data)
         elif ev.type == _n.P2P_EVENT_MESSAGE_REJECTED:
             reject = Reject(ev.reject) if ev.reject in Reject._value2member_map_ else ev.reject
             self._p2p_call(self.node_message_rejected, conn, _decode_message(ev.kind, ev.data),

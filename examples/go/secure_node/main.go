@@ -3,6 +3,14 @@
 //
 //	secure_node <key-file> <password> [port]
 //
+//	secure_node aes <file> <password> [text]
+//
+// The second form is p2psecure's examples/secure_node_aes.py: with text it
+// first encrypts text into file under password (p2psecure's
+// encrypt_aes_file_pw), then prints "FILE <plaintext>" (decrypt_aes_file_pw)
+// and round-trips a string through encrypt_aes_pw and decrypt_aes_pw
+// ("CIPHER <base64>", "PLAIN <text>"); the files are p2psecure's format.
+//
 // The key file is loaded when it exists, otherwise a new 4096-bit key is
 // generated and saved there. Then it prints "READY <port> <id>" and reads
 // commands: connect <host> <port>, message <json>, ping, discovery, status,
@@ -12,6 +20,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -80,8 +89,40 @@ func loadOrGenerate(path, password string, stderr io.Writer) (*secure.Key, error
 	return key, key.Save(path, password)
 }
 
+// aes is the program's second form (p2psecure's secure_node_aes.py).
+func aes(args []string, stdout io.Writer) error {
+	if len(args) < 2 {
+		return errors.New("usage: secure_node aes <file> <password> [text]")
+	}
+	file, password := args[0], []byte(args[1])
+	if len(args) > 2 {
+		if err := secure.EncryptAESFilePassword(file, password, []byte(strings.Join(args[2:], " "))); err != nil {
+			return err
+		}
+	}
+	plain, err := secure.DecryptAESFilePassword(file, password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "FILE %s\n", plain)
+	ct, err := secure.EncryptAESPassword([]byte("this is the passwd"), []byte("Hoi daar!"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "CIPHER %s\n", base64.StdEncoding.EncodeToString(ct))
+	back, err := secure.DecryptAESPassword([]byte("this is the passwd"), ct)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "PLAIN %s\n", back)
+	return nil
+}
+
 // run is the whole program: args without the program name.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "aes" {
+		return aes(args[1:], stdout)
+	}
 	if len(args) < 2 {
 		return errors.New("usage: secure_node <key-file> <password> [port]")
 	}

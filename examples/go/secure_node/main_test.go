@@ -133,3 +133,31 @@ func TestSecureNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestAESMode: the second form, p2psecure's secure_node_aes.py.
+func TestAESMode(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "test.enc")
+	var out strings.Builder
+	if err := run([]string{"aes", file, "password123", "Hallo", "Maurice", "Snoeren"}, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || lines[0] != "FILE Hallo Maurice Snoeren" || !strings.HasPrefix(lines[1], "CIPHER ") || lines[2] != "PLAIN Hoi daar!" {
+		t.Fatalf("output %q", out.String())
+	}
+	plain, err := secure.DecryptAESFilePassword(file, []byte("password123"))
+	if err != nil || string(plain) != "Hallo Maurice Snoeren" {
+		t.Fatalf("the file: %q, %v", plain, err)
+	}
+	// Without text it reads the file as it is.
+	out.Reset()
+	if err := run([]string{"aes", file, "password123"}, nil, &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "FILE Hallo Maurice Snoeren\n") {
+		t.Fatalf("read back: %q, %v", out.String(), err)
+	}
+	if err := run([]string{"aes", filepath.Join(t.TempDir(), "missing"), "pw"}, nil, &out, io.Discard); err == nil {
+		t.Fatal("a missing file is an error")
+	}
+	if err := run([]string{"aes", file}, nil, &out, io.Discard); err == nil {
+		t.Fatal("a usage error")
+	}
+}

@@ -11,6 +11,20 @@ messages as /work/shared/SECURE.md describes them, with PyCryptodome.
         {"op": "savekey", "path": p, "password": pw, "bits": n}
                                                      -> {"public_key": pem}
         {"op": "loadkey", "path": p, "password": pw} -> {"public_key": pem}
+      and the other helpers of SecureNode (binary values are base64 in "*_b64"
+      fields, a password is bytes, password_b64):
+        {"op": "rsa_encrypt", "public_key": pem, "plain_b64"}   -> {"ciphertext": b64 text}
+        {"op": "rsa_decrypt", "key", "password", "ciphertext"}  -> {"plain_b64"}
+        {"op": "private_pem", "key", "password"}                -> {"pem": export_key("PEM")}
+        {"op": "sign", "key", "password", "message": str}       -> {"signature": b64}
+        {"op": "verify", "public_key", "message", "signature"}  -> {"ok": bool}
+        {"op": "pbkdf2", "password_b64", "salt_b64", "size"}    -> {"key_b64"}
+        {"op": "aes_encrypt", "key_b64", "plain_b64"}           -> {"data_b64"}
+        {"op": "aes_decrypt", "key_b64", "data_b64"}            -> {"plain_b64"}
+        {"op": "aes_encrypt_pw", "password_b64", "plain_b64"}   -> {"data_b64"}
+        {"op": "aes_decrypt_pw", "password_b64", "data_b64"}    -> {"plain_b64"}
+        {"op": "aes_encrypt_file", "path", "key_b64" | "password_b64", "plain_b64"} -> {}
+        {"op": "aes_decrypt_file", "path", "key_b64" | "password_b64"}              -> {"plain_b64"}
 
     p2psecure_peer.py serve KEYFILE PASSWORD
         A p2pnetwork node on 127.0.0.1 (free port) that behaves as SecureNode
@@ -31,6 +45,7 @@ import threading
 import time
 
 from Crypto.Cipher import AES
+from Crypto.Cipher import PKCS1_v1_5 as PKCS1_v1_5_Cipher
 from Crypto.Hash import SHA1, SHA512
 from Crypto.Protocol.KDF import PBKDF2
 from Crypto.PublicKey import RSA
@@ -118,6 +133,93 @@ def key_load(path, password):
     return RSA.importKey(pem, password)
 
 
+# The helpers, written from the documented formats: RSA PKCS#1 v1.5
+# encryption in base64; PKCS#1 v1.5 SHA-512 signatures of UTF-8 text in
+# base64; PBKDF2 with PyCryptodome's defaults; AES-CBC with zero padding,
+# iv + ciphertext, and salt + iv + ciphertext (padded twice) under a password.
+
+def b64(b):
+    return base64.b64encode(b).decode("ascii")
+
+
+def unb64(s):
+    return base64.b64decode(s)
+
+
+def zero_pad(b):
+    return b + b"\0" * (AES.block_size - len(b) % AES.block_size)
+
+
+def aes_encrypt(key, plain):
+    iv = get_random_bytes(AES.block_size)
+    return iv + AES.new(key, AES.MODE_CBC, iv).encrypt(zero_pad(plain))
+
+
+def aes_decrypt(key, data):
+    return AES.new(key, AES.MODE_CBC, data[:AES.block_size]).decrypt(data[AES.block_size:]).rstrip(b"\0")
+
+
+def password_key(password, salt):
+    return PBKDF2(password, salt, 32, count=1000, hmac_hash_module=SHA1)  # PyCryptodome's defaults
+
+
+def aes_encrypt_pw(password, plain):
+    salt = get_random_bytes(16)
+    return salt + aes_encrypt(password_key(password, salt), zero_pad(plain))
+
+
+def aes_decrypt_pw(password, data):
+    return aes_decrypt(password_key(password, data[:16]), data[16:])
+
+
+def helper(op, req, load):
+    if op == "rsa_encrypt":
+        cipher = PKCS1_v1_5_Cipher.new(RSA.importKey(req["public_key"]))
+        return {"ciphertext": base64.b64encode(cipher.encrypt(unb64(req["plain_b64"]))).decode("ascii")}
+    if op == "rsa_decrypt":
+        cipher = PKCS1_v1_5_Cipher.new(load(req))
+        plain = cipher.decrypt(base64.b64decode(req["ciphertext"]), None)
+        return {"plain_b64": None if plain is None else b64(plain)}
+    if op == "private_pem":
+        return {"pem": load(req).export_key("PEM").decode("ascii")}
+    if op == "sign":
+        h = SHA512.new(req["message"].encode("utf-8"))
+        return {"signature": b64(pkcs1_15.new(load(req)).sign(h))}
+    if op == "verify":
+        h = SHA512.new(req["message"].encode("utf-8"))
+        try:
+            pkcs1_15.new(RSA.importKey(req["public_key"])).verify(h, base64.b64decode(req["signature"]))
+            return {"ok": True}
+        except (ValueError, TypeError):
+            return {"ok": False}
+    if op == "pbkdf2":
+        return {"key_b64": b64(PBKDF2(unb64(req["password_b64"]), unb64(req["salt_b64"]), req["size"]))}
+    if op == "aes_encrypt":
+        return {"data_b64": b64(aes_encrypt(unb64(req["key_b64"]), unb64(req["plain_b64"])))}
+    if op == "aes_decrypt":
+        return {"plain_b64": b64(aes_decrypt(unb64(req["key_b64"]), unb64(req["data_b64"])))}
+    if op == "aes_encrypt_pw":
+        return {"data_b64": b64(aes_encrypt_pw(unb64(req["password_b64"]), unb64(req["plain_b64"])))}
+    if op == "aes_decrypt_pw":
+        return {"plain_b64": b64(aes_decrypt_pw(unb64(req["password_b64"]), unb64(req["data_b64"])))}
+    if op == "aes_encrypt_file":
+        plain = unb64(req["plain_b64"])
+        if "password_b64" in req:
+            data = aes_encrypt_pw(unb64(req["password_b64"]), plain)
+        else:
+            data = aes_encrypt(unb64(req["key_b64"]), plain)
+        with open(req["path"], "wb") as f:
+            f.write(data)
+        return {}
+    if op == "aes_decrypt_file":
+        with open(req["path"], "rb") as f:
+            data = f.read()
+        if "password_b64" in req:
+            return {"plain_b64": b64(aes_decrypt_pw(unb64(req["password_b64"]), data))}
+        return {"plain_b64": b64(aes_decrypt(unb64(req["key_b64"]), data))}
+    return None
+
+
 def batch():
     keys = {}
     for line in sys.stdin.buffer:
@@ -142,7 +244,14 @@ def batch():
             elif op == "loadkey":
                 ans = {"public_key": public_pem(key_load(req["path"], req["password"]))}
             else:
-                ans = {"error": "unknown op " + op}
+                def load(r):
+                    k = (r["key"], r["password"])
+                    if k not in keys:
+                        keys[k] = key_load(*k)
+                    return keys[k]
+                ans = helper(op, req, load)
+                if ans is None:
+                    ans = {"error": "unknown op " + op}
         except Exception as e:  # reported to the Go test, which fails
             ans = {"error": "%s: %s" % (type(e).__name__, e)}
         sys.stdout.write(json.dumps(ans) + "\n")
