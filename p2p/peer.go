@@ -366,11 +366,34 @@ func (p *Peer) writeLoop() {
 	}
 }
 
-// finishWrites sends FIN once everything queued is written, and gives the
-// reader closeLinger to see the peer close its side before the socket goes.
-// Closing a socket with unread input would reset the connection and could
-// destroy data still on its way to the peer.
+// finishWrites ends the connection once everything queued is written.
+//
+// A reference peer ignores an orderly close (FIN: it keeps the connection
+// for good) but drops one that is reset. So where the kernel tells how much
+// of what we wrote is not acknowledged yet (Linux), the connection is reset
+// (SO_LINGER 0) once the peer has acknowledged it all, or closeLinger
+// passes: a reset destroys unacknowledged data. Our peers see the reset as a
+// close. Elsewhere it sends FIN and gives the reader closeLinger to see the
+// peer close its side before the socket goes.
 func (p *Peer) finishWrites() {
+	if _, ok := unacked(p.conn); ok {
+		deadline := time.Now().Add(closeLinger)
+		for wait := time.Millisecond; ; wait = min(2*wait, 20*time.Millisecond) {
+			if n, ok := unacked(p.conn); !ok || n == 0 || time.Now().After(deadline) {
+				break
+			}
+			select {
+			case <-p.closed: // the reader saw the peer go first
+				return
+			case <-time.After(wait):
+			}
+		}
+		if lc, ok := p.conn.(interface{ SetLinger(int) error }); ok {
+			_ = lc.SetLinger(0)
+		}
+		p.teardown()
+		return
+	}
 	if tc, ok := p.conn.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
 		_ = p.conn.SetReadDeadline(time.Now().Add(closeLinger))
 		return
