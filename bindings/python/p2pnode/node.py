@@ -682,7 +682,7 @@ class Node(threading.Thread):
         others = {i: _Event(events[i]) for i, f in enumerate(fields) if f[0] != message}
         first = {}  # the first message of each peer, for a NodeConnection made late
         conns = self._p2p_conns
-        run_peer, run_conn, run = 0, None, None
+        run_peer, run_conn, run, parse = 0, None, None, None
         for i, f in enumerate(fields):
             if f[0] != message:
                 if run:
@@ -699,13 +699,14 @@ class Node(threading.Thread):
                     if run_peer not in first:
                         first[run_peer] = _Event(events[i])
                     run_conn = self._p2p_connection(run_peer, first[run_peer])
+                parse = run_conn._p2p_parser if run_conn is not None else None
             if run_conn is None:
                 continue
             off = f[8] - base
             payload = blob[off:off + f[9]]
-            if run_conn._p2p_parser is not None:  # a subclass's parse_packet
+            if parse is not None:  # a subclass's parse_packet
                 try:
-                    run.append(run_conn._p2p_parser(wire_packet(payload, f[10])))
+                    run.append(parse(wire_packet(payload, f[10])))
                 except BaseException:
                     self._p2p_report("parse_packet")
                 continue
