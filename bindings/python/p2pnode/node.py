@@ -368,8 +368,12 @@ class Node(threading.Thread):
             conn._p2p_direction = direction
             # What the connection's class overrides, looked up once.
             cls = type(conn)
-            parse = getattr(cls, "parse_packet", NodeConnection.parse_packet)
-            conn._p2p_parser = conn.parse_packet if parse is not NodeConnection.parse_packet else None
+            # parse_packet calls decompress: an override of either takes every packet.
+            own_parse = (getattr(cls, "parse_packet", NodeConnection.parse_packet)
+                         is not NodeConnection.parse_packet
+                         or getattr(cls, "decompress", NodeConnection.decompress)
+                         is not NodeConnection.decompress)
+            conn._p2p_parser = conn.parse_packet if own_parse else None
             conn._p2p_own_send = getattr(cls, "send", NodeConnection.send) is not NodeConnection.send
             if conn._p2p_own_send:
                 self._p2p_send_overrides += 1

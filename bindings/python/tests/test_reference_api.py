@@ -284,6 +284,26 @@ def _quiet_ref():
                                  decompress=lambda c: RefConnection.decompress(_quiet_ref(), c))
 
 
+def test_an_overridden_decompress_gets_compressed_packets(nodes):
+    class Unzipping(NodeConnection):
+        def decompress(self, compressed):
+            self.main_node.packets.append(compressed)
+            return super().decompress(compressed).upper()
+
+    class UnzippingNode(ParsingNode):
+        def create_new_connection(self, connection, id, host, port):
+            return Unzipping(self, connection, id, host, port)
+
+    a, b = nodes(), nodes(UnzippingNode)
+    assert a.connect_with_node(HOST, b.port)
+    out = wait_for(lambda: a.nodes_outbound, what="b")[0]
+    out.send("plain")
+    out.send("zipped", compression="zlib")
+    wait_for(lambda: len(b.messages()) == 2, what="the messages")
+    assert b.messages() == ["plain", "ZIPPED"]
+    assert base64.b64decode(b.packets[0]).endswith(b"zlib")
+
+
 def test_no_parse_packet_override_no_cost(nodes):
     a, b = nodes(), nodes()
     assert a.connect_with_node(HOST, b.port)
