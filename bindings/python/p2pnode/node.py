@@ -429,16 +429,17 @@ class Node(threading.Thread):
         if code is None:
             unknown_compression(self, "send_to_nodes", compression)
             return
+        exclude = list(exclude) if exclude else ()  # an iterator is read once
         if self._p2p_send_overrides:
             with self._p2p_lock:
                 peers = sorted(self._p2p_conns.values(), key=lambda c: c._p2p_direction or 0)
             for p in peers:
-                if exclude and p in exclude:
+                if p in exclude:
                     self.debug_print("Node send_to_nodes: Excluding node in sending the message")
                 else:
                     self.send_to_node(p, data, compression)
             return
-        handles = [n._p2p_handle for n in exclude if self._p2p_owns(n)] if exclude else ()
+        handles = [n._p2p_handle for n in exclude if self._p2p_owns(n)]
         arr = (ctypes.c_uint64 * len(handles))(*handles) if handles else None
         rc = _n.lib.p2p_node_broadcast(self._p2p_node, payload, len(payload), arr, len(handles),
                                        code)

@@ -157,6 +157,10 @@ def test_send_to_nodes_uses_an_overridden_send(nodes):
     wait_for(lambda: c.messages() == ["tag:x"])
     a.send_to_nodes("y")
     wait_for(lambda: b.messages() == ["tag:y"])
+    a.send_to_nodes("z", exclude=(p for p in [ab]))  # an iterator, read once
+    wait_for(lambda: c.messages() == ["tag:x", "tag:y", "tag:z"])
+    a.send_to_nodes("last")
+    wait_for(lambda: b.messages() == ["tag:y", "tag:last"])
 
 
 @pytest.mark.parametrize("bad", [None, 5, 1.5, ["list"], ("t",), {"a"}, object()])
