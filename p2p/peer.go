@@ -33,8 +33,9 @@ const (
 	readBufferMax = 256 << 10 // what a busy peer reads into
 	partMax       = 4 << 20   // largest piece a frame in progress is collected in
 	chunkSize     = 64 << 10  // write-queue chunk that small frames are copied into
-	// closeLinger bounds how long a closing connection waits for the peer
-	// to close its side after ours is flushed; reference peers never do.
+	// closeLinger bounds how long a closing connection waits, once ours is
+	// flushed, for the peer to acknowledge it all before the reset (Linux),
+	// or elsewhere to close its side (reference peers never do).
 	closeLinger = time.Second
 )
 
