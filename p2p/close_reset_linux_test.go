@@ -70,3 +70,35 @@ func TestStopResetsReferencePeers(t *testing.T) {
 	_, err := closeSeenBy(t, c)
 	requireReset(t, err)
 }
+
+// A peer that reads slowly but steadily gets everything before the reset,
+// however long past closeLinger that takes (up to SendTimeout).
+func TestDisconnectWaitsForASlowReader(t *testing.T) {
+	r := &recorder{}
+	n := startNode(t, p2p.Config{}, r)
+	c := hostileHandshake(t, n, "slowpeer:4321")
+	defer c.Close()
+	require.NoError(t, c.SetReadBuffer(16<<10)) // a small window: the peer paces the sender
+	p := hostileInboundWithID(t, n, "slowpeer")
+	chunk := bytes.Repeat([]byte("s"), 64<<10)
+	const want = 48 // 3 MiB
+	for i := 0; i < want; i++ {
+		require.NoError(t, p.Send(chunk, p2p.None))
+	}
+	require.NoError(t, n.Disconnect(p))
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(waitLimit)))
+	var got int
+	var err error
+	buf := make([]byte, 16<<10)
+	for {
+		var k int
+		k, err = c.Read(buf)
+		got += k
+		if err != nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond) // a slow reader: about 3 MB/s at most
+	}
+	requireReset(t, err)
+	require.Equal(t, want*(len(chunk)+1), got, "every byte arrives before the reset")
+}

@@ -373,14 +373,22 @@ func (p *Peer) writeLoop() {
 // for good) but drops one that is reset. So where the kernel tells how much
 // of what we wrote is not acknowledged yet (Linux), the connection is reset
 // (SO_LINGER 0) once the peer has acknowledged it all, or closeLinger
-// passes: a reset destroys unacknowledged data. Our peers see the reset as a
-// close. Elsewhere it sends FIN and gives the reader closeLinger to see the
-// peer close its side before the socket goes.
+// passes without progress (at most SendTimeout in all): a reset destroys
+// unacknowledged data. Our peers see the reset as a close. Elsewhere it
+// sends FIN and gives the reader closeLinger to see the peer close its side
+// before the socket goes.
 func (p *Peer) finishWrites() {
 	if _, ok := unacked(p.conn); ok {
-		deadline := time.Now().Add(closeLinger)
+		start := time.Now()
+		deadline, last := start.Add(closeLinger), -1
 		for wait := time.Millisecond; ; wait = min(2*wait, 20*time.Millisecond) {
-			if n, ok := unacked(p.conn); !ok || n == 0 || time.Now().After(deadline) {
+			n, ok := unacked(p.conn)
+			now := time.Now()
+			if last >= 0 && n < last { // the peer reads on: give it time
+				deadline = now.Add(closeLinger)
+			}
+			last = n
+			if !ok || n == 0 || now.After(deadline) || now.Sub(start) > p.node.cfg.SendTimeout {
 				break
 			}
 			select {
