@@ -50,6 +50,7 @@ int main(void) {
     p2p_node_reply(node, 1);
     p2p_last_error(buf, sizeof buf);
     printf("last error: %s (%s)\n", buf, p2p_strerror(P2P_ENOPEER));
+    p2p_node_request_stop(node);
     p2p_node_stop(node);
     if (p2p_node_free(node) != P2P_OK) return 1;
 

@@ -152,6 +152,43 @@ def stream(kind: str, count: int, batch: int = 1000) -> float:
             srv.kill()
 
 
+# ---- cost of one send call -------------------------------------------------------------
+
+def per_call(method: str, count: int) -> float:
+    """Microseconds per call of node.send_to_nodes(TEXT) or node.send_to_node(peer, TEXT)
+    (one peer, another process, which must receive them all)."""
+    srv, port = start_server("calls", count)
+    from p2pnode.node import Node
+    node = Node(HOST, 0)
+    node.start()
+    try:
+        node.connect_with_node(HOST, port)
+        deadline = time.monotonic() + 10
+        while not node.nodes_outbound and time.monotonic() < deadline:
+            time.sleep(0.01)
+        conn = node.nodes_outbound[0]
+        time.sleep(0.2)
+        if method == "send_to_nodes":
+            send = node.send_to_nodes
+            t0 = time.perf_counter()
+            for _ in range(count):
+                send(TEXT)
+        else:
+            send = node.send_to_node
+            t0 = time.perf_counter()
+            for _ in range(count):
+                send(conn, TEXT)
+        took = time.perf_counter() - t0
+        line = finish(srv)
+        if int(line.split()[1]) < count:
+            raise RuntimeError("%s: %s of %d messages arrived" % (method, line.split()[1], count))
+        return took / count * 1e6
+    finally:
+        node.stop()
+        if srv.poll() is None:
+            srv.kill()
+
+
 # ---- round trip ---------------------------------------------------------------------------
 
 def rtt(kind: str, rounds: int) -> float:
@@ -216,6 +253,9 @@ def main() -> None:
     emit("py_rtt_p50", rtt("ours", n_env("BENCH_PY_RTT_ROUNDS", 2000)), "ms")
     emit("py_stream_batch", stream("batch", n_env("BENCH_PY_BATCH_MSGS", 1_000_000)), "msg/s")
     emit("py_stream_callback", stream("callback", n_env("BENCH_PY_CALLBACK_MSGS", 300_000)), "msg/s")
+    calls = n_env("BENCH_PY_CALLS", 200_000)
+    emit("py_send_to_node_call", per_call("send_to_node", calls), "us")
+    emit("py_send_to_nodes_call", per_call("send_to_nodes", calls), "us")
     if have_reference():
         emit("ref_stream", stream("ref", n_env("BENCH_REF_MSGS", 20_000)), "msg/s")
         emit("ref_rtt_p50", rtt("ref", n_env("BENCH_REF_RTT_ROUNDS", 200)), "ms")

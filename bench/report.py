@@ -86,6 +86,9 @@ def rows(v):
     o = g("py_stream_callback")
     row("Python stream, one callback per message (baseline: p2pnetwork%s)" % src, o, base, "msg/s",
         ">=20x p2pnetwork (116k msg/s)", o is not None and o >= 20 * base and o >= 20 * REF_STREAM)
+    o, b = g("py_send_to_nodes_call"), g("py_send_to_node_call")
+    row("Python send_to_nodes per call, one peer (baseline: send_to_node)", o, b, "us",
+        "<=1.2x send_to_node", o is not None and b and o <= 1.2 * b)
     o, b = g("go_large_p2p"), g("go_large_raw")
     row("16 MiB messages (baseline: raw TCP); payload copies: 2", o, b, "GB/s", ">=1 GB/s, <=2 copies",
         o is not None and o >= 1.0)

@@ -252,6 +252,14 @@ func p2p_node_stop(h *C.p2p_node) C.int {
 	})
 }
 
+//export p2p_node_request_stop
+func p2p_node_request_stop(h *C.p2p_node) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		e.node.RequestStop()
+		return C.P2P_OK
+	})
+}
+
 // threadExitWait bounds how long stopping waits for the event thread to be
 // gone after the node has stopped (it normally takes microseconds).
 const threadExitWait = 2000

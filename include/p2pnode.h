@@ -383,6 +383,16 @@ int p2p_node_start(p2p_node *node);
 int p2p_node_stop(p2p_node *node);
 
 /*
+ * p2p_node_request_stop starts stopping the node as p2p_node_stop does and
+ * returns at once, from any thread: P2P_EVENT_REQUEST_TO_STOP, the closes and
+ * the disconnected events follow, to the callback or to the poller (which
+ * polls on until P2P_ESTOPPED). p2p_node_stop or p2p_node_free afterwards
+ * wait for the end. Idempotent, and a no-op once the node is stopping.
+ * Returns P2P_OK or P2P_EHANDLE.
+ */
+int p2p_node_request_stop(p2p_node *node);
+
+/*
  * p2p_node_free stops the node (as p2p_node_stop) and releases it. No event
  * reaches the application once free is called (call p2p_node_stop first to
  * see the events of stopping), so the callback's user_data may be released as

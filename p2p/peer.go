@@ -33,8 +33,9 @@ const (
 	readBufferMax = 256 << 10 // what a busy peer reads into
 	partMax       = 4 << 20   // largest piece a frame in progress is collected in
 	chunkSize     = 64 << 10  // write-queue chunk that small frames are copied into
-	// closeLinger bounds how long a closing connection waits for the peer
-	// to close its side after ours is flushed; reference peers never do.
+	// closeLinger bounds how long a closing connection waits, once ours is
+	// flushed, for the peer to acknowledge it all before the reset (Linux),
+	// or elsewhere to close its side (reference peers never do).
 	closeLinger = time.Second
 )
 
@@ -419,11 +420,42 @@ func (p *Peer) writeLoop() {
 	}
 }
 
-// finishWrites sends FIN once everything queued is written, and gives the
-// reader closeLinger to see the peer close its side before the socket goes.
-// Closing a socket with unread input would reset the connection and could
-// destroy data still on its way to the peer.
+// finishWrites ends the connection once everything queued is written.
+//
+// A reference peer ignores an orderly close (FIN: it keeps the connection
+// for good) but drops one that is reset. So where the kernel tells how much
+// of what we wrote is not acknowledged yet (Linux), the connection is reset
+// (SO_LINGER 0) once the peer has acknowledged it all, or closeLinger
+// passes without progress (at most SendTimeout in all): a reset destroys
+// unacknowledged data. Our peers see the reset as a close. Elsewhere it
+// sends FIN and gives the reader closeLinger to see the peer close its side
+// before the socket goes.
 func (p *Peer) finishWrites() {
+	if _, ok := unacked(p.conn); ok {
+		start := time.Now()
+		deadline, last := start.Add(closeLinger), -1
+		for wait := time.Millisecond; ; wait = min(2*wait, 20*time.Millisecond) {
+			n, ok := unacked(p.conn)
+			now := time.Now()
+			if last >= 0 && n < last { // the peer reads on: give it time
+				deadline = now.Add(closeLinger)
+			}
+			last = n
+			if !ok || n == 0 || now.After(deadline) || now.Sub(start) > p.node.cfg.SendTimeout {
+				break
+			}
+			select {
+			case <-p.closed: // the reader saw the peer go first
+				return
+			case <-time.After(wait):
+			}
+		}
+		if lc, ok := p.conn.(interface{ SetLinger(int) error }); ok {
+			_ = lc.SetLinger(0)
+		}
+		p.teardown()
+		return
+	}
 	if tc, ok := p.conn.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
 		_ = p.conn.SetReadDeadline(time.Now().Add(closeLinger))
 		return

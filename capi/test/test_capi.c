@@ -1935,6 +1935,47 @@ out:
     side_free(&a);
 }
 
+/* p2p_node_request_stop returns at once, even while the node's callback holds
+ * REQUEST_TO_STOP (a blocking stop would wait for that callback); the closes
+ * and disconnected events follow; p2p_node_stop then waits for the end. */
+typedef struct stop_gate {
+    volatile int open, held, waited_out;
+} stop_gate;
+
+static void gate_hook(recorder *r, const p2p_event *ev) {
+    stop_gate *g = r->ctx;
+    if (ev->type != P2P_EVENT_REQUEST_TO_STOP) return;
+    __atomic_store_n(&g->held, 1, __ATOMIC_SEQ_CST);
+    if (!WAIT_UNTIL(__atomic_load_n(&g->open, __ATOMIC_SEQ_CST)))
+        __atomic_store_n(&g->waited_out, 1, __ATOMIC_SEQ_CST);
+}
+
+static void test_request_stop(void) {
+    side a, b;
+    stop_gate g = {0, 0, 0};
+    REQUIRE(side_up(&a, 0) == 0 && side_new(&b, 0, NULL) == 0);
+    b.r.hook = gate_hook;
+    b.r.ctx = &g;
+    REQUIRE(side_start(&b) == P2P_OK);
+    REQUIRE(link_sides(&a, &b, 0, NULL, NULL) == P2P_OK);
+    CHECK_RC(p2p_node_request_stop(b.n), P2P_OK); /* returns with the callback held */
+    CHECK(WAIT_UNTIL(__atomic_load_n(&g.held, __ATOMIC_SEQ_CST)));
+    CHECK(rec_count(&b.r, P2P_EVENT_INBOUND_DISCONNECTED) == 0); /* peers wait for the callback */
+    CHECK_RC(p2p_node_request_stop(b.n), P2P_OK); /* idempotent */
+    __atomic_store_n(&g.open, 1, __ATOMIC_SEQ_CST);
+    CHECK_RC(p2p_node_stop(b.n), P2P_OK); /* waits for the end */
+    CHECK(!g.waited_out);
+    CHECK(rec_count(&b.r, P2P_EVENT_REQUEST_TO_STOP) == 1);
+    CHECK(rec_count(&b.r, P2P_EVENT_INBOUND_DISCONNECTED) == 1);
+    CHECK(WAIT_UNTIL(rec_count(&a.r, P2P_EVENT_OUTBOUND_DISCONNECTED) == 1));
+    CHECK_RC(p2p_node_free(b.n), P2P_OK);
+    CHECK_RC(p2p_node_request_stop(b.n), P2P_EHANDLE);
+    b.n = NULL;
+out:
+    side_free(&b);
+    side_free(&a);
+}
+
 /* No event reaches the callback once p2p_node_free has returned. */
 typedef struct after_free {
     volatile int freed;
@@ -2214,6 +2255,7 @@ static const test TESTS[] = {
     T(concurrent_senders, 0),
     T(send_queue_full, 0),
     T(stop_from_poll_thread, 1),
+    T(request_stop, 1),
     T(no_events_after_free, 1),
     T(unknown_handles, 1),
     T(null_node, 1),

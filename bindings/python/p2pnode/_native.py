@@ -261,6 +261,7 @@ _PROTOTYPES = {
     "p2p_node_get_debug": (_c_int, [_vp, ctypes.POINTER(_c_int)]),
     "p2p_node_start": (_c_int, [_vp]),
     "p2p_node_stop": (_c_int, [_vp]),
+    "p2p_node_request_stop": (_c_int, [_vp]),
     "p2p_node_free": (_c_int, [_vp]),
     "p2p_node_id": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
     "p2p_node_host": (_c_int, [_vp, ctypes.c_char_p, _c_size]),

@@ -16,7 +16,9 @@ on standard error and the node goes on.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
+import random
 import struct
 import sys
 import threading
@@ -25,7 +27,8 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import _native as _n
 from ._native import P2PError
-from .nodeconnection import GONE_CODES, NodeConnection, compression_code, encode_payload
+from .nodeconnection import (GONE_CODES, NodeConnection, encode_payload, unknown_compression,
+                             wire_packet)
 
 __all__ = ["Node", "P2PError"]
 
@@ -150,16 +153,26 @@ class Node(threading.Thread):
         self._p2p_freed = False
         self._p2p_counts: List[int] = [0, 0, 0]
         self._p2p_offsets: List[int] = [0, 0, 0]
+        self._p2p_stopping = False  # stop() was called (node_request_to_stop raised)
+        self._p2p_send_overrides = 0  # live connections whose class overrides send()
+        #: Peers connected with reconnect=True, as p2pnetwork lists them:
+        #: {"host", "port", "tries"} ("trials" once a reconnection was tried).
+        self.reconnect_to_nodes: List[Dict[str, Any]] = []
         pending_debug = self.__dict__.pop("_p2p_pending_debug", None)
 
+        self.host = host
+        self.port = port
+        if id is None and type(self).generate_id is not Node.generate_id:
+            id = self.generate_id()  # a subclass's ids, as in p2pnetwork
         cid = _n.encode_str(str(id)) if id is not None else None
         self._p2p_node = self._p2p_new(_n.encode_str(host), _c_int(port, "port"), cid,
                                        _c_int(max_connections, "max_connections"))
-        self.host = host
         self.port = self._p2p_read_port()
         self.id = self._p2p_read_str(_n.lib.p2p_node_id, _n.P2P_MAX_ID_LEN)
         self._p2p_debug = False
         self.debug = bool(pending_debug) if pending_debug is not None else False
+        if type(self).init_server is not Node.init_server:
+            self.init_server()
 
     def _p2p_new(self, host: Optional[bytes], port: int, id: Optional[bytes],
                  max_connections: int) -> int:
@@ -353,6 +366,17 @@ class Node(threading.Thread):
                 self._p2p_creating = None
             conn._p2p_handle = handle
             conn._p2p_direction = direction
+            # What the connection's class overrides, looked up once.
+            cls = type(conn)
+            # parse_packet calls decompress: an override of either takes every packet.
+            own_parse = (getattr(cls, "parse_packet", NodeConnection.parse_packet)
+                         is not NodeConnection.parse_packet
+                         or getattr(cls, "decompress", NodeConnection.decompress)
+                         is not NodeConnection.decompress)
+            conn._p2p_parser = conn.parse_packet if own_parse else None
+            conn._p2p_own_send = getattr(cls, "send", NodeConnection.send) is not NodeConnection.send
+            if conn._p2p_own_send:
+                self._p2p_send_overrides += 1
             self._p2p_conns[handle] = conn
             return conn
 
@@ -366,6 +390,23 @@ class Node(threading.Thread):
         if self.debug:
             print("DEBUG (" + self.id + "): " + str(message))
 
+    def generate_id(self) -> str:
+        """A new node id as p2pnetwork makes one: the SHA-512 (hex) of host, port
+        and a random number. The library makes the node's own id the same way;
+        a subclass that overrides this gets its ids used, as in p2pnetwork."""
+        id = hashlib.sha512()
+        t = str(self.host) + str(self.port) + str(random.randint(1, 99999999))
+        id.update(t.encode("ascii", "replace"))
+        return id.hexdigest()
+
+    def init_server(self) -> None:
+        """p2pnetwork's server set-up. Here the library binds and listens when the
+        node is made (sock stays None), so this only prints p2pnetwork's line
+        as a debug line; a subclass's override is called from __init__, after
+        the node is bound, as p2pnetwork calls it."""
+        self.debug_print("Initialisation of the Node on port: " + str(self.port)
+                         + " on node (" + self.id + ")")
+
     def print_connections(self) -> None:
         """Print how many inbound and outbound peers the node has."""
         print("Node connection overview:")
@@ -376,15 +417,22 @@ class Node(threading.Thread):
                       compression: str = "none") -> None:
         """Send data (str, dict as JSON, or bytes) to every peer but those in exclude.
 
-        The message is encoded once for all peers, unless a peer's
-        NodeConnection class overrides send(), which is then called for it.
-        Raises TypeError, ValueError, or P2PError as NodeConnection.send.
+        The message is encoded once and handed to the library in one call,
+        unless a peer's NodeConnection class overrides send(): then send()
+        is called for each peer the node has announced (connected event),
+        as p2pnetwork does. An unknown compression sends nothing (a debug
+        line and a RuntimeWarning, as NodeConnection.send). Raises TypeError
+        or P2PError as NodeConnection.send.
         """
         payload = encode_payload(data)
-        code = compression_code(compression)
-        exclude = list(exclude) if exclude else []
-        peers = self.all_nodes
-        if any(type(p).send is not NodeConnection.send for p in peers):
+        code = _n.COMPRESSIONS.get(compression) if type(compression) is str else None
+        if code is None:
+            unknown_compression(self, "send_to_nodes", compression)
+            return
+        exclude = list(exclude) if exclude else ()  # an iterator is read once
+        if self._p2p_send_overrides:
+            with self._p2p_lock:
+                peers = sorted(self._p2p_conns.values(), key=lambda c: c._p2p_direction or 0)
             for p in peers:
                 if p in exclude:
                     self.debug_print("Node send_to_nodes: Excluding node in sending the message")
@@ -407,10 +455,10 @@ class Node(threading.Thread):
         """Send data to the peer n (a NodeConnection of this node).
 
         An unknown or disconnected n is not an error: as in p2pnetwork a
-        debug line says so.
+        debug line says so. An unknown compression sends nothing (see
+        NodeConnection.send).
         """
         encode_payload(data)
-        compression_code(compression)
         if not self._p2p_owns(n) or not n.is_alive():
             self.debug_print("Node send_to_node: Could not send the data, node is not found!")
             return
@@ -447,6 +495,13 @@ class Node(threading.Thread):
         rc = _n.lib.p2p_node_connect(self._p2p_node, chost, cport, 1 if reconnect else 0,
                                      ctypes.byref(peer))
         if rc == _n.P2P_OK:
+            # Known from now on (send_to_nodes), as p2pnetwork lists it before it returns.
+            self._p2p_connection(peer.value)
+            if reconnect and not any(e.get("host") == host and e.get("port") == port
+                                     for e in self.reconnect_to_nodes):
+                self.debug_print("connect_with_node: Reconnection check is enabled on node "
+                                 + host + ":" + str(port))
+                self.reconnect_to_nodes.append({"host": host, "port": port, "tries": 0})
             return True
         err = _n.error(rc, "p2p_node_connect")
         if rc == _n.P2P_ESELF:
@@ -478,9 +533,37 @@ class Node(threading.Thread):
         """
         if (self._p2p_owns(node) and node._p2p_direction == _n.P2P_OUTBOUND
                 and node._p2p_disconnect()):
+            self._p2p_forget_reconnect(node.host, node.port)
             return
         self.debug_print("Node disconnect_with_node: cannot disconnect with a node with which "
                          "we are not connected.")
+
+    def reconnect_nodes(self) -> None:
+        """p2pnetwork's reconnection check, for a program that calls it: for each
+        entry of reconnect_to_nodes without an outbound peer at its host and
+        port, node_reconnection_error is asked and, on True, connect_with_node
+        is called; on False the entry is removed. The node itself needs no
+        call: the library re-dials lost peers (asking node_reconnection_error)."""
+        outbound = self.nodes_outbound
+        for entry in list(self.reconnect_to_nodes):
+            host, port = entry.get("host"), entry.get("port")
+            self.debug_print("reconnect_nodes: Checking node " + str(host) + ":" + str(port))
+            if any(n.host == host and n.port == port for n in outbound):
+                entry["trials"] = 0
+                self.debug_print("reconnect_nodes: Node " + str(host) + ":" + str(port)
+                                 + " still running!")
+                continue
+            entry["trials"] = entry.get("trials", 0) + 1
+            if self.node_reconnection_error(host, port, entry["trials"]):
+                self.connect_with_node(host, port)
+            else:
+                self.debug_print("reconnect_nodes: Removing node (" + str(host) + ":" + str(port)
+                                 + ") from the reconnection list!")
+                self._p2p_forget_reconnect(host, port)
+
+    def _p2p_forget_reconnect(self, host: Any, port: Any) -> None:
+        self.reconnect_to_nodes[:] = [e for e in self.reconnect_to_nodes
+                                      if not (e.get("host") == host and e.get("port") == port)]
 
     def create_new_connection(self, connection: Any, id: str, host: str,
                               port: int) -> NodeConnection:
@@ -505,34 +588,42 @@ class Node(threading.Thread):
         super().start()
 
     def stop(self) -> None:
-        """Stop the node: node_request_to_stop, then every peer is closed.
+        """Ask the node to stop and return, as p2pnetwork's stop does.
 
-        Blocks until the library has stopped the node; join() then waits
-        until the node's thread has delivered the last events. Called from
-        an event method it returns at once. Idempotent.
+        node_request_to_stop is called here, on the calling thread (the
+        peers are still connected: a last chance to send), then the node
+        closes every peer after flushing what is queued for it, and its
+        thread delivers their disconnected events and ends; join() waits
+        for that. So nodes stopped in a row all raise node_request_to_stop
+        before any disconnected event, as in p2pnetwork. Idempotent (the
+        event is raised once). close() is the blocking stop.
         """
-        self.terminate_flag.set()
         with self._p2p_lock:
-            if self._p2p_freed:
-                return
-            started = self._p2p_started
-        if not started:
-            # The library raises no event for a node that never ran; the
-            # reference calls node_request_to_stop all the same.
+            asked, self._p2p_stopping = self._p2p_stopping, True
+            freed, started = self._p2p_freed, self._p2p_started
+        if not asked:
             self._p2p_call(self.node_request_to_stop)
-            self._p2p_free()
+        self.terminate_flag.set()
+        if freed:
             return
-        rc = _n.lib.p2p_node_stop(self._p2p_node)
+        if not started:
+            self._p2p_free()  # the library has nothing to close
+            return
+        rc = _n.lib.p2p_node_request_stop(self._p2p_node)
         if rc not in (_n.P2P_OK, _n.P2P_EHANDLE):
-            raise _n.error(rc, "p2p_node_stop")
+            raise _n.error(rc, "p2p_node_request_stop")
 
     def close(self) -> None:
-        """Stop the node, wait for its thread and free it. Idempotent."""
+        """Stop the node, wait until it is down and free it (blocking). Idempotent.
+
+        From the node's own thread (an event method) it only asks, as stop().
+        """
         self.stop()
-        if self._p2p_started and threading.current_thread() is not self:
+        if threading.current_thread() is self:
+            return
+        if self._p2p_started:
             self.join()
-        if threading.current_thread() is not self:
-            self._p2p_free()
+        self._p2p_free()
 
     def __enter__(self) -> "Node":
         return self
@@ -596,7 +687,7 @@ class Node(threading.Thread):
         others = {i: _Event(events[i]) for i, f in enumerate(fields) if f[0] != message}
         first = {}  # the first message of each peer, for a NodeConnection made late
         conns = self._p2p_conns
-        run_peer, run_conn, run = 0, None, None
+        run_peer, run_conn, run, parse = 0, None, None, None
         for i, f in enumerate(fields):
             if f[0] != message:
                 if run:
@@ -613,10 +704,17 @@ class Node(threading.Thread):
                     if run_peer not in first:
                         first[run_peer] = _Event(events[i])
                     run_conn = self._p2p_connection(run_peer, first[run_peer])
+                parse = run_conn._p2p_parser if run_conn is not None else None
             if run_conn is None:
                 continue
             off = f[8] - base
             payload = blob[off:off + f[9]]
+            if parse is not None:  # a subclass's parse_packet
+                try:
+                    run.append(parse(wire_packet(payload, f[10])))
+                except BaseException:
+                    self._p2p_report("parse_packet")
+                continue
             kind = f[1]
             if kind == text:
                 try:
@@ -653,22 +751,39 @@ class Node(threading.Thread):
             except BaseException:
                 self._p2p_report("node_reconnection_error")
             _n.lib.p2p_node_reply(self._p2p_node, 1 if answer else 0)
+            for entry in self.reconnect_to_nodes:
+                if entry.get("host") == ev.host and entry.get("port") == ev.port:
+                    entry["trials"] = ev.trials
+            if not answer:
+                self._p2p_forget_reconnect(ev.host, ev.port)
             return
         if t == _n.P2P_EVENT_REQUEST_TO_STOP:
-            self._p2p_call(self.node_request_to_stop)
+            with self._p2p_lock:  # stop() raised it already
+                asked, self._p2p_stopping = self._p2p_stopping, True
+            if not asked:
+                self._p2p_call(self.node_request_to_stop)
             return
         conn = self._p2p_connection(ev.peer, ev)
         if conn is None:
             return
         if t == _n.P2P_EVENT_MESSAGE:
-            self._p2p_call(self.node_message, conn, _decode_message(ev.kind, ev.data))
+            if conn._p2p_parser is not None:
+                try:
+                    value = conn._p2p_parser(wire_packet(ev.data, ev.compression))
+                except BaseException:
+                    self._p2p_report("parse_packet")
+                    return
+            else:
+                value = _decode_message(ev.kind, ev.data)
+            self._p2p_call(self.node_message, conn, value)
         elif t == _n.P2P_EVENT_OUTBOUND_CONNECTED:
             self._p2p_call(self.outbound_node_connected, conn)
         elif t == _n.P2P_EVENT_INBOUND_CONNECTED:
             self._p2p_call(self.inbound_node_connected, conn)
         elif t in (_n.P2P_EVENT_OUTBOUND_DISCONNECTED, _n.P2P_EVENT_INBOUND_DISCONNECTED):
             with self._p2p_lock:
-                self._p2p_conns.pop(ev.peer, None)
+                if self._p2p_conns.pop(ev.peer, None) is not None and conn._p2p_own_send:
+                    self._p2p_send_overrides -= 1
                 self._p2p_gone.add(ev.peer)
             conn.terminate_flag.set()
             self._p2p_call(self.node_disconnected, conn)

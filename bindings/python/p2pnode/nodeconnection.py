@@ -12,9 +12,14 @@ by :meth:`p2pnode.node.Node.create_new_connection` when the peer shows up::
 from __future__ import annotations
 
 import array
+import base64
+import bz2
 import ctypes
 import json
+import lzma
 import threading
+import warnings
+import zlib
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from . import _native as _n
@@ -56,6 +61,48 @@ def compression_code(compression: str) -> int:
         ) from None
 
 
+def unknown_compression(node: Any, who: str, compression: Any) -> None:
+    """What p2pnetwork does with an unknown compression: nothing is sent, a
+    debug line says so (its words); p2pnode also warns (warnings.warn)."""
+    node.debug_print(who + ":compress:Unknown compression")
+    warnings.warn("p2pnode: unknown compression %r: nothing was sent (use 'none', 'zlib', "
+                  "'bzip2' or 'lzma')" % (compression,), RuntimeWarning, stacklevel=3)
+
+
+# The tags p2pnetwork puts after the compressed bytes, by P2P_COMPRESSION_* code.
+_TAGS = {1: b"zlib", 2: b"bzip2", 3: b"lzma"}
+
+
+def _compressed(data: bytes, compression: str) -> bytes:
+    """p2pnetwork's compressed form of data: base64(codec(data) + tag)."""
+    if compression == "zlib":
+        return base64.b64encode(zlib.compress(data, 6) + b"zlib")
+    if compression == "bzip2":
+        return base64.b64encode(bz2.compress(data) + b"bzip2")
+    return base64.b64encode(lzma.compress(data) + b"lzma")
+
+
+def wire_packet(payload: bytes, code: int) -> bytes:
+    """A received payload as p2pnetwork's parse_packet gets it: the frame
+    without its EOT. The library decodes frames before Python sees them, so
+    a compressed one is encoded again with the same codec (the same payload
+    comes out of decompress; the bytes may differ from the sender's)."""
+    if code == 0:
+        return payload
+    return _compressed(payload, _TAGS[code].decode("ascii")) + NodeConnection.COMPR_CHAR
+
+
+def _inflate(obj: Any, data: bytes, limit: int) -> bytes:
+    """Decompress data with obj (a zlib, bz2 or lzma decompressor), at most limit bytes."""
+    out = obj.decompress(data, limit + 1)
+    if len(out) > limit:
+        raise ValueError("decompressed data is over the limit of %d bytes "
+                         "(max_decompressed_size)" % limit)
+    if not obj.eof:
+        raise ValueError("compressed data is incomplete or truncated")
+    return out
+
+
 # The array.array type code of size_t, for the lengths of p2p_node_send_batch.
 SIZE_T_CODE = next(c for c in "LQI" if array.array(c).itemsize == ctypes.sizeof(ctypes.c_size_t))
 
@@ -75,7 +122,7 @@ def encode_batch(messages: Any, encoding_type: str = "utf-8") -> "tuple[bytes, a
 GONE_CODES = (_n.P2P_ENOPEER, _n.P2P_EHANDLE, _n.P2P_ESTOPPED)
 
 
-class NodeConnection:
+class NodeConnection(threading.Thread):
     """A peer connected with a Node (inbound or outbound).
 
     Mirrors p2pnetwork.nodeconnection.NodeConnection: ``id``, ``host``,
@@ -84,9 +131,17 @@ class NodeConnection:
     ``Node.create_new_connection`` to add behaviour.
 
     ``sock`` is always None: the library owns the TCP connection and no
-    Python socket exists for it. ``start()`` does nothing (there is no
-    thread per connection); ``join()`` waits until the peer's disconnected
-    event has been delivered and ``is_alive()`` tells whether it has not.
+    Python socket exists for it. As in p2pnetwork it is a threading.Thread
+    (name, daemon, ...), but one that never runs: ``start()`` and ``run()``
+    do nothing (the library reads the connection); ``join()`` waits until
+    the peer's disconnected event has been delivered and ``is_alive()``
+    tells whether it has not.
+
+    ``compress``, ``decompress`` and ``parse_packet`` are p2pnetwork's
+    (same bytes in, same bytes out). A subclass that overrides
+    ``parse_packet`` gets every packet received from the peer (the frame
+    without its EOT, see :func:`wire_packet`) and what it returns reaches
+    ``node_message``; without an override the library's decoding is used.
 
     Two NodeConnection objects are equal when they name the same peer
     handle of the same node; they hash alike.
@@ -104,18 +159,20 @@ class NodeConnection:
         host: the peer's address.
         port: the peer's listening port.
         """
+        # The node announces the handle of the peer being made (set before
+        # Thread.__init__, which hashes the object).
+        pending = getattr(main_node, "_p2p_creating", None)
+        self._p2p_handle: int = pending[0] if pending else 0
+        self._p2p_direction: Optional[int] = pending[1] if pending else None
+        self.main_node = main_node
+        super().__init__()
         self.host = host
         self.port = port
-        self.main_node = main_node
         self.sock = sock
         self.id = str(id)
         self.info: Dict[Any, Any] = {}
         self.terminate_flag = threading.Event()
         self._p2p_closed = threading.Event()
-        # The node announces the handle of the peer being made.
-        pending = getattr(main_node, "_p2p_creating", None)
-        self._p2p_handle: int = pending[0] if pending else 0
-        self._p2p_direction: Optional[int] = pending[1] if pending else None
 
     # ---- identity -----------------------------------------------------------------
 
@@ -154,15 +211,19 @@ class NodeConnection:
     def send(self, data: Any, encoding_type: str = "utf-8", compression: str = "none") -> None:
         """Send data to this peer: a str, a dict (as JSON) or bytes.
 
-        compression is 'none', 'zlib', 'bzip2' or 'lzma'. Raises TypeError
-        for another type of data, ValueError for an unknown compression and
-        P2PError when the library refuses the message (too big, queue full).
-        A peer that has gone away is not an error: as in p2pnetwork the
-        message is dropped with a debug line.
+        compression is 'none', 'zlib', 'bzip2' or 'lzma'; with another one
+        nothing is sent, as in p2pnetwork (a debug line, and a
+        RuntimeWarning through warnings.warn). Raises TypeError for another
+        type of data and P2PError when the library refuses the message (too
+        big, queue full). A peer that has gone away is not an error: as in
+        p2pnetwork the message is dropped with a debug line.
         """
         payload = encode_payload(data, encoding_type)
-        code = compression_code(compression)
         node = self.main_node
+        code = _n.COMPRESSIONS.get(compression) if type(compression) is str else None
+        if code is None:
+            unknown_compression(node, self.id, compression)
+            return
         rc = _n.lib.p2p_node_send(node._p2p_node, self._p2p_handle, payload, len(payload), code)
         if rc == _n.P2P_OK:
             return
@@ -221,12 +282,82 @@ class NodeConnection:
             raise _n.error(rc, "p2p_node_disconnect")
         return rc == _n.P2P_OK
 
+    # ---- p2pnetwork's packet functions ---------------------------------------------------
+
+    def compress(self, data: bytes, compression: str) -> Optional[bytes]:
+        """p2pnetwork's compress: base64(codec(data) + tag) for 'zlib', 'bzip2' or
+        'lzma', byte for byte what p2pnetwork gives; None (and a debug line) for
+        another compression. A sender adds COMPR_CHAR and EOT to it."""
+        node = self.main_node
+        node.debug_print(self.id + ":compress:" + str(compression))
+        node.debug_print(self.id + ":compress:input: " + str(data))
+        compressed = data
+        try:
+            if compression in ("zlib", "bzip2", "lzma"):
+                compressed = _compressed(data, compression)
+            else:
+                node.debug_print(self.id + ":compress:Unknown compression")
+                return None
+        except Exception as e:
+            node.debug_print("compress: exception: " + str(e))
+        node.debug_print(self.id + ":compress:b64encode:" + str(compressed))
+        if data:
+            node.debug_print(self.id + ":compress:compression:"
+                             + str(int(10000 * len(compressed) / len(data)) / 100) + "%")
+        return compressed
+
+    def decompress(self, compressed: bytes) -> bytes:
+        """p2pnetwork's decompress: base64-decodes compressed and undoes the codec its
+        tag names. As there, bytes without a known tag come back base64-decoded,
+        and a codec error is printed ("Exception: ...") with the decoded bytes
+        returned; unlike there, output over the node's max_decompressed_size
+        limit is such an error (no decompression bomb)."""
+        node = self.main_node
+        node.debug_print(self.id + ":decompress:input: " + str(compressed))
+        compressed = base64.b64decode(compressed)
+        node.debug_print(self.id + ":decompress:b64decode: " + str(compressed))
+        try:
+            if compressed[-4:] == b"zlib":
+                compressed = _inflate(zlib.decompressobj(), compressed[:-4], self._p2p_limit())
+            elif compressed[-5:] == b"bzip2":
+                compressed = _inflate(bz2.BZ2Decompressor(), compressed[:-5], self._p2p_limit())
+            elif compressed[-4:] == b"lzma":
+                compressed = _inflate(lzma.LZMADecompressor(), compressed[:-4], self._p2p_limit())
+        except Exception as e:
+            print("Exception: " + str(e))
+        node.debug_print(self.id + ":decompress:result: " + str(compressed))
+        return compressed
+
+    def _p2p_limit(self) -> int:
+        try:
+            return int(self.main_node.get_limit("max_decompressed_size"))
+        except Exception:  # a node that is gone: the library's default
+            return 64 << 20
+
+    def parse_packet(self, packet: bytes) -> Any:
+        """p2pnetwork's parse_packet: a packet (a frame without its EOT) as the value
+        node_message gets: decompressed when its first COMPR_CHAR is its last
+        byte, then JSON if it parses, else text, else bytes."""
+        if packet.find(self.COMPR_CHAR) == len(packet) - 1:
+            packet = self.decompress(packet[0:-1])
+        try:
+            packet_decoded = packet.decode("utf-8")
+            try:
+                return json.loads(packet_decoded)
+            except json.decoder.JSONDecodeError:
+                return packet_decoded
+        except UnicodeDecodeError:
+            return packet
+
     # ---- thread look-alike -------------------------------------------------------------
 
     def start(self) -> None:
         """Does nothing: the library runs the connection (kept for p2pnetwork code)."""
 
-    def join(self, timeout: Optional[float] = None) -> None:
+    def run(self) -> None:
+        """Does nothing: the library reads the connection (p2pnetwork's loop is there)."""
+
+    def join(self, timeout: Optional[float] = None) -> None:  # type: ignore[override]
         """Wait until this peer's disconnected event has been delivered."""
         self._p2p_closed.wait(timeout)
 

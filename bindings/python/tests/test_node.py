@@ -188,13 +188,17 @@ def test_connect_back_to_an_inbound_peer_returns_true(nodes, capsys):
 
 
 def test_connect_back_from_an_event_method(nodes, capsys):
+    # b connects back once a's connect has returned (from inbound_node_connected
+    # the two connects could race, and then either side, or both, may turn the
+    # other away, as in p2pnetwork).
     class ConnectBack(Recorder):
-        def inbound_node_connected(self, node):
-            super().inbound_node_connected(node)
+        def node_message(self, node, data):
+            super().node_message(node, data)
             self._rec("connect back", self.connect_with_node(HOST, node.port))
 
     a, b = nodes(id="A"), nodes(ConnectBack)
     connect(a, b)
+    a.send_to_nodes("connect back")
     wait_for(lambda: b.of("connect back"), what="the connect from the event method")
     assert b.of("connect back")[0][1] is True
     assert "This node (A) is already connected with us." in capsys.readouterr().out
