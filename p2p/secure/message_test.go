@@ -87,8 +87,8 @@ func tamperings() map[string]func(m map[string]any) {
 		"_timestamp":         func(m map[string]any) { m["_timestamp"] = json.Number("1718000001.5") },
 		"_mcs":               func(m map[string]any) { m["_mcs"] = json.Number("8") },
 		"_mcr":               func(m map[string]any) { m["_mcr"] = json.Number("99") },
-		"_message_id":        func(m map[string]any) { m["_message_id"] = "00" + m["_message_id"].(string)[2:] },
-		"_hash":              func(m map[string]any) { m["_hash"] = "00" + m["_hash"].(string)[2:] },
+		"_message_id":        func(m map[string]any) { m["_message_id"] = otherHex(m["_message_id"].(string)) },
+		"_hash":              func(m map[string]any) { m["_hash"] = otherHex(m["_hash"].(string)) },
 		"_signature":         func(m map[string]any) { m["_signature"] = "AAAA" + m["_signature"].(string)[4:] },
 		"_public_key":        func(m map[string]any) { m["_public_key"] = other },
 		"number form":        func(m map[string]any) { m["message"].(map[string]any)["one"] = json.Number("1") },
@@ -104,6 +104,15 @@ func TestVerifyRejectsTampering(t *testing.T) {
 		_, err = Verify(b)
 		assert.Error(t, err, name)
 	}
+}
+
+// otherHex returns hex digest h with its first digit changed, so it never
+// equals h (a fixed prefix would, whenever h already starts with it).
+func otherHex(h string) string {
+	if h == "" || h[0] != '0' {
+		return "0" + h[1:]
+	}
+	return "1" + h[1:]
 }
 
 // resign signs fields as they are, so that checks after the signature can
@@ -135,12 +144,12 @@ func TestVerifyReasons(t *testing.T) {
 	}
 
 	m := fields()
-	m["_hash"] = "00" + m["_hash"].(string)[2:]
+	m["_hash"] = otherHex(m["_hash"].(string))
 	_, err = Verify(resign(t, testKeys[0], m))
 	assert.ErrorIs(t, err, ErrBadHash)
 
 	m = fields()
-	m["_message_id"] = "00" + m["_message_id"].(string)[2:]
+	m["_message_id"] = otherHex(m["_message_id"].(string))
 	_, err = Verify(resign(t, testKeys[0], m))
 	assert.ErrorIs(t, err, ErrBadHash, "_message_id is under _hash")
 
@@ -157,7 +166,7 @@ func TestVerifyReasons(t *testing.T) {
 
 	// _message_id alone wrong, with _hash made to match.
 	m = fields()
-	m["_message_id"] = "00" + m["_message_id"].(string)[2:]
+	m["_message_id"] = otherHex(m["_message_id"].(string))
 	rest := maps.Clone(m)
 	for _, f := range []string{FieldHash, FieldSignature, FieldPublicKey} {
 		delete(rest, f)
