@@ -10,11 +10,10 @@ import "C"
 
 import (
 	"errors"
-	"sync"
+	"fmt"
+	"math"
 	"time"
 	"unsafe"
-
-	pointer "github.com/mattn/go-pointer"
 
 	"github.com/p2pnode/p2pnode/p2p"
 )
@@ -42,6 +41,12 @@ func p2p_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, ou
 
 // nodeConfig checks the arguments every node constructor takes.
 func nodeConfig(host *C.char, port C.int, id *C.char, maxConnections C.int, out **C.p2p_node) (p2p.Config, C.int) {
+	if forked() {
+		if out != nil {
+			*out = nil
+		}
+		return p2p.Config{}, failForked()
+	}
 	if out == nil {
 		return p2p.Config{}, fail(C.P2P_EINVAL, "out is NULL")
 	}
@@ -67,16 +72,10 @@ func newEntry() *nodeEntry {
 		poll: newPollQueue(p2p.DefaultMaxPendingEvents)}
 }
 
-// handlesMu serialises p2p_keep_handle_, the C list of every handle made.
-var handlesMu sync.Mutex
-
 // register makes the handle of an entry whose node is made.
 func (e *nodeEntry) register() *C.p2p_node {
 	e.watch = C.p2p_watch_new_()
-	e.key = pointer.Save(e)
-	handlesMu.Lock()
-	C.p2p_keep_handle_(e.key)
-	handlesMu.Unlock()
+	e.key = registry.add(e)
 	return (*C.p2p_node)(e.key)
 }
 
@@ -119,6 +118,9 @@ func p2p_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) C.int {
 			return fail(C.P2P_EINVAL, "limit value %d is negative", int64(value))
 		}
 		if limit == C.P2P_LIMIT_MAX_CONNECTIONS {
+			if rc := checkLimitValue(limit, int64(value)); rc != C.P2P_OK {
+				return rc
+			}
 			if err := e.node.SetMaxConnections(int(value)); err != nil {
 				return failErr(err)
 			}
@@ -126,6 +128,9 @@ func p2p_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) C.int {
 		}
 		l := e.node.Limits()
 		v := int64(value)
+		if rc := checkLimitValue(limit, v); rc != C.P2P_OK {
+			return rc
+		}
 		ms := time.Duration(v) * time.Millisecond
 		switch limit {
 		case C.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS:
@@ -155,6 +160,35 @@ func p2p_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) C.int {
 		}
 		return C.P2P_OK
 	})
+}
+
+// maxMS is the largest millisecond value a time.Duration holds.
+const maxMS = int64(math.MaxInt64 / int64(time.Millisecond))
+
+// isMSLimit reports whether a limit's unit is milliseconds.
+func isMSLimit(limit C.int) bool {
+	switch limit {
+	case C.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS, C.P2P_LIMIT_DIAL_TIMEOUT_MS,
+		C.P2P_LIMIT_SEND_TIMEOUT_MS, C.P2P_LIMIT_RECONNECT_INTERVAL_MS:
+		return true
+	}
+	return false
+}
+
+// checkLimitValue refuses a value the core cannot hold: a duration beyond
+// what time.Duration counts, a count beyond int. (Negative values are
+// refused before.) Nothing is ever silently cut to 0 or the default.
+func checkLimitValue(limit C.int, v int64) C.int {
+	if isMSLimit(limit) {
+		if v > maxMS {
+			return fail(C.P2P_EINVAL, "limit %d: %d ms is over the %d ms a duration can hold", int(limit), v, maxMS)
+		}
+		return C.P2P_OK
+	}
+	if uint64(v) > uint64(math.MaxInt) {
+		return fail(C.P2P_EINVAL, "limit %d: %d is over the %d this platform's int holds", int(limit), v, math.MaxInt)
+	}
+	return C.P2P_OK
 }
 
 //export p2p_node_get_limit
@@ -240,6 +274,7 @@ func p2p_node_start(h *C.p2p_node) C.int {
 //export p2p_node_stop
 func p2p_node_stop(h *C.p2p_node) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
+		e.poll.stop()
 		if e.onPollThread() {
 			// The poller must come back for the node's last events.
 			e.node.RequestStop()
@@ -294,6 +329,7 @@ func p2p_node_free(h *C.p2p_node) C.int {
 		e.freed = true
 		close(e.gone)
 		e.mu.Unlock()
+		registry.bury(e.key)
 		// Once gone is closed no event waits for the application any more,
 		// so stopping needs no poller: from the polling thread too, free
 		// stops the node and releases it before it returns. Only from the
@@ -432,6 +468,9 @@ func p2p_node_send(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, n C.size
 		if rc != C.P2P_OK {
 			return rc
 		}
+		if rc := e.checkPayload(n, ""); rc != C.P2P_OK {
+			return rc
+		}
 		if err := p.Send(goBytes(data, n), c); err != nil {
 			return failErr(err)
 		}
@@ -459,9 +498,20 @@ func p2p_node_send_batch(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, le
 	if count == 0 {
 		return C.P2P_OK
 	}
+	if uint64(count) > math.MaxInt/8 {
+		return fail(C.P2P_EINVAL, "count %d is more than memory holds", uint64(count))
+	}
 	ls := unsafe.Slice(lens, int(count))
+	// Every length is checked before a byte is read: the batch is cut
+	// before the first message over the limit, whose code is returned once
+	// those before it are queued.
 	var total uint64
-	for _, l := range ls {
+	tooBig := C.int(C.P2P_OK)
+	for i, l := range ls {
+		if rc := e.checkPayload(l, fmt.Sprintf("message %d of the batch: ", i)); rc != C.P2P_OK {
+			ls, tooBig = ls[:i], rc
+			break
+		}
 		total += uint64(l)
 		if total < uint64(l) || total > 1<<62 {
 			return fail(C.P2P_EINVAL, "the lengths add up to more than memory holds")
@@ -486,6 +536,23 @@ func p2p_node_send_batch(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, le
 	if err != nil {
 		return failErr(err)
 	}
+	if tooBig != C.P2P_OK {
+		// The message was set by checkPayload; SendMany set none.
+		return tooBig
+	}
+	return C.P2P_OK
+}
+
+// checkPayload refuses, before any byte of it is read or copied, a payload
+// no frame can carry: longer than both the frame limit and the decompressed
+// limit (a compressed frame inflates to at most the latter on a peer with
+// our limits; an uncompressed one is as long as its payload).
+func (e *nodeEntry) checkPayload(n C.size_t, what string) C.int {
+	l := e.node.Limits()
+	limit := uint64(max(l.MaxFrameSize, l.MaxDecompressedSize))
+	if uint64(n) > limit {
+		return fail(C.P2P_ETOOBIG, "%s%d bytes are over the limit of %d (P2P_LIMIT_MAX_FRAME_SIZE, P2P_LIMIT_MAX_DECOMPRESSED_SIZE)", what, uint64(n), limit)
+	}
 	return C.P2P_OK
 }
 
@@ -497,6 +564,9 @@ func p2p_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclude 
 		}
 		c, rc := compressionOf(compression)
 		if rc != C.P2P_OK {
+			return rc
+		}
+		if rc := e.checkPayload(n, ""); rc != C.P2P_OK {
 			return rc
 		}
 		if err := e.node.SendToNodes(goBytes(data, n), peersOf(e.node, exclude, nExclude), c); err != nil {
@@ -651,6 +721,9 @@ func poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.in
 	if count == nil || events == nil || maxEvents == 0 {
 		return fail(C.P2P_EINVAL, "events or count is NULL, or max is 0")
 	}
+	// Any size_t is a valid max: it is clamped, never converted to an int
+	// that could come out negative (and take no event).
+	maxEvents = min(maxEvents, C.size_t(maxPollBatch))
 	*count = 0
 	e.mu.Lock()
 	callbackMode := e.cb != nil && e.started
@@ -659,10 +732,13 @@ func poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.in
 		return fail(C.P2P_ESTATE, "the node delivers its events to a callback")
 	}
 	q := e.poll
+	q.inPoll.Add(1)
+	defer q.polled()
 	q.pollMu.Lock()
 	defer q.pollMu.Unlock()
 	q.poller.Store(uintptr(C.p2p_thread_self_()))
 	q.release(true)
+	q.forget()
 	var deadline time.Time
 	if timeoutMS > 0 {
 		deadline = time.Now().Add(time.Duration(timeoutMS) * time.Millisecond)
@@ -701,6 +777,9 @@ func poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.in
 		q.wait(wait, e.node.Done(), e.gone)
 	}
 }
+
+// maxPollBatch is the most events one poll takes.
+const maxPollBatch = 1 << 20
 
 //export p2p_node_reply
 func p2p_node_reply(h *C.p2p_node, answer C.int) C.int {

@@ -44,6 +44,9 @@ func p2p_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections C.
 		if cfg.min_key_bits < 0 || cfg.max_pinned_keys < 0 || cfg.max_clock_skew_ms < 0 {
 			return fail(C.P2P_EINVAL, "min_key_bits, max_pinned_keys and max_clock_skew_ms may not be negative")
 		}
+		if int64(cfg.replay_window_ms) > maxMS || int64(cfg.max_clock_skew_ms) > maxMS || int64(cfg.replay_window_ms) < -maxMS {
+			return fail(C.P2P_EINVAL, "replay_window_ms and max_clock_skew_ms must lie within +-%d ms (what a duration can hold)", maxMS)
+		}
 		sc.MinKeyBits = int(cfg.min_key_bits)
 		sc.MaxPinnedKeys = int(cfg.max_pinned_keys)
 		sc.ReplayWindow = time.Duration(cfg.replay_window_ms) * time.Millisecond
@@ -129,7 +132,7 @@ func p2p_secure_public_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
 //export p2p_secure_send_message
 func p2p_secure_send_message(h *C.p2p_node, text *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
-		v, rc := parseJSON(text, n)
+		v, rc := parseJSON(s.P2P(), text, n)
 		if rc != C.P2P_OK {
 			return rc
 		}
@@ -140,7 +143,7 @@ func p2p_secure_send_message(h *C.p2p_node, text *C.char, n C.size_t) C.int {
 //export p2p_secure_send
 func p2p_secure_send(h *C.p2p_node, peer C.uint64_t, text *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
-		data, rc := parseObject(text, n)
+		data, rc := parseObject(s.P2P(), text, n)
 		if rc != C.P2P_OK {
 			return rc
 		}
@@ -158,7 +161,7 @@ func p2p_secure_broadcast(h *C.p2p_node, text *C.char, n C.size_t, exclude *C.ui
 		if exclude == nil && nExclude > 0 {
 			return fail(C.P2P_EINVAL, "exclude is NULL with a length")
 		}
-		data, rc := parseObject(text, n)
+		data, rc := parseObject(s.P2P(), text, n)
 		if rc != C.P2P_OK {
 			return rc
 		}
@@ -182,7 +185,7 @@ func p2p_secure_create_message(h *C.p2p_node, text *C.char, n C.size_t, buf *C.c
 		if buf == nil && capacity > 0 {
 			return fail(C.P2P_EINVAL, "buf is NULL with a capacity")
 		}
-		data, rc := parseObject(text, n)
+		data, rc := parseObject(s.P2P(), text, n)
 		if rc != C.P2P_OK {
 			return rc
 		}
@@ -208,6 +211,9 @@ func p2p_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.int
 	defer guard(&rc)
 	if reject != nil {
 		*reject = 0
+	}
+	if forked() {
+		return failForked()
 	}
 	if text == nil && n > 0 {
 		return fail(C.P2P_EINVAL, "json is NULL with a length")
@@ -297,9 +303,15 @@ func goStringOrEmpty(s *C.char) string {
 }
 
 // parseJSON reads the caller's JSON text as Python's json.loads would.
-func parseJSON(text *C.char, n C.size_t) (any, C.int) {
+// Text longer than the node's frame and decompressed limits is refused
+// before a byte of it is read: no signed message of it could be sent.
+func parseJSON(node *p2p.Node, text *C.char, n C.size_t) (any, C.int) {
 	if text == nil {
 		return nil, fail(C.P2P_EINVAL, "json is NULL")
+	}
+	if l := node.Limits(); uint64(n) > uint64(max(l.MaxFrameSize, l.MaxDecompressedSize)) {
+		return nil, fail(C.P2P_ETOOBIG, "%d bytes of JSON are over the limit of %d (P2P_LIMIT_MAX_FRAME_SIZE, P2P_LIMIT_MAX_DECOMPRESSED_SIZE)",
+			uint64(n), max(l.MaxFrameSize, l.MaxDecompressedSize))
 	}
 	v, err := secure.Parse(goBytes(unsafe.Pointer(text), n))
 	if err != nil {
@@ -309,8 +321,8 @@ func parseJSON(text *C.char, n C.size_t) (any, C.int) {
 }
 
 // parseObject reads the caller's JSON text, which must be an object.
-func parseObject(text *C.char, n C.size_t) (map[string]any, C.int) {
-	v, rc := parseJSON(text, n)
+func parseObject(node *p2p.Node, text *C.char, n C.size_t) (map[string]any, C.int) {
+	v, rc := parseJSON(node, text, n)
 	if rc != C.P2P_OK {
 		return nil, rc
 	}

@@ -53,6 +53,13 @@
  *
  * Linking. Only one Go shared library can live in a process and it cannot be
  * unloaded. The library installs signal handlers of the Go runtime.
+ *
+ * Fork. The library's threads are not copied into a child that fork()
+ * makes: in such a child (without exec) every function but p2p_version,
+ * p2p_strerror, p2p_errmsg and p2p_last_error returns P2P_EFORK at once,
+ * for the parent's nodes and for new ones alike. The parent is unaffected.
+ * (A child that is busy entering the library at the very moment of the fork
+ * may still find the runtime unusable; fork from a quiet thread.)
  */
 #ifndef P2PNODE_H
 #define P2PNODE_H
@@ -93,6 +100,7 @@ extern "C" {
 #define P2P_EINTERNAL -15  /* a bug in the library was caught; the message says more */
 #define P2P_EKEY -16       /* secure node: no key yet, or a key file that cannot be read or written */
 #define P2P_EREJECTED -17  /* secure node: a message failed its checks; the message says why */
+#define P2P_EFORK -18      /* called in a child forked from the process that loaded the library */
 
 /* Events, named after the p2pnetwork event methods. */
 typedef enum p2p_event_type {
@@ -192,7 +200,8 @@ typedef struct p2p_event {
     int32_t type;          /* p2p_event_type */
     int32_t kind;          /* p2p_kind of the message */
     p2p_node *node;        /* the node that raised the event */
-    uint64_t peer;         /* the peer's handle, valid until its disconnected event has been delivered */
+    uint64_t peer;         /* the peer's handle, valid until its disconnected event has been delivered
+                              (poll mode: until the poll after the one that returned that event) */
     const char *peer_id;   /* the peer's node id */
     const char *peer_host; /* the peer's address */
     int32_t peer_port;     /* the peer's listening port */
@@ -323,9 +332,13 @@ int p2p_node_set_callback(p2p_node *node, p2p_event_fn fn, void *user_data);
  * p2p_node_set_limit sets one limit (see p2p_limit; value in the unit its
  * name gives; 0 restores the default). P2P_LIMIT_MAX_CONNECTIONS may change
  * at any time and applies to connections accepted from then on; the others
- * only before p2p_node_start.
- * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (unknown limit, negative value),
- * or P2P_ESTATE once started.
+ * only before p2p_node_start. A value the library cannot represent is
+ * refused, never cut: a _MS limit above 9223372036854 (the milliseconds a
+ * 64-bit count of nanoseconds holds), a count above INT64_MAX on a target
+ * whose int is 32 bits wide (above INT32_MAX there).
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (unknown limit, negative or
+ * unrepresentable value; the limit keeps its value), or P2P_ESTATE once
+ * started.
  */
 int p2p_node_set_limit(p2p_node *node, int limit, int64_t value);
 
@@ -353,7 +366,10 @@ int p2p_node_start(p2p_node *node);
  * node's threads are gone. Idempotent. Called from inside the node's own
  * callback, or from the thread that polls the node, it starts all that and
  * returns at once; the rest follows when the callback returns (or as the
- * poller goes on polling, until P2P_ESTOPPED). Returns P2P_OK or P2P_EHANDLE.
+ * poller goes on polling, until P2P_ESTOPPED). In poll mode it waits for the
+ * poller only while one is there (see p2p_node_poll): a node nobody polls
+ * stops at once, its last events left queued for a poll before the free.
+ * Returns P2P_OK or P2P_EHANDLE.
  */
 int p2p_node_stop(p2p_node *node);
 
@@ -366,7 +382,9 @@ int p2p_node_stop(p2p_node *node);
  * call with it returns P2P_EHANDLE, and a second free too. From inside the
  * callback free returns at once and the node's threads end in the
  * background; from anywhere else (the polling thread included) it returns
- * when they are gone.
+ * when they are gone. All the node's memory is released then (or when
+ * the calls still under way on the handle return); the handle itself stays
+ * reserved, a few bytes, so that it never comes back as another node.
  * Returns P2P_OK or P2P_EHANDLE.
  */
 int p2p_node_free(p2p_node *node);
@@ -429,14 +447,20 @@ int p2p_node_disconnect(p2p_node *node, uint64_t peer);
  * zlib-compressed). To send what p2pnetwork calls a str, pass its UTF-8; a
  * dict, its JSON text. data may be NULL when len is 0. The bytes are copied;
  * the call returns once they are queued. If the peer's queue is full it
- * waits up to the send timeout.
- * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL, P2P_ENOPEER, P2P_EFULL, P2P_ETOOBIG.
+ * waits up to the send timeout. A len over both P2P_LIMIT_MAX_FRAME_SIZE and
+ * P2P_LIMIT_MAX_DECOMPRESSED_SIZE gets P2P_ETOOBIG at once, before a byte of
+ * data is read (a longer payload that still fails the frame limit once
+ * encoded gets it after the encoding).
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL, P2P_ENOPEER (never was, or has
+ * disconnected: also for a handle still valid in a polled event),
+ * P2P_EFULL, P2P_ETOOBIG.
  */
 int p2p_node_send(p2p_node *node, uint64_t peer, const void *data, size_t len, int compression);
 
 /*
  * p2p_node_broadcast sends to every peer except the n_exclude handles in
  * exclude (may be NULL when n_exclude is 0); the frame is encoded once.
+ * The length is checked before a byte is read, as for p2p_node_send.
  * Returns P2P_OK, or the code of the first peer that could not take it
  * (the others have it queued), or P2P_EHANDLE, P2P_EINVAL, P2P_ETOOBIG.
  */
@@ -453,7 +477,9 @@ int p2p_node_broadcast(p2p_node *node, const void *data, size_t len, const uint6
  * p2p_node_send does, so a large batch streams at the speed of the peer.
  * *sent (sent may be NULL) receives how many messages were queued: count on
  * success; on failure those before the message that failed, whose code is
- * returned (the messages after it are not queued).
+ * returned (the messages after it are not queued). Every length is checked
+ * (as for p2p_node_send) before a byte of data is read: the batch is cut at
+ * the first one over the limit, which gets P2P_ETOOBIG.
  * Returns P2P_OK (also for count 0), P2P_EHANDLE, P2P_EINVAL, P2P_ENOPEER,
  * P2P_EFULL, P2P_ETOOBIG.
  */
@@ -504,6 +530,16 @@ int p2p_peer_get_info(p2p_node *node, uint64_t peer, const char *key, void *buf,
  * the application has handled them (so a goodbye sent on REQUEST_TO_STOP
  * still reaches the peers). Answer a RECONNECTION_ERROR with p2p_node_reply
  * before polling again (unanswered, it counts as "yes").
+ * The node holds for a poller only while one is there: a thread inside
+ * p2p_node_poll, or one that returned from it less than a second ago. With
+ * nobody polling, those events count as handled at once (a RECONNECTION_ERROR
+ * as "yes") and stay queued for a later poll, and a stopping node no longer
+ * waits for room in the queue: stop, disconnect and free never wait for a
+ * poller that is not there.
+ * Any max is valid; more than 1048576 events are never taken at once.
+ * A peer's handle in a polled event stays valid (p2p_peer_id and the like
+ * answer, a send gets P2P_ENOPEER) until the poll after the one that
+ * returned its disconnected event.
  * Poll from one thread at a time, and keep polling until P2P_ESTOPPED while
  * the node stops.
  * Returns P2P_OK (*count may be 0 on timeout), P2P_ESTOPPED once the node
@@ -552,7 +588,9 @@ int p2p_node_reply(p2p_node *node, int answer);
  *
  * The p2p_secure_* functions return P2P_EINVAL for a node made by
  * p2p_node_new. JSON passed in is UTF-8 text; "1.0", big integers and
- * Unicode survive signing exactly as Python would write them.
+ * Unicode survive signing exactly as Python would write them. JSON text
+ * longer than both P2P_LIMIT_MAX_FRAME_SIZE and
+ * P2P_LIMIT_MAX_DECOMPRESSED_SIZE gets P2P_ETOOBIG before it is read.
  */
 
 /*
@@ -561,8 +599,9 @@ int p2p_node_reply(p2p_node *node, int answer);
  * copied. The node has no key yet: give it one with p2p_secure_key_generate
  * or p2p_secure_key_load before p2p_node_start, which otherwise fails with
  * P2P_EKEY. Returns P2P_OK and *out, or P2P_EINVAL (also for an unknown
- * key_policy, or a negative min_key_bits, max_clock_skew_ms or
- * max_pinned_keys), P2P_EBIND. Free *out with p2p_node_free.
+ * key_policy, a negative min_key_bits, max_clock_skew_ms or
+ * max_pinned_keys, or a replay_window_ms or max_clock_skew_ms beyond
+ * +-9223372036854), P2P_EBIND. Free *out with p2p_node_free.
  */
 int p2p_secure_node_new(const char *host, int port, const char *id, int max_connections,
                         const p2p_secure_config *cfg, p2p_node **out);
