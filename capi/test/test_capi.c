@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fault_tests.h"
 #include "secure_tests.h"
 
 #define NO_REPLY INT_MIN /* recorder answer: leave a polled question unanswered */
@@ -2226,6 +2227,7 @@ static const test TESTS[] = {
     T(null_arguments, 1),
 #define SECURE_T_(name, subset) T(name, subset),
     SECURE_TESTS(SECURE_T_)
+    FAULT_TESTS(SECURE_T_)
 #undef SECURE_T_
 };
 #define N_TESTS (sizeof TESTS / sizeof TESTS[0])
