@@ -39,6 +39,8 @@ namespace P2PNode
         Key = -16,
         /// <summary>P2P_EREJECTED: secure node: a message failed its checks; the message says why.</summary>
         Rejected = -17,
+        /// <summary>P2P_EFORK: called in a child forked from the process that loaded the library.</summary>
+        Forked = -18,
     }
 
     /// <summary>How a received payload is presented, by p2pnetwork's rule.</summary>
