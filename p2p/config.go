@@ -214,8 +214,14 @@ func (c Limits) withDefaults() Limits {
 	defInt(&c.MaxPendingHandshakesPerAddress, DefaultMaxPendingHandshakesPerAddress)
 	defInt(&c.MaxPendingBytes, DefaultMaxPendingBytes)
 	defInt(&c.MaxPendingBytesPerAddress, DefaultMaxPendingBytesPerAddress)
-	if c.OverflowPolicy < OverflowWait || c.OverflowPolicy > OverflowDisconnect {
-		c.OverflowPolicy = OverflowWait
-	}
 	return c
+}
+
+// check rejects values the node cannot honour: an unknown overflow policy.
+// (Zero and negative values mean the default.)
+func (c Limits) check() error {
+	if c.OverflowPolicy < OverflowWait || c.OverflowPolicy > OverflowDisconnect {
+		return errorf(ErrInvalidArgument, "unknown overflow policy %d", int(c.OverflowPolicy))
+	}
+	return nil
 }
