@@ -113,6 +113,11 @@ type Event struct {
 	Host   string
 	Port   int
 	Trials int
+	// Counters is set for EventInboundDisconnected and
+	// EventOutboundDisconnected: the peer's final counters, which say what
+	// was accepted for it and not written (Dropped*, with why) and whether
+	// it was evicted, stalled or over a memory cap.
+	Counters Counters
 }
 
 // Handler receives a node's events, one at a time and in order, on the

@@ -572,7 +572,16 @@ func TestBackpressureOnFullSendQueue(t *testing.T) {
 		sendErr = p.Send(chunk, p2p.None)
 	}
 	assert.ErrorIs(t, sendErr, p2p.ErrQueueFull, "sends fail instead of queueing without bound")
-	require.NoError(t, a.Stop(), "stop does not hang on a peer that reads nothing")
+	// Stop does not hang on a peer that reads nothing; what it could not
+	// write is reported, and the counters add up.
+	if err := a.Stop(); err != nil {
+		var u *p2p.UndeliveredError
+		require.ErrorAs(t, err, &u)
+		assert.NotZero(t, u.Messages)
+	}
+	c := a.Counters()
+	assert.Equal(t, c.Accepted, c.Written+c.Dropped(), "%+v", c)
+	assert.Zero(t, c.Queued)
 }
 
 func TestSlowHandlerLosesNothing(t *testing.T) {

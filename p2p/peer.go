@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/p2pnode/p2pnode/p2p/wire"
@@ -52,17 +53,31 @@ type Peer struct {
 	infoMu sync.Mutex
 	info   map[string]any
 
-	wmu         sync.Mutex
-	segs        [][]byte // frames waiting for the writer, in order
-	spareSegs   [][]byte
-	tailOpen    bool // the last of segs is a pooled chunk that takes more frames
-	queued      int  // bytes in segs
-	inflight    int  // bytes the writer is writing now
-	closing     bool // no more sends; the writer flushes and closes
-	writerIdle  bool // the writer waits on wake
-	roomWaiters int  // senders waiting on room
-	wake        chan struct{}
-	room        chan struct{} // closed and replaced when the writer frees room
+	// share is what the connections from this peer's IP address hold
+	// together (memory, handshakes, slots).
+	share *addrShare
+	stats counterSet
+	// lastFrame is when the peer last sent a complete frame (or finished
+	// its handshake), in UnixNano: how long it has been idle.
+	lastFrame atomic.Int64
+
+	wmu           sync.Mutex
+	segs          [][]byte // frames waiting for the writer, in order
+	segMsgs       []int    // messages in each of segs
+	tailOpen      bool     // the last of segs is a pooled chunk that takes more frames
+	queued        int      // bytes in segs
+	queuedMsgs    int      // messages in segs
+	inflight      int      // bytes the writer is writing now
+	inflightMsgs  int
+	closing       bool // no more sends; the writer flushes and closes
+	writerIdle    bool // the writer waits on wake
+	roomWaiters   int  // senders waiting on room
+	full          bool // a send found the queue full since the writer last made progress
+	stopAt        time.Time
+	writeDeadline time.Time  // the connection's write deadline now
+	dropWhy       DropReason // why what is still queued when the writer ends is dropped
+	wake          chan struct{}
+	room          chan struct{} // closed and replaced when the writer frees room
 
 	closed     chan struct{} // closed once the connection is torn down
 	closeOnce  sync.Once
@@ -72,12 +87,19 @@ type Peer struct {
 }
 
 func newPeer(n *Node, conn net.Conn, id, host string, port int, dir Direction) *Peer {
-	return &Peer{
+	p := &Peer{
 		node: n, conn: conn, id: id, host: host, port: port, dir: dir,
 		wake: make(chan struct{}, 1), room: make(chan struct{}),
 		closed: make(chan struct{}), writerDone: make(chan struct{}),
+		dropWhy: DropLinkLost,
 	}
+	p.lastFrame.Store(time.Now().UnixNano())
+	return p
 }
+
+// Counters are the peer's figures so far (see Counters); Queued is what
+// waits for it now.
+func (p *Peer) Counters() Counters { return p.stats.snapshot() }
 
 // ID is the peer's node id, from the handshake.
 func (p *Peer) ID() string { return p.id }
@@ -159,7 +181,7 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 				j++
 			}
 			if j > done {
-				k, err := p.enqueueItems(payloads[done:j], false, false)
+				k, err := p.enqueueItems(payloads[done:j], false, false, true)
 				done += k
 				if err != nil {
 					return done, err
@@ -172,7 +194,7 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 			return done, err
 		}
 		one := [1][]byte{frame}
-		if _, err := p.enqueueItems(one[:], true, true); err != nil {
+		if _, err := p.enqueueItems(one[:], true, true, true); err != nil {
 			return done, err
 		}
 		done++
@@ -182,226 +204,6 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 
 // Stop disconnects the peer, as Node.Disconnect does.
 func (p *Peer) Stop() error { return p.node.Disconnect(p) }
-
-// chunkPool holds the buffers small frames are copied into on their way to
-// the writer; the writer returns them once written.
-var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
-
-// enqueue appends one encoded frame, which the caller may share with other
-// peers, to the write queue.
-func (p *Peer) enqueue(frame []byte) error {
-	one := [1][]byte{frame}
-	_, err := p.enqueueItems(one[:], true, false)
-	return err
-}
-
-// enqueueItems appends frames to the write queue, in order, waiting for
-// room as the limits say. With framed, each item is a whole frame (EOT
-// included), which the queue may keep as it is when owned; otherwise each
-// item is a raw payload to which EOT is added. It returns how many items
-// were queued.
-func (p *Peer) enqueueItems(items [][]byte, framed, owned bool) (int, error) {
-	var timer *time.Timer
-	maxQueued := p.node.cfg.MaxQueuedBytes
-	queuedN := 0
-	p.wmu.Lock()
-	for queuedN < len(items) {
-		if p.closing {
-			p.wmu.Unlock()
-			if timer != nil {
-				timer.Stop()
-			}
-			p.node.sent.Add(uint64(queuedN))
-			return queuedN, errorf(ErrPeerClosed, "%s", p.id)
-		}
-		item := items[queuedN]
-		size := len(item)
-		if !framed {
-			size++
-		}
-		queued := p.queued + p.inflight
-		if queued != 0 && queued+size > maxQueued {
-			if queuedN > 0 {
-				// What is queued already must reach the writer before we wait.
-				p.wakeWriterLocked()
-			}
-			p.roomWaiters++
-			room := p.room
-			p.wmu.Unlock()
-			if timer == nil {
-				// Stopped on every return below: a defer here would cost
-				// every send.
-				timer = time.NewTimer(p.node.cfg.SendTimeout)
-			}
-			select {
-			case <-room:
-			case <-p.closed:
-				timer.Stop()
-				p.node.sent.Add(uint64(queuedN))
-				return queuedN, errorf(ErrPeerClosed, "%s", p.id)
-			case <-timer.C:
-				p.node.sent.Add(uint64(queuedN))
-				return queuedN, errorf(ErrQueueFull, "%s: %d bytes queued for %v", p.id, queued, p.node.cfg.SendTimeout)
-			}
-			p.wmu.Lock()
-			continue
-		}
-		p.appendLocked(item, framed, owned)
-		queuedN++
-	}
-	p.wakeWriterLocked()
-	p.wmu.Unlock()
-	if timer != nil {
-		timer.Stop()
-	}
-	p.node.sent.Add(uint64(queuedN))
-	return queuedN, nil
-}
-
-// appendLocked adds one frame to the queue: small ones are copied into the
-// open chunk, large ones get a segment of their own (an owned frame is kept
-// as it is, anything else is copied once). p.wmu is held.
-func (p *Peer) appendLocked(item []byte, framed, owned bool) {
-	size := len(item)
-	if !framed {
-		size++
-	}
-	p.queued += size
-	if size >= chunkSize/2 {
-		seg := item
-		if !owned {
-			// The capacity tells pooled chunks apart: never chunkSize here.
-			seg = make([]byte, size, size+1)
-			copy(seg, item)
-			seg[size-1] = wire.EOT
-		}
-		p.segs = append(p.segs, seg)
-		p.tailOpen = false
-		return
-	}
-	if !p.tailOpen || chunkSize-len(p.segs[len(p.segs)-1]) < size {
-		p.segs = append(p.segs, chunkPool.Get().(*[chunkSize]byte)[:0])
-		p.tailOpen = true
-	}
-	tail := &p.segs[len(p.segs)-1]
-	*tail = append(*tail, item...)
-	if !framed {
-		*tail = append(*tail, wire.EOT)
-	}
-}
-
-// wakeWriterLocked wakes the writer if it waits for work. p.wmu is held.
-func (p *Peer) wakeWriterLocked() {
-	if p.writerIdle && len(p.segs) > 0 {
-		p.writerIdle = false
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// writeLoop writes queued frames, all that queued up during the previous
-// write in one (vectored) write call. On closing it flushes, then shuts down
-// its side of the connection.
-func (p *Peer) writeLoop() {
-	defer close(p.writerDone)
-	var iov net.Buffers
-	for {
-		p.wmu.Lock()
-		for len(p.segs) == 0 {
-			if p.closing {
-				p.wmu.Unlock()
-				p.finishWrites()
-				return
-			}
-			p.writerIdle = true
-			p.wmu.Unlock()
-			select {
-			case <-p.wake:
-			case <-p.closed:
-				return
-			}
-			p.wmu.Lock()
-		}
-		segs := p.segs
-		p.segs, p.spareSegs = p.spareSegs[:0], nil
-		p.inflight, p.queued = p.queued, 0
-		p.tailOpen = false
-		p.wmu.Unlock()
-
-		var err error
-		if len(segs) == 1 {
-			_, err = p.conn.Write(segs[0])
-		} else {
-			iov = append(iov[:0], segs...)
-			_, err = iov.WriteTo(p.conn)
-			clear(iov[:cap(iov)])
-			if cap(iov) > 1024 {
-				iov = nil
-			}
-		}
-		for i, s := range segs {
-			if cap(s) == chunkSize {
-				chunkPool.Put((*[chunkSize]byte)(s[:chunkSize]))
-			}
-			segs[i] = nil
-		}
-		p.wmu.Lock()
-		p.inflight = 0
-		if p.spareSegs == nil && cap(segs) <= 1024 {
-			p.spareSegs = segs[:0]
-		}
-		if p.roomWaiters > 0 {
-			p.roomWaiters = 0
-			close(p.room)
-			p.room = make(chan struct{})
-		}
-		p.wmu.Unlock()
-		if err != nil {
-			p.node.debugf("write to %s failed: %v", p.id, err)
-			p.teardown()
-			return
-		}
-	}
-}
-
-// finishWrites sends FIN once everything queued is written, and gives the
-// reader closeLinger to see the peer close its side before the socket goes.
-// Closing a socket with unread input would reset the connection and could
-// destroy data still on its way to the peer.
-func (p *Peer) finishWrites() {
-	if tc, ok := p.conn.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
-		_ = p.conn.SetReadDeadline(time.Now().Add(closeLinger))
-		return
-	}
-	p.teardown()
-}
-
-// closeGracefully stops new sends and lets the writer flush and close.
-func (p *Peer) closeGracefully() {
-	p.wmu.Lock()
-	p.closing = true
-	p.wmu.Unlock()
-	// A peer that reads nothing must not hold the close forever; the
-	// deadline also ends a write already blocked on it.
-	_ = p.conn.SetWriteDeadline(time.Now().Add(p.node.cfg.SendTimeout))
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
-
-// teardown closes the connection at once; the reader then finishes.
-func (p *Peer) teardown() {
-	p.closeOnce.Do(func() {
-		p.wmu.Lock()
-		p.closing = true
-		p.wmu.Unlock()
-		close(p.closed)
-		_ = p.conn.Close()
-	})
-}
 
 // readLoop reads frames until the connection ends, hands them to the
 // dispatcher in batches, and finally raises the disconnected event. initial
@@ -417,13 +219,22 @@ func (p *Peer) readLoop(initial []byte) {
 	r := frameReader{p: p, buf: make([]byte, max(readBufferMin, len(initial)))}
 	r.w = copy(r.buf, initial)
 	var err error
+	var charged int64 // bytes of the frame in progress counted against the memory caps
 	for {
 		if err = r.deliver(); err != nil {
 			break
 		}
-		if pending := r.partsLen + r.w - r.start; pending > n.cfg.MaxFrameSize {
-			n.rerr.Add(1)
+		pending := r.partsLen + r.w - r.start
+		if pending > n.cfg.MaxFrameSize {
+			p.receiveErrors(1)
 			err = errorf(ErrFrameTooLarge, "%s sent over %d bytes without EOT", p.id, n.cfg.MaxFrameSize)
+			break
+		}
+		if over := p.chargePending(&charged, int64(pending)); over != "" {
+			p.stats.overMemory.Store(1)
+			n.stats.overMemory.Add(1)
+			n.debugf("disconnecting %s (%s): its frame in progress of %d bytes takes %s over the limit", p.id, p.host, pending, over)
+			err = errorf(ErrFrameTooLarge, "%s: %s", p.id, over)
 			break
 		}
 		r.makeRoom()
@@ -445,6 +256,8 @@ func (p *Peer) readLoop(initial []byte) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		n.debugf("connection with %s ended: %v", p.id, err)
 	}
+	p.chargePending(&charged, 0)
+	r.parts, r.buf = nil, nil
 	p.teardown()
 	<-p.writerDone
 	n.peerGone(p)
@@ -475,7 +288,7 @@ func (r *frameReader) deliver() error {
 	evp := evPool.Get().(*[]Event)
 	evs := (*evp)[:0]
 	end := r.scan + i
-	frames, bad := 0, 0
+	frames, bad, size := 0, 0, 0
 	for {
 		var frame []byte
 		if r.parts != nil {
@@ -492,6 +305,7 @@ func (r *frameReader) deliver() error {
 		}
 		r.start = end + 1
 		frames++
+		size += len(frame) + 1
 		payload, codec, err := wire.DecodeFrame(frame, n.cfg.MaxDecompressedSize)
 		if err != nil {
 			bad++
@@ -507,9 +321,13 @@ func (r *frameReader) deliver() error {
 		end = r.start + i
 	}
 	r.scan = r.w
-	n.recv.Add(uint64(frames))
+	p.lastFrame.Store(time.Now().UnixNano())
+	p.stats.received.Add(uint64(frames))
+	p.stats.receivedBytes.Add(uint64(size))
+	n.stats.received.Add(uint64(frames))
+	n.stats.receivedBytes.Add(uint64(size))
 	if bad > 0 {
-		n.rerr.Add(uint64(bad))
+		p.receiveErrors(uint64(bad))
 	}
 	*evp = evs
 	if len(evs) == 0 {
@@ -569,4 +387,9 @@ func (r *frameReader) newBuffer(size, keep int) {
 	copy(nb, r.buf[r.start:r.start+keep])
 	// The bytes kept were scanned already: they hold no EOT.
 	r.buf, r.start, r.scan, r.w, r.aliased = nb, 0, keep, keep, false
+}
+
+func (p *Peer) receiveErrors(k uint64) {
+	p.stats.receiveErrors.Add(k)
+	p.node.stats.receiveErrors.Add(k)
 }
