@@ -108,6 +108,10 @@ func (e *nodeEntry) callback(ev *event) bool {
 		c.peer_port = C.int32_t(ev.Peer.Port())
 		c.direction = C.int32_t(ev.Peer.Direction())
 	}
+	if disconnected(ev.Type) {
+		c.dropped = C.uint64_t(ev.Counters.Dropped())
+		c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
+	}
 	if carriesData(ev.Type) {
 		data := ev.Message.Data
 		c.kind = C.int32_t(ev.Message.Kind)
@@ -493,6 +497,10 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event, 
 			c.peer_host = putString(ev.Peer.Host())
 			c.peer_port = C.int32_t(ev.Peer.Port())
 			c.direction = C.int32_t(ev.Peer.Direction())
+		}
+		if disconnected(ev.Type) {
+			c.dropped = C.uint64_t(ev.Counters.Dropped())
+			c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
 		}
 		if carriesData(ev.Type) {
 			c.kind = C.int32_t(ev.Message.Kind)

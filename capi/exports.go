@@ -114,45 +114,36 @@ func p2p_node_set_callback(h *C.p2p_node, fn C.p2p_event_fn, userData unsafe.Poi
 //export p2p_node_set_limit
 func p2p_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
-		if value < 0 {
-			return fail(C.P2P_EINVAL, "limit value %d is negative", int64(value))
+		v := int64(value)
+		if v < 0 {
+			return fail(C.P2P_EINVAL, "limit value %d is negative", v)
+		}
+		f, ok := limitFields[limit]
+		if !ok {
+			return fail(C.P2P_EINVAL, "unknown limit %d", int(limit))
+		}
+		if rc := checkLimitValue(limit, f, v); rc != C.P2P_OK {
+			return rc
 		}
 		if limit == C.P2P_LIMIT_MAX_CONNECTIONS {
-			if rc := checkLimitValue(limit, int64(value)); rc != C.P2P_OK {
-				return rc
-			}
-			if err := e.node.SetMaxConnections(int(value)); err != nil {
+			if err := e.node.SetMaxConnections(int(v)); err != nil {
 				return failErr(err)
 			}
 			return C.P2P_OK
 		}
 		l := e.node.Limits()
-		v := int64(value)
-		if rc := checkLimitValue(limit, v); rc != C.P2P_OK {
-			return rc
-		}
-		ms := time.Duration(v) * time.Millisecond
-		switch limit {
-		case C.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS:
-			l.HandshakeTimeout = ms
-		case C.P2P_LIMIT_DIAL_TIMEOUT_MS:
-			l.DialTimeout = ms
-		case C.P2P_LIMIT_MAX_FRAME_SIZE:
-			l.MaxFrameSize = int(v)
-		case C.P2P_LIMIT_MAX_DECOMPRESSED_SIZE:
-			l.MaxDecompressedSize = int(v)
-		case C.P2P_LIMIT_MAX_QUEUED_BYTES:
-			l.MaxQueuedBytes = int(v)
-		case C.P2P_LIMIT_SEND_TIMEOUT_MS:
-			l.SendTimeout = ms
-		case C.P2P_LIMIT_RECONNECT_INTERVAL_MS:
-			l.ReconnectInterval = ms
-		case C.P2P_LIMIT_MAX_PENDING_EVENTS:
-			l.MaxPendingEvents = int(v)
+		switch {
+		case f.dur != nil:
+			*f.dur(&l) = time.Duration(v) * time.Millisecond
+		case f.num != nil:
+			*f.num(&l) = int(v)
 		default:
-			return fail(C.P2P_EINVAL, "unknown limit %d", int(limit))
+			l.OverflowPolicy = p2p.OverflowPolicy(v)
 		}
 		if err := e.node.SetLimits(l); err != nil {
+			if errors.Is(err, p2p.ErrInvalidArgument) {
+				return failErr(err)
+			}
 			return fail(C.P2P_ESTATE, "%v", err)
 		}
 		if limit == C.P2P_LIMIT_MAX_PENDING_EVENTS {
@@ -162,31 +153,58 @@ func p2p_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) C.int {
 	})
 }
 
+// limitField finds a p2p_limit in p2p.Limits: a duration (the C value in
+// milliseconds), a count, or (neither) the overflow policy.
+// P2P_LIMIT_MAX_CONNECTIONS is a count kept by the node itself.
+type limitField struct {
+	dur func(*p2p.Limits) *time.Duration
+	num func(*p2p.Limits) *int
+}
+
+var limitFields = map[C.int]limitField{
+	C.P2P_LIMIT_MAX_CONNECTIONS:              {num: func(*p2p.Limits) *int { return nil }},
+	C.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS:         {dur: func(l *p2p.Limits) *time.Duration { return &l.HandshakeTimeout }},
+	C.P2P_LIMIT_DIAL_TIMEOUT_MS:              {dur: func(l *p2p.Limits) *time.Duration { return &l.DialTimeout }},
+	C.P2P_LIMIT_MAX_FRAME_SIZE:               {num: func(l *p2p.Limits) *int { return &l.MaxFrameSize }},
+	C.P2P_LIMIT_MAX_DECOMPRESSED_SIZE:        {num: func(l *p2p.Limits) *int { return &l.MaxDecompressedSize }},
+	C.P2P_LIMIT_MAX_QUEUED_BYTES:             {num: func(l *p2p.Limits) *int { return &l.MaxQueuedBytes }},
+	C.P2P_LIMIT_SEND_TIMEOUT_MS:              {dur: func(l *p2p.Limits) *time.Duration { return &l.SendTimeout }},
+	C.P2P_LIMIT_RECONNECT_INTERVAL_MS:        {dur: func(l *p2p.Limits) *time.Duration { return &l.ReconnectInterval }},
+	C.P2P_LIMIT_MAX_PENDING_EVENTS:           {num: func(l *p2p.Limits) *int { return &l.MaxPendingEvents }},
+	C.P2P_LIMIT_OVERFLOW_POLICY:              {},
+	C.P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL:       {num: func(l *p2p.Limits) *int { return &l.MaxQueuedBytesTotal }},
+	C.P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS: {num: func(l *p2p.Limits) *int { return &l.MaxQueuedBytesPerAddress }},
+	C.P2P_LIMIT_STOP_TIMEOUT_MS:              {dur: func(l *p2p.Limits) *time.Duration { return &l.StopTimeout }},
+	C.P2P_LIMIT_MAX_PENDING_HANDSHAKES:       {num: func(l *p2p.Limits) *int { return &l.MaxPendingHandshakes }},
+	C.P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS: {num: func(l *p2p.Limits) *int {
+		return &l.MaxPendingHandshakesPerAddress
+	}},
+	C.P2P_LIMIT_IDLE_EVICTION_MS:              {dur: func(l *p2p.Limits) *time.Duration { return &l.IdleEviction }},
+	C.P2P_LIMIT_MAX_PENDING_BYTES:             {num: func(l *p2p.Limits) *int { return &l.MaxPendingBytes }},
+	C.P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS: {num: func(l *p2p.Limits) *int { return &l.MaxPendingBytesPerAddress }},
+}
+
 // maxMS is the largest millisecond value a time.Duration holds.
 const maxMS = int64(math.MaxInt64 / int64(time.Millisecond))
 
-// isMSLimit reports whether a limit's unit is milliseconds.
-func isMSLimit(limit C.int) bool {
-	switch limit {
-	case C.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS, C.P2P_LIMIT_DIAL_TIMEOUT_MS,
-		C.P2P_LIMIT_SEND_TIMEOUT_MS, C.P2P_LIMIT_RECONNECT_INTERVAL_MS:
-		return true
-	}
-	return false
-}
-
 // checkLimitValue refuses a value the core cannot hold: a duration beyond
-// what time.Duration counts, a count beyond int. (Negative values are
-// refused before.) Nothing is ever silently cut to 0 or the default.
-func checkLimitValue(limit C.int, v int64) C.int {
-	if isMSLimit(limit) {
+// what time.Duration counts, a count beyond int, an unknown overflow
+// policy. (Negative values are refused before.) Nothing is ever silently
+// cut to 0 or the default.
+func checkLimitValue(limit C.int, f limitField, v int64) C.int {
+	switch {
+	case f.dur != nil:
 		if v > maxMS {
 			return fail(C.P2P_EINVAL, "limit %d: %d ms is over the %d ms a duration can hold", int(limit), v, maxMS)
 		}
-		return C.P2P_OK
-	}
-	if uint64(v) > uint64(math.MaxInt) {
-		return fail(C.P2P_EINVAL, "limit %d: %d is over the %d this platform's int holds", int(limit), v, math.MaxInt)
+	case f.num != nil:
+		if uint64(v) > uint64(math.MaxInt) {
+			return fail(C.P2P_EINVAL, "limit %d: %d is over the %d this platform's int holds", int(limit), v, math.MaxInt)
+		}
+	default:
+		if v > C.P2P_OVERFLOW_DISCONNECT {
+			return fail(C.P2P_EINVAL, "limit %d: %d is not a p2p_overflow_policy (P2P_OVERFLOW_WAIT .. P2P_OVERFLOW_DISCONNECT)", int(limit), v)
+		}
 	}
 	return C.P2P_OK
 }
@@ -197,29 +215,21 @@ func p2p_node_get_limit(h *C.p2p_node, limit C.int, value *C.int64_t) C.int {
 		if value == nil {
 			return fail(C.P2P_EINVAL, "value is NULL")
 		}
+		f, ok := limitFields[limit]
+		if !ok {
+			return fail(C.P2P_EINVAL, "unknown limit %d", int(limit))
+		}
 		l := e.node.Limits()
 		var v int64
-		switch limit {
-		case C.P2P_LIMIT_MAX_CONNECTIONS:
+		switch {
+		case limit == C.P2P_LIMIT_MAX_CONNECTIONS:
 			v = int64(e.node.MaxConnections())
-		case C.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS:
-			v = l.HandshakeTimeout.Milliseconds()
-		case C.P2P_LIMIT_DIAL_TIMEOUT_MS:
-			v = l.DialTimeout.Milliseconds()
-		case C.P2P_LIMIT_MAX_FRAME_SIZE:
-			v = int64(l.MaxFrameSize)
-		case C.P2P_LIMIT_MAX_DECOMPRESSED_SIZE:
-			v = int64(l.MaxDecompressedSize)
-		case C.P2P_LIMIT_MAX_QUEUED_BYTES:
-			v = int64(l.MaxQueuedBytes)
-		case C.P2P_LIMIT_SEND_TIMEOUT_MS:
-			v = l.SendTimeout.Milliseconds()
-		case C.P2P_LIMIT_RECONNECT_INTERVAL_MS:
-			v = l.ReconnectInterval.Milliseconds()
-		case C.P2P_LIMIT_MAX_PENDING_EVENTS:
-			v = int64(l.MaxPendingEvents)
+		case f.dur != nil:
+			v = f.dur(&l).Milliseconds()
+		case f.num != nil:
+			v = int64(*f.num(&l))
 		default:
-			return fail(C.P2P_EINVAL, "unknown limit %d", int(limit))
+			v = int64(l.OverflowPolicy)
 		}
 		*value = C.int64_t(v)
 		return C.P2P_OK
@@ -382,11 +392,34 @@ func p2p_node_counters(h *C.p2p_node, out *C.p2p_counters) C.int {
 		if out == nil {
 			return fail(C.P2P_EINVAL, "out is NULL")
 		}
-		out.sent = C.uint64_t(e.node.MessagesSent())
-		out.received = C.uint64_t(e.node.MessagesReceived())
-		out.receive_errors = C.uint64_t(e.node.ReceiveErrors())
+		fillCounters(out, e.node.Counters())
 		return C.P2P_OK
 	})
+}
+
+//export p2p_peer_counters
+func p2p_peer_counters(h *C.p2p_node, peer C.uint64_t, out *C.p2p_counters) C.int {
+	return withPeer(h, peer, func(p *p2p.Peer) C.int {
+		if out == nil {
+			return fail(C.P2P_EINVAL, "out is NULL")
+		}
+		fillCounters(out, p.Counters())
+		return C.P2P_OK
+	})
+}
+
+func fillCounters(out *C.p2p_counters, c p2p.Counters) {
+	*out = C.p2p_counters{
+		sent: C.uint64_t(c.Accepted), received: C.uint64_t(c.Received), receive_errors: C.uint64_t(c.ReceiveErrors),
+		accepted: C.uint64_t(c.Accepted), accepted_bytes: C.uint64_t(c.AcceptedBytes),
+		written: C.uint64_t(c.Written), written_bytes: C.uint64_t(c.WrittenBytes),
+		queued: C.uint64_t(c.Queued), queued_bytes: C.uint64_t(c.QueuedBytes),
+		dropped_overflow: C.uint64_t(c.DroppedOverflow), dropped_link_lost: C.uint64_t(c.DroppedLinkLost),
+		dropped_stop: C.uint64_t(c.DroppedStop), dropped_bytes: C.uint64_t(c.DroppedBytes),
+		refused: C.uint64_t(c.Refused), received_bytes: C.uint64_t(c.ReceivedBytes),
+		evicted: C.uint64_t(c.Evicted), handshakes_evicted: C.uint64_t(c.HandshakesEvicted),
+		rejected: C.uint64_t(c.Rejected), over_memory: C.uint64_t(c.OverMemory), stalled: C.uint64_t(c.Stalled),
+	}
 }
 
 //export p2p_node_peers

@@ -355,7 +355,13 @@ func (h secureHandler) deliver(ev p2p.Event, sec *secureInfo) bool {
 }
 
 func (h secureHandler) peerEvent(t p2p.EventType, p *p2p.Peer) {
-	h.deliver(p2p.Event{Type: t, Peer: p}, nil)
+	ev := p2p.Event{Type: t, Peer: p}
+	if disconnected(t) {
+		// The secure layer's handler gets the peer only: its counters are
+		// final once it has gone.
+		ev.Counters = p.Counters()
+	}
+	h.deliver(ev, nil)
 }
 
 func (h secureHandler) OutboundNodeConnected(p *p2p.Peer) {

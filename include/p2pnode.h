@@ -92,7 +92,7 @@ extern "C" {
 #define P2P_ECONNECT -7    /* could not connect: refused, unreachable, timed out, or turned away */
 #define P2P_EHANDSHAKE -8  /* the id exchange failed */
 #define P2P_ENOPEER -9     /* no such peer on this node (never was, or disconnected) */
-#define P2P_EFULL -10      /* the peer's send queue stayed full for the send timeout */
+#define P2P_EFULL -10      /* a send queue was full (see p2p_overflow_policy); the message was not taken */
 #define P2P_ETOOBIG -11    /* the message is over the frame size limit */
 #define P2P_ENOTFOUND -12  /* no info under that key */
 #define P2P_ERANGE -13     /* the caller's buffer is too small; the result is truncated */
@@ -149,8 +149,35 @@ typedef enum p2p_limit {
     P2P_LIMIT_MAX_QUEUED_BYTES = 6,      /* bytes waiting to be written to one peer (default 16 MiB) */
     P2P_LIMIT_SEND_TIMEOUT_MS = 7,       /* wait for room in a full send queue (default 10000) */
     P2P_LIMIT_RECONNECT_INTERVAL_MS = 8, /* how often lost peers are re-dialled (default 1000) */
-    P2P_LIMIT_MAX_PENDING_EVENTS = 9     /* messages waiting for the application (default 65536) */
+    P2P_LIMIT_MAX_PENDING_EVENTS = 9,    /* messages waiting for the application (default 65536) */
+    P2P_LIMIT_OVERFLOW_POLICY = 10,      /* p2p_overflow_policy: a send to a full queue (default WAIT) */
+    P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL = 11,       /* bytes waiting to be written to all peers (default 256 MiB) */
+    P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS = 12, /* ... to the peers at one IP address (default 128 MiB) */
+    P2P_LIMIT_STOP_TIMEOUT_MS = 13,      /* stop and disconnect flush a peer's queue this long (default 10000) */
+    P2P_LIMIT_MAX_PENDING_HANDSHAKES = 14,             /* inbound handshakes under way (default 256) */
+    P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = 15, /* ... from one IP address (default 128) */
+    P2P_LIMIT_IDLE_EVICTION_MS = 16,     /* silence after which an inbound peer may lose its slot (default 30000) */
+    P2P_LIMIT_MAX_PENDING_BYTES = 17,    /* bytes of frames received in part, all connections (default 256 MiB) */
+    P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS = 18 /* ... of the connections from one IP address (default 128 MiB) */
 } p2p_limit;
+
+/*
+ * What a send does when a queue is full (P2P_LIMIT_OVERFLOW_POLICY): when
+ * the peer's queued bytes, those of all peers at its address, or those of
+ * the whole node would go over P2P_LIMIT_MAX_QUEUED_BYTES, _PER_ADDRESS or
+ * _TOTAL. Whatever the policy, p2p_node_broadcast (and the secure
+ * broadcasts) never wait on one peer: a full peer does not get that
+ * message (counters.refused) and the others do; and a peer whose queue
+ * stays full while nothing at all can be written to it for
+ * P2P_LIMIT_SEND_TIMEOUT_MS is disconnected (counters.stalled, what was
+ * queued in dropped_overflow).
+ */
+typedef enum p2p_overflow_policy {
+    P2P_OVERFLOW_WAIT = 0,        /* wait up to the send timeout for room in that peer's queue, then P2P_EFULL */
+    P2P_OVERFLOW_DROP_NEWEST = 1, /* P2P_EFULL at once; what is queued stays */
+    P2P_OVERFLOW_DROP_OLDEST = 2, /* discard the oldest queued messages (dropped_overflow); the send succeeds */
+    P2P_OVERFLOW_DISCONNECT = 3   /* disconnect the peer (its queue counts in dropped_overflow); P2P_EFULL */
+} p2p_overflow_policy;
 
 /* A node. Opaque; made by p2p_node_new, released by p2p_node_free. */
 typedef struct p2p_node p2p_node;
@@ -192,9 +219,16 @@ typedef struct p2p_discovered {
  * until the callback returns (for p2p_node_poll: until the next poll of that
  * node or its free). Copy what you keep.
  *
+ * - dropped, dropped_bytes: INBOUND_DISCONNECTED and OUTBOUND_DISCONNECTED:
+ *   the messages accepted for the peer (sends that returned P2P_OK) that were
+ *   never written to its connection, and their bytes on the wire; the
+ *   peer's counters (p2p_peer_counters, while the handle is valid) say why.
+ *
  * Version 0.2.0 added the fields from sender_id on (88 -> 136 bytes on 64-bit
- * targets): a program that polls arrays of events must be built with this
- * header, and may compare p2p_version() with P2P_VERSION_STRING at start.
+ * targets), and the hostile-load work of issue 16 appended dropped and
+ * dropped_bytes (136 -> 152 bytes): a program that polls arrays of events
+ * must be built with this header, and may compare p2p_version() with
+ * P2P_VERSION_STRING at start.
  */
 typedef struct p2p_event {
     int32_t type;          /* p2p_event_type */
@@ -220,6 +254,8 @@ typedef struct p2p_event {
     int32_t reserved2;     /* zero */
     const p2p_discovered *nodes; /* DISCOVERY_ANSWER: n_nodes entries */
     size_t n_nodes;
+    uint64_t dropped;       /* *_DISCONNECTED: accepted messages never written to the peer */
+    uint64_t dropped_bytes; /* *_DISCONNECTED: their bytes on the wire */
 } p2p_event;
 
 /*
@@ -272,11 +308,47 @@ typedef struct p2p_secure_config {
     int32_t reserved;          /* zero */
 } p2p_secure_config;
 
-/* Counters of a node. */
+/*
+ * Counters of a node (p2p_node_counters: the sums over every peer it has
+ * had, and its connection management) or of one peer (p2p_peer_counters).
+ * A message counts once per peer it is for (a broadcast to ten peers is
+ * ten), and its bytes are its bytes on the wire, EOT included.
+ *
+ * Delivery is at most once per link, in order: a message accepted for a
+ * peer (its send returned P2P_OK) is written to that peer's connection
+ * once, after those accepted for it before, or dropped. Every accepted
+ * message is in exactly one of written, a dropped_* counter, or queued:
+ *     accepted == written + dropped_overflow + dropped_link_lost + dropped_stop + queued
+ * and the same for the bytes (dropped_bytes for the three drops).
+ * "Written" means handed whole to the operating system's socket: TCP does
+ * not say whether the other side read it, so a message written just before
+ * a link breaks may still be lost, and no counter can tell. A send that
+ * fails did not accept its message; refused counts those of full queues.
+ * The figures are read one by one while the node runs: the equation holds
+ * exactly once the node (or the peer) is quiet.
+ *
+ * Issue 16 grew this struct from 24 to 160 bytes (the fields from accepted
+ * on): build with this header.
+ */
 typedef struct p2p_counters {
-    uint64_t sent;           /* frames queued to peers (a broadcast counts once per peer) */
+    uint64_t sent;           /* messages accepted for peers (= accepted) */
     uint64_t received;       /* frames received */
     uint64_t receive_errors; /* frames that could not be decoded or were over a limit */
+    uint64_t accepted, accepted_bytes;  /* what sends took */
+    uint64_t written, written_bytes;    /* what was handed whole to the socket */
+    uint64_t queued, queued_bytes;      /* what waits to be written now (or is being written) */
+    uint64_t dropped_overflow;  /* the peer did not keep up: DROP_OLDEST, DISCONNECT, or stalled */
+    uint64_t dropped_link_lost; /* still queued when the connection broke */
+    uint64_t dropped_stop;      /* stop or disconnect could not write them within P2P_LIMIT_STOP_TIMEOUT_MS */
+    uint64_t dropped_bytes;     /* the bytes of the three drops */
+    uint64_t refused;           /* messages a send did not take because a queue was full */
+    uint64_t received_bytes;    /* bytes of the frames received, EOT included */
+    /* The node's connection management (on a peer: 1 if it happened to it, else 0). */
+    uint64_t evicted;            /* established inbound peers whose slot went to a new peer */
+    uint64_t handshakes_evicted; /* handshakes under way closed for newer ones (node only) */
+    uint64_t rejected;           /* inbound connections closed: every slot taken, none evictable (node only) */
+    uint64_t over_memory;        /* connections closed for P2P_LIMIT_MAX_PENDING_BYTES(_PER_ADDRESS) */
+    uint64_t stalled;            /* peers disconnected for staying full without progress */
 } p2p_counters;
 
 #ifndef P2P_NO_PROTOTYPES
@@ -332,7 +404,8 @@ int p2p_node_set_callback(p2p_node *node, p2p_event_fn fn, void *user_data);
  * p2p_node_set_limit sets one limit (see p2p_limit; value in the unit its
  * name gives; 0 restores the default). P2P_LIMIT_MAX_CONNECTIONS may change
  * at any time and applies to connections accepted from then on; the others
- * only before p2p_node_start. A value the library cannot represent is
+ * only before p2p_node_start. P2P_LIMIT_OVERFLOW_POLICY takes a
+ * p2p_overflow_policy (0 is P2P_OVERFLOW_WAIT, the default). A value the library cannot represent is
  * refused, never cut: a _MS limit above 9223372036854 (the milliseconds a
  * 64-bit count of nanoseconds holds), a count above INT64_MAX on a target
  * whose int is 32 bits wide (above INT32_MAX there).
@@ -400,8 +473,24 @@ int p2p_node_host(p2p_node *node, char *buf, size_t len);
 /* p2p_node_port stores the port the node listens on in *port. */
 int p2p_node_port(p2p_node *node, int *port);
 
-/* p2p_node_counters fills *out with the node's message counters. */
+/*
+ * p2p_node_counters fills *out with the node's counters (see
+ * p2p_counters). Any time, from any thread, also after stop. Stop drops
+ * what it could not write within P2P_LIMIT_STOP_TIMEOUT_MS: compare the
+ * counters before and after p2p_node_stop (dropped_stop, dropped_link_lost)
+ * to learn how much, and each peer's disconnected event says its share.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (out NULL).
+ */
 int p2p_node_counters(p2p_node *node, p2p_counters *out);
+
+/*
+ * p2p_peer_counters fills *out with one peer's counters (see p2p_counters;
+ * sent = accepted, and the node-only fields are 0). The handle works as
+ * long as the peer's does, so inside (or, polling, after) its disconnected
+ * event it gives the peer's final figures.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL (out NULL).
+ */
+int p2p_peer_counters(p2p_node *node, uint64_t peer, p2p_counters *out);
 
 /*
  * p2p_node_peers lists the handles of the node's peers of one direction
@@ -446,20 +535,26 @@ int p2p_node_disconnect(p2p_node *node, uint64_t peer);
  * UTF-8: they arrive exactly (payloads that raw framing cannot carry travel
  * zlib-compressed). To send what p2pnetwork calls a str, pass its UTF-8; a
  * dict, its JSON text. data may be NULL when len is 0. The bytes are copied;
- * the call returns once they are queued. If the peer's queue is full it
- * waits up to the send timeout. A len over both P2P_LIMIT_MAX_FRAME_SIZE and
+ * the call returns once they are queued. What it does when the peer's queue
+ * is full is P2P_LIMIT_OVERFLOW_POLICY's (by default it waits up to the
+ * send timeout for room, and returns at once when the node stops or the
+ * peer goes). P2P_OK means accepted: the counters tell whether it was
+ * written or dropped (see p2p_counters). A len over both P2P_LIMIT_MAX_FRAME_SIZE and
  * P2P_LIMIT_MAX_DECOMPRESSED_SIZE gets P2P_ETOOBIG at once, before a byte of
  * data is read (a longer payload that still fails the frame limit once
  * encoded gets it after the encoding).
  * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL, P2P_ENOPEER (never was, or has
  * disconnected: also for a handle still valid in a polled event),
- * P2P_EFULL, P2P_ETOOBIG.
+ * P2P_EFULL, P2P_ETOOBIG, P2P_ESTOPPED (the node stopped meanwhile).
  */
 int p2p_node_send(p2p_node *node, uint64_t peer, const void *data, size_t len, int compression);
 
 /*
  * p2p_node_broadcast sends to every peer except the n_exclude handles in
  * exclude (may be NULL when n_exclude is 0); the frame is encoded once.
+ * It never waits on a full peer, whatever the overflow policy: that peer
+ * does not get the message (its counters' refused counts it; under
+ * P2P_OVERFLOW_DROP_OLDEST the oldest of its queue make room instead).
  * The length is checked before a byte is read, as for p2p_node_send.
  * Returns P2P_OK, or the code of the first peer that could not take it
  * (the others have it queued), or P2P_EHANDLE, P2P_EINVAL, P2P_ETOOBIG.
