@@ -14,7 +14,12 @@
     X(poll_handles_outlive_peer, 1)                 \
     X(freed_nodes_leave_little, 0) /* 12,000 cycles: minutes under valgrind */ \
     X(forked_child_fails_fast, 0) /* a forked child's valgrind would share the log */ \
-    X(free_while_polling, 1)
+    X(free_while_polling, 1)                        \
+    X(counters_add_up, 1)                           \
+    X(overflow_drop_newest, 1)                      \
+    X(overflow_drop_oldest, 1)                      \
+    X(overflow_disconnect, 1)                       \
+    X(stop_reports_undelivered, 1)
 
 #define FAULT_DECLARE_(name, subset) void test_##name(void);
 FAULT_TESTS(FAULT_DECLARE_)

@@ -9,8 +9,11 @@
  */
 #include "harness.h" /* first: it defines _GNU_SOURCE */
 
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -542,4 +545,204 @@ void test_free_while_polling(void) {
     out:
         pair_free(&p);
     }
+}
+
+/* ---- The core's accounting through the C ABI (issue 16, part B) ----------------- */
+
+/* A raw p2pnetwork client of node port that says its id, reads the
+ * node's, and then never reads again (a tiny receive buffer). */
+static int raw_non_reader(int port) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0) return -1;
+    int small = 4096;
+    setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    char buf[256];
+    if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0 || send(s, "raw-sink:4321", 13, 0) != 13 ||
+        recv(s, buf, sizeof buf, 0) <= 0) {
+        close(s);
+        return -1;
+    }
+    return s;
+}
+
+/* The handle of a's only peer, once there is one. */
+static uint64_t only_peer(p2p_node *a) {
+    uint64_t h = 0;
+    size_t n = 0;
+    WAIT_UNTIL(p2p_node_peers(a, P2P_ALL, &h, 1, &n) == P2P_OK && n == 1);
+    return n == 1 ? h : 0;
+}
+
+static int counters_balance(const p2p_counters *c) {
+    return c->accepted == c->written + c->dropped_overflow + c->dropped_link_lost + c->dropped_stop + c->queued &&
+           c->sent == c->accepted;
+}
+
+static p2p_counters peer_counters_of(p2p_node *n, uint64_t peer) {
+    p2p_counters c;
+    memset(&c, 0xff, sizeof c);
+    if (p2p_peer_counters(n, peer, &c) != P2P_OK) memset(&c, 0xff, sizeof c);
+    return c;
+}
+
+static p2p_counters node_counters_of(p2p_node *n) {
+    p2p_counters c;
+    memset(&c, 0xff, sizeof c);
+    if (p2p_node_counters(n, &c) != P2P_OK) memset(&c, 0xff, sizeof c);
+    return c;
+}
+
+void test_counters_add_up(void) {
+    pair p;
+    p2p_counters c;
+    REQUIRE(pair_up(&p, 1) == 0);
+    uint64_t bytes = 0;
+    for (int i = 0; i < 100; i++) {
+        char m[16];
+        int len = snprintf(m, sizeof m, "m%03d", i);
+        CHECK_RC(p2p_node_send(p.b, p.ba, m, (size_t)len, P2P_COMPRESSION_NONE), P2P_OK);
+        bytes += (uint64_t)len + 1; /* EOT */
+    }
+    CHECK(poll_for_message(p.a, "m099"));
+    /* b: everything accepted is written, once the queue is empty */
+    CHECK(WAIT_UNTIL((c = node_counters_of(p.b)).queued == 0 && c.written == 100));
+    CHECK(c.accepted == 100 && c.sent == 100 && c.accepted_bytes == bytes && c.written_bytes == bytes);
+    CHECK(c.dropped_overflow + c.dropped_link_lost + c.dropped_stop + c.dropped_bytes + c.refused == 0);
+    CHECK(counters_balance(&c));
+    c = peer_counters_of(p.b, p.ba);
+    CHECK(c.accepted == 100 && c.written == 100 && c.queued == 0 && c.written_bytes == bytes);
+    CHECK(c.handshakes_evicted == 0 && c.rejected == 0);
+    /* a: what arrived */
+    uint64_t ab = only_peer(p.a);
+    REQUIRE(ab != 0);
+    c = node_counters_of(p.a);
+    CHECK(c.received == 100 && c.received_bytes == bytes && c.receive_errors == 0);
+    c = peer_counters_of(p.a, ab);
+    CHECK(c.received == 100 && c.received_bytes == bytes);
+    CHECK_RC(p2p_peer_counters(p.a, ab, NULL), P2P_EINVAL);
+    CHECK_RC(p2p_peer_counters(p.a, 999999, &c), P2P_ENOPEER);
+out:
+    pair_free(&p);
+}
+
+/* Fills the queue of a's raw non-reading peer under one overflow policy. */
+static void run_overflow(int policy) {
+    recorder r;
+    p2p_node *a = NULL, *c = NULL;
+    int s = -1;
+    rec_init(&r, 1024);
+    REQUIRE((a = mk_node(&r, NULL)) != NULL);
+    CHECK_RC(p2p_node_set_limit(a, P2P_LIMIT_OVERFLOW_POLICY, policy), P2P_OK);
+    CHECK_RC(p2p_node_set_limit(a, P2P_LIMIT_MAX_QUEUED_BYTES, 64 << 10), P2P_OK);
+    CHECK_RC(p2p_node_set_limit(a, P2P_LIMIT_SEND_TIMEOUT_MS, 600000), P2P_OK); /* no stall disconnect */
+    REQUIRE(p2p_node_start(a) == P2P_OK);
+    REQUIRE((s = raw_non_reader(node_port(a))) >= 0);
+    uint64_t sink = only_peer(a);
+    REQUIRE(sink != 0);
+    static char msg[16 << 10];
+    memset(msg, 'q', sizeof msg);
+    int rc = P2P_OK;
+    int64_t until = h_now_ms() + WAIT_MS;
+    p2p_counters k = node_counters_of(a);
+    while (h_now_ms() < until) {
+        rc = p2p_node_send(a, sink, msg, sizeof msg, P2P_COMPRESSION_NONE);
+        if (rc != P2P_OK) break;
+        if (policy == P2P_OVERFLOW_DROP_OLDEST && (k = node_counters_of(a)).dropped_overflow > 0) break;
+    }
+    switch (policy) {
+    case P2P_OVERFLOW_DROP_NEWEST:
+        CHECK_RC(rc, P2P_EFULL);
+        k = node_counters_of(a);
+        CHECK(k.refused >= 1 && k.dropped_overflow == 0);
+        CHECK(peer_count(a, P2P_ALL) == 1); /* still connected */
+        CHECK(peer_counters_of(a, sink).refused >= 1);
+        break;
+    case P2P_OVERFLOW_DROP_OLDEST:
+        CHECK_RC(rc, P2P_OK);
+        CHECK(k.dropped_overflow > 0 && k.dropped_bytes >= k.dropped_overflow * (sizeof msg + 1));
+        CHECK(peer_count(a, P2P_ALL) == 1);
+        CHECK(WAIT_UNTIL((k = node_counters_of(a), counters_balance(&k))));
+        break;
+    case P2P_OVERFLOW_DISCONNECT:
+        CHECK_RC(rc, P2P_EFULL);
+        CHECK(WAIT_UNTIL(rec_count(&r, P2P_EVENT_INBOUND_DISCONNECTED) == 1));
+        k = node_counters_of(a);
+        const rec_event *e = rec_nth(&r, P2P_EVENT_INBOUND_DISCONNECTED, 0);
+        CHECK(e && e->dropped > 0 && e->dropped == k.dropped_overflow + k.dropped_link_lost);
+        CHECK(e && e->dropped_bytes == k.dropped_bytes);
+        CHECK(k.dropped_overflow > 0 && counters_balance(&k) && k.queued == 0);
+        break;
+    }
+    /* a well-behaved peer still gets a's messages */
+    uint64_t ac = 0;
+    REQUIRE((c = mk_node(NULL, NULL)) != NULL && p2p_node_start(c) == P2P_OK);
+    REQUIRE(p2p_node_connect(a, "127.0.0.1", node_port(c), 0, &ac) == P2P_OK);
+    CHECK_RC(p2p_node_send(a, ac, "fine", 4, P2P_COMPRESSION_NONE), P2P_OK);
+    CHECK(poll_for_message(c, "fine"));
+out:
+    if (s >= 0) close(s);
+    if (a) p2p_node_free(a);
+    if (c) p2p_node_free(c);
+    rec_destroy(&r);
+}
+
+void test_overflow_drop_newest(void) { run_overflow(P2P_OVERFLOW_DROP_NEWEST); }
+void test_overflow_drop_oldest(void) { run_overflow(P2P_OVERFLOW_DROP_OLDEST); }
+void test_overflow_disconnect(void) { run_overflow(P2P_OVERFLOW_DISCONNECT); }
+
+/* A stop with data a peer does not read: bounded by P2P_LIMIT_STOP_TIMEOUT_MS,
+ * and what it dropped is in the counters and the disconnected event. */
+void test_stop_reports_undelivered(void) {
+    recorder r;
+    p2p_node *a = NULL;
+    int s = -1;
+    call c = {0};
+    rec_init(&r, 1024);
+    REQUIRE((a = mk_node(&r, NULL)) != NULL);
+    CHECK_RC(p2p_node_set_limit(a, P2P_LIMIT_MAX_QUEUED_BYTES, 64 << 10), P2P_OK);
+    CHECK_RC(p2p_node_set_limit(a, P2P_LIMIT_OVERFLOW_POLICY, P2P_OVERFLOW_DROP_NEWEST), P2P_OK);
+    CHECK_RC(p2p_node_set_limit(a, P2P_LIMIT_SEND_TIMEOUT_MS, 600000), P2P_OK);
+    CHECK_RC(p2p_node_set_limit(a, P2P_LIMIT_STOP_TIMEOUT_MS, 200), P2P_OK);
+    REQUIRE(p2p_node_start(a) == P2P_OK);
+    REQUIRE((s = raw_non_reader(node_port(a))) >= 0);
+    uint64_t sink = only_peer(a);
+    REQUIRE(sink != 0);
+    static char msg[16 << 10];
+    memset(msg, 's', sizeof msg);
+    /* send until the queue is full and nothing more is written (the
+     * socket's buffers are full too): 50 looks in a row without progress */
+    int rc = P2P_OK, still = 0;
+    int64_t until = h_now_ms() + WAIT_MS;
+    p2p_counters k;
+    while (still < 50 && h_now_ms() < until) {
+        rc = p2p_node_send(a, sink, msg, sizeof msg, P2P_COMPRESSION_NONE);
+        if (rc != P2P_EFULL) continue;
+        uint64_t written = node_counters_of(a).written;
+        h_nap();
+        k = node_counters_of(a);
+        still = k.written == written && k.queued > 0 ? still + 1 : 0;
+    }
+    CHECK_RC(rc, P2P_EFULL);
+    k = node_counters_of(a);
+    CHECK(k.queued > 0);
+    c.n = a;
+    CHECKF(run_bounded(do_stop, &c), "stop with an unread queue did not return");
+    CHECK_RC(c.rc, P2P_OK);
+    k = node_counters_of(a);
+    CHECK(k.queued == 0 && counters_balance(&k));
+    CHECKF(k.dropped_stop + k.dropped_link_lost > 0, "accepted %llu written %llu dropped overflow %llu link %llu stop %llu",
+           (unsigned long long)k.accepted, (unsigned long long)k.written, (unsigned long long)k.dropped_overflow,
+           (unsigned long long)k.dropped_link_lost, (unsigned long long)k.dropped_stop);
+    const rec_event *e = rec_nth(&r, P2P_EVENT_INBOUND_DISCONNECTED, 0);
+    CHECK(e != NULL);
+    if (e) CHECK(e->dropped == k.dropped_stop + k.dropped_link_lost + k.dropped_overflow && e->dropped > 0);
+out:
+    if (s >= 0) close(s);
+    if (a) p2p_node_free(a);
+    rec_destroy(&r);
 }
