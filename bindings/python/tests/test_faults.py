@@ -65,3 +65,87 @@ def test_calls_in_a_forked_child_fail_fast(nodes):
     before = b.message_count_recv
     a.send_to_nodes("after the fork")
     wait_for(lambda: b.message_count_recv > before, what="a message after the fork")
+
+
+# ---- The core's accounting and limits (issue 16) -------------------------------------
+
+NEW_LIMITS = {
+    "overflow_policy": 0, "max_queued_bytes_total": 256 << 20, "max_queued_bytes_per_address": 128 << 20,
+    "stop_timeout_ms": 10000, "max_pending_handshakes": 256, "max_pending_handshakes_per_address": 128,
+    "idle_eviction_ms": 30000, "max_pending_bytes": 256 << 20, "max_pending_bytes_per_address": 128 << 20,
+}
+
+
+def test_new_limits_have_their_defaults_and_take_values(nodes):
+    from p2pnode.node import LIMITS
+    n = nodes(Node, HOST, 0, start=False)
+    for name, default in NEW_LIMITS.items():
+        assert name in LIMITS
+        assert n.get_limit(name) == default, name
+        value = 2 if name == "overflow_policy" else 4321
+        n.set_limit(name, value)
+        assert n.get_limit(name) == value, name
+    for name, code in native.OVERFLOW_POLICIES.items():
+        n.set_limit("overflow_policy", name)
+        assert n.get_limit("overflow_policy") == code
+    with pytest.raises(ValueError):
+        n.set_limit("overflow_policy", "sometimes")
+    with pytest.raises(P2PError) as e:
+        n.set_limit("overflow_policy", 4)
+    assert e.value.code == native.P2P_EINVAL
+
+
+def test_counters_add_up(nodes):
+    a = nodes(Node, HOST, 0)
+    b = nodes(Node, HOST, 0)
+    out, _ = connect(a, b)
+    for i in range(10):
+        a.send_to_node(out, "m%d" % i)
+    wait_for(lambda: b.counters()["received"] == 10, what="10 messages at b")
+    c = wait_for(lambda: (lambda c: c if c["queued"] == 0 else None)(a.counters()), what="a's queue empty")
+    assert c["accepted"] == c["written"] == c["sent"] == 10
+    assert c["accepted_bytes"] == c["written_bytes"] == sum(len("m%d" % i) + 1 for i in range(10))
+    assert c["dropped_overflow"] + c["dropped_link_lost"] + c["dropped_stop"] + c["refused"] == 0
+    p = a.counters(out)
+    assert p["accepted"] == p["written"] == 10
+    assert a.message_count_send == 10
+
+
+class _Dropping(Node):
+    def __init__(self, *args, **kwargs):
+        self.gone = []
+        super().__init__(*args, **kwargs)
+
+    def node_disconnected(self, node):
+        self.gone.append((node.dropped, node.dropped_bytes))
+        super().node_disconnected(node)
+
+
+def test_disconnected_peer_says_what_was_dropped(nodes):
+    import socket
+    a = nodes(_Dropping, HOST, 0, start=False)
+    a.set_limit("max_queued_bytes", 64 << 10)
+    a.set_limit("overflow_policy", "disconnect")
+    a.set_limit("send_timeout_ms", 600000)
+    a.start()
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect((HOST, a.port))
+    try:
+        raw.sendall(b"raw-sink:4321")
+        assert raw.recv(256)
+        conn = wait_for(lambda: a.nodes_inbound, what="the raw peer")[0]
+        payload = b"q" * (16 << 10)
+        end = time.monotonic() + DEADLINE
+        with pytest.raises(P2PError) as e:
+            while time.monotonic() < end:
+                conn.send(payload)
+        assert e.value.code == native.P2P_EFULL
+        wait_for(lambda: a.gone, what="the disconnected event")
+        dropped, dropped_bytes = a.gone[0]
+        c = a.counters()
+        assert dropped > 0 and dropped == c["dropped_overflow"] + c["dropped_link_lost"]
+        assert dropped_bytes == c["dropped_bytes"]
+        assert c["accepted"] == c["written"] + c["dropped_overflow"] + c["dropped_link_lost"] + c["dropped_stop"] + c["queued"]
+    finally:
+        raw.close()
