@@ -151,6 +151,9 @@ void test_stop_nobody_polls_full_queue(void) {
     REQUIRE(p2p_node_connect(p.b, "127.0.0.1", node_port(p.a), 0, &p.ba) == P2P_OK);
     /* b sends far more than a's queue holds while nobody polls a */
     for (int i = 0; i < 64; i++) CHECK_RC(p2p_node_send(p.b, p.ba, "msg", 3, P2P_COMPRESSION_NONE), P2P_OK);
+    /* a has read more than its queue holds: its event thread waits for room */
+    p2p_counters k;
+    CHECK(WAIT_UNTIL(p2p_node_counters(p.a, &k) == P2P_OK && k.received >= 5));
     c.n = p.a;
     CHECKF(run_bounded(do_stop, &c), "p2p_node_stop with a full poll queue and nobody polling did not return");
     CHECK_RC(c.rc, P2P_OK);
