@@ -392,6 +392,7 @@ void test_poll_handles_outlive_peer(void) {
     CHECK_RC(p2p_node_poll(p.a, ev, 64, 0, &n), P2P_OK);
     CHECK_RC(p2p_peer_id(p.a, gone, id, sizeof id), P2P_ENOPEER);
     /* and the node goes on */
+    CHECK(WAIT_UNTIL(peer_count(p.b, P2P_ALL) == 0));
     REQUIRE(p2p_node_connect(p.b, "127.0.0.1", node_port(p.a), 0, &p.ba) == P2P_OK);
     CHECK_RC(p2p_node_send(p.b, p.ba, "again", 5, P2P_COMPRESSION_NONE), P2P_OK);
     CHECK(poll_for_message(p.a, "again"));
