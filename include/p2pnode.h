@@ -47,9 +47,12 @@
  * Blocking. Calls return promptly except: p2p_node_connect (dial and
  * handshake, bounded by P2P_LIMIT_DIAL_TIMEOUT_MS and
  * P2P_LIMIT_HANDSHAKE_TIMEOUT_MS), sends to a peer whose queue is full
- * (bounded by P2P_LIMIT_SEND_TIMEOUT_MS), p2p_node_stop and p2p_node_free
- * (until the node's threads are gone; see there), and p2p_node_poll (its
- * timeout).
+ * under P2P_OVERFLOW_WAIT (bounded by P2P_LIMIT_SEND_TIMEOUT_MS; a stop of
+ * the node or the loss of the peer ends the wait at once), p2p_node_stop and
+ * p2p_node_free (until the node's threads are gone, the flushing of each
+ * peer bounded by P2P_LIMIT_STOP_TIMEOUT_MS; see there), and p2p_node_poll
+ * (its timeout). No call waits on another peer: a broadcast skips a full
+ * one.
  *
  * Linking. Only one Go shared library can live in a process and it cannot be
  * unloaded. The library installs signal handlers of the Go runtime.
@@ -435,8 +438,11 @@ int p2p_node_start(p2p_node *node);
 /*
  * p2p_node_stop raises P2P_EVENT_REQUEST_TO_STOP (peers are still connected:
  * a last chance to send), then closes every peer after flushing what was
- * queued for it, delivers their disconnected events, and returns when the
- * node's threads are gone. Idempotent. Called from inside the node's own
+ * queued for it (for at most P2P_LIMIT_STOP_TIMEOUT_MS; what is not written
+ * by then is dropped, counted in dropped_stop, and each disconnected event
+ * carries its peer's share), delivers their disconnected events, and
+ * returns when the node's threads are gone. Sends blocked on a full queue
+ * return (P2P_ESTOPPED or P2P_ENOPEER). Idempotent. Called from inside the node's own
  * callback, or from the thread that polls the node, it starts all that and
  * returns at once; the rest follows when the callback returns (or as the
  * poller goes on polling, until P2P_ESTOPPED). In poll mode it waits for the

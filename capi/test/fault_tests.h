@@ -19,7 +19,8 @@
     X(overflow_drop_newest, 1)                      \
     X(overflow_drop_oldest, 1)                      \
     X(overflow_disconnect, 1)                       \
-    X(stop_reports_undelivered, 1)
+    X(stop_reports_undelivered, 1)                  \
+    X(stop_wakes_blocked_send, 1)
 
 #define FAULT_DECLARE_(name, subset) void test_##name(void);
 FAULT_TESTS(FAULT_DECLARE_)

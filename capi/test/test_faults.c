@@ -750,3 +750,70 @@ out:
     if (a) p2p_node_free(a);
     rec_destroy(&r);
 }
+
+typedef struct blocked_send {
+    p2p_node *n;
+    uint64_t peer;
+    int rc, started;
+} blocked_send;
+
+static void *send_until_blocked(void *arg) {
+    blocked_send *b = arg;
+    static char msg[16 << 10];
+    memset(msg, 'w', sizeof msg);
+    __atomic_store_n(&b->started, 1, __ATOMIC_SEQ_CST);
+    int rc;
+    while ((rc = p2p_node_send(b->n, b->peer, msg, sizeof msg, P2P_COMPRESSION_NONE)) == P2P_OK) {
+    }
+    __atomic_store_n(&b->rc, rc, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* A send that waits for room (P2P_OVERFLOW_WAIT, a send timeout far away)
+ * returns once the node stops. */
+void test_stop_wakes_blocked_send(void) {
+    recorder r;
+    p2p_node *a = NULL;
+    int s = -1;
+    pthread_t t;
+    int joined = 0, made = 0;
+    blocked_send b = {0};
+    rec_init(&r, 1024);
+    REQUIRE((a = mk_node(&r, NULL)) != NULL);
+    CHECK_RC(p2p_node_set_limit(a, P2P_LIMIT_MAX_QUEUED_BYTES, 64 << 10), P2P_OK);
+    CHECK_RC(p2p_node_set_limit(a, P2P_LIMIT_SEND_TIMEOUT_MS, 600000), P2P_OK);
+    CHECK_RC(p2p_node_set_limit(a, P2P_LIMIT_STOP_TIMEOUT_MS, 100), P2P_OK);
+    REQUIRE(p2p_node_start(a) == P2P_OK);
+    REQUIRE((s = raw_non_reader(node_port(a))) >= 0);
+    b.n = a;
+    b.peer = only_peer(a);
+    b.rc = 1;
+    REQUIRE(b.peer != 0);
+    REQUIRE(pthread_create(&t, NULL, send_until_blocked, &b) == 0);
+    made = 1;
+    /* the sender is blocked once the queue is full and nothing is written */
+    int still = 0;
+    int64_t until = h_now_ms() + WAIT_MS;
+    while (still < 50 && h_now_ms() < until) {
+        p2p_counters k0 = node_counters_of(a);
+        h_nap();
+        p2p_counters k1 = node_counters_of(a);
+        still = k0.written == k1.written && k0.accepted == k1.accepted && k1.queued > 0 ? still + 1 : 0;
+    }
+    CHECK(still >= 50);
+    CHECK(__atomic_load_n(&b.rc, __ATOMIC_SEQ_CST) == 1); /* still in its send */
+    call c = {a, 0, 0};
+    CHECKF(run_bounded(do_stop, &c), "stop did not return");
+    CHECK(WAIT_UNTIL(__atomic_load_n(&b.rc, __ATOMIC_SEQ_CST) != 1));
+    int rc = __atomic_load_n(&b.rc, __ATOMIC_SEQ_CST);
+    CHECKF(rc == P2P_ESTOPPED || rc == P2P_ENOPEER, "the blocked send returned %d", rc);
+    if (rc != 1) {
+        pthread_join(t, NULL);
+        joined = 1;
+    }
+out:
+    if (made && !joined) pthread_detach(t);
+    if (s >= 0) close(s);
+    if (a && (joined || !made)) p2p_node_free(a);
+    rec_destroy(&r);
+}
