@@ -276,6 +276,8 @@ func p2p_node_start(h *C.p2p_node) C.int {
 		if err := start(); err != nil {
 			return failSecure(err)
 		}
+		// The limits are fixed from now on: sends check against a copy.
+		e.payloadMax.Store(payloadMax(e.node.Limits()))
 		e.started = true
 		return C.P2P_OK
 	})
@@ -501,7 +503,7 @@ func p2p_node_send(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, n C.size
 		if rc != C.P2P_OK {
 			return rc
 		}
-		if rc := e.checkPayload(n, ""); rc != C.P2P_OK {
+		if rc := e.checkPayload(n, -1); rc != C.P2P_OK {
 			return rc
 		}
 		if err := p.Send(goBytes(data, n), c); err != nil {
@@ -541,7 +543,7 @@ func p2p_node_send_batch(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, le
 	var total uint64
 	tooBig := C.int(C.P2P_OK)
 	for i, l := range ls {
-		if rc := e.checkPayload(l, fmt.Sprintf("message %d of the batch: ", i)); rc != C.P2P_OK {
+		if rc := e.checkPayload(l, i); rc != C.P2P_OK {
 			ls, tooBig = ls[:i], rc
 			break
 		}
@@ -580,13 +582,27 @@ func p2p_node_send_batch(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, le
 // no frame can carry: longer than both the frame limit and the decompressed
 // limit (a compressed frame inflates to at most the latter on a peer with
 // our limits; an uncompressed one is as long as its payload).
-func (e *nodeEntry) checkPayload(n C.size_t, what string) C.int {
-	l := e.node.Limits()
-	limit := uint64(max(l.MaxFrameSize, l.MaxDecompressedSize))
-	if uint64(n) > limit {
-		return fail(C.P2P_ETOOBIG, "%s%d bytes are over the limit of %d (P2P_LIMIT_MAX_FRAME_SIZE, P2P_LIMIT_MAX_DECOMPRESSED_SIZE)", what, uint64(n), limit)
+// i is the message's index in a batch, or -1.
+func (e *nodeEntry) checkPayload(n C.size_t, i int) C.int {
+	limit := e.payloadMax.Load()
+	if limit == 0 {
+		// Not started: the limits may still change, so read them.
+		limit = payloadMax(e.node.Limits())
 	}
-	return C.P2P_OK
+	if uint64(n) <= limit {
+		return C.P2P_OK
+	}
+	what := ""
+	if i >= 0 {
+		what = fmt.Sprintf("message %d of the batch: ", i)
+	}
+	return fail(C.P2P_ETOOBIG, "%s%d bytes are over the limit of %d (P2P_LIMIT_MAX_FRAME_SIZE, P2P_LIMIT_MAX_DECOMPRESSED_SIZE)", what, uint64(n), limit)
+}
+
+// payloadMax is the longest payload a frame can carry under l: the frame
+// limit, or the decompressed limit for a payload that compresses.
+func payloadMax(l p2p.Limits) uint64 {
+	return uint64(max(l.MaxFrameSize, l.MaxDecompressedSize))
 }
 
 //export p2p_node_broadcast
@@ -599,7 +615,7 @@ func p2p_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclude 
 		if rc != C.P2P_OK {
 			return rc
 		}
-		if rc := e.checkPayload(n, ""); rc != C.P2P_OK {
+		if rc := e.checkPayload(n, -1); rc != C.P2P_OK {
 			return rc
 		}
 		if err := e.node.SendToNodes(goBytes(data, n), peersOf(e.node, exclude, nExclude), c); err != nil {

@@ -14,6 +14,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/p2pnode/p2pnode/p2p"
@@ -31,18 +32,19 @@ import (
 type nodeEntry struct {
 	key unsafe.Pointer
 
-	mu       sync.Mutex
-	node     *p2p.Node
-	sec      *secure.Node // set for a secure node, whose p2p node is node
-	freed    bool
-	started  bool
-	cb       *C.p2p_callback_     // callback mode when non-nil at start
-	watch    *C.p2p_thread_watch_ // the event thread, for stop to wait on (under mu)
-	waiters  int                  // calls waiting on watch (under mu)
-	released bool                 // release has run (under mu)
-	watched  bool                 // set on the event thread only
-	depth    int                  // callbacks under way on the event thread
-	gone     chan struct{}        // closed by free: wakes pollers and blocked deliveries
+	mu         sync.Mutex
+	node       *p2p.Node
+	sec        *secure.Node // set for a secure node, whose p2p node is node
+	freed      bool
+	started    bool
+	cb         *C.p2p_callback_     // callback mode when non-nil at start
+	watch      *C.p2p_thread_watch_ // the event thread, for stop to wait on (under mu)
+	waiters    int                  // calls waiting on watch (under mu)
+	released   bool                 // release has run (under mu)
+	watched    bool                 // set on the event thread only
+	depth      int                  // callbacks under way on the event thread
+	gone       chan struct{}        // closed by free: wakes pollers and blocked deliveries
+	payloadMax atomic.Uint64        // the longest payload a send may take, set at start (0 before)
 
 	// Used by the event thread only (callback mode).
 	ev      *C.p2p_event
