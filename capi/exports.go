@@ -3,6 +3,7 @@ package main
 /*
 #define P2P_NO_PROTOTYPES
 #include <stdlib.h>
+#include <string.h>
 #include "p2pnode.h"
 #include "shim.h"
 */
@@ -58,10 +59,18 @@ func nodeConfig(host *C.char, port C.int, id *C.char, maxConnections C.int, out 
 		return p2p.Config{}, fail(C.P2P_EINVAL, "max_connections %d is negative", int(maxConnections))
 	}
 	cfg := p2p.Config{Port: int(port), MaxConnections: int(maxConnections), LockEventThread: true}
+	// The lengths are measured (up to one byte over the limit) before a
+	// string is copied.
 	if host != nil {
+		if C.strnlen(host, C.P2P_MAX_HOST_LEN+1) > C.P2P_MAX_HOST_LEN {
+			return p2p.Config{}, fail(C.P2P_EINVAL, "host is longer than P2P_MAX_HOST_LEN (%d) bytes", C.P2P_MAX_HOST_LEN)
+		}
 		cfg.Host = C.GoString(host)
 	}
 	if id != nil {
+		if C.strnlen(id, C.P2P_MAX_ID_LEN+1) > C.P2P_MAX_ID_LEN {
+			return p2p.Config{}, fail(C.P2P_EINVAL, "id is longer than P2P_MAX_ID_LEN (%d) bytes", C.P2P_MAX_ID_LEN)
+		}
 		cfg.ID = C.GoString(id)
 	}
 	return cfg, C.P2P_OK
@@ -442,14 +451,15 @@ func p2p_node_peers(h *C.p2p_node, direction C.int, peers *C.uint64_t, capacity 
 			return fail(C.P2P_EINVAL, "direction %d is not P2P_INBOUND, P2P_OUTBOUND or P2P_ALL", int(direction))
 		}
 		*count = C.size_t(len(list))
-		if capacity > 0 {
-			out := unsafe.Slice(peers, int(capacity))
-			for i := 0; i < len(list) && i < len(out); i++ {
+		// Only the entries written are viewed: any size_t is a valid capacity.
+		if k := fit(capacity, len(list)); k > 0 {
+			out := unsafe.Slice(peers, k)
+			for i := range out {
 				out[i] = C.uint64_t(list[i].Handle())
 			}
 		}
-		if len(list) > int(capacity) {
-			return fail(C.P2P_ERANGE, "%d peers do not fit in %d", len(list), int(capacity))
+		if uint64(len(list)) > uint64(capacity) {
+			return fail(C.P2P_ERANGE, "%d peers do not fit in %d", len(list), uint64(capacity))
 		}
 		return C.P2P_OK
 	})
@@ -463,6 +473,9 @@ func p2p_node_connect(h *C.p2p_node, host *C.char, port C.int, reconnect C.int, 
 		}
 		if host == nil {
 			return fail(C.P2P_EINVAL, "host is NULL")
+		}
+		if C.strnlen(host, C.P2P_MAX_HOST_LEN+1) > C.P2P_MAX_HOST_LEN {
+			return fail(C.P2P_EINVAL, "host is longer than P2P_MAX_HOST_LEN (%d) bytes", C.P2P_MAX_HOST_LEN)
 		}
 		p, err := e.node.Connect(C.GoString(host), int(port), reconnect != 0)
 		if p != nil && peer != nil {
@@ -533,8 +546,8 @@ func p2p_node_send_batch(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, le
 	if count == 0 {
 		return C.P2P_OK
 	}
-	if uint64(count) > math.MaxInt/8 {
-		return fail(C.P2P_EINVAL, "count %d is more than memory holds", uint64(count))
+	if rc := checkCount(count, "count"); rc != C.P2P_OK {
+		return rc
 	}
 	ls := unsafe.Slice(lens, int(count))
 	// Every length is checked before a byte is read: the batch is cut
@@ -611,6 +624,9 @@ func p2p_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclude 
 		if data == nil && n > 0 || exclude == nil && nExclude > 0 {
 			return fail(C.P2P_EINVAL, "data or exclude is NULL with a length")
 		}
+		if rc := checkCount(nExclude, "n_exclude"); rc != C.P2P_OK {
+			return rc
+		}
 		c, rc := compressionOf(compression)
 		if rc != C.P2P_OK {
 			return rc
@@ -663,9 +679,18 @@ func p2p_peer_direction(h *C.p2p_node, peer C.uint64_t, direction *C.int) C.int 
 
 //export p2p_peer_set_info
 func p2p_peer_set_info(h *C.p2p_node, peer C.uint64_t, key *C.char, value unsafe.Pointer, n C.size_t) C.int {
-	return withPeer(h, peer, func(p *p2p.Peer) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		p, rc := e.peerOf(peer)
+		if rc != C.P2P_OK {
+			return rc
+		}
 		if key == nil || value == nil && n > 0 {
 			return fail(C.P2P_EINVAL, "key is NULL, or value is NULL with a length")
+		}
+		// The value is copied: its length is checked first, so that no
+		// length can make the copy fail (Go's out of memory is fatal).
+		if l := e.infoMax(); uint64(n) > l {
+			return fail(C.P2P_ETOOBIG, "info value of %d bytes is over the limit of %d (P2P_LIMIT_MAX_FRAME_SIZE)", uint64(n), l)
 		}
 		p.SetInfo(C.GoString(key), append([]byte(nil), goBytes(value, n)...))
 		return C.P2P_OK
@@ -687,13 +712,33 @@ func p2p_peer_get_info(h *C.p2p_node, peer C.uint64_t, key *C.char, buf unsafe.P
 		if n != nil {
 			*n = C.size_t(len(b))
 		}
-		copy(goBytes(buf, capacity), b)
-		if len(b) > int(capacity) {
-			return fail(C.P2P_ERANGE, "info %q has %d bytes, buffer %d", k, len(b), int(capacity))
+		copy(goBytes(buf, C.size_t(fit(capacity, len(b)))), b)
+		if uint64(len(b)) > uint64(capacity) {
+			return fail(C.P2P_ERANGE, "info %q has %d bytes, buffer %d", k, len(b), uint64(capacity))
 		}
 		return C.P2P_OK
 	})
 }
+
+// checkCount refuses a count of 8-byte entries that no memory holds.
+func checkCount(n C.size_t, what string) C.int {
+	if uint64(n) > math.MaxInt/8 {
+		return fail(C.P2P_EINVAL, "%s %d is more than memory holds", what, uint64(n))
+	}
+	return C.P2P_OK
+}
+
+// fit is how many of n items fit in a caller's buffer of capacity items:
+// any size_t is a valid capacity, and only what is written is viewed.
+func fit(capacity C.size_t, n int) int {
+	if uint64(capacity) < uint64(n) {
+		return int(capacity)
+	}
+	return n
+}
+
+// infoMax is the longest value p2p_peer_set_info takes: the frame limit.
+func (e *nodeEntry) infoMax() uint64 { return uint64(e.node.Limits().MaxFrameSize) }
 
 // withNode runs f with the live entry behind h; a bad handle gets its code,
 // and a panic becomes P2P_EINTERNAL.

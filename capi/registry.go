@@ -11,6 +11,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -152,11 +153,11 @@ func cString(s string, buf *C.char, n C.size_t) C.int {
 	if buf == nil || n == 0 {
 		return fail(C.P2P_EINVAL, "buffer is NULL or its length is 0")
 	}
-	dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n))
+	dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), fit(n, len(s)+1))
 	c := copy(dst[:len(dst)-1], s)
 	dst[c] = 0
 	if c < len(s) {
-		return fail(C.P2P_ERANGE, "buffer of %d bytes is too small for %d bytes", int(n), len(s)+1)
+		return fail(C.P2P_ERANGE, "buffer of %d bytes is too small for %d bytes", uint64(n), len(s)+1)
 	}
 	return C.P2P_OK
 }
@@ -165,6 +166,11 @@ func cString(s string, buf *C.char, n C.size_t) C.int {
 func goBytes(p unsafe.Pointer, n C.size_t) []byte {
 	if n == 0 {
 		return []byte{}
+	}
+	if uint64(n) > math.MaxInt {
+		// No memory is that long; callers check lengths against the
+		// limits before they view it.
+		panic("p2pnode: a length beyond what memory holds")
 	}
 	return unsafe.Slice((*byte)(p), int(n))
 }

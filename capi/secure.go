@@ -161,6 +161,9 @@ func p2p_secure_broadcast(h *C.p2p_node, text *C.char, n C.size_t, exclude *C.ui
 		if exclude == nil && nExclude > 0 {
 			return fail(C.P2P_EINVAL, "exclude is NULL with a length")
 		}
+		if rc := checkCount(nExclude, "n_exclude"); rc != C.P2P_OK {
+			return rc
+		}
 		data, rc := parseObject(s.P2P(), text, n)
 		if rc != C.P2P_OK {
 			return rc
@@ -196,11 +199,11 @@ func p2p_secure_create_message(h *C.p2p_node, text *C.char, n C.size_t, buf *C.c
 		if outLen != nil {
 			*outLen = C.size_t(len(signed))
 		}
-		if capacity > 0 {
-			copy(unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(capacity)), signed)
+		if k := fit(capacity, len(signed)); k > 0 {
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(buf)), k), signed)
 		}
-		if int(capacity) < len(signed) {
-			return fail(C.P2P_ERANGE, "the signed message has %d bytes, buffer %d", len(signed), int(capacity))
+		if uint64(capacity) < uint64(len(signed)) {
+			return fail(C.P2P_ERANGE, "the signed message has %d bytes, buffer %d", len(signed), uint64(capacity))
 		}
 		return C.P2P_OK
 	})
@@ -217,6 +220,9 @@ func p2p_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.int
 	}
 	if text == nil && n > 0 {
 		return fail(C.P2P_EINVAL, "json is NULL with a length")
+	}
+	if uint64(n) > p2p.DefaultMaxFrameSize {
+		return fail(C.P2P_ETOOBIG, "%d bytes of JSON are over the %d a node takes by default (P2P_LIMIT_MAX_FRAME_SIZE)", uint64(n), p2p.DefaultMaxFrameSize)
 	}
 	_, err := secure.Verify(goBytes(unsafe.Pointer(text), n))
 	if err == nil {

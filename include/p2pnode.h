@@ -38,6 +38,9 @@
  * small the call writes as much as fits (still NUL-terminated) and returns
  * P2P_ERANGE. Ids are at most P2P_MAX_ID_LEN bytes and hosts at most
  * P2P_MAX_HOST_LEN bytes, so buffers of those sizes plus one always suffice.
+ * Any size_t is a valid buffer length or capacity: only what is written is
+ * touched. Lengths of what the library must copy (payloads, info values,
+ * ids, hosts) are checked against their limits before a byte is read.
  *
  * Threads. Every function may be called from any thread, including from
  * inside the event callback (send, connect, disconnect and stop included),
@@ -604,8 +607,9 @@ int p2p_peer_direction(p2p_node *node, uint64_t peer, int *direction);
 /*
  * p2p_peer_set_info stores a copy of len bytes under key (NUL-terminated) in
  * the peer's own key/value store (p2pnetwork's set_info). The library
- * itself may store values there too (the secure node's "ping").
- * Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL.
+ * itself may store values there too (the secure node's "ping"). A value
+ * longer than P2P_LIMIT_MAX_FRAME_SIZE gets P2P_ETOOBIG before it is read.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL, P2P_ETOOBIG.
  */
 int p2p_peer_set_info(p2p_node *node, uint64_t peer, const char *key, const void *value, size_t len);
 
@@ -803,7 +807,8 @@ int p2p_secure_create_message(p2p_node *node, const char *json, size_t len, char
  * string and _timestamp a number), without any node: no key pinning, no
  * replay check. *reject (reject may be NULL) receives 0 or the p2p_reject
  * code. Returns P2P_OK (the message is good), P2P_EREJECTED (the message
- * says why), P2P_EINVAL (json NULL with len > 0).
+ * says why), P2P_EINVAL (json NULL with len > 0), P2P_ETOOBIG (len over
+ * 64 MiB, the default frame limit; checked before a byte is read).
  */
 int p2p_secure_check_message(const char *json, size_t len, int *reject);
 
