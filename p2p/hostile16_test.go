@@ -165,7 +165,7 @@ func TestHostileSlowReaderBroadcast(t *testing.T) {
 	for _, ev := range disc {
 		if ev.Peer == slow {
 			found = true
-			assert.Equal(t, after, ev.Counters, "the disconnected event carries the final counters")
+			assert.Equal(t, after, *ev.Counters, "the disconnected event carries the final counters")
 		}
 	}
 	assert.True(t, found, "the slow peer's disconnected event")
@@ -257,6 +257,10 @@ func TestHostileIdleSlotLockout(t *testing.T) {
 	c := victim.Counters()
 	assert.GreaterOrEqual(t, c.Evicted, uint64(legitimate), "legitimate peers got slots by eviction")
 	assert.LessOrEqual(t, len(victim.Inbound()), slots)
+	close(quit)
+	attackers.Wait()
+	quit = make(chan struct{})
+	eventually(t, "attackers gone", func() bool { return len(victim.Inbound()) == 0 })
 	hostileServing(t, victim, r)
 }
 
@@ -337,8 +341,10 @@ func TestHostilePendingBytesAcrossConnections(t *testing.T) {
 	sample()
 	grown := int64(peak.Load()) - int64(base)
 	t.Logf("peak heap in use %d MiB over %d MiB before; %d connections cut, %d over memory", grown>>20, base>>20, cut.Load(), victim.Counters().OverMemory)
-	// 128 MiB per address, plus read buffers and the frame being joined.
-	assert.Less(t, grown, int64(224<<20), "pending bytes are not capped across connections")
+	// 128 MiB per address, plus each connection's read buffer and the one
+	// it may be allocating (4 MiB each), plus what the collector sees live
+	// while readers allocate; without the cap the frames alone hold 480 MiB.
+	assert.Less(t, grown, int64(256<<20), "pending bytes are not capped across connections")
 	for _, c := range victim.Inbound() {
 		require.NoError(t, victim.Disconnect(c))
 	}
@@ -406,7 +412,7 @@ func TestHostileLinkLossIsCounted(t *testing.T) {
 	hostileReset(c)
 	eventually(t, "disconnected", func() bool { return len(r.ofType(p2p.EventInboundDisconnected)) == 1 })
 	ev := r.ofType(p2p.EventInboundDisconnected)[0]
-	k := ev.Counters
+	k := *ev.Counters
 	assert.Equal(t, uint64(total), k.Accepted)
 	assert.Equal(t, k.Accepted, k.Written+k.DroppedLinkLost, "%+v", k)
 	assert.NotZero(t, k.DroppedLinkLost, "messages still queued are reported lost")
@@ -543,7 +549,7 @@ func TestHostileOverflowPolicies(t *testing.T) {
 			case p2p.OverflowDisconnect:
 				require.NotZero(t, errs)
 				eventually(t, "disconnected", func() bool { return len(r.ofType(p2p.EventInboundDisconnected)) == 1 })
-				k = r.ofType(p2p.EventInboundDisconnected)[0].Counters
+				k = *r.ofType(p2p.EventInboundDisconnected)[0].Counters
 				assert.NotZero(t, k.DroppedOverflow)
 			}
 			assert.Equal(t, uint64(sent-errs), k.Accepted, "%+v", k)

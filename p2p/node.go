@@ -62,6 +62,7 @@ type Node struct {
 	stopErr        error
 
 	stats        counterSet
+	retired      sendCounts   // of the peers gone (n.mu)
 	queuedTotal  atomic.Int64 // bytes queued to all peers
 	pendingTotal atomic.Int64 // bytes of partial frames read from all peers
 	roomMu       sync.Mutex
@@ -195,7 +196,7 @@ func (n *Node) SetLimits(l Limits) error {
 // MessagesSent counts messages accepted for peers (a broadcast counts once
 // per peer): Counters().Accepted. Not all of them need have been written;
 // see Counters.
-func (n *Node) MessagesSent() uint64 { return n.stats.accepted.Load() }
+func (n *Node) MessagesSent() uint64 { return n.Counters().Accepted }
 
 // MessagesReceived counts frames received from peers.
 func (n *Node) MessagesReceived() uint64 { return n.stats.received.Load() }
@@ -206,7 +207,37 @@ func (n *Node) ReceiveErrors() uint64 { return n.stats.receiveErrors.Load() }
 
 // Counters are the node's figures so far: the sums over every peer it has
 // had, and its connection management (see Counters).
-func (n *Node) Counters() Counters { return n.stats.snapshot() }
+func (n *Node) Counters() Counters {
+	n.mu.Lock()
+	sc := n.retired
+	for _, p := range n.handles {
+		if !p.retired {
+			p.wmu.Lock()
+			sc.add(&p.sc)
+			p.wmu.Unlock()
+		}
+	}
+	n.mu.Unlock()
+	var c Counters
+	sc.into(&c)
+	n.stats.into(&c)
+	return c
+}
+
+// retireLocked adds p's send counts to the node's own, once p can count no
+// more: its writer has ended, or never started (anything still queued is
+// then dropped with the link). n.mu is held.
+func (n *Node) retireLocked(p *Peer) {
+	if p.retired {
+		return
+	}
+	p.retired = true
+	p.wmu.Lock()
+	p.closing = true
+	p.dropQueuedLocked(DropLinkLost)
+	n.retired.add(&p.sc)
+	p.wmu.Unlock()
+}
 
 // Inbound lists the peers that connected to this node.
 func (n *Node) Inbound() []*Peer {
@@ -298,7 +329,7 @@ func (n *Node) shutdown() {
 	if started {
 		n.raise(Event{Type: EventRequestToStop, Node: n})
 	}
-	before := n.stats.snapshot()
+	before := n.Counters()
 	n.cancel()
 	_ = n.ln.Close()
 	for _, p := range n.All() {
@@ -309,7 +340,7 @@ func (n *Node) shutdown() {
 	if started {
 		<-n.dispatcherDone
 	}
-	after := n.stats.snapshot()
+	after := n.Counters()
 	if lost := after.Dropped() - before.Dropped(); lost > 0 {
 		n.stopErr = &UndeliveredError{Messages: lost, Bytes: after.DroppedBytes - before.DroppedBytes}
 		n.debugf("node stopped: %v", n.stopErr)
@@ -585,6 +616,7 @@ func (n *Node) acceptHandshake(h *handshake) {
 	if err != nil {
 		n.debugf("handshake with %v ended: %v", conn.RemoteAddr(), err)
 		n.unlistLocked(p)
+		n.retireLocked(p)
 		delete(n.handles, p.handle)
 		p = nil // the deferred cleanup drops the share and closes
 		return
@@ -603,6 +635,7 @@ func (n *Node) acceptHandshake(h *handshake) {
 func (n *Node) peerGone(p *Peer) {
 	n.mu.Lock()
 	n.unlistLocked(p)
+	n.retireLocked(p)
 	n.unshareLocked(p.share)
 	n.mu.Unlock()
 	typ := EventInboundDisconnected
@@ -616,7 +649,7 @@ func (n *Node) peerGone(p *Peer) {
 	} else {
 		n.debugf("%v: %s", typ, p.id)
 	}
-	n.events.push(Event{Type: typ, Node: n, Peer: p, Counters: c}, nil)
+	n.events.push(Event{Type: typ, Node: n, Peer: p, Counters: &c}, nil)
 }
 
 func removePeer(list []*Peer, p *Peer) []*Peer {

@@ -76,6 +76,8 @@ type Peer struct {
 	stopAt        time.Time
 	writeDeadline time.Time  // the connection's write deadline now
 	dropWhy       DropReason // why what is still queued when the writer ends is dropped
+	sc            sendCounts
+	retired       bool // its send counts are in the node's (n.mu)
 	wake          chan struct{}
 	room          chan struct{} // closed and replaced when the writer frees room
 
@@ -99,7 +101,14 @@ func newPeer(n *Node, conn net.Conn, id, host string, port int, dir Direction) *
 
 // Counters are the peer's figures so far (see Counters); Queued is what
 // waits for it now.
-func (p *Peer) Counters() Counters { return p.stats.snapshot() }
+func (p *Peer) Counters() Counters {
+	var c Counters
+	p.wmu.Lock()
+	p.sc.into(&c)
+	p.wmu.Unlock()
+	p.stats.into(&c)
+	return c
+}
 
 // ID is the peer's node id, from the handshake.
 func (p *Peer) ID() string { return p.id }
@@ -230,7 +239,13 @@ func (p *Peer) readLoop(initial []byte) {
 			err = errorf(ErrFrameTooLarge, "%s sent over %d bytes without EOT", p.id, n.cfg.MaxFrameSize)
 			break
 		}
-		if over := p.chargePending(&charged, int64(pending)); over != "" {
+		// The memory a frame in progress holds: its pieces' buffers whole,
+		// and the buffer read into.
+		held := pending
+		if r.parts != nil {
+			held = r.partsCap + len(r.buf)
+		}
+		if over := p.chargePending(&charged, int64(held)); over != "" {
 			p.stats.overMemory.Store(1)
 			n.stats.overMemory.Add(1)
 			n.debugf("disconnecting %s (%s): its frame in progress of %d bytes takes %s over the limit", p.id, p.host, pending, over)
@@ -275,6 +290,7 @@ type frameReader struct {
 	lastRead       int
 	parts          [][]byte
 	partsLen       int
+	partsCap       int // bytes of the buffers the parts hold
 }
 
 // deliver hands every complete frame in the buffer to the dispatcher.
@@ -298,7 +314,7 @@ func (r *frameReader) deliver() error {
 				o += copy(frame[o:], part)
 			}
 			copy(frame[o:], r.buf[r.start:end])
-			r.parts, r.partsLen = nil, 0
+			r.parts, r.partsLen, r.partsCap = nil, 0, 0
 		} else {
 			frame = r.buf[r.start:end:end]
 			r.aliased = true
@@ -374,6 +390,7 @@ func (r *frameReader) makeRoom() {
 		// comes.
 		r.parts = append(r.parts, r.buf[r.start:r.w])
 		r.partsLen += pending
+		r.partsCap += cap(r.buf) - r.start
 		r.newBuffer(min(max(2*pending, size), partMax), 0)
 		return
 	}
