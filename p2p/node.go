@@ -157,8 +157,9 @@ func (n *Node) Debug() bool { return n.debug.Load() }
 // MaxConnections is the inbound limit; 0 means unlimited.
 func (n *Node) MaxConnections() int { return int(n.maxIn.Load()) }
 
-// SetMaxConnections changes the inbound limit for connections accepted from
-// now on; 0 means unlimited.
+// SetMaxConnections changes the inbound limit for connections handshaken
+// from now on; 0 means unlimited. Peers over a lowered limit stay until they
+// go or are evicted (see Config.MaxConnections).
 func (n *Node) SetMaxConnections(max int) error {
 	if max < 0 {
 		return errorf(ErrInvalidArgument, "max connections %d is negative", max)
@@ -676,8 +677,10 @@ func (n *Node) connected(p *Peer) bool {
 }
 
 // Disconnect closes the connection with p after flushing what was queued
-// for it. For an outbound peer node_disconnect_with_outbound_node is raised
-// first, and the peer is no longer reconnected.
+// for it, for at most StopTimeout; what is not written by then is dropped
+// and counted (Counters.DroppedStop, and the disconnected event's Counters).
+// For an outbound peer node_disconnect_with_outbound_node is raised first,
+// and the peer is no longer reconnected.
 func (n *Node) Disconnect(p *Peer) error {
 	if p == nil || p.node != n || !n.connected(p) {
 		return errorf(ErrUnknownPeer, "cannot disconnect")
@@ -711,7 +714,10 @@ func (n *Node) SendToNode(p *Peer, payload []byte, c Compression) error {
 }
 
 // SendToNodes sends payload to every peer but those in exclude. The frame is
-// encoded once. Peers that could not take it are named in the error; the
+// encoded once. It never waits for room in a full queue, whatever the
+// overflow policy says for single sends (OverflowDropOldest still makes
+// room, OverflowDisconnect still disconnects): peers that could not take
+// it are named in the error, which wraps ErrQueueFull or ErrPeerClosed; the
 // others have it queued.
 func (n *Node) SendToNodes(payload []byte, exclude []*Peer, c Compression) error {
 	frame, err := n.encode(payload, c)

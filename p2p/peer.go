@@ -166,8 +166,11 @@ func (p *Peer) InfoKeys() []string {
 }
 
 // Send queues payload for the peer, compressed with c. It returns once the
-// frame is queued (not yet written); see Config.MaxQueuedBytes for what
-// happens when the peer does not keep up.
+// frame is queued (accepted, not yet written); when the peer's queue is
+// full, Limits.OverflowPolicy says what happens (by default it waits up to
+// SendTimeout for room in this peer's queue only, and returns at once with
+// ErrStopped or ErrPeerClosed if the node stops or the peer goes meanwhile).
+// See Counters for what becomes of accepted messages.
 func (p *Peer) Send(payload []byte, c Compression) error {
 	one := [1][]byte{payload}
 	_, err := p.SendMany(one[:], c)
