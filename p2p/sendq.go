@@ -12,8 +12,8 @@ import (
 )
 
 // writeBatchMax bounds the bytes the writer takes from the queue for one
-// write: what it has taken can no longer be discarded by OverflowDropOldest,
-// and a stop deadline cuts a batch off at a message boundary.
+// write: what it has taken can no longer be discarded by
+// OverflowDropOldest.
 const writeBatchMax = 1 << 20
 
 // chunkPool holds the buffers small frames are copied into on their way to
@@ -268,6 +268,9 @@ func (p *Peer) writeLoop() {
 	defer close(p.writerDone)
 	var iov net.Buffers
 	var batch [][]byte
+	// A quarter of the queue at most, so that OverflowDropOldest has older
+	// messages to discard while a batch is being written.
+	batchMax := min(writeBatchMax, max(p.node.cfg.MaxQueuedBytes/4, chunkSize))
 	for {
 		p.wmu.Lock()
 		for len(p.segs) == 0 {
@@ -289,7 +292,7 @@ func (p *Peer) writeLoop() {
 			p.wmu.Lock()
 		}
 		k, size, msgs := 0, 0, 0
-		for k < len(p.segs) && (k == 0 || size+len(p.segs[k]) <= writeBatchMax) && k < 1024 {
+		for k < len(p.segs) && (k == 0 || size+len(p.segs[k]) <= batchMax) && k < 1024 {
 			size += len(p.segs[k])
 			msgs += p.segMsgs[k]
 			k++
