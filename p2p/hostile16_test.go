@@ -181,7 +181,7 @@ func TestHostileSlowReaderBroadcast(t *testing.T) {
 func TestHostileIdleSlotLockout(t *testing.T) {
 	r := &recorder{}
 	const slots = 6
-	victim := startNode(t, p2p.Config{MaxConnections: slots, Limits: p2p.Limits{IdleEviction: 200 * time.Millisecond}}, r)
+	victim := startNode(t, p2p.Config{MaxConnections: slots, Limits: p2p.Limits{IdleEviction: time.Second}}, r)
 
 	// Silent sockets (no hello), as many as there are slots and more: they
 	// are handshakes under way and take no slot.
