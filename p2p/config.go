@@ -23,7 +23,7 @@ const (
 	// Admission (see Limits.MaxPendingHandshakes and Config.MaxConnections).
 	DefaultMaxPendingHandshakes           = 256
 	DefaultMaxPendingHandshakesPerAddress = 128
-	DefaultIdleEviction                   = 30 * time.Second
+	DefaultIdleEviction                   = 10 * time.Second
 
 	// Node-wide memory caps, and the share of each one that the connections
 	// from one address may hold together.

@@ -94,48 +94,61 @@ func (r DropReason) String() string {
 	return "unknown"
 }
 
-// counterSet is the atomically updated form of Counters a node keeps.
+// counterSet holds the counters updated atomically: those of the read
+// side and of connection management.
 type counterSet struct {
-	accepted, acceptedBytes                  atomic.Uint64
-	written, writtenBytes                    atomic.Uint64
-	droppedOverflow, droppedLink, droppedStp atomic.Uint64
-	droppedBytes                             atomic.Uint64
-	refused                                  atomic.Uint64
-	received, receivedBytes, receiveErrors   atomic.Uint64
-	evicted, handshakesEvicted, rejected     atomic.Uint64
-	overMemory, stalled                      atomic.Uint64
+	refused                                atomic.Uint64
+	received, receivedBytes, receiveErrors atomic.Uint64
+	evicted, handshakesEvicted, rejected   atomic.Uint64
+	overMemory, stalled                    atomic.Uint64
 }
 
-func (s *counterSet) snapshot() Counters {
-	c := Counters{
-		Accepted: s.accepted.Load(), AcceptedBytes: s.acceptedBytes.Load(),
-		Written: s.written.Load(), WrittenBytes: s.writtenBytes.Load(),
-		DroppedOverflow: s.droppedOverflow.Load(), DroppedLinkLost: s.droppedLink.Load(),
-		DroppedStop: s.droppedStp.Load(), DroppedBytes: s.droppedBytes.Load(),
-		Refused:  s.refused.Load(),
-		Received: s.received.Load(), ReceivedBytes: s.receivedBytes.Load(), ReceiveErrors: s.receiveErrors.Load(),
-		Evicted: s.evicted.Load(), HandshakesEvicted: s.handshakesEvicted.Load(), Rejected: s.rejected.Load(),
-		OverMemory: s.overMemory.Load(), Stalled: s.stalled.Load(),
-	}
-	// Accepted is read first: what was accepted later and already written
-	// could otherwise make Queued negative.
-	if done := c.Written + c.Dropped(); c.Accepted > done {
-		c.Queued = c.Accepted - done
-	}
-	if done := c.WrittenBytes + c.DroppedBytes; c.AcceptedBytes > done {
-		c.QueuedBytes = c.AcceptedBytes - done
-	}
-	return c
+func (s *counterSet) into(c *Counters) {
+	c.Refused = s.refused.Load()
+	c.Received, c.ReceivedBytes, c.ReceiveErrors = s.received.Load(), s.receivedBytes.Load(), s.receiveErrors.Load()
+	c.Evicted, c.HandshakesEvicted, c.Rejected = s.evicted.Load(), s.handshakesEvicted.Load(), s.rejected.Load()
+	c.OverMemory, c.Stalled = s.overMemory.Load(), s.stalled.Load()
 }
 
-func (s *counterSet) drop(reason DropReason, msgs, bytes uint64) {
+// sendCounts are a peer's send-side counters, kept under its queue's lock
+// (no atomic on the hot path); the node adds those of the peers it has lost
+// to its own.
+type sendCounts struct {
+	accepted, acceptedBytes                uint64
+	written, writtenBytes                  uint64
+	droppedOverflow, droppedLink, droppedS uint64
+	droppedBytes                           uint64
+}
+
+func (s *sendCounts) add(o *sendCounts) {
+	s.accepted += o.accepted
+	s.acceptedBytes += o.acceptedBytes
+	s.written += o.written
+	s.writtenBytes += o.writtenBytes
+	s.droppedOverflow += o.droppedOverflow
+	s.droppedLink += o.droppedLink
+	s.droppedS += o.droppedS
+	s.droppedBytes += o.droppedBytes
+}
+
+func (s *sendCounts) drop(reason DropReason, msgs, bytes uint64) {
 	switch reason {
 	case DropOverflow:
-		s.droppedOverflow.Add(msgs)
+		s.droppedOverflow += msgs
 	case DropLinkLost:
-		s.droppedLink.Add(msgs)
+		s.droppedLink += msgs
 	default:
-		s.droppedStp.Add(msgs)
+		s.droppedS += msgs
 	}
-	s.droppedBytes.Add(bytes)
+	s.droppedBytes += bytes
+}
+
+// into fills the send side of c, Queued included.
+func (s *sendCounts) into(c *Counters) {
+	c.Accepted, c.AcceptedBytes = s.accepted, s.acceptedBytes
+	c.Written, c.WrittenBytes = s.written, s.writtenBytes
+	c.DroppedOverflow, c.DroppedLinkLost, c.DroppedStop = s.droppedOverflow, s.droppedLink, s.droppedS
+	c.DroppedBytes = s.droppedBytes
+	c.Queued = c.Accepted - c.Written - c.Dropped()
+	c.QueuedBytes = c.AcceptedBytes - c.WrittenBytes - c.DroppedBytes
 }

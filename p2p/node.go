@@ -62,6 +62,7 @@ type Node struct {
 	stopErr        error
 
 	stats        counterSet
+	retired      sendCounts   // of the peers gone (n.mu)
 	queuedTotal  atomic.Int64 // bytes queued to all peers
 	pendingTotal atomic.Int64 // bytes of partial frames read from all peers
 	roomMu       sync.Mutex
@@ -156,8 +157,9 @@ func (n *Node) Debug() bool { return n.debug.Load() }
 // MaxConnections is the inbound limit; 0 means unlimited.
 func (n *Node) MaxConnections() int { return int(n.maxIn.Load()) }
 
-// SetMaxConnections changes the inbound limit for connections accepted from
-// now on; 0 means unlimited.
+// SetMaxConnections changes the inbound limit for connections handshaken
+// from now on; 0 means unlimited. Peers over a lowered limit stay until they
+// go or are evicted (see Config.MaxConnections).
 func (n *Node) SetMaxConnections(max int) error {
 	if max < 0 {
 		return errorf(ErrInvalidArgument, "max connections %d is negative", max)
@@ -195,7 +197,7 @@ func (n *Node) SetLimits(l Limits) error {
 // MessagesSent counts messages accepted for peers (a broadcast counts once
 // per peer): Counters().Accepted. Not all of them need have been written;
 // see Counters.
-func (n *Node) MessagesSent() uint64 { return n.stats.accepted.Load() }
+func (n *Node) MessagesSent() uint64 { return n.Counters().Accepted }
 
 // MessagesReceived counts frames received from peers.
 func (n *Node) MessagesReceived() uint64 { return n.stats.received.Load() }
@@ -206,7 +208,37 @@ func (n *Node) ReceiveErrors() uint64 { return n.stats.receiveErrors.Load() }
 
 // Counters are the node's figures so far: the sums over every peer it has
 // had, and its connection management (see Counters).
-func (n *Node) Counters() Counters { return n.stats.snapshot() }
+func (n *Node) Counters() Counters {
+	n.mu.Lock()
+	sc := n.retired
+	for _, p := range n.handles {
+		if !p.retired {
+			p.wmu.Lock()
+			sc.add(&p.sc)
+			p.wmu.Unlock()
+		}
+	}
+	n.mu.Unlock()
+	var c Counters
+	sc.into(&c)
+	n.stats.into(&c)
+	return c
+}
+
+// retireLocked adds p's send counts to the node's own, once p can count no
+// more: its writer has ended, or never started (anything still queued is
+// then dropped with the link). n.mu is held.
+func (n *Node) retireLocked(p *Peer) {
+	if p.retired {
+		return
+	}
+	p.retired = true
+	p.wmu.Lock()
+	p.closing = true
+	p.dropQueuedLocked(DropLinkLost)
+	n.retired.add(&p.sc)
+	p.wmu.Unlock()
+}
 
 // Inbound lists the peers that connected to this node.
 func (n *Node) Inbound() []*Peer {
@@ -298,7 +330,7 @@ func (n *Node) shutdown() {
 	if started {
 		n.raise(Event{Type: EventRequestToStop, Node: n})
 	}
-	before := n.stats.snapshot()
+	before := n.Counters()
 	n.cancel()
 	_ = n.ln.Close()
 	for _, p := range n.All() {
@@ -309,7 +341,7 @@ func (n *Node) shutdown() {
 	if started {
 		<-n.dispatcherDone
 	}
-	after := n.stats.snapshot()
+	after := n.Counters()
 	if lost := after.Dropped() - before.Dropped(); lost > 0 {
 		n.stopErr = &UndeliveredError{Messages: lost, Bytes: after.DroppedBytes - before.DroppedBytes}
 		n.debugf("node stopped: %v", n.stopErr)
@@ -585,6 +617,7 @@ func (n *Node) acceptHandshake(h *handshake) {
 	if err != nil {
 		n.debugf("handshake with %v ended: %v", conn.RemoteAddr(), err)
 		n.unlistLocked(p)
+		n.retireLocked(p)
 		delete(n.handles, p.handle)
 		p = nil // the deferred cleanup drops the share and closes
 		return
@@ -603,6 +636,7 @@ func (n *Node) acceptHandshake(h *handshake) {
 func (n *Node) peerGone(p *Peer) {
 	n.mu.Lock()
 	n.unlistLocked(p)
+	n.retireLocked(p)
 	n.unshareLocked(p.share)
 	n.mu.Unlock()
 	typ := EventInboundDisconnected
@@ -616,7 +650,7 @@ func (n *Node) peerGone(p *Peer) {
 	} else {
 		n.debugf("%v: %s", typ, p.id)
 	}
-	n.events.push(Event{Type: typ, Node: n, Peer: p, Counters: c}, nil)
+	n.events.push(Event{Type: typ, Node: n, Peer: p, Counters: &c}, nil)
 }
 
 func removePeer(list []*Peer, p *Peer) []*Peer {
@@ -643,8 +677,10 @@ func (n *Node) connected(p *Peer) bool {
 }
 
 // Disconnect closes the connection with p after flushing what was queued
-// for it. For an outbound peer node_disconnect_with_outbound_node is raised
-// first, and the peer is no longer reconnected.
+// for it, for at most StopTimeout; what is not written by then is dropped
+// and counted (Counters.DroppedStop, and the disconnected event's Counters).
+// For an outbound peer node_disconnect_with_outbound_node is raised first,
+// and the peer is no longer reconnected.
 func (n *Node) Disconnect(p *Peer) error {
 	if p == nil || p.node != n || !n.connected(p) {
 		return errorf(ErrUnknownPeer, "cannot disconnect")
@@ -678,7 +714,10 @@ func (n *Node) SendToNode(p *Peer, payload []byte, c Compression) error {
 }
 
 // SendToNodes sends payload to every peer but those in exclude. The frame is
-// encoded once. Peers that could not take it are named in the error; the
+// encoded once. It never waits for room in a full queue, whatever the
+// overflow policy says for single sends (OverflowDropOldest still makes
+// room, OverflowDisconnect still disconnects): peers that could not take
+// it are named in the error, which wraps ErrQueueFull or ErrPeerClosed; the
 // others have it queued.
 func (n *Node) SendToNodes(payload []byte, exclude []*Peer, c Compression) error {
 	frame, err := n.encode(payload, c)

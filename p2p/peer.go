@@ -76,6 +76,8 @@ type Peer struct {
 	stopAt        time.Time
 	writeDeadline time.Time  // the connection's write deadline now
 	dropWhy       DropReason // why what is still queued when the writer ends is dropped
+	sc            sendCounts
+	retired       bool // its send counts are in the node's (n.mu)
 	wake          chan struct{}
 	room          chan struct{} // closed and replaced when the writer frees room
 
@@ -99,7 +101,14 @@ func newPeer(n *Node, conn net.Conn, id, host string, port int, dir Direction) *
 
 // Counters are the peer's figures so far (see Counters); Queued is what
 // waits for it now.
-func (p *Peer) Counters() Counters { return p.stats.snapshot() }
+func (p *Peer) Counters() Counters {
+	var c Counters
+	p.wmu.Lock()
+	p.sc.into(&c)
+	p.wmu.Unlock()
+	p.stats.into(&c)
+	return c
+}
 
 // ID is the peer's node id, from the handshake.
 func (p *Peer) ID() string { return p.id }
@@ -157,8 +166,11 @@ func (p *Peer) InfoKeys() []string {
 }
 
 // Send queues payload for the peer, compressed with c. It returns once the
-// frame is queued (not yet written); see Config.MaxQueuedBytes for what
-// happens when the peer does not keep up.
+// frame is queued (accepted, not yet written); when the peer's queue is
+// full, Limits.OverflowPolicy says what happens (by default it waits up to
+// SendTimeout for room in this peer's queue only, and returns at once with
+// ErrStopped or ErrPeerClosed if the node stops or the peer goes meanwhile).
+// See Counters for what becomes of accepted messages.
 func (p *Peer) Send(payload []byte, c Compression) error {
 	one := [1][]byte{payload}
 	_, err := p.SendMany(one[:], c)
@@ -230,7 +242,13 @@ func (p *Peer) readLoop(initial []byte) {
 			err = errorf(ErrFrameTooLarge, "%s sent over %d bytes without EOT", p.id, n.cfg.MaxFrameSize)
 			break
 		}
-		if over := p.chargePending(&charged, int64(pending)); over != "" {
+		// The memory a frame in progress holds: its pieces' buffers whole,
+		// and the buffer read into.
+		held := pending
+		if r.parts != nil {
+			held = r.partsCap + len(r.buf)
+		}
+		if over := p.chargePending(&charged, int64(held)); over != "" {
 			p.stats.overMemory.Store(1)
 			n.stats.overMemory.Add(1)
 			n.debugf("disconnecting %s (%s): its frame in progress of %d bytes takes %s over the limit", p.id, p.host, pending, over)
@@ -275,6 +293,7 @@ type frameReader struct {
 	lastRead       int
 	parts          [][]byte
 	partsLen       int
+	partsCap       int // bytes of the buffers the parts hold
 }
 
 // deliver hands every complete frame in the buffer to the dispatcher.
@@ -298,7 +317,7 @@ func (r *frameReader) deliver() error {
 				o += copy(frame[o:], part)
 			}
 			copy(frame[o:], r.buf[r.start:end])
-			r.parts, r.partsLen = nil, 0
+			r.parts, r.partsLen, r.partsCap = nil, 0, 0
 		} else {
 			frame = r.buf[r.start:end:end]
 			r.aliased = true
@@ -374,6 +393,7 @@ func (r *frameReader) makeRoom() {
 		// comes.
 		r.parts = append(r.parts, r.buf[r.start:r.w])
 		r.partsLen += pending
+		r.partsCap += cap(r.buf) - r.start
 		r.newBuffer(min(max(2*pending, size), partMax), 0)
 		return
 	}

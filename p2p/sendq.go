@@ -12,8 +12,8 @@ import (
 )
 
 // writeBatchMax bounds the bytes the writer takes from the queue for one
-// write: what it has taken can no longer be discarded by OverflowDropOldest,
-// and a stop deadline cuts a batch off at a message boundary.
+// write: what it has taken can no longer be discarded by
+// OverflowDropOldest.
 const writeBatchMax = 1 << 20
 
 // chunkPool holds the buffers small frames are copied into on their way to
@@ -158,10 +158,8 @@ func (p *Peer) appendLocked(item []byte, framed, owned bool, size int) {
 	p.queuedMsgs++
 	p.share.queued.Add(int64(size))
 	p.node.queuedTotal.Add(int64(size))
-	p.stats.accepted.Add(1)
-	p.stats.acceptedBytes.Add(uint64(size))
-	p.node.stats.accepted.Add(1)
-	p.node.stats.acceptedBytes.Add(uint64(size))
+	p.sc.accepted++
+	p.sc.acceptedBytes += uint64(size)
 	if size >= chunkSize/2 {
 		seg := item
 		if !owned {
@@ -220,7 +218,7 @@ func (p *Peer) releaseSegLocked(i int, why DropReason) {
 	}
 	p.queued -= len(seg)
 	p.queuedMsgs -= msgs
-	p.countDrop(why, uint64(msgs), uint64(len(seg)))
+	p.sc.drop(why, uint64(msgs), uint64(len(seg)))
 	p.releaseBudget(len(seg))
 	putChunk(seg)
 }
@@ -230,7 +228,7 @@ func (p *Peer) dropQueuedLocked(why DropReason) {
 	if len(p.segs) == 0 {
 		return
 	}
-	p.countDrop(why, uint64(p.queuedMsgs), uint64(p.queued))
+	p.sc.drop(why, uint64(p.queuedMsgs), uint64(p.queued))
 	p.releaseBudget(p.queued)
 	for i, s := range p.segs {
 		putChunk(s)
@@ -238,14 +236,6 @@ func (p *Peer) dropQueuedLocked(why DropReason) {
 	}
 	p.segs, p.segMsgs = p.segs[:0], p.segMsgs[:0]
 	p.queued, p.queuedMsgs, p.tailOpen = 0, 0, false
-}
-
-func (p *Peer) countDrop(why DropReason, msgs, bytes uint64) {
-	if msgs == 0 && bytes == 0 {
-		return
-	}
-	p.stats.drop(why, msgs, bytes)
-	p.node.stats.drop(why, msgs, bytes)
 }
 
 // releaseBudget gives size queued bytes back to the node and the address,
@@ -278,6 +268,9 @@ func (p *Peer) writeLoop() {
 	defer close(p.writerDone)
 	var iov net.Buffers
 	var batch [][]byte
+	// A quarter of the queue at most, so that OverflowDropOldest has older
+	// messages to discard while a batch is being written.
+	batchMax := min(writeBatchMax, max(p.node.cfg.MaxQueuedBytes/4, chunkSize))
 	for {
 		p.wmu.Lock()
 		for len(p.segs) == 0 {
@@ -299,7 +292,7 @@ func (p *Peer) writeLoop() {
 			p.wmu.Lock()
 		}
 		k, size, msgs := 0, 0, 0
-		for k < len(p.segs) && (k == 0 || size+len(p.segs[k]) <= writeBatchMax) && k < 1024 {
+		for k < len(p.segs) && (k == 0 || size+len(p.segs[k]) <= batchMax) && k < 1024 {
 			size += len(p.segs[k])
 			msgs += p.segMsgs[k]
 			k++
@@ -334,11 +327,6 @@ func (p *Peer) writeLoop() {
 		if err != nil {
 			doneMsgs, doneBytes = wholeFrames(batch, wrote)
 		}
-		p.stats.written.Add(uint64(doneMsgs))
-		p.stats.writtenBytes.Add(uint64(doneBytes))
-		p.node.stats.written.Add(uint64(doneMsgs))
-		p.node.stats.writtenBytes.Add(uint64(doneBytes))
-		p.countDrop(why, uint64(msgs-doneMsgs), uint64(size-doneBytes))
 		for i, s := range batch {
 			putChunk(s)
 			batch[i] = nil
@@ -347,6 +335,11 @@ func (p *Peer) writeLoop() {
 			batch = nil
 		}
 		p.wmu.Lock()
+		p.sc.written += uint64(doneMsgs)
+		p.sc.writtenBytes += uint64(doneBytes)
+		if doneMsgs < msgs || doneBytes < size {
+			p.sc.drop(why, uint64(msgs-doneMsgs), uint64(size-doneBytes))
+		}
 		p.inflight, p.inflightMsgs = 0, 0
 		if err == nil {
 			// Room was made: the queue is no longer full until a send
