@@ -108,7 +108,7 @@ func (e *nodeEntry) callback(ev *event) bool {
 		c.peer_port = C.int32_t(ev.Peer.Port())
 		c.direction = C.int32_t(ev.Peer.Direction())
 	}
-	if disconnected(ev.Type) {
+	if disconnected(ev.Type) && ev.Counters != nil {
 		c.dropped = C.uint64_t(ev.Counters.Dropped())
 		c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
 	}
@@ -498,7 +498,7 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event, 
 			c.peer_port = C.int32_t(ev.Peer.Port())
 			c.direction = C.int32_t(ev.Peer.Direction())
 		}
-		if disconnected(ev.Type) {
+		if disconnected(ev.Type) && ev.Counters != nil {
 			c.dropped = C.uint64_t(ev.Counters.Dropped())
 			c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
 		}

@@ -365,7 +365,8 @@ func (h secureHandler) peerEvent(t p2p.EventType, p *p2p.Peer) {
 	if disconnected(t) {
 		// The secure layer's handler gets the peer only: its counters are
 		// final once it has gone.
-		ev.Counters = p.Counters()
+		c := p.Counters()
+		ev.Counters = &c
 	}
 	h.deliver(ev, nil)
 }

@@ -759,7 +759,7 @@ TEST(Faults, NewLimitsAndPolicies) {
     EXPECT_EQ(n.limit(Limit::stop_timeout_ms), 10000);
     EXPECT_EQ(n.limit(Limit::max_queued_bytes_total), 256 << 20);
     EXPECT_EQ(n.limit(Limit::max_pending_handshakes_per_address), 128);
-    EXPECT_EQ(n.limit(Limit::idle_eviction_ms), 30000);
+    EXPECT_EQ(n.limit(Limit::idle_eviction_ms), 10000);
     for (Limit l : {Limit::max_queued_bytes_total, Limit::max_queued_bytes_per_address, Limit::stop_timeout_ms,
                     Limit::max_pending_handshakes, Limit::max_pending_handshakes_per_address,
                     Limit::idle_eviction_ms, Limit::max_pending_bytes, Limit::max_pending_bytes_per_address}) {

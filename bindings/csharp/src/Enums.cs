@@ -109,7 +109,7 @@ namespace P2PNode
         MaxPendingHandshakes = 14,
         /// <summary>Inbound handshakes under way from one IP address (default 128).</summary>
         MaxPendingHandshakesPerAddress = 15,
-        /// <summary>Milliseconds of silence after which an inbound peer may lose its slot to a new one (default 30000).</summary>
+        /// <summary>Milliseconds of silence after which an inbound peer may lose its slot to a new one (default 10000).</summary>
         IdleEvictionMs = 16,
         /// <summary>Bytes of frames received in part, all connections (default 256 MiB).</summary>
         MaxPendingBytes = 17,

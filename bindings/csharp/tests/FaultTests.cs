@@ -19,7 +19,7 @@ namespace P2PNode.Tests
                 Assert.AreEqual(10000L, n.GetLimit(Limit.StopTimeoutMs));
                 Assert.AreEqual(256L << 20, n.GetLimit(Limit.MaxQueuedBytesTotal));
                 Assert.AreEqual(128L << 20, n.GetLimit(Limit.MaxPendingBytesPerAddress));
-                Assert.AreEqual(30000L, n.GetLimit(Limit.IdleEvictionMs));
+                Assert.AreEqual(10000L, n.GetLimit(Limit.IdleEvictionMs));
                 Assert.AreEqual(256L, n.GetLimit(Limit.MaxPendingHandshakes));
                 foreach (Limit l in new[] { Limit.MaxQueuedBytesTotal, Limit.MaxQueuedBytesPerAddress, Limit.StopTimeoutMs,
                                             Limit.MaxPendingHandshakes, Limit.MaxPendingHandshakesPerAddress,

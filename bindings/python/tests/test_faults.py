@@ -72,7 +72,7 @@ def test_calls_in_a_forked_child_fail_fast(nodes):
 NEW_LIMITS = {
     "overflow_policy": 0, "max_queued_bytes_total": 256 << 20, "max_queued_bytes_per_address": 128 << 20,
     "stop_timeout_ms": 10000, "max_pending_handshakes": 256, "max_pending_handshakes_per_address": 128,
-    "idle_eviction_ms": 30000, "max_pending_bytes": 256 << 20, "max_pending_bytes_per_address": 128 << 20,
+    "idle_eviction_ms": 10000, "max_pending_bytes": 256 << 20, "max_pending_bytes_per_address": 128 << 20,
 }
 
 
