@@ -20,7 +20,8 @@
     X(overflow_drop_oldest, 1)                      \
     X(overflow_disconnect, 1)                       \
     X(stop_reports_undelivered, 1)                  \
-    X(stop_wakes_blocked_send, 1)
+    X(stop_wakes_blocked_send, 1)                   \
+    X(any_capacity_and_copy_limits, 1)
 
 #define FAULT_DECLARE_(name, subset) void test_##name(void);
 FAULT_TESTS(FAULT_DECLARE_)

@@ -634,6 +634,26 @@ out:
     pair_free(&p);
 }
 
+/* Sends to a peer that does not read, never more than its queue (max
+ * bytes) takes, until nothing more is written: 50 looks in a row without
+ * progress with the queue not empty. */
+static void fill_unread(p2p_node *a, uint64_t peer, const char *msg, size_t len, uint64_t max) {
+    int still = 0;
+    int64_t until = h_now_ms() + WAIT_MS;
+    while (still < 50 && h_now_ms() < until) {
+        p2p_counters c0 = peer_counters_of(a, peer);
+        if (c0.queued_bytes + len + 1 <= max) {
+            CHECK_RC(p2p_node_send(a, peer, msg, len, P2P_COMPRESSION_NONE), P2P_OK);
+            still = 0;
+            continue;
+        }
+        h_nap();
+        p2p_counters c1 = peer_counters_of(a, peer);
+        still = c1.written == c0.written && c1.queued > 0 ? still + 1 : 0;
+    }
+    CHECK(still >= 50);
+}
+
 /* Fills the queue of a's raw non-reading peer under one overflow policy. */
 static void run_overflow(int policy) {
     recorder r;
@@ -653,6 +673,12 @@ static void run_overflow(int policy) {
     int rc = P2P_OK;
     int64_t until = h_now_ms() + WAIT_MS;
     p2p_counters k = node_counters_of(a);
+    if (policy == P2P_OVERFLOW_DISCONNECT) {
+        /* Fill the socket's buffers first without ever going over the
+         * queue (the first overflow disconnects): then the queue cannot
+         * drain, and the overflow below has something to drop. */
+        fill_unread(a, sink, msg, sizeof msg, 64 << 10);
+    }
     while (h_now_ms() < until) {
         rc = p2p_node_send(a, sink, msg, sizeof msg, P2P_COMPRESSION_NONE);
         if (rc != P2P_OK) break;
@@ -816,4 +842,53 @@ out:
     if (s >= 0) close(s);
     if (a && (joined || !made)) p2p_node_free(a);
     rec_destroy(&r);
+}
+
+/* Any size_t is a valid capacity (only what is written is touched), and
+ * what the library must copy is measured against its limit first. */
+void test_any_capacity_and_copy_limits(void) {
+    pair p;
+    size_t guard = 1 << 16;
+    void *none = mmap(NULL, guard, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(none != MAP_FAILED);
+    REQUIRE(pair_up(&p, 1) == 0);
+    uint64_t list[4] = {0};
+    size_t count = 0, len = 0;
+    CHECK_RC(p2p_node_peers(p.b, P2P_ALL, list, SIZE_MAX, &count), P2P_OK);
+    CHECK(count == 1 && list[0] == p.ba);
+    char id[P2P_MAX_ID_LEN + 1];
+    CHECK_RC(p2p_node_id(p.b, id, SIZE_MAX), P2P_OK);
+    CHECK(strlen(id) == 128);
+    CHECK_RC(p2p_peer_id(p.b, p.ba, id, (size_t)1 << 63), P2P_OK);
+    char info[16] = {0};
+    CHECK_RC(p2p_peer_set_info(p.b, p.ba, "k", "value", 5), P2P_OK);
+    CHECK_RC(p2p_peer_get_info(p.b, p.ba, "k", info, SIZE_MAX, &len), P2P_OK);
+    CHECK(len == 5 && memcmp(info, "value", 5) == 0);
+    /* copies over their limits are refused unread */
+    CHECK_RC(p2p_peer_set_info(p.b, p.ba, "k", none, (size_t)1 << 40), P2P_ETOOBIG);
+    CHECK_RC(p2p_peer_set_info(p.b, p.ba, "k", none, SIZE_MAX), P2P_ETOOBIG);
+    CHECK_RC(p2p_secure_check_message(none, (size_t)1 << 40, NULL), P2P_ETOOBIG);
+    CHECK_RC(p2p_peer_get_info(p.b, p.ba, "k", info, sizeof info, &len), P2P_OK);
+    CHECK(len == 5); /* the old value stays */
+    /* counts no memory holds */
+    size_t lens[1] = {1};
+    CHECK_RC(p2p_node_broadcast(p.b, "x", 1, list, SIZE_MAX, P2P_COMPRESSION_NONE), P2P_EINVAL);
+    CHECK_RC(p2p_node_send_batch(p.b, p.ba, "x", lens, SIZE_MAX, P2P_COMPRESSION_NONE, &count), P2P_EINVAL);
+    /* ids and hosts are measured, up to their limit, before they are copied */
+    size_t big = 1 << 20;
+    char *s = malloc(big + 1);
+    memset(s, 'h', big);
+    s[big] = 0;
+    p2p_node *n = (p2p_node *)1;
+    CHECK_RC(p2p_node_new("127.0.0.1", 0, s, 0, &n), P2P_EINVAL);
+    CHECK(n == NULL);
+    CHECK_RC(p2p_node_new(s, 0, NULL, 0, &n), P2P_EINVAL);
+    CHECK_RC(p2p_node_connect(p.b, s, 1, 0, NULL), P2P_EINVAL);
+    free(s);
+    /* and the pair still talks */
+    CHECK_RC(p2p_node_send(p.b, p.ba, "ok", 2, P2P_COMPRESSION_NONE), P2P_OK);
+    CHECK(poll_for_message(p.a, "ok"));
+out:
+    pair_free(&p);
+    if (none != MAP_FAILED) munmap(none, guard);
 }

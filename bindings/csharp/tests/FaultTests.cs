@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading;
 using NUnit.Framework;
 using P2PNode;
 
@@ -79,11 +80,30 @@ namespace P2PNode.Tests
                 raw.Connect(new IPEndPoint(IPAddress.Loopback, a.Port));
                 raw.Send(System.Text.Encoding.ASCII.GetBytes("raw-sink:4321"));
                 var id = new byte[256];
-                Assert.Greater(raw.Receive(id), 0);
+                Assert.Greater(raw.Receive(id), 0, "the node's id");
                 a.WaitCount("inbound_connected", 1);
                 Peer sink = a.Of("inbound_connected")[0].Peer;
                 var payload = new byte[16 << 10];
+                // Fill the socket's buffers first, never over the queue (the
+                // first overflow disconnects): then the queue cannot drain and
+                // the overflow has something to drop.
+                int still = 0;
                 DateTime end = DateTime.UtcNow.AddSeconds(Wait.Seconds);
+                while (still < 50 && DateTime.UtcNow < end)
+                {
+                    NodeCounters c0 = a.CountersOf(sink);
+                    if (c0.QueuedBytes + (ulong)payload.Length + 1 <= 64 << 10)
+                    {
+                        sink.Send(payload);
+                        still = 0;
+                        continue;
+                    }
+                    Thread.Sleep(2);
+                    NodeCounters c1 = a.CountersOf(sink);
+                    still = c1.Written == c0.Written && c1.Queued > 0 ? still + 1 : 0;
+                }
+                Assert.AreEqual(50, still, "the socket's buffers never filled");
+                end = DateTime.UtcNow.AddSeconds(Wait.Seconds);
                 P2PException full = null;
                 while (full == null && DateTime.UtcNow < end)
                 {
@@ -101,7 +121,7 @@ namespace P2PNode.Tests
                 a.WaitCount("inbound_disconnected", 1);
                 Peer gone = a.Of("inbound_disconnected")[0].Peer;
                 NodeCounters c = a.Counters;
-                Assert.Greater(gone.Dropped, 0UL);
+                Assert.Greater(gone.Dropped, 0UL, "the event's dropped; node: " + c + ", overflow " + c.DroppedOverflow + ", link lost " + c.DroppedLinkLost);
                 Assert.AreEqual(c.DroppedOverflow + c.DroppedLinkLost, gone.Dropped);
                 Assert.AreEqual(c.DroppedBytes, gone.DroppedBytes);
                 Assert.AreEqual(c.Accepted, c.Written + c.DroppedOverflow + c.DroppedLinkLost + c.DroppedStop + c.Queued);

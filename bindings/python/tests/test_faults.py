@@ -136,6 +136,20 @@ def test_disconnected_peer_says_what_was_dropped(nodes):
         assert raw.recv(256)
         conn = wait_for(lambda: a.nodes_inbound, what="the raw peer")[0]
         payload = b"q" * (16 << 10)
+        # Fill the socket's buffers first, never over the queue (the first
+        # overflow disconnects): then the queue cannot drain and the
+        # overflow has something to drop.
+        still, end = 0, time.monotonic() + DEADLINE
+        while still < 50 and time.monotonic() < end:
+            c0 = a.counters(conn)
+            if c0["queued_bytes"] + len(payload) + 1 <= 64 << 10:
+                conn.send(payload)
+                still = 0
+                continue
+            time.sleep(0.002)
+            c1 = a.counters(conn)
+            still = still + 1 if c1["written"] == c0["written"] and c1["queued"] > 0 else 0
+        assert still == 50, "the socket's buffers never filled"
         end = time.monotonic() + DEADLINE
         with pytest.raises(P2PError) as e:
             while time.monotonic() < end:
