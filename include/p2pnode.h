@@ -411,10 +411,12 @@ int p2p_node_set_callback(p2p_node *node, p2p_event_fn fn, void *user_data);
  * name gives; 0 restores the default). P2P_LIMIT_MAX_CONNECTIONS may change
  * at any time and applies to connections accepted from then on; the others
  * only before p2p_node_start. P2P_LIMIT_OVERFLOW_POLICY takes a
- * p2p_overflow_policy (0 is P2P_OVERFLOW_WAIT, the default). A value the library cannot represent is
- * refused, never cut: a _MS limit above 9223372036854 (the milliseconds a
- * 64-bit count of nanoseconds holds), a count above INT64_MAX on a target
- * whose int is 32 bits wide (above INT32_MAX there).
+ * p2p_overflow_policy (0 is P2P_OVERFLOW_WAIT, the default). A value the
+ * library cannot represent is refused, never cut: a _MS limit above
+ * 9223372036854 (the milliseconds a 64-bit count of nanoseconds holds), a
+ * count above what the library's int holds (INT32_MAX on a 32-bit target;
+ * on 64-bit targets every non-negative int64_t fits), a policy above
+ * P2P_OVERFLOW_DISCONNECT.
  * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (unknown limit, negative or
  * unrepresentable value; the limit keeps its value), or P2P_ESTATE once
  * started.
@@ -445,9 +447,9 @@ int p2p_node_start(p2p_node *node);
  * by then is dropped, counted in dropped_stop, and each disconnected event
  * carries its peer's share), delivers their disconnected events, and
  * returns when the node's threads are gone. Sends blocked on a full queue
- * return (P2P_ESTOPPED or P2P_ENOPEER). Idempotent. Called from inside the node's own
- * callback, or from the thread that polls the node, it starts all that and
- * returns at once; the rest follows when the callback returns (or as the
+ * return (P2P_ESTOPPED or P2P_ENOPEER). Idempotent. Called from inside the
+ * node's own callback, or from the thread that polls the node, it starts
+ * all that and returns at once; the rest follows when the callback returns (or as the
  * poller goes on polling, until P2P_ESTOPPED). In poll mode it waits for the
  * poller only while one is there (see p2p_node_poll): a node nobody polls
  * stops at once, its last events left queued for a poll before the free.
