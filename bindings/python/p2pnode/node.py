@@ -297,7 +297,7 @@ class Node(threading.Thread):
 
     @property
     def message_count_send(self) -> int:
-        """Messages sent: frames queued to peers (a broadcast counts once per peer)."""
+        """Messages sent: accepted for peers (a broadcast counts once per peer); see counters()."""
         return self._p2p_count(0)
 
     @message_count_send.setter
@@ -735,7 +735,12 @@ class Node(threading.Thread):
             self.callback("inbound_node_connected", self, node, {})
 
     def node_disconnected(self, node: NodeConnection) -> None:
-        """node is disconnected: calls inbound_ or outbound_node_disconnected."""
+        """node is disconnected: calls inbound_ or outbound_node_disconnected.
+
+        node.dropped and node.dropped_bytes (p2pnode only) are then set: the
+        messages accepted for the peer that were never written to it, and
+        their bytes; self.counters(node) says why (while in this method).
+        """
         self.debug_print("node_disconnected: " + node.id)
         if node._p2p_direction == _n.P2P_INBOUND:
             self.inbound_node_disconnected(node)
