@@ -97,9 +97,11 @@ type Config struct {
 	// every slot is taken, a newly handshaken connection takes the slot of
 	// the inbound peer that has sent nothing for the longest time, chosen
 	// from the address with the most inbound peers, provided that peer has
-	// been silent for at least Limits.IdleEviction (Counters.Evicted counts
-	// them); otherwise the new connection is closed without our id, as the
-	// reference closes it without a word. Loopback gets no exemption.
+	// been silent for at least Limits.IdleEviction, or a fifth of it for a
+	// peer that has sent no message at all since its handshake
+	// (Counters.Evicted counts them); otherwise the new connection is closed
+	// without our id, as the reference closes it without a word. Loopback
+	// gets no exemption.
 	MaxConnections int
 	// Debug turns on debug output (see also Node.SetDebug).
 	Debug bool
@@ -161,7 +163,8 @@ type Limits struct {
 	MaxPendingHandshakesPerAddress int
 	// IdleEviction is how long an established inbound peer must have sent
 	// nothing before a new peer may take its slot when MaxConnections is
-	// reached (see Config.MaxConnections).
+	// reached; a fifth of it for a peer that never sent a message (see
+	// Config.MaxConnections).
 	IdleEviction time.Duration
 	// MaxPendingBytes bounds the bytes of frames received in part (read
 	// from the sockets, EOT not yet seen) across all connections;

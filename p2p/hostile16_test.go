@@ -174,14 +174,15 @@ func TestHostileSlowReaderBroadcast(t *testing.T) {
 // TestHostileIdleSlotLockout (issue 16, item 2): MaxConnections was a
 // lock-out. Silent sockets no longer hold slots (only handshaken peers do),
 // and sockets that sent a 1-byte hello ("x" is a valid p2pnetwork hello)
-// and then sit idle lose their slots to new peers once idle for
-// IdleEviction (set short here: the point is admission, not its length).
+// and then sit idle lose their slots to new peers once idle for a fifth of
+// IdleEviction, as peers that never sent a message (set short here: the
+// point is admission, not its length).
 // The attacker redials what is evicted; every legitimate connect gets in.
 // Before: 0 legitimate connects were admitted.
 func TestHostileIdleSlotLockout(t *testing.T) {
 	r := &recorder{}
 	const slots = 6
-	victim := startNode(t, p2p.Config{MaxConnections: slots, Limits: p2p.Limits{IdleEviction: time.Second}}, r)
+	victim := startNode(t, p2p.Config{MaxConnections: slots, Limits: p2p.Limits{IdleEviction: 5 * time.Second}}, r)
 
 	// Silent sockets (no hello), as many as there are slots and more: they
 	// are handshakes under way and take no slot.
