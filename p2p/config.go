@@ -38,8 +38,10 @@ const (
 // the bytes queued for the whole node would go over MaxQueuedBytes,
 // MaxQueuedBytesPerAddress or MaxQueuedBytesTotal. Sends to several peers
 // (Node.SendToNodes, the broadcasts of the layers above) never wait on one
-// peer whatever the policy: a peer that is full does not get that message
-// (the error names it, Counters.Refused counts it) and the others do.
+// peer whatever the policy: with OverflowWait or OverflowDropNewest a peer
+// that is full does not get that message (the error names it,
+// Counters.Refused counts it), OverflowDropOldest and OverflowDisconnect act
+// as for a single send, and the other peers get it in every case.
 //
 // Whatever the policy, a peer whose queue stays full while nothing at all
 // can be written to it for SendTimeout is disconnected; what was queued for
@@ -57,9 +59,11 @@ const (
 	OverflowDropNewest
 	// OverflowDropOldest: the oldest messages still waiting in the peer's
 	// queue are discarded to make room (counted in DroppedOverflow) and the
-	// send succeeds. Messages are discarded whole, in the order queued, a
-	// write batch at a time at most; if the message cannot fit even then (it
-	// is larger than what can be discarded), it fails with ErrQueueFull.
+	// send succeeds. Messages are discarded whole, oldest first, a queue
+	// chunk (up to 64 KiB of small messages) at a time; what the writer is
+	// writing already (at most a quarter of MaxQueuedBytes, 1 MiB) stays. If
+	// the message cannot fit even then, or the address's or node's queues
+	// are what is full, it fails with ErrQueueFull.
 	OverflowDropOldest
 	// OverflowDisconnect: the peer is disconnected; the send fails with
 	// ErrQueueFull and what was queued for the peer is counted in
