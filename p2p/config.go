@@ -61,9 +61,10 @@ const (
 	// queue are discarded to make room (counted in DroppedOverflow) and the
 	// send succeeds. Messages are discarded whole, oldest first, a queue
 	// chunk (up to 64 KiB of small messages) at a time; what the writer is
-	// writing already (at most a quarter of MaxQueuedBytes, 1 MiB) stays. If
-	// the message cannot fit even then, or the address's or node's queues
-	// are what is full, it fails with ErrQueueFull.
+	// writing already (at most a quarter of MaxQueuedBytes, 1 MiB) stays.
+	// When the address's or the node's queues are the full ones, this peer's
+	// own oldest messages are what is discarded. If the message cannot fit
+	// even then, it fails with ErrQueueFull.
 	OverflowDropOldest
 	// OverflowDisconnect: the peer is disconnected; the send fails with
 	// ErrQueueFull and what was queued for the peer is counted in
