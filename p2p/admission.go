@@ -109,7 +109,13 @@ func (n *Node) slotLocked() bool {
 	var vIdle int64
 	for _, p := range n.inbound {
 		idle := now - p.lastFrame.Load()
-		if idle < minIdle {
+		need := minIdle
+		if p.stats.received.Load() == 0 {
+			// It never sent a message: a squatter, or a peer that only
+			// listens; it holds its slot for a fifth of the time.
+			need /= 5
+		}
+		if idle < need {
 			continue
 		}
 		if victim == nil || p.share.inbound > victim.share.inbound ||

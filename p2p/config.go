@@ -38,8 +38,10 @@ const (
 // the bytes queued for the whole node would go over MaxQueuedBytes,
 // MaxQueuedBytesPerAddress or MaxQueuedBytesTotal. Sends to several peers
 // (Node.SendToNodes, the broadcasts of the layers above) never wait on one
-// peer whatever the policy: a peer that is full does not get that message
-// (the error names it, Counters.Refused counts it) and the others do.
+// peer whatever the policy: with OverflowWait or OverflowDropNewest a peer
+// that is full does not get that message (the error names it,
+// Counters.Refused counts it), OverflowDropOldest and OverflowDisconnect act
+// as for a single send, and the other peers get it in every case.
 //
 // Whatever the policy, a peer whose queue stays full while nothing at all
 // can be written to it for SendTimeout is disconnected; what was queued for
@@ -57,9 +59,12 @@ const (
 	OverflowDropNewest
 	// OverflowDropOldest: the oldest messages still waiting in the peer's
 	// queue are discarded to make room (counted in DroppedOverflow) and the
-	// send succeeds. Messages are discarded whole, in the order queued, a
-	// write batch at a time at most; if the message cannot fit even then (it
-	// is larger than what can be discarded), it fails with ErrQueueFull.
+	// send succeeds. Messages are discarded whole, oldest first, a queue
+	// chunk (up to 64 KiB of small messages) at a time; what the writer is
+	// writing already (at most a quarter of MaxQueuedBytes, 1 MiB) stays.
+	// When the address's or the node's queues are the full ones, this peer's
+	// own oldest messages are what is discarded. If the message cannot fit
+	// even then, it fails with ErrQueueFull.
 	OverflowDropOldest
 	// OverflowDisconnect: the peer is disconnected; the send fails with
 	// ErrQueueFull and what was queued for the peer is counted in
@@ -97,9 +102,11 @@ type Config struct {
 	// every slot is taken, a newly handshaken connection takes the slot of
 	// the inbound peer that has sent nothing for the longest time, chosen
 	// from the address with the most inbound peers, provided that peer has
-	// been silent for at least Limits.IdleEviction (Counters.Evicted counts
-	// them); otherwise the new connection is closed without our id, as the
-	// reference closes it without a word. Loopback gets no exemption.
+	// been silent for at least Limits.IdleEviction, or a fifth of it for a
+	// peer that has sent no message at all since its handshake
+	// (Counters.Evicted counts them); otherwise the new connection is closed
+	// without our id, as the reference closes it without a word. Loopback
+	// gets no exemption.
 	MaxConnections int
 	// Debug turns on debug output (see also Node.SetDebug).
 	Debug bool
@@ -161,7 +168,8 @@ type Limits struct {
 	MaxPendingHandshakesPerAddress int
 	// IdleEviction is how long an established inbound peer must have sent
 	// nothing before a new peer may take its slot when MaxConnections is
-	// reached (see Config.MaxConnections).
+	// reached; a fifth of it for a peer that never sent a message (see
+	// Config.MaxConnections).
 	IdleEviction time.Duration
 	// MaxPendingBytes bounds the bytes of frames received in part (read
 	// from the sockets, EOT not yet seen) across all connections;

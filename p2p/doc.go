@@ -54,7 +54,8 @@
 // oldest handshake of its address (or of the address with the most), so
 // sockets that never say hello cannot keep anyone out. When every slot is
 // taken, a new peer takes the slot of the inbound peer silent for longest
-// (at least IdleEviction), from the address with the most inbound peers;
+// (at least IdleEviction, a fifth of it for a peer that never sent a
+// message), from the address with the most inbound peers;
 // so idle peers, even ones that sent a valid one-byte hello, hold slots
 // only until someone else needs them. There is no exemption for loopback:
 // all limits are shares and bounds, none is a small per-address quota, so

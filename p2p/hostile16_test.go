@@ -174,14 +174,15 @@ func TestHostileSlowReaderBroadcast(t *testing.T) {
 // TestHostileIdleSlotLockout (issue 16, item 2): MaxConnections was a
 // lock-out. Silent sockets no longer hold slots (only handshaken peers do),
 // and sockets that sent a 1-byte hello ("x" is a valid p2pnetwork hello)
-// and then sit idle lose their slots to new peers once idle for
-// IdleEviction (set short here: the point is admission, not its length).
+// and then sit idle lose their slots to new peers once idle for a fifth of
+// IdleEviction, as peers that never sent a message (set short here: the
+// point is admission, not its length).
 // The attacker redials what is evicted; every legitimate connect gets in.
 // Before: 0 legitimate connects were admitted.
 func TestHostileIdleSlotLockout(t *testing.T) {
 	r := &recorder{}
 	const slots = 6
-	victim := startNode(t, p2p.Config{MaxConnections: slots, Limits: p2p.Limits{IdleEviction: time.Second}}, r)
+	victim := startNode(t, p2p.Config{MaxConnections: slots, Limits: p2p.Limits{IdleEviction: 5 * time.Second}}, r)
 
 	// Silent sockets (no hello), as many as there are slots and more: they
 	// are handshakes under way and take no slot.
@@ -363,10 +364,12 @@ func TestHostileQueuedBytesNodeWide(t *testing.T) {
 	victim := startNode(t, p2p.Config{Limits: p2p.Limits{MaxQueuedBytes: 4 << 20, MaxQueuedBytesTotal: 6 << 20,
 		OverflowPolicy: p2p.OverflowDropNewest}}, r)
 	var peers []*p2p.Peer
+	var sinks []*net.TCPConn
 	for i := range 4 {
 		id := "sink-" + strconv.Itoa(i)
 		c := hostileHandshake(t, victim, id+":1")
 		require.NoError(t, c.SetReadBuffer(8<<10))
+		sinks = append(sinks, c)
 		peers = append(peers, hostileInboundWithID(t, victim, id))
 	}
 	before := heapInuse()
@@ -386,6 +389,15 @@ func TestHostileQueuedBytesNodeWide(t *testing.T) {
 	c := victim.Counters()
 	assert.LessOrEqual(t, c.QueuedBytes, uint64(6<<20+64<<10+1), "%+v", c)
 	hostileAssertHeap(t, before, 24<<20)
+	// The sinks go; what was queued for them is dropped, counted, and the
+	// node's queues are free again for a well-behaved peer.
+	for _, c := range sinks {
+		hostileReset(c)
+	}
+	eventually(t, "sinks gone", func() bool { return len(victim.Inbound()) == 0 })
+	c = victim.Counters()
+	assert.Zero(t, c.QueuedBytes, "%+v", c)
+	assert.Equal(t, c.Accepted, c.Written+c.Dropped(), "%+v", c)
 	hostileServing(t, victim, r)
 }
 
