@@ -172,11 +172,16 @@ typedef enum p2p_limit {
  * the peer's queued bytes, those of all peers at its address, or those of
  * the whole node would go over P2P_LIMIT_MAX_QUEUED_BYTES, _PER_ADDRESS or
  * _TOTAL. Whatever the policy, p2p_node_broadcast (and the secure
- * broadcasts) never wait on one peer: a full peer does not get that
- * message (counters.refused) and the others do; and a peer whose queue
- * stays full while nothing at all can be written to it for
- * P2P_LIMIT_SEND_TIMEOUT_MS is disconnected (counters.stalled, what was
- * queued in dropped_overflow).
+ * broadcasts) never wait on one peer: under WAIT and DROP_NEWEST a full
+ * peer does not get that message (counters.refused), under DROP_OLDEST and
+ * DISCONNECT it is treated as for a single send, and the other peers get
+ * it in every case. And a peer whose queue stays full while nothing at all
+ * can be written to it for P2P_LIMIT_SEND_TIMEOUT_MS is disconnected
+ * (counters.stalled, what was queued in dropped_overflow). DROP_OLDEST
+ * discards whole messages, oldest first, up to a 64 KiB chunk of small
+ * ones at a time; what is being written (at most a quarter of
+ * P2P_LIMIT_MAX_QUEUED_BYTES, and 1 MiB) stays; when the address's or the
+ * node's total is what is full, the sending peer's own oldest go.
  */
 typedef enum p2p_overflow_policy {
     P2P_OVERFLOW_WAIT = 0,        /* wait up to the send timeout for room in that peer's queue, then P2P_EFULL */
@@ -563,9 +568,10 @@ int p2p_node_send(p2p_node *node, uint64_t peer, const void *data, size_t len, i
 /*
  * p2p_node_broadcast sends to every peer except the n_exclude handles in
  * exclude (may be NULL when n_exclude is 0); the frame is encoded once.
- * It never waits on a full peer, whatever the overflow policy: that peer
- * does not get the message (its counters' refused counts it; under
- * P2P_OVERFLOW_DROP_OLDEST the oldest of its queue make room instead).
+ * It never waits on a full peer, whatever the overflow policy (see
+ * p2p_overflow_policy): under WAIT and DROP_NEWEST that peer does not get
+ * the message (its counters' refused counts it), under DROP_OLDEST the
+ * oldest of its queue make room, under DISCONNECT it is disconnected.
  * The length is checked before a byte is read, as for p2p_node_send.
  * Returns P2P_OK, or the code of the first peer that could not take it
  * (the others have it queued), or P2P_EHANDLE, P2P_EINVAL, P2P_ETOOBIG.
