@@ -162,7 +162,9 @@ typedef enum p2p_limit {
     P2P_LIMIT_STOP_TIMEOUT_MS = 13,      /* stop and disconnect flush a peer's queue this long (default 10000) */
     P2P_LIMIT_MAX_PENDING_HANDSHAKES = 14,             /* inbound handshakes under way (default 256) */
     P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = 15, /* ... from one IP address (default 128) */
-    P2P_LIMIT_IDLE_EVICTION_MS = 16,     /* silence after which an inbound peer may lose its slot (default 10000) */
+    P2P_LIMIT_IDLE_EVICTION_MS = 16,     /* silence after which an inbound peer may lose its slot to a new one
+                                            when the node is full (default 10000; a fifth of it for a peer
+                                            that never sent a message) */
     P2P_LIMIT_MAX_PENDING_BYTES = 17,    /* bytes of frames received in part, all connections (default 256 MiB) */
     P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS = 18 /* ... of the connections from one IP address (default 128 MiB) */
 } p2p_limit;
