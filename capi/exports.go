@@ -23,8 +23,8 @@ import (
 // Each one recovers panics (guard) and reports failures with a status code
 // and the calling thread's message.
 
-//export p2p_node_new
-func p2p_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, out **C.p2p_node) (rc C.int) {
+//export p2pgo_node_new
+func p2pgo_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, out **C.p2p_node) (rc C.int) {
 	defer guard(&rc)
 	cfg, rc := nodeConfig(host, port, id, maxConnections, out)
 	if rc != C.P2P_OK {
@@ -96,8 +96,8 @@ func failNew(err error) C.int {
 	return fail(C.P2P_EBIND, "%v", err)
 }
 
-//export p2p_node_set_callback
-func p2p_node_set_callback(h *C.p2p_node, fn C.p2p_event_fn, userData unsafe.Pointer) C.int {
+//export p2pgo_node_set_callback
+func p2pgo_node_set_callback(h *C.p2p_node, fn C.p2p_event_fn, userData unsafe.Pointer) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -120,8 +120,8 @@ func p2p_node_set_callback(h *C.p2p_node, fn C.p2p_event_fn, userData unsafe.Poi
 	})
 }
 
-//export p2p_node_set_limit
-func p2p_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) C.int {
+//export p2pgo_node_set_limit
+func p2pgo_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		v := int64(value)
 		if v < 0 {
@@ -218,8 +218,8 @@ func checkLimitValue(limit C.int, f limitField, v int64) C.int {
 	return C.P2P_OK
 }
 
-//export p2p_node_get_limit
-func p2p_node_get_limit(h *C.p2p_node, limit C.int, value *C.int64_t) C.int {
+//export p2pgo_node_get_limit
+func p2pgo_node_get_limit(h *C.p2p_node, limit C.int, value *C.int64_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		if value == nil {
 			return fail(C.P2P_EINVAL, "value is NULL")
@@ -245,16 +245,16 @@ func p2p_node_get_limit(h *C.p2p_node, limit C.int, value *C.int64_t) C.int {
 	})
 }
 
-//export p2p_node_set_debug
-func p2p_node_set_debug(h *C.p2p_node, on C.int) C.int {
+//export p2pgo_node_set_debug
+func p2pgo_node_set_debug(h *C.p2p_node, on C.int) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		e.node.SetDebug(on != 0)
 		return C.P2P_OK
 	})
 }
 
-//export p2p_node_get_debug
-func p2p_node_get_debug(h *C.p2p_node, on *C.int) C.int {
+//export p2pgo_node_get_debug
+func p2pgo_node_get_debug(h *C.p2p_node, on *C.int) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		if on == nil {
 			return fail(C.P2P_EINVAL, "on is NULL")
@@ -267,8 +267,8 @@ func p2p_node_get_debug(h *C.p2p_node, on *C.int) C.int {
 	})
 }
 
-//export p2p_node_start
-func p2p_node_start(h *C.p2p_node) C.int {
+//export p2pgo_node_start
+func p2pgo_node_start(h *C.p2p_node) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -292,8 +292,8 @@ func p2p_node_start(h *C.p2p_node) C.int {
 	})
 }
 
-//export p2p_node_stop
-func p2p_node_stop(h *C.p2p_node) C.int {
+//export p2pgo_node_stop
+func p2pgo_node_stop(h *C.p2p_node) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		e.poll.stop()
 		if e.onPollThread() {
@@ -339,8 +339,8 @@ func (e *nodeEntry) awaitEventThread() {
 	e.mu.Unlock()
 }
 
-//export p2p_node_free
-func p2p_node_free(h *C.p2p_node) C.int {
+//export p2pgo_node_free
+func p2pgo_node_free(h *C.p2p_node) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		e.mu.Lock()
 		if e.freed {
@@ -372,22 +372,22 @@ func p2p_node_free(h *C.p2p_node) C.int {
 	})
 }
 
-//export p2p_node_id
-func p2p_node_id(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
+//export p2pgo_node_id
+func p2pgo_node_id(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		return cString(e.node.ID(), buf, n)
 	})
 }
 
-//export p2p_node_host
-func p2p_node_host(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
+//export p2pgo_node_host
+func p2pgo_node_host(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		return cString(e.node.Host(), buf, n)
 	})
 }
 
-//export p2p_node_port
-func p2p_node_port(h *C.p2p_node, port *C.int) C.int {
+//export p2pgo_node_port
+func p2pgo_node_port(h *C.p2p_node, port *C.int) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		if port == nil {
 			return fail(C.P2P_EINVAL, "port is NULL")
@@ -397,8 +397,8 @@ func p2p_node_port(h *C.p2p_node, port *C.int) C.int {
 	})
 }
 
-//export p2p_node_counters
-func p2p_node_counters(h *C.p2p_node, out *C.p2p_counters) C.int {
+//export p2pgo_node_counters
+func p2pgo_node_counters(h *C.p2p_node, out *C.p2p_counters) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		if out == nil {
 			return fail(C.P2P_EINVAL, "out is NULL")
@@ -408,8 +408,8 @@ func p2p_node_counters(h *C.p2p_node, out *C.p2p_counters) C.int {
 	})
 }
 
-//export p2p_peer_counters
-func p2p_peer_counters(h *C.p2p_node, peer C.uint64_t, out *C.p2p_counters) C.int {
+//export p2pgo_peer_counters
+func p2pgo_peer_counters(h *C.p2p_node, peer C.uint64_t, out *C.p2p_counters) C.int {
 	return withPeer(h, peer, func(p *p2p.Peer) C.int {
 		if out == nil {
 			return fail(C.P2P_EINVAL, "out is NULL")
@@ -433,8 +433,8 @@ func fillCounters(out *C.p2p_counters, c p2p.Counters) {
 	}
 }
 
-//export p2p_node_peers
-func p2p_node_peers(h *C.p2p_node, direction C.int, peers *C.uint64_t, capacity C.size_t, count *C.size_t) C.int {
+//export p2pgo_node_peers
+func p2pgo_node_peers(h *C.p2p_node, direction C.int, peers *C.uint64_t, capacity C.size_t, count *C.size_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		if count == nil || peers == nil && capacity > 0 {
 			return fail(C.P2P_EINVAL, "count is NULL, or peers is NULL with a capacity")
@@ -465,8 +465,8 @@ func p2p_node_peers(h *C.p2p_node, direction C.int, peers *C.uint64_t, capacity 
 	})
 }
 
-//export p2p_node_connect
-func p2p_node_connect(h *C.p2p_node, host *C.char, port C.int, reconnect C.int, peer *C.uint64_t) C.int {
+//export p2pgo_node_connect
+func p2pgo_node_connect(h *C.p2p_node, host *C.char, port C.int, reconnect C.int, peer *C.uint64_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		if peer != nil {
 			*peer = 0
@@ -488,8 +488,8 @@ func p2p_node_connect(h *C.p2p_node, host *C.char, port C.int, reconnect C.int, 
 	})
 }
 
-//export p2p_node_disconnect
-func p2p_node_disconnect(h *C.p2p_node, peer C.uint64_t) C.int {
+//export p2pgo_node_disconnect
+func p2pgo_node_disconnect(h *C.p2p_node, peer C.uint64_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		p, rc := e.peerOf(peer)
 		if rc != C.P2P_OK {
@@ -506,8 +506,8 @@ func p2p_node_disconnect(h *C.p2p_node, peer C.uint64_t) C.int {
 	})
 }
 
-//export p2p_node_send
-func p2p_node_send(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, n C.size_t, compression C.int) C.int {
+//export p2pgo_node_send
+func p2pgo_node_send(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, n C.size_t, compression C.int) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		if data == nil && n > 0 {
 			return fail(C.P2P_EINVAL, "data is NULL with a length of %d", uint64(n))
@@ -526,8 +526,8 @@ func p2p_node_send(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, n C.size
 	})
 }
 
-//export p2p_node_send_batch
-func p2p_node_send_batch(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, lens *C.size_t, count C.size_t, compression C.int, sent *C.size_t) (rc C.int) {
+//export p2pgo_node_send_batch
+func p2pgo_node_send_batch(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, lens *C.size_t, count C.size_t, compression C.int, sent *C.size_t) (rc C.int) {
 	defer guard(&rc)
 	if sent != nil {
 		*sent = 0
@@ -618,8 +618,8 @@ func payloadMax(l p2p.Limits) uint64 {
 	return uint64(max(l.MaxFrameSize, l.MaxDecompressedSize))
 }
 
-//export p2p_node_broadcast
-func p2p_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclude *C.uint64_t, nExclude C.size_t, compression C.int) C.int {
+//export p2pgo_node_broadcast
+func p2pgo_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclude *C.uint64_t, nExclude C.size_t, compression C.int) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		if data == nil && n > 0 || exclude == nil && nExclude > 0 {
 			return fail(C.P2P_EINVAL, "data or exclude is NULL with a length")
@@ -641,22 +641,22 @@ func p2p_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclude 
 	})
 }
 
-//export p2p_peer_id
-func p2p_peer_id(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) C.int {
+//export p2pgo_peer_id
+func p2pgo_peer_id(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) C.int {
 	return withPeer(h, peer, func(p *p2p.Peer) C.int {
 		return cString(p.ID(), buf, n)
 	})
 }
 
-//export p2p_peer_host
-func p2p_peer_host(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) C.int {
+//export p2pgo_peer_host
+func p2pgo_peer_host(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) C.int {
 	return withPeer(h, peer, func(p *p2p.Peer) C.int {
 		return cString(p.Host(), buf, n)
 	})
 }
 
-//export p2p_peer_port
-func p2p_peer_port(h *C.p2p_node, peer C.uint64_t, port *C.int) C.int {
+//export p2pgo_peer_port
+func p2pgo_peer_port(h *C.p2p_node, peer C.uint64_t, port *C.int) C.int {
 	return withPeer(h, peer, func(p *p2p.Peer) C.int {
 		if port == nil {
 			return fail(C.P2P_EINVAL, "port is NULL")
@@ -666,8 +666,8 @@ func p2p_peer_port(h *C.p2p_node, peer C.uint64_t, port *C.int) C.int {
 	})
 }
 
-//export p2p_peer_direction
-func p2p_peer_direction(h *C.p2p_node, peer C.uint64_t, direction *C.int) C.int {
+//export p2pgo_peer_direction
+func p2pgo_peer_direction(h *C.p2p_node, peer C.uint64_t, direction *C.int) C.int {
 	return withPeer(h, peer, func(p *p2p.Peer) C.int {
 		if direction == nil {
 			return fail(C.P2P_EINVAL, "direction is NULL")
@@ -677,8 +677,8 @@ func p2p_peer_direction(h *C.p2p_node, peer C.uint64_t, direction *C.int) C.int 
 	})
 }
 
-//export p2p_peer_set_info
-func p2p_peer_set_info(h *C.p2p_node, peer C.uint64_t, key *C.char, value unsafe.Pointer, n C.size_t) C.int {
+//export p2pgo_peer_set_info
+func p2pgo_peer_set_info(h *C.p2p_node, peer C.uint64_t, key *C.char, value unsafe.Pointer, n C.size_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		p, rc := e.peerOf(peer)
 		if rc != C.P2P_OK {
@@ -697,8 +697,8 @@ func p2p_peer_set_info(h *C.p2p_node, peer C.uint64_t, key *C.char, value unsafe
 	})
 }
 
-//export p2p_peer_get_info
-func p2p_peer_get_info(h *C.p2p_node, peer C.uint64_t, key *C.char, buf unsafe.Pointer, capacity C.size_t, n *C.size_t) C.int {
+//export p2pgo_peer_get_info
+func p2pgo_peer_get_info(h *C.p2p_node, peer C.uint64_t, key *C.char, buf unsafe.Pointer, capacity C.size_t, n *C.size_t) C.int {
 	return withPeer(h, peer, func(p *p2p.Peer) C.int {
 		if key == nil || buf == nil && capacity > 0 {
 			return fail(C.P2P_EINVAL, "key is NULL, or buf is NULL with a capacity")
@@ -786,14 +786,14 @@ func withPeer(h *C.p2p_node, peer C.uint64_t, f func(p *p2p.Peer) C.int) C.int {
 	})
 }
 
-//export p2p_node_poll
-func p2p_node_poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t) (rc C.int) {
+//export p2pgo_node_poll
+func p2pgo_node_poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t) (rc C.int) {
 	defer guard(&rc)
 	return poll(h, events, maxEvents, timeoutMS, count, nil, nil)
 }
 
-//export p2p_node_poll_batch
-func p2p_node_poll_batch(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t, data **C.uint8_t, dataLen *C.size_t) (rc C.int) {
+//export p2pgo_node_poll_batch
+func p2pgo_node_poll_batch(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t, data **C.uint8_t, dataLen *C.size_t) (rc C.int) {
 	defer guard(&rc)
 	if data == nil || dataLen == nil {
 		if count != nil {
@@ -875,8 +875,8 @@ func poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.in
 // maxPollBatch is the most events one poll takes.
 const maxPollBatch = 1 << 20
 
-//export p2p_node_reply
-func p2p_node_reply(h *C.p2p_node, answer C.int) C.int {
+//export p2pgo_node_reply
+func p2pgo_node_reply(h *C.p2p_node, answer C.int) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		q := e.poll
 		q.pollMu.Lock()

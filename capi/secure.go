@@ -22,8 +22,8 @@ import (
 // node is the secure node's p2p node, so every p2p_node_* function works on
 // it; its events come through secureHandler.
 
-//export p2p_secure_node_new
-func p2p_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, cfg *C.p2p_secure_config, out **C.p2p_node) (rc C.int) {
+//export p2pgo_secure_node_new
+func p2pgo_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, cfg *C.p2p_secure_config, out **C.p2p_node) (rc C.int) {
 	defer guard(&rc)
 	base, rc := nodeConfig(host, port, id, maxConnections, out)
 	if rc != C.P2P_OK {
@@ -63,8 +63,8 @@ func p2p_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections C.
 	return C.P2P_OK
 }
 
-//export p2p_secure_key_generate
-func p2p_secure_key_generate(h *C.p2p_node, bits C.int) C.int {
+//export p2pgo_secure_key_generate
+func p2pgo_secure_key_generate(h *C.p2p_node, bits C.int) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		key, err := secure.GenerateKey(int(bits))
 		if err != nil {
@@ -74,8 +74,8 @@ func p2p_secure_key_generate(h *C.p2p_node, bits C.int) C.int {
 	})
 }
 
-//export p2p_secure_key_load
-func p2p_secure_key_load(h *C.p2p_node, path, password *C.char) C.int {
+//export p2pgo_secure_key_load
+func p2pgo_secure_key_load(h *C.p2p_node, path, password *C.char) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if path == nil {
 			return fail(C.P2P_EINVAL, "path is NULL")
@@ -88,8 +88,8 @@ func p2p_secure_key_load(h *C.p2p_node, path, password *C.char) C.int {
 	})
 }
 
-//export p2p_secure_key_save
-func p2p_secure_key_save(h *C.p2p_node, path, password *C.char, format C.int) C.int {
+//export p2pgo_secure_key_save
+func p2pgo_secure_key_save(h *C.p2p_node, path, password *C.char, format C.int) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if path == nil {
 			return fail(C.P2P_EINVAL, "path is NULL")
@@ -118,8 +118,8 @@ func p2p_secure_key_save(h *C.p2p_node, path, password *C.char, format C.int) C.
 	})
 }
 
-//export p2p_secure_public_key
-func p2p_secure_public_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
+//export p2pgo_secure_public_key
+func p2pgo_secure_public_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		key := s.Key()
 		if key == nil {
@@ -129,8 +129,8 @@ func p2p_secure_public_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
 	})
 }
 
-//export p2p_secure_send_message
-func p2p_secure_send_message(h *C.p2p_node, text *C.char, n C.size_t) C.int {
+//export p2pgo_secure_send_message
+func p2pgo_secure_send_message(h *C.p2p_node, text *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		v, rc := parseJSON(s.P2P(), text, n)
 		if rc != C.P2P_OK {
@@ -140,8 +140,8 @@ func p2p_secure_send_message(h *C.p2p_node, text *C.char, n C.size_t) C.int {
 	})
 }
 
-//export p2p_secure_send
-func p2p_secure_send(h *C.p2p_node, peer C.uint64_t, text *C.char, n C.size_t) C.int {
+//export p2pgo_secure_send
+func p2pgo_secure_send(h *C.p2p_node, peer C.uint64_t, text *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		data, rc := parseObject(s.P2P(), text, n)
 		if rc != C.P2P_OK {
@@ -155,8 +155,8 @@ func p2p_secure_send(h *C.p2p_node, peer C.uint64_t, text *C.char, n C.size_t) C
 	})
 }
 
-//export p2p_secure_broadcast
-func p2p_secure_broadcast(h *C.p2p_node, text *C.char, n C.size_t, exclude *C.uint64_t, nExclude C.size_t) C.int {
+//export p2pgo_secure_broadcast
+func p2pgo_secure_broadcast(h *C.p2p_node, text *C.char, n C.size_t, exclude *C.uint64_t, nExclude C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if exclude == nil && nExclude > 0 {
 			return fail(C.P2P_EINVAL, "exclude is NULL with a length")
@@ -172,18 +172,18 @@ func p2p_secure_broadcast(h *C.p2p_node, text *C.char, n C.size_t, exclude *C.ui
 	})
 }
 
-//export p2p_secure_send_ping
-func p2p_secure_send_ping(h *C.p2p_node) C.int {
+//export p2pgo_secure_send_ping
+func p2pgo_secure_send_ping(h *C.p2p_node) C.int {
 	return withSecure(h, func(s *secure.Node) C.int { return failSecure(s.SendPing()) })
 }
 
-//export p2p_secure_send_discovery
-func p2p_secure_send_discovery(h *C.p2p_node) C.int {
+//export p2pgo_secure_send_discovery
+func p2pgo_secure_send_discovery(h *C.p2p_node) C.int {
 	return withSecure(h, func(s *secure.Node) C.int { return failSecure(s.SendDiscovery()) })
 }
 
-//export p2p_secure_create_message
-func p2p_secure_create_message(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) C.int {
+//export p2pgo_secure_create_message
+func p2pgo_secure_create_message(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if buf == nil && capacity > 0 {
 			return fail(C.P2P_EINVAL, "buf is NULL with a capacity")
@@ -209,8 +209,8 @@ func p2p_secure_create_message(h *C.p2p_node, text *C.char, n C.size_t, buf *C.c
 	})
 }
 
-//export p2p_secure_check_message
-func p2p_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.int) {
+//export p2pgo_secure_check_message
+func p2pgo_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.int) {
 	defer guard(&rc)
 	if reject != nil {
 		*reject = 0
@@ -234,8 +234,8 @@ func p2p_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.int
 	return fail(C.P2P_EREJECTED, "%v", err)
 }
 
-//export p2p_secure_pin
-func p2p_secure_pin(h *C.p2p_node, id, pemText *C.char) C.int {
+//export p2pgo_secure_pin
+func p2pgo_secure_pin(h *C.p2p_node, id, pemText *C.char) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if id == nil {
 			return fail(C.P2P_EINVAL, "id is NULL")
@@ -253,8 +253,8 @@ func p2p_secure_pin(h *C.p2p_node, id, pemText *C.char) C.int {
 	})
 }
 
-//export p2p_secure_pinned_key
-func p2p_secure_pinned_key(h *C.p2p_node, id *C.char, buf *C.char, n C.size_t) C.int {
+//export p2pgo_secure_pinned_key
+func p2pgo_secure_pinned_key(h *C.p2p_node, id *C.char, buf *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if id == nil {
 			return fail(C.P2P_EINVAL, "id is NULL")

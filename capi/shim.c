@@ -151,6 +151,13 @@ P2P_INTERNAL void p2p_watch_release_(p2p_thread_watch_ *w) {
 }
 #endif
 
+P2P_INTERNAL int p2p_fork_fail_(void) {
+    static const char msg[] = "p2pnode cannot be used in a process forked from the one that loaded it "
+                              "(its threads were not copied); use it in the parent, or exec a new program";
+    p2p_set_error_(msg, sizeof msg - 1);
+    return P2P_EFORK;
+}
+
 P2P_INTERNAL void p2p_set_error_(const char *msg, size_t len) {
     if (len >= sizeof p2p_err_) len = sizeof p2p_err_ - 1;
     memcpy(p2p_err_, msg, len);

@@ -63,9 +63,8 @@
  * Fork. The library's threads are not copied into a child that fork()
  * makes: in such a child (without exec) every function but p2p_version,
  * p2p_strerror, p2p_errmsg and p2p_last_error returns P2P_EFORK at once,
- * for the parent's nodes and for new ones alike. The parent is unaffected.
- * (A child that is busy entering the library at the very moment of the fork
- * may still find the runtime unusable; fork from a quiet thread.)
+ * for the parent's nodes and for new ones alike, without entering the Go
+ * runtime (whose threads the child lacks). The parent is unaffected.
  */
 #ifndef P2PNODE_H
 #define P2PNODE_H
