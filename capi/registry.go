@@ -260,7 +260,9 @@ func (r *handles) bury(key unsafe.Pointer) {
 
 // forked reports whether this process is a child forked from the one that
 // loaded the library (shim.c's pthread_atfork handler sets the flag): the
-// parent's threads, which run every node, do not exist here.
+// parent's threads, which run every node, do not exist here. The C entry
+// points (entry.c) refuse such calls before they reach Go; this is the
+// second line, for a call that got in anyway.
 func forked() bool { return C.p2p_forked_ != 0 }
 
 // failForked reports P2P_EFORK without allocating: in a forked child the Go
