@@ -31,6 +31,7 @@ int main(void) {
     p2p_node_host(node, buf, sizeof buf);
     p2p_node_port(node, &port);
     p2p_node_counters(node, &counters);
+    p2p_peer_counters(node, 1, &counters);
     p2p_node_peers(node, P2P_ALL, peers, 4, &count);
     p2p_node_connect(node, "127.0.0.1", port, 0, NULL);
     p2p_node_disconnect(node, 1);

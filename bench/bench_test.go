@@ -711,3 +711,106 @@ func sendAll(b *testing.B, pa *p2p.Peer, payload []byte, n int, done <-chan stru
 		b.Fatalf("%s: %d of %d messages", what, got.Load(), n)
 	}
 }
+
+// ---- one slow peer among fast ones (issue 16) ----------------------------------
+
+// BenchmarkSlowPeer: a hub broadcasts 64 KiB messages to fast peers and one
+// raw socket that reads about 40 KB/s. It records the broadcasts per second
+// that reach the fast peers once the slow peer's queue is full (measured
+// over at most 5 s), and how long Stop takes then. Before issue 16 every
+// broadcast waited SendTimeout (10 s) for the slow peer.
+func BenchmarkSlowPeer(b *testing.B) {
+	fast := envInt("BENCH_SLOW_FAST", 10)
+	for i := 0; i < b.N; i++ {
+		rate, stop := slowPeerRun(b, fast)
+		record(b, "go_slowpeer_broadcast", rate, "msg/s")
+		record(b, "go_slowpeer_stop", stop, "s")
+	}
+}
+
+func slowPeerRun(b *testing.B, fast int) (rate, stopSecs float64) {
+	hub, err := p2p.New(p2p.Config{Host: host, DebugOutput: io.Discard}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := hub.Start(); err != nil {
+		b.Fatal(err)
+	}
+	var got atomic.Int64
+	var peers []*p2p.Node
+	for range fast {
+		n, err := p2p.NewWithCallback(p2p.Config{Host: host, DebugOutput: io.Discard}, func(ev *p2p.Event) bool {
+			if ev.Type == p2p.EventMessage {
+				got.Add(1)
+			}
+			return true
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = n.Start()
+		if _, err := n.Connect(host, hub.Port(), false); err != nil {
+			b.Fatal(err)
+		}
+		peers = append(peers, n)
+	}
+	defer stopAll(peers...)
+	c, err := net.Dial("tcp", net.JoinHostPort(host, strconv.Itoa(hub.Port())))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.(*net.TCPConn).SetReadBuffer(8 << 10)
+	_, _ = c.Write([]byte("slow:1"))
+	_, _ = c.Read(make([]byte, 4096))
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tk := time.NewTicker(100 * time.Millisecond)
+		defer tk.Stop()
+		buf := make([]byte, 4<<10)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tk.C:
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	defer func() { close(quit); _ = c.Close(); wg.Wait() }()
+	for deadline := time.Now().Add(10 * time.Second); len(hub.All()) < fast+1; {
+		if time.Now().After(deadline) {
+			b.Fatal("peers did not connect")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	payload := textPayload(64 << 10)
+	var full time.Time
+	sent := 0
+	for k := 0; k < 100000; k++ {
+		err := hub.SendToNodes(payload, nil, p2p.None)
+		if full.IsZero() {
+			if err != nil {
+				full = time.Now()
+				got.Store(0)
+			}
+			continue
+		}
+		sent++
+		if time.Since(full) > 5*time.Second || sent == 2000 {
+			break
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); got.Load() < int64(sent*fast) && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	rate = float64(got.Load()) / float64(fast) / time.Since(full).Seconds()
+	start := time.Now()
+	_ = hub.Stop()
+	return rate, time.Since(start).Seconds()
+}

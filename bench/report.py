@@ -97,6 +97,12 @@ def rows(v):
     row("Memory per idle peer, %s peers on one node (baseline: Go conn + reader goroutine)"
         % ("%d" % peers if peers else "n/a"), o, b, "KiB", "<=32 KiB",
         o is not None and o <= 32 and peers is not None and peers >= 10000)
+    o = g("go_slowpeer_broadcast")
+    row("64 KiB broadcasts reaching each of 10 fast peers while one peer reads 40 KB/s", o, None, "msg/s",
+        "(reported; 0.1 msg/s before issue 16)", True)
+    o = g("go_slowpeer_stop")
+    row("Stop with that slow peer's queue full (StopTimeout 10 s)", o, None, "s", "<=11 s",
+        o is not None and o <= 11)
     for c in ("zlib", "bzip2", "lzma"):
         o, b = g("go_codec_%s_p2p" % c), g("go_codec_%s_alone" % c)
         row("%s through two nodes, 64 KiB text (baseline: codec alone)" % c, o, b, "MB/s",

@@ -108,6 +108,10 @@ func (e *nodeEntry) callback(ev *event) bool {
 		c.peer_port = C.int32_t(ev.Peer.Port())
 		c.direction = C.int32_t(ev.Peer.Direction())
 	}
+	if disconnected(ev.Type) && ev.Counters != nil {
+		c.dropped = C.uint64_t(ev.Counters.Dropped())
+		c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
+	}
 	if carriesData(ev.Type) {
 		data := ev.Message.Data
 		c.kind = C.int32_t(ev.Message.Kind)
@@ -186,12 +190,81 @@ type pollQueue struct {
 
 	poller   atomic.Uintptr // OS thread of the last p2p_node_poll call
 	ownCalls atomic.Int32   // calls from the poller under way: their events must not wait for it
+	inPoll   atomic.Int32   // p2p_node_poll calls under way
+	lastPoll atomic.Int64   // when the last one returned (monotonic ns since epoch); 0: never polled
+	stopping chan struct{}  // closed by p2p_node_stop: the queue no longer holds the node back when nobody polls
+	stopOnce sync.Once
+
+	// gone keeps the peers whose disconnected event is queued or was handed
+	// out by the last poll: their handles stay valid until the poll after
+	// the one that took that event (the core forgets them once the event is
+	// in this queue). Under mu.
+	gone map[uint64]*p2p.Peer
 
 	pollMu   sync.Mutex // one poller at a time; guards what follows
 	pending  chan bool  // releases the last polled synchronous event
 	question bool       // pending is a reconnection question
 	arena    *C.char
 	arenaN   int
+	expire   []uint64 // handles of the disconnected events the last poll handed out
+}
+
+// pollerGrace is how long after a poll returns the node still counts on the
+// poller to come back: a thread that is not inside p2p_node_poll and has not
+// left it for that long is not there, and the node does not wait for it.
+const pollerGrace = time.Second
+
+// epoch is the origin of lastPoll (a monotonic clock reading).
+var epoch = time.Now()
+
+// present reports whether a poller is there to answer: inside
+// p2p_node_poll, or out of it for less than pollerGrace.
+func (q *pollQueue) present() bool {
+	if q.inPoll.Load() > 0 {
+		return true
+	}
+	last := q.lastPoll.Load()
+	return last != 0 && time.Since(epoch)-time.Duration(last) < pollerGrace
+}
+
+// polled marks the end of a p2p_node_poll call.
+func (q *pollQueue) polled() {
+	q.lastPoll.Store(int64(max(time.Since(epoch), 1)))
+	q.inPoll.Add(-1)
+}
+
+// stop tells the queue the node is stopping.
+func (q *pollQueue) stop() { q.stopOnce.Do(func() { close(q.stopping) }) }
+
+// absentCheck is how often a wait for the poller checks that it is there.
+const absentCheck = 20 * time.Millisecond
+
+// waitRoom waits, while a poller is there, until room is closed or the
+// node is freed; it reports whether room was made.
+func (q *pollQueue) waitRoom(room <-chan struct{}, gone <-chan struct{}) bool {
+	var tick *time.Ticker
+	for q.present() {
+		if tick == nil {
+			tick = time.NewTicker(absentCheck)
+			defer tick.Stop()
+		}
+		select {
+		case <-room:
+			return true
+		case <-gone:
+			return false
+		case <-tick.C:
+		}
+	}
+	return false
+}
+
+// peer finds a peer that has gone but whose handle is still valid.
+func (q *pollQueue) peer(h uint64) (*p2p.Peer, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	p, ok := q.gone[h]
+	return p, ok
 }
 
 type pollItem struct {
@@ -200,11 +273,20 @@ type pollItem struct {
 }
 
 func newPollQueue(max int) *pollQueue {
-	return &pollQueue{max: max, wake: make(chan struct{}, 1), room: make(chan struct{})}
+	return &pollQueue{max: max, wake: make(chan struct{}, 1), room: make(chan struct{}),
+		stopping: make(chan struct{}), gone: make(map[uint64]*p2p.Peer)}
 }
 
-// put queues ev and, for a reconnection question, waits for its answer. It
-// gives up when the node is freed (answering yes, the default).
+func disconnected(t p2p.EventType) bool {
+	return t == p2p.EventInboundDisconnected || t == p2p.EventOutboundDisconnected
+}
+
+// put queues ev and, for a synchronous event, waits until the poller has
+// handled it (for a reconnection question: answered it). It never waits
+// for a poller that is not there (see present): a synchronous event then
+// counts as handled (a question as answered yes, the default), and once the
+// node is stopping messages are queued beyond max rather than hold the stop
+// back. It gives up when the node is freed.
 func (q *pollQueue) put(ev *event, gone <-chan struct{}) bool {
 	var reply chan bool
 	if synchronous(ev.Type) && (ev.Type == p2p.EventReconnectionError || q.ownCalls.Load() == 0) {
@@ -219,10 +301,25 @@ func (q *pollQueue) put(ev *event, gone <-chan struct{}) bool {
 			case <-room:
 			case <-gone:
 				return true
+			case <-q.stopping:
+				// Stopping: wait for room only while someone polls.
+				if !q.waitRoom(room, gone) {
+					select {
+					case <-gone:
+						return true
+					default:
+					}
+					q.mu.Lock()
+					goto add
+				}
 			}
 			q.mu.Lock()
 		}
+	add:
 		q.messages++
+	}
+	if ev.Peer != nil && disconnected(ev.Type) {
+		q.gone[ev.Peer.Handle()] = ev.Peer
 	}
 	q.items = append(q.items, pollItem{ev: *ev, reply: reply})
 	q.mu.Unlock()
@@ -233,12 +330,24 @@ func (q *pollQueue) put(ev *event, gone <-chan struct{}) bool {
 	if reply == nil {
 		return true
 	}
-	select {
-	case a := <-reply:
-		return a
-	case <-gone:
-		return true
+	var tick *time.Ticker
+	for q.present() {
+		if tick == nil {
+			tick = time.NewTicker(absentCheck)
+			defer tick.Stop()
+		}
+		select {
+		case a := <-reply:
+			return a
+		case <-gone:
+			return true
+		case <-tick.C:
+		}
 	}
+	// Nobody polls: handled as far as the node is concerned. The event
+	// stays queued for a poll to come (release then sends into the
+	// buffered reply, which nobody reads).
+	return true
 }
 
 // take removes up to max events, ending early after a synchronous event.
@@ -295,6 +404,20 @@ func (q *pollQueue) empty() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return len(q.items) == 0
+}
+
+// forget ends the handles of the peers whose disconnected events the last
+// poll handed out. pollMu is held.
+func (q *pollQueue) forget() {
+	if len(q.expire) == 0 {
+		return
+	}
+	q.mu.Lock()
+	for _, h := range q.expire {
+		delete(q.gone, h)
+	}
+	q.mu.Unlock()
+	q.expire = q.expire[:0]
 }
 
 // release lets the node go on past the synchronous event handed out by the
@@ -375,6 +498,10 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event, 
 			c.peer_port = C.int32_t(ev.Peer.Port())
 			c.direction = C.int32_t(ev.Peer.Direction())
 		}
+		if disconnected(ev.Type) && ev.Counters != nil {
+			c.dropped = C.uint64_t(ev.Counters.Dropped())
+			c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
+		}
 		if carriesData(ev.Type) {
 			c.kind = C.int32_t(ev.Message.Kind)
 			c.compression = compressionCode(ev.Message.Compression)
@@ -388,6 +515,9 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event, 
 		if ev.Type == p2p.EventReconnectionError {
 			c.port = C.int32_t(ev.Port)
 			c.trials = C.int32_t(ev.Trials)
+		}
+		if ev.Peer != nil && disconnected(ev.Type) {
+			q.expire = append(q.expire, ev.Peer.Handle())
 		}
 		if items[i].reply != nil {
 			q.pending = items[i].reply

@@ -23,8 +23,8 @@ import (
 // node is the secure node's p2p node, so every p2p_node_* function works on
 // it; its events come through secureHandler.
 
-//export p2p_secure_node_new
-func p2p_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, cfg *C.p2p_secure_config, out **C.p2p_node) (rc C.int) {
+//export p2pgo_secure_node_new
+func p2pgo_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, cfg *C.p2p_secure_config, out **C.p2p_node) (rc C.int) {
 	defer guard(&rc)
 	base, rc := nodeConfig(host, port, id, maxConnections, out)
 	if rc != C.P2P_OK {
@@ -45,6 +45,9 @@ func p2p_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections C.
 		if cfg.min_key_bits < 0 || cfg.max_pinned_keys < 0 || cfg.max_clock_skew_ms < 0 {
 			return fail(C.P2P_EINVAL, "min_key_bits, max_pinned_keys and max_clock_skew_ms may not be negative")
 		}
+		if int64(cfg.replay_window_ms) > maxMS || int64(cfg.max_clock_skew_ms) > maxMS || int64(cfg.replay_window_ms) < -maxMS {
+			return fail(C.P2P_EINVAL, "replay_window_ms and max_clock_skew_ms must lie within +-%d ms (what a duration can hold)", maxMS)
+		}
 		sc.MinKeyBits = int(cfg.min_key_bits)
 		sc.MaxPinnedKeys = int(cfg.max_pinned_keys)
 		sc.ReplayWindow = time.Duration(cfg.replay_window_ms) * time.Millisecond
@@ -61,8 +64,8 @@ func p2p_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections C.
 	return C.P2P_OK
 }
 
-//export p2p_secure_key_generate
-func p2p_secure_key_generate(h *C.p2p_node, bits C.int) C.int {
+//export p2pgo_secure_key_generate
+func p2pgo_secure_key_generate(h *C.p2p_node, bits C.int) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		key, err := secure.GenerateKey(int(bits))
 		if err != nil {
@@ -72,8 +75,8 @@ func p2p_secure_key_generate(h *C.p2p_node, bits C.int) C.int {
 	})
 }
 
-//export p2p_secure_key_load
-func p2p_secure_key_load(h *C.p2p_node, path, password *C.char) C.int {
+//export p2pgo_secure_key_load
+func p2pgo_secure_key_load(h *C.p2p_node, path, password *C.char) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if path == nil {
 			return fail(C.P2P_EINVAL, "path is NULL")
@@ -86,8 +89,8 @@ func p2p_secure_key_load(h *C.p2p_node, path, password *C.char) C.int {
 	})
 }
 
-//export p2p_secure_key_save
-func p2p_secure_key_save(h *C.p2p_node, path, password *C.char, format C.int) C.int {
+//export p2pgo_secure_key_save
+func p2pgo_secure_key_save(h *C.p2p_node, path, password *C.char, format C.int) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if path == nil {
 			return fail(C.P2P_EINVAL, "path is NULL")
@@ -116,8 +119,8 @@ func p2p_secure_key_save(h *C.p2p_node, path, password *C.char, format C.int) C.
 	})
 }
 
-//export p2p_secure_public_key
-func p2p_secure_public_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
+//export p2pgo_secure_public_key
+func p2pgo_secure_public_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		key := s.Key()
 		if key == nil {
@@ -127,10 +130,10 @@ func p2p_secure_public_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
 	})
 }
 
-//export p2p_secure_send_message
-func p2p_secure_send_message(h *C.p2p_node, text *C.char, n C.size_t) C.int {
+//export p2pgo_secure_send_message
+func p2pgo_secure_send_message(h *C.p2p_node, text *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
-		v, rc := parseJSON(text, n)
+		v, rc := parseJSON(s.P2P(), text, n)
 		if rc != C.P2P_OK {
 			return rc
 		}
@@ -138,10 +141,10 @@ func p2p_secure_send_message(h *C.p2p_node, text *C.char, n C.size_t) C.int {
 	})
 }
 
-//export p2p_secure_send
-func p2p_secure_send(h *C.p2p_node, peer C.uint64_t, text *C.char, n C.size_t) C.int {
+//export p2pgo_secure_send
+func p2pgo_secure_send(h *C.p2p_node, peer C.uint64_t, text *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
-		data, rc := parseObject(text, n)
+		data, rc := parseObject(s.P2P(), text, n)
 		if rc != C.P2P_OK {
 			return rc
 		}
@@ -153,13 +156,16 @@ func p2p_secure_send(h *C.p2p_node, peer C.uint64_t, text *C.char, n C.size_t) C
 	})
 }
 
-//export p2p_secure_broadcast
-func p2p_secure_broadcast(h *C.p2p_node, text *C.char, n C.size_t, exclude *C.uint64_t, nExclude C.size_t) C.int {
+//export p2pgo_secure_broadcast
+func p2pgo_secure_broadcast(h *C.p2p_node, text *C.char, n C.size_t, exclude *C.uint64_t, nExclude C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if exclude == nil && nExclude > 0 {
 			return fail(C.P2P_EINVAL, "exclude is NULL with a length")
 		}
-		data, rc := parseObject(text, n)
+		if rc := checkCount(nExclude, "n_exclude"); rc != C.P2P_OK {
+			return rc
+		}
+		data, rc := parseObject(s.P2P(), text, n)
 		if rc != C.P2P_OK {
 			return rc
 		}
@@ -167,23 +173,23 @@ func p2p_secure_broadcast(h *C.p2p_node, text *C.char, n C.size_t, exclude *C.ui
 	})
 }
 
-//export p2p_secure_send_ping
-func p2p_secure_send_ping(h *C.p2p_node) C.int {
+//export p2pgo_secure_send_ping
+func p2pgo_secure_send_ping(h *C.p2p_node) C.int {
 	return withSecure(h, func(s *secure.Node) C.int { return failSecure(s.SendPing()) })
 }
 
-//export p2p_secure_send_discovery
-func p2p_secure_send_discovery(h *C.p2p_node) C.int {
+//export p2pgo_secure_send_discovery
+func p2pgo_secure_send_discovery(h *C.p2p_node) C.int {
 	return withSecure(h, func(s *secure.Node) C.int { return failSecure(s.SendDiscovery()) })
 }
 
-//export p2p_secure_create_message
-func p2p_secure_create_message(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) C.int {
+//export p2pgo_secure_create_message
+func p2pgo_secure_create_message(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if buf == nil && capacity > 0 {
 			return fail(C.P2P_EINVAL, "buf is NULL with a capacity")
 		}
-		data, rc := parseObject(text, n)
+		data, rc := parseObject(s.P2P(), text, n)
 		if rc != C.P2P_OK {
 			return rc
 		}
@@ -194,24 +200,30 @@ func p2p_secure_create_message(h *C.p2p_node, text *C.char, n C.size_t, buf *C.c
 		if outLen != nil {
 			*outLen = C.size_t(len(signed))
 		}
-		if capacity > 0 {
-			copy(unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(capacity)), signed)
+		if k := fit(capacity, len(signed)); k > 0 {
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(buf)), k), signed)
 		}
-		if int(capacity) < len(signed) {
-			return fail(C.P2P_ERANGE, "the signed message has %d bytes, buffer %d", len(signed), int(capacity))
+		if uint64(capacity) < uint64(len(signed)) {
+			return fail(C.P2P_ERANGE, "the signed message has %d bytes, buffer %d", len(signed), uint64(capacity))
 		}
 		return C.P2P_OK
 	})
 }
 
-//export p2p_secure_check_message
-func p2p_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.int) {
+//export p2pgo_secure_check_message
+func p2pgo_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.int) {
 	defer guard(&rc)
 	if reject != nil {
 		*reject = 0
 	}
+	if forked() {
+		return failForked()
+	}
 	if text == nil && n > 0 {
 		return fail(C.P2P_EINVAL, "json is NULL with a length")
+	}
+	if uint64(n) > p2p.DefaultMaxFrameSize {
+		return fail(C.P2P_ETOOBIG, "%d bytes of JSON are over the %d a node takes by default (P2P_LIMIT_MAX_FRAME_SIZE)", uint64(n), p2p.DefaultMaxFrameSize)
 	}
 	_, err := secure.Verify(goBytes(unsafe.Pointer(text), n))
 	if err == nil {
@@ -223,8 +235,8 @@ func p2p_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.int
 	return fail(C.P2P_EREJECTED, "%v", err)
 }
 
-//export p2p_secure_pin
-func p2p_secure_pin(h *C.p2p_node, id, pemText *C.char) C.int {
+//export p2pgo_secure_pin
+func p2pgo_secure_pin(h *C.p2p_node, id, pemText *C.char) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if id == nil {
 			return fail(C.P2P_EINVAL, "id is NULL")
@@ -242,8 +254,8 @@ func p2p_secure_pin(h *C.p2p_node, id, pemText *C.char) C.int {
 	})
 }
 
-//export p2p_secure_pinned_key
-func p2p_secure_pinned_key(h *C.p2p_node, id *C.char, buf *C.char, n C.size_t) C.int {
+//export p2pgo_secure_pinned_key
+func p2pgo_secure_pinned_key(h *C.p2p_node, id *C.char, buf *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if id == nil {
 			return fail(C.P2P_EINVAL, "id is NULL")
@@ -298,9 +310,20 @@ func goStringOrEmpty(s *C.char) string {
 }
 
 // parseJSON reads the caller's JSON text as Python's json.loads would.
-func parseJSON(text *C.char, n C.size_t) (any, C.int) {
+// Text longer than the node's frame and decompressed limits is refused
+// before a byte of it is read: no signed message of it could be sent.
+func parseJSON(node *p2p.Node, text *C.char, n C.size_t) (any, C.int) {
 	if text == nil {
 		return nil, fail(C.P2P_EINVAL, "json is NULL")
+	}
+	limit := max(p2p.DefaultMaxFrameSize, p2p.DefaultMaxDecompressed)
+	if node != nil { // without a node (p2p_secure_canonical), the defaults
+		l := node.Limits()
+		limit = max(l.MaxFrameSize, l.MaxDecompressedSize)
+	}
+	if uint64(n) > uint64(limit) {
+		return nil, fail(C.P2P_ETOOBIG, "%d bytes of JSON are over the limit of %d (P2P_LIMIT_MAX_FRAME_SIZE, P2P_LIMIT_MAX_DECOMPRESSED_SIZE)",
+			uint64(n), limit)
 	}
 	v, err := secure.Parse(goBytes(unsafe.Pointer(text), n))
 	if err != nil {
@@ -310,8 +333,8 @@ func parseJSON(text *C.char, n C.size_t) (any, C.int) {
 }
 
 // parseObject reads the caller's JSON text, which must be an object.
-func parseObject(text *C.char, n C.size_t) (map[string]any, C.int) {
-	v, rc := parseJSON(text, n)
+func parseObject(node *p2p.Node, text *C.char, n C.size_t) (map[string]any, C.int) {
+	v, rc := parseJSON(node, text, n)
 	if rc != C.P2P_OK {
 		return nil, rc
 	}
@@ -344,7 +367,14 @@ func (h secureHandler) deliver(ev p2p.Event, sec *secureInfo) bool {
 }
 
 func (h secureHandler) peerEvent(t p2p.EventType, p *p2p.Peer) {
-	h.deliver(p2p.Event{Type: t, Peer: p}, nil)
+	ev := p2p.Event{Type: t, Peer: p}
+	if disconnected(t) {
+		// The secure layer's handler gets the peer only: its counters are
+		// final once it has gone.
+		c := p.Counters()
+		ev.Counters = &c
+	}
+	h.deliver(ev, nil)
 }
 
 func (h secureHandler) OutboundNodeConnected(p *p2p.Peer) {
@@ -469,10 +499,11 @@ func outBytes(b []byte, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t,
 		*outLen = C.size_t(len(b))
 	}
 	if capacity > 0 {
-		copy(goBytes(buf, capacity), b)
+		// Any capacity is valid: only what is written is viewed.
+		copy(goBytes(buf, min(capacity, C.size_t(len(b)))), b)
 	}
-	if len(b) > int(capacity) {
-		return fail(C.P2P_ERANGE, "%s has %d bytes, buffer %d", what, len(b), int(capacity))
+	if uint64(len(b)) > uint64(capacity) {
+		return fail(C.P2P_ERANGE, "%s has %d bytes, buffer %d", what, len(b), uint64(capacity))
 	}
 	return C.P2P_OK
 }
@@ -482,6 +513,9 @@ func outBytes(b []byte, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t,
 func inBytes(p unsafe.Pointer, n C.size_t, name string) ([]byte, C.int) {
 	if p == nil && n > 0 {
 		return nil, fail(C.P2P_EINVAL, "%s is NULL with a length", name)
+	}
+	if uint64(n) > secure.MaxHelperSize {
+		return nil, fail(C.P2P_ETOOBIG, "%s has %d bytes, more than the %d a helper takes", name, uint64(n), secure.MaxHelperSize)
 	}
 	return goBytes(p, n), C.P2P_OK
 }
@@ -512,8 +546,8 @@ func failFile(err error) C.int {
 	return failCrypto(err)
 }
 
-//export p2p_secure_private_key
-func p2p_secure_private_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
+//export p2pgo_secure_private_key
+func p2pgo_secure_private_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		key := s.Key()
 		if key == nil {
@@ -523,8 +557,8 @@ func p2p_secure_private_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
 	})
 }
 
-//export p2p_secure_encrypt
-func p2p_secure_encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) (rc C.int) {
+//export p2pgo_secure_encrypt
+func p2pgo_secure_encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) (rc C.int) {
 	defer guard(&rc)
 	if pemText == nil {
 		return fail(C.P2P_EINVAL, "pem is NULL")
@@ -543,8 +577,8 @@ func p2p_secure_encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, buf *C
 	return outBytes(ct, unsafe.Pointer(buf), capacity, outLen, "the ciphertext")
 }
 
-//export p2p_secure_decrypt
-func p2p_secure_decrypt(h *C.p2p_node, text *C.char, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+//export p2pgo_secure_decrypt
+func p2pgo_secure_decrypt(h *C.p2p_node, text *C.char, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		ct, rc := inBytes(unsafe.Pointer(text), n, "ciphertext")
 		if rc == C.P2P_OK {
@@ -565,8 +599,8 @@ func p2p_secure_decrypt(h *C.p2p_node, text *C.char, n C.size_t, buf unsafe.Poin
 	})
 }
 
-//export p2p_secure_sign
-func p2p_secure_sign(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t) C.int {
+//export p2pgo_secure_sign
+func p2pgo_secure_sign(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		msg, rc := inBytes(unsafe.Pointer(text), n, "text")
 		if rc != C.P2P_OK {
@@ -584,8 +618,8 @@ func p2p_secure_sign(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capac
 	})
 }
 
-//export p2p_secure_verify
-func p2p_secure_verify(pemText *C.char, text *C.char, n C.size_t, signature *C.char) (rc C.int) {
+//export p2pgo_secure_verify
+func p2pgo_secure_verify(pemText *C.char, text *C.char, n C.size_t, signature *C.char) (rc C.int) {
 	defer guard(&rc)
 	if pemText == nil || signature == nil {
 		return fail(C.P2P_EINVAL, "pem or signature is NULL")
@@ -604,13 +638,13 @@ func p2p_secure_verify(pemText *C.char, text *C.char, n C.size_t, signature *C.c
 	return C.P2P_OK
 }
 
-//export p2p_secure_canonical
-func p2p_secure_canonical(text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) (rc C.int) {
+//export p2pgo_secure_canonical
+func p2pgo_secure_canonical(text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) (rc C.int) {
 	defer guard(&rc)
 	if rc = checkOut(unsafe.Pointer(buf), capacity); rc != C.P2P_OK {
 		return rc
 	}
-	v, rc := parseJSON(text, n)
+	v, rc := parseJSON(nil, text, n)
 	if rc != C.P2P_OK {
 		return rc
 	}
@@ -621,8 +655,8 @@ func p2p_secure_canonical(text *C.char, n C.size_t, buf *C.char, capacity C.size
 	return outBytes(c, unsafe.Pointer(buf), capacity, outLen, "the canonical text")
 }
 
-//export p2p_secure_derive_key
-func p2p_secure_derive_key(password unsafe.Pointer, pwLen C.size_t, salt unsafe.Pointer, saltLen C.size_t, key unsafe.Pointer, keyLen C.size_t) (rc C.int) {
+//export p2pgo_secure_derive_key
+func p2pgo_secure_derive_key(password unsafe.Pointer, pwLen C.size_t, salt unsafe.Pointer, saltLen C.size_t, key unsafe.Pointer, keyLen C.size_t) (rc C.int) {
 	defer guard(&rc)
 	pw, rc := inBytes(password, pwLen, "password")
 	if rc != C.P2P_OK {
@@ -643,8 +677,8 @@ func p2p_secure_derive_key(password unsafe.Pointer, pwLen C.size_t, salt unsafe.
 	return C.P2P_OK
 }
 
-//export p2p_secure_aes_pad
-func p2p_secure_aes_pad(data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) (rc C.int) {
+//export p2pgo_secure_aes_pad
+func p2pgo_secure_aes_pad(data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) (rc C.int) {
 	defer guard(&rc)
 	in, rc := inBytes(data, n, "data")
 	if rc == C.P2P_OK {
@@ -679,23 +713,23 @@ func aesCall(secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C
 	return outBytes(out, buf, capacity, outLen, what)
 }
 
-//export p2p_secure_aes_encrypt
-func p2p_secure_aes_encrypt(key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+//export p2pgo_secure_aes_encrypt
+func p2pgo_secure_aes_encrypt(key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
 	return aesCall(key, keyLen, data, n, buf, capacity, outLen, secure.EncryptAES, "the ciphertext")
 }
 
-//export p2p_secure_aes_decrypt
-func p2p_secure_aes_decrypt(key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+//export p2pgo_secure_aes_decrypt
+func p2pgo_secure_aes_decrypt(key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
 	return aesCall(key, keyLen, data, n, buf, capacity, outLen, secure.DecryptAES, "the plaintext")
 }
 
-//export p2p_secure_aes_encrypt_pw
-func p2p_secure_aes_encrypt_pw(password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+//export p2pgo_secure_aes_encrypt_pw
+func p2pgo_secure_aes_encrypt_pw(password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
 	return aesCall(password, pwLen, data, n, buf, capacity, outLen, secure.EncryptAESPassword, "the ciphertext")
 }
 
-//export p2p_secure_aes_decrypt_pw
-func p2p_secure_aes_decrypt_pw(password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+//export p2pgo_secure_aes_decrypt_pw
+func p2pgo_secure_aes_decrypt_pw(password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
 	return aesCall(password, pwLen, data, n, buf, capacity, outLen, secure.DecryptAESPassword, "the plaintext")
 }
 
@@ -738,28 +772,28 @@ func aesFileRead(path *C.char, secret unsafe.Pointer, secretLen C.size_t, buf un
 	return outBytes(out, buf, capacity, outLen, "the plaintext")
 }
 
-//export p2p_secure_aes_encrypt_file
-func p2p_secure_aes_encrypt_file(path *C.char, key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t) C.int {
+//export p2pgo_secure_aes_encrypt_file
+func p2pgo_secure_aes_encrypt_file(path *C.char, key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t) C.int {
 	return aesFileWrite(path, key, keyLen, data, n, secure.EncryptAESFile)
 }
 
-//export p2p_secure_aes_decrypt_file
-func p2p_secure_aes_decrypt_file(path *C.char, key unsafe.Pointer, keyLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+//export p2pgo_secure_aes_decrypt_file
+func p2pgo_secure_aes_decrypt_file(path *C.char, key unsafe.Pointer, keyLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
 	return aesFileRead(path, key, keyLen, buf, capacity, outLen, secure.DecryptAESFile)
 }
 
-//export p2p_secure_aes_encrypt_file_pw
-func p2p_secure_aes_encrypt_file_pw(path *C.char, password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t) C.int {
+//export p2pgo_secure_aes_encrypt_file_pw
+func p2pgo_secure_aes_encrypt_file_pw(path *C.char, password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t) C.int {
 	return aesFileWrite(path, password, pwLen, data, n, secure.EncryptAESFilePassword)
 }
 
-//export p2p_secure_aes_decrypt_file_pw
-func p2p_secure_aes_decrypt_file_pw(path *C.char, password unsafe.Pointer, pwLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
+//export p2pgo_secure_aes_decrypt_file_pw
+func p2pgo_secure_aes_decrypt_file_pw(path *C.char, password unsafe.Pointer, pwLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
 	return aesFileRead(path, password, pwLen, buf, capacity, outLen, secure.DecryptAESFilePassword)
 }
 
-//export p2p_secure_set_delegate
-func p2p_secure_set_delegate(h *C.p2p_node, types C.int) C.int {
+//export p2pgo_secure_set_delegate
+func p2pgo_secure_set_delegate(h *C.p2p_node, types C.int) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		if types < 0 {
 			return fail(C.P2P_EINVAL, "delegate types %d", int(types))
@@ -777,8 +811,8 @@ const _ uint = -((C.P2P_DELEGATE_PING-uint(secure.DelegatePing))*(C.P2P_DELEGATE
 	(C.P2P_DELEGATE_DISCOVERY-uint(secure.DelegateDiscovery))*(C.P2P_DELEGATE_DISCOVERY-uint(secure.DelegateDiscovery)) +
 	(C.P2P_DELEGATE_DISCOVERY_ANSWER-uint(secure.DelegateDiscoveryAnswer))*(C.P2P_DELEGATE_DISCOVERY_ANSWER-uint(secure.DelegateDiscoveryAnswer)))
 
-//export p2p_secure_handle
-func p2p_secure_handle(h *C.p2p_node, peer C.uint64_t, step C.int, text *C.char, n C.size_t) C.int {
+//export p2pgo_secure_handle
+func p2pgo_secure_handle(h *C.p2p_node, peer C.uint64_t, step C.int, text *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
 		data, rc := inBytes(unsafe.Pointer(text), n, "json")
 		if rc != C.P2P_OK {

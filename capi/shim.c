@@ -50,12 +50,24 @@ P2P_INTERNAL void p2p_keep_handle_(void *h) {
 #if defined(_WIN32)
 #include <windows.h>
 P2P_INTERNAL uintptr_t p2p_thread_self_(void) { return (uintptr_t)GetCurrentThreadId(); }
+P2P_INTERNAL volatile int p2p_forked_; /* Windows has no fork */
 #else
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 #include <errno.h>
 P2P_INTERNAL uintptr_t p2p_thread_self_(void) { return (uintptr_t)pthread_self(); }
+
+/* Set in a child forked from the process that loaded the library: only the
+ * forking thread lives on there, and the Go runtime's threads, which run
+ * every node, are gone. Every call then fails with P2P_EFORK at once. */
+P2P_INTERNAL volatile int p2p_forked_;
+
+static void p2p_on_fork_child_(void) { p2p_forked_ = 1; }
+
+__attribute__((constructor)) static void p2p_watch_fork_(void) {
+    pthread_atfork(NULL, NULL, p2p_on_fork_child_);
+}
 #endif
 
 /* A node's event thread is watched with a thread-specific value whose
@@ -139,6 +151,13 @@ P2P_INTERNAL void p2p_watch_release_(p2p_thread_watch_ *w) {
 }
 #endif
 
+P2P_INTERNAL int p2p_fork_fail_(void) {
+    static const char msg[] = "p2pnode cannot be used in a process forked from the one that loaded it "
+                              "(its threads were not copied); use it in the parent, or exec a new program";
+    p2p_set_error_(msg, sizeof msg - 1);
+    return P2P_EFORK;
+}
+
 P2P_INTERNAL void p2p_set_error_(const char *msg, size_t len) {
     if (len >= sizeof p2p_err_) len = sizeof p2p_err_ - 1;
     memcpy(p2p_err_, msg, len);
@@ -190,6 +209,7 @@ P2P_API const char *p2p_strerror(int code) {
     case P2P_EINTERNAL: return "internal error";
     case P2P_EKEY: return "no key, or a key file that cannot be read or written";
     case P2P_EREJECTED: return "the message failed its checks";
+    case P2P_EFORK: return "the library cannot be used in a forked child process";
     }
     return "unknown status code";
 }

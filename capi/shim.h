@@ -28,6 +28,10 @@ void p2p_watch_release_(p2p_thread_watch_ *w);
 // A constant "" for event fields that do not apply.
 extern const char p2p_empty_[1];
 int p2p_call_event_(p2p_callback_ *cb, const p2p_event *ev);
+// Non-zero in a child forked from the process that loaded the library.
+extern volatile int p2p_forked_;
+// Sets the thread's message for a call in a forked child; returns P2P_EFORK.
+int p2p_fork_fail_(void);
 // Lists a node handle in C memory (handles live for the process).
 void p2p_keep_handle_(void *h);
 #endif

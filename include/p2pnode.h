@@ -38,6 +38,9 @@
  * small the call writes as much as fits (still NUL-terminated) and returns
  * P2P_ERANGE. Ids are at most P2P_MAX_ID_LEN bytes and hosts at most
  * P2P_MAX_HOST_LEN bytes, so buffers of those sizes plus one always suffice.
+ * Any size_t is a valid buffer length or capacity: only what is written is
+ * touched. Lengths of what the library must copy (payloads, info values,
+ * ids, hosts) are checked against their limits before a byte is read.
  *
  * Threads. Every function may be called from any thread, including from
  * inside the event callback (send, connect, disconnect and stop included),
@@ -47,12 +50,21 @@
  * Blocking. Calls return promptly except: p2p_node_connect (dial and
  * handshake, bounded by P2P_LIMIT_DIAL_TIMEOUT_MS and
  * P2P_LIMIT_HANDSHAKE_TIMEOUT_MS), sends to a peer whose queue is full
- * (bounded by P2P_LIMIT_SEND_TIMEOUT_MS), p2p_node_stop and p2p_node_free
- * (until the node's threads are gone; see there), and p2p_node_poll (its
- * timeout).
+ * under P2P_OVERFLOW_WAIT (bounded by P2P_LIMIT_SEND_TIMEOUT_MS; a stop of
+ * the node or the loss of the peer ends the wait at once), p2p_node_stop and
+ * p2p_node_free (until the node's threads are gone, the flushing of each
+ * peer bounded by P2P_LIMIT_STOP_TIMEOUT_MS; see there), and p2p_node_poll
+ * (its timeout). No call waits on another peer: a broadcast skips a full
+ * one.
  *
  * Linking. Only one Go shared library can live in a process and it cannot be
  * unloaded. The library installs signal handlers of the Go runtime.
+ *
+ * Fork. The library's threads are not copied into a child that fork()
+ * makes: in such a child (without exec) every function but p2p_version,
+ * p2p_strerror, p2p_errmsg and p2p_last_error returns P2P_EFORK at once,
+ * for the parent's nodes and for new ones alike, without entering the Go
+ * runtime (whose threads the child lacks). The parent is unaffected.
  */
 #ifndef P2PNODE_H
 #define P2PNODE_H
@@ -86,7 +98,7 @@ extern "C" {
 #define P2P_ECONNECT -7    /* could not connect: refused, unreachable, timed out, or turned away */
 #define P2P_EHANDSHAKE -8  /* the id exchange failed */
 #define P2P_ENOPEER -9     /* no such peer on this node (never was, or disconnected) */
-#define P2P_EFULL -10      /* the peer's send queue stayed full for the send timeout */
+#define P2P_EFULL -10      /* a send queue was full (see p2p_overflow_policy); the message was not taken */
 #define P2P_ETOOBIG -11    /* the message is over the frame size limit */
 #define P2P_ENOTFOUND -12  /* no info under that key */
 #define P2P_ERANGE -13     /* the caller's buffer is too small; the result is truncated */
@@ -94,6 +106,7 @@ extern "C" {
 #define P2P_EINTERNAL -15  /* a bug in the library was caught; the message says more */
 #define P2P_EKEY -16       /* secure node: no key yet, or a key file that cannot be read or written */
 #define P2P_EREJECTED -17  /* secure node: a message failed its checks; the message says why */
+#define P2P_EFORK -18      /* called in a child forked from the process that loaded the library */
 
 /* Events, named after the p2pnetwork event methods. */
 typedef enum p2p_event_type {
@@ -143,8 +156,42 @@ typedef enum p2p_limit {
     P2P_LIMIT_MAX_QUEUED_BYTES = 6,      /* bytes waiting to be written to one peer (default 16 MiB) */
     P2P_LIMIT_SEND_TIMEOUT_MS = 7,       /* wait for room in a full send queue (default 10000) */
     P2P_LIMIT_RECONNECT_INTERVAL_MS = 8, /* how often lost peers are re-dialled (default 1000) */
-    P2P_LIMIT_MAX_PENDING_EVENTS = 9     /* messages waiting for the application (default 65536) */
+    P2P_LIMIT_MAX_PENDING_EVENTS = 9,    /* messages waiting for the application (default 65536) */
+    P2P_LIMIT_OVERFLOW_POLICY = 10,      /* p2p_overflow_policy: a send to a full queue (default WAIT) */
+    P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL = 11,       /* bytes waiting to be written to all peers (default 256 MiB) */
+    P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS = 12, /* ... to the peers at one IP address (default 128 MiB) */
+    P2P_LIMIT_STOP_TIMEOUT_MS = 13,      /* stop and disconnect flush a peer's queue this long (default 10000) */
+    P2P_LIMIT_MAX_PENDING_HANDSHAKES = 14,             /* inbound handshakes under way (default 256) */
+    P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = 15, /* ... from one IP address (default 128) */
+    P2P_LIMIT_IDLE_EVICTION_MS = 16,     /* silence after which an inbound peer may lose its slot to a new one
+                                            when the node is full (default 10000; a fifth of it for a peer
+                                            that never sent a message) */
+    P2P_LIMIT_MAX_PENDING_BYTES = 17,    /* bytes of frames received in part, all connections (default 256 MiB) */
+    P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS = 18 /* ... of the connections from one IP address (default 128 MiB) */
 } p2p_limit;
+
+/*
+ * What a send does when a queue is full (P2P_LIMIT_OVERFLOW_POLICY): when
+ * the peer's queued bytes, those of all peers at its address, or those of
+ * the whole node would go over P2P_LIMIT_MAX_QUEUED_BYTES, _PER_ADDRESS or
+ * _TOTAL. Whatever the policy, p2p_node_broadcast (and the secure
+ * broadcasts) never wait on one peer: under WAIT and DROP_NEWEST a full
+ * peer does not get that message (counters.refused), under DROP_OLDEST and
+ * DISCONNECT it is treated as for a single send, and the other peers get
+ * it in every case. And a peer whose queue stays full while nothing at all
+ * can be written to it for P2P_LIMIT_SEND_TIMEOUT_MS is disconnected
+ * (counters.stalled, what was queued in dropped_overflow). DROP_OLDEST
+ * discards whole messages, oldest first, up to a 64 KiB chunk of small
+ * ones at a time; what is being written (at most a quarter of
+ * P2P_LIMIT_MAX_QUEUED_BYTES, and 1 MiB) stays; when the address's or the
+ * node's total is what is full, the sending peer's own oldest go.
+ */
+typedef enum p2p_overflow_policy {
+    P2P_OVERFLOW_WAIT = 0,        /* wait up to the send timeout for room in that peer's queue, then P2P_EFULL */
+    P2P_OVERFLOW_DROP_NEWEST = 1, /* P2P_EFULL at once; what is queued stays */
+    P2P_OVERFLOW_DROP_OLDEST = 2, /* discard the oldest queued messages (dropped_overflow); the send succeeds */
+    P2P_OVERFLOW_DISCONNECT = 3   /* disconnect the peer (its queue counts in dropped_overflow); P2P_EFULL */
+} p2p_overflow_policy;
 
 /* A node. Opaque; made by p2p_node_new, released by p2p_node_free. */
 typedef struct p2p_node p2p_node;
@@ -186,15 +233,23 @@ typedef struct p2p_discovered {
  * until the callback returns (for p2p_node_poll: until the next poll of that
  * node or its free). Copy what you keep.
  *
+ * - dropped, dropped_bytes: INBOUND_DISCONNECTED and OUTBOUND_DISCONNECTED:
+ *   the messages accepted for the peer (sends that returned P2P_OK) that were
+ *   never written to its connection, and their bytes on the wire; the
+ *   peer's counters (p2p_peer_counters, while the handle is valid) say why.
+ *
  * Version 0.2.0 added the fields from sender_id on (88 -> 136 bytes on 64-bit
- * targets): a program that polls arrays of events must be built with this
- * header, and may compare p2p_version() with P2P_VERSION_STRING at start.
+ * targets), and the hostile-load work of issue 16 appended dropped and
+ * dropped_bytes (136 -> 152 bytes): a program that polls arrays of events
+ * must be built with this header, and may compare p2p_version() with
+ * P2P_VERSION_STRING at start.
  */
 typedef struct p2p_event {
     int32_t type;          /* p2p_event_type */
     int32_t kind;          /* p2p_kind of the message */
     p2p_node *node;        /* the node that raised the event */
-    uint64_t peer;         /* the peer's handle, valid until its disconnected event has been delivered */
+    uint64_t peer;         /* the peer's handle, valid until its disconnected event has been delivered
+                              (poll mode: until the poll after the one that returned that event) */
     const char *peer_id;   /* the peer's node id */
     const char *peer_host; /* the peer's address */
     int32_t peer_port;     /* the peer's listening port */
@@ -213,6 +268,8 @@ typedef struct p2p_event {
     int32_t reserved2;     /* zero */
     const p2p_discovered *nodes; /* DISCOVERY_ANSWER: n_nodes entries */
     size_t n_nodes;
+    uint64_t dropped;       /* *_DISCONNECTED: accepted messages never written to the peer */
+    uint64_t dropped_bytes; /* *_DISCONNECTED: their bytes on the wire */
 } p2p_event;
 
 /*
@@ -288,11 +345,47 @@ typedef struct p2p_secure_config {
     int32_t reserved;          /* zero */
 } p2p_secure_config;
 
-/* Counters of a node. */
+/*
+ * Counters of a node (p2p_node_counters: the sums over every peer it has
+ * had, and its connection management) or of one peer (p2p_peer_counters).
+ * A message counts once per peer it is for (a broadcast to ten peers is
+ * ten), and its bytes are its bytes on the wire, EOT included.
+ *
+ * Delivery is at most once per link, in order: a message accepted for a
+ * peer (its send returned P2P_OK) is written to that peer's connection
+ * once, after those accepted for it before, or dropped. Every accepted
+ * message is in exactly one of written, a dropped_* counter, or queued:
+ *     accepted == written + dropped_overflow + dropped_link_lost + dropped_stop + queued
+ * and the same for the bytes (dropped_bytes for the three drops).
+ * "Written" means handed whole to the operating system's socket: TCP does
+ * not say whether the other side read it, so a message written just before
+ * a link breaks may still be lost, and no counter can tell. A send that
+ * fails did not accept its message; refused counts those of full queues.
+ * The figures are read one by one while the node runs: the equation holds
+ * exactly once the node (or the peer) is quiet.
+ *
+ * Issue 16 grew this struct from 24 to 160 bytes (the fields from accepted
+ * on): build with this header.
+ */
 typedef struct p2p_counters {
-    uint64_t sent;           /* frames queued to peers (a broadcast counts once per peer) */
+    uint64_t sent;           /* messages accepted for peers (= accepted) */
     uint64_t received;       /* frames received */
     uint64_t receive_errors; /* frames that could not be decoded or were over a limit */
+    uint64_t accepted, accepted_bytes;  /* what sends took */
+    uint64_t written, written_bytes;    /* what was handed whole to the socket */
+    uint64_t queued, queued_bytes;      /* what waits to be written now (or is being written) */
+    uint64_t dropped_overflow;  /* the peer did not keep up: DROP_OLDEST, DISCONNECT, or stalled */
+    uint64_t dropped_link_lost; /* still queued when the connection broke */
+    uint64_t dropped_stop;      /* stop or disconnect could not write them within P2P_LIMIT_STOP_TIMEOUT_MS */
+    uint64_t dropped_bytes;     /* the bytes of the three drops */
+    uint64_t refused;           /* messages a send did not take because a queue was full */
+    uint64_t received_bytes;    /* bytes of the frames received, EOT included */
+    /* The node's connection management (on a peer: 1 if it happened to it, else 0). */
+    uint64_t evicted;            /* established inbound peers whose slot went to a new peer */
+    uint64_t handshakes_evicted; /* handshakes under way closed for newer ones (node only) */
+    uint64_t rejected;           /* inbound connections closed: every slot taken, none evictable (node only) */
+    uint64_t over_memory;        /* connections closed for P2P_LIMIT_MAX_PENDING_BYTES(_PER_ADDRESS) */
+    uint64_t stalled;            /* peers disconnected for staying full without progress */
 } p2p_counters;
 
 #ifndef P2P_NO_PROTOTYPES
@@ -348,9 +441,16 @@ int p2p_node_set_callback(p2p_node *node, p2p_event_fn fn, void *user_data);
  * p2p_node_set_limit sets one limit (see p2p_limit; value in the unit its
  * name gives; 0 restores the default). P2P_LIMIT_MAX_CONNECTIONS may change
  * at any time and applies to connections accepted from then on; the others
- * only before p2p_node_start.
- * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (unknown limit, negative value),
- * or P2P_ESTATE once started.
+ * only before p2p_node_start. P2P_LIMIT_OVERFLOW_POLICY takes a
+ * p2p_overflow_policy (0 is P2P_OVERFLOW_WAIT, the default). A value the
+ * library cannot represent is refused, never cut: a _MS limit above
+ * 9223372036854 (the milliseconds a 64-bit count of nanoseconds holds), a
+ * count above what the library's int holds (INT32_MAX on a 32-bit target;
+ * on 64-bit targets every non-negative int64_t fits), a policy above
+ * P2P_OVERFLOW_DISCONNECT.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (unknown limit, negative or
+ * unrepresentable value; the limit keeps its value), or P2P_ESTATE once
+ * started.
  */
 int p2p_node_set_limit(p2p_node *node, int limit, int64_t value);
 
@@ -374,11 +474,17 @@ int p2p_node_start(p2p_node *node);
 /*
  * p2p_node_stop raises P2P_EVENT_REQUEST_TO_STOP (peers are still connected:
  * a last chance to send), then closes every peer after flushing what was
- * queued for it, delivers their disconnected events, and returns when the
- * node's threads are gone. Idempotent. Called from inside the node's own
- * callback, or from the thread that polls the node, it starts all that and
- * returns at once; the rest follows when the callback returns (or as the
- * poller goes on polling, until P2P_ESTOPPED). Returns P2P_OK or P2P_EHANDLE.
+ * queued for it (for at most P2P_LIMIT_STOP_TIMEOUT_MS; what is not written
+ * by then is dropped, counted in dropped_stop, and each disconnected event
+ * carries its peer's share), delivers their disconnected events, and
+ * returns when the node's threads are gone. Sends blocked on a full queue
+ * return (P2P_ESTOPPED or P2P_ENOPEER). Idempotent. Called from inside the
+ * node's own callback, or from the thread that polls the node, it starts
+ * all that and returns at once; the rest follows when the callback returns (or as the
+ * poller goes on polling, until P2P_ESTOPPED). In poll mode it waits for the
+ * poller only while one is there (see p2p_node_poll): a node nobody polls
+ * stops at once, its last events left queued for a poll before the free.
+ * Returns P2P_OK or P2P_EHANDLE.
  */
 int p2p_node_stop(p2p_node *node);
 
@@ -401,7 +507,9 @@ int p2p_node_request_stop(p2p_node *node);
  * call with it returns P2P_EHANDLE, and a second free too. From inside the
  * callback free returns at once and the node's threads end in the
  * background; from anywhere else (the polling thread included) it returns
- * when they are gone.
+ * when they are gone. All the node's memory is released then (or when
+ * the calls still under way on the handle return); the handle itself stays
+ * reserved, a few bytes, so that it never comes back as another node.
  * Returns P2P_OK or P2P_EHANDLE.
  */
 int p2p_node_free(p2p_node *node);
@@ -417,8 +525,24 @@ int p2p_node_host(p2p_node *node, char *buf, size_t len);
 /* p2p_node_port stores the port the node listens on in *port. */
 int p2p_node_port(p2p_node *node, int *port);
 
-/* p2p_node_counters fills *out with the node's message counters. */
+/*
+ * p2p_node_counters fills *out with the node's counters (see
+ * p2p_counters). Any time, from any thread, also after stop. Stop drops
+ * what it could not write within P2P_LIMIT_STOP_TIMEOUT_MS: compare the
+ * counters before and after p2p_node_stop (dropped_stop, dropped_link_lost)
+ * to learn how much, and each peer's disconnected event says its share.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (out NULL).
+ */
 int p2p_node_counters(p2p_node *node, p2p_counters *out);
+
+/*
+ * p2p_peer_counters fills *out with one peer's counters (see p2p_counters;
+ * sent = accepted, and the node-only fields are 0). The handle works as
+ * long as the peer's does, so inside (or, polling, after) its disconnected
+ * event it gives the peer's final figures.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL (out NULL).
+ */
+int p2p_peer_counters(p2p_node *node, uint64_t peer, p2p_counters *out);
 
 /*
  * p2p_node_peers lists the handles of the node's peers of one direction
@@ -463,15 +587,28 @@ int p2p_node_disconnect(p2p_node *node, uint64_t peer);
  * UTF-8: they arrive exactly (payloads that raw framing cannot carry travel
  * zlib-compressed). To send what p2pnetwork calls a str, pass its UTF-8; a
  * dict, its JSON text. data may be NULL when len is 0. The bytes are copied;
- * the call returns once they are queued. If the peer's queue is full it
- * waits up to the send timeout.
- * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL, P2P_ENOPEER, P2P_EFULL, P2P_ETOOBIG.
+ * the call returns once they are queued. What it does when the peer's queue
+ * is full is P2P_LIMIT_OVERFLOW_POLICY's (by default it waits up to the
+ * send timeout for room, and returns at once when the node stops or the
+ * peer goes). P2P_OK means accepted: the counters tell whether it was
+ * written or dropped (see p2p_counters). A len over both P2P_LIMIT_MAX_FRAME_SIZE and
+ * P2P_LIMIT_MAX_DECOMPRESSED_SIZE gets P2P_ETOOBIG at once, before a byte of
+ * data is read (a longer payload that still fails the frame limit once
+ * encoded gets it after the encoding).
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL, P2P_ENOPEER (never was, or has
+ * disconnected: also for a handle still valid in a polled event),
+ * P2P_EFULL, P2P_ETOOBIG, P2P_ESTOPPED (the node stopped meanwhile).
  */
 int p2p_node_send(p2p_node *node, uint64_t peer, const void *data, size_t len, int compression);
 
 /*
  * p2p_node_broadcast sends to every peer except the n_exclude handles in
  * exclude (may be NULL when n_exclude is 0); the frame is encoded once.
+ * It never waits on a full peer, whatever the overflow policy (see
+ * p2p_overflow_policy): under WAIT and DROP_NEWEST that peer does not get
+ * the message (its counters' refused counts it), under DROP_OLDEST the
+ * oldest of its queue make room, under DISCONNECT it is disconnected.
+ * The length is checked before a byte is read, as for p2p_node_send.
  * Returns P2P_OK, or the code of the first peer that could not take it
  * (the others have it queued), or P2P_EHANDLE, P2P_EINVAL, P2P_ETOOBIG.
  */
@@ -488,7 +625,9 @@ int p2p_node_broadcast(p2p_node *node, const void *data, size_t len, const uint6
  * p2p_node_send does, so a large batch streams at the speed of the peer.
  * *sent (sent may be NULL) receives how many messages were queued: count on
  * success; on failure those before the message that failed, whose code is
- * returned (the messages after it are not queued).
+ * returned (the messages after it are not queued). Every length is checked
+ * (as for p2p_node_send) before a byte of data is read: the batch is cut at
+ * the first one over the limit, which gets P2P_ETOOBIG.
  * Returns P2P_OK (also for count 0), P2P_EHANDLE, P2P_EINVAL, P2P_ENOPEER,
  * P2P_EFULL, P2P_ETOOBIG.
  */
@@ -512,8 +651,9 @@ int p2p_peer_direction(p2p_node *node, uint64_t peer, int *direction);
 /*
  * p2p_peer_set_info stores a copy of len bytes under key (NUL-terminated) in
  * the peer's own key/value store (p2pnetwork's set_info). The library
- * itself may store values there too (the secure node's "ping").
- * Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL.
+ * itself may store values there too (the secure node's "ping"). A value
+ * longer than P2P_LIMIT_MAX_FRAME_SIZE gets P2P_ETOOBIG before it is read.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL, P2P_ETOOBIG.
  */
 int p2p_peer_set_info(p2p_node *node, uint64_t peer, const char *key, const void *value, size_t len);
 
@@ -539,6 +679,16 @@ int p2p_peer_get_info(p2p_node *node, uint64_t peer, const char *key, void *buf,
  * the application has handled them (so a goodbye sent on REQUEST_TO_STOP
  * still reaches the peers). Answer a RECONNECTION_ERROR with p2p_node_reply
  * before polling again (unanswered, it counts as "yes").
+ * The node holds for a poller only while one is there: a thread inside
+ * p2p_node_poll, or one that returned from it less than a second ago. With
+ * nobody polling, those events count as handled at once (a RECONNECTION_ERROR
+ * as "yes") and stay queued for a later poll, and a stopping node no longer
+ * waits for room in the queue: stop, disconnect and free never wait for a
+ * poller that is not there.
+ * Any max is valid; more than 1048576 events are never taken at once.
+ * A peer's handle in a polled event stays valid (p2p_peer_id and the like
+ * answer, a send gets P2P_ENOPEER) until the poll after the one that
+ * returned its disconnected event.
  * Poll from one thread at a time, and keep polling until P2P_ESTOPPED while
  * the node stops.
  * Returns P2P_OK (*count may be 0 on timeout), P2P_ESTOPPED once the node
@@ -587,7 +737,9 @@ int p2p_node_reply(p2p_node *node, int answer);
  *
  * The p2p_secure_* functions return P2P_EINVAL for a node made by
  * p2p_node_new. JSON passed in is UTF-8 text; "1.0", big integers and
- * Unicode survive signing exactly as Python would write them.
+ * Unicode survive signing exactly as Python would write them. JSON text
+ * longer than both P2P_LIMIT_MAX_FRAME_SIZE and
+ * P2P_LIMIT_MAX_DECOMPRESSED_SIZE gets P2P_ETOOBIG before it is read.
  */
 
 /*
@@ -596,8 +748,9 @@ int p2p_node_reply(p2p_node *node, int answer);
  * copied. The node has no key yet: give it one with p2p_secure_key_generate
  * or p2p_secure_key_load before p2p_node_start, which otherwise fails with
  * P2P_EKEY. Returns P2P_OK and *out, or P2P_EINVAL (also for an unknown
- * key_policy, or a negative min_key_bits, max_clock_skew_ms or
- * max_pinned_keys), P2P_EBIND. Free *out with p2p_node_free.
+ * key_policy, a negative min_key_bits, max_clock_skew_ms or
+ * max_pinned_keys, or a replay_window_ms or max_clock_skew_ms beyond
+ * +-9223372036854), P2P_EBIND. Free *out with p2p_node_free.
  */
 int p2p_secure_node_new(const char *host, int port, const char *id, int max_connections,
                         const p2p_secure_config *cfg, p2p_node **out);
@@ -698,7 +851,8 @@ int p2p_secure_create_message(p2p_node *node, const char *json, size_t len, char
  * string and _timestamp a number), without any node: no key pinning, no
  * replay check. *reject (reject may be NULL) receives 0 or the p2p_reject
  * code. Returns P2P_OK (the message is good), P2P_EREJECTED (the message
- * says why), P2P_EINVAL (json NULL with len > 0).
+ * says why), P2P_EINVAL (json NULL with len > 0), P2P_ETOOBIG (len over
+ * 64 MiB, the default frame limit; checked before a byte is read).
  */
 int p2p_secure_check_message(const char *json, size_t len, int *reject);
 

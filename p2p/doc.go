@@ -16,4 +16,51 @@
 // Events of one node arrive in order, one at a time, on one goroutine; a
 // handler may call any method of the node. Limits the reference lacks (frame
 // size, decompressed size, queued bytes, handshake time) are in Config.
+//
+// # Delivery guarantee
+//
+// At most once per link, in order. A send returns once its message is
+// queued for the peer (accepted), or with an error when it was not. An
+// accepted message is written to that peer's connection once, after the
+// messages accepted for it before, or it is dropped: because the peer did
+// not keep up (the overflow policy, or a peer that stays full with nothing
+// written for SendTimeout), because the connection broke, or because Stop or
+// Disconnect could not write it within StopTimeout. Nothing is resent on a
+// new connection. Counters (Node.Counters, Peer.Counters, and the Counters
+// of each disconnected event) account for every accepted message:
+// Accepted = Written + Dropped + Queued, each drop with its reason, and Stop
+// returns ErrUndelivered when it had to drop any. "Written" means handed to
+// the operating system: TCP does not tell whether the other side read it, so
+// messages written shortly before a link breaks can be lost without any
+// counter knowing; only an acknowledgement at the application level can
+// close that gap.
+//
+// # One peer cannot hold up the others
+//
+// Every peer has its own queue and writer. A send to many peers
+// (SendToNodes) never waits on a full queue: that peer goes without the
+// message (the error names it, Counters.Refused counts it) and the others
+// get it. A send to one peer may wait up to SendTimeout for room in that
+// peer's queue (OverflowWait, the default), and returns at once when the
+// node stops or the peer closes; Limits.OverflowPolicy can make it drop the
+// new message, drop the oldest ones, or disconnect the peer instead. Queued
+// bytes are capped per peer, per address and node-wide.
+//
+// # Admission and memory
+//
+// An inbound connection takes a MaxConnections slot only once its
+// handshake is complete. Handshakes under way are bounded node-wide and per
+// source address; a new connection that finds a bound reached closes the
+// oldest handshake of its address (or of the address with the most), so
+// sockets that never say hello cannot keep anyone out. When every slot is
+// taken, a new peer takes the slot of the inbound peer silent for longest
+// (at least IdleEviction, a fifth of it for a peer that never sent a
+// message), from the address with the most inbound peers;
+// so idle peers, even ones that sent a valid one-byte hello, hold slots
+// only until someone else needs them. There is no exemption for loopback:
+// all limits are shares and bounds, none is a small per-address quota, so
+// many legitimate peers may share one address. The bytes of frames
+// received in part are capped per address and node-wide; the connection
+// that goes over is closed and its memory released. See Config and Limits
+// for the figures.
 package p2p

@@ -29,9 +29,30 @@ var (
 	// Done is closed).
 	ErrNilPeer = errors.New("p2p: nil peer")
 	ErrNilNode = errors.New("p2p: nil node")
+	// ErrUndelivered is wrapped by the error of Stop when messages accepted
+	// for peers could not be written before the node closed (see
+	// UndeliveredError and Counters).
+	ErrUndelivered = errors.New("p2p: accepted messages were not delivered")
 )
 
 // errorf wraps sentinel with detail.
 func errorf(sentinel error, format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)
 }
+
+// UndeliveredError is the error Stop returns when messages accepted for
+// peers were dropped instead of written once the stop had begun: cut off by
+// StopTimeout, or lost with a link that broke meanwhile. errors.Is(err,
+// ErrUndelivered) holds. The node's Counters say the same, and each peer's
+// disconnected event carries its share.
+type UndeliveredError struct {
+	// Messages and Bytes are what was dropped since Stop began.
+	Messages, Bytes uint64
+}
+
+func (e *UndeliveredError) Error() string {
+	return fmt.Sprintf("p2p: stop: %d accepted message(s) (%d bytes) were not delivered", e.Messages, e.Bytes)
+}
+
+// Unwrap makes errors.Is(err, ErrUndelivered) hold.
+func (e *UndeliveredError) Unwrap() error { return ErrUndelivered }

@@ -113,6 +113,12 @@ type Event struct {
 	Host   string
 	Port   int
 	Trials int
+	// Counters is set for EventInboundDisconnected and
+	// EventOutboundDisconnected (nil for the others): the peer's final
+	// counters, which say what was accepted for it and not written
+	// (Dropped*, with why) and whether it was evicted, stalled or over a
+	// memory cap. A pointer, so that message events stay small.
+	Counters *Counters
 }
 
 // Handler receives a node's events, one at a time and in order, on the

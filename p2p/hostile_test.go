@@ -397,11 +397,14 @@ func crc32IEEE(b []byte) uint32 {
 
 // TestHostileNonReader: a peer that reads nothing while we send. Sends fail
 // with ErrQueueFull after SendTimeout instead of queueing without bound,
-// memory stays bounded, other peers are served, and Stop does not hang.
+// memory stays bounded, other peers are served, the peer is disconnected
+// once it has stayed full without progress for SendTimeout, and what was
+// queued for it is counted.
 func TestHostileNonReader(t *testing.T) {
 	r := &recorder{}
 	n := startNode(t, p2p.Config{Limits: p2p.Limits{MaxQueuedBytes: 256 << 10, SendTimeout: 100 * time.Millisecond}}, r)
 	c := hostileHandshake(t, n, "sleeper:1")
+	require.NoError(t, c.SetReadBuffer(16<<10))
 	p := hostileInboundWithID(t, n, "sleeper")
 	before := heapInuse()
 	chunk := bytes.Repeat([]byte("s"), 64<<10)
@@ -411,11 +414,14 @@ func TestHostileNonReader(t *testing.T) {
 		err = p.Send(chunk, p2p.None)
 	}
 	require.ErrorIs(t, err, p2p.ErrQueueFull)
-	// A broadcast names the stuck peer and still reaches the others.
-	hostileServing(t, n, r)
-	err = n.SendToNodes(chunk, nil, p2p.None)
-	assert.ErrorIs(t, err, p2p.ErrQueueFull)
 	hostileAssertHeap(t, before, 32<<20)
+	eventually(t, "the stalled peer is disconnected", func() bool { return len(r.ofType(p2p.EventInboundDisconnected)) == 1 })
+	ev := r.ofType(p2p.EventInboundDisconnected)[0]
+	assert.Equal(t, uint64(1), ev.Counters.Stalled)
+	assert.NotZero(t, ev.Counters.DroppedOverflow)
+	assert.Equal(t, ev.Counters.Accepted, ev.Counters.Written+ev.Counters.Dropped(), "%+v", ev.Counters)
+	assert.Equal(t, uint64(1), ev.Counters.Refused)
+	hostileServing(t, n, r)
 	_ = c // read nothing until the test ends
 }
 

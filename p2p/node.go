@@ -47,8 +47,9 @@ type Node struct {
 	handles    map[uint64]*Peer
 	nextHandle uint64
 	dialing    map[string]bool
-	handshakes int
 	reconnects []*reconnectEntry
+	shares     map[string]*addrShare // by IP address
+	pendingHS  []*handshake          // inbound handshakes under way, oldest first
 
 	events         *eventQueue
 	wg             sync.WaitGroup // accept loop, handshakes, reconnect loop, peer readers
@@ -58,8 +59,15 @@ type Node struct {
 	dispatcherDone chan struct{}
 	stopOnce       sync.Once
 	done           chan struct{}
+	stopErr        error
 
-	sent, recv, rerr atomic.Uint64
+	stats        counterSet
+	retired      sendCounts   // of the peers gone (n.mu)
+	queuedTotal  atomic.Int64 // bytes queued to all peers
+	pendingTotal atomic.Int64 // bytes of partial frames read from all peers
+	roomMu       sync.Mutex
+	room         chan struct{} // closed and replaced when queued bytes are freed
+	roomWaiters  atomic.Int32
 }
 
 // New creates a node that delivers its events to h (nil ignores them) and
@@ -90,6 +98,9 @@ func newNode(cfg Config, h Handler, fn HandlerFunc) (*Node, error) {
 	if len(cfg.ID) > MaxIDLength {
 		return nil, errorf(ErrInvalidArgument, "id of %d bytes is over %d", len(cfg.ID), MaxIDLength)
 	}
+	if err := cfg.Limits.check(); err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
@@ -99,6 +110,7 @@ func newNode(cfg Config, h Handler, fn HandlerFunc) (*Node, error) {
 		cfg: cfg, host: cfg.Host, port: ln.Addr().(*net.TCPAddr).Port, ln: ln,
 		handler: h, fn: fn,
 		handles: make(map[uint64]*Peer), dialing: make(map[string]bool),
+		shares: make(map[string]*addrShare), room: make(chan struct{}),
 		events: newEventQueue(cfg.MaxPendingEvents), dispatcherDone: make(chan struct{}),
 		done: make(chan struct{}),
 	}
@@ -180,8 +192,9 @@ func (n *Node) MaxConnections() int {
 	return int(n.maxIn.Load())
 }
 
-// SetMaxConnections changes the inbound limit for connections accepted from
-// now on; 0 means unlimited.
+// SetMaxConnections changes the inbound limit for connections handshaken
+// from now on; 0 means unlimited. Peers over a lowered limit stay until they
+// go or are evicted (see Config.MaxConnections).
 func (n *Node) SetMaxConnections(max int) error {
 	if n == nil {
 		return errorf(ErrNilNode, "cannot set max connections")
@@ -222,18 +235,22 @@ func (n *Node) SetLimits(l Limits) error {
 	if n.state != stateCreated {
 		return errorf(ErrAlreadyStarted, "limits are fixed once the node is started")
 	}
+	if err := l.check(); err != nil {
+		return err
+	}
 	n.cfg.Limits = l.withDefaults()
 	n.events = newEventQueue(n.cfg.MaxPendingEvents)
 	return nil
 }
 
-// MessagesSent counts frames queued to peers (a broadcast counts once per
-// peer).
+// MessagesSent counts messages accepted for peers (a broadcast counts once
+// per peer): Counters().Accepted. Not all of them need have been written;
+// see Counters.
 func (n *Node) MessagesSent() uint64 {
 	if n == nil {
 		return 0
 	}
-	return n.sent.Load()
+	return n.Counters().Accepted
 }
 
 // MessagesReceived counts frames received from peers.
@@ -241,7 +258,7 @@ func (n *Node) MessagesReceived() uint64 {
 	if n == nil {
 		return 0
 	}
-	return n.recv.Load()
+	return n.stats.received.Load()
 }
 
 // ReceiveErrors counts received frames that could not be decoded, and
@@ -250,7 +267,44 @@ func (n *Node) ReceiveErrors() uint64 {
 	if n == nil {
 		return 0
 	}
-	return n.rerr.Load()
+	return n.stats.receiveErrors.Load()
+}
+
+// Counters are the node's figures so far: the sums over every peer it has
+// had, and its connection management (see Counters).
+func (n *Node) Counters() Counters {
+	if n == nil {
+		return Counters{}
+	}
+	n.mu.Lock()
+	sc := n.retired
+	for _, p := range n.handles {
+		if !p.retired {
+			p.wmu.Lock()
+			sc.add(&p.sc)
+			p.wmu.Unlock()
+		}
+	}
+	n.mu.Unlock()
+	var c Counters
+	sc.into(&c)
+	n.stats.into(&c)
+	return c
+}
+
+// retireLocked adds p's send counts to the node's own, once p can count no
+// more: its writer has ended, or never started (anything still queued is
+// then dropped with the link). n.mu is held.
+func (n *Node) retireLocked(p *Peer) {
+	if p.retired {
+		return
+	}
+	p.retired = true
+	p.wmu.Lock()
+	p.closing = true
+	p.dropQueuedLocked(DropLinkLost)
+	n.retired.add(&p.sc)
+	p.wmu.Unlock()
 }
 
 // Inbound lists the peers that connected to this node.
@@ -318,9 +372,13 @@ func (n *Node) Start() error {
 }
 
 // Stop raises node_request_to_stop, closes every peer after flushing what
-// was queued for it, and returns when every goroutine of the node is gone.
-// It is idempotent. Called from the node's own event handler it starts the
-// shutdown and returns at once; Wait elsewhere for the end.
+// was queued for it (for at most Limits.StopTimeout), and returns when every
+// goroutine of the node is gone. Messages accepted but not written by then
+// are dropped: Stop returns an *UndeliveredError (errors.Is(err,
+// ErrUndelivered)) saying how many, and the counters and disconnected events
+// say for which peers. It is idempotent. Called from the node's own event
+// handler it starts the shutdown and returns at once; Wait elsewhere for the
+// end.
 func (n *Node) Stop() error {
 	if n == nil {
 		return errorf(ErrNilNode, "cannot stop")
@@ -330,7 +388,7 @@ func (n *Node) Stop() error {
 		return nil
 	}
 	<-n.done
-	return nil
+	return n.stopErr
 }
 
 // RequestStop starts stopping the node, as Stop does, and returns at once;
@@ -373,6 +431,7 @@ func (n *Node) shutdown() {
 	if started {
 		n.raise(Event{Type: EventRequestToStop, Node: n})
 	}
+	before := n.Counters()
 	n.cancel()
 	_ = n.ln.Close()
 	for _, p := range n.All() {
@@ -383,7 +442,13 @@ func (n *Node) shutdown() {
 	if started {
 		<-n.dispatcherDone
 	}
-	n.debugf("node stopped")
+	after := n.Counters()
+	if lost := after.Dropped() - before.Dropped(); lost > 0 {
+		n.stopErr = &UndeliveredError{Messages: lost, Bytes: after.DroppedBytes - before.DroppedBytes}
+		n.debugf("node stopped: %v", n.stopErr)
+	} else {
+		n.debugf("node stopped")
+	}
 	close(n.done)
 }
 
@@ -505,13 +570,15 @@ func (n *Node) dial(host string, port int, key string) (*Peer, error) {
 		}
 	}
 	p := newPeer(n, conn, id, host, port, Outbound)
+	p.share = n.shareLocked(remoteIP)
 	n.add(p)
 	n.activate(p, rest)
 	n.mu.Unlock()
 	return p, nil
 }
 
-// add gives p its handle and puts it in the node's lists. n.mu is held.
+// add gives p its handle and puts it in the node's lists. p.share holds a
+// reference already. n.mu is held.
 func (n *Node) add(p *Peer) {
 	n.nextHandle++
 	p.handle = n.nextHandle
@@ -520,6 +587,20 @@ func (n *Node) add(p *Peer) {
 		n.outbound = append(n.outbound, p)
 	} else {
 		n.inbound = append(n.inbound, p)
+		p.share.inbound++
+	}
+}
+
+// unlistLocked takes p off the node's lists, if it is still there. n.mu is
+// held.
+func (n *Node) unlistLocked(p *Peer) {
+	if p.dir == Outbound {
+		n.outbound = removePeer(n.outbound, p)
+		return
+	}
+	before := len(n.inbound)
+	if n.inbound = removePeer(n.inbound, p); len(n.inbound) < before {
+		p.share.inbound--
 	}
 }
 
@@ -560,28 +641,33 @@ func (n *Node) acceptLoop() {
 		}
 		backoff = 5 * time.Millisecond
 		n.mu.Lock()
-		max := int(n.maxIn.Load())
-		if n.state != stateStarted || max > 0 && len(n.inbound)+n.handshakes >= max {
+		if n.state != stateStarted {
 			n.mu.Unlock()
-			n.debugf("new connection is closed: the maximum of %d inbound connections is reached", max)
 			conn.Close()
 			continue
 		}
-		n.handshakes++
+		// No slot is taken yet: MaxConnections counts handshaken peers.
+		h := n.admitLocked(conn)
 		n.wg.Add(1)
 		n.mu.Unlock()
-		go n.acceptHandshake(conn)
+		go n.acceptHandshake(h)
 	}
 }
 
-func (n *Node) acceptHandshake(conn net.Conn) {
+func (n *Node) acceptHandshake(h *handshake) {
 	defer n.wg.Done()
-	registered := false
+	conn := h.conn
+	var p *Peer
 	defer func() {
 		n.mu.Lock()
-		n.handshakes--
+		if !h.evicted {
+			n.unlistHandshakeLocked(h)
+		}
+		if p == nil {
+			n.unshareLocked(h.share)
+		}
 		n.mu.Unlock()
-		if !registered {
+		if p == nil {
 			conn.Close()
 		}
 	}()
@@ -610,12 +696,23 @@ func (n *Node) acceptHandshake(conn net.Conn) {
 	// Connect returns, this node knows the peer too. Sends queue up until the
 	// writer starts, after the id.
 	n.mu.Lock()
-	if n.state != stateStarted {
+	if n.state != stateStarted || h.evicted {
 		n.mu.Unlock()
 		return
 	}
-	p := newPeer(n, conn, id, hostOf(conn.RemoteAddr()), port, Inbound)
-	n.add(p)
+	n.unlistHandshakeLocked(h)
+	h.evicted = true // off the lists: the deferred cleanup leaves them alone
+	if !n.slotLocked() {
+		n.mu.Unlock()
+		n.stats.rejected.Add(1)
+		n.debugf("new connection from %v is closed: the maximum of %d inbound connections is reached and no peer has been idle for %v",
+			conn.RemoteAddr(), n.maxIn.Load(), n.cfg.IdleEviction)
+		return
+	}
+	q := newPeer(n, conn, id, hostOf(conn.RemoteAddr()), port, Inbound)
+	q.share = h.share
+	n.add(q)
+	p = q
 	n.mu.Unlock()
 	_, err = conn.Write([]byte(n.id))
 	stop()
@@ -623,16 +720,18 @@ func (n *Node) acceptHandshake(conn net.Conn) {
 	defer n.mu.Unlock()
 	if err != nil {
 		n.debugf("handshake with %v ended: %v", conn.RemoteAddr(), err)
-		n.inbound = removePeer(n.inbound, p)
+		n.unlistLocked(p)
+		n.retireLocked(p)
 		delete(n.handles, p.handle)
+		p = nil // the deferred cleanup drops the share and closes
 		return
 	}
 	// Activated even when the node began stopping meanwhile: the peer was
 	// listed, so sends may have been accepted for it, and the shutdown
 	// flushes them and closes it like every other peer.
 	_ = conn.SetDeadline(time.Time{})
+	p.lastFrame.Store(time.Now().UnixNano())
 	n.activate(p, nil)
-	registered = true
 }
 
 // peerGone runs when a peer's reader has ended: the peer leaves the lists
@@ -640,15 +739,22 @@ func (n *Node) acceptHandshake(conn net.Conn) {
 // has delivered that event.
 func (n *Node) peerGone(p *Peer) {
 	n.mu.Lock()
-	n.inbound = removePeer(n.inbound, p)
-	n.outbound = removePeer(n.outbound, p)
+	n.unlistLocked(p)
+	n.retireLocked(p)
+	n.unshareLocked(p.share)
 	n.mu.Unlock()
 	typ := EventInboundDisconnected
 	if p.dir == Outbound {
 		typ = EventOutboundDisconnected
 	}
-	n.debugf("%v: %s", typ, p.id)
-	n.events.push(Event{Type: typ, Node: n, Peer: p}, nil)
+	c := p.Counters()
+	if d := c.Dropped(); d > 0 {
+		n.debugf("%v: %s (%d accepted message(s) not written: %d overflow, %d link lost, %d stop)",
+			typ, p.id, d, c.DroppedOverflow, c.DroppedLinkLost, c.DroppedStop)
+	} else {
+		n.debugf("%v: %s", typ, p.id)
+	}
+	n.events.push(Event{Type: typ, Node: n, Peer: p, Counters: &c}, nil)
 }
 
 func removePeer(list []*Peer, p *Peer) []*Peer {
@@ -675,8 +781,10 @@ func (n *Node) connected(p *Peer) bool {
 }
 
 // Disconnect closes the connection with p after flushing what was queued
-// for it. For an outbound peer node_disconnect_with_outbound_node is raised
-// first, and the peer is no longer reconnected.
+// for it, for at most StopTimeout; what is not written by then is dropped
+// and counted (Counters.DroppedStop, and the disconnected event's Counters).
+// For an outbound peer node_disconnect_with_outbound_node is raised first,
+// and the peer is no longer reconnected.
 func (n *Node) Disconnect(p *Peer) error {
 	if n == nil {
 		return errorf(ErrNilNode, "cannot disconnect")
@@ -716,7 +824,10 @@ func (n *Node) SendToNode(p *Peer, payload []byte, c Compression) error {
 }
 
 // SendToNodes sends payload to every peer but those in exclude. The frame is
-// encoded once. Peers that could not take it are named in the error; the
+// encoded once. It never waits for room in a full queue, whatever the
+// overflow policy says for single sends (OverflowDropOldest still makes
+// room, OverflowDisconnect still disconnects): peers that could not take
+// it are named in the error, which wraps ErrQueueFull or ErrPeerClosed; the
 // others have it queued.
 func (n *Node) SendToNodes(payload []byte, exclude []*Peer, c Compression) error {
 	if n == nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/p2pnode/p2pnode/p2p/wire"
@@ -53,17 +54,33 @@ type Peer struct {
 	infoMu sync.Mutex
 	info   map[string]any
 
-	wmu         sync.Mutex
-	segs        [][]byte // frames waiting for the writer, in order
-	spareSegs   [][]byte
-	tailOpen    bool // the last of segs is a pooled chunk that takes more frames
-	queued      int  // bytes in segs
-	inflight    int  // bytes the writer is writing now
-	closing     bool // no more sends; the writer flushes and closes
-	writerIdle  bool // the writer waits on wake
-	roomWaiters int  // senders waiting on room
-	wake        chan struct{}
-	room        chan struct{} // closed and replaced when the writer frees room
+	// share is what the connections from this peer's IP address hold
+	// together (memory, handshakes, slots).
+	share *addrShare
+	stats counterSet
+	// lastFrame is when the peer last sent a complete frame (or finished
+	// its handshake), in UnixNano: how long it has been idle.
+	lastFrame atomic.Int64
+
+	wmu           sync.Mutex
+	segs          [][]byte // frames waiting for the writer, in order
+	segMsgs       []int    // messages in each of segs
+	tailOpen      bool     // the last of segs is a pooled chunk that takes more frames
+	queued        int      // bytes in segs
+	queuedMsgs    int      // messages in segs
+	inflight      int      // bytes the writer is writing now
+	inflightMsgs  int
+	closing       bool // no more sends; the writer flushes and closes
+	writerIdle    bool // the writer waits on wake
+	roomWaiters   int  // senders waiting on room
+	full          bool // a send found the queue full since the writer last made progress
+	stopAt        time.Time
+	writeDeadline time.Time  // the connection's write deadline now
+	dropWhy       DropReason // why what is still queued when the writer ends is dropped
+	sc            sendCounts
+	retired       bool // its send counts are in the node's (n.mu)
+	wake          chan struct{}
+	room          chan struct{} // closed and replaced when the writer frees room
 
 	closed     chan struct{} // closed once the connection is torn down
 	closeOnce  sync.Once
@@ -73,11 +90,25 @@ type Peer struct {
 }
 
 func newPeer(n *Node, conn net.Conn, id, host string, port int, dir Direction) *Peer {
-	return &Peer{
+	p := &Peer{
 		node: n, conn: conn, id: id, host: host, port: port, dir: dir,
 		wake: make(chan struct{}, 1), room: make(chan struct{}),
 		closed: make(chan struct{}), writerDone: make(chan struct{}),
+		dropWhy: DropLinkLost,
 	}
+	p.lastFrame.Store(time.Now().UnixNano())
+	return p
+}
+
+// Counters are the peer's figures so far (see Counters); Queued is what
+// waits for it now.
+func (p *Peer) Counters() Counters {
+	var c Counters
+	p.wmu.Lock()
+	p.sc.into(&c)
+	p.wmu.Unlock()
+	p.stats.into(&c)
+	return c
 }
 
 // ID is the peer's node id, from the handshake.
@@ -178,8 +209,11 @@ func (p *Peer) InfoKeys() []string {
 }
 
 // Send queues payload for the peer, compressed with c. It returns once the
-// frame is queued (not yet written); see Config.MaxQueuedBytes for what
-// happens when the peer does not keep up.
+// frame is queued (accepted, not yet written); when the peer's queue is
+// full, Limits.OverflowPolicy says what happens (by default it waits up to
+// SendTimeout for room in this peer's queue only, and returns at once with
+// ErrStopped or ErrPeerClosed if the node stops or the peer goes meanwhile).
+// See Counters for what becomes of accepted messages.
 func (p *Peer) Send(payload []byte, c Compression) error {
 	if p == nil {
 		return errorf(ErrNilPeer, "cannot send")
@@ -208,7 +242,7 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 				j++
 			}
 			if j > done {
-				k, err := p.enqueueItems(payloads[done:j], false, false)
+				k, err := p.enqueueItems(payloads[done:j], false, false, true)
 				done += k
 				if err != nil {
 					return done, err
@@ -221,7 +255,7 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 			return done, err
 		}
 		one := [1][]byte{frame}
-		if _, err := p.enqueueItems(one[:], true, true); err != nil {
+		if _, err := p.enqueueItems(one[:], true, true, true); err != nil {
 			return done, err
 		}
 		done++
@@ -235,257 +269,6 @@ func (p *Peer) Stop() error {
 		return errorf(ErrNilPeer, "cannot stop")
 	}
 	return p.node.Disconnect(p)
-}
-
-// chunkPool holds the buffers small frames are copied into on their way to
-// the writer; the writer returns them once written.
-var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
-
-// enqueue appends one encoded frame, which the caller may share with other
-// peers, to the write queue.
-func (p *Peer) enqueue(frame []byte) error {
-	one := [1][]byte{frame}
-	_, err := p.enqueueItems(one[:], true, false)
-	return err
-}
-
-// enqueueItems appends frames to the write queue, in order, waiting for
-// room as the limits say. With framed, each item is a whole frame (EOT
-// included), which the queue may keep as it is when owned; otherwise each
-// item is a raw payload to which EOT is added. It returns how many items
-// were queued.
-func (p *Peer) enqueueItems(items [][]byte, framed, owned bool) (int, error) {
-	var timer *time.Timer
-	maxQueued := p.node.cfg.MaxQueuedBytes
-	queuedN := 0
-	p.wmu.Lock()
-	for queuedN < len(items) {
-		if p.closing {
-			p.wmu.Unlock()
-			if timer != nil {
-				timer.Stop()
-			}
-			p.node.sent.Add(uint64(queuedN))
-			return queuedN, errorf(ErrPeerClosed, "%s", p.id)
-		}
-		item := items[queuedN]
-		size := len(item)
-		if !framed {
-			size++
-		}
-		queued := p.queued + p.inflight
-		if queued != 0 && queued+size > maxQueued {
-			if queuedN > 0 {
-				// What is queued already must reach the writer before we wait.
-				p.wakeWriterLocked()
-			}
-			p.roomWaiters++
-			room := p.room
-			p.wmu.Unlock()
-			if timer == nil {
-				// Stopped on every return below: a defer here would cost
-				// every send.
-				timer = time.NewTimer(p.node.cfg.SendTimeout)
-			}
-			select {
-			case <-room:
-			case <-p.closed:
-				timer.Stop()
-				p.node.sent.Add(uint64(queuedN))
-				return queuedN, errorf(ErrPeerClosed, "%s", p.id)
-			case <-timer.C:
-				p.node.sent.Add(uint64(queuedN))
-				return queuedN, errorf(ErrQueueFull, "%s: %d bytes queued for %v", p.id, queued, p.node.cfg.SendTimeout)
-			}
-			p.wmu.Lock()
-			continue
-		}
-		p.appendLocked(item, framed, owned)
-		queuedN++
-	}
-	p.wakeWriterLocked()
-	p.wmu.Unlock()
-	if timer != nil {
-		timer.Stop()
-	}
-	p.node.sent.Add(uint64(queuedN))
-	return queuedN, nil
-}
-
-// appendLocked adds one frame to the queue: small ones are copied into the
-// open chunk, large ones get a segment of their own (an owned frame is kept
-// as it is, anything else is copied once). p.wmu is held.
-func (p *Peer) appendLocked(item []byte, framed, owned bool) {
-	size := len(item)
-	if !framed {
-		size++
-	}
-	p.queued += size
-	if size >= chunkSize/2 {
-		seg := item
-		if !owned {
-			// The capacity tells pooled chunks apart: never chunkSize here.
-			seg = make([]byte, size, size+1)
-			copy(seg, item)
-			seg[size-1] = wire.EOT
-		}
-		p.segs = append(p.segs, seg)
-		p.tailOpen = false
-		return
-	}
-	if !p.tailOpen || chunkSize-len(p.segs[len(p.segs)-1]) < size {
-		p.segs = append(p.segs, chunkPool.Get().(*[chunkSize]byte)[:0])
-		p.tailOpen = true
-	}
-	tail := &p.segs[len(p.segs)-1]
-	*tail = append(*tail, item...)
-	if !framed {
-		*tail = append(*tail, wire.EOT)
-	}
-}
-
-// wakeWriterLocked wakes the writer if it waits for work. p.wmu is held.
-func (p *Peer) wakeWriterLocked() {
-	if p.writerIdle && len(p.segs) > 0 {
-		p.writerIdle = false
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// writeLoop writes queued frames, all that queued up during the previous
-// write in one (vectored) write call. On closing it flushes, then shuts down
-// its side of the connection.
-func (p *Peer) writeLoop() {
-	defer close(p.writerDone)
-	var iov net.Buffers
-	for {
-		p.wmu.Lock()
-		for len(p.segs) == 0 {
-			if p.closing {
-				p.wmu.Unlock()
-				p.finishWrites()
-				return
-			}
-			p.writerIdle = true
-			p.wmu.Unlock()
-			select {
-			case <-p.wake:
-			case <-p.closed:
-				return
-			}
-			p.wmu.Lock()
-		}
-		segs := p.segs
-		p.segs, p.spareSegs = p.spareSegs[:0], nil
-		p.inflight, p.queued = p.queued, 0
-		p.tailOpen = false
-		p.wmu.Unlock()
-
-		var err error
-		if len(segs) == 1 {
-			_, err = p.conn.Write(segs[0])
-		} else {
-			iov = append(iov[:0], segs...)
-			_, err = iov.WriteTo(p.conn)
-			clear(iov[:cap(iov)])
-			if cap(iov) > 1024 {
-				iov = nil
-			}
-		}
-		for i, s := range segs {
-			if cap(s) == chunkSize {
-				chunkPool.Put((*[chunkSize]byte)(s[:chunkSize]))
-			}
-			segs[i] = nil
-		}
-		p.wmu.Lock()
-		p.inflight = 0
-		if p.spareSegs == nil && cap(segs) <= 1024 {
-			p.spareSegs = segs[:0]
-		}
-		if p.roomWaiters > 0 {
-			p.roomWaiters = 0
-			close(p.room)
-			p.room = make(chan struct{})
-		}
-		p.wmu.Unlock()
-		if err != nil {
-			p.node.debugf("write to %s failed: %v", p.id, err)
-			p.teardown()
-			return
-		}
-	}
-}
-
-// finishWrites ends the connection once everything queued is written.
-//
-// A reference peer ignores an orderly close (FIN: it keeps the connection
-// for good) but drops one that is reset. So where the kernel tells how much
-// of what we wrote is not acknowledged yet (Linux), the connection is reset
-// (SO_LINGER 0) once the peer has acknowledged it all, or closeLinger
-// passes without progress (at most SendTimeout in all): a reset destroys
-// unacknowledged data. Our peers see the reset as a close. Elsewhere it
-// sends FIN and gives the reader closeLinger to see the peer close its side
-// before the socket goes.
-func (p *Peer) finishWrites() {
-	if _, ok := unacked(p.conn); ok {
-		start := time.Now()
-		deadline, last := start.Add(closeLinger), -1
-		for wait := time.Millisecond; ; wait = min(2*wait, 20*time.Millisecond) {
-			n, ok := unacked(p.conn)
-			now := time.Now()
-			if last >= 0 && n < last { // the peer reads on: give it time
-				deadline = now.Add(closeLinger)
-			}
-			last = n
-			if !ok || n == 0 || now.After(deadline) || now.Sub(start) > p.node.cfg.SendTimeout {
-				break
-			}
-			select {
-			case <-p.closed: // the reader saw the peer go first
-				return
-			case <-time.After(wait):
-			}
-		}
-		if lc, ok := p.conn.(interface{ SetLinger(int) error }); ok {
-			_ = lc.SetLinger(0)
-		}
-		p.teardown()
-		return
-	}
-	if tc, ok := p.conn.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
-		_ = p.conn.SetReadDeadline(time.Now().Add(closeLinger))
-		return
-	}
-	p.teardown()
-}
-
-// closeGracefully stops new sends and lets the writer flush and close.
-func (p *Peer) closeGracefully() {
-	p.wmu.Lock()
-	p.closing = true
-	p.wmu.Unlock()
-	// A peer that reads nothing must not hold the close forever; the
-	// deadline also ends a write already blocked on it.
-	_ = p.conn.SetWriteDeadline(time.Now().Add(p.node.cfg.SendTimeout))
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
-
-// teardown closes the connection at once; the reader then finishes.
-func (p *Peer) teardown() {
-	p.closeOnce.Do(func() {
-		p.wmu.Lock()
-		p.closing = true
-		p.wmu.Unlock()
-		close(p.closed)
-		_ = p.conn.Close()
-	})
 }
 
 // readLoop reads frames until the connection ends, hands them to the
@@ -502,13 +285,28 @@ func (p *Peer) readLoop(initial []byte) {
 	r := frameReader{p: p, buf: make([]byte, max(readBufferMin, len(initial)))}
 	r.w = copy(r.buf, initial)
 	var err error
+	var charged int64 // bytes of the frame in progress counted against the memory caps
 	for {
 		if err = r.deliver(); err != nil {
 			break
 		}
-		if pending := r.partsLen + r.w - r.start; pending > n.cfg.MaxFrameSize {
-			n.rerr.Add(1)
+		pending := r.partsLen + r.w - r.start
+		if pending > n.cfg.MaxFrameSize {
+			p.receiveErrors(1)
 			err = errorf(ErrFrameTooLarge, "%s sent over %d bytes without EOT", p.id, n.cfg.MaxFrameSize)
+			break
+		}
+		// The memory a frame in progress holds: its pieces' buffers whole,
+		// and the buffer read into.
+		held := pending
+		if r.parts != nil {
+			held = r.partsCap + len(r.buf)
+		}
+		if over := p.chargePending(&charged, int64(held)); over != "" {
+			p.stats.overMemory.Store(1)
+			n.stats.overMemory.Add(1)
+			n.debugf("disconnecting %s (%s): its frame in progress of %d bytes takes %s over the limit", p.id, p.host, pending, over)
+			err = errorf(ErrFrameTooLarge, "%s: %s", p.id, over)
 			break
 		}
 		r.makeRoom()
@@ -530,6 +328,8 @@ func (p *Peer) readLoop(initial []byte) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		n.debugf("connection with %s ended: %v", p.id, err)
 	}
+	p.chargePending(&charged, 0)
+	r.parts, r.buf = nil, nil
 	p.teardown()
 	<-p.writerDone
 	n.peerGone(p)
@@ -547,6 +347,7 @@ type frameReader struct {
 	lastRead       int
 	parts          [][]byte
 	partsLen       int
+	partsCap       int // bytes of the buffers the parts hold
 }
 
 // deliver hands every complete frame in the buffer to the dispatcher.
@@ -560,7 +361,7 @@ func (r *frameReader) deliver() error {
 	evp := evPool.Get().(*[]Event)
 	evs := (*evp)[:0]
 	end := r.scan + i
-	frames, bad := 0, 0
+	frames, bad, size := 0, 0, 0
 	for {
 		var frame []byte
 		if r.parts != nil {
@@ -570,13 +371,14 @@ func (r *frameReader) deliver() error {
 				o += copy(frame[o:], part)
 			}
 			copy(frame[o:], r.buf[r.start:end])
-			r.parts, r.partsLen = nil, 0
+			r.parts, r.partsLen, r.partsCap = nil, 0, 0
 		} else {
 			frame = r.buf[r.start:end:end]
 			r.aliased = true
 		}
 		r.start = end + 1
 		frames++
+		size += len(frame) + 1
 		payload, codec, err := wire.DecodeFrame(frame, n.cfg.MaxDecompressedSize)
 		if err != nil {
 			bad++
@@ -592,9 +394,13 @@ func (r *frameReader) deliver() error {
 		end = r.start + i
 	}
 	r.scan = r.w
-	n.recv.Add(uint64(frames))
+	p.lastFrame.Store(time.Now().UnixNano())
+	p.stats.received.Add(uint64(frames))
+	p.stats.receivedBytes.Add(uint64(size))
+	n.stats.received.Add(uint64(frames))
+	n.stats.receivedBytes.Add(uint64(size))
 	if bad > 0 {
-		n.rerr.Add(uint64(bad))
+		p.receiveErrors(uint64(bad))
 	}
 	*evp = evs
 	if len(evs) == 0 {
@@ -641,6 +447,7 @@ func (r *frameReader) makeRoom() {
 		// comes.
 		r.parts = append(r.parts, r.buf[r.start:r.w])
 		r.partsLen += pending
+		r.partsCap += cap(r.buf) - r.start
 		r.newBuffer(min(max(2*pending, size), partMax), 0)
 		return
 	}
@@ -654,4 +461,9 @@ func (r *frameReader) newBuffer(size, keep int) {
 	copy(nb, r.buf[r.start:r.start+keep])
 	// The bytes kept were scanned already: they hold no EOT.
 	r.buf, r.start, r.scan, r.w, r.aliased = nb, 0, keep, keep, false
+}
+
+func (p *Peer) receiveErrors(k uint64) {
+	p.stats.receiveErrors.Add(k)
+	p.node.stats.receiveErrors.Add(k)
 }

@@ -6,14 +6,18 @@ library's exports in step.
                   [--shim capi/shim.c] [--lib build/libp2pnode.so]
 
 Checks:
-  - every p2p_ function of include/p2pnode.h is defined exactly once: by a
-    cgo //export (build/libp2pnode.h) or by a P2P_API function of capi/shim.c;
-  - each has the same return and parameter types there as in the header,
-    modulo `const`, spacing and parameter names;
-  - neither cgo nor the shim defines a public p2p_ function the header lacks;
+  - every p2p_ function of include/p2pnode.h is defined exactly once, by a
+    P2P_API function of capi/shim.c or of capi/entry.c, with the header's
+    return and parameter types (modulo `const`, spacing and names);
+  - each one of capi/entry.c calls the Go function p2pgo_<name> (a cgo
+    //export in build/libp2pnode.h) whose types are the header's too, and
+    cgo exports no other p2pgo_ function;
+  - neither cgo, the shim nor entry.c defines a public p2p_ function the
+    header lacks;
   - `nm -D` of the library exports exactly the header's p2p_ functions (the
-    shim's internal p2p_*_ helpers stay hidden), and every other exported
-    symbol is the Go/cgo runtime's.
+    shim's internal p2p_*_ helpers stay hidden), the p2pgo_ halves of those
+    entry.c defines (cgo exports every //export; they are not in the
+    header), and every other exported symbol is the Go/cgo runtime's.
 Prints one result per check and "N passed, N failed"; exits 1 on a failure.
 """
 import argparse
@@ -86,8 +90,20 @@ def header_protos(path):
 
 
 def cgo_protos(path):
+    """cgo's exports, named p2pgo_*: p2p_ name -> signature."""
     text = strip_comments(open(path).read())
+    text = re.sub(r"\bp2pgo_", "p2p_", text)
     return parse_protos(text, r"(?m)^\s*extern\s+")
+
+
+def entry_calls(path):
+    """Each P2P_API function of entry.c -> the p2pgo_ function it calls."""
+    text = strip_comments(open(path).read())
+    out = {}
+    for m in re.finditer(r"(?m)^P2P_API[^(]*\b(p2p_\w+)\s*\([^)]*\)\s*\{(.*?)^\}", text, re.S):
+        calls = re.findall(r"\b(p2pgo_\w+)\s*\(", m.group(2))
+        out[m.group(1)] = calls
+    return out
 
 
 def shim_protos(path):
@@ -104,29 +120,43 @@ def main():
     ap.add_argument("--header", default=os.path.join(ROOT, "include", "p2pnode.h"))
     ap.add_argument("--cgo", default=os.path.join(ROOT, "build", "libp2pnode.h"))
     ap.add_argument("--shim", default=os.path.join(ROOT, "capi", "shim.c"))
+    ap.add_argument("--entry", default=os.path.join(ROOT, "capi", "entry.c"))
     ap.add_argument("--lib", default=os.path.join(ROOT, "build", "libp2pnode.so"))
     a = ap.parse_args()
 
     hdr = header_protos(a.header)
     cgo = cgo_protos(a.cgo)
     shim = shim_protos(a.shim)
+    entry = shim_protos(a.entry)
+    calls = entry_calls(a.entry)
     check(len(hdr) >= 30, "the header declares %d p2p_ functions" % len(hdr))
     check(not [n for n in hdr if n.endswith("#dup")], "the header declares each function once")
 
     for name in sorted(hdr):
         if name.endswith("#dup"):
             continue
-        in_cgo, in_shim = name in cgo, name in shim
-        if not check(in_cgo != in_shim, "%s is defined once (%s)" % (
-                name, "cgo export" if in_cgo else "shim.c" if in_shim else "nowhere")):
+        in_entry, in_shim = name in entry, name in shim
+        if not check(in_entry != in_shim, "%s is defined once (%s)" % (
+                name, "entry.c" if in_entry else "shim.c" if in_shim else "nowhere")):
             continue
-        impl = cgo[name] if in_cgo else shim[name]
-        where = "cgo's header" if in_cgo else "shim.c"
+        impl = entry[name] if in_entry else shim[name]
+        where = "entry.c" if in_entry else "shim.c"
         check(impl == hdr[name], "%s: %s matches %s%s" % (
             name, where, show(hdr[name]),
             "" if impl == hdr[name] else " (%s has %s)" % (where, show(impl))))
+        if in_entry:
+            go = "p2pgo_" + name[len("p2p_"):]
+            check(calls.get(name) == [go], "%s calls %s (and nothing else of Go)%s" % (
+                name, go, "" if calls.get(name) == [go] else ": calls %s" % calls.get(name)))
+            if check(name in cgo, "%s is a cgo export" % go):
+                check(cgo[name] == hdr[name], "%s: cgo's header matches %s%s" % (
+                    go, show(hdr[name]),
+                    "" if cgo[name] == hdr[name] else " (cgo's header has %s)" % show(cgo[name])))
+    go_extra = sorted("p2pgo_" + n[len("p2p_"):] for n in cgo if n not in entry)
+    check(not go_extra, "cgo exports no p2pgo_ function entry.c does not call%s" % (
+        ": " + ", ".join(go_extra) if go_extra else ""))
 
-    extra = sorted(n for n in list(cgo) + list(shim) if n not in hdr and not n.endswith("_"))
+    extra = sorted(n for n in list(entry) + list(shim) if n not in hdr and not n.endswith("_"))
     check(not extra, "no public p2p_ function outside the header%s" % (
         ": " + ", ".join(extra) if extra else ""))
 
@@ -148,7 +178,11 @@ def main():
             "; missing: " + ", ".join(missing) if missing else " (%d)" % len(want)))
         check(not unexpected, "the library exports no other p2p_ symbol%s" % (
             ": " + ", ".join(unexpected) if unexpected else ""))
-        other = sorted(s for s in syms if not s.startswith("p2p_") and not RUNTIME_EXPORTS.match(s))
+        halves = {"p2pgo_" + n[len("p2p_"):] for n in entry}
+        go_syms = {s for s in syms if s.startswith("p2pgo_")}
+        check(go_syms == halves, "the library's p2pgo_ exports are the Go halves of entry.c's functions (%d)%s" % (
+            len(halves), "" if go_syms == halves else ": differ by " + ", ".join(sorted(go_syms ^ halves))))
+        other = sorted(s for s in syms if not s.startswith(("p2p_", "p2pgo_")) and not RUNTIME_EXPORTS.match(s))
         check(not other, "every other export is the Go/cgo runtime's%s" % (
             ": " + ", ".join(other[:20]) if other else " (%d symbols)" % (len(syms) - len(exported))))
 

@@ -76,6 +76,8 @@ void rec_add(recorder *r, const p2p_event *ev) {
         e.data[ev->data_len] = 0;
     }
     e.thread = pthread_self();
+    e.dropped = ev->dropped;
+    e.dropped_bytes = ev->dropped_bytes;
     e.sender_id = dup_or_null(ev->sender_id);
     e.msg_type = dup_or_null(ev->msg_type);
     e.reason = dup_or_null(ev->reason);

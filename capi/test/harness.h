@@ -113,6 +113,7 @@ typedef struct rec_event {
     int reject, reserved2;
     char *nodes; /* "id@host:port/in|out,..." of a discovery answer ("" when none) */
     size_t n_nodes;
+    uint64_t dropped, dropped_bytes; /* disconnected events */
 } rec_event;
 
 typedef struct recorder recorder;

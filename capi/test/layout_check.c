@@ -31,7 +31,7 @@ static void check(const char *what, size_t got, size_t want) {
     } while (0)
 
 int main(void) {
-    if (P64) check("sizeof(p2p_event)", sizeof(p2p_event), 136);
+    if (P64) check("sizeof(p2p_event)", sizeof(p2p_event), 152);
     else show("sizeof(p2p_event)", sizeof(p2p_event));
     F(p2p_event, type, 0);
     F(p2p_event, kind, 4);
@@ -55,6 +55,8 @@ int main(void) {
     F(p2p_event, reserved2, 116);
     F(p2p_event, nodes, 120);
     F(p2p_event, n_nodes, 128);
+    F(p2p_event, dropped, 136);
+    F(p2p_event, dropped_bytes, 144);
     if (P64) check("sizeof(p2p_discovered)", sizeof(p2p_discovered), 24);
     F(p2p_discovered, id, 0);
     F(p2p_discovered, host, 8);
@@ -67,10 +69,27 @@ int main(void) {
     check("offsetof(p2p_secure_config, max_clock_skew_ms)", offsetof(p2p_secure_config, max_clock_skew_ms), 16);
     check("offsetof(p2p_secure_config, max_pinned_keys)", offsetof(p2p_secure_config, max_pinned_keys), 24);
     check("offsetof(p2p_secure_config, reserved)", offsetof(p2p_secure_config, reserved), 28);
-    check("sizeof(p2p_counters)", sizeof(p2p_counters), 24);
-    F(p2p_counters, sent, 0);
-    F(p2p_counters, received, 8);
-    F(p2p_counters, receive_errors, 16);
+    check("sizeof(p2p_counters)", sizeof(p2p_counters), 160);
+    check("offsetof(p2p_counters, sent)", offsetof(p2p_counters, sent), 0);
+    check("offsetof(p2p_counters, received)", offsetof(p2p_counters, received), 8);
+    check("offsetof(p2p_counters, receive_errors)", offsetof(p2p_counters, receive_errors), 16);
+    check("offsetof(p2p_counters, accepted)", offsetof(p2p_counters, accepted), 24);
+    check("offsetof(p2p_counters, accepted_bytes)", offsetof(p2p_counters, accepted_bytes), 32);
+    check("offsetof(p2p_counters, written)", offsetof(p2p_counters, written), 40);
+    check("offsetof(p2p_counters, written_bytes)", offsetof(p2p_counters, written_bytes), 48);
+    check("offsetof(p2p_counters, queued)", offsetof(p2p_counters, queued), 56);
+    check("offsetof(p2p_counters, queued_bytes)", offsetof(p2p_counters, queued_bytes), 64);
+    check("offsetof(p2p_counters, dropped_overflow)", offsetof(p2p_counters, dropped_overflow), 72);
+    check("offsetof(p2p_counters, dropped_link_lost)", offsetof(p2p_counters, dropped_link_lost), 80);
+    check("offsetof(p2p_counters, dropped_stop)", offsetof(p2p_counters, dropped_stop), 88);
+    check("offsetof(p2p_counters, dropped_bytes)", offsetof(p2p_counters, dropped_bytes), 96);
+    check("offsetof(p2p_counters, refused)", offsetof(p2p_counters, refused), 104);
+    check("offsetof(p2p_counters, received_bytes)", offsetof(p2p_counters, received_bytes), 112);
+    check("offsetof(p2p_counters, evicted)", offsetof(p2p_counters, evicted), 120);
+    check("offsetof(p2p_counters, handshakes_evicted)", offsetof(p2p_counters, handshakes_evicted), 128);
+    check("offsetof(p2p_counters, rejected)", offsetof(p2p_counters, rejected), 136);
+    check("offsetof(p2p_counters, over_memory)", offsetof(p2p_counters, over_memory), 144);
+    check("offsetof(p2p_counters, stalled)", offsetof(p2p_counters, stalled), 152);
     check("sizeof(p2p_node *)", sizeof(p2p_node *), sizeof(void *));
     check("sizeof(p2p_event_type) (enum as int32_t)", sizeof(p2p_event_type), 4);
     printf("%d passed, %d failed\n", passed, failed);

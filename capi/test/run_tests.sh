@@ -44,7 +44,7 @@ fi
 
 echo "== check_header.py"
 "$PYTHON" "$HERE/check_header.py" --header "$INCLUDE_DIR/p2pnode.h" --cgo "$LIB_DIR/libp2pnode.h" \
-  --shim "$ROOT/capi/shim.c" --lib "$LIB_DIR/libp2pnode.so" > "$OUT/check_header.log" 2>&1
+  --shim "$ROOT/capi/shim.c" --entry "$ROOT/capi/entry.c" --lib "$LIB_DIR/libp2pnode.so" > "$OUT/check_header.log" 2>&1
 grep -v '^ok' "$OUT/check_header.log"
 add_counts "$OUT/check_header.log"
 

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fault_tests.h"
 #include "secure_tests.h"
 
 #define NO_REPLY INT_MIN /* recorder answer: leave a polled question unanswered */
@@ -203,14 +204,14 @@ static void test_version(void) {
 
 static void test_strerror(void) {
     const char *seen[32];
-    for (int code = 0; code >= P2P_EREJECTED; code--) {
+    for (int code = 0; code >= P2P_EFORK; code--) {
         const char *s = p2p_strerror(code);
         CHECKF(s && *s, "code %d", code);
         seen[-code] = s;
         for (int j = 0; j < -code; j++) CHECKF(strcmp(seen[j], s) != 0, "codes %d and %d share a text", -j, code);
     }
     CHECK(strcmp(p2p_strerror(P2P_OK), "success") == 0);
-    int unknown[] = {1, 42, P2P_EREJECTED - 1, -100, INT_MIN, INT_MAX};
+    int unknown[] = {1, 42, P2P_EFORK - 1, -100, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *s = p2p_strerror(unknown[i]);
         CHECK(s && strcmp(s, "unknown status code") == 0);
@@ -388,17 +389,28 @@ out:
 static const struct {
     int limit;
     int64_t def;
+    int64_t set; /* a value to set; 0: 1234 + its index */
 } LIMITS[] = {
-    {P2P_LIMIT_MAX_CONNECTIONS, 0},
-    {P2P_LIMIT_HANDSHAKE_TIMEOUT_MS, 10000},
-    {P2P_LIMIT_DIAL_TIMEOUT_MS, 10000},
-    {P2P_LIMIT_MAX_FRAME_SIZE, 64 << 20},
-    {P2P_LIMIT_MAX_DECOMPRESSED_SIZE, 64 << 20},
-    {P2P_LIMIT_MAX_QUEUED_BYTES, 16 << 20},
-    {P2P_LIMIT_SEND_TIMEOUT_MS, 10000},
-    {P2P_LIMIT_RECONNECT_INTERVAL_MS, 1000},
-    {P2P_LIMIT_MAX_PENDING_EVENTS, 65536},
+    {P2P_LIMIT_MAX_CONNECTIONS, 0, 0},
+    {P2P_LIMIT_HANDSHAKE_TIMEOUT_MS, 10000, 0},
+    {P2P_LIMIT_DIAL_TIMEOUT_MS, 10000, 0},
+    {P2P_LIMIT_MAX_FRAME_SIZE, 64 << 20, 0},
+    {P2P_LIMIT_MAX_DECOMPRESSED_SIZE, 64 << 20, 0},
+    {P2P_LIMIT_MAX_QUEUED_BYTES, 16 << 20, 0},
+    {P2P_LIMIT_SEND_TIMEOUT_MS, 10000, 0},
+    {P2P_LIMIT_RECONNECT_INTERVAL_MS, 1000, 0},
+    {P2P_LIMIT_MAX_PENDING_EVENTS, 65536, 0},
+    {P2P_LIMIT_OVERFLOW_POLICY, P2P_OVERFLOW_WAIT, P2P_OVERFLOW_DROP_OLDEST},
+    {P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL, 256 << 20, 0},
+    {P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS, 128 << 20, 0},
+    {P2P_LIMIT_STOP_TIMEOUT_MS, 10000, 0},
+    {P2P_LIMIT_MAX_PENDING_HANDSHAKES, 256, 0},
+    {P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, 128, 0},
+    {P2P_LIMIT_IDLE_EVICTION_MS, 10000, 0},
+    {P2P_LIMIT_MAX_PENDING_BYTES, 256 << 20, 0},
+    {P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS, 128 << 20, 0},
 };
+#define LIMIT_SET(i) (LIMITS[i].set ? LIMITS[i].set : 1234 + (int64_t)(i))
 #define N_LIMITS (sizeof LIMITS / sizeof LIMITS[0])
 
 static void test_limits(void) {
@@ -412,19 +424,19 @@ static void test_limits(void) {
         CHECK_RC(p2p_node_get_limit(n, LIMITS[i].limit, &v), P2P_OK);
         CHECKF(v == LIMITS[i].def, "limit %d default %lld want %lld", LIMITS[i].limit, (long long)v,
                (long long)LIMITS[i].def);
-        CHECK_RC(p2p_node_set_limit(n, LIMITS[i].limit, 1234 + (int64_t)i), P2P_OK);
+        CHECK_RC(p2p_node_set_limit(n, LIMITS[i].limit, LIMIT_SET(i)), P2P_OK);
         CHECK_RC(p2p_node_get_limit(n, LIMITS[i].limit, &v), P2P_OK);
-        CHECK(v == 1234 + (int64_t)i);
+        CHECK(v == LIMIT_SET(i));
         CHECK_RC(p2p_node_set_limit(n, LIMITS[i].limit, -1), P2P_EINVAL);
         CHECK_RC(p2p_node_get_limit(n, LIMITS[i].limit, &v), P2P_OK);
-        CHECK(v == 1234 + (int64_t)i);
+        CHECK(v == LIMIT_SET(i));
         /* 0 restores the default */
         CHECK_RC(p2p_node_set_limit(n, LIMITS[i].limit, 0), P2P_OK);
         CHECK_RC(p2p_node_get_limit(n, LIMITS[i].limit, &v), P2P_OK);
         CHECK(v == LIMITS[i].def);
         CHECK_RC(p2p_node_get_limit(n, LIMITS[i].limit, NULL), P2P_EINVAL);
     }
-    int bad[] = {0, 10, -1, 100, INT_MAX, INT_MIN};
+    int bad[] = {0, 19, -1, 100, INT_MAX, INT_MIN};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK_RC(p2p_node_set_limit(n, bad[i], 5), P2P_EINVAL);
         CHECK_RC(p2p_node_get_limit(n, bad[i], &v), P2P_EINVAL);
@@ -437,7 +449,9 @@ static void test_limits(void) {
     CHECK(v == 4096);
     CHECK_RC(p2p_node_get_limit(n, P2P_LIMIT_SEND_TIMEOUT_MS, &v), P2P_OK);
     CHECK(v == 777);
-    for (size_t i = 1; i < N_LIMITS; i++) CHECK_RC(p2p_node_set_limit(n, LIMITS[i].limit, 5000), P2P_ESTATE);
+    for (size_t i = 1; i < N_LIMITS; i++) CHECK_RC(p2p_node_set_limit(n, LIMITS[i].limit, LIMIT_SET(i)), P2P_ESTATE);
+    /* an unknown overflow policy */
+    CHECK_RC(p2p_node_set_limit(n, P2P_LIMIT_OVERFLOW_POLICY, P2P_OVERFLOW_DISCONNECT + 1), P2P_EINVAL);
     CHECK_RC(p2p_node_get_limit(n, P2P_LIMIT_MAX_FRAME_SIZE, &v), P2P_OK);
     CHECK(v == 4096);
     CHECK_RC(p2p_node_set_limit(n, P2P_LIMIT_MAX_CONNECTIONS, 7), P2P_OK);
@@ -1287,7 +1301,12 @@ static void run_all_events(int poll) {
     CHECK(rec_index(&c.r, P2P_EVENT_DISCONNECT_WITH_OUTBOUND, 0) < rec_index(&c.r, P2P_EVENT_OUTBOUND_DISCONNECTED, 0));
     e = rec_nth(&c.r, P2P_EVENT_DISCONNECT_WITH_OUTBOUND, 0);
     if (e) CHECK(e->peer == ca && e->direction == P2P_OUTBOUND && !strcmp(e->peer_id, a.id));
-    /* the handle is gone once its disconnected event was delivered */
+    /* the handle is gone once its disconnected event was delivered: in poll
+     * mode, once the poll after the one that took it has begun */
+    if (poll) {
+        CHECK_RC(p2p_peer_id(a.n, ac, buf, sizeof buf), P2P_ERANGE); /* still valid: 64 bytes too short for the id */
+        rec_pump(a.n, &a.r, 0);
+    }
     CHECK_RC(p2p_peer_id(a.n, ac, buf, sizeof buf), P2P_ENOPEER);
     /* DISCONNECT_WITH_OUTBOUND then OUTBOUND_DISCONNECTED on a */
     REQUIRE(link_sides(&a, &d, 0, &ad, NULL) == P2P_OK);
@@ -2011,7 +2030,7 @@ out:
 /* ---- Misuse ----------------------------------------------------------------- */
 
 /* Calls function i with node and otherwise valid arguments. */
-#define N_NODE_FUNCS 37
+#define N_NODE_FUNCS 38
 static const char *NODE_FUNC_NAMES[N_NODE_FUNCS] = {
     "node_set_callback", "node_set_limit", "node_get_limit", "node_set_debug", "node_get_debug",
     "node_start", "node_stop", "node_id", "node_host", "node_port", "node_counters", "node_peers",
@@ -2020,7 +2039,7 @@ static const char *NODE_FUNC_NAMES[N_NODE_FUNCS] = {
     "secure_key_generate", "secure_key_load", "secure_key_save", "secure_public_key",
     "secure_send_message", "secure_send", "secure_broadcast", "secure_send_ping",
     "secure_send_discovery", "secure_create_message", "secure_pin", "secure_pinned_key",
-    "node_free"};
+    "peer_counters", "node_free"};
 
 static int call_node_func(int i, p2p_node *n, uint64_t peer) {
     char buf[64];
@@ -2068,7 +2087,8 @@ static int call_node_func(int i, p2p_node *n, uint64_t peer) {
     case 33: return p2p_secure_create_message(n, "{}", 2, buf, sizeof buf, &count);
     case 34: return p2p_secure_pin(n, "id", NULL);
     case 35: return p2p_secure_pinned_key(n, "id", buf, sizeof buf);
-    case 36: return p2p_node_free(n);
+    case 36: return p2p_peer_counters(n, peer, &c);
+    case 37: return p2p_node_free(n);
     }
     return 12345;
 }
@@ -2178,8 +2198,8 @@ out:
 /* ---- Layout as the bindings marshal it (details in layout_check.c) ---------- */
 
 static void test_struct_sizes(void) {
-    CHECK(sizeof(p2p_counters) == 24);
-    if (sizeof(void *) == 8) CHECK(sizeof(p2p_event) == 136);
+    CHECK(sizeof(p2p_counters) == 160);
+    if (sizeof(void *) == 8) CHECK(sizeof(p2p_event) == 152);
 }
 
 /* ---- The table ---------------------------------------------------------------- */
@@ -2263,6 +2283,7 @@ static const test TESTS[] = {
     T(null_arguments, 1),
 #define SECURE_T_(name, subset) T(name, subset),
     SECURE_TESTS(SECURE_T_)
+    FAULT_TESTS(SECURE_T_)
 #undef SECURE_T_
 };
 #define N_TESTS (sizeof TESTS / sizeof TESTS[0])

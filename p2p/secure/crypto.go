@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
@@ -281,9 +282,9 @@ func EncryptAESFile(path string, key, plaintext []byte) error {
 // DecryptAESFile reads path and returns DecryptAES(key, its contents), as
 // the reference's decrypt_aes_file.
 func DecryptAESFile(path string, key []byte) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	data, err := readSecret(path)
 	if err != nil {
-		return nil, fmt.Errorf("secure: decrypt file: %w", err)
+		return nil, err
 	}
 	return DecryptAES(key, data)
 }
@@ -301,11 +302,37 @@ func EncryptAESFilePassword(path string, password, plaintext []byte) error {
 // DecryptAESFilePassword reads path and returns DecryptAESPassword of its
 // contents, as the reference's decrypt_aes_file_pw.
 func DecryptAESFilePassword(path string, password []byte) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	data, err := readSecret(path)
+	if err != nil {
+		return nil, err
+	}
+	return DecryptAESPassword(password, data)
+}
+
+// MaxHelperSize bounds the data one helper takes, and the file a decrypting
+// helper reads: the helpers work in memory, as the reference's do, and a
+// bound keeps one call from exhausting it.
+const MaxHelperSize = 1 << 30
+
+// ErrTooBig is wrapped by the error of a helper given more than
+// MaxHelperSize bytes.
+var ErrTooBig = errors.New("secure: more data than a helper takes")
+
+// readSecret reads a file of at most MaxHelperSize bytes.
+func readSecret(path string) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("secure: decrypt file: %w", err)
 	}
-	return DecryptAESPassword(password, data)
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxHelperSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("secure: decrypt file: %w", err)
+	}
+	if len(data) > MaxHelperSize {
+		return nil, fmt.Errorf("%w: %s holds more than %d bytes", ErrTooBig, path, MaxHelperSize)
+	}
+	return data, nil
 }
 
 func writeSecret(path string, data []byte) error {

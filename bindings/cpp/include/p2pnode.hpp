@@ -110,6 +110,23 @@ enum class Limit : int {
     send_timeout_ms = P2P_LIMIT_SEND_TIMEOUT_MS,
     reconnect_interval_ms = P2P_LIMIT_RECONNECT_INTERVAL_MS,
     max_pending_events = P2P_LIMIT_MAX_PENDING_EVENTS,
+    overflow_policy = P2P_LIMIT_OVERFLOW_POLICY, // an OverflowPolicy
+    max_queued_bytes_total = P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL,
+    max_queued_bytes_per_address = P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS,
+    stop_timeout_ms = P2P_LIMIT_STOP_TIMEOUT_MS,
+    max_pending_handshakes = P2P_LIMIT_MAX_PENDING_HANDSHAKES,
+    max_pending_handshakes_per_address = P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+    idle_eviction_ms = P2P_LIMIT_IDLE_EVICTION_MS,
+    max_pending_bytes = P2P_LIMIT_MAX_PENDING_BYTES,
+    max_pending_bytes_per_address = P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS,
+};
+
+// What a send does when a queue is full (p2p_overflow_policy; Limit::overflow_policy).
+enum class OverflowPolicy : int {
+    wait = P2P_OVERFLOW_WAIT,               // wait up to the send timeout, then P2P_EFULL
+    drop_newest = P2P_OVERFLOW_DROP_NEWEST, // P2P_EFULL at once
+    drop_oldest = P2P_OVERFLOW_DROP_OLDEST, // discard the oldest queued; the send succeeds
+    disconnect = P2P_OVERFLOW_DISCONNECT,   // disconnect the peer; P2P_EFULL
 };
 
 // The event's name in p2pnetwork ("node_message", ...).
@@ -400,6 +417,8 @@ struct Event {
     Reject reject = Reject::none; // message_rejected: why
     std::string reason;           // message_rejected: why, for people
     std::vector<DiscoveredNode> nodes; // discovery_answer: the answering node's peers
+    std::uint64_t dropped = 0;       // *_disconnected: accepted messages never written to the peer
+    std::uint64_t dropped_bytes = 0; // *_disconnected: their bytes on the wire
 
     const char *name() const noexcept { return to_string(type); }
 
@@ -428,6 +447,10 @@ struct Event {
             e.peer.host = detail::str(ev.peer_host);
             e.peer.port = ev.peer_port;
             e.peer.direction = static_cast<Direction>(ev.direction);
+            if (ev.type == P2P_EVENT_INBOUND_DISCONNECTED || ev.type == P2P_EVENT_OUTBOUND_DISCONNECTED) {
+                e.dropped = ev.dropped;
+                e.dropped_bytes = ev.dropped_bytes;
+            }
             if (ev.type == P2P_EVENT_MESSAGE || ev.type == P2P_EVENT_SECURE_MESSAGE ||
                 ev.type == P2P_EVENT_MESSAGE_REJECTED || ev.type == P2P_EVENT_DISCOVERY_ANSWER) {
                 std::string data;
@@ -457,10 +480,50 @@ struct Event {
     }
 };
 
+// A node's or a peer's counters: p2p_counters (see p2pnode.h). Delivery is at
+// most once per link, in order:
+//   accepted == written + dropped_overflow + dropped_link_lost + dropped_stop + queued
 struct Counters {
-    std::uint64_t sent = 0;           // frames queued to peers
+    std::uint64_t sent = 0;           // messages accepted for peers (= accepted)
     std::uint64_t received = 0;       // frames received
     std::uint64_t receive_errors = 0; // frames that could not be decoded or were over a limit
+    std::uint64_t accepted = 0, accepted_bytes = 0; // what sends took
+    std::uint64_t written = 0, written_bytes = 0;   // handed whole to the socket
+    std::uint64_t queued = 0, queued_bytes = 0;     // waiting to be written now
+    std::uint64_t dropped_overflow = 0;  // the peer did not keep up
+    std::uint64_t dropped_link_lost = 0; // still queued when the connection broke
+    std::uint64_t dropped_stop = 0;      // not written within the stop timeout
+    std::uint64_t dropped_bytes = 0;     // the bytes of the three drops
+    std::uint64_t refused = 0;           // sends a full queue did not take
+    std::uint64_t received_bytes = 0;
+    std::uint64_t evicted = 0, handshakes_evicted = 0, rejected = 0, over_memory = 0, stalled = 0;
+
+    std::uint64_t dropped() const noexcept { return dropped_overflow + dropped_link_lost + dropped_stop; }
+
+    static Counters from(const p2p_counters &c) noexcept {
+        Counters r;
+        r.sent = c.sent;
+        r.received = c.received;
+        r.receive_errors = c.receive_errors;
+        r.accepted = c.accepted;
+        r.accepted_bytes = c.accepted_bytes;
+        r.written = c.written;
+        r.written_bytes = c.written_bytes;
+        r.queued = c.queued;
+        r.queued_bytes = c.queued_bytes;
+        r.dropped_overflow = c.dropped_overflow;
+        r.dropped_link_lost = c.dropped_link_lost;
+        r.dropped_stop = c.dropped_stop;
+        r.dropped_bytes = c.dropped_bytes;
+        r.refused = c.refused;
+        r.received_bytes = c.received_bytes;
+        r.evicted = c.evicted;
+        r.handshakes_evicted = c.handshakes_evicted;
+        r.rejected = c.rejected;
+        r.over_memory = c.over_memory;
+        r.stalled = c.stalled;
+        return r;
+    }
 };
 
 // ---- Node -------------------------------------------------------------------
@@ -678,7 +741,13 @@ public:
     Counters counters() const {
         p2p_counters c{};
         detail::check(p2p_node_counters(h_, &c));
-        return Counters{c.sent, c.received, c.receive_errors};
+        return Counters::from(c);
+    }
+    // One peer's counters (final inside its disconnected event).
+    Counters counters(const Peer &p) const {
+        p2p_counters c{};
+        detail::check(p2p_peer_counters(h_, p.handle, &c));
+        return Counters::from(c);
     }
 
     void set_debug(bool on) { detail::check(p2p_node_set_debug(h_, on ? 1 : 0)); }

@@ -750,3 +750,59 @@ TEST(HandlerExceptions, ReconnectionErrorAnswersTrue) {
     EXPECT_EQ(log.of(EventType::reconnection_error)[2].trials, 3);
     EXPECT_NE(err.find("node_reconnection_error"), std::string::npos) << err;
 }
+
+// ---- Issue 16: limits, overflow policies, counters --------------------------
+
+TEST(Faults, NewLimitsAndPolicies) {
+    Node n(kLocal, 0);
+    EXPECT_EQ(n.limit(Limit::overflow_policy), static_cast<int>(OverflowPolicy::wait));
+    EXPECT_EQ(n.limit(Limit::stop_timeout_ms), 10000);
+    EXPECT_EQ(n.limit(Limit::max_queued_bytes_total), 256 << 20);
+    EXPECT_EQ(n.limit(Limit::max_pending_handshakes_per_address), 128);
+    EXPECT_EQ(n.limit(Limit::idle_eviction_ms), 10000);
+    for (Limit l : {Limit::max_queued_bytes_total, Limit::max_queued_bytes_per_address, Limit::stop_timeout_ms,
+                    Limit::max_pending_handshakes, Limit::max_pending_handshakes_per_address,
+                    Limit::idle_eviction_ms, Limit::max_pending_bytes, Limit::max_pending_bytes_per_address}) {
+        n.set_limit(l, 4321);
+        EXPECT_EQ(n.limit(l), 4321);
+    }
+    n.set_limit(Limit::overflow_policy, static_cast<int>(OverflowPolicy::drop_oldest));
+    EXPECT_EQ(n.limit(Limit::overflow_policy), P2P_OVERFLOW_DROP_OLDEST);
+    EXPECT_EQ(code_of([&] { n.set_limit(Limit::overflow_policy, 4); }), P2P_EINVAL);
+    EXPECT_EQ(code_of([&] { n.set_limit(Limit::handshake_timeout_ms, 18446744073710LL); }), P2P_EINVAL);
+    EXPECT_EQ(n.limit(Limit::handshake_timeout_ms), 10000);
+}
+
+TEST(Faults, CountersAddUp) {
+    Recorded a("node-a"), b("node-b");
+    a.node.start();
+    b.node.start();
+    Peer pb = a.node.connect(kLocal, b.node.port());
+    for (int i = 0; i < 10; ++i) a.node.send(pb, "m" + std::to_string(i));
+    ASSERT_TRUE(b.log.wait_count(EventType::message, 10));
+    ASSERT_TRUE(eventually([&] { auto c = a.node.counters(); return c.queued == 0 && c.written == 10; }));
+    Counters c = a.node.counters();
+    EXPECT_EQ(c.accepted, 10u);
+    EXPECT_EQ(c.sent, 10u);
+    EXPECT_EQ(c.written_bytes, 30u); // m0..m9 and their EOTs
+    EXPECT_EQ(c.accepted_bytes, c.written_bytes);
+    EXPECT_EQ(c.dropped() + c.refused, 0u);
+    EXPECT_EQ(a.node.counters(pb).written, 10u);
+    ASSERT_TRUE(eventually([&] { return b.node.counters().received == 10; }));
+    EXPECT_EQ(b.node.counters().received_bytes, 30u);
+}
+
+TEST(Faults, DisconnectedEventCarriesTheDrops) {
+    p2p_event ev{};
+    ev.type = P2P_EVENT_INBOUND_DISCONNECTED;
+    ev.peer = 3;
+    ev.peer_id = "x";
+    ev.peer_host = "127.0.0.1";
+    ev.dropped = 7;
+    ev.dropped_bytes = 700;
+    Event e = Event::from(ev);
+    EXPECT_EQ(e.dropped, 7u);
+    EXPECT_EQ(e.dropped_bytes, 700u);
+    ev.type = P2P_EVENT_INBOUND_CONNECTED; // the field belongs to disconnects only
+    EXPECT_EQ(Event::from(ev).dropped, 0u);
+}

@@ -39,6 +39,8 @@ namespace P2PNode
         Key = -16,
         /// <summary>P2P_EREJECTED: secure node: a message failed its checks; the message says why.</summary>
         Rejected = -17,
+        /// <summary>P2P_EFORK: called in a child forked from the process that loaded the library.</summary>
+        Forked = -18,
     }
 
     /// <summary>How a received payload is presented, by p2pnetwork's rule.</summary>
@@ -95,6 +97,37 @@ namespace P2PNode
         ReconnectIntervalMs = 8,
         /// <summary>Messages waiting for the application (default 65536).</summary>
         MaxPendingEvents = 9,
+        /// <summary>What a send does when a queue is full: an <see cref="P2PNode.OverflowPolicy"/> (default Wait).</summary>
+        OverflowPolicy = 10,
+        /// <summary>Bytes waiting to be written to all peers together (default 256 MiB).</summary>
+        MaxQueuedBytesTotal = 11,
+        /// <summary>Bytes waiting to be written to the peers at one IP address (default 128 MiB).</summary>
+        MaxQueuedBytesPerAddress = 12,
+        /// <summary>Milliseconds stop and disconnect flush a peer's queue before dropping the rest (default 10000).</summary>
+        StopTimeoutMs = 13,
+        /// <summary>Inbound handshakes under way (default 256).</summary>
+        MaxPendingHandshakes = 14,
+        /// <summary>Inbound handshakes under way from one IP address (default 128).</summary>
+        MaxPendingHandshakesPerAddress = 15,
+        /// <summary>Milliseconds of silence after which an inbound peer may lose its slot to a new one (default 10000).</summary>
+        IdleEvictionMs = 16,
+        /// <summary>Bytes of frames received in part, all connections (default 256 MiB).</summary>
+        MaxPendingBytes = 17,
+        /// <summary>Bytes of frames received in part by the connections from one IP address (default 128 MiB).</summary>
+        MaxPendingBytesPerAddress = 18,
+    }
+
+    /// <summary>What a send does when a queue is full (the P2P_OVERFLOW_* constants; <see cref="Limit.OverflowPolicy"/>).</summary>
+    public enum OverflowPolicy
+    {
+        /// <summary>Wait up to the send timeout for room in that peer's queue, then fail (QueueFull).</summary>
+        Wait = 0,
+        /// <summary>Fail at once (QueueFull); what is queued stays.</summary>
+        DropNewest = 1,
+        /// <summary>Discard the oldest queued messages to make room; the send succeeds.</summary>
+        DropOldest = 2,
+        /// <summary>Disconnect the peer; the send fails (QueueFull).</summary>
+        Disconnect = 3,
     }
 
     /// <summary>Why a <see cref="SecureNode"/> rejected a message (the C ABI's p2p_reject).</summary>

@@ -16,7 +16,7 @@ namespace P2PNode
         internal const int MaxIdLen = 4096;
         internal const int MaxHostLen = 1024;
 
-        /// <summary>p2p_event, field for field (x86-64 and arm64: 136 bytes).</summary>
+        /// <summary>p2p_event, field for field (x86-64 and arm64: 152 bytes).</summary>
         [StructLayout(LayoutKind.Sequential)]
         internal struct p2p_event
         {
@@ -42,6 +42,8 @@ namespace P2PNode
             public int reserved2;
             public IntPtr nodes;
             public UIntPtr n_nodes;
+            public ulong dropped;
+            public ulong dropped_bytes;
         }
 
         /// <summary>p2p_discovered, one entry of a discovery answer (x86-64 and arm64: 24 bytes).</summary>
@@ -66,12 +68,30 @@ namespace P2PNode
             public int reserved;
         }
 
+        /// <summary>p2p_counters, field for field (160 bytes).</summary>
         [StructLayout(LayoutKind.Sequential)]
         internal struct p2p_counters
         {
             public ulong sent;
             public ulong received;
             public ulong receive_errors;
+            public ulong accepted;
+            public ulong accepted_bytes;
+            public ulong written;
+            public ulong written_bytes;
+            public ulong queued;
+            public ulong queued_bytes;
+            public ulong dropped_overflow;
+            public ulong dropped_link_lost;
+            public ulong dropped_stop;
+            public ulong dropped_bytes;
+            public ulong refused;
+            public ulong received_bytes;
+            public ulong evicted;
+            public ulong handshakes_evicted;
+            public ulong rejected;
+            public ulong over_memory;
+            public ulong stalled;
         }
 
         /// <summary>p2p_event_fn. The instance passed to p2p_node_set_callback must stay reachable.</summary>
@@ -126,6 +146,9 @@ namespace P2PNode
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int p2p_node_counters(NodeHandle node, out p2p_counters counters);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int p2p_peer_counters(NodeHandle node, ulong peer, out p2p_counters counters);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int p2p_node_peers(NodeHandle node, int direction, [Out] ulong[] peers, UIntPtr cap, out UIntPtr count);

@@ -173,7 +173,7 @@ namespace P2PNode
             set { SetLimit(Limit.MaxConnections, value); }
         }
 
-        /// <summary>The node's message counters.</summary>
+        /// <summary>The node's counters (see <see cref="NodeCounters"/>).</summary>
         public NodeCounters Counters
         {
             get
@@ -181,6 +181,14 @@ namespace P2PNode
                 ThrowIfDisposed();
                 return Proxy.Counters(handle);
             }
+        }
+
+        /// <summary>One peer's counters; also inside its disconnected event, where they are final.</summary>
+        public NodeCounters CountersOf(Peer peer)
+        {
+            CheckPeer(peer);
+            ThrowIfDisposed();
+            return Proxy.PeerCounters(handle, peer.Handle);
         }
 
         /// <summary>The peers that connected to this node (p2pnetwork's nodes_inbound).</summary>
@@ -557,6 +565,8 @@ namespace P2PNode
                         OnInboundConnected(peer);
                         break;
                     case EventType.OutboundDisconnected:
+                        peer.Dropped = ev.dropped;
+                        peer.DroppedBytes = ev.dropped_bytes;
                         try
                         {
                             OnOutboundDisconnected(peer);
@@ -567,6 +577,8 @@ namespace P2PNode
                         }
                         break;
                     case EventType.InboundDisconnected:
+                        peer.Dropped = ev.dropped;
+                        peer.DroppedBytes = ev.dropped_bytes;
                         try
                         {
                             OnInboundDisconnected(peer);

@@ -39,6 +39,12 @@ namespace P2PNode
         /// <summary>Whether the peer connected to us or we to it.</summary>
         public Direction Direction { get; private set; }
 
+        /// <summary>Set once the peer has gone (from its disconnected event on): the messages accepted for it that were never written to it.</summary>
+        public ulong Dropped { get; internal set; }
+
+        /// <summary>Set once the peer has gone: the bytes of <see cref="Dropped"/> on the wire.</summary>
+        public ulong DroppedBytes { get; internal set; }
+
         /// <summary>Sends bytes to this peer (see <see cref="Node.Send(Peer, byte[], Compression)"/>).</summary>
         public void Send(byte[] data, Compression compression = Compression.None)
         {

@@ -126,7 +126,14 @@ namespace P2PNode
         {
             NativeMethods.p2p_counters c;
             Check(NativeMethods.p2p_node_counters(h, out c));
-            return new NodeCounters(c.sent, c.received, c.receive_errors);
+            return new NodeCounters(c);
+        }
+
+        internal static NodeCounters PeerCounters(NodeHandle h, ulong peer)
+        {
+            NativeMethods.p2p_counters c;
+            Check(NativeMethods.p2p_peer_counters(h, peer, out c));
+            return new NodeCounters(c);
         }
 
         /// <summary>The handles of the node's peers of one direction (2 = all).</summary>

@@ -573,7 +573,7 @@ namespace P2PNode.Tests
                 Assert.Ignore("the offsets below are those of 64-bit platforms");
             }
             Type ev = typeof(Node).Assembly.GetType("P2PNode.NativeMethods+p2p_event", true);
-            Assert.AreEqual(136, Marshal.SizeOf(ev));
+            Assert.AreEqual(152, Marshal.SizeOf(ev));
             Assert.AreEqual(84, (int)Marshal.OffsetOf(ev, "reserved"));
             Assert.AreEqual(88, (int)Marshal.OffsetOf(ev, "sender_id"));
             Assert.AreEqual(96, (int)Marshal.OffsetOf(ev, "msg_type"));
@@ -582,6 +582,12 @@ namespace P2PNode.Tests
             Assert.AreEqual(116, (int)Marshal.OffsetOf(ev, "reserved2"));
             Assert.AreEqual(120, (int)Marshal.OffsetOf(ev, "nodes"));
             Assert.AreEqual(128, (int)Marshal.OffsetOf(ev, "n_nodes"));
+            Assert.AreEqual(136, (int)Marshal.OffsetOf(ev, "dropped"));
+            Assert.AreEqual(144, (int)Marshal.OffsetOf(ev, "dropped_bytes"));
+            Type counters = typeof(Node).Assembly.GetType("P2PNode.NativeMethods+p2p_counters", true);
+            Assert.AreEqual(160, Marshal.SizeOf(counters));
+            Assert.AreEqual(24, (int)Marshal.OffsetOf(counters, "accepted"));
+            Assert.AreEqual(152, (int)Marshal.OffsetOf(counters, "stalled"));
             Assert.AreEqual(24, Marshal.SizeOf(typeof(Node).Assembly.GetType("P2PNode.NativeMethods+p2p_discovered", true)));
             Type cfg = typeof(Node).Assembly.GetType("P2PNode.NativeMethods+p2p_secure_config", true);
             Assert.AreEqual(32, Marshal.SizeOf(cfg));

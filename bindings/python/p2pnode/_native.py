@@ -47,6 +47,7 @@ P2P_EBIND = -14
 P2P_EINTERNAL = -15
 P2P_EKEY = -16
 P2P_EREJECTED = -17
+P2P_EFORK = -18
 
 CODE_NAMES = {
     P2P_OK: "P2P_OK",
@@ -67,6 +68,7 @@ CODE_NAMES = {
     P2P_EINTERNAL: "P2P_EINTERNAL",
     P2P_EKEY: "P2P_EKEY",
     P2P_EREJECTED: "P2P_EREJECTED",
+    P2P_EFORK: "P2P_EFORK",
 }
 
 P2P_EVENT_OUTBOUND_CONNECTED = 1
@@ -100,6 +102,23 @@ P2P_LIMIT_MAX_QUEUED_BYTES = 6
 P2P_LIMIT_SEND_TIMEOUT_MS = 7
 P2P_LIMIT_RECONNECT_INTERVAL_MS = 8
 P2P_LIMIT_MAX_PENDING_EVENTS = 9
+P2P_LIMIT_OVERFLOW_POLICY = 10
+P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL = 11
+P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS = 12
+P2P_LIMIT_STOP_TIMEOUT_MS = 13
+P2P_LIMIT_MAX_PENDING_HANDSHAKES = 14
+P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = 15
+P2P_LIMIT_IDLE_EVICTION_MS = 16
+P2P_LIMIT_MAX_PENDING_BYTES = 17
+P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS = 18
+
+P2P_OVERFLOW_WAIT = 0
+P2P_OVERFLOW_DROP_NEWEST = 1
+P2P_OVERFLOW_DROP_OLDEST = 2
+P2P_OVERFLOW_DISCONNECT = 3
+#: Names of the overflow policies (Node.set_limit("overflow_policy", ...) takes either).
+OVERFLOW_POLICIES = {"wait": P2P_OVERFLOW_WAIT, "drop_newest": P2P_OVERFLOW_DROP_NEWEST,
+                     "drop_oldest": P2P_OVERFLOW_DROP_OLDEST, "disconnect": P2P_OVERFLOW_DISCONNECT}
 
 P2P_MAX_KEY_PEM_LEN = 4096
 KEY_POLICIES = {"trust_on_first_use": 0, "trusted_keys_only": 1, "no_pinning": 2}
@@ -158,17 +177,23 @@ class P2PEvent(ctypes.Structure):
         ("reserved2", ctypes.c_int32),
         ("nodes", ctypes.POINTER(P2PDiscovered)),
         ("n_nodes", ctypes.c_size_t),
+        ("dropped", ctypes.c_uint64),
+        ("dropped_bytes", ctypes.c_uint64),
     ]
 
 
 class P2PCounters(ctypes.Structure):
     """struct p2p_counters."""
 
-    _fields_ = [
-        ("sent", ctypes.c_uint64),
-        ("received", ctypes.c_uint64),
-        ("receive_errors", ctypes.c_uint64),
-    ]
+    _fields_ = [(name, ctypes.c_uint64) for name in (
+        "sent", "received", "receive_errors",
+        "accepted", "accepted_bytes", "written", "written_bytes", "queued", "queued_bytes",
+        "dropped_overflow", "dropped_link_lost", "dropped_stop", "dropped_bytes", "refused",
+        "received_bytes", "evicted", "handshakes_evicted", "rejected", "over_memory", "stalled")]
+
+    def as_dict(self) -> dict:
+        """The counters by name (see p2p_counters in p2pnode.h)."""
+        return {name: getattr(self, name) for name, _ in self._fields_}
 
 
 # ---- The error type ----------------------------------------------------------------
@@ -267,6 +292,7 @@ _PROTOTYPES = {
     "p2p_node_host": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
     "p2p_node_port": (_c_int, [_vp, ctypes.POINTER(_c_int)]),
     "p2p_node_counters": (_c_int, [_vp, ctypes.POINTER(P2PCounters)]),
+    "p2p_peer_counters": (_c_int, [_vp, ctypes.c_uint64, ctypes.POINTER(P2PCounters)]),
     "p2p_node_peers": (_c_int, [_vp, _c_int, ctypes.POINTER(ctypes.c_uint64), _c_size,
                                 ctypes.POINTER(_c_size)]),
     "p2p_node_connect": (_c_int, [_vp, _cp, _c_int, _c_int, ctypes.POINTER(ctypes.c_uint64)]),

@@ -37,7 +37,7 @@ Callback = Callable[[str, "Node", Any, Any], Any]
 _BATCH = 1024
 # struct p2p_event as the bytes of an array of them (native layout), so that a
 # batch is read with one iter_unpack instead of a ctypes access per field.
-_EVENT = struct.Struct("@iiPQPPiiPNiiPiiPPPiiPN")
+_EVENT = struct.Struct("@iiPQPPiiPNiiPiiPPPiiPNQQ")
 _POLL_WAIT = -1  # p2p_node_poll waits until an event comes or the node stops
 
 #: The names of Node.set_limit and their P2P_LIMIT_* codes.
@@ -51,6 +51,15 @@ LIMITS = {
     "send_timeout_ms": _n.P2P_LIMIT_SEND_TIMEOUT_MS,
     "reconnect_interval_ms": _n.P2P_LIMIT_RECONNECT_INTERVAL_MS,
     "max_pending_events": _n.P2P_LIMIT_MAX_PENDING_EVENTS,
+    "overflow_policy": _n.P2P_LIMIT_OVERFLOW_POLICY,
+    "max_queued_bytes_total": _n.P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL,
+    "max_queued_bytes_per_address": _n.P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS,
+    "stop_timeout_ms": _n.P2P_LIMIT_STOP_TIMEOUT_MS,
+    "max_pending_handshakes": _n.P2P_LIMIT_MAX_PENDING_HANDSHAKES,
+    "max_pending_handshakes_per_address": _n.P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+    "idle_eviction_ms": _n.P2P_LIMIT_IDLE_EVICTION_MS,
+    "max_pending_bytes": _n.P2P_LIMIT_MAX_PENDING_BYTES,
+    "max_pending_bytes_per_address": _n.P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS,
 }
 _INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
@@ -71,7 +80,7 @@ class _Event:
 
     __slots__ = ("type", "kind", "peer", "peer_id", "peer_host", "peer_port", "direction",
                  "data", "compression", "host", "port", "trials", "sender_id", "msg_type",
-                 "reason", "reject", "nodes")
+                 "reason", "reject", "nodes", "dropped", "dropped_bytes")
 
     def __init__(self, ev: _n.P2PEvent) -> None:
         self.type = ev.type
@@ -94,6 +103,8 @@ class _Event:
         self.msg_type = _n.decode_str(ev.msg_type)
         self.reason = _n.decode_str(ev.reason)
         self.reject = ev.reject
+        self.dropped = ev.dropped
+        self.dropped_bytes = ev.dropped_bytes
         self.nodes = [{"id": _n.decode_str(d.id), "ip": _n.decode_str(d.host), "port": d.port,
                        "connection": "inbound" if d.direction == _n.P2P_INBOUND else "outbound"}
                       for d in (ev.nodes[i] for i in range(ev.n_nodes))]
@@ -254,11 +265,23 @@ class Node(threading.Thread):
         name is one of LIMITS ('handshake_timeout_ms', 'dial_timeout_ms',
         'max_frame_size', 'max_decompressed_size', 'max_queued_bytes',
         'send_timeout_ms', 'reconnect_interval_ms', 'max_pending_events',
-        'max_connections'); 0 restores the default. Only before start(),
-        except max_connections. Raises P2PError (P2P_ESTATE once started).
+        'max_connections', 'overflow_policy', 'max_queued_bytes_total',
+        'max_queued_bytes_per_address', 'stop_timeout_ms',
+        'max_pending_handshakes', 'max_pending_handshakes_per_address',
+        'idle_eviction_ms', 'max_pending_bytes', 'max_pending_bytes_per_address';
+        see p2p_limit in p2pnode.h); 0 restores the default. overflow_policy
+        also takes a name of p2pnode._native.OVERFLOW_POLICIES ('wait',
+        'drop_newest', 'drop_oldest', 'disconnect'). Only before start(),
+        except max_connections. Raises P2PError (P2P_ESTATE once started,
+        P2P_EINVAL for a value the library cannot hold).
         """
         if name not in LIMITS:
             raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
+        if name == "overflow_policy" and isinstance(value, str):
+            if value not in _n.OVERFLOW_POLICIES:
+                raise ValueError("p2pnode: unknown overflow policy %r: use one of %s"
+                                 % (value, ", ".join(_n.OVERFLOW_POLICIES)))
+            value = _n.OVERFLOW_POLICIES[value]
         _n.check(_n.lib.p2p_node_set_limit(self._p2p_node, LIMITS[name], int(value)),
                  "p2p_node_set_limit")
 
@@ -271,9 +294,23 @@ class Node(threading.Thread):
                  "p2p_node_get_limit")
         return value.value
 
+    def counters(self, node: Any = None) -> dict:
+        """The node's counters (p2pnode only), or with node (a NodeConnection
+        of this node) that peer's: a dict of p2p_counters' fields - accepted,
+        written, queued, dropped_overflow, dropped_link_lost, dropped_stop,
+        refused, ... (see p2p_counters in p2pnode.h). Delivery is at most once
+        per link, in order; accepted == written + the drops + queued."""
+        c = _n.P2PCounters()
+        if node is None:
+            _n.check(_n.lib.p2p_node_counters(self._p2p_node, ctypes.byref(c)), "p2p_node_counters")
+        else:
+            _n.check(_n.lib.p2p_peer_counters(self._p2p_node, node._p2p_handle, ctypes.byref(c)),
+                     "p2p_peer_counters")
+        return c.as_dict()
+
     @property
     def message_count_send(self) -> int:
-        """Messages sent: frames queued to peers (a broadcast counts once per peer)."""
+        """Messages sent: accepted for peers (a broadcast counts once per peer); see counters()."""
         return self._p2p_count(0)
 
     @message_count_send.setter
@@ -786,6 +823,8 @@ class Node(threading.Thread):
                     self._p2p_send_overrides -= 1
                 self._p2p_gone.add(ev.peer)
             conn.terminate_flag.set()
+            # What was accepted for the peer and never written to it.
+            conn.dropped, conn.dropped_bytes = ev.dropped, ev.dropped_bytes
             self._p2p_call(self.node_disconnected, conn)
             conn._p2p_gone()
         elif t == _n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND:
@@ -811,7 +850,12 @@ class Node(threading.Thread):
             self.callback("inbound_node_connected", self, node, {})
 
     def node_disconnected(self, node: NodeConnection) -> None:
-        """node is disconnected: calls inbound_ or outbound_node_disconnected."""
+        """node is disconnected: calls inbound_ or outbound_node_disconnected.
+
+        node.dropped and node.dropped_bytes (p2pnode only) are then set: the
+        messages accepted for the peer that were never written to it, and
+        their bytes; self.counters(node) says why (while in this method).
+        """
         self.debug_print("node_disconnected: " + node.id)
         if node._p2p_direction == _n.P2P_INBOUND:
             self.inbound_node_disconnected(node)

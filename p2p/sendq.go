@@ -1,0 +1,571 @@
+package p2p
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/p2pnode/p2pnode/p2p/wire"
+)
+
+// writeBatchMax bounds the bytes the writer takes from the queue for one
+// write: what it has taken can no longer be discarded by
+// OverflowDropOldest.
+const writeBatchMax = 1 << 20
+
+// chunkPool holds the buffers small frames are copied into on their way to
+// the writer; the writer returns them once written.
+var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+
+func putChunk(s []byte) {
+	if cap(s) == chunkSize {
+		chunkPool.Put((*[chunkSize]byte)(s[:chunkSize]))
+	}
+}
+
+// enqueue appends one encoded frame, which the caller may share with other
+// peers, to the write queue, without waiting for room: a send to many peers
+// never waits on one.
+func (p *Peer) enqueue(frame []byte) error {
+	one := [1][]byte{frame}
+	_, err := p.enqueueItems(one[:], true, false, false)
+	return err
+}
+
+// errClosed is the error of a send to a peer that is closing: ErrStopped
+// when the node is stopping, ErrPeerClosed otherwise.
+func (p *Peer) errClosed() error {
+	if p.node.ctx.Err() != nil {
+		return errorf(ErrStopped, "cannot send to %s", p.id)
+	}
+	return errorf(ErrPeerClosed, "%s", p.id)
+}
+
+// fullLocked says which bound a frame of size bytes would go over, or ""
+// when it fits. A frame always fits in an empty queue. p.wmu is held.
+func (p *Peer) fullLocked(size int) string {
+	l := &p.node.cfg.Limits
+	if q := p.queued + p.inflight; q != 0 && q+size > l.MaxQueuedBytes {
+		return "queue of the peer"
+	}
+	if q := p.share.queued.Load(); q != 0 && q+int64(size) > int64(l.MaxQueuedBytesPerAddress) {
+		return "queues of its address"
+	}
+	if q := p.node.queuedTotal.Load(); q != 0 && q+int64(size) > int64(l.MaxQueuedBytesTotal) {
+		return "queues of the node"
+	}
+	return ""
+}
+
+// enqueueItems appends frames to the write queue, in order, applying the
+// overflow policy when it is full; only with wait does OverflowWait wait for
+// room. With framed, each item is a whole frame (EOT included), which the
+// queue may keep as it is when owned; otherwise each item is a raw payload
+// to which EOT is added. It returns how many items were queued.
+func (p *Peer) enqueueItems(items [][]byte, framed, owned, wait bool) (int, error) {
+	n := p.node
+	policy := n.cfg.OverflowPolicy
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	queuedN := 0
+	p.wmu.Lock()
+	for queuedN < len(items) {
+		if p.closing {
+			p.wakeWriterLocked()
+			p.wmu.Unlock()
+			return queuedN, p.errClosed()
+		}
+		size := len(items[queuedN])
+		if !framed {
+			size++
+		}
+		if why := p.fullLocked(size); why != "" {
+			p.full = true
+			if policy == OverflowDropOldest && p.dropOldestLocked(size) {
+				continue
+			}
+			if policy == OverflowWait && wait {
+				// Registered before the second look, so that room made
+				// meanwhile in another peer's queue wakes us.
+				nodeRoom := n.waitRoom()
+				if p.fullLocked(size) == "" {
+					n.leaveRoom()
+					continue
+				}
+				// What is queued already must reach the writer before we wait.
+				p.wakeWriterLocked()
+				p.roomWaiters++
+				room := p.room
+				p.wmu.Unlock()
+				if timer == nil {
+					timer = time.NewTimer(n.cfg.SendTimeout)
+				}
+				select {
+				case <-room:
+				case <-nodeRoom:
+				case <-p.closed:
+				case <-n.ctx.Done():
+				case <-timer.C:
+					n.leaveRoom()
+					p.refused(1)
+					return queuedN, errorf(ErrQueueFull, "%s: %s full for %v", p.id, why, n.cfg.SendTimeout)
+				}
+				n.leaveRoom()
+				if n.ctx.Err() != nil {
+					// The node stops: the shutdown closes this peer at once.
+					p.refused(1)
+					return queuedN, p.errClosed()
+				}
+				p.wmu.Lock()
+				continue
+			}
+			p.wakeWriterLocked()
+			p.wmu.Unlock()
+			p.refused(1)
+			if policy == OverflowDisconnect {
+				n.debugf("disconnecting %s: %s is full (overflow policy %v)", p.id, why, policy)
+				p.abort(DropOverflow)
+				return queuedN, errorf(ErrQueueFull, "%s: %s full, peer disconnected", p.id, why)
+			}
+			return queuedN, errorf(ErrQueueFull, "%s: %s full", p.id, why)
+		}
+		p.appendLocked(items[queuedN], framed, owned, size)
+		queuedN++
+	}
+	p.wakeWriterLocked()
+	p.wmu.Unlock()
+	return queuedN, nil
+}
+
+func (p *Peer) refused(k uint64) {
+	p.stats.refused.Add(k)
+	p.node.stats.refused.Add(k)
+}
+
+// appendLocked adds one frame of size bytes to the queue and counts it
+// accepted: small ones are copied into the open chunk, large ones get a
+// segment of their own (an owned frame is kept as it is, anything else is
+// copied once). p.wmu is held, so the writer cannot count it written first.
+func (p *Peer) appendLocked(item []byte, framed, owned bool, size int) {
+	p.queued += size
+	p.queuedMsgs++
+	p.share.queued.Add(int64(size))
+	p.node.queuedTotal.Add(int64(size))
+	p.sc.accepted++
+	p.sc.acceptedBytes += uint64(size)
+	if size >= chunkSize/2 {
+		seg := item
+		if !owned {
+			// The capacity tells pooled chunks apart: never chunkSize here.
+			seg = make([]byte, size, size+1)
+			copy(seg, item)
+			seg[size-1] = wire.EOT
+		}
+		p.segs = append(p.segs, seg)
+		p.segMsgs = append(p.segMsgs, 1)
+		p.tailOpen = false
+		return
+	}
+	if !p.tailOpen || chunkSize-len(p.segs[len(p.segs)-1]) < size {
+		p.segs = append(p.segs, chunkPool.Get().(*[chunkSize]byte)[:0])
+		p.segMsgs = append(p.segMsgs, 0)
+		p.tailOpen = true
+	}
+	last := len(p.segs) - 1
+	tail := &p.segs[last]
+	*tail = append(*tail, item...)
+	if !framed {
+		*tail = append(*tail, wire.EOT)
+	}
+	p.segMsgs[last]++
+}
+
+// dropOldestLocked discards the oldest queued segments (not what the
+// writer is writing) until a frame of size bytes fits, counting them
+// dropped for overflow. It reports whether the frame fits now. p.wmu is
+// held.
+func (p *Peer) dropOldestLocked(size int) bool {
+	k := 0
+	for k < len(p.segs) {
+		if p.fullLocked(size) == "" {
+			break
+		}
+		p.releaseSegLocked(0, DropOverflow)
+		k++
+	}
+	if k > 0 {
+		p.node.debugf("dropped the oldest messages queued for %s to make room (overflow policy %v)", p.id, OverflowDropOldest)
+	}
+	return p.fullLocked(size) == ""
+}
+
+// releaseSegLocked removes segment i from the queue, counting its messages
+// dropped for why. p.wmu is held.
+func (p *Peer) releaseSegLocked(i int, why DropReason) {
+	seg, msgs := p.segs[i], p.segMsgs[i]
+	p.segs = append(p.segs[:i], p.segs[i+1:]...)
+	p.segMsgs = append(p.segMsgs[:i], p.segMsgs[i+1:]...)
+	p.segs[len(p.segs):cap(p.segs)][:1][0] = nil
+	if len(p.segs) == 0 {
+		p.tailOpen = false
+	}
+	p.queued -= len(seg)
+	p.queuedMsgs -= msgs
+	p.sc.drop(why, uint64(msgs), uint64(len(seg)))
+	p.releaseBudget(len(seg))
+	putChunk(seg)
+}
+
+// dropQueuedLocked discards everything still queued. p.wmu is held.
+func (p *Peer) dropQueuedLocked(why DropReason) {
+	if len(p.segs) == 0 {
+		return
+	}
+	p.sc.drop(why, uint64(p.queuedMsgs), uint64(p.queued))
+	p.releaseBudget(p.queued)
+	for i, s := range p.segs {
+		putChunk(s)
+		p.segs[i] = nil
+	}
+	p.segs, p.segMsgs = p.segs[:0], p.segMsgs[:0]
+	p.queued, p.queuedMsgs, p.tailOpen = 0, 0, false
+}
+
+// releaseBudget gives size queued bytes back to the node and the address,
+// waking sends that wait for room there.
+func (p *Peer) releaseBudget(size int) {
+	if size == 0 {
+		return
+	}
+	p.share.queued.Add(-int64(size))
+	p.node.queuedTotal.Add(-int64(size))
+	p.node.freeRoom()
+}
+
+// wakeWriterLocked wakes the writer if it waits for work. p.wmu is held.
+func (p *Peer) wakeWriterLocked() {
+	if p.writerIdle && len(p.segs) > 0 {
+		p.writerIdle = false
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// writeLoop writes queued frames, up to writeBatchMax of those that queued
+// up during the previous write in one (vectored) write call. On closing it
+// flushes until the stop deadline, then shuts down its side of the
+// connection. Whatever is left when it ends is counted dropped.
+func (p *Peer) writeLoop() {
+	defer close(p.writerDone)
+	var iov net.Buffers
+	var batch [][]byte
+	// A quarter of the queue at most, so that OverflowDropOldest has older
+	// messages to discard while a batch is being written.
+	batchMax := min(writeBatchMax, max(p.node.cfg.MaxQueuedBytes/4, chunkSize))
+	for {
+		p.wmu.Lock()
+		for len(p.segs) == 0 {
+			if p.closing {
+				p.wmu.Unlock()
+				p.finishWrites()
+				return
+			}
+			p.writerIdle = true
+			p.wmu.Unlock()
+			select {
+			case <-p.wake:
+			case <-p.closed:
+				p.wmu.Lock()
+				p.dropQueuedLocked(p.dropWhy)
+				p.wmu.Unlock()
+				return
+			}
+			p.wmu.Lock()
+		}
+		k, size, msgs := 0, 0, 0
+		for k < len(p.segs) && (k == 0 || size+len(p.segs[k]) <= batchMax) && k < 1024 {
+			size += len(p.segs[k])
+			msgs += p.segMsgs[k]
+			k++
+		}
+		batch = append(batch[:0], p.segs[:k]...)
+		rest := copy(p.segs, p.segs[k:])
+		clear(p.segs[rest:])
+		p.segs = p.segs[:rest]
+		copy(p.segMsgs, p.segMsgs[k:])
+		p.segMsgs = p.segMsgs[:rest]
+		if rest == 0 {
+			p.tailOpen = false
+		}
+		p.inflight, p.inflightMsgs = size, msgs
+		p.queued -= size
+		p.queuedMsgs -= msgs
+		p.wmu.Unlock()
+
+		wrote, err := p.writeBatch(batch, &iov)
+
+		p.wmu.Lock()
+		why := p.dropWhy
+		p.wmu.Unlock()
+		switch {
+		case err == nil:
+		case errors.Is(err, errStopDeadline):
+			why = DropStop
+		case errors.Is(err, errStalled):
+			why = DropOverflow
+		}
+		doneMsgs, doneBytes := msgs, size
+		if err != nil {
+			doneMsgs, doneBytes = wholeFrames(batch, wrote)
+		}
+		for i, s := range batch {
+			putChunk(s)
+			batch[i] = nil
+		}
+		if cap(batch) > 1024 {
+			batch = nil
+		}
+		p.wmu.Lock()
+		p.sc.written += uint64(doneMsgs)
+		p.sc.writtenBytes += uint64(doneBytes)
+		if doneMsgs < msgs || doneBytes < size {
+			p.sc.drop(why, uint64(msgs-doneMsgs), uint64(size-doneBytes))
+		}
+		p.inflight, p.inflightMsgs = 0, 0
+		if err == nil {
+			// Room was made: the queue is no longer full until a send
+			// finds it so again.
+			p.full = false
+		}
+		if p.roomWaiters > 0 {
+			p.roomWaiters = 0
+			close(p.room)
+			p.room = make(chan struct{})
+		}
+		if err != nil {
+			p.dropWhy = why
+			p.dropQueuedLocked(why)
+		}
+		p.wmu.Unlock()
+		p.releaseBudget(size)
+		if err != nil {
+			switch why {
+			case DropStop:
+				p.node.debugf("closing %s: the stop deadline passed with %d message(s) unwritten", p.id, msgs-doneMsgs)
+			case DropOverflow:
+				p.stats.stalled.Store(1)
+				p.node.stats.stalled.Add(1)
+				p.node.debugf("disconnecting %s: its queue stayed full and nothing could be written to it for %v", p.id, p.node.cfg.SendTimeout)
+			default:
+				p.node.debugf("write to %s failed: %v", p.id, err)
+			}
+			p.teardown()
+			return
+		}
+	}
+}
+
+var (
+	errStopDeadline = errors.New("stop deadline passed")
+	errStalled      = errors.New("peer stalled with a full queue")
+)
+
+// writeBatch writes batch whole, giving up when the stop deadline passes,
+// or when nothing could be written for SendTimeout while a send found the
+// queue full. It returns the bytes written.
+func (p *Peer) writeBatch(batch [][]byte, iov *net.Buffers) (int64, error) {
+	*iov = append((*iov)[:0], batch...)
+	defer func() {
+		clear((*iov)[:cap(*iov)])
+		if cap(*iov) > 1024 {
+			*iov = nil
+		}
+	}()
+	timeout := p.node.cfg.SendTimeout
+	var total int64
+	for {
+		p.wmu.Lock()
+		dl := time.Now().Add(timeout)
+		stopAt := p.stopAt
+		if !stopAt.IsZero() && stopAt.Before(dl) {
+			dl = stopAt
+		}
+		// Set under wmu, so that closeGracefully's earlier deadline is not
+		// overwritten.
+		_ = p.conn.SetWriteDeadline(dl)
+		p.writeDeadline = dl
+		p.wmu.Unlock()
+		var k int64
+		var err error
+		if len(*iov) == 1 {
+			var w int
+			w, err = p.conn.Write((*iov)[0])
+			k = int64(w)
+			(*iov)[0] = (*iov)[0][w:]
+		} else {
+			k, err = iov.WriteTo(p.conn)
+		}
+		total += k
+		if err == nil {
+			return total, nil
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return total, err
+		}
+		p.wmu.Lock()
+		stopAt, full := p.stopAt, p.full
+		p.wmu.Unlock()
+		if !stopAt.IsZero() && !time.Now().Before(stopAt) {
+			return total, errStopDeadline
+		}
+		if k == 0 && full {
+			return total, errStalled
+		}
+		// Progress, or the queue is not full: go on waiting.
+	}
+}
+
+// wholeFrames counts the frames of batch, and their bytes, that lie whole
+// in its first wrote bytes. Frames end with EOT and hold no other.
+func wholeFrames(batch [][]byte, wrote int64) (msgs, size int) {
+	for _, s := range batch {
+		if wrote >= int64(len(s)) {
+			msgs += bytes.Count(s, []byte{wire.EOT})
+			size += len(s)
+			wrote -= int64(len(s))
+			continue
+		}
+		part := s[:wrote]
+		msgs += bytes.Count(part, []byte{wire.EOT})
+		size += bytes.LastIndexByte(part, wire.EOT) + 1
+		break
+	}
+	return msgs, size
+}
+
+// finishWrites ends the connection once everything queued is written.
+//
+// A reference peer ignores an orderly close (FIN: it keeps the connection
+// for good) but drops one that is reset. So where the kernel tells how much
+// of what we wrote is not acknowledged yet (Linux), the connection is reset
+// (SO_LINGER 0) once the peer has acknowledged it all, or closeLinger
+// passes without progress (at most SendTimeout in all): a reset destroys
+// unacknowledged data. Our peers see the reset as a close. Elsewhere it
+// sends FIN and gives the reader closeLinger to see the peer close its side
+// before the socket goes.
+func (p *Peer) finishWrites() {
+	if _, ok := unacked(p.conn); ok {
+		p.wmu.Lock()
+		stopAt := p.stopAt
+		p.wmu.Unlock()
+		start := time.Now()
+		deadline, last := start.Add(closeLinger), -1
+		for wait := time.Millisecond; ; wait = min(2*wait, 20*time.Millisecond) {
+			n, ok := unacked(p.conn)
+			now := time.Now()
+			if last >= 0 && n < last { // the peer reads on: give it time
+				deadline = now.Add(closeLinger)
+			}
+			last = n
+			if !ok || n == 0 || now.After(deadline) || now.Sub(start) > p.node.cfg.SendTimeout ||
+				(!stopAt.IsZero() && now.After(stopAt)) {
+				break
+			}
+			select {
+			case <-p.closed: // the reader saw the peer go first
+				return
+			case <-time.After(wait):
+			}
+		}
+		if lc, ok := p.conn.(interface{ SetLinger(int) error }); ok {
+			_ = lc.SetLinger(0)
+		}
+		p.teardown()
+		return
+	}
+	if tc, ok := p.conn.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
+		_ = p.conn.SetReadDeadline(time.Now().Add(closeLinger))
+		return
+	}
+	p.teardown()
+}
+
+// closeGracefully stops new sends and lets the writer flush what is queued
+// until StopTimeout from now, then close.
+func (p *Peer) closeGracefully() {
+	p.wmu.Lock()
+	p.closing = true
+	at := time.Now().Add(p.node.cfg.StopTimeout)
+	if p.stopAt.IsZero() || at.Before(p.stopAt) {
+		p.stopAt = at
+		if p.writeDeadline.IsZero() || at.Before(p.writeDeadline) {
+			// A peer that reads nothing must not hold the close for
+			// longer; the deadline also ends a write already blocked.
+			_ = p.conn.SetWriteDeadline(at)
+			p.writeDeadline = at
+		}
+	}
+	// Senders waiting for room return now.
+	if p.roomWaiters > 0 {
+		p.roomWaiters = 0
+		close(p.room)
+		p.room = make(chan struct{})
+	}
+	p.wmu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// abort closes the connection at once, counting what is queued as dropped
+// for why.
+func (p *Peer) abort(why DropReason) {
+	p.wmu.Lock()
+	p.dropWhy = why
+	p.wmu.Unlock()
+	p.teardown()
+}
+
+// teardown closes the connection at once; the reader then finishes.
+func (p *Peer) teardown() {
+	p.closeOnce.Do(func() {
+		p.wmu.Lock()
+		p.closing = true
+		p.wmu.Unlock()
+		close(p.closed)
+		_ = p.conn.Close()
+	})
+}
+
+// waitRoom returns a channel closed when some queue frees bytes; the
+// caller then calls leaveRoom.
+func (n *Node) waitRoom() <-chan struct{} {
+	n.roomMu.Lock()
+	defer n.roomMu.Unlock()
+	n.roomWaiters.Add(1)
+	return n.room
+}
+
+func (n *Node) leaveRoom() { n.roomWaiters.Add(-1) }
+
+// freeRoom wakes the sends waiting for room in the node's or an address's
+// queues; it costs an atomic load when none waits.
+func (n *Node) freeRoom() {
+	if n.roomWaiters.Load() == 0 {
+		return
+	}
+	n.roomMu.Lock()
+	close(n.room)
+	n.room = make(chan struct{})
+	n.roomMu.Unlock()
+}
