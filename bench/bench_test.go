@@ -423,6 +423,12 @@ func compressibleText(n int) []byte {
 // messages with the codec alone, one after the other.
 func BenchmarkCompression(b *testing.B) {
 	payload := compressibleText(64 << 10)
+	// The same text for the CPython baseline of bench/py_bench.py.
+	if path := os.Getenv("BENCH_TEXT"); path != "" {
+		if err := os.WriteFile(path, payload, 0o644); err != nil {
+			b.Fatalf("writing the codec text for the CPython baseline: %v", err)
+		}
+	}
 	cases := []struct {
 		c p2p.Compression
 		n int
