@@ -448,18 +448,43 @@ def main() -> None:
         except Exception as e:  # noqa: BLE001 (a benchmark that fails is reported, not fatal)
             print("py_bench: %s: %s" % (name, e), file=sys.stderr, flush=True)
 
-    # Issue 20's rows: ours and the baseline one after the other.
+    # Issue 20's rows: ours and its baseline one after the other, twice over
+    # (interleaved, so that both see the same load of a shared machine); the
+    # best of the two runs of each (highest rate, lowest p50) is emitted.
+    best = {}
+
+    def measure(name, fn, lower_better=False):
+        try:
+            x = fn()
+        except Exception as e:  # noqa: BLE001 (a benchmark that fails is reported, not fatal)
+            print("py_bench: %s: %s" % (name, e), file=sys.stderr, flush=True)
+            return
+        old = best.get(name)
+        if old is None or (x < old if lower_better else x > old):
+            best[name] = x
+
     one = n_env("BENCH_PY1_MSGS", 200_000)
-    attempt("py1_stream_each", lambda: one_process("each", one), "msg/s")
-    if have_zmq():
+    zmq_msgs = n_env("BENCH_ZMQ_MSGS", 500_000)
+    batch_msgs = n_env("BENCH_PY1_BATCH_MSGS", 1_000_000)
+    rounds = n_env("BENCH_PY_RTT_ROUNDS", 2000)
+    zmq_ok = have_zmq()
+    if not zmq_ok:
+        print("py_bench: pyzmq is not installed (bench/deps.sh): its baselines are left out", file=sys.stderr)
+    for _ in range(n_env("BENCH_PY_REPEAT", 2)):
+        measure("py1_stream_each", lambda: one_process("each", one))
+        if zmq_ok:
+            measure("zmq_py_push_pull", lambda: zmq_push_pull(zmq_msgs))
+        measure("py1_stream_batch", lambda: one_process("batch", batch_msgs))
+        measure("py_rtt_p50", lambda: rtt("ours", rounds), lower_better=True)
+        if zmq_ok:
+            measure("zmq_py_rtt_p50", lambda: zmq_rtt(rounds), lower_better=True)
+    if zmq_ok:
         import zmq
         emit("zmq_py_version", float(zmq.zmq_version().replace(".", "")), "version")
-        attempt("zmq_py_push_pull", lambda: zmq_push_pull(n_env("BENCH_ZMQ_MSGS", 500_000)), "msg/s")
-    attempt("py1_stream_batch", lambda: one_process("batch", n_env("BENCH_PY1_BATCH_MSGS", 1_000_000)), "msg/s")
-    rounds = n_env("BENCH_PY_RTT_ROUNDS", 2000)
-    attempt("py_rtt_p50", lambda: rtt("ours", rounds), "ms")
-    if have_zmq():
-        attempt("zmq_py_rtt_p50", lambda: zmq_rtt(rounds), "ms")
+    for name, unit in (("py1_stream_each", "msg/s"), ("zmq_py_push_pull", "msg/s"),
+                       ("py1_stream_batch", "msg/s"), ("py_rtt_p50", "ms"), ("zmq_py_rtt_p50", "ms")):
+        if name in best:
+            emit(name, best[name], unit)
     text_path = os.environ.get("BENCH_TEXT", "")
     if text_path and os.path.exists(text_path):
         with open(text_path, "rb") as f:
