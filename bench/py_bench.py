@@ -6,14 +6,17 @@ their baselines in the same run: the p2pnetwork-API stream and the batched
 stream with sender and receiver in one process against pyzmq PUSH/PULL in
 one process (one recv per message), the round trip against pyzmq REQ/REP
 (the REP side in another process, as our echo), and CPython's own codec
-path (C zlib, libbz2, liblzma + base64, as p2pnetwork does) on the 64 KiB
-text the Go benchmark writes to $BENCH_TEXT. The older figures use two
+path (C zlib, libbz2, liblzma + base64, as p2pnetwork does: `py_bench.py
+codec NAME FILE N`, which the Go benchmark runs interleaved with its own
+codec figure on the same 64 KiB text). The older figures use two
 processes (sender and receiver, or client and echo server). All run on
-loopback with a fixed number of messages; every wait is bounded.
+loopback with a fixed number of messages; every wait is bounded. pyzmq
+missing (bench/deps.sh installs it) leaves its baselines out (n/a).
 Prints "name value unit" lines for bench/report.py.
 
     python3 py_bench.py                  all figures
     python3 py_bench.py serve KIND ...   (internal) the receiving process
+    python3 py_bench.py codec NAME FILE N   CPython's codec path on FILE, N times: MB/s
 """
 
 from __future__ import annotations
@@ -485,17 +488,6 @@ def main() -> None:
                        ("py1_stream_batch", "msg/s"), ("py_rtt_p50", "ms"), ("zmq_py_rtt_p50", "ms")):
         if name in best:
             emit(name, best[name], unit)
-    text_path = os.environ.get("BENCH_TEXT", "")
-    if text_path and os.path.exists(text_path):
-        with open(text_path, "rb") as f:
-            text = f.read()
-        for name, n in (("zlib", n_env("BENCH_ZLIB_MSGS", 300)), ("bzip2", n_env("BENCH_BZIP2_MSGS", 40)),
-                        ("lzma", n_env("BENCH_LZMA_MSGS", 40))):
-            attempt("cpy_codec_" + name, lambda: cpython_codec(name, text, n), "MB/s")
-    else:
-        print("py_bench: no $BENCH_TEXT (written by the Go benchmark): CPython codec figures left out",
-              file=sys.stderr)
-
     # The figures of the earlier rounds (two processes).
     attempt("py_stream_batch", lambda: stream("batch", n_env("BENCH_PY_BATCH_MSGS", 1_000_000)), "msg/s")
     attempt("py_stream_callback", lambda: stream("callback", n_env("BENCH_PY_CALLBACK_MSGS", 300_000)), "msg/s")
@@ -510,5 +502,8 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
         serve(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "codec":
+        with open(sys.argv[3], "rb") as f:
+            print("%g" % cpython_codec(sys.argv[2], f.read(), int(sys.argv[4])))
     else:
         main()

@@ -265,8 +265,8 @@ def main():
                     "side in a second process for both; Python pairs run interleaved twice, best of the "
                     "two kept; the C pair is best of three runs each (500k messages); the Go pairs are "
                     "the median of three interleaved runs; the codec rows time compress + decompress of "
-                    "the same 64 KiB text (written by the Go benchmark) in Go's codecs alone and in "
-                    "CPython's modules with p2pnetwork's base64 and tag. In the chart, bars are speed "
+                    "the same 64 KiB text in Go's codecs alone and in CPython's modules with p2pnetwork's "
+                    "base64 and tag (run by the Go benchmark), interleaved, best of two each. In the chart, bars are speed "
                     "relative to the baseline (the round trip: baseline time / our time), so higher is "
                     "better on every row.\n\n")
             f.write("## Other figures (earlier rounds)\n\n")

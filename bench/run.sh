@@ -21,7 +21,7 @@ PYTHON=$PYTHON bash "$ROOT/bench/deps.sh" || status=1
 make -C "$ROOT" --no-print-directory lib >/dev/null || exit 1
 
 echo "== Go benchmarks (bench/bench_test.go)"
-(cd "$ROOT/bench" && BENCH_OUT=$RES BENCH_TEXT=$OUT/text64k.txt timeout 240 "$GO" test -run '^$' -bench . -benchtime=1x -benchmem \
+(cd "$ROOT/bench" && BENCH_OUT=$RES PYTHON=$PYTHON timeout 240 "$GO" test -run '^$' -bench . -benchtime=1x -benchmem \
     -count=1 -timeout 230s .) 2>&1 | tee "$OUT/go.txt" | grep -E '^(Benchmark|ok|FAIL|PASS)' || status=1
 
 echo "== C benchmarks (bench/c/cbench.c)"
@@ -40,7 +40,7 @@ else
 fi
 
 echo "== Python benchmarks (bench/py_bench.py; p2pnetwork as the baseline when installed)"
-BENCH_TEXT=$OUT/text64k.txt PYTHONPATH=$ROOT/bindings/python${PYTHONPATH:+:$PYTHONPATH} P2PNODE_LIBRARY=$ROOT/build/libp2pnode.so \
+PYTHONPATH=$ROOT/bindings/python${PYTHONPATH:+:$PYTHONPATH} P2PNODE_LIBRARY=$ROOT/build/libp2pnode.so \
   timeout 150 "$PYTHON" "$ROOT/bench/py_bench.py" 2>"$OUT/py.err" | grep -E '^(py|py1|ref|zmq|cpy)_' | tee -a "$RES" || status=1
 
 echo
