@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/mattn/go-pointer"
+
 	"github.com/p2pnode/p2pnode/p2p"
 	"github.com/p2pnode/p2pnode/p2p/secure"
 )
@@ -69,12 +71,10 @@ func withPeer(h *C.p2p_node, peer C.uint64_t, f func(p *p2p.Peer) C.int) C.int {
 	})
 }
 
-// nodeEntry is what a p2p_node* stands for. The handle is one byte of C
-// memory (holding no Go pointer) that is never freed, so that its address
-// cannot come back as another node. The registry maps live handles to their
-// entries; a freed node leaves only its handle behind (a tombstone: the
-// byte, its key in the registry's freed set and its slot in the C list of
-// handles), and its entry, with the whole node, goes to the garbage
+// nodeEntry is what a p2p_node* stands for. The handle is go-pointer's one
+// byte of C memory (holding no Go pointer), never freed, so that its address
+// cannot come back as another node (see handles). A freed node leaves only
+// its handle behind, and its entry, with the whole node, goes to the garbage
 // collector once the calls under way on it have returned.
 type nodeEntry struct {
 	key unsafe.Pointer
@@ -158,25 +158,28 @@ func (e *nodeEntry) peerOf(h C.uint64_t) (*p2p.Peer, C.int) {
 	return p, C.P2P_OK
 }
 
-// handles is the registry of node handles.
+// handles is the registry of node handles. The handles are
+// github.com/mattn/go-pointer's: pointer.Save makes the one byte of C memory
+// that stands for the node and keeps its slot. A slot is never Unref'd, so
+// that the address never comes back as another node: freeing a node empties
+// its slot (the tombstone: the byte, go-pointer's map entry, a nil slot, and
+// its place in the C list of handles), and the entry, with the whole node,
+// goes to the garbage collector.
 type handles struct {
-	mu    sync.RWMutex
-	live  map[unsafe.Pointer]*nodeEntry
-	freed map[unsafe.Pointer]struct{} // tombstones
+	mu sync.RWMutex // guards every slot's e
 }
 
-var registry = handles{live: make(map[unsafe.Pointer]*nodeEntry), freed: make(map[unsafe.Pointer]struct{})}
+// slot is what go-pointer keeps for a handle: the live entry, nil once freed.
+type slot struct{ e *nodeEntry }
+
+var registry handles
 
 // add makes a new handle for e. The C list of handles (p2p_keep_handle_)
 // lets leak checkers see the bytes as reachable.
 func (r *handles) add(e *nodeEntry) unsafe.Pointer {
-	key := C.malloc(1)
-	if key == nil {
-		panic("p2pnode: out of C memory for a node handle")
-	}
+	key := pointer.Save(&slot{e: e})
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.live[key] = e
 	C.p2p_keep_handle_(key)
 	return key
 }
@@ -184,21 +187,24 @@ func (r *handles) add(e *nodeEntry) unsafe.Pointer {
 // find returns the live entry of a handle, or nil and whether the handle
 // was ever made (a freed node's).
 func (r *handles) find(key unsafe.Pointer) (*nodeEntry, bool) {
+	s, ok := pointer.Restore(key).(*slot)
+	if !ok {
+		return nil, false
+	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if e, ok := r.live[key]; ok {
-		return e, true
-	}
-	_, ok := r.freed[key]
-	return nil, ok
+	return s.e, true
 }
 
 // bury turns a live handle into a tombstone.
 func (r *handles) bury(key unsafe.Pointer) {
+	s, ok := pointer.Restore(key).(*slot)
+	if !ok {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.live, key)
-	r.freed[key] = struct{}{}
+	s.e = nil
 }
 
 // release frees the C memory of a node whose event thread has ended. It

@@ -112,7 +112,7 @@
  *     The sized event p2p_ev, delivered by p2p_node_set_handler (callback)
  *     or p2p_node_next (polling; payloads of a batch in one block).
  *   - Names: p2p_event_name (p2pnetwork's event method names),
- *     p2p_reject_name, p2p_compression_name and p2p_compression_from_name.
+ *     p2p_reject_name, p2p_kind_name, p2p_compression_name and p2p_compression_from_name.
  *   - Secure: p2p_secure_hash (the _hash p2psecure computes, SHA-512 hex of
  *     the canonical text) and p2p_secure_password (the bytes a text
  *     password stands for: Latin-1, as PyCryptodome, else UTF-8), with
@@ -1365,6 +1365,12 @@ const char *p2p_event_name(int type);
  * "future"; NULL for an unknown code. Static strings, as p2p_event_name.
  */
 const char *p2p_reject_name(int reject);
+
+/*
+ * p2p_kind_name returns the name of a p2p_kind: "json", "text", "bytes";
+ * NULL for an unknown value. Static strings, as p2p_event_name.
+ */
+const char *p2p_kind_name(int kind);
 
 /*
  * p2p_compression_name returns p2pnetwork's name of a p2p_compression:
