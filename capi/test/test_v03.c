@@ -419,6 +419,7 @@ void test_v03_secure_buf(void) {
     CHECK_RC(p2p_secure_hash("{nope", 5, &b), P2P_EINVAL);
     CHECK(b.data == NULL);
     CHECK_RC(p2p_secure_hash(v, strlen(v), NULL), P2P_EINVAL);
+    CHECK_RC(p2p_secure_hash(v, (size_t)65 << 20, &b), P2P_ETOOBIG); /* checked before a byte is read */
 
     /* sign and verify */
     CHECK_RC(p2p_secure_sign_buf(n, "text", 4, &b), P2P_OK);
@@ -533,4 +534,68 @@ void test_v03_secure_passwords(void) {
 out:
     if (n) p2p_node_free(n);
     if (m) p2p_node_free(m);
+}
+
+/* ---- Discovery answers through a handler: sized entries ---------------------- */
+
+typedef struct disc_log {
+    pthread_mutex_t mu;
+    int answers;
+    size_t n_nodes, entry_size;
+    char first_id[128];
+    int first_port;
+} disc_log;
+
+static int on_disc(void *user, const p2p_ev *ev) {
+    disc_log *l = user;
+    if (ev->type != P2P_EVENT_DISCOVERY_ANSWER) return 1;
+    pthread_mutex_lock(&l->mu);
+    l->answers++;
+    l->n_nodes = ev->n_nodes;
+    if (ev->n_nodes > 0) {
+        const p2p_peer *p = P2P_EV_NODE(ev, 0);
+        l->entry_size = p->size;
+        snprintf(l->first_id, sizeof l->first_id, "%s", p->id);
+        l->first_port = p->port;
+        if (strlen(p->id) != p->id_len || strlen(p->host) != p->host_len) l->first_port = -1;
+    }
+    pthread_mutex_unlock(&l->mu);
+    return 1;
+}
+
+static int disc_answers(disc_log *l) {
+    pthread_mutex_lock(&l->mu);
+    int n = l->answers;
+    pthread_mutex_unlock(&l->mu);
+    return n;
+}
+
+void test_v03_discovery_handler(void) {
+    disc_log l;
+    memset(&l, 0, sizeof l);
+    pthread_mutex_init(&l.mu, NULL);
+    p2p_node *a = NULL, *b = NULL;
+    int port_a = 0, port_b = 0;
+    REQUIRE(p2p_secure_node_create("127.0.0.1", 0, "disc-a", 0, NULL, &a) == P2P_OK);
+    REQUIRE(p2p_secure_node_create("127.0.0.1", 0, "disc-b", 0, NULL, &b) == P2P_OK);
+    REQUIRE(p2p_secure_key_generate(a, 2048) == P2P_OK && p2p_secure_key_generate(b, 2048) == P2P_OK);
+    CHECK_RC(p2p_node_set_handler(a, on_disc, &l), P2P_OK);
+    REQUIRE(p2p_node_start(a) == P2P_OK && p2p_node_start(b) == P2P_OK);
+    p2p_node_port(a, &port_a);
+    p2p_node_port(b, &port_b);
+    REQUIRE(p2p_node_connect(a, "127.0.0.1", port_b, 0, NULL) == P2P_OK);
+    REQUIRE(WAIT_UNTIL(peer_count(b, P2P_INBOUND) == 1));
+    CHECK_RC(p2p_secure_send_discovery(a), P2P_OK);
+    REQUIRE(WAIT_UNTIL(disc_answers(&l) >= 1));
+    pthread_mutex_lock(&l.mu);
+    /* b answers with its one peer: a */
+    CHECK(l.n_nodes == 1);
+    CHECK(l.entry_size == sizeof(p2p_peer));
+    CHECK(strcmp(l.first_id, "disc-a") == 0);
+    CHECK(l.first_port == port_a);
+    pthread_mutex_unlock(&l.mu);
+out:
+    if (a) p2p_node_free(a);
+    if (b) p2p_node_free(b);
+    pthread_mutex_destroy(&l.mu);
 }

@@ -10,7 +10,8 @@
     X(v03_handler, 1)           \
     X(v03_next, 1)              \
     X(v03_secure_buf, 1)        \
-    X(v03_secure_passwords, 1)
+    X(v03_secure_passwords, 1)  \
+    X(v03_discovery_handler, 1)
 
 #define V03_DECLARE_(name, subset) void test_##name(void);
 V03_TESTS(V03_DECLARE_)
