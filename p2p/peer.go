@@ -38,6 +38,9 @@ const (
 	// flushed, for the peer to acknowledge it all before the reset (Linux),
 	// or elsewhere to close its side (reference peers never do).
 	closeLinger = time.Second
+	// closeQuiet is how long a closing connection must have received
+	// nothing before it is reset (Linux; see finishWrites).
+	closeQuiet = 50 * time.Millisecond
 )
 
 // Peer is one connection of a node, inbound or outbound (the reference's
