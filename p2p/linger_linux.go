@@ -6,24 +6,26 @@ import (
 	"unsafe"
 )
 
-// unacked tells how many bytes written to conn the peer has not acknowledged
-// yet (SIOCOUTQ: unsent plus unacknowledged); ok is false when conn has no
+// socketQueues tells how many bytes written to conn the peer has not
+// acknowledged yet (SIOCOUTQ: unsent plus unacknowledged), and how many
+// received bytes wait to be read (SIOCINQ); ok is false when conn has no
 // socket to ask.
-func unacked(conn net.Conn) (n int, ok bool) {
+func socketQueues(conn net.Conn) (out, in int, ok bool) {
 	sc, isSys := conn.(syscall.Conn)
 	if !isSys {
-		return 0, false
+		return 0, 0, false
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
-	var out int32
-	var errno syscall.Errno
+	var o, i int32
+	var errOut, errIn syscall.Errno
 	if err := raw.Control(func(fd uintptr) {
-		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&out)))
-	}); err != nil || errno != 0 {
-		return 0, false
+		_, _, errOut = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&o)))
+		_, _, errIn = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&i)))
+	}); err != nil || errOut != 0 || errIn != 0 {
+		return 0, 0, false
 	}
-	return int(out), true
+	return int(o), int(i), true
 }

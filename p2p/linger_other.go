@@ -4,6 +4,6 @@ package p2p
 
 import "net"
 
-// unacked is known on Linux only (see linger_linux.go); elsewhere a closing
-// connection sends FIN and lingers as before.
-func unacked(net.Conn) (int, bool) { return 0, false }
+// socketQueues are known on Linux only (see linger_linux.go); elsewhere a
+// closing connection sends FIN and lingers as before.
+func socketQueues(net.Conn) (out, in int, ok bool) { return 0, 0, false }

@@ -38,6 +38,9 @@ const (
 	// flushed, for the peer to acknowledge it all before the reset (Linux),
 	// or elsewhere to close its side (reference peers never do).
 	closeLinger = time.Second
+	// closeQuiet is how long a closing connection must have received
+	// nothing before it is reset (Linux; see finishWrites).
+	closeQuiet = 50 * time.Millisecond
 )
 
 // Peer is one connection of a node, inbound or outbound (the reference's
@@ -85,8 +88,6 @@ type Peer struct {
 	closed     chan struct{} // closed once the connection is torn down
 	closeOnce  sync.Once
 	writerDone chan struct{}
-	// reconnect is set when the node dialled this peer with reconnect.
-	reconnect bool
 }
 
 func newPeer(n *Node, conn net.Conn, id, host string, port int, dir Direction) *Peer {

@@ -456,27 +456,35 @@ func wholeFrames(batch [][]byte, wrote int64) (msgs, size int) {
 //
 // A reference peer ignores an orderly close (FIN: it keeps the connection
 // for good) but drops one that is reset. So where the kernel tells how much
-// of what we wrote is not acknowledged yet (Linux), the connection is reset
-// (SO_LINGER 0) once the peer has acknowledged it all, or closeLinger
-// passes without progress (at most SendTimeout in all): a reset destroys
-// unacknowledged data. Our peers see the reset as a close. Elsewhere it
-// sends FIN and gives the reader closeLinger to see the peer close its side
-// before the socket goes.
+// is queued on the socket (Linux), the connection is reset (SO_LINGER 0)
+// once it is drained both ways: the peer has acknowledged all we wrote, and
+// we have read all it sent, with nothing new for closeQuiet (a peer stopping
+// at the same moment may still be writing what it was given before). A
+// reset destroys what is still queued either way, so while either side makes
+// progress the wait goes on, for at most closeLinger without progress,
+// SendTimeout in all, and never past the stop deadline. Our peers see the
+// reset as a close. Elsewhere it sends FIN and gives the reader closeLinger
+// to see the peer close its side before the socket goes.
 func (p *Peer) finishWrites() {
-	if _, ok := unacked(p.conn); ok {
+	if _, _, ok := socketQueues(p.conn); ok {
 		p.wmu.Lock()
 		stopAt := p.stopAt
 		p.wmu.Unlock()
 		start := time.Now()
-		deadline, last := start.Add(closeLinger), -1
-		for wait := time.Millisecond; ; wait = min(2*wait, 20*time.Millisecond) {
-			n, ok := unacked(p.conn)
+		deadline, quietSince := start.Add(closeLinger), start
+		lastOut, lastGot := -1, p.stats.receivedBytes.Load()
+		for wait := time.Millisecond; ; wait = min(2*wait, 10*time.Millisecond) {
+			out, in, ok := socketQueues(p.conn)
 			now := time.Now()
-			if last >= 0 && n < last { // the peer reads on: give it time
+			got := p.stats.receivedBytes.Load()
+			if got != lastGot || in > 0 { // the peer still sends, or we still read
+				quietSince, deadline = now, now.Add(closeLinger)
+			} else if lastOut >= 0 && out < lastOut { // the peer reads on
 				deadline = now.Add(closeLinger)
 			}
-			last = n
-			if !ok || n == 0 || now.After(deadline) || now.Sub(start) > p.node.cfg.SendTimeout ||
+			lastOut, lastGot = out, got
+			drained := out == 0 && in == 0 && now.Sub(quietSince) >= closeQuiet
+			if !ok || drained || now.After(deadline) || now.Sub(start) > p.node.cfg.SendTimeout ||
 				(!stopAt.IsZero() && now.After(stopAt)) {
 				break
 			}

@@ -73,7 +73,7 @@ SYSCALL_PARAMS = [
     "getrlimit(rlim)", "setrlimit(rlim)", "clone(child_tidptr)", "clone(parent_tidptr)",
     "clone(tlsinfo)", "set_robust_list(head)", "getdents64(dirp)", "getcwd(buf)",
     "sysinfo(info)", "madvise(start)", "mincore(vec)", "wait4(status)", "wait4(rusage)",
-    "ioctl(generic)", "ioctl(SIOCOUTQ)", "fcntl(lock)", "timer_create(evp)", "timer_settime(value)",
+    "ioctl(generic)", "ioctl(SIOCOUTQ)", "ioctl(FIONREAD)", "fcntl(lock)", "timer_create(evp)", "timer_settime(value)",
     "timer_settime(ovalue)", "setitimer(value)", "setitimer(ovalue)", "tgkill", "gettid",
 ]
 # The Go functions that make syscalls (all of them: see GO_FUNCS).
