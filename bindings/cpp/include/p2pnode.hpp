@@ -52,6 +52,7 @@
 #include <cstdio>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <optional>
@@ -528,8 +529,6 @@ struct Counters {
 
 // ---- Node -------------------------------------------------------------------
 
-class SecureNode;
-
 class Node {
 public:
     using Callback = std::function<bool(const Event &)>;
@@ -537,11 +536,6 @@ public:
     using MessageHandler = std::function<void(const Peer &, const Message &)>;
     using StopHandler = std::function<void()>;
     using ReconnectionHandler = std::function<bool(const std::string &host, int port, int trials)>;
-    // The handlers of a SecureNode's events (see there).
-    using SecureMessageHandler = std::function<void(const Peer &, const SecureMessage &)>;
-    using RejectedHandler =
-        std::function<void(const Peer &, const Message &raw, Reject reject, const std::string &reason)>;
-    using DiscoveryAnswerHandler = std::function<void(const Peer &, const DiscoveryAnswer &)>;
 
     // Creates a node and binds its listening socket (port 0 picks a free
     // port; port() tells it). host "" listens on all interfaces; id ""
@@ -555,7 +549,7 @@ public:
     Node(const std::string &host, int port, Callback callback, const std::string &id = {},
          int max_connections = 0)
         : Node(host, port, id, max_connections) {
-        impl_->callback = std::move(callback);
+        set_callback(std::move(callback));
     }
 
     // Stops the node (peers see the disconnect) and releases it.
@@ -601,13 +595,9 @@ public:
     void set_outbound_disconnected_handler(PeerHandler fn) { set(&Impl::outbound_disconnected, std::move(fn)); }
     void set_inbound_disconnected_handler(PeerHandler fn) { set(&Impl::inbound_disconnected, std::move(fn)); }
     void set_message_handler(MessageHandler fn) { set(&Impl::message, std::move(fn)); }
-    void set_disconnect_with_outbound_handler(PeerHandler fn) {
-        set(&Impl::disconnect_with_outbound, std::move(fn));
-    }
+    void set_disconnect_with_outbound_handler(PeerHandler fn) { set(&Impl::disconnect_with_outbound, std::move(fn)); }
     void set_request_to_stop_handler(StopHandler fn) { set(&Impl::request_to_stop, std::move(fn)); }
-    void set_reconnection_error_handler(ReconnectionHandler fn) {
-        set(&Impl::reconnection_error, std::move(fn));
-    }
+    void set_reconnection_error_handler(ReconnectionHandler fn) { set(&Impl::reconnection_error, std::move(fn)); }
 
     // ---- Connections
 
@@ -773,17 +763,17 @@ public:
     // ---- Events: override these, or set handlers
     // (A SecureNode never raises on_message; see its own three events.)
 
-    virtual void on_outbound_connected(const Peer &peer) { call(impl_->outbound_connected, EventType::outbound_connected, peer); }
-    virtual void on_inbound_connected(const Peer &peer) { call(impl_->inbound_connected, EventType::inbound_connected, peer); }
-    virtual void on_outbound_disconnected(const Peer &peer) { call(impl_->outbound_disconnected, EventType::outbound_disconnected, peer); }
-    virtual void on_inbound_disconnected(const Peer &peer) { call(impl_->inbound_disconnected, EventType::inbound_disconnected, peer); }
+    virtual void on_outbound_connected(const Peer &peer) { call(impl_->outbound_connected, peer); }
+    virtual void on_inbound_connected(const Peer &peer) { call(impl_->inbound_connected, peer); }
+    virtual void on_outbound_disconnected(const Peer &peer) { call(impl_->outbound_disconnected, peer); }
+    virtual void on_inbound_disconnected(const Peer &peer) { call(impl_->inbound_disconnected, peer); }
     virtual void on_message(const Peer &peer, const Message &message) {
         if (impl_->message) impl_->message(peer, message);
         else forward();
     }
     // The application asked to drop an outbound peer; raised before it closes.
     virtual void on_disconnect_with_outbound(const Peer &peer) {
-        call(impl_->disconnect_with_outbound, EventType::disconnect_with_outbound, peer);
+        call(impl_->disconnect_with_outbound, peer);
     }
     // stop() was called; the peers are still connected.
     virtual void on_request_to_stop() {
@@ -798,16 +788,23 @@ public:
     }
 
 protected:
+    // State a derived class keeps beside the node's own handlers, so that it
+    // moves with them (a move repoints events under the same lock).
+    struct Extra {
+        virtual ~Extra() = default;
+    };
     struct Adopt {};
     // Takes over h, a node just made (p2p_node_new, p2p_secure_node_new) and
-    // not started: its events go to this object. h is freed if that fails.
-    Node(Adopt, p2p_node *h) {
+    // not started, and extra: its events go to this object. h is freed if
+    // that fails.
+    Node(Adopt, p2p_node *h, std::unique_ptr<Extra> extra = nullptr) {
         Impl *impl = new (std::nothrow) Impl;
         if (impl == nullptr) {
             p2p_node_free(h);
             throw std::bad_alloc();
         }
         impl->owner = this;
+        impl->extra = std::move(extra);
         int rc = p2p_node_set_callback(h, &Node::trampoline, impl);
         if (rc != P2P_OK) {
             Error err(rc);
@@ -819,31 +816,40 @@ protected:
         h_ = h;
     }
 
-private:
-    friend class SecureNode;
+    // The derived class's state (set at construction; nullptr once moved from).
+    Extra *extra() const noexcept { return impl_ != nullptr ? impl_->extra.get() : nullptr; }
 
-    struct Impl {
-        std::recursive_mutex mu; // held while an event is dispatched and while owner changes
-        Node *owner = nullptr;
-        const Event *current = nullptr; // the event being dispatched
-        Callback callback;
-        PeerHandler outbound_connected, inbound_connected, outbound_disconnected,
-            inbound_disconnected, disconnect_with_outbound;
-        MessageHandler message;
-        StopHandler request_to_stop;
-        ReconnectionHandler reconnection_error;
-        // A SecureNode's, here so that they move with the node's state.
-        SecureMessageHandler secure_message;
-        RejectedHandler message_rejected;
-        DiscoveryAnswerHandler discovery_answer;
-    };
-
-    static p2p_node *make(const std::string &host, int port, const std::string &id, int max_connections) {
-        p2p_node *h = nullptr;
-        int rc = p2p_node_new(host.c_str(), port, id.c_str(), max_connections, &h);
-        if (rc != P2P_OK) throw Error(rc);
-        return h;
+    // Sets one of the derived class's handlers under the state's lock.
+    template <class X, class F> void set_extra(F X::*slot, F fn) {
+        if (impl_ == nullptr) throw Error(P2P_EINVAL, "node is NULL (moved from)");
+        std::lock_guard<std::recursive_mutex> lk(impl_->mu);
+        static_cast<X &>(*impl_->extra).*slot = std::move(fn);
     }
+
+    // Hands the event being dispatched to the one callback, if there is one.
+    void forward() {
+        if (impl_->callback && impl_->current != nullptr) impl_->callback(*impl_->current);
+    }
+
+    // Hands an event to its on_* method; a derived class handles its own
+    // event types and passes the others on.
+    virtual bool dispatch(const Event &e) {
+        switch (e.type) {
+        case EventType::outbound_connected: on_outbound_connected(e.peer); break;
+        case EventType::inbound_connected: on_inbound_connected(e.peer); break;
+        case EventType::outbound_disconnected: on_outbound_disconnected(e.peer); break;
+        case EventType::inbound_disconnected: on_inbound_disconnected(e.peer); break;
+        case EventType::message: on_message(e.peer, e.message); break;
+        case EventType::disconnect_with_outbound: on_disconnect_with_outbound(e.peer); break;
+        case EventType::request_to_stop: on_request_to_stop(); break;
+        case EventType::reconnection_error: return on_reconnection_error(e.host, e.port, e.trials);
+        default: forward(); break; // a derived class's type it did not handle
+        }
+        return true;
+    }
+
+    // JSON or text for the library: never NULL (an empty view is then "").
+    static const char *text(std::string_view s) noexcept { return s.data() != nullptr ? s.data() : ""; }
 
     // Calls f with the handles of exclude in one array (for the broadcasts).
     template <class F> static int with_handles(const std::vector<Peer> &exclude, F f) noexcept {
@@ -863,6 +869,28 @@ private:
         return f(exclude.empty() ? static_cast<const std::uint64_t *>(nullptr) : ex, exclude.size());
     }
 
+private:
+    struct Impl {
+        std::recursive_mutex mu; // held while an event is dispatched and while owner changes
+        Node *owner = nullptr;   // nullptr once released
+        const Event *current = nullptr; // the event being dispatched
+        int depth = 0;                  // callbacks running on it (nested when one stops a node)
+        Callback callback;
+        PeerHandler outbound_connected, inbound_connected, outbound_disconnected,
+            inbound_disconnected, disconnect_with_outbound;
+        MessageHandler message;
+        StopHandler request_to_stop;
+        ReconnectionHandler reconnection_error;
+        std::unique_ptr<Extra> extra;
+    };
+
+    static p2p_node *make(const std::string &host, int port, const std::string &id, int max_connections) {
+        p2p_node *h = nullptr;
+        int rc = p2p_node_new(host.c_str(), port, id.c_str(), max_connections, &h);
+        if (rc != P2P_OK) throw Error(rc);
+        return h;
+    }
+
     static Impl *&dispatching() noexcept {
         static thread_local Impl *cur = nullptr;
         return cur;
@@ -874,12 +902,9 @@ private:
         impl_->*slot = std::move(fn);
     }
 
-    void call(const PeerHandler &h, EventType, const Peer &peer) {
+    void call(const PeerHandler &h, const Peer &peer) {
         if (h) h(peer);
         else forward();
-    }
-    void forward() {
-        if (impl_->callback && impl_->current != nullptr) impl_->callback(*impl_->current);
     }
 
     static void report(const Event *ev, const char *what) noexcept {
@@ -887,43 +912,33 @@ private:
                      ev != nullptr ? ev->name() : "event", what);
     }
 
-    // Hands an event to its on_* method (SecureNode adds its own three).
-    virtual bool dispatch(const Event &e) {
-        switch (e.type) {
-        case EventType::outbound_connected: on_outbound_connected(e.peer); break;
-        case EventType::inbound_connected: on_inbound_connected(e.peer); break;
-        case EventType::outbound_disconnected: on_outbound_disconnected(e.peer); break;
-        case EventType::inbound_disconnected: on_inbound_disconnected(e.peer); break;
-        case EventType::message: on_message(e.peer, e.message); break;
-        case EventType::disconnect_with_outbound: on_disconnect_with_outbound(e.peer); break;
-        case EventType::request_to_stop: on_request_to_stop(); break;
-        case EventType::reconnection_error: return on_reconnection_error(e.host, e.port, e.trials);
-        case EventType::secure_message: // only a SecureNode raises these
-        case EventType::message_rejected:
-        case EventType::discovery_answer: forward(); break;
-        }
-        return true;
-    }
-
     // The C callback: copies the event, hands it to the node's current
     // owner, and keeps every exception on this side.
+    // A node released from inside its own handler leaves its state to the
+    // callback running on it, which deletes it when it returns: the library
+    // delivers no event once p2p_node_free is called.
     static int trampoline(void *user, const p2p_event *ev) noexcept {
         Impl *impl = static_cast<Impl *>(user);
         if (impl == nullptr || ev == nullptr) return 1;
-        const Event *current = nullptr;
-        try {
-            Event e = Event::from(*ev);
+        bool answer = true, orphaned = false;
+        {
             std::lock_guard<std::recursive_mutex> lk(impl->mu);
-            Node *owner = impl->owner;
-            if (owner == nullptr) return 1; // released from inside its own handler
-            e.node = owner;
+            if (impl->owner == nullptr) return 1;
+            Event e;
+            try {
+                e = Event::from(*ev);
+            } catch (const std::exception &x) { // copying the event failed
+                report(nullptr, x.what());
+                return 1;
+            }
+            e.node = impl->owner;
             const Event *saved = impl->current;
             Impl *saved_impl = dispatching();
-            impl->current = current = &e;
+            impl->current = &e;
             dispatching() = impl;
-            bool answer = true;
+            ++impl->depth;
             try {
-                answer = owner->dispatch(e);
+                answer = impl->owner->dispatch(e);
             } catch (const std::exception &x) {
                 report(&e, x.what());
                 answer = true;
@@ -931,15 +946,13 @@ private:
                 report(&e, "unknown exception");
                 answer = true;
             }
+            --impl->depth;
             impl->current = saved;
             dispatching() = saved_impl;
-            return answer ? 1 : 0;
-        } catch (const std::exception &x) { // copying the event failed
-            report(current, x.what());
-        } catch (...) {
-            report(current, "unknown exception");
+            orphaned = impl->owner == nullptr && impl->depth == 0;
         }
-        return 1;
+        if (orphaned) delete impl;
+        return answer ? 1 : 0;
     }
 
     int fill_peer(std::uint64_t handle, Peer &p) const {
@@ -989,10 +1002,8 @@ private:
     void release() noexcept {
         if (impl_ == nullptr) return;
         if (dispatching() == impl_) {
-            // Released from inside its own handler: the library frees the
-            // node when the event thread ends and may still deliver events
-            // until then, so the callback state must outlive this call. It
-            // is detached (events are dropped) and deliberately left behind.
+            // Released from inside its own handler: free delivers no more
+            // events, and the callback running deletes the state on return.
             impl_->owner = nullptr;
             if (h_ != nullptr) p2p_node_free(h_);
         } else {
@@ -1043,18 +1054,23 @@ private:
 // (call stop() in its destructor; move it only while no event can arrive).
 class SecureNode : public Node {
 public:
+    using SecureMessageHandler = std::function<void(const Peer &, const SecureMessage &)>;
+    using RejectedHandler =
+        std::function<void(const Peer &, const Message &raw, Reject reject, const std::string &reason)>;
+    using DiscoveryAnswerHandler = std::function<void(const Peer &, const DiscoveryAnswer &)>;
+
     // Creates a secure node without a key (see Node for host, port, id and
     // max_connections; config for the checks). Give it a key with
     // key_pair_generate or key_pair_load before start().
     explicit SecureNode(const std::string &host = "127.0.0.1", int port = 0, const std::string &id = {},
                         int max_connections = 0, const SecureConfig &config = {})
-        : Node(Adopt{}, make_secure(host, port, id, max_connections, config)) {}
+        : Node(Adopt{}, make_secure(host, port, id, max_connections, config), std::make_unique<Handlers>()) {}
 
     // As above, with every event delivered to callback.
     SecureNode(const std::string &host, int port, Callback callback, const std::string &id = {},
                int max_connections = 0, const SecureConfig &config = {})
         : SecureNode(host, port, id, max_connections, config) {
-        impl_->callback = std::move(callback);
+        set_callback(std::move(callback));
     }
 
     // Stops the node first, so that the handlers of the secure events still
@@ -1333,10 +1349,10 @@ public:
 
     // ---- Handlers (set them before start)
 
-    void set_secure_message_handler(SecureMessageHandler fn) { set(&Impl::secure_message, std::move(fn)); }
-    void set_message_rejected_handler(RejectedHandler fn) { set(&Impl::message_rejected, std::move(fn)); }
+    void set_secure_message_handler(SecureMessageHandler fn) { set_extra(&Handlers::secure_message, std::move(fn)); }
+    void set_message_rejected_handler(RejectedHandler fn) { set_extra(&Handlers::message_rejected, std::move(fn)); }
     void set_discovery_answer_handler(DiscoveryAnswerHandler fn) {
-        set(&Impl::discovery_answer, std::move(fn));
+        set_extra(&Handlers::discovery_answer, std::move(fn));
     }
 
     // ---- Events: override these, or set handlers
@@ -1344,22 +1360,30 @@ public:
     // A signed message that passed every check; peer is the neighbour it
     // came from, message.sender_id its signer.
     virtual void on_secure_message(const Peer &peer, const SecureMessage &message) {
-        if (impl_->secure_message) impl_->secure_message(peer, message);
+        if (handlers().secure_message) handlers().secure_message(peer, message);
         else forward();
     }
     // A message that failed a check: raw is the payload as received.
     virtual void on_message_rejected(const Peer &peer, const Message &raw, Reject reject,
                                      const std::string &reason) {
-        if (impl_->message_rejected) impl_->message_rejected(peer, raw, reject, reason);
+        if (handlers().message_rejected) handlers().message_rejected(peer, raw, reject, reason);
         else forward();
     }
     // An answer to send_discovery, from answer.sender_id (relayed by peer).
     virtual void on_discovery_answer(const Peer &peer, const DiscoveryAnswer &answer) {
-        if (impl_->discovery_answer) impl_->discovery_answer(peer, answer);
+        if (handlers().discovery_answer) handlers().discovery_answer(peer, answer);
         else forward();
     }
 
 private:
+    // The handlers of the secure events, kept with the node's own (Extra).
+    struct Handlers : Extra {
+        SecureMessageHandler secure_message;
+        RejectedHandler message_rejected;
+        DiscoveryAnswerHandler discovery_answer;
+    };
+    Handlers &handlers() const noexcept { return static_cast<Handlers &>(*extra()); }
+
     static p2p_node *make_secure(const std::string &host, int port, const std::string &id, int max_connections,
                                  const SecureConfig &config) {
         p2p_secure_config c = config.to_c();
@@ -1368,9 +1392,6 @@ private:
         if (rc != P2P_OK) throw Error(rc);
         return h;
     }
-
-    // JSON text for the library: never NULL (an empty view is then "not JSON").
-    static const char *text(std::string_view s) noexcept { return s.data() != nullptr ? s.data() : ""; }
 
     // Calls f(buf, len) with a buffer that grows while it answers
     // P2P_ERANGE; out receives the NUL-terminated string on P2P_OK.

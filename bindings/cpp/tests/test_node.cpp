@@ -806,3 +806,22 @@ TEST(Faults, DisconnectedEventCarriesTheDrops) {
     ev.type = P2P_EVENT_INBOUND_CONNECTED; // the field belongs to disconnects only
     EXPECT_EQ(Event::from(ev).dropped, 0u);
 }
+
+// A node released from inside its own handler: the peer sees it go, and its
+// callback state is freed when that handler returns (memcheck: no leak).
+TEST(Lifetime, FreedFromInsideItsOwnHandler) {
+    Recorded b;
+    b.node.start();
+    auto a = std::make_unique<Node>(kLocal, 0);
+    std::atomic<bool> freed{false};
+    a->set_message_handler([&](const Peer &, const Message &m) {
+        if (m.data() != "bye") return;
+        a.reset();
+        freed = true;
+    });
+    a->start();
+    Peer pa = b.node.connect(kLocal, a->port());
+    b.node.send(pa, "bye");
+    ASSERT_TRUE(eventually([&] { return freed.load(); }));
+    EXPECT_TRUE(b.log.wait_count(EventType::outbound_disconnected, 1));
+}
