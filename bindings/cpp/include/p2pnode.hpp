@@ -50,6 +50,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -130,22 +131,11 @@ enum class OverflowPolicy : int {
     disconnect = P2P_OVERFLOW_DISCONNECT,   // disconnect the peer; P2P_EFULL
 };
 
-// The event's name in p2pnetwork ("node_message", ...).
+// The event's name (p2p_event_name): p2pnetwork's ("node_message", ...),
+// and "secure_message", "message_rejected", "discovery_answer".
 inline const char *to_string(EventType t) noexcept {
-    switch (t) {
-    case EventType::outbound_connected: return "outbound_node_connected";
-    case EventType::inbound_connected: return "inbound_node_connected";
-    case EventType::outbound_disconnected: return "outbound_node_disconnected";
-    case EventType::inbound_disconnected: return "inbound_node_disconnected";
-    case EventType::message: return "node_message";
-    case EventType::disconnect_with_outbound: return "node_disconnect_with_outbound_node";
-    case EventType::request_to_stop: return "node_request_to_stop";
-    case EventType::reconnection_error: return "node_reconnection_error";
-    case EventType::secure_message: return "node_secure_message";
-    case EventType::message_rejected: return "node_message_rejected";
-    case EventType::discovery_answer: return "node_discovery_answer";
-    }
-    return "unknown_event";
+    const char *n = p2p_event_name(static_cast<int>(t));
+    return n != nullptr ? n : "unknown_event";
 }
 
 // Why a SecureNode rejected a message (p2p_reject); none: it was not.
@@ -199,31 +189,20 @@ enum class KeyFormat : int {
     p2psecure = P2P_KEY_FORMAT_P2PSECURE,
 };
 
+// The names of the header (p2p_reject_name, p2p_compression_name).
 inline const char *to_string(Reject r) noexcept {
-    switch (r) {
-    case Reject::none: return "none";
-    case Reject::malformed: return "malformed";
-    case Reject::bad_signature: return "bad_signature";
-    case Reject::bad_hash: return "bad_hash";
-    case Reject::bad_message_id: return "bad_message_id";
-    case Reject::key_mismatch: return "key_mismatch";
-    case Reject::untrusted_key: return "untrusted_key";
-    case Reject::weak_key: return "weak_key";
-    case Reject::replay: return "replay";
-    case Reject::stale: return "stale";
-    case Reject::future: return "future";
-    }
-    return "unknown";
+    const char *n = p2p_reject_name(static_cast<int>(r));
+    return n != nullptr ? n : "unknown";
 }
-
 inline const char *to_string(Compression c) noexcept {
-    switch (c) {
-    case Compression::none: return "none";
-    case Compression::zlib: return "zlib";
-    case Compression::bzip2: return "bzip2";
-    case Compression::lzma: return "lzma";
-    }
-    return "unknown";
+    const char *n = p2p_compression_name(static_cast<int>(c));
+    return n != nullptr ? n : "unknown";
+}
+// The codec named name ("zlib", ...; "" is none), if there is one.
+inline std::optional<Compression> compression_from_name(const std::string &name) noexcept {
+    int c = 0;
+    if (p2p_compression_from_name(name.c_str(), &c) != P2P_OK) return std::nullopt;
+    return static_cast<Compression>(c);
 }
 
 inline const char *to_string(Kind k) noexcept {
@@ -269,6 +248,31 @@ inline void check(int rc) {
     if (rc != P2P_OK) throw Error(rc);
 }
 inline std::string str(const char *s) { return s != nullptr ? std::string(s) : std::string(); }
+inline std::string str(const char *s, std::size_t n) { return s != nullptr ? std::string(s, n) : std::string(); }
+
+// A p2p_buf the library fills, released when it goes out of scope.
+struct Buf {
+    p2p_buf b = P2P_BUF_INIT;
+    Buf() = default;
+    Buf(const Buf &) = delete;
+    Buf &operator=(const Buf &) = delete;
+    ~Buf() { p2p_buf_free(&b); }
+    std::string str() const { return detail::str(reinterpret_cast<const char *>(b.data), b.len); }
+};
+// The bytes f(p2p_buf *) hands out; Error for any failure. With optional,
+// P2P_ENOTFOUND gives std::nullopt instead.
+template <class F> std::string take(F f) {
+    Buf buf;
+    check(f(&buf.b));
+    return buf.str();
+}
+template <class F> std::optional<std::string> take_optional(F f) {
+    Buf buf;
+    int rc = f(&buf.b);
+    if (rc == P2P_ENOTFOUND) return std::nullopt;
+    check(rc);
+    return buf.str();
+}
 } // namespace detail
 
 // The library's version, "MAJOR.MINOR.PATCH".
@@ -389,8 +393,9 @@ struct SecureConfig {
     std::chrono::milliseconds max_clock_skew{0}; // how far ahead a _timestamp may be (0: 1 minute)
     int max_pinned_keys = 0;                     // keys pinned on first use at most (0: 65536)
 
-    p2p_secure_config to_c() const noexcept {
-        p2p_secure_config c{};
+    p2p_secure_opts to_c() const noexcept {
+        p2p_secure_opts c;
+        P2P_INIT(&c);
         c.key_policy = static_cast<std::int32_t>(key_policy);
         c.min_key_bits = min_key_bits;
         c.replay_window_ms = static_cast<std::int64_t>(replay_window.count());
@@ -431,100 +436,48 @@ struct Event {
     }
 
     // Copies the fields the header sets for the event's type, and only those.
-    static Event from(const p2p_event &ev) {
+    static Event from(const p2p_ev &ev) {
         Event e;
         e.type = static_cast<EventType>(ev.type);
-        switch (ev.type) {
-        case P2P_EVENT_REQUEST_TO_STOP:
-            break;
-        case P2P_EVENT_RECONNECTION_ERROR:
+        if (ev.type == P2P_EVENT_REQUEST_TO_STOP) return e;
+        if (ev.type == P2P_EVENT_RECONNECTION_ERROR) {
             e.host = detail::str(ev.host);
             e.port = ev.port;
             e.trials = ev.trials;
-            break;
-        default:
-            e.peer.handle = ev.peer;
-            e.peer.id = detail::str(ev.peer_id);
-            e.peer.host = detail::str(ev.peer_host);
-            e.peer.port = ev.peer_port;
-            e.peer.direction = static_cast<Direction>(ev.direction);
-            if (ev.type == P2P_EVENT_INBOUND_DISCONNECTED || ev.type == P2P_EVENT_OUTBOUND_DISCONNECTED) {
-                e.dropped = ev.dropped;
-                e.dropped_bytes = ev.dropped_bytes;
-            }
-            if (ev.type == P2P_EVENT_MESSAGE || ev.type == P2P_EVENT_SECURE_MESSAGE ||
-                ev.type == P2P_EVENT_MESSAGE_REJECTED || ev.type == P2P_EVENT_DISCOVERY_ANSWER) {
-                std::string data;
-                if (ev.data != nullptr && ev.data_len > 0)
-                    data.assign(reinterpret_cast<const char *>(ev.data), ev.data_len);
-                e.message = Message(std::move(data), static_cast<Kind>(ev.kind),
-                                    static_cast<Compression>(ev.compression));
-            }
-            if (ev.type == P2P_EVENT_SECURE_MESSAGE || ev.type == P2P_EVENT_DISCOVERY_ANSWER) {
-                e.sender_id = detail::str(ev.sender_id);
-                e.msg_type = detail::str(ev.msg_type);
-            }
-            if (ev.type == P2P_EVENT_MESSAGE_REJECTED) {
-                e.reject = static_cast<Reject>(ev.reject);
-                e.reason = detail::str(ev.reason);
-            }
-            if (ev.type == P2P_EVENT_DISCOVERY_ANSWER && ev.nodes != nullptr) {
-                e.nodes.reserve(ev.n_nodes);
-                for (std::size_t i = 0; i < ev.n_nodes; ++i) {
-                    const p2p_discovered &d = ev.nodes[i];
-                    e.nodes.push_back(DiscoveredNode{detail::str(d.id), detail::str(d.host), d.port,
-                                                     static_cast<Direction>(d.direction)});
-                }
-            }
+            return e;
+        }
+        e.peer = Peer{ev.peer, detail::str(ev.peer_id, ev.peer_id_len), detail::str(ev.peer_host, ev.peer_host_len),
+                      ev.peer_port, static_cast<Direction>(ev.direction)};
+        if (ev.type == P2P_EVENT_INBOUND_DISCONNECTED || ev.type == P2P_EVENT_OUTBOUND_DISCONNECTED) {
+            e.dropped = ev.dropped;
+            e.dropped_bytes = ev.dropped_bytes;
+        }
+        if (ev.data != nullptr) // message and the three secure events
+            e.message = Message(detail::str(reinterpret_cast<const char *>(ev.data), ev.data_len),
+                                static_cast<Kind>(ev.kind), static_cast<Compression>(ev.compression));
+        e.sender_id = detail::str(ev.sender_id);
+        e.msg_type = detail::str(ev.msg_type);
+        if (ev.type == P2P_EVENT_MESSAGE_REJECTED) {
+            e.reject = static_cast<Reject>(ev.reject);
+            e.reason = detail::str(ev.reason);
+        }
+        for (std::size_t i = 0; ev.nodes != nullptr && i < ev.n_nodes; ++i) {
+            const p2p_peer *d = P2P_EV_NODE(&ev, i);
+            e.nodes.push_back(DiscoveredNode{detail::str(d->id, d->id_len), detail::str(d->host, d->host_len),
+                                             d->port, static_cast<Direction>(d->direction)});
         }
         return e;
     }
 };
 
-// A node's or a peer's counters: p2p_counters (see p2pnode.h). Delivery is at
-// most once per link, in order:
+// A node's or a peer's counters: p2p_stats (see p2pnode.h), whose fields it
+// is. Delivery is at most once per link, in order:
 //   accepted == written + dropped_overflow + dropped_link_lost + dropped_stop + queued
-struct Counters {
-    std::uint64_t sent = 0;           // messages accepted for peers (= accepted)
-    std::uint64_t received = 0;       // frames received
-    std::uint64_t receive_errors = 0; // frames that could not be decoded or were over a limit
-    std::uint64_t accepted = 0, accepted_bytes = 0; // what sends took
-    std::uint64_t written = 0, written_bytes = 0;   // handed whole to the socket
-    std::uint64_t queued = 0, queued_bytes = 0;     // waiting to be written now
-    std::uint64_t dropped_overflow = 0;  // the peer did not keep up
-    std::uint64_t dropped_link_lost = 0; // still queued when the connection broke
-    std::uint64_t dropped_stop = 0;      // not written within the stop timeout
-    std::uint64_t dropped_bytes = 0;     // the bytes of the three drops
-    std::uint64_t refused = 0;           // sends a full queue did not take
-    std::uint64_t received_bytes = 0;
-    std::uint64_t evicted = 0, handshakes_evicted = 0, rejected = 0, over_memory = 0, stalled = 0;
-
+// (sent = accepted; the three drops' bytes are dropped_bytes; refused: sends
+// a full queue did not take).
+struct Counters : p2p_stats {
+    Counters() noexcept : p2p_stats{} { size = sizeof(p2p_stats); }
     std::uint64_t dropped() const noexcept { return dropped_overflow + dropped_link_lost + dropped_stop; }
-
-    static Counters from(const p2p_counters &c) noexcept {
-        Counters r;
-        r.sent = c.sent;
-        r.received = c.received;
-        r.receive_errors = c.receive_errors;
-        r.accepted = c.accepted;
-        r.accepted_bytes = c.accepted_bytes;
-        r.written = c.written;
-        r.written_bytes = c.written_bytes;
-        r.queued = c.queued;
-        r.queued_bytes = c.queued_bytes;
-        r.dropped_overflow = c.dropped_overflow;
-        r.dropped_link_lost = c.dropped_link_lost;
-        r.dropped_stop = c.dropped_stop;
-        r.dropped_bytes = c.dropped_bytes;
-        r.refused = c.refused;
-        r.received_bytes = c.received_bytes;
-        r.evicted = c.evicted;
-        r.handshakes_evicted = c.handshakes_evicted;
-        r.rejected = c.rejected;
-        r.over_memory = c.over_memory;
-        r.stalled = c.stalled;
-        return r;
-    }
 };
 
 // ---- Node -------------------------------------------------------------------
@@ -665,21 +618,10 @@ public:
     }
 
     std::vector<std::uint64_t> peer_handles(Direction d = Direction::all) const {
-        std::vector<std::uint64_t> hs;
-        for (;;) {
-            std::size_t n = 0;
-            int rc = p2p_node_peers(h_, static_cast<int>(d), hs.empty() ? nullptr : hs.data(),
-                                    hs.size(), &n);
-            if (rc == P2P_OK && n <= hs.size()) {
-                hs.resize(n);
-                return hs;
-            }
-            if (rc == P2P_OK || rc == P2P_ERANGE) { // more peers than room: grow and ask again
-                hs.resize(n);
-                continue;
-            }
-            throw Error(rc);
-        }
+        detail::Buf buf;
+        detail::check(p2p_node_peers_buf(h_, static_cast<int>(d), &buf.b));
+        const auto *hs = reinterpret_cast<const std::uint64_t *>(buf.b.data);
+        return std::vector<std::uint64_t>(hs, hs + buf.b.len / sizeof(std::uint64_t));
     }
 
     // What the node knows of a peer now (throws Error P2P_ENOPEER once gone).
@@ -694,50 +636,28 @@ public:
         detail::check(p2p_peer_set_info(h_, peer.handle, key.c_str(), value.data(), value.size()));
     }
     std::optional<std::string> get_info(const Peer &peer, const std::string &key) const {
-        std::string buf;
-        for (;;) {
-            std::size_t len = 0;
-            int rc = p2p_peer_get_info(h_, peer.handle, key.c_str(), buf.empty() ? nullptr : &buf[0],
-                                       buf.size(), &len);
-            if (rc == P2P_ENOTFOUND) return std::nullopt;
-            if (rc == P2P_OK && len <= buf.size()) {
-                buf.resize(len);
-                return buf;
-            }
-            if (rc != P2P_OK && rc != P2P_ERANGE) throw Error(rc);
-            buf.resize(len);
-        }
+        return detail::take_optional([&](p2p_buf *b) { return p2p_peer_get_info_buf(h_, peer.handle, key.c_str(), b); });
     }
 
     // ---- Facts
 
-    std::string id() const {
-        std::string s(P2P_MAX_ID_LEN + 1, '\0');
-        detail::check(p2p_node_id(h_, &s[0], s.size()));
-        s.resize(s.find('\0'));
-        return s;
-    }
-    std::string host() const {
-        std::string s(P2P_MAX_HOST_LEN + 1, '\0');
-        detail::check(p2p_node_host(h_, &s[0], s.size()));
-        s.resize(s.find('\0'));
-        return s;
-    }
+    std::string id() const { return detail::take([&](p2p_buf *b) { return p2p_node_id_buf(h_, b); }); }
+    std::string host() const { return detail::take([&](p2p_buf *b) { return p2p_node_host_buf(h_, b); }); }
     int port() const {
         int port = 0;
         detail::check(p2p_node_port(h_, &port));
         return port;
     }
     Counters counters() const {
-        p2p_counters c{};
-        detail::check(p2p_node_counters(h_, &c));
-        return Counters::from(c);
+        Counters c;
+        detail::check(p2p_node_stats(h_, &c));
+        return c;
     }
     // One peer's counters (final inside its disconnected event).
     Counters counters(const Peer &p) const {
-        p2p_counters c{};
-        detail::check(p2p_peer_counters(h_, p.handle, &c));
-        return Counters::from(c);
+        Counters c;
+        detail::check(p2p_peer_stats(h_, p.handle, &c));
+        return c;
     }
 
     void set_debug(bool on) { detail::check(p2p_node_set_debug(h_, on ? 1 : 0)); }
@@ -805,7 +725,7 @@ protected:
         }
         impl->owner = this;
         impl->extra = std::move(extra);
-        int rc = p2p_node_set_callback(h, &Node::trampoline, impl);
+        int rc = p2p_node_set_handler(h, &Node::trampoline, impl);
         if (rc != P2P_OK) {
             Error err(rc);
             p2p_node_free(h);
@@ -917,7 +837,7 @@ private:
     // A node released from inside its own handler leaves its state to the
     // callback running on it, which deletes it when it returns: the library
     // delivers no event once p2p_node_free is called.
-    static int trampoline(void *user, const p2p_event *ev) noexcept {
+    static int trampoline(void *user, const p2p_ev *ev) noexcept {
         Impl *impl = static_cast<Impl *>(user);
         if (impl == nullptr || ev == nullptr) return 1;
         bool answer = true, orphaned = false;
@@ -956,20 +876,16 @@ private:
     }
 
     int fill_peer(std::uint64_t handle, Peer &p) const {
-        char buf[P2P_MAX_ID_LEN + 1];
-        p.handle = handle;
-        int rc = p2p_peer_id(h_, handle, buf, sizeof buf);
+        p2p_peer f;
+        P2P_INIT(&f);
+        int rc = p2p_peer_facts(h_, handle, &f);
         if (rc != P2P_OK) return rc;
-        p.id = buf;
-        rc = p2p_peer_host(h_, handle, buf, sizeof buf);
-        if (rc != P2P_OK) return rc;
-        p.host = buf;
-        rc = p2p_peer_port(h_, handle, &p.port);
-        if (rc != P2P_OK) return rc;
-        int d = 0;
-        rc = p2p_peer_direction(h_, handle, &d);
-        if (rc != P2P_OK) return rc;
-        p.direction = static_cast<Direction>(d);
+        struct Free {
+            p2p_buf *b;
+            ~Free() { p2p_buf_free(b); }
+        } release{&f.mem};
+        p = Peer{handle, detail::str(f.id, f.id_len), detail::str(f.host, f.host_len), f.port,
+                 static_cast<Direction>(f.direction)};
         return P2P_OK;
     }
 
@@ -1105,15 +1021,15 @@ public:
     // The public key, PEM ("-----BEGIN PUBLIC KEY-----", as it travels in
     // _public_key). Without a key: Error P2P_EKEY.
     std::string public_key() const {
-        return grow([&](char *buf, std::size_t len) { return p2p_secure_public_key(handle(), buf, len); });
+        return detail::take([&](p2p_buf *b) { return p2p_secure_public_key_buf(handle(), b); });
     }
 
     // Whether the node has a key yet.
     bool has_key() const {
-        char c = 0;
-        int rc = p2p_secure_public_key(handle(), &c, 1); // P2P_ERANGE: there is one
+        detail::Buf buf;
+        int rc = p2p_secure_public_key_buf(handle(), &buf.b);
         if (rc == P2P_EKEY) return false;
-        if (rc != P2P_OK && rc != P2P_ERANGE) throw Error(rc);
+        detail::check(rc);
         return true;
     }
 
@@ -1157,20 +1073,9 @@ public:
     // Signs the JSON object json_object as p2psecure's create_message does
     // and returns the signed JSON text (it is not sent). Each call signs anew.
     std::string create_message(std::string_view json_object) {
-        // Room for the signature, the key and the added fields (about 2 KB
-        // for a 4096-bit key), so that one signature normally suffices.
-        std::string out(json_object.size() + json_object.size() / 4 + 4096, '\0');
-        for (;;) {
-            std::size_t len = 0;
-            int rc = p2p_secure_create_message(handle(), text(json_object), json_object.size(), &out[0],
-                                               out.size(), &len);
-            if (rc == P2P_OK) {
-                out.resize(len);
-                return out;
-            }
-            if (rc != P2P_ERANGE) throw Error(rc);
-            out.assign(len + len / 8 + 64, '\0'); // signing anew may come out a little longer
-        }
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_create_message_buf(handle(), text(json_object), json_object.size(), b);
+        });
     }
 
     // Checks a signed message as p2psecure's check_message does (signature,
@@ -1201,13 +1106,17 @@ public:
     void unpin(const std::string &id) { detail::check(p2p_secure_pin(handle(), id.c_str(), nullptr)); }
     // The PEM of the key pinned for id, if any.
     std::optional<std::string> pinned_key(const std::string &id) const {
-        std::optional<std::string> out;
-        int rc = grow_status([&](char *buf, std::size_t len) {
-            return p2p_secure_pinned_key(handle(), id.c_str(), buf, len);
-        }, out);
+        return detail::take_optional([&](p2p_buf *b) { return p2p_secure_pinned_key_buf(handle(), id.c_str(), b); });
+    }
+
+    // The latency in seconds its last pong measured for peer (send_ping),
+    // if one came.
+    std::optional<double> ping(const Peer &peer) const {
+        double seconds = 0;
+        int rc = p2p_peer_ping(handle(), peer.handle, &seconds);
         if (rc == P2P_ENOTFOUND) return std::nullopt;
-        if (rc != P2P_OK) throw Error(rc);
-        return out;
+        detail::check(rc);
+        return seconds;
     }
 
     // ---- Delegating ping, pong and discovery
@@ -1235,27 +1144,30 @@ public:
 
     // The private key, PEM PKCS#1 (get_private_key): the secret in clear.
     std::string private_key() const {
-        return grow([&](char *buf, std::size_t len) { return p2p_secure_private_key(handle(), buf, len); });
+        detail::Buf buf;
+        detail::check(p2p_secure_private_key_buf(handle(), &buf.b));
+        std::string pem = buf.str();
+        std::memset(buf.b.data, 0, buf.b.len); // the library's copy of the secret
+        return pem;
     }
 
     // RSA PKCS#1 v1.5 of plaintext to public_key_pem, base64 (encrypt).
     static std::string encrypt(Payload plaintext, const std::string &public_key_pem) {
-        return bytes_out(1024, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_encrypt(public_key_pem.c_str(), plaintext.data(), plaintext.size(),
-                                      static_cast<char *>(buf), cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_encrypt_buf(public_key_pem.c_str(), plaintext.data(), plaintext.size(), b);
         });
     }
     // The plaintext of a base64 ciphertext made to this node's key (decrypt).
     std::string decrypt(std::string_view ciphertext) const {
-        return bytes_out(ciphertext.size(), [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_decrypt(handle(), ciphertext.data(), ciphertext.size(), buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_decrypt_buf(handle(), ciphertext.data(), ciphertext.size(), b);
         });
     }
 
     // The base64 RSA PKCS#1 v1.5 SHA-512 signature of text (sign).
     std::string sign(std::string_view text_to_sign) const {
-        return grow([&](char *buf, std::size_t len) {
-            return p2p_secure_sign(handle(), text_to_sign.data(), text_to_sign.size(), buf, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_sign_buf(handle(), text_to_sign.data(), text_to_sign.size(), b);
         });
     }
     // sign(canonical(json)) (sign_data).
@@ -1278,9 +1190,11 @@ public:
     // Python's json.dumps(value, sort_keys=True) of the JSON text json: what
     // is hashed and signed (get_data_uniq_string).
     static std::string canonical(std::string_view json) {
-        return bytes_out(json.size() + 64, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_canonical(text(json), json.size(), static_cast<char *>(buf), cap, len);
-        });
+        return detail::take([&](p2p_buf *b) { return p2p_secure_canonical_buf(text(json), json.size(), b); });
+    }
+    // The _hash p2psecure computes for json: SHA-512 hex of canonical(json) (get_hash).
+    static std::string hash(std::string_view json) {
+        return detail::take([&](p2p_buf *b) { return p2p_secure_hash(text(json), json.size(), b); });
     }
 
     // size bytes of key from password and salt, PBKDF2-HMAC-SHA1 1000
@@ -1293,35 +1207,33 @@ public:
     }
     // data and 1 to 16 zero bytes, up to a multiple of 16 (encrypt_aes_pad).
     static std::string encrypt_aes_pad(Payload data) {
-        return bytes_out(data.size() + 16, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_pad(data.data(), data.size(), buf, cap, len);
-        });
+        return detail::take([&](p2p_buf *b) { return p2p_secure_aes_pad_buf(data.data(), data.size(), b); });
     }
     // iv + AES-CBC of the zero-padded plaintext under key (16, 24 or 32
     // bytes) (encrypt_aes).
     static std::string encrypt_aes(Payload plaintext, Payload key) {
-        return bytes_out(plaintext.size() + 32, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_encrypt(key.data(), key.size(), plaintext.data(), plaintext.size(), buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_aes_encrypt_buf(key.data(), key.size(), plaintext.data(), plaintext.size(), b);
         });
     }
     // The plaintext of iv + ciphertext, trailing zero bytes stripped (decrypt_aes).
     static std::string decrypt_aes(Payload ciphertext, Payload key) {
-        return bytes_out(ciphertext.size(), [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_decrypt(key.data(), key.size(), ciphertext.data(), ciphertext.size(), buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_aes_decrypt_buf(key.data(), key.size(), ciphertext.data(), ciphertext.size(), b);
         });
     }
     // salt + iv + AES-256-CBC under PBKDF2(password, salt) (encrypt_aes_pw).
     static std::string encrypt_aes_pw(Payload plaintext, Payload password) {
-        return bytes_out(plaintext.size() + 64, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_encrypt_pw(password.data(), password.size(), plaintext.data(), plaintext.size(),
-                                             buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_aes_encrypt_pw_buf(password.data(), password.size(), plaintext.data(),
+                                                 plaintext.size(), b);
         });
     }
     // The plaintext of salt + iv + ciphertext (decrypt_aes_pw).
     static std::string decrypt_aes_pw(Payload ciphertext, Payload password) {
-        return bytes_out(ciphertext.size(), [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_decrypt_pw(password.data(), password.size(), ciphertext.data(), ciphertext.size(),
-                                             buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_aes_decrypt_pw_buf(password.data(), password.size(), ciphertext.data(),
+                                                 ciphertext.size(), b);
         });
     }
     // Writes encrypt_aes(plaintext, key) to path (mode 0600, replaced at once).
@@ -1331,8 +1243,8 @@ public:
     }
     // decrypt_aes of the file path.
     static std::string decrypt_aes_file(const std::string &path, Payload key) {
-        return bytes_out(4096, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_decrypt_file(path.c_str(), key.data(), key.size(), buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_aes_decrypt_file_buf(path.c_str(), key.data(), key.size(), b);
         });
     }
     // Writes encrypt_aes_pw(plaintext, password) to path (mode 0600).
@@ -1342,8 +1254,8 @@ public:
     }
     // decrypt_aes_pw of the file path.
     static std::string decrypt_aes_file_pw(const std::string &path, Payload password) {
-        return bytes_out(4096, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_decrypt_file_pw(path.c_str(), password.data(), password.size(), buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_aes_decrypt_file_pw_buf(path.c_str(), password.data(), password.size(), b);
         });
     }
 
@@ -1386,51 +1298,10 @@ private:
 
     static p2p_node *make_secure(const std::string &host, int port, const std::string &id, int max_connections,
                                  const SecureConfig &config) {
-        p2p_secure_config c = config.to_c();
+        p2p_secure_opts o = config.to_c();
         p2p_node *h = nullptr;
-        int rc = p2p_secure_node_new(host.c_str(), port, id.c_str(), max_connections, &c, &h);
-        if (rc != P2P_OK) throw Error(rc);
+        detail::check(p2p_secure_node_create(host.c_str(), port, id.c_str(), max_connections, &o, &h));
         return h;
-    }
-
-    // Calls f(buf, len) with a buffer that grows while it answers
-    // P2P_ERANGE; out receives the NUL-terminated string on P2P_OK.
-    template <class F> static int grow_status(F f, std::optional<std::string> &out) {
-        std::string buf(2048, '\0');
-        for (;;) {
-            int rc = f(&buf[0], buf.size());
-            if (rc == P2P_ERANGE && buf.size() < (std::size_t{1} << 24)) {
-                buf.assign(buf.size() * 2, '\0');
-                continue;
-            }
-            if (rc == P2P_OK) {
-                buf.resize(buf.find('\0'));
-                out = std::move(buf);
-            }
-            return rc;
-        }
-    }
-    // Calls f(buf, cap, &len) for a helper's variable-size bytes: with guess
-    // bytes, then with the exact length it asked for.
-    template <class F> static std::string bytes_out(std::size_t guess, F f) {
-        std::string out(guess, '\0');
-        for (int i = 0; i < 3; ++i) {
-            std::size_t len = 0;
-            int rc = f(out.empty() ? nullptr : &out[0], out.size(), &len);
-            if (rc == P2P_OK) {
-                out.resize(len);
-                return out;
-            }
-            if (rc != P2P_ERANGE) throw Error(rc);
-            out.assign(len, '\0');
-        }
-        throw Error(P2P_ERANGE);
-    }
-    template <class F> static std::string grow(F f) {
-        std::optional<std::string> out;
-        int rc = grow_status(f, out);
-        if (rc != P2P_OK) throw Error(rc);
-        return *out;
     }
 
     bool dispatch(const Event &e) override {

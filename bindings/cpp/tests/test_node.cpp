@@ -793,11 +793,14 @@ TEST(Faults, CountersAddUp) {
 }
 
 TEST(Faults, DisconnectedEventCarriesTheDrops) {
-    p2p_event ev{};
+    p2p_ev ev;
+    P2P_INIT(&ev);
     ev.type = P2P_EVENT_INBOUND_DISCONNECTED;
     ev.peer = 3;
     ev.peer_id = "x";
+    ev.peer_id_len = 1;
     ev.peer_host = "127.0.0.1";
+    ev.peer_host_len = 9;
     ev.dropped = 7;
     ev.dropped_bytes = 700;
     Event e = Event::from(ev);

@@ -460,7 +460,8 @@ TEST(SecurePinningTest, ConfigTrustedKeysOnlyAndMinKeyBits) {
     SecureConfig strict;
     strict.key_policy = KeyPolicy::trusted_keys_only;
     strict.replay_window = std::chrono::milliseconds(-1); // no timestamp checks
-    p2p_secure_config c = strict.to_c();
+    p2p_secure_opts c = strict.to_c();
+    EXPECT_EQ(c.size, sizeof(p2p_secure_opts));
     EXPECT_EQ(c.key_policy, P2P_TRUSTED_KEYS_ONLY);
     EXPECT_EQ(c.replay_window_ms, -1);
     EXPECT_EQ(c.max_clock_skew_ms, 0);
