@@ -431,9 +431,7 @@ struct Event {
     // The secure_message event as the value on_secure_message gets.
     SecureMessage secure_message() const { return SecureMessage{sender_id, msg_type, message.data()}; }
     // The discovery_answer event as the value on_discovery_answer gets.
-    DiscoveryAnswer discovery_answer() const {
-        return DiscoveryAnswer{sender_id, msg_type, message.data(), nodes};
-    }
+    DiscoveryAnswer discovery_answer() const { return DiscoveryAnswer{sender_id, msg_type, message.data(), nodes}; }
 
     // Copies the fields the header sets for the event's type, and only those.
     static Event from(const p2p_ev &ev) {
@@ -669,9 +667,7 @@ public:
 
     // ---- Limits (all but max_connections only before start; 0 restores the default)
 
-    void set_limit(Limit l, std::int64_t value) {
-        detail::check(p2p_node_set_limit(h_, static_cast<int>(l), value));
-    }
+    void set_limit(Limit l, std::int64_t value) { detail::check(p2p_node_set_limit(h_, static_cast<int>(l), value)); }
     std::int64_t limit(Limit l) const {
         std::int64_t v = 0;
         detail::check(p2p_node_get_limit(h_, static_cast<int>(l), &v));
@@ -692,9 +688,7 @@ public:
         else forward();
     }
     // The application asked to drop an outbound peer; raised before it closes.
-    virtual void on_disconnect_with_outbound(const Peer &peer) {
-        call(impl_->disconnect_with_outbound, peer);
-    }
+    virtual void on_disconnect_with_outbound(const Peer &peer) { call(impl_->disconnect_with_outbound, peer); }
     // stop() was called; the peers are still connected.
     virtual void on_request_to_stop() {
         if (impl_->request_to_stop) impl_->request_to_stop();
@@ -773,20 +767,14 @@ protected:
 
     // Calls f with the handles of exclude in one array (for the broadcasts).
     template <class F> static int with_handles(const std::vector<Peer> &exclude, F f) noexcept {
-        constexpr std::size_t kStack = 16;
-        std::uint64_t small[kStack];
-        std::vector<std::uint64_t> big;
-        std::uint64_t *ex = small;
-        if (exclude.size() > kStack) {
-            try {
-                big.resize(exclude.size());
-            } catch (...) {
-                return P2P_EINTERNAL;
-            }
-            ex = big.data();
+        try {
+            std::vector<std::uint64_t> ex; // no allocation when empty
+            ex.reserve(exclude.size());
+            for (const Peer &p : exclude) ex.push_back(p.handle);
+            return f(ex.empty() ? static_cast<const std::uint64_t *>(nullptr) : ex.data(), ex.size());
+        } catch (...) {
+            return P2P_EINTERNAL; // out of memory
         }
-        for (std::size_t i = 0; i < exclude.size(); ++i) ex[i] = exclude[i].handle;
-        return f(exclude.empty() ? static_cast<const std::uint64_t *>(nullptr) : ex, exclude.size());
     }
 
 private:

@@ -828,3 +828,18 @@ TEST(Lifetime, FreedFromInsideItsOwnHandler) {
     ASSERT_TRUE(eventually([&] { return freed.load(); }));
     EXPECT_TRUE(b.log.wait_count(EventType::outbound_disconnected, 1));
 }
+
+// The names come from the library (p2p_event_name and the like).
+TEST(Names, FromTheLibrary) {
+    EXPECT_STREQ(to_string(EventType::message), "node_message");
+    EXPECT_STREQ(to_string(EventType::reconnection_error), "node_reconnection_error");
+    EXPECT_STREQ(to_string(EventType::secure_message), "secure_message");
+    EXPECT_STREQ(to_string(static_cast<EventType>(99)), "unknown_event");
+    EXPECT_STREQ(to_string(Reject::bad_hash), "bad_hash");
+    EXPECT_STREQ(to_string(Compression::bzip2), "bzip2");
+    for (Compression c : {Compression::none, Compression::zlib, Compression::bzip2, Compression::lzma})
+        EXPECT_EQ(compression_from_name(to_string(c)), c);
+    EXPECT_EQ(compression_from_name("ZLIB"), Compression::zlib);
+    EXPECT_EQ(compression_from_name(""), Compression::none);
+    EXPECT_FALSE(compression_from_name("gzip").has_value());
+}
