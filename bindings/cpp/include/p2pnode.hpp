@@ -68,9 +68,7 @@ namespace p2pnode {
 // ---- Enumerations -----------------------------------------------------------
 
 enum class Compression : int {
-    none = P2P_COMPRESSION_NONE,
-    zlib = P2P_COMPRESSION_ZLIB,
-    bzip2 = P2P_COMPRESSION_BZIP2,
+    none = P2P_COMPRESSION_NONE, zlib = P2P_COMPRESSION_ZLIB, bzip2 = P2P_COMPRESSION_BZIP2,
     lzma = P2P_COMPRESSION_LZMA,
 };
 
@@ -82,20 +80,14 @@ enum class Kind : int {
 };
 
 enum class Direction : int {
-    inbound = P2P_INBOUND,
-    outbound = P2P_OUTBOUND,
-    all = P2P_ALL,
+    inbound = P2P_INBOUND, outbound = P2P_OUTBOUND, all = P2P_ALL,
 };
 
 enum class EventType : int {
-    outbound_connected = P2P_EVENT_OUTBOUND_CONNECTED,
-    inbound_connected = P2P_EVENT_INBOUND_CONNECTED,
-    outbound_disconnected = P2P_EVENT_OUTBOUND_DISCONNECTED,
-    inbound_disconnected = P2P_EVENT_INBOUND_DISCONNECTED,
-    message = P2P_EVENT_MESSAGE,
-    disconnect_with_outbound = P2P_EVENT_DISCONNECT_WITH_OUTBOUND,
-    request_to_stop = P2P_EVENT_REQUEST_TO_STOP,
-    reconnection_error = P2P_EVENT_RECONNECTION_ERROR,
+    outbound_connected = P2P_EVENT_OUTBOUND_CONNECTED, inbound_connected = P2P_EVENT_INBOUND_CONNECTED,
+    outbound_disconnected = P2P_EVENT_OUTBOUND_DISCONNECTED, inbound_disconnected = P2P_EVENT_INBOUND_DISCONNECTED,
+    message = P2P_EVENT_MESSAGE, disconnect_with_outbound = P2P_EVENT_DISCONNECT_WITH_OUTBOUND,
+    request_to_stop = P2P_EVENT_REQUEST_TO_STOP, reconnection_error = P2P_EVENT_RECONNECTION_ERROR,
     // A SecureNode raises these three instead of message.
     secure_message = P2P_EVENT_SECURE_MESSAGE,     // a signed message that passed every check
     message_rejected = P2P_EVENT_MESSAGE_REJECTED, // a message that failed a check
@@ -103,23 +95,17 @@ enum class EventType : int {
 };
 
 enum class Limit : int {
-    max_connections = P2P_LIMIT_MAX_CONNECTIONS,
-    handshake_timeout_ms = P2P_LIMIT_HANDSHAKE_TIMEOUT_MS,
-    dial_timeout_ms = P2P_LIMIT_DIAL_TIMEOUT_MS,
-    max_frame_size = P2P_LIMIT_MAX_FRAME_SIZE,
-    max_decompressed_size = P2P_LIMIT_MAX_DECOMPRESSED_SIZE,
-    max_queued_bytes = P2P_LIMIT_MAX_QUEUED_BYTES,
-    send_timeout_ms = P2P_LIMIT_SEND_TIMEOUT_MS,
-    reconnect_interval_ms = P2P_LIMIT_RECONNECT_INTERVAL_MS,
+    max_connections = P2P_LIMIT_MAX_CONNECTIONS, handshake_timeout_ms = P2P_LIMIT_HANDSHAKE_TIMEOUT_MS,
+    dial_timeout_ms = P2P_LIMIT_DIAL_TIMEOUT_MS, max_frame_size = P2P_LIMIT_MAX_FRAME_SIZE,
+    max_decompressed_size = P2P_LIMIT_MAX_DECOMPRESSED_SIZE, max_queued_bytes = P2P_LIMIT_MAX_QUEUED_BYTES,
+    send_timeout_ms = P2P_LIMIT_SEND_TIMEOUT_MS, reconnect_interval_ms = P2P_LIMIT_RECONNECT_INTERVAL_MS,
     max_pending_events = P2P_LIMIT_MAX_PENDING_EVENTS,
     overflow_policy = P2P_LIMIT_OVERFLOW_POLICY, // an OverflowPolicy
     max_queued_bytes_total = P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL,
     max_queued_bytes_per_address = P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS,
-    stop_timeout_ms = P2P_LIMIT_STOP_TIMEOUT_MS,
-    max_pending_handshakes = P2P_LIMIT_MAX_PENDING_HANDSHAKES,
+    stop_timeout_ms = P2P_LIMIT_STOP_TIMEOUT_MS, max_pending_handshakes = P2P_LIMIT_MAX_PENDING_HANDSHAKES,
     max_pending_handshakes_per_address = P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
-    idle_eviction_ms = P2P_LIMIT_IDLE_EVICTION_MS,
-    max_pending_bytes = P2P_LIMIT_MAX_PENDING_BYTES,
+    idle_eviction_ms = P2P_LIMIT_IDLE_EVICTION_MS, max_pending_bytes = P2P_LIMIT_MAX_PENDING_BYTES,
     max_pending_bytes_per_address = P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS,
 };
 
@@ -160,28 +146,22 @@ enum class KeyPolicy : int {
     no_pinning = P2P_NO_PINNING,                 // any key that verifies, as p2psecure
 };
 
-// The formats SecureNode::key_pair_save writes.
 // The message types a SecureNode hands to on_secure_message instead of
 // handling them itself (SecureNode::set_delegate), or-ed.
 enum Delegate : int {
-    delegate_ping = P2P_DELEGATE_PING,
-    delegate_pong = P2P_DELEGATE_PONG,
-    delegate_discovery = P2P_DELEGATE_DISCOVERY,
-    delegate_discovery_answer = P2P_DELEGATE_DISCOVERY_ANSWER
+    delegate_ping = P2P_DELEGATE_PING, delegate_pong = P2P_DELEGATE_PONG, delegate_discovery = P2P_DELEGATE_DISCOVERY,
+    delegate_discovery_answer = P2P_DELEGATE_DISCOVERY_ANSWER,
 };
 
 // The steps of a SecureNode's own handling of a delegated message
 // (SecureNode::handle_step; p2p_secure_step).
 enum class Step : int {
-    received_ping = P2P_STEP_RECEIVED_PING,
-    send_pong = P2P_STEP_SEND_PONG,
-    received_pong = P2P_STEP_RECEIVED_PONG,
-    received_discovery = P2P_STEP_RECEIVED_DISCOVERY,
-    route_discovery = P2P_STEP_ROUTE_DISCOVERY,
-    send_discovery_answer = P2P_STEP_SEND_DISCOVERY_ANSWER,
-    relay_discovery_answer = P2P_STEP_RELAY_DISCOVERY_ANSWER
+    received_ping = P2P_STEP_RECEIVED_PING, send_pong = P2P_STEP_SEND_PONG, received_pong = P2P_STEP_RECEIVED_PONG,
+    received_discovery = P2P_STEP_RECEIVED_DISCOVERY, route_discovery = P2P_STEP_ROUTE_DISCOVERY,
+    send_discovery_answer = P2P_STEP_SEND_DISCOVERY_ANSWER, relay_discovery_answer = P2P_STEP_RELAY_DISCOVERY_ANSWER,
 };
 
+// The formats SecureNode::key_pair_save writes.
 enum class KeyFormat : int {
     // PBKDF2-HMAC-SHA256 (600000) + AES-256-GCM; without a password a plain PKCS#8 PEM.
     p2pnode = P2P_KEY_FORMAT_P2PNODE,
