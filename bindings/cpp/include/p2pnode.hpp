@@ -246,6 +246,12 @@ template <class F> std::string take(F f) {
     check(f(&buf.b));
     return buf.str();
 }
+// The value f(T *) stores; Error for any failure.
+template <class T, class F> T get(F f) {
+    T v{};
+    check(f(&v));
+    return v;
+}
 template <class F> std::optional<std::string> take_optional(F f) {
     Buf buf;
     int rc = f(&buf.b);
@@ -604,9 +610,7 @@ public:
 
     // What the node knows of a peer now (throws Error P2P_ENOPEER once gone).
     Peer peer(std::uint64_t handle) const {
-        Peer p;
-        detail::check(fill_peer(handle, p));
-        return p;
+        return detail::get<Peer>([&](Peer *p) { return fill_peer(handle, *p); });
     }
 
     // The peer's own key/value store (p2pnetwork's set_info / get_info).
@@ -614,44 +618,30 @@ public:
         detail::check(p2p_peer_set_info(h_, peer.handle, key.c_str(), value.data(), value.size()));
     }
     std::optional<std::string> get_info(const Peer &peer, const std::string &key) const {
-        return detail::take_optional([&](p2p_buf *b) { return p2p_peer_get_info_buf(h_, peer.handle, key.c_str(), b); });
+        return detail::take_optional(
+            [&](p2p_buf *b) { return p2p_peer_get_info_buf(h_, peer.handle, key.c_str(), b); });
     }
 
     // ---- Facts
 
     std::string id() const { return detail::take([&](p2p_buf *b) { return p2p_node_id_buf(h_, b); }); }
     std::string host() const { return detail::take([&](p2p_buf *b) { return p2p_node_host_buf(h_, b); }); }
-    int port() const {
-        int port = 0;
-        detail::check(p2p_node_port(h_, &port));
-        return port;
-    }
-    Counters counters() const {
-        Counters c;
-        detail::check(p2p_node_stats(h_, &c));
-        return c;
-    }
+    int port() const { return detail::get<int>([&](int *v) { return p2p_node_port(h_, v); }); }
+    Counters counters() const { return detail::get<Counters>([&](Counters *c) { return p2p_node_stats(h_, c); }); }
     // One peer's counters (final inside its disconnected event).
     Counters counters(const Peer &p) const {
-        Counters c;
-        detail::check(p2p_peer_stats(h_, p.handle, &c));
-        return c;
+        return detail::get<Counters>([&](Counters *c) { return p2p_peer_stats(h_, p.handle, c); });
     }
 
     void set_debug(bool on) { detail::check(p2p_node_set_debug(h_, on ? 1 : 0)); }
-    bool debug() const {
-        int on = 0;
-        detail::check(p2p_node_get_debug(h_, &on));
-        return on != 0;
-    }
+    bool debug() const { return detail::get<int>([&](int *on) { return p2p_node_get_debug(h_, on); }) != 0; }
 
     // ---- Limits (all but max_connections only before start; 0 restores the default)
 
     void set_limit(Limit l, std::int64_t value) { detail::check(p2p_node_set_limit(h_, static_cast<int>(l), value)); }
     std::int64_t limit(Limit l) const {
-        std::int64_t v = 0;
-        detail::check(p2p_node_get_limit(h_, static_cast<int>(l), &v));
-        return v;
+        return detail::get<std::int64_t>(
+            [&](std::int64_t *v) { return p2p_node_get_limit(h_, static_cast<int>(l), v); });
     }
     void set_max_connections(int n) { set_limit(Limit::max_connections, n); }
     int max_connections() const { return static_cast<int>(limit(Limit::max_connections)); }
