@@ -679,16 +679,14 @@ protected:
     };
     struct Adopt {};
     // Takes over h, a node just made (p2p_node_new, p2p_secure_node_new) and
-    // not started, and extra: its events go to this object. h is freed if
-    // that fails.
-    Node(Adopt, p2p_node *h, std::unique_ptr<Extra> extra = nullptr) {
+    // not started: its events go to this object. h is freed if that fails.
+    Node(Adopt, p2p_node *h) {
         Impl *impl = new (std::nothrow) Impl;
         if (impl == nullptr) {
             p2p_node_free(h);
             throw std::bad_alloc();
         }
         impl->owner = this;
-        impl->extra = std::move(extra);
         int rc = p2p_node_set_handler(h, &Node::trampoline, impl);
         if (rc != P2P_OK) {
             Error err(rc);
@@ -700,7 +698,12 @@ protected:
         h_ = h;
     }
 
-    // The derived class's state (set at construction; nullptr once moved from).
+    // Gives the node a derived class's state (in its constructor, before start).
+    void attach(std::unique_ptr<Extra> x) {
+        std::lock_guard<std::recursive_mutex> lk(impl_->mu);
+        impl_->extra = std::move(x);
+    }
+    // The derived class's state (nullptr once moved from).
     Extra *extra() const noexcept { return impl_ != nullptr ? impl_->extra.get() : nullptr; }
 
     // Sets one of the derived class's handlers under the state's lock.
@@ -938,7 +941,9 @@ public:
     // key_pair_generate or key_pair_load before start().
     explicit SecureNode(const std::string &host = "127.0.0.1", int port = 0, const std::string &id = {},
                         int max_connections = 0, const SecureConfig &config = {})
-        : Node(Adopt{}, make_secure(host, port, id, max_connections, config), std::make_unique<Handlers>()) {}
+        : Node(Adopt{}, make_secure(host, port, id, max_connections, config)) {
+        attach(std::make_unique<Handlers>());
+    }
 
     // As above, with every event delivered to callback.
     SecureNode(const std::string &host, int port, Callback callback, const std::string &id = {},
