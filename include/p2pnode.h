@@ -119,8 +119,8 @@
  *     p2p_secure_key_load_bytes and p2p_secure_key_save_bytes for passwords
  *     given as bytes. The secure event numbers (9, 10, 11) are unchanged;
  *     the core (p2p/secure) defines them and the ABI maps them.
- *   - Polling is now done by the core (p2p.Node.Poll); p2p_node_poll keeps
- *     its contract.
+ *   - The Go core gained a pull API (p2p.NewPolling, Node.Poll) with the
+ *     same rules as p2p_node_poll; p2p_node_poll keeps its contract.
  */
 #ifndef P2PNODE_H
 #define P2PNODE_H
@@ -1338,7 +1338,8 @@ int p2p_node_set_handler(p2p_node *node, p2p_ev_fn fn, void *user_data);
  * the caller does not want the batch's payload block (else see
  * p2p_node_poll_batch). Every rule of p2p_node_poll holds (one poller,
  * lifetime of what the events point to, waiting events end a batch,
- * p2p_node_reply, P2P_ESTOPPED at the end); the two may be mixed.
+ * p2p_node_reply, P2P_ESTOPPED at the end); the two may be mixed. At most
+ * 65536 events are taken at once.
  * Returns as p2p_node_poll_batch, and P2P_EINVAL for a size too small.
  */
 int p2p_node_next(p2p_node *node, p2p_ev *events, size_t max, int timeout_ms, size_t *count,

@@ -3,25 +3,71 @@ package main
 /*
 #define P2P_NO_PROTOTYPES
 #include <stdlib.h>
+#include <string.h>
 #include "p2pnode.h"
 #include "shim.h"
 */
 import "C"
 
 import (
-	"errors"
-	"fmt"
-	"math"
-	"net"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/p2pnode/p2pnode/p2p"
 	"github.com/p2pnode/p2pnode/p2p/secure"
-	"github.com/p2pnode/p2pnode/p2p/wire"
 )
+
+// Handles: the registry of the nodes that crossed into C (go-pointer keys),
+// each node's entry with its C memory, and the lookups every call makes.
+
+func newEntry() *nodeEntry {
+	return &nodeEntry{gone: make(chan struct{}), strs: make(map[uint64]*peerStrings),
+		poll: newPollQueue(p2p.DefaultMaxPendingEvents)}
+}
+
+// register makes the handle of an entry whose node is made.
+func (e *nodeEntry) register() *C.p2p_node {
+	e.watch = C.p2p_watch_new_()
+	e.key = registry.add(e)
+	return (*C.p2p_node)(e.key)
+}
+
+// withNode runs f with the live entry behind h; a bad handle gets its code,
+// and a panic becomes P2P_EINTERNAL.
+func withNode(h *C.p2p_node, f func(e *nodeEntry) C.int) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	return f(e)
+}
+
+// peersOf finds the node's peers of n handles (unknown ones are skipped).
+func peersOf(node *p2p.Node, handles *C.uint64_t, n C.size_t) []*p2p.Peer {
+	if n == 0 {
+		return nil
+	}
+	var peers []*p2p.Peer
+	for _, x := range unsafe.Slice(handles, int(n)) {
+		if p, ok := node.PeerByHandle(uint64(x)); ok {
+			peers = append(peers, p)
+		}
+	}
+	return peers
+}
+
+// withPeer runs f with a peer of the node behind h.
+func withPeer(h *C.p2p_node, peer C.uint64_t, f func(p *p2p.Peer) C.int) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		p, rc := e.peerOf(peer)
+		if rc != C.P2P_OK {
+			return rc
+		}
+		return f(p)
+	})
+}
 
 // nodeEntry is what a p2p_node* stands for. The handle is one byte of C
 // memory (holding no Go pointer) that is never freed, so that its address
@@ -98,115 +144,6 @@ func lookup(h *C.p2p_node) (*nodeEntry, C.int) {
 	return e, C.P2P_OK
 }
 
-// fail sets the calling thread's message and returns code.
-func fail(code C.int, format string, args ...any) C.int {
-	setError(fmt.Sprintf(format, args...))
-	return code
-}
-
-func setError(msg string) {
-	if msg == "" {
-		C.p2p_set_error_(nil, 0)
-		return
-	}
-	C.p2p_set_error_((*C.char)(unsafe.Pointer(unsafe.StringData(msg))), C.size_t(len(msg)))
-}
-
-// failErr maps a core error to its status code.
-func failErr(err error) C.int {
-	var code C.int
-	var opErr *net.OpError
-	switch {
-	case errors.Is(err, p2p.ErrInvalidArgument), errors.Is(err, p2p.ErrUnsupportedValue),
-		errors.Is(err, wire.ErrUnknownCodec):
-		code = C.P2P_EINVAL
-	case errors.Is(err, p2p.ErrNotStarted), errors.Is(err, p2p.ErrAlreadyStarted),
-		errors.Is(err, p2p.ErrHandlerInProgress):
-		code = C.P2P_ESTATE
-	case errors.Is(err, p2p.ErrStopped):
-		code = C.P2P_ESTOPPED
-	case errors.Is(err, p2p.ErrSelfConnect):
-		code = C.P2P_ESELF
-	case errors.Is(err, p2p.ErrAlreadyConnected):
-		code = C.P2P_EALREADY
-	case errors.Is(err, p2p.ErrRefused), errors.As(err, &opErr):
-		code = C.P2P_ECONNECT
-	case errors.Is(err, p2p.ErrHandshake):
-		code = C.P2P_EHANDSHAKE
-	case errors.Is(err, p2p.ErrPeerClosed), errors.Is(err, p2p.ErrUnknownPeer):
-		code = C.P2P_ENOPEER
-	case errors.Is(err, p2p.ErrQueueFull):
-		code = C.P2P_EFULL
-	case errors.Is(err, p2p.ErrMessageTooLarge):
-		code = C.P2P_ETOOBIG
-	default:
-		code = C.P2P_EINTERNAL
-	}
-	return fail(code, "%v", err)
-}
-
-// guard turns a panic in an exported function into P2P_EINTERNAL. Use as
-// `defer guard(&rc)` with a named result.
-func guard(rc *C.int) {
-	if r := recover(); r != nil {
-		*rc = fail(C.P2P_EINTERNAL, "p2pnode internal error: %v\n%s", r, debug.Stack())
-	}
-}
-
-// cString copies s into buf (len bytes, NUL included), truncating with
-// P2P_ERANGE.
-func cString(s string, buf *C.char, n C.size_t) C.int {
-	if buf == nil || n == 0 {
-		return fail(C.P2P_EINVAL, "buffer is NULL or its length is 0")
-	}
-	dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), fit(n, len(s)+1))
-	c := copy(dst[:len(dst)-1], s)
-	dst[c] = 0
-	if c < len(s) {
-		return fail(C.P2P_ERANGE, "buffer of %d bytes is too small for %d bytes", uint64(n), len(s)+1)
-	}
-	return C.P2P_OK
-}
-
-// goBytes views C memory as a byte slice for the length of a call.
-func goBytes(p unsafe.Pointer, n C.size_t) []byte {
-	if n == 0 {
-		return []byte{}
-	}
-	if uint64(n) > math.MaxInt {
-		// No memory is that long; callers check lengths against the
-		// limits before they view it.
-		panic("p2pnode: a length beyond what memory holds")
-	}
-	return unsafe.Slice((*byte)(p), int(n))
-}
-
-func compressionOf(c C.int) (p2p.Compression, C.int) {
-	switch c {
-	case C.P2P_COMPRESSION_NONE:
-		return p2p.None, C.P2P_OK
-	case C.P2P_COMPRESSION_ZLIB:
-		return p2p.Zlib, C.P2P_OK
-	case C.P2P_COMPRESSION_BZIP2:
-		return p2p.Bzip2, C.P2P_OK
-	case C.P2P_COMPRESSION_LZMA:
-		return p2p.Lzma, C.P2P_OK
-	}
-	return p2p.None, fail(C.P2P_EINVAL, "unknown compression %d (want P2P_COMPRESSION_NONE, _ZLIB, _BZIP2 or _LZMA)", int(c))
-}
-
-func compressionCode(c p2p.Compression) C.int32_t {
-	switch c {
-	case p2p.Zlib:
-		return C.P2P_COMPRESSION_ZLIB
-	case p2p.Bzip2:
-		return C.P2P_COMPRESSION_BZIP2
-	case p2p.Lzma:
-		return C.P2P_COMPRESSION_LZMA
-	}
-	return C.P2P_COMPRESSION_NONE
-}
-
 // peerOf finds a peer of the node by handle.
 func (e *nodeEntry) peerOf(h C.uint64_t) (*p2p.Peer, C.int) {
 	p, ok := e.node.PeerByHandle(uint64(h))
@@ -262,20 +199,6 @@ func (r *handles) bury(key unsafe.Pointer) {
 	defer r.mu.Unlock()
 	delete(r.live, key)
 	r.freed[key] = struct{}{}
-}
-
-// forked reports whether this process is a child forked from the one that
-// loaded the library (shim.c's pthread_atfork handler sets the flag): the
-// parent's threads, which run every node, do not exist here. The C entry
-// points (entry.c) refuse such calls before they reach Go; this is the
-// second line, for a call that got in anyway.
-func forked() bool { return C.p2p_forked_ != 0 }
-
-// failForked reports P2P_EFORK without allocating: in a forked child the Go
-// runtime cannot be trusted to collect garbage.
-func failForked() C.int {
-	setError("p2pnode cannot be used in a process forked from the one that loaded it (its threads were not copied); use it in the parent, or exec a new program")
-	return C.P2P_EFORK
 }
 
 // release frees the C memory of a node whose event thread has ended. It
