@@ -50,8 +50,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <optional>
@@ -66,9 +68,7 @@ namespace p2pnode {
 // ---- Enumerations -----------------------------------------------------------
 
 enum class Compression : int {
-    none = P2P_COMPRESSION_NONE,
-    zlib = P2P_COMPRESSION_ZLIB,
-    bzip2 = P2P_COMPRESSION_BZIP2,
+    none = P2P_COMPRESSION_NONE, zlib = P2P_COMPRESSION_ZLIB, bzip2 = P2P_COMPRESSION_BZIP2,
     lzma = P2P_COMPRESSION_LZMA,
 };
 
@@ -80,20 +80,14 @@ enum class Kind : int {
 };
 
 enum class Direction : int {
-    inbound = P2P_INBOUND,
-    outbound = P2P_OUTBOUND,
-    all = P2P_ALL,
+    inbound = P2P_INBOUND, outbound = P2P_OUTBOUND, all = P2P_ALL,
 };
 
 enum class EventType : int {
-    outbound_connected = P2P_EVENT_OUTBOUND_CONNECTED,
-    inbound_connected = P2P_EVENT_INBOUND_CONNECTED,
-    outbound_disconnected = P2P_EVENT_OUTBOUND_DISCONNECTED,
-    inbound_disconnected = P2P_EVENT_INBOUND_DISCONNECTED,
-    message = P2P_EVENT_MESSAGE,
-    disconnect_with_outbound = P2P_EVENT_DISCONNECT_WITH_OUTBOUND,
-    request_to_stop = P2P_EVENT_REQUEST_TO_STOP,
-    reconnection_error = P2P_EVENT_RECONNECTION_ERROR,
+    outbound_connected = P2P_EVENT_OUTBOUND_CONNECTED, inbound_connected = P2P_EVENT_INBOUND_CONNECTED,
+    outbound_disconnected = P2P_EVENT_OUTBOUND_DISCONNECTED, inbound_disconnected = P2P_EVENT_INBOUND_DISCONNECTED,
+    message = P2P_EVENT_MESSAGE, disconnect_with_outbound = P2P_EVENT_DISCONNECT_WITH_OUTBOUND,
+    request_to_stop = P2P_EVENT_REQUEST_TO_STOP, reconnection_error = P2P_EVENT_RECONNECTION_ERROR,
     // A SecureNode raises these three instead of message.
     secure_message = P2P_EVENT_SECURE_MESSAGE,     // a signed message that passed every check
     message_rejected = P2P_EVENT_MESSAGE_REJECTED, // a message that failed a check
@@ -101,23 +95,17 @@ enum class EventType : int {
 };
 
 enum class Limit : int {
-    max_connections = P2P_LIMIT_MAX_CONNECTIONS,
-    handshake_timeout_ms = P2P_LIMIT_HANDSHAKE_TIMEOUT_MS,
-    dial_timeout_ms = P2P_LIMIT_DIAL_TIMEOUT_MS,
-    max_frame_size = P2P_LIMIT_MAX_FRAME_SIZE,
-    max_decompressed_size = P2P_LIMIT_MAX_DECOMPRESSED_SIZE,
-    max_queued_bytes = P2P_LIMIT_MAX_QUEUED_BYTES,
-    send_timeout_ms = P2P_LIMIT_SEND_TIMEOUT_MS,
-    reconnect_interval_ms = P2P_LIMIT_RECONNECT_INTERVAL_MS,
+    max_connections = P2P_LIMIT_MAX_CONNECTIONS, handshake_timeout_ms = P2P_LIMIT_HANDSHAKE_TIMEOUT_MS,
+    dial_timeout_ms = P2P_LIMIT_DIAL_TIMEOUT_MS, max_frame_size = P2P_LIMIT_MAX_FRAME_SIZE,
+    max_decompressed_size = P2P_LIMIT_MAX_DECOMPRESSED_SIZE, max_queued_bytes = P2P_LIMIT_MAX_QUEUED_BYTES,
+    send_timeout_ms = P2P_LIMIT_SEND_TIMEOUT_MS, reconnect_interval_ms = P2P_LIMIT_RECONNECT_INTERVAL_MS,
     max_pending_events = P2P_LIMIT_MAX_PENDING_EVENTS,
     overflow_policy = P2P_LIMIT_OVERFLOW_POLICY, // an OverflowPolicy
     max_queued_bytes_total = P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL,
     max_queued_bytes_per_address = P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS,
-    stop_timeout_ms = P2P_LIMIT_STOP_TIMEOUT_MS,
-    max_pending_handshakes = P2P_LIMIT_MAX_PENDING_HANDSHAKES,
+    stop_timeout_ms = P2P_LIMIT_STOP_TIMEOUT_MS, max_pending_handshakes = P2P_LIMIT_MAX_PENDING_HANDSHAKES,
     max_pending_handshakes_per_address = P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
-    idle_eviction_ms = P2P_LIMIT_IDLE_EVICTION_MS,
-    max_pending_bytes = P2P_LIMIT_MAX_PENDING_BYTES,
+    idle_eviction_ms = P2P_LIMIT_IDLE_EVICTION_MS, max_pending_bytes = P2P_LIMIT_MAX_PENDING_BYTES,
     max_pending_bytes_per_address = P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS,
 };
 
@@ -129,22 +117,11 @@ enum class OverflowPolicy : int {
     disconnect = P2P_OVERFLOW_DISCONNECT,   // disconnect the peer; P2P_EFULL
 };
 
-// The event's name in p2pnetwork ("node_message", ...).
+// The event's name (p2p_event_name): p2pnetwork's ("node_message", ...),
+// and "secure_message", "message_rejected", "discovery_answer".
 inline const char *to_string(EventType t) noexcept {
-    switch (t) {
-    case EventType::outbound_connected: return "outbound_node_connected";
-    case EventType::inbound_connected: return "inbound_node_connected";
-    case EventType::outbound_disconnected: return "outbound_node_disconnected";
-    case EventType::inbound_disconnected: return "inbound_node_disconnected";
-    case EventType::message: return "node_message";
-    case EventType::disconnect_with_outbound: return "node_disconnect_with_outbound_node";
-    case EventType::request_to_stop: return "node_request_to_stop";
-    case EventType::reconnection_error: return "node_reconnection_error";
-    case EventType::secure_message: return "node_secure_message";
-    case EventType::message_rejected: return "node_message_rejected";
-    case EventType::discovery_answer: return "node_discovery_answer";
-    }
-    return "unknown_event";
+    const char *n = p2p_event_name(static_cast<int>(t));
+    return n != nullptr ? n : "unknown_event";
 }
 
 // Why a SecureNode rejected a message (p2p_reject); none: it was not.
@@ -169,28 +146,22 @@ enum class KeyPolicy : int {
     no_pinning = P2P_NO_PINNING,                 // any key that verifies, as p2psecure
 };
 
-// The formats SecureNode::key_pair_save writes.
 // The message types a SecureNode hands to on_secure_message instead of
 // handling them itself (SecureNode::set_delegate), or-ed.
 enum Delegate : int {
-    delegate_ping = P2P_DELEGATE_PING,
-    delegate_pong = P2P_DELEGATE_PONG,
-    delegate_discovery = P2P_DELEGATE_DISCOVERY,
-    delegate_discovery_answer = P2P_DELEGATE_DISCOVERY_ANSWER
+    delegate_ping = P2P_DELEGATE_PING, delegate_pong = P2P_DELEGATE_PONG, delegate_discovery = P2P_DELEGATE_DISCOVERY,
+    delegate_discovery_answer = P2P_DELEGATE_DISCOVERY_ANSWER,
 };
 
 // The steps of a SecureNode's own handling of a delegated message
 // (SecureNode::handle_step; p2p_secure_step).
 enum class Step : int {
-    received_ping = P2P_STEP_RECEIVED_PING,
-    send_pong = P2P_STEP_SEND_PONG,
-    received_pong = P2P_STEP_RECEIVED_PONG,
-    received_discovery = P2P_STEP_RECEIVED_DISCOVERY,
-    route_discovery = P2P_STEP_ROUTE_DISCOVERY,
-    send_discovery_answer = P2P_STEP_SEND_DISCOVERY_ANSWER,
-    relay_discovery_answer = P2P_STEP_RELAY_DISCOVERY_ANSWER
+    received_ping = P2P_STEP_RECEIVED_PING, send_pong = P2P_STEP_SEND_PONG, received_pong = P2P_STEP_RECEIVED_PONG,
+    received_discovery = P2P_STEP_RECEIVED_DISCOVERY, route_discovery = P2P_STEP_ROUTE_DISCOVERY,
+    send_discovery_answer = P2P_STEP_SEND_DISCOVERY_ANSWER, relay_discovery_answer = P2P_STEP_RELAY_DISCOVERY_ANSWER,
 };
 
+// The formats SecureNode::key_pair_save writes.
 enum class KeyFormat : int {
     // PBKDF2-HMAC-SHA256 (600000) + AES-256-GCM; without a password a plain PKCS#8 PEM.
     p2pnode = P2P_KEY_FORMAT_P2PNODE,
@@ -198,31 +169,20 @@ enum class KeyFormat : int {
     p2psecure = P2P_KEY_FORMAT_P2PSECURE,
 };
 
+// The names of the header (p2p_reject_name, p2p_compression_name).
 inline const char *to_string(Reject r) noexcept {
-    switch (r) {
-    case Reject::none: return "none";
-    case Reject::malformed: return "malformed";
-    case Reject::bad_signature: return "bad_signature";
-    case Reject::bad_hash: return "bad_hash";
-    case Reject::bad_message_id: return "bad_message_id";
-    case Reject::key_mismatch: return "key_mismatch";
-    case Reject::untrusted_key: return "untrusted_key";
-    case Reject::weak_key: return "weak_key";
-    case Reject::replay: return "replay";
-    case Reject::stale: return "stale";
-    case Reject::future: return "future";
-    }
-    return "unknown";
+    const char *n = p2p_reject_name(static_cast<int>(r));
+    return n != nullptr ? n : "unknown";
 }
-
 inline const char *to_string(Compression c) noexcept {
-    switch (c) {
-    case Compression::none: return "none";
-    case Compression::zlib: return "zlib";
-    case Compression::bzip2: return "bzip2";
-    case Compression::lzma: return "lzma";
-    }
-    return "unknown";
+    const char *n = p2p_compression_name(static_cast<int>(c));
+    return n != nullptr ? n : "unknown";
+}
+// The codec named name ("zlib", ...; "" is none), if there is one.
+inline std::optional<Compression> compression_from_name(const std::string &name) noexcept {
+    int c = 0;
+    if (p2p_compression_from_name(name.c_str(), &c) != P2P_OK) return std::nullopt;
+    return static_cast<Compression>(c);
 }
 
 inline const char *to_string(Kind k) noexcept {
@@ -268,6 +228,37 @@ inline void check(int rc) {
     if (rc != P2P_OK) throw Error(rc);
 }
 inline std::string str(const char *s) { return s != nullptr ? std::string(s) : std::string(); }
+inline std::string str(const char *s, std::size_t n) { return s != nullptr ? std::string(s, n) : std::string(); }
+
+// A p2p_buf the library fills, released when it goes out of scope.
+struct Buf {
+    p2p_buf b = P2P_BUF_INIT;
+    Buf() = default;
+    Buf(const Buf &) = delete;
+    Buf &operator=(const Buf &) = delete;
+    ~Buf() { p2p_buf_free(&b); }
+    std::string str() const { return detail::str(reinterpret_cast<const char *>(b.data), b.len); }
+};
+// The bytes f(p2p_buf *) hands out; Error for any failure. With optional,
+// P2P_ENOTFOUND gives std::nullopt instead.
+template <class F> std::string take(F f) {
+    Buf buf;
+    check(f(&buf.b));
+    return buf.str();
+}
+// The value f(T *) stores; Error for any failure.
+template <class T, class F> T get(F f) {
+    T v{};
+    check(f(&v));
+    return v;
+}
+template <class F> std::optional<std::string> take_optional(F f) {
+    Buf buf;
+    int rc = f(&buf.b);
+    if (rc == P2P_ENOTFOUND) return std::nullopt;
+    check(rc);
+    return buf.str();
+}
 } // namespace detail
 
 // The library's version, "MAJOR.MINOR.PATCH".
@@ -388,8 +379,9 @@ struct SecureConfig {
     std::chrono::milliseconds max_clock_skew{0}; // how far ahead a _timestamp may be (0: 1 minute)
     int max_pinned_keys = 0;                     // keys pinned on first use at most (0: 65536)
 
-    p2p_secure_config to_c() const noexcept {
-        p2p_secure_config c{};
+    p2p_secure_opts to_c() const noexcept {
+        p2p_secure_opts c;
+        P2P_INIT(&c);
         c.key_policy = static_cast<std::int32_t>(key_policy);
         c.min_key_bits = min_key_bits;
         c.replay_window_ms = static_cast<std::int64_t>(replay_window.count());
@@ -425,110 +417,54 @@ struct Event {
     // The secure_message event as the value on_secure_message gets.
     SecureMessage secure_message() const { return SecureMessage{sender_id, msg_type, message.data()}; }
     // The discovery_answer event as the value on_discovery_answer gets.
-    DiscoveryAnswer discovery_answer() const {
-        return DiscoveryAnswer{sender_id, msg_type, message.data(), nodes};
-    }
+    DiscoveryAnswer discovery_answer() const { return DiscoveryAnswer{sender_id, msg_type, message.data(), nodes}; }
 
     // Copies the fields the header sets for the event's type, and only those.
-    static Event from(const p2p_event &ev) {
+    static Event from(const p2p_ev &ev) {
         Event e;
         e.type = static_cast<EventType>(ev.type);
-        switch (ev.type) {
-        case P2P_EVENT_REQUEST_TO_STOP:
-            break;
-        case P2P_EVENT_RECONNECTION_ERROR:
+        if (ev.type == P2P_EVENT_REQUEST_TO_STOP) return e;
+        if (ev.type == P2P_EVENT_RECONNECTION_ERROR) {
             e.host = detail::str(ev.host);
             e.port = ev.port;
             e.trials = ev.trials;
-            break;
-        default:
-            e.peer.handle = ev.peer;
-            e.peer.id = detail::str(ev.peer_id);
-            e.peer.host = detail::str(ev.peer_host);
-            e.peer.port = ev.peer_port;
-            e.peer.direction = static_cast<Direction>(ev.direction);
-            if (ev.type == P2P_EVENT_INBOUND_DISCONNECTED || ev.type == P2P_EVENT_OUTBOUND_DISCONNECTED) {
-                e.dropped = ev.dropped;
-                e.dropped_bytes = ev.dropped_bytes;
-            }
-            if (ev.type == P2P_EVENT_MESSAGE || ev.type == P2P_EVENT_SECURE_MESSAGE ||
-                ev.type == P2P_EVENT_MESSAGE_REJECTED || ev.type == P2P_EVENT_DISCOVERY_ANSWER) {
-                std::string data;
-                if (ev.data != nullptr && ev.data_len > 0)
-                    data.assign(reinterpret_cast<const char *>(ev.data), ev.data_len);
-                e.message = Message(std::move(data), static_cast<Kind>(ev.kind),
-                                    static_cast<Compression>(ev.compression));
-            }
-            if (ev.type == P2P_EVENT_SECURE_MESSAGE || ev.type == P2P_EVENT_DISCOVERY_ANSWER) {
-                e.sender_id = detail::str(ev.sender_id);
-                e.msg_type = detail::str(ev.msg_type);
-            }
-            if (ev.type == P2P_EVENT_MESSAGE_REJECTED) {
-                e.reject = static_cast<Reject>(ev.reject);
-                e.reason = detail::str(ev.reason);
-            }
-            if (ev.type == P2P_EVENT_DISCOVERY_ANSWER && ev.nodes != nullptr) {
-                e.nodes.reserve(ev.n_nodes);
-                for (std::size_t i = 0; i < ev.n_nodes; ++i) {
-                    const p2p_discovered &d = ev.nodes[i];
-                    e.nodes.push_back(DiscoveredNode{detail::str(d.id), detail::str(d.host), d.port,
-                                                     static_cast<Direction>(d.direction)});
-                }
-            }
+            return e;
+        }
+        e.peer = Peer{ev.peer, detail::str(ev.peer_id, ev.peer_id_len), detail::str(ev.peer_host, ev.peer_host_len),
+                      ev.peer_port, static_cast<Direction>(ev.direction)};
+        if (ev.type == P2P_EVENT_INBOUND_DISCONNECTED || ev.type == P2P_EVENT_OUTBOUND_DISCONNECTED) {
+            e.dropped = ev.dropped;
+            e.dropped_bytes = ev.dropped_bytes;
+        }
+        if (ev.data != nullptr) // message and the three secure events
+            e.message = Message(detail::str(reinterpret_cast<const char *>(ev.data), ev.data_len),
+                                static_cast<Kind>(ev.kind), static_cast<Compression>(ev.compression));
+        e.sender_id = detail::str(ev.sender_id);
+        e.msg_type = detail::str(ev.msg_type);
+        if (ev.type == P2P_EVENT_MESSAGE_REJECTED) {
+            e.reject = static_cast<Reject>(ev.reject);
+            e.reason = detail::str(ev.reason);
+        }
+        for (std::size_t i = 0; ev.nodes != nullptr && i < ev.n_nodes; ++i) {
+            const p2p_peer *d = P2P_EV_NODE(&ev, i);
+            e.nodes.push_back(DiscoveredNode{detail::str(d->id, d->id_len), detail::str(d->host, d->host_len),
+                                             d->port, static_cast<Direction>(d->direction)});
         }
         return e;
     }
 };
 
-// A node's or a peer's counters: p2p_counters (see p2pnode.h). Delivery is at
-// most once per link, in order:
+// A node's or a peer's counters: p2p_stats (see p2pnode.h), whose fields it
+// is. Delivery is at most once per link, in order:
 //   accepted == written + dropped_overflow + dropped_link_lost + dropped_stop + queued
-struct Counters {
-    std::uint64_t sent = 0;           // messages accepted for peers (= accepted)
-    std::uint64_t received = 0;       // frames received
-    std::uint64_t receive_errors = 0; // frames that could not be decoded or were over a limit
-    std::uint64_t accepted = 0, accepted_bytes = 0; // what sends took
-    std::uint64_t written = 0, written_bytes = 0;   // handed whole to the socket
-    std::uint64_t queued = 0, queued_bytes = 0;     // waiting to be written now
-    std::uint64_t dropped_overflow = 0;  // the peer did not keep up
-    std::uint64_t dropped_link_lost = 0; // still queued when the connection broke
-    std::uint64_t dropped_stop = 0;      // not written within the stop timeout
-    std::uint64_t dropped_bytes = 0;     // the bytes of the three drops
-    std::uint64_t refused = 0;           // sends a full queue did not take
-    std::uint64_t received_bytes = 0;
-    std::uint64_t evicted = 0, handshakes_evicted = 0, rejected = 0, over_memory = 0, stalled = 0;
-
+// (sent = accepted; the three drops' bytes are dropped_bytes; refused: sends
+// a full queue did not take).
+struct Counters : p2p_stats {
+    Counters() noexcept : p2p_stats{} { size = sizeof(p2p_stats); }
     std::uint64_t dropped() const noexcept { return dropped_overflow + dropped_link_lost + dropped_stop; }
-
-    static Counters from(const p2p_counters &c) noexcept {
-        Counters r;
-        r.sent = c.sent;
-        r.received = c.received;
-        r.receive_errors = c.receive_errors;
-        r.accepted = c.accepted;
-        r.accepted_bytes = c.accepted_bytes;
-        r.written = c.written;
-        r.written_bytes = c.written_bytes;
-        r.queued = c.queued;
-        r.queued_bytes = c.queued_bytes;
-        r.dropped_overflow = c.dropped_overflow;
-        r.dropped_link_lost = c.dropped_link_lost;
-        r.dropped_stop = c.dropped_stop;
-        r.dropped_bytes = c.dropped_bytes;
-        r.refused = c.refused;
-        r.received_bytes = c.received_bytes;
-        r.evicted = c.evicted;
-        r.handshakes_evicted = c.handshakes_evicted;
-        r.rejected = c.rejected;
-        r.over_memory = c.over_memory;
-        r.stalled = c.stalled;
-        return r;
-    }
 };
 
 // ---- Node -------------------------------------------------------------------
-
-class SecureNode;
 
 class Node {
 public:
@@ -537,11 +473,6 @@ public:
     using MessageHandler = std::function<void(const Peer &, const Message &)>;
     using StopHandler = std::function<void()>;
     using ReconnectionHandler = std::function<bool(const std::string &host, int port, int trials)>;
-    // The handlers of a SecureNode's events (see there).
-    using SecureMessageHandler = std::function<void(const Peer &, const SecureMessage &)>;
-    using RejectedHandler =
-        std::function<void(const Peer &, const Message &raw, Reject reject, const std::string &reason)>;
-    using DiscoveryAnswerHandler = std::function<void(const Peer &, const DiscoveryAnswer &)>;
 
     // Creates a node and binds its listening socket (port 0 picks a free
     // port; port() tells it). host "" listens on all interfaces; id ""
@@ -555,7 +486,7 @@ public:
     Node(const std::string &host, int port, Callback callback, const std::string &id = {},
          int max_connections = 0)
         : Node(host, port, id, max_connections) {
-        impl_->callback = std::move(callback);
+        set_callback(std::move(callback));
     }
 
     // Stops the node (peers see the disconnect) and releases it.
@@ -601,13 +532,9 @@ public:
     void set_outbound_disconnected_handler(PeerHandler fn) { set(&Impl::outbound_disconnected, std::move(fn)); }
     void set_inbound_disconnected_handler(PeerHandler fn) { set(&Impl::inbound_disconnected, std::move(fn)); }
     void set_message_handler(MessageHandler fn) { set(&Impl::message, std::move(fn)); }
-    void set_disconnect_with_outbound_handler(PeerHandler fn) {
-        set(&Impl::disconnect_with_outbound, std::move(fn));
-    }
+    void set_disconnect_with_outbound_handler(PeerHandler fn) { set(&Impl::disconnect_with_outbound, std::move(fn)); }
     void set_request_to_stop_handler(StopHandler fn) { set(&Impl::request_to_stop, std::move(fn)); }
-    void set_reconnection_error_handler(ReconnectionHandler fn) {
-        set(&Impl::reconnection_error, std::move(fn));
-    }
+    void set_reconnection_error_handler(ReconnectionHandler fn) { set(&Impl::reconnection_error, std::move(fn)); }
 
     // ---- Connections
 
@@ -675,28 +602,15 @@ public:
     }
 
     std::vector<std::uint64_t> peer_handles(Direction d = Direction::all) const {
-        std::vector<std::uint64_t> hs;
-        for (;;) {
-            std::size_t n = 0;
-            int rc = p2p_node_peers(h_, static_cast<int>(d), hs.empty() ? nullptr : hs.data(),
-                                    hs.size(), &n);
-            if (rc == P2P_OK && n <= hs.size()) {
-                hs.resize(n);
-                return hs;
-            }
-            if (rc == P2P_OK || rc == P2P_ERANGE) { // more peers than room: grow and ask again
-                hs.resize(n);
-                continue;
-            }
-            throw Error(rc);
-        }
+        detail::Buf buf;
+        detail::check(p2p_node_peers_buf(h_, static_cast<int>(d), &buf.b));
+        const auto *hs = reinterpret_cast<const std::uint64_t *>(buf.b.data);
+        return std::vector<std::uint64_t>(hs, hs + buf.b.len / sizeof(std::uint64_t));
     }
 
     // What the node knows of a peer now (throws Error P2P_ENOPEER once gone).
     Peer peer(std::uint64_t handle) const {
-        Peer p;
-        detail::check(fill_peer(handle, p));
-        return p;
+        return detail::get<Peer>([&](Peer *p) { return fill_peer(handle, *p); });
     }
 
     // The peer's own key/value store (p2pnetwork's set_info / get_info).
@@ -704,68 +618,30 @@ public:
         detail::check(p2p_peer_set_info(h_, peer.handle, key.c_str(), value.data(), value.size()));
     }
     std::optional<std::string> get_info(const Peer &peer, const std::string &key) const {
-        std::string buf;
-        for (;;) {
-            std::size_t len = 0;
-            int rc = p2p_peer_get_info(h_, peer.handle, key.c_str(), buf.empty() ? nullptr : &buf[0],
-                                       buf.size(), &len);
-            if (rc == P2P_ENOTFOUND) return std::nullopt;
-            if (rc == P2P_OK && len <= buf.size()) {
-                buf.resize(len);
-                return buf;
-            }
-            if (rc != P2P_OK && rc != P2P_ERANGE) throw Error(rc);
-            buf.resize(len);
-        }
+        return detail::take_optional(
+            [&](p2p_buf *b) { return p2p_peer_get_info_buf(h_, peer.handle, key.c_str(), b); });
     }
 
     // ---- Facts
 
-    std::string id() const {
-        std::string s(P2P_MAX_ID_LEN + 1, '\0');
-        detail::check(p2p_node_id(h_, &s[0], s.size()));
-        s.resize(s.find('\0'));
-        return s;
-    }
-    std::string host() const {
-        std::string s(P2P_MAX_HOST_LEN + 1, '\0');
-        detail::check(p2p_node_host(h_, &s[0], s.size()));
-        s.resize(s.find('\0'));
-        return s;
-    }
-    int port() const {
-        int port = 0;
-        detail::check(p2p_node_port(h_, &port));
-        return port;
-    }
-    Counters counters() const {
-        p2p_counters c{};
-        detail::check(p2p_node_counters(h_, &c));
-        return Counters::from(c);
-    }
+    std::string id() const { return detail::take([&](p2p_buf *b) { return p2p_node_id_buf(h_, b); }); }
+    std::string host() const { return detail::take([&](p2p_buf *b) { return p2p_node_host_buf(h_, b); }); }
+    int port() const { return detail::get<int>([&](int *v) { return p2p_node_port(h_, v); }); }
+    Counters counters() const { return detail::get<Counters>([&](Counters *c) { return p2p_node_stats(h_, c); }); }
     // One peer's counters (final inside its disconnected event).
     Counters counters(const Peer &p) const {
-        p2p_counters c{};
-        detail::check(p2p_peer_counters(h_, p.handle, &c));
-        return Counters::from(c);
+        return detail::get<Counters>([&](Counters *c) { return p2p_peer_stats(h_, p.handle, c); });
     }
 
     void set_debug(bool on) { detail::check(p2p_node_set_debug(h_, on ? 1 : 0)); }
-    bool debug() const {
-        int on = 0;
-        detail::check(p2p_node_get_debug(h_, &on));
-        return on != 0;
-    }
+    bool debug() const { return detail::get<int>([&](int *on) { return p2p_node_get_debug(h_, on); }) != 0; }
 
     // ---- Limits (all but max_connections only before start; 0 restores the default)
 
-    void set_limit(Limit l, std::int64_t value) {
-        detail::check(p2p_node_set_limit(h_, static_cast<int>(l), value));
-    }
+    void set_limit(Limit l, std::int64_t value) { detail::check(p2p_node_set_limit(h_, static_cast<int>(l), value)); }
     std::int64_t limit(Limit l) const {
-        std::int64_t v = 0;
-        detail::check(p2p_node_get_limit(h_, static_cast<int>(l), &v));
-        return v;
+        return detail::get<std::int64_t>(
+            [&](std::int64_t *v) { return p2p_node_get_limit(h_, static_cast<int>(l), v); });
     }
     void set_max_connections(int n) { set_limit(Limit::max_connections, n); }
     int max_connections() const { return static_cast<int>(limit(Limit::max_connections)); }
@@ -773,18 +649,16 @@ public:
     // ---- Events: override these, or set handlers
     // (A SecureNode never raises on_message; see its own three events.)
 
-    virtual void on_outbound_connected(const Peer &peer) { call(impl_->outbound_connected, EventType::outbound_connected, peer); }
-    virtual void on_inbound_connected(const Peer &peer) { call(impl_->inbound_connected, EventType::inbound_connected, peer); }
-    virtual void on_outbound_disconnected(const Peer &peer) { call(impl_->outbound_disconnected, EventType::outbound_disconnected, peer); }
-    virtual void on_inbound_disconnected(const Peer &peer) { call(impl_->inbound_disconnected, EventType::inbound_disconnected, peer); }
+    virtual void on_outbound_connected(const Peer &peer) { call(impl_->outbound_connected, peer); }
+    virtual void on_inbound_connected(const Peer &peer) { call(impl_->inbound_connected, peer); }
+    virtual void on_outbound_disconnected(const Peer &peer) { call(impl_->outbound_disconnected, peer); }
+    virtual void on_inbound_disconnected(const Peer &peer) { call(impl_->inbound_disconnected, peer); }
     virtual void on_message(const Peer &peer, const Message &message) {
         if (impl_->message) impl_->message(peer, message);
         else forward();
     }
     // The application asked to drop an outbound peer; raised before it closes.
-    virtual void on_disconnect_with_outbound(const Peer &peer) {
-        call(impl_->disconnect_with_outbound, EventType::disconnect_with_outbound, peer);
-    }
+    virtual void on_disconnect_with_outbound(const Peer &peer) { call(impl_->disconnect_with_outbound, peer); }
     // stop() was called; the peers are still connected.
     virtual void on_request_to_stop() {
         if (impl_->request_to_stop) impl_->request_to_stop();
@@ -798,6 +672,11 @@ public:
     }
 
 protected:
+    // State a derived class keeps beside the node's own handlers, so that it
+    // moves with them (a move repoints events under the same lock).
+    struct Extra {
+        virtual ~Extra() = default;
+    };
     struct Adopt {};
     // Takes over h, a node just made (p2p_node_new, p2p_secure_node_new) and
     // not started: its events go to this object. h is freed if that fails.
@@ -808,7 +687,7 @@ protected:
             throw std::bad_alloc();
         }
         impl->owner = this;
-        int rc = p2p_node_set_callback(h, &Node::trampoline, impl);
+        int rc = p2p_node_set_handler(h, &Node::trampoline, impl);
         if (rc != P2P_OK) {
             Error err(rc);
             p2p_node_free(h);
@@ -819,23 +698,71 @@ protected:
         h_ = h;
     }
 
-private:
-    friend class SecureNode;
+    // Gives the node a derived class's state (in its constructor, before start).
+    void attach(std::unique_ptr<Extra> x) {
+        std::lock_guard<std::recursive_mutex> lk(impl_->mu);
+        impl_->extra = std::move(x);
+    }
+    // The derived class's state (nullptr once moved from).
+    Extra *extra() const noexcept { return impl_ != nullptr ? impl_->extra.get() : nullptr; }
 
+    // Sets one of the derived class's handlers under the state's lock.
+    template <class X, class F> void set_extra(F X::*slot, F fn) {
+        if (impl_ == nullptr) throw Error(P2P_EINVAL, "node is NULL (moved from)");
+        std::lock_guard<std::recursive_mutex> lk(impl_->mu);
+        static_cast<X &>(*impl_->extra).*slot = std::move(fn);
+    }
+
+    // Hands the event being dispatched to the one callback, if there is one.
+    void forward() {
+        if (impl_->callback && impl_->current != nullptr) impl_->callback(*impl_->current);
+    }
+
+    // Hands an event to its on_* method; a derived class handles its own
+    // event types and passes the others on.
+    virtual bool dispatch(const Event &e) {
+        switch (e.type) {
+        case EventType::outbound_connected: on_outbound_connected(e.peer); break;
+        case EventType::inbound_connected: on_inbound_connected(e.peer); break;
+        case EventType::outbound_disconnected: on_outbound_disconnected(e.peer); break;
+        case EventType::inbound_disconnected: on_inbound_disconnected(e.peer); break;
+        case EventType::message: on_message(e.peer, e.message); break;
+        case EventType::disconnect_with_outbound: on_disconnect_with_outbound(e.peer); break;
+        case EventType::request_to_stop: on_request_to_stop(); break;
+        case EventType::reconnection_error: return on_reconnection_error(e.host, e.port, e.trials);
+        default: forward(); break; // a derived class's type it did not handle
+        }
+        return true;
+    }
+
+    // JSON or text for the library: never NULL (an empty view is then "").
+    static const char *text(std::string_view s) noexcept { return s.data() != nullptr ? s.data() : ""; }
+
+    // Calls f with the handles of exclude in one array (for the broadcasts).
+    template <class F> static int with_handles(const std::vector<Peer> &exclude, F f) noexcept {
+        try {
+            std::vector<std::uint64_t> ex; // no allocation when empty
+            ex.reserve(exclude.size());
+            for (const Peer &p : exclude) ex.push_back(p.handle);
+            return f(ex.empty() ? static_cast<const std::uint64_t *>(nullptr) : ex.data(), ex.size());
+        } catch (...) {
+            return P2P_EINTERNAL; // out of memory
+        }
+    }
+
+private:
     struct Impl {
         std::recursive_mutex mu; // held while an event is dispatched and while owner changes
-        Node *owner = nullptr;
+        Node *owner = nullptr;   // nullptr once released
         const Event *current = nullptr; // the event being dispatched
+        int depth = 0;                  // callbacks running on it (nested when one stops a node)
         Callback callback;
         PeerHandler outbound_connected, inbound_connected, outbound_disconnected,
             inbound_disconnected, disconnect_with_outbound;
         MessageHandler message;
         StopHandler request_to_stop;
         ReconnectionHandler reconnection_error;
-        // A SecureNode's, here so that they move with the node's state.
-        SecureMessageHandler secure_message;
-        RejectedHandler message_rejected;
-        DiscoveryAnswerHandler discovery_answer;
+        std::unique_ptr<Extra> extra;
     };
 
     static p2p_node *make(const std::string &host, int port, const std::string &id, int max_connections) {
@@ -843,24 +770,6 @@ private:
         int rc = p2p_node_new(host.c_str(), port, id.c_str(), max_connections, &h);
         if (rc != P2P_OK) throw Error(rc);
         return h;
-    }
-
-    // Calls f with the handles of exclude in one array (for the broadcasts).
-    template <class F> static int with_handles(const std::vector<Peer> &exclude, F f) noexcept {
-        constexpr std::size_t kStack = 16;
-        std::uint64_t small[kStack];
-        std::vector<std::uint64_t> big;
-        std::uint64_t *ex = small;
-        if (exclude.size() > kStack) {
-            try {
-                big.resize(exclude.size());
-            } catch (...) {
-                return P2P_EINTERNAL;
-            }
-            ex = big.data();
-        }
-        for (std::size_t i = 0; i < exclude.size(); ++i) ex[i] = exclude[i].handle;
-        return f(exclude.empty() ? static_cast<const std::uint64_t *>(nullptr) : ex, exclude.size());
     }
 
     static Impl *&dispatching() noexcept {
@@ -874,12 +783,9 @@ private:
         impl_->*slot = std::move(fn);
     }
 
-    void call(const PeerHandler &h, EventType, const Peer &peer) {
+    void call(const PeerHandler &h, const Peer &peer) {
         if (h) h(peer);
         else forward();
-    }
-    void forward() {
-        if (impl_->callback && impl_->current != nullptr) impl_->callback(*impl_->current);
     }
 
     static void report(const Event *ev, const char *what) noexcept {
@@ -887,43 +793,33 @@ private:
                      ev != nullptr ? ev->name() : "event", what);
     }
 
-    // Hands an event to its on_* method (SecureNode adds its own three).
-    virtual bool dispatch(const Event &e) {
-        switch (e.type) {
-        case EventType::outbound_connected: on_outbound_connected(e.peer); break;
-        case EventType::inbound_connected: on_inbound_connected(e.peer); break;
-        case EventType::outbound_disconnected: on_outbound_disconnected(e.peer); break;
-        case EventType::inbound_disconnected: on_inbound_disconnected(e.peer); break;
-        case EventType::message: on_message(e.peer, e.message); break;
-        case EventType::disconnect_with_outbound: on_disconnect_with_outbound(e.peer); break;
-        case EventType::request_to_stop: on_request_to_stop(); break;
-        case EventType::reconnection_error: return on_reconnection_error(e.host, e.port, e.trials);
-        case EventType::secure_message: // only a SecureNode raises these
-        case EventType::message_rejected:
-        case EventType::discovery_answer: forward(); break;
-        }
-        return true;
-    }
-
     // The C callback: copies the event, hands it to the node's current
     // owner, and keeps every exception on this side.
-    static int trampoline(void *user, const p2p_event *ev) noexcept {
+    // A node released from inside its own handler leaves its state to the
+    // callback running on it, which deletes it when it returns: the library
+    // delivers no event once p2p_node_free is called.
+    static int trampoline(void *user, const p2p_ev *ev) noexcept {
         Impl *impl = static_cast<Impl *>(user);
         if (impl == nullptr || ev == nullptr) return 1;
-        const Event *current = nullptr;
-        try {
-            Event e = Event::from(*ev);
+        bool answer = true, orphaned = false;
+        {
             std::lock_guard<std::recursive_mutex> lk(impl->mu);
-            Node *owner = impl->owner;
-            if (owner == nullptr) return 1; // released from inside its own handler
-            e.node = owner;
+            if (impl->owner == nullptr) return 1;
+            Event e;
+            try {
+                e = Event::from(*ev);
+            } catch (const std::exception &x) { // copying the event failed
+                report(nullptr, x.what());
+                return 1;
+            }
+            e.node = impl->owner;
             const Event *saved = impl->current;
             Impl *saved_impl = dispatching();
-            impl->current = current = &e;
+            impl->current = &e;
             dispatching() = impl;
-            bool answer = true;
+            ++impl->depth;
             try {
-                answer = owner->dispatch(e);
+                answer = impl->owner->dispatch(e);
             } catch (const std::exception &x) {
                 report(&e, x.what());
                 answer = true;
@@ -931,32 +827,26 @@ private:
                 report(&e, "unknown exception");
                 answer = true;
             }
+            --impl->depth;
             impl->current = saved;
             dispatching() = saved_impl;
-            return answer ? 1 : 0;
-        } catch (const std::exception &x) { // copying the event failed
-            report(current, x.what());
-        } catch (...) {
-            report(current, "unknown exception");
+            orphaned = impl->owner == nullptr && impl->depth == 0;
         }
-        return 1;
+        if (orphaned) delete impl;
+        return answer ? 1 : 0;
     }
 
     int fill_peer(std::uint64_t handle, Peer &p) const {
-        char buf[P2P_MAX_ID_LEN + 1];
-        p.handle = handle;
-        int rc = p2p_peer_id(h_, handle, buf, sizeof buf);
+        p2p_peer f;
+        P2P_INIT(&f);
+        int rc = p2p_peer_facts(h_, handle, &f);
         if (rc != P2P_OK) return rc;
-        p.id = buf;
-        rc = p2p_peer_host(h_, handle, buf, sizeof buf);
-        if (rc != P2P_OK) return rc;
-        p.host = buf;
-        rc = p2p_peer_port(h_, handle, &p.port);
-        if (rc != P2P_OK) return rc;
-        int d = 0;
-        rc = p2p_peer_direction(h_, handle, &d);
-        if (rc != P2P_OK) return rc;
-        p.direction = static_cast<Direction>(d);
+        struct Free {
+            p2p_buf *b;
+            ~Free() { p2p_buf_free(b); }
+        } release{&f.mem};
+        p = Peer{handle, detail::str(f.id, f.id_len), detail::str(f.host, f.host_len), f.port,
+                 static_cast<Direction>(f.direction)};
         return P2P_OK;
     }
 
@@ -989,10 +879,8 @@ private:
     void release() noexcept {
         if (impl_ == nullptr) return;
         if (dispatching() == impl_) {
-            // Released from inside its own handler: the library frees the
-            // node when the event thread ends and may still deliver events
-            // until then, so the callback state must outlive this call. It
-            // is detached (events are dropped) and deliberately left behind.
+            // Released from inside its own handler: free delivers no more
+            // events, and the callback running deletes the state on return.
             impl_->owner = nullptr;
             if (h_ != nullptr) p2p_node_free(h_);
         } else {
@@ -1043,18 +931,25 @@ private:
 // (call stop() in its destructor; move it only while no event can arrive).
 class SecureNode : public Node {
 public:
+    using SecureMessageHandler = std::function<void(const Peer &, const SecureMessage &)>;
+    using RejectedHandler =
+        std::function<void(const Peer &, const Message &raw, Reject reject, const std::string &reason)>;
+    using DiscoveryAnswerHandler = std::function<void(const Peer &, const DiscoveryAnswer &)>;
+
     // Creates a secure node without a key (see Node for host, port, id and
     // max_connections; config for the checks). Give it a key with
     // key_pair_generate or key_pair_load before start().
     explicit SecureNode(const std::string &host = "127.0.0.1", int port = 0, const std::string &id = {},
                         int max_connections = 0, const SecureConfig &config = {})
-        : Node(Adopt{}, make_secure(host, port, id, max_connections, config)) {}
+        : Node(Adopt{}, make_secure(host, port, id, max_connections, config)) {
+        attach(std::make_unique<Handlers>());
+    }
 
     // As above, with every event delivered to callback.
     SecureNode(const std::string &host, int port, Callback callback, const std::string &id = {},
                int max_connections = 0, const SecureConfig &config = {})
         : SecureNode(host, port, id, max_connections, config) {
-        impl_->callback = std::move(callback);
+        set_callback(std::move(callback));
     }
 
     // Stops the node first, so that the handlers of the secure events still
@@ -1089,15 +984,15 @@ public:
     // The public key, PEM ("-----BEGIN PUBLIC KEY-----", as it travels in
     // _public_key). Without a key: Error P2P_EKEY.
     std::string public_key() const {
-        return grow([&](char *buf, std::size_t len) { return p2p_secure_public_key(handle(), buf, len); });
+        return detail::take([&](p2p_buf *b) { return p2p_secure_public_key_buf(handle(), b); });
     }
 
     // Whether the node has a key yet.
     bool has_key() const {
-        char c = 0;
-        int rc = p2p_secure_public_key(handle(), &c, 1); // P2P_ERANGE: there is one
+        detail::Buf buf;
+        int rc = p2p_secure_public_key_buf(handle(), &buf.b);
         if (rc == P2P_EKEY) return false;
-        if (rc != P2P_OK && rc != P2P_ERANGE) throw Error(rc);
+        detail::check(rc);
         return true;
     }
 
@@ -1141,20 +1036,9 @@ public:
     // Signs the JSON object json_object as p2psecure's create_message does
     // and returns the signed JSON text (it is not sent). Each call signs anew.
     std::string create_message(std::string_view json_object) {
-        // Room for the signature, the key and the added fields (about 2 KB
-        // for a 4096-bit key), so that one signature normally suffices.
-        std::string out(json_object.size() + json_object.size() / 4 + 4096, '\0');
-        for (;;) {
-            std::size_t len = 0;
-            int rc = p2p_secure_create_message(handle(), text(json_object), json_object.size(), &out[0],
-                                               out.size(), &len);
-            if (rc == P2P_OK) {
-                out.resize(len);
-                return out;
-            }
-            if (rc != P2P_ERANGE) throw Error(rc);
-            out.assign(len + len / 8 + 64, '\0'); // signing anew may come out a little longer
-        }
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_create_message_buf(handle(), text(json_object), json_object.size(), b);
+        });
     }
 
     // Checks a signed message as p2psecure's check_message does (signature,
@@ -1185,13 +1069,17 @@ public:
     void unpin(const std::string &id) { detail::check(p2p_secure_pin(handle(), id.c_str(), nullptr)); }
     // The PEM of the key pinned for id, if any.
     std::optional<std::string> pinned_key(const std::string &id) const {
-        std::optional<std::string> out;
-        int rc = grow_status([&](char *buf, std::size_t len) {
-            return p2p_secure_pinned_key(handle(), id.c_str(), buf, len);
-        }, out);
+        return detail::take_optional([&](p2p_buf *b) { return p2p_secure_pinned_key_buf(handle(), id.c_str(), b); });
+    }
+
+    // The latency in seconds its last pong measured for peer (send_ping),
+    // if one came.
+    std::optional<double> ping(const Peer &peer) const {
+        double seconds = 0;
+        int rc = p2p_peer_ping(handle(), peer.handle, &seconds);
         if (rc == P2P_ENOTFOUND) return std::nullopt;
-        if (rc != P2P_OK) throw Error(rc);
-        return out;
+        detail::check(rc);
+        return seconds;
     }
 
     // ---- Delegating ping, pong and discovery
@@ -1219,27 +1107,30 @@ public:
 
     // The private key, PEM PKCS#1 (get_private_key): the secret in clear.
     std::string private_key() const {
-        return grow([&](char *buf, std::size_t len) { return p2p_secure_private_key(handle(), buf, len); });
+        detail::Buf buf;
+        detail::check(p2p_secure_private_key_buf(handle(), &buf.b));
+        std::string pem = buf.str();
+        std::memset(buf.b.data, 0, buf.b.len); // the library's copy of the secret
+        return pem;
     }
 
     // RSA PKCS#1 v1.5 of plaintext to public_key_pem, base64 (encrypt).
     static std::string encrypt(Payload plaintext, const std::string &public_key_pem) {
-        return bytes_out(1024, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_encrypt(public_key_pem.c_str(), plaintext.data(), plaintext.size(),
-                                      static_cast<char *>(buf), cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_encrypt_buf(public_key_pem.c_str(), plaintext.data(), plaintext.size(), b);
         });
     }
     // The plaintext of a base64 ciphertext made to this node's key (decrypt).
     std::string decrypt(std::string_view ciphertext) const {
-        return bytes_out(ciphertext.size(), [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_decrypt(handle(), ciphertext.data(), ciphertext.size(), buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_decrypt_buf(handle(), ciphertext.data(), ciphertext.size(), b);
         });
     }
 
     // The base64 RSA PKCS#1 v1.5 SHA-512 signature of text (sign).
     std::string sign(std::string_view text_to_sign) const {
-        return grow([&](char *buf, std::size_t len) {
-            return p2p_secure_sign(handle(), text_to_sign.data(), text_to_sign.size(), buf, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_sign_buf(handle(), text_to_sign.data(), text_to_sign.size(), b);
         });
     }
     // sign(canonical(json)) (sign_data).
@@ -1262,9 +1153,11 @@ public:
     // Python's json.dumps(value, sort_keys=True) of the JSON text json: what
     // is hashed and signed (get_data_uniq_string).
     static std::string canonical(std::string_view json) {
-        return bytes_out(json.size() + 64, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_canonical(text(json), json.size(), static_cast<char *>(buf), cap, len);
-        });
+        return detail::take([&](p2p_buf *b) { return p2p_secure_canonical_buf(text(json), json.size(), b); });
+    }
+    // The _hash p2psecure computes for json: SHA-512 hex of canonical(json) (get_hash).
+    static std::string hash(std::string_view json) {
+        return detail::take([&](p2p_buf *b) { return p2p_secure_hash(text(json), json.size(), b); });
     }
 
     // size bytes of key from password and salt, PBKDF2-HMAC-SHA1 1000
@@ -1277,35 +1170,33 @@ public:
     }
     // data and 1 to 16 zero bytes, up to a multiple of 16 (encrypt_aes_pad).
     static std::string encrypt_aes_pad(Payload data) {
-        return bytes_out(data.size() + 16, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_pad(data.data(), data.size(), buf, cap, len);
-        });
+        return detail::take([&](p2p_buf *b) { return p2p_secure_aes_pad_buf(data.data(), data.size(), b); });
     }
     // iv + AES-CBC of the zero-padded plaintext under key (16, 24 or 32
     // bytes) (encrypt_aes).
     static std::string encrypt_aes(Payload plaintext, Payload key) {
-        return bytes_out(plaintext.size() + 32, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_encrypt(key.data(), key.size(), plaintext.data(), plaintext.size(), buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_aes_encrypt_buf(key.data(), key.size(), plaintext.data(), plaintext.size(), b);
         });
     }
     // The plaintext of iv + ciphertext, trailing zero bytes stripped (decrypt_aes).
     static std::string decrypt_aes(Payload ciphertext, Payload key) {
-        return bytes_out(ciphertext.size(), [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_decrypt(key.data(), key.size(), ciphertext.data(), ciphertext.size(), buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_aes_decrypt_buf(key.data(), key.size(), ciphertext.data(), ciphertext.size(), b);
         });
     }
     // salt + iv + AES-256-CBC under PBKDF2(password, salt) (encrypt_aes_pw).
     static std::string encrypt_aes_pw(Payload plaintext, Payload password) {
-        return bytes_out(plaintext.size() + 64, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_encrypt_pw(password.data(), password.size(), plaintext.data(), plaintext.size(),
-                                             buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_aes_encrypt_pw_buf(password.data(), password.size(), plaintext.data(),
+                                                 plaintext.size(), b);
         });
     }
     // The plaintext of salt + iv + ciphertext (decrypt_aes_pw).
     static std::string decrypt_aes_pw(Payload ciphertext, Payload password) {
-        return bytes_out(ciphertext.size(), [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_decrypt_pw(password.data(), password.size(), ciphertext.data(), ciphertext.size(),
-                                             buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_aes_decrypt_pw_buf(password.data(), password.size(), ciphertext.data(),
+                                                 ciphertext.size(), b);
         });
     }
     // Writes encrypt_aes(plaintext, key) to path (mode 0600, replaced at once).
@@ -1315,8 +1206,8 @@ public:
     }
     // decrypt_aes of the file path.
     static std::string decrypt_aes_file(const std::string &path, Payload key) {
-        return bytes_out(4096, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_decrypt_file(path.c_str(), key.data(), key.size(), buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_aes_decrypt_file_buf(path.c_str(), key.data(), key.size(), b);
         });
     }
     // Writes encrypt_aes_pw(plaintext, password) to path (mode 0600).
@@ -1326,17 +1217,17 @@ public:
     }
     // decrypt_aes_pw of the file path.
     static std::string decrypt_aes_file_pw(const std::string &path, Payload password) {
-        return bytes_out(4096, [&](void *buf, std::size_t cap, std::size_t *len) {
-            return p2p_secure_aes_decrypt_file_pw(path.c_str(), password.data(), password.size(), buf, cap, len);
+        return detail::take([&](p2p_buf *b) {
+            return p2p_secure_aes_decrypt_file_pw_buf(path.c_str(), password.data(), password.size(), b);
         });
     }
 
     // ---- Handlers (set them before start)
 
-    void set_secure_message_handler(SecureMessageHandler fn) { set(&Impl::secure_message, std::move(fn)); }
-    void set_message_rejected_handler(RejectedHandler fn) { set(&Impl::message_rejected, std::move(fn)); }
+    void set_secure_message_handler(SecureMessageHandler fn) { set_extra(&Handlers::secure_message, std::move(fn)); }
+    void set_message_rejected_handler(RejectedHandler fn) { set_extra(&Handlers::message_rejected, std::move(fn)); }
     void set_discovery_answer_handler(DiscoveryAnswerHandler fn) {
-        set(&Impl::discovery_answer, std::move(fn));
+        set_extra(&Handlers::discovery_answer, std::move(fn));
     }
 
     // ---- Events: override these, or set handlers
@@ -1344,72 +1235,36 @@ public:
     // A signed message that passed every check; peer is the neighbour it
     // came from, message.sender_id its signer.
     virtual void on_secure_message(const Peer &peer, const SecureMessage &message) {
-        if (impl_->secure_message) impl_->secure_message(peer, message);
+        if (handlers().secure_message) handlers().secure_message(peer, message);
         else forward();
     }
     // A message that failed a check: raw is the payload as received.
     virtual void on_message_rejected(const Peer &peer, const Message &raw, Reject reject,
                                      const std::string &reason) {
-        if (impl_->message_rejected) impl_->message_rejected(peer, raw, reject, reason);
+        if (handlers().message_rejected) handlers().message_rejected(peer, raw, reject, reason);
         else forward();
     }
     // An answer to send_discovery, from answer.sender_id (relayed by peer).
     virtual void on_discovery_answer(const Peer &peer, const DiscoveryAnswer &answer) {
-        if (impl_->discovery_answer) impl_->discovery_answer(peer, answer);
+        if (handlers().discovery_answer) handlers().discovery_answer(peer, answer);
         else forward();
     }
 
 private:
+    // The handlers of the secure events, kept with the node's own (Extra).
+    struct Handlers : Extra {
+        SecureMessageHandler secure_message;
+        RejectedHandler message_rejected;
+        DiscoveryAnswerHandler discovery_answer;
+    };
+    Handlers &handlers() const noexcept { return static_cast<Handlers &>(*extra()); }
+
     static p2p_node *make_secure(const std::string &host, int port, const std::string &id, int max_connections,
                                  const SecureConfig &config) {
-        p2p_secure_config c = config.to_c();
+        p2p_secure_opts o = config.to_c();
         p2p_node *h = nullptr;
-        int rc = p2p_secure_node_new(host.c_str(), port, id.c_str(), max_connections, &c, &h);
-        if (rc != P2P_OK) throw Error(rc);
+        detail::check(p2p_secure_node_create(host.c_str(), port, id.c_str(), max_connections, &o, &h));
         return h;
-    }
-
-    // JSON text for the library: never NULL (an empty view is then "not JSON").
-    static const char *text(std::string_view s) noexcept { return s.data() != nullptr ? s.data() : ""; }
-
-    // Calls f(buf, len) with a buffer that grows while it answers
-    // P2P_ERANGE; out receives the NUL-terminated string on P2P_OK.
-    template <class F> static int grow_status(F f, std::optional<std::string> &out) {
-        std::string buf(2048, '\0');
-        for (;;) {
-            int rc = f(&buf[0], buf.size());
-            if (rc == P2P_ERANGE && buf.size() < (std::size_t{1} << 24)) {
-                buf.assign(buf.size() * 2, '\0');
-                continue;
-            }
-            if (rc == P2P_OK) {
-                buf.resize(buf.find('\0'));
-                out = std::move(buf);
-            }
-            return rc;
-        }
-    }
-    // Calls f(buf, cap, &len) for a helper's variable-size bytes: with guess
-    // bytes, then with the exact length it asked for.
-    template <class F> static std::string bytes_out(std::size_t guess, F f) {
-        std::string out(guess, '\0');
-        for (int i = 0; i < 3; ++i) {
-            std::size_t len = 0;
-            int rc = f(out.empty() ? nullptr : &out[0], out.size(), &len);
-            if (rc == P2P_OK) {
-                out.resize(len);
-                return out;
-            }
-            if (rc != P2P_ERANGE) throw Error(rc);
-            out.assign(len, '\0');
-        }
-        throw Error(P2P_ERANGE);
-    }
-    template <class F> static std::string grow(F f) {
-        std::optional<std::string> out;
-        int rc = grow_status(f, out);
-        if (rc != P2P_OK) throw Error(rc);
-        return *out;
     }
 
     bool dispatch(const Event &e) override {

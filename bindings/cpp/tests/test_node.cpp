@@ -793,11 +793,14 @@ TEST(Faults, CountersAddUp) {
 }
 
 TEST(Faults, DisconnectedEventCarriesTheDrops) {
-    p2p_event ev{};
+    p2p_ev ev;
+    P2P_INIT(&ev);
     ev.type = P2P_EVENT_INBOUND_DISCONNECTED;
     ev.peer = 3;
     ev.peer_id = "x";
+    ev.peer_id_len = 1;
     ev.peer_host = "127.0.0.1";
+    ev.peer_host_len = 9;
     ev.dropped = 7;
     ev.dropped_bytes = 700;
     Event e = Event::from(ev);
@@ -805,4 +808,38 @@ TEST(Faults, DisconnectedEventCarriesTheDrops) {
     EXPECT_EQ(e.dropped_bytes, 700u);
     ev.type = P2P_EVENT_INBOUND_CONNECTED; // the field belongs to disconnects only
     EXPECT_EQ(Event::from(ev).dropped, 0u);
+}
+
+// A node released from inside its own handler: the peer sees it go, and its
+// callback state is freed when that handler returns (memcheck: no leak).
+TEST(Lifetime, FreedFromInsideItsOwnHandler) {
+    Recorded b;
+    b.node.start();
+    auto a = std::make_unique<Node>(kLocal, 0);
+    std::atomic<bool> freed{false};
+    a->set_message_handler([&](const Peer &, const Message &m) {
+        if (m.data() != "bye") return;
+        a.reset();
+        freed = true;
+    });
+    a->start();
+    Peer pa = b.node.connect(kLocal, a->port());
+    b.node.send(pa, "bye");
+    ASSERT_TRUE(eventually([&] { return freed.load(); }));
+    EXPECT_TRUE(b.log.wait_count(EventType::outbound_disconnected, 1));
+}
+
+// The names come from the library (p2p_event_name and the like).
+TEST(Names, FromTheLibrary) {
+    EXPECT_STREQ(to_string(EventType::message), "node_message");
+    EXPECT_STREQ(to_string(EventType::reconnection_error), "node_reconnection_error");
+    EXPECT_STREQ(to_string(EventType::secure_message), "secure_message");
+    EXPECT_STREQ(to_string(static_cast<EventType>(99)), "unknown_event");
+    EXPECT_STREQ(to_string(Reject::bad_hash), "bad_hash");
+    EXPECT_STREQ(to_string(Compression::bzip2), "bzip2");
+    for (Compression c : {Compression::none, Compression::zlib, Compression::bzip2, Compression::lzma})
+        EXPECT_EQ(compression_from_name(to_string(c)), c);
+    EXPECT_EQ(compression_from_name("ZLIB"), Compression::zlib);
+    EXPECT_EQ(compression_from_name(""), Compression::none);
+    EXPECT_FALSE(compression_from_name("gzip").has_value());
 }

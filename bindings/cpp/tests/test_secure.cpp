@@ -353,6 +353,7 @@ TEST(SecurePingTest, StoresLatencyInPeerInfo) {
     Peer pb = link(a, b);
     Peer pa = inbound_peer(b, "ping-a");
     EXPECT_FALSE(a.node.get_info(pb, "ping").has_value());
+    EXPECT_FALSE(a.node.ping(pb).has_value());
 
     a.node.send_ping();
     b.node.send_ping();
@@ -365,6 +366,11 @@ TEST(SecurePingTest, StoresLatencyInPeerInfo) {
         EXPECT_EQ(*end, '\0') << v;
         EXPECT_GE(s, 0.0) << v;
     }
+    // The same latency as a number, without parsing (p2p_peer_ping).
+    std::optional<double> secs = a.node.ping(pb);
+    ASSERT_TRUE(secs.has_value());
+    EXPECT_GE(*secs, 0.0);
+    EXPECT_EQ(code_of([&] { a.node.ping(Peer{}); }), P2P_ENOPEER);
     // Pings and pongs are the node's own business.
     EXPECT_EQ(a.log.count(EventType::secure_message), 0u);
     EXPECT_EQ(a.log.count(EventType::message_rejected), 0u);
@@ -460,7 +466,8 @@ TEST(SecurePinningTest, ConfigTrustedKeysOnlyAndMinKeyBits) {
     SecureConfig strict;
     strict.key_policy = KeyPolicy::trusted_keys_only;
     strict.replay_window = std::chrono::milliseconds(-1); // no timestamp checks
-    p2p_secure_config c = strict.to_c();
+    p2p_secure_opts c = strict.to_c();
+    EXPECT_EQ(c.size, sizeof(p2p_secure_opts));
     EXPECT_EQ(c.key_policy, P2P_TRUSTED_KEYS_ONLY);
     EXPECT_EQ(c.replay_window_ms, -1);
     EXPECT_EQ(c.max_clock_skew_ms, 0);
@@ -656,6 +663,11 @@ TEST(SecureHelpersTest, RsaSignaturesAndKeys) {
     EXPECT_EQ(sd, a.sign(R"({"a": 2, "b": 1})"));
     EXPECT_TRUE(SecureNode::verify_data(R"({"a":2,"b":1})", a.public_key(), sd));
     EXPECT_EQ(code_of([&] { SecureNode::canonical("{"); }), P2P_EINVAL);
+    // p2psecure's _hash: SHA-512 hex of the canonical text (hashlib computed it).
+    EXPECT_EQ(SecureNode::hash(R"({"b":1,"a":2})"),
+              "3bc77d690faa64f50ae49c54e6975e0d38d0f7ecb7f4e2e046e32836c7c870f9"
+              "374ed0a5f2420b9a056cfd353624b766fdef3945dae9cce4ec9da6f03e028dd8");
+    EXPECT_EQ(code_of([&] { SecureNode::hash("{"); }), P2P_EINVAL);
 
     SecureNode keyless(kLocal, 0);
     EXPECT_EQ(code_of([&] { keyless.sign("x"); }), P2P_EKEY);
