@@ -1,3 +1,5 @@
+using P2PNode.Native;
+
 namespace P2PNode
 {
     /// <summary>

@@ -1,5 +1,7 @@
 using System;
 
+using P2PNode.Native;
+
 namespace P2PNode
 {
     /// <summary>

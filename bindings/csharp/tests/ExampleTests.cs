@@ -67,8 +67,7 @@ namespace P2PNode.Tests
                 int portA = int.Parse(readyA[1]), portB = int.Parse(readyB[1]);
 
                 a.Send("connect 127.0.0.1 " + portB);
-                a.WaitLine(l => l == "OK connect " + idB, "OK connect");
-                a.WaitLine(l => l == "EVENT connected " + idB + " outbound", "connected outbound");
+                a.WaitLines("OK connect " + idB, "EVENT connected " + idB + " outbound");
                 b.WaitLine(l => l == "EVENT connected " + idA + " inbound", "connected inbound");
 
                 a.Send("message {\"hello\": \"w\u00f6rld\", \"n\": 1.0}");
@@ -208,6 +207,27 @@ namespace P2PNode.Tests
         public void CloseInput()
         {
             input.Close();
+        }
+
+        /// <summary>Waits until every wanted line has come (after those taken), in any order; takes them.</summary>
+        public void WaitLines(params string[] wanted)
+        {
+            // Lines two threads print (a reply and an event) may come in either order.
+            Wait.Until(() =>
+            {
+                lock (lines)
+                {
+                    int last = -1;
+                    foreach (string w in wanted)
+                    {
+                        int i = lines.IndexOf(w, taken);
+                        if (i < 0) return false;
+                        last = Math.Max(last, i);
+                    }
+                    taken = last + 1;
+                    return true;
+                }
+            }, string.Join(" and ", wanted) + "; saw:\n" + Output);
         }
 
         /// <summary>Waits for the next line (after those taken) that matches; returns it.</summary>

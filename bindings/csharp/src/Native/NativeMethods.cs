@@ -1,0 +1,146 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace P2PNode.Native
+{
+    /// <summary>
+    /// Every entry point of include/p2pnode.h, and nothing else: the only class that calls the
+    /// library. Strings go in as NUL-terminated UTF-8 byte arrays (no "ANSI" code page ever).
+    /// Struct layouts are the header's, field for field (x86-64 and arm64 sizes in the comments).
+    /// </summary>
+    internal static class NativeMethods
+    {
+        /// <summary>Resolves to libp2pnode.so (Linux), libp2pnode.dylib or p2pnode.dll.</summary>
+        internal const string Library = "p2pnode";
+        private const CallingConvention C = CallingConvention.Cdecl;
+
+        /// <summary>p2p_event (152 bytes).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct p2p_event
+        {
+            public int type, kind;
+            public IntPtr node;
+            public ulong peer;
+            public IntPtr peer_id, peer_host;
+            public int peer_port, direction;
+            public IntPtr data;
+            public UIntPtr data_len;
+            public int compression, port;
+            public IntPtr host;
+            public int trials, reserved;
+            public IntPtr sender_id, msg_type, reason;
+            public int reject, reserved2;
+            public IntPtr nodes;
+            public UIntPtr n_nodes;
+            public ulong dropped, dropped_bytes;
+        }
+
+        /// <summary>p2p_discovered (24 bytes).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct p2p_discovered
+        {
+            public IntPtr id, host;
+            public int port, direction;
+        }
+
+        /// <summary>p2p_secure_config (32 bytes).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct p2p_secure_config
+        {
+            public int key_policy, min_key_bits;
+            public long replay_window_ms, max_clock_skew_ms;
+            public int max_pinned_keys, reserved;
+        }
+
+        /// <summary>p2p_counters (160 bytes).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct p2p_counters
+        {
+            public ulong sent, received, receive_errors, accepted, accepted_bytes, written, written_bytes,
+                queued, queued_bytes, dropped_overflow, dropped_link_lost, dropped_stop, dropped_bytes,
+                refused, received_bytes, evicted, handshakes_evicted, rejected, over_memory, stalled;
+        }
+
+        /// <summary>p2p_event_fn. The instance passed to p2p_node_set_callback must stay reachable.</summary>
+        [UnmanagedFunctionPointer(C)]
+        internal delegate int p2p_event_fn(IntPtr userData, IntPtr ev);
+
+        [DllImport(Library, CallingConvention = C)] internal static extern IntPtr p2p_version();
+        [DllImport(Library, CallingConvention = C)] internal static extern IntPtr p2p_strerror(int code);
+        [DllImport(Library, CallingConvention = C)] internal static extern IntPtr p2p_errmsg();
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_new(byte[] host, int port, byte[] id, int maxConnections, out NodeHandle node);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_set_callback(NodeHandle node, p2p_event_fn fn, IntPtr userData);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_set_limit(NodeHandle node, int limit, long value);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_get_limit(NodeHandle node, int limit, out long value);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_set_debug(NodeHandle node, int on);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_get_debug(NodeHandle node, out int on);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_start(NodeHandle node);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_stop(NodeHandle node);
+        /// <summary>Takes the raw pointer: called from <see cref="NodeHandle.ReleaseHandle"/> only.</summary>
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_free(IntPtr node);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_id(NodeHandle node, byte[] buf, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_host(NodeHandle node, byte[] buf, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_port(NodeHandle node, out int port);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_counters(NodeHandle node, out p2p_counters counters);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_counters(NodeHandle node, ulong peer, out p2p_counters counters);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_peers(NodeHandle node, int direction, [Out] ulong[] peers, UIntPtr cap, out UIntPtr count);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_connect(NodeHandle node, byte[] host, int port, int reconnect, out ulong peer);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_disconnect(NodeHandle node, ulong peer);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_send(NodeHandle node, ulong peer, byte[] data, UIntPtr len, int compression);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_broadcast(NodeHandle node, byte[] data, UIntPtr len, ulong[] exclude, UIntPtr nExclude, int compression);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_id(NodeHandle node, ulong peer, byte[] buf, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_host(NodeHandle node, ulong peer, byte[] buf, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_port(NodeHandle node, ulong peer, out int port);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_direction(NodeHandle node, ulong peer, out int direction);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_set_info(NodeHandle node, ulong peer, byte[] key, byte[] value, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_get_info(NodeHandle node, ulong peer, byte[] key, byte[] buf, UIntPtr cap, out UIntPtr len);
+
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_node_new(byte[] host, int port, byte[] id, int maxConnections, ref p2p_secure_config cfg, out NodeHandle node);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_key_generate(NodeHandle node, int bits);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_key_load(NodeHandle node, byte[] path, byte[] password);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_key_save(NodeHandle node, byte[] path, byte[] password, int format);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_public_key(NodeHandle node, byte[] buf, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_send_message(NodeHandle node, byte[] json, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_send(NodeHandle node, ulong peer, byte[] json, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_broadcast(NodeHandle node, byte[] json, UIntPtr len, ulong[] exclude, UIntPtr nExclude);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_send_ping(NodeHandle node);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_send_discovery(NodeHandle node);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_create_message(NodeHandle node, byte[] json, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_check_message(byte[] json, UIntPtr len, out int reject);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_pin(NodeHandle node, byte[] id, byte[] pem);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_pinned_key(NodeHandle node, byte[] id, byte[] buf, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_set_delegate(NodeHandle node, int types);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_handle(NodeHandle node, ulong peer, int step, byte[] json, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_private_key(NodeHandle node, byte[] buf, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_encrypt(byte[] pem, byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_decrypt(NodeHandle node, byte[] text, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_sign(NodeHandle node, byte[] text, UIntPtr len, byte[] buf, UIntPtr cap);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_verify(byte[] pem, byte[] text, UIntPtr len, byte[] signature);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_canonical(byte[] json, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_derive_key(byte[] password, UIntPtr passwordLen, byte[] salt, UIntPtr saltLen, byte[] key, UIntPtr keyLen);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_aes_pad(byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_aes_encrypt(byte[] key, UIntPtr keyLen, byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_aes_decrypt(byte[] key, UIntPtr keyLen, byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_aes_encrypt_pw(byte[] password, UIntPtr passwordLen, byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_aes_decrypt_pw(byte[] password, UIntPtr passwordLen, byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_aes_encrypt_file(byte[] path, byte[] key, UIntPtr keyLen, byte[] data, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_aes_decrypt_file(byte[] path, byte[] key, UIntPtr keyLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_aes_encrypt_file_pw(byte[] path, byte[] password, UIntPtr passwordLen, byte[] data, UIntPtr len);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_aes_decrypt_file_pw(byte[] path, byte[] password, UIntPtr passwordLen, byte[] buf, UIntPtr cap, out UIntPtr outLen);
+    }
+
+    /// <summary>
+    /// Owns one native p2p_node. Releasing it (Dispose, or the finalizer of an abandoned node) calls
+    /// p2p_node_free, which stops the node first. The reference count keeps it alive across calls in flight.
+    /// </summary>
+    internal sealed class NodeHandle : SafeHandle
+    {
+        /// <summary>Used by the marshaller for the constructors' out parameter.</summary>
+        public NodeHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid => handle == IntPtr.Zero;
+
+        // p2p_node_free never crashes, whatever the handle; its status has nowhere to go from a finalizer.
+        protected override bool ReleaseHandle() { NativeMethods.p2p_node_free(handle); return true; }
+    }
+}
