@@ -1,4 +1,5 @@
 using System;
+using P2PNode.Native;
 using static P2PNode.Native.NativeConstants;
 
 namespace P2PNode
@@ -49,127 +50,127 @@ namespace P2PNode
     public enum MessageKind
     {
         /// <summary>UTF-8 text that parses as one JSON value (what p2pnetwork hands over as a dict, list or number).</summary>
-        Json = P2P_KIND_JSON,
+        Json = (int)P2PKind.Json,
         /// <summary>Other UTF-8 text.</summary>
-        Text = P2P_KIND_TEXT,
+        Text = (int)P2PKind.Text,
         /// <summary>Bytes that are not valid UTF-8.</summary>
-        Bytes = P2P_KIND_BYTES,
+        Bytes = (int)P2PKind.Bytes,
     }
     /// <summary>Which side opened a connection.</summary>
     public enum Direction
     {
         /// <summary>The peer connected to us.</summary>
-        Inbound = P2P_INBOUND,
+        Inbound = (int)P2PDirection.Inbound,
         /// <summary>We connected to the peer.</summary>
-        Outbound = P2P_OUTBOUND,
+        Outbound = (int)P2PDirection.Outbound,
     }
     /// <summary>How a message travels on the wire (p2pnetwork's compression argument).</summary>
     public enum Compression
     {
         /// <summary>Raw framing (payloads raw framing cannot carry still go zlib-compressed).</summary>
-        None = P2P_COMPRESSION_NONE,
+        None = (int)P2PCompression.None,
         /// <summary>zlib container, level 6.</summary>
-        Zlib = P2P_COMPRESSION_ZLIB,
+        Zlib = (int)P2PCompression.Zlib,
         /// <summary>bzip2, level 9.</summary>
-        Bzip2 = P2P_COMPRESSION_BZIP2,
+        Bzip2 = (int)P2PCompression.Bzip2,
         /// <summary>The .xz container, as Python's lzma.compress.</summary>
-        Lzma = P2P_COMPRESSION_LZMA,
+        Lzma = (int)P2PCompression.Lzma,
     }
     /// <summary>Limits of a node (the P2P_LIMIT_* constants). 0 restores a default.</summary>
     public enum Limit
     {
         /// <summary>Inbound peers; 0 = unlimited. May change at any time.</summary>
-        MaxConnections = P2P_LIMIT_MAX_CONNECTIONS,
+        MaxConnections = (int)P2PLimit.MaxConnections,
         /// <summary>Milliseconds to wait for a peer's id (default 10000).</summary>
-        HandshakeTimeoutMs = P2P_LIMIT_HANDSHAKE_TIMEOUT_MS,
+        HandshakeTimeoutMs = (int)P2PLimit.HandshakeTimeoutMs,
         /// <summary>Milliseconds for a TCP connect (default 10000).</summary>
-        DialTimeoutMs = P2P_LIMIT_DIAL_TIMEOUT_MS,
+        DialTimeoutMs = (int)P2PLimit.DialTimeoutMs,
         /// <summary>Bytes of one frame (default 64 MiB).</summary>
-        MaxFrameSize = P2P_LIMIT_MAX_FRAME_SIZE,
+        MaxFrameSize = (int)P2PLimit.MaxFrameSize,
         /// <summary>Bytes a compressed frame may inflate to (default 64 MiB).</summary>
-        MaxDecompressedSize = P2P_LIMIT_MAX_DECOMPRESSED_SIZE,
+        MaxDecompressedSize = (int)P2PLimit.MaxDecompressedSize,
         /// <summary>Bytes waiting to be written to one peer (default 16 MiB).</summary>
-        MaxQueuedBytes = P2P_LIMIT_MAX_QUEUED_BYTES,
+        MaxQueuedBytes = (int)P2PLimit.MaxQueuedBytes,
         /// <summary>Milliseconds to wait for room in a full send queue (default 10000).</summary>
-        SendTimeoutMs = P2P_LIMIT_SEND_TIMEOUT_MS,
+        SendTimeoutMs = (int)P2PLimit.SendTimeoutMs,
         /// <summary>Milliseconds between re-dials of lost peers (default 1000).</summary>
-        ReconnectIntervalMs = P2P_LIMIT_RECONNECT_INTERVAL_MS,
+        ReconnectIntervalMs = (int)P2PLimit.ReconnectIntervalMs,
         /// <summary>Messages waiting for the application (default 65536).</summary>
-        MaxPendingEvents = P2P_LIMIT_MAX_PENDING_EVENTS,
+        MaxPendingEvents = (int)P2PLimit.MaxPendingEvents,
         /// <summary>What a send does when a queue is full: an <see cref="P2PNode.OverflowPolicy"/> (default Wait).</summary>
-        OverflowPolicy = P2P_LIMIT_OVERFLOW_POLICY,
+        OverflowPolicy = (int)P2PLimit.OverflowPolicy,
         /// <summary>Bytes waiting to be written to all peers together (default 256 MiB).</summary>
-        MaxQueuedBytesTotal = P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL,
+        MaxQueuedBytesTotal = (int)P2PLimit.MaxQueuedBytesTotal,
         /// <summary>Bytes waiting to be written to the peers at one IP address (default 128 MiB).</summary>
-        MaxQueuedBytesPerAddress = P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS,
+        MaxQueuedBytesPerAddress = (int)P2PLimit.MaxQueuedBytesPerAddress,
         /// <summary>Milliseconds stop and disconnect flush a peer's queue before dropping the rest (default 10000).</summary>
-        StopTimeoutMs = P2P_LIMIT_STOP_TIMEOUT_MS,
+        StopTimeoutMs = (int)P2PLimit.StopTimeoutMs,
         /// <summary>Inbound handshakes under way (default 256).</summary>
-        MaxPendingHandshakes = P2P_LIMIT_MAX_PENDING_HANDSHAKES,
+        MaxPendingHandshakes = (int)P2PLimit.MaxPendingHandshakes,
         /// <summary>Inbound handshakes under way from one IP address (default 128).</summary>
-        MaxPendingHandshakesPerAddress = P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+        MaxPendingHandshakesPerAddress = (int)P2PLimit.MaxPendingHandshakesPerAddress,
         /// <summary>Milliseconds of silence after which an inbound peer may lose its slot to a new one (default 10000).</summary>
-        IdleEvictionMs = P2P_LIMIT_IDLE_EVICTION_MS,
+        IdleEvictionMs = (int)P2PLimit.IdleEvictionMs,
         /// <summary>Bytes of frames received in part, all connections (default 256 MiB).</summary>
-        MaxPendingBytes = P2P_LIMIT_MAX_PENDING_BYTES,
+        MaxPendingBytes = (int)P2PLimit.MaxPendingBytes,
         /// <summary>Bytes of frames received in part by the connections from one IP address (default 128 MiB).</summary>
-        MaxPendingBytesPerAddress = P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS,
+        MaxPendingBytesPerAddress = (int)P2PLimit.MaxPendingBytesPerAddress,
     }
     /// <summary>What a send does when a queue is full (the P2P_OVERFLOW_* constants; <see cref="Limit.OverflowPolicy"/>).</summary>
     public enum OverflowPolicy
     {
         /// <summary>Wait up to the send timeout for room in that peer's queue, then fail (QueueFull).</summary>
-        Wait = P2P_OVERFLOW_WAIT,
+        Wait = (int)P2POverflowPolicy.Wait,
         /// <summary>Fail at once (QueueFull); what is queued stays.</summary>
-        DropNewest = P2P_OVERFLOW_DROP_NEWEST,
+        DropNewest = (int)P2POverflowPolicy.DropNewest,
         /// <summary>Discard the oldest queued messages to make room; the send succeeds.</summary>
-        DropOldest = P2P_OVERFLOW_DROP_OLDEST,
+        DropOldest = (int)P2POverflowPolicy.DropOldest,
         /// <summary>Disconnect the peer; the send fails (QueueFull).</summary>
-        Disconnect = P2P_OVERFLOW_DISCONNECT,
+        Disconnect = (int)P2POverflowPolicy.Disconnect,
     }
     /// <summary>Why a <see cref="SecureNode"/> rejected a message (the C ABI's p2p_reject).</summary>
     public enum Reject
     {
         /// <summary>Not rejected: the message passed every check.</summary>
-        None = P2P_REJECT_NONE,
+        None = (int)P2PReject.None,
         /// <summary>Not a JSON object, or a field missing or of the wrong type.</summary>
-        Malformed = P2P_REJECT_MALFORMED,
+        Malformed = (int)P2PReject.Malformed,
         /// <summary>_signature does not verify with _public_key.</summary>
-        BadSignature = P2P_REJECT_BAD_SIGNATURE,
+        BadSignature = (int)P2PReject.BadSignature,
         /// <summary>_hash is not the hash of the message.</summary>
-        BadHash = P2P_REJECT_BAD_HASH,
+        BadHash = (int)P2PReject.BadHash,
         /// <summary>_message_id is not the hash of the message.</summary>
-        BadMessageId = P2P_REJECT_BAD_MESSAGE_ID,
+        BadMessageId = (int)P2PReject.BadMessageId,
         /// <summary>The key differs from the one pinned for its _id.</summary>
-        KeyMismatch = P2P_REJECT_KEY_MISMATCH,
+        KeyMismatch = (int)P2PReject.KeyMismatch,
         /// <summary>No trusted key for its _id (<see cref="KeyPolicy.TrustedKeysOnly"/>, or the pin store is full).</summary>
-        UntrustedKey = P2P_REJECT_UNTRUSTED_KEY,
+        UntrustedKey = (int)P2PReject.UntrustedKey,
         /// <summary>The key is smaller than <see cref="SecureConfig.MinKeyBits"/>.</summary>
-        WeakKey = P2P_REJECT_WEAK_KEY,
+        WeakKey = (int)P2PReject.WeakKey,
         /// <summary>A message with this _message_id was accepted before.</summary>
-        Replay = P2P_REJECT_REPLAY,
+        Replay = (int)P2PReject.Replay,
         /// <summary>_timestamp is older than the replay window.</summary>
-        Stale = P2P_REJECT_STALE,
+        Stale = (int)P2PReject.Stale,
         /// <summary>_timestamp is further ahead than the clock skew allows.</summary>
-        Future = P2P_REJECT_FUTURE,
+        Future = (int)P2PReject.Future,
     }
     /// <summary>Which public key a <see cref="SecureNode"/> accepts for a sender's node id (p2p_key_policy).</summary>
     public enum KeyPolicy
     {
         /// <summary>Pin the first key seen per id and reject any other (the default).</summary>
-        TrustOnFirstUse = P2P_TRUST_ON_FIRST_USE,
+        TrustOnFirstUse = (int)P2PKeyPolicy.TrustOnFirstUse,
         /// <summary>Accept only ids pinned with <see cref="SecureNode.Pin"/>.</summary>
-        TrustedKeysOnly = P2P_TRUSTED_KEYS_ONLY,
+        TrustedKeysOnly = (int)P2PKeyPolicy.TrustedKeysOnly,
         /// <summary>Accept any key that verifies, as p2psecure does.</summary>
-        NoPinning = P2P_NO_PINNING,
+        NoPinning = (int)P2PKeyPolicy.NoPinning,
     }
     /// <summary>Formats <see cref="SecureNode.KeyPairSave"/> writes (p2p_key_format).</summary>
     public enum KeyFormat
     {
         /// <summary>p2pnode's: PBKDF2-HMAC-SHA256 (600000 iterations) and AES-256-GCM; plain PKCS#8 PEM without a password.</summary>
-        P2PNode = P2P_KEY_FORMAT_P2PNODE,
+        P2PNode = (int)P2PKeyFormat.P2pnode,
         /// <summary>p2psecure's key_pair_save format (weak: PBKDF2-SHA1 with 1000 iterations, AES-CBC, no integrity); needs a password.</summary>
-        P2PSecure = P2P_KEY_FORMAT_P2PSECURE,
+        P2PSecure = (int)P2PKeyFormat.P2psecure,
     }
     /// <summary>
     /// The message types a <see cref="SecureNode"/> hands to <see cref="SecureNode.SetDelegate"/>'s
@@ -181,30 +182,30 @@ namespace P2PNode
         /// <summary>None: the node handles ping, pong and discovery (the default).</summary>
         None = 0,
         /// <summary>"ping" (p2psecure's received_ping, send_pong).</summary>
-        Ping = P2P_DELEGATE_PING,
+        Ping = (int)P2PDelegate.Ping,
         /// <summary>"pong" (received_pong).</summary>
-        Pong = P2P_DELEGATE_PONG,
+        Pong = (int)P2PDelegate.Pong,
         /// <summary>"discovery" (received_discovery, send_discovery_answer).</summary>
-        Discovery = P2P_DELEGATE_DISCOVERY,
+        Discovery = (int)P2PDelegate.Discovery,
         /// <summary>"discovery_answer" (received_discovery_answer).</summary>
-        DiscoveryAnswer = P2P_DELEGATE_DISCOVERY_ANSWER,
+        DiscoveryAnswer = (int)P2PDelegate.DiscoveryAnswer,
     }
     /// <summary>The steps of a secure node's own handling of a delegated message (p2p_secure_step).</summary>
     public enum SecureStep
     {
         /// <summary>Answer the ping with a pong (as SendPong).</summary>
-        ReceivedPing = P2P_STEP_RECEIVED_PING,
+        ReceivedPing = (int)P2PSecureStep.ReceivedPing,
         /// <summary>Send the peer a pong for the object's "timestamp".</summary>
-        SendPong = P2P_STEP_SEND_PONG,
+        SendPong = (int)P2PSecureStep.SendPong,
         /// <summary>Store the latency in the peer's info "ping".</summary>
-        ReceivedPong = P2P_STEP_RECEIVED_PONG,
+        ReceivedPong = (int)P2PSecureStep.ReceivedPong,
         /// <summary>RouteDiscovery, and for a new discovery SendDiscoveryAnswer.</summary>
-        ReceivedDiscovery = P2P_STEP_RECEIVED_DISCOVERY,
+        ReceivedDiscovery = (int)P2PSecureStep.ReceivedDiscovery,
         /// <summary>Record where a new discovery came from and forward it.</summary>
-        RouteDiscovery = P2P_STEP_ROUTE_DISCOVERY,
+        RouteDiscovery = (int)P2PSecureStep.RouteDiscovery,
         /// <summary>Send the peer our list of peers for the discovery.</summary>
-        SendDiscoveryAnswer = P2P_STEP_SEND_DISCOVERY_ANSWER,
+        SendDiscoveryAnswer = (int)P2PSecureStep.SendDiscoveryAnswer,
         /// <summary>Pass an answer on towards its discovery's origin.</summary>
-        RelayDiscoveryAnswer = P2P_STEP_RELAY_DISCOVERY_ANSWER,
+        RelayDiscoveryAnswer = (int)P2PSecureStep.RelayDiscoveryAnswer,
     }
 }

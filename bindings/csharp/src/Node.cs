@@ -138,11 +138,11 @@ namespace P2PNode
         public NodeCounters CountersOf(Peer peer) => Proxy.PeerCounters(H, Mine(peer).Handle);
 
         /// <summary>The peers that connected to this node (p2pnetwork's nodes_inbound).</summary>
-        public IReadOnlyList<Peer> InboundPeers => ListPeers(P2P_INBOUND);
+        public IReadOnlyList<Peer> InboundPeers => ListPeers((int)P2PDirection.Inbound);
         /// <summary>The peers this node connected to (p2pnetwork's nodes_outbound).</summary>
-        public IReadOnlyList<Peer> OutboundPeers => ListPeers(P2P_OUTBOUND);
+        public IReadOnlyList<Peer> OutboundPeers => ListPeers((int)P2PDirection.Outbound);
         /// <summary>Every peer: inbound, then outbound (p2pnetwork's all_nodes).</summary>
-        public IReadOnlyList<Peer> AllPeers => ListPeers(P2P_ALL);
+        public IReadOnlyList<Peer> AllPeers => ListPeers((int)P2PDirection.All);
 
         /// <summary>Reads a limit, its default filled in.</summary>
         public long GetLimit(Limit limit) => Proxy.GetLimit(H, limit);
@@ -314,7 +314,7 @@ namespace P2PNode
                 Node node;
                 lock (Running) Running.TryGetValue(userData.ToInt64(), out node);
                 if (node == null || eventPtr == IntPtr.Zero) return 1;
-                var ev = (NativeMethods.p2p_event)Marshal.PtrToStructure(eventPtr, typeof(NativeMethods.p2p_event));
+                var ev = (P2PEvent)Marshal.PtrToStructure(eventPtr, typeof(P2PEvent));
                 Node outer = dispatching;
                 dispatching = node;
                 try
@@ -341,7 +341,7 @@ namespace P2PNode
         }
 
         /// <summary>Copies the event out of native memory and calls the event method; its answer (for reconnection errors).</summary>
-        private bool Deliver(ref NativeMethods.p2p_event ev)
+        private bool Deliver(ref P2PEvent ev)
         {
             Peer peer = ev.peer != 0 ? PeerOf(ref ev) : null;
             string name = "On" + EventName(ev.type);
@@ -349,15 +349,15 @@ namespace P2PNode
             {
                 switch (ev.type)
                 {
-                    case P2P_EVENT_OUTBOUND_CONNECTED: OnOutboundConnected(peer); break;
-                    case P2P_EVENT_INBOUND_CONNECTED: OnInboundConnected(peer); break;
-                    case P2P_EVENT_OUTBOUND_DISCONNECTED:
-                    case P2P_EVENT_INBOUND_DISCONNECTED:
+                    case (int)P2PEventType.OutboundConnected: OnOutboundConnected(peer); break;
+                    case (int)P2PEventType.InboundConnected: OnInboundConnected(peer); break;
+                    case (int)P2PEventType.OutboundDisconnected:
+                    case (int)P2PEventType.InboundDisconnected:
                         peer.Dropped = ev.dropped;
                         peer.DroppedBytes = ev.dropped_bytes;
                         try
                         {
-                            if (ev.type == P2P_EVENT_OUTBOUND_DISCONNECTED) OnOutboundDisconnected(peer);
+                            if (ev.type == (int)P2PEventType.OutboundDisconnected) OnOutboundDisconnected(peer);
                             else OnInboundDisconnected(peer);
                         }
                         finally
@@ -365,10 +365,10 @@ namespace P2PNode
                             lock (peers) peers.Remove(ev.peer);
                         }
                         break;
-                    case P2P_EVENT_MESSAGE: OnMessage(peer, Proxy.MessageOf(ref ev)); break;
-                    case P2P_EVENT_DISCONNECT_WITH_OUTBOUND: OnDisconnectWithOutbound(peer); break;
-                    case P2P_EVENT_REQUEST_TO_STOP: OnRequestToStop(); break;
-                    case P2P_EVENT_RECONNECTION_ERROR: return OnReconnectionError(Proxy.Str(ev.host), ev.port, ev.trials);
+                    case (int)P2PEventType.Message: OnMessage(peer, Proxy.MessageOf(ref ev)); break;
+                    case (int)P2PEventType.DisconnectWithOutbound: OnDisconnectWithOutbound(peer); break;
+                    case (int)P2PEventType.RequestToStop: OnRequestToStop(); break;
+                    case (int)P2PEventType.ReconnectionError: return OnReconnectionError(Proxy.Str(ev.host), ev.port, ev.trials);
                     default: DeliverMore(ref ev, peer); break;
                 }
             }
@@ -384,25 +384,25 @@ namespace P2PNode
         {
             switch (type)
             {
-                case P2P_EVENT_OUTBOUND_CONNECTED: return "OutboundConnected";
-                case P2P_EVENT_INBOUND_CONNECTED: return "InboundConnected";
-                case P2P_EVENT_OUTBOUND_DISCONNECTED: return "OutboundDisconnected";
-                case P2P_EVENT_INBOUND_DISCONNECTED: return "InboundDisconnected";
-                case P2P_EVENT_MESSAGE: return "Message";
-                case P2P_EVENT_DISCONNECT_WITH_OUTBOUND: return "DisconnectWithOutbound";
-                case P2P_EVENT_REQUEST_TO_STOP: return "RequestToStop";
-                case P2P_EVENT_RECONNECTION_ERROR: return "ReconnectionError";
+                case (int)P2PEventType.OutboundConnected: return "OutboundConnected";
+                case (int)P2PEventType.InboundConnected: return "InboundConnected";
+                case (int)P2PEventType.OutboundDisconnected: return "OutboundDisconnected";
+                case (int)P2PEventType.InboundDisconnected: return "InboundDisconnected";
+                case (int)P2PEventType.Message: return "Message";
+                case (int)P2PEventType.DisconnectWithOutbound: return "DisconnectWithOutbound";
+                case (int)P2PEventType.RequestToStop: return "RequestToStop";
+                case (int)P2PEventType.ReconnectionError: return "ReconnectionError";
                 default: return type.ToString();
             }
         }
 
         /// <summary>Delivers the event types this class does not know (a subclass's); ignores them here.</summary>
-        internal virtual void DeliverMore(ref NativeMethods.p2p_event ev, Peer peer)
+        internal virtual void DeliverMore(ref P2PEvent ev, Peer peer)
         {
         }
 
         /// <summary>The peer an event names: the one object for its handle, made at its first event.</summary>
-        private Peer PeerOf(ref NativeMethods.p2p_event ev)
+        private Peer PeerOf(ref P2PEvent ev)
         {
             lock (peers)
             {

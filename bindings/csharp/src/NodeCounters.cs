@@ -10,7 +10,7 @@ namespace P2PNode
     /// </summary>
     public struct NodeCounters
     {
-        internal NodeCounters(NativeMethods.p2p_counters c)
+        internal NodeCounters(P2PCounters c)
             : this()
         {
             Sent = c.sent;

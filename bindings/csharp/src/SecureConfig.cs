@@ -32,9 +32,9 @@ namespace P2PNode
         public int MaxPinnedKeys { get; set; }
 
         /// <summary>The native struct for config (all defaults for null).</summary>
-        internal static NativeMethods.p2p_secure_config ToNative(SecureConfig config)
+        internal static P2PSecureConfig ToNative(SecureConfig config)
         {
-            var c = new NativeMethods.p2p_secure_config();
+            var c = new P2PSecureConfig();
             if (config == null)
             {
                 return c;

@@ -346,22 +346,22 @@ namespace P2PNode
             Raise(DiscoveryAnswerReceived, new DiscoveryAnswerEventArgs(peer, answer), nameof(DiscoveryAnswerReceived));
 
         internal override string EventName(int type) =>
-            type == P2P_EVENT_SECURE_MESSAGE ? "SecureMessage" : type == P2P_EVENT_MESSAGE_REJECTED ? "MessageRejected"
-            : type == P2P_EVENT_DISCOVERY_ANSWER ? "DiscoveryAnswer" : base.EventName(type);
+            type == (int)P2PEventType.SecureMessage ? "SecureMessage" : type == (int)P2PEventType.MessageRejected ? "MessageRejected"
+            : type == (int)P2PEventType.DiscoveryAnswer ? "DiscoveryAnswer" : base.EventName(type);
 
         /// <summary>Copies a secure event out of native memory and calls its event method.</summary>
-        internal override void DeliverMore(ref NativeMethods.p2p_event ev, Peer peer)
+        internal override void DeliverMore(ref P2PEvent ev, Peer peer)
         {
             switch (ev.type)
             {
-                case P2P_EVENT_SECURE_MESSAGE:
+                case (int)P2PEventType.SecureMessage:
                     Message m = Proxy.MessageOf(ref ev);
                     OnSecureMessage(peer, new SecureMessage(Proxy.Str(ev.sender_id), Proxy.Str(ev.msg_type), m.Text ?? "", m.Compression));
                     break;
-                case P2P_EVENT_MESSAGE_REJECTED:
+                case (int)P2PEventType.MessageRejected:
                     OnMessageRejected(peer, Proxy.MessageOf(ref ev), (Reject)ev.reject, Proxy.Str(ev.reason));
                     break;
-                case P2P_EVENT_DISCOVERY_ANSWER:
+                case (int)P2PEventType.DiscoveryAnswer:
                     OnDiscoveryAnswer(peer, new DiscoveryAnswer(Proxy.Str(ev.sender_id), Proxy.Str(ev.msg_type), Proxy.MessageOf(ref ev).Text ?? "", Proxy.NodesOf(ref ev)));
                     break;
             }

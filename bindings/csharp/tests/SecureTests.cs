@@ -572,7 +572,7 @@ namespace P2PNode.Tests
             {
                 Assert.Ignore("the offsets below are those of 64-bit platforms");
             }
-            Type ev = typeof(Node).Assembly.GetType("P2PNode.Native.NativeMethods+p2p_event", true);
+            Type ev = typeof(Node).Assembly.GetType("P2PNode.Native.P2PEvent", true);
             Assert.AreEqual(152, Marshal.SizeOf(ev));
             Assert.AreEqual(84, (int)Marshal.OffsetOf(ev, "reserved"));
             Assert.AreEqual(88, (int)Marshal.OffsetOf(ev, "sender_id"));
@@ -584,12 +584,12 @@ namespace P2PNode.Tests
             Assert.AreEqual(128, (int)Marshal.OffsetOf(ev, "n_nodes"));
             Assert.AreEqual(136, (int)Marshal.OffsetOf(ev, "dropped"));
             Assert.AreEqual(144, (int)Marshal.OffsetOf(ev, "dropped_bytes"));
-            Type counters = typeof(Node).Assembly.GetType("P2PNode.Native.NativeMethods+p2p_counters", true);
+            Type counters = typeof(Node).Assembly.GetType("P2PNode.Native.P2PCounters", true);
             Assert.AreEqual(160, Marshal.SizeOf(counters));
             Assert.AreEqual(24, (int)Marshal.OffsetOf(counters, "accepted"));
             Assert.AreEqual(152, (int)Marshal.OffsetOf(counters, "stalled"));
-            Assert.AreEqual(24, Marshal.SizeOf(typeof(Node).Assembly.GetType("P2PNode.Native.NativeMethods+p2p_discovered", true)));
-            Type cfg = typeof(Node).Assembly.GetType("P2PNode.Native.NativeMethods+p2p_secure_config", true);
+            Assert.AreEqual(24, Marshal.SizeOf(typeof(Node).Assembly.GetType("P2PNode.Native.P2PDiscovered", true)));
+            Type cfg = typeof(Node).Assembly.GetType("P2PNode.Native.P2PSecureConfig", true);
             Assert.AreEqual(32, Marshal.SizeOf(cfg));
             Assert.AreEqual(8, (int)Marshal.OffsetOf(cfg, "replay_window_ms"));
             Assert.AreEqual(24, (int)Marshal.OffsetOf(cfg, "max_pinned_keys"));

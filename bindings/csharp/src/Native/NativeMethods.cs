@@ -6,60 +6,13 @@ namespace P2PNode.Native
     /// <summary>
     /// Every entry point of include/p2pnode.h, and nothing else: the only class that calls the
     /// library. Strings go in as NUL-terminated UTF-8 byte arrays (no "ANSI" code page ever).
-    /// Struct layouts are the header's, field for field (x86-64 and arm64 sizes in the comments).
+    /// Struct layouts and constants come from Constants.g.cs, generated from the header.
     /// </summary>
     internal static class NativeMethods
     {
         /// <summary>Resolves to libp2pnode.so (Linux), libp2pnode.dylib or p2pnode.dll.</summary>
         internal const string Library = "p2pnode";
         private const CallingConvention C = CallingConvention.Cdecl;
-
-        /// <summary>p2p_event (152 bytes).</summary>
-        [StructLayout(LayoutKind.Sequential)]
-        internal struct p2p_event
-        {
-            public int type, kind;
-            public IntPtr node;
-            public ulong peer;
-            public IntPtr peer_id, peer_host;
-            public int peer_port, direction;
-            public IntPtr data;
-            public UIntPtr data_len;
-            public int compression, port;
-            public IntPtr host;
-            public int trials, reserved;
-            public IntPtr sender_id, msg_type, reason;
-            public int reject, reserved2;
-            public IntPtr nodes;
-            public UIntPtr n_nodes;
-            public ulong dropped, dropped_bytes;
-        }
-
-        /// <summary>p2p_discovered (24 bytes).</summary>
-        [StructLayout(LayoutKind.Sequential)]
-        internal struct p2p_discovered
-        {
-            public IntPtr id, host;
-            public int port, direction;
-        }
-
-        /// <summary>p2p_secure_config (32 bytes).</summary>
-        [StructLayout(LayoutKind.Sequential)]
-        internal struct p2p_secure_config
-        {
-            public int key_policy, min_key_bits;
-            public long replay_window_ms, max_clock_skew_ms;
-            public int max_pinned_keys, reserved;
-        }
-
-        /// <summary>p2p_counters (160 bytes).</summary>
-        [StructLayout(LayoutKind.Sequential)]
-        internal struct p2p_counters
-        {
-            public ulong sent, received, receive_errors, accepted, accepted_bytes, written, written_bytes,
-                queued, queued_bytes, dropped_overflow, dropped_link_lost, dropped_stop, dropped_bytes,
-                refused, received_bytes, evicted, handshakes_evicted, rejected, over_memory, stalled;
-        }
 
         /// <summary>p2p_event_fn. The instance passed to p2p_node_set_callback must stay reachable.</summary>
         [UnmanagedFunctionPointer(C)]
@@ -81,8 +34,8 @@ namespace P2PNode.Native
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_id(NodeHandle node, byte[] buf, UIntPtr len);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_host(NodeHandle node, byte[] buf, UIntPtr len);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_port(NodeHandle node, out int port);
-        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_counters(NodeHandle node, out p2p_counters counters);
-        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_counters(NodeHandle node, ulong peer, out p2p_counters counters);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_counters(NodeHandle node, out P2PCounters counters);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_counters(NodeHandle node, ulong peer, out P2PCounters counters);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_peers(NodeHandle node, int direction, [Out] ulong[] peers, UIntPtr cap, out UIntPtr count);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_connect(NodeHandle node, byte[] host, int port, int reconnect, out ulong peer);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_disconnect(NodeHandle node, ulong peer);
@@ -95,7 +48,7 @@ namespace P2PNode.Native
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_set_info(NodeHandle node, ulong peer, byte[] key, byte[] value, UIntPtr len);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_get_info(NodeHandle node, ulong peer, byte[] key, byte[] buf, UIntPtr cap, out UIntPtr len);
 
-        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_node_new(byte[] host, int port, byte[] id, int maxConnections, ref p2p_secure_config cfg, out NodeHandle node);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_node_new(byte[] host, int port, byte[] id, int maxConnections, ref P2PSecureConfig cfg, out NodeHandle node);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_key_generate(NodeHandle node, int bits);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_key_load(NodeHandle node, byte[] path, byte[] password);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_key_save(NodeHandle node, byte[] path, byte[] password, int format);

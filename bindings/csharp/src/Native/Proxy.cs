@@ -107,7 +107,7 @@ namespace P2PNode.Native
             return Made(N.p2p_node_new(Z(host ?? ""), port, Z(id ?? ""), maxConnections, out h), h);
         }
 
-        internal static NodeHandle SecureNodeNew(string host, int port, string id, int maxConnections, N.p2p_secure_config cfg)
+        internal static NodeHandle SecureNodeNew(string host, int port, string id, int maxConnections, P2PSecureConfig cfg)
         {
             NodeHandle h;
             return Made(N.p2p_secure_node_new(Z(host ?? ""), port, Z(id ?? ""), maxConnections, ref cfg, out h), h);
@@ -134,10 +134,10 @@ namespace P2PNode.Native
         internal static string NodeId(NodeHandle h) => Text(P2P_MAX_ID_LEN, (b, n) => N.p2p_node_id(h, b, n));
         internal static string NodeHost(NodeHandle h) => Text(P2P_MAX_HOST_LEN, (b, n) => N.p2p_node_host(h, b, n));
         internal static int NodePort(NodeHandle h) { int p; Check(N.p2p_node_port(h, out p)); return p; }
-        internal static NodeCounters Counters(NodeHandle h) { N.p2p_counters c; Check(N.p2p_node_counters(h, out c)); return new NodeCounters(c); }
-        internal static NodeCounters PeerCounters(NodeHandle h, ulong peer) { N.p2p_counters c; Check(N.p2p_peer_counters(h, peer, out c)); return new NodeCounters(c); }
+        internal static NodeCounters Counters(NodeHandle h) { P2PCounters c; Check(N.p2p_node_counters(h, out c)); return new NodeCounters(c); }
+        internal static NodeCounters PeerCounters(NodeHandle h, ulong peer) { P2PCounters c; Check(N.p2p_peer_counters(h, peer, out c)); return new NodeCounters(c); }
 
-        /// <summary>The handles of the node's peers of one direction (P2P_ALL: every peer).</summary>
+        /// <summary>The handles of the node's peers of one direction ((int)P2PDirection.All: every peer).</summary>
         internal static ulong[] Peers(NodeHandle h, int direction) => Sized<ulong>(16, (ulong[] b, UIntPtr cap, out UIntPtr n) => N.p2p_node_peers(h, direction, b, cap, out n));
 
         /// <summary>Dials; the status comes back as it is, for the caller to throw after its own bookkeeping.</summary>
@@ -171,18 +171,18 @@ namespace P2PNode.Native
 
         // ---- Event payloads ----
 
-        internal static Message MessageOf(ref N.p2p_event ev) =>
+        internal static Message MessageOf(ref P2PEvent ev) =>
             new Message((MessageKind)ev.kind, Bytes(ev.data, (long)ev.data_len.ToUInt64()), (Compression)ev.compression);
 
-        private static readonly int DiscoveredSize = Marshal.SizeOf(typeof(N.p2p_discovered));
+        private static readonly int DiscoveredSize = Marshal.SizeOf(typeof(P2PDiscovered));
 
-        internal static DiscoveredNode[] NodesOf(ref N.p2p_event ev)
+        internal static DiscoveredNode[] NodesOf(ref P2PEvent ev)
         {
             long n = ev.nodes == IntPtr.Zero ? 0 : (long)ev.n_nodes.ToUInt64();
             var nodes = new DiscoveredNode[n];
             for (long i = 0; i < n; i++)
             {
-                var d = (N.p2p_discovered)Marshal.PtrToStructure(new IntPtr(ev.nodes.ToInt64() + i * DiscoveredSize), typeof(N.p2p_discovered));
+                var d = (P2PDiscovered)Marshal.PtrToStructure(new IntPtr(ev.nodes.ToInt64() + i * DiscoveredSize), typeof(P2PDiscovered));
                 nodes[i] = new DiscoveredNode(Str(d.id), Str(d.host), d.port, (Direction)d.direction);
             }
             return nodes;
@@ -222,7 +222,7 @@ namespace P2PNode.Native
         {
             int reject, rc = N.p2p_secure_check_message(json, Len(json), out reject);
             reason = rc == P2P_EREJECTED ? Str(N.p2p_errmsg()) : null;
-            if (rc == P2P_EREJECTED) return reject == P2P_REJECT_NONE ? Reject.Malformed : (Reject)reject;
+            if (rc == P2P_EREJECTED) return reject == (int)P2PReject.None ? Reject.Malformed : (Reject)reject;
             Check(rc);
             return Reject.None;
         }
