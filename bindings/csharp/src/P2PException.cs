@@ -9,19 +9,12 @@ namespace P2PNode
     public class P2PException : Exception
     {
         /// <summary>Creates an exception for a status code and message.</summary>
-        public P2PException(ErrorCode code, string message)
-            : base(message)
-        {
-            Code = code;
-        }
+        public P2PException(ErrorCode code, string message) : base(message) => Code = code;
 
         /// <summary>The status code the native call returned.</summary>
-        public ErrorCode Code { get; private set; }
+        public ErrorCode Code { get; }
 
         /// <summary>The status code as the C header spells it (a negative number).</summary>
-        public int NativeCode
-        {
-            get { return (int)Code; }
-        }
+        public int NativeCode => (int)Code;
     }
 }
