@@ -153,7 +153,7 @@ namespace P2PNode
 
         /// <summary>Starts accepting connections, delivering events and reconnecting lost peers.</summary>
         /// <exception cref="P2PException">InvalidState (already started), Stopped; Key for a
-        /// <see cref="SecureNode"/> that has no key yet.</exception>
+        /// secure node that has no key yet.</exception>
         public void Start()
         {
             NodeHandle h = H;
@@ -280,7 +280,7 @@ namespace P2PNode
         /// <summary>An outbound peer is about to be dropped on request. The base method raises <see cref="DisconnectWithOutbound"/>.</summary>
         protected virtual void OnDisconnectWithOutbound(Peer peer) => Raise(DisconnectWithOutbound, new PeerEventArgs(peer), nameof(DisconnectWithOutbound));
         /// <summary>The node begins to stop; its peers are still connected. The base method raises <see cref="RequestToStop"/>.</summary>
-        protected virtual void OnRequestToStop() => Raise(RequestToStop == null ? null : new EventHandler<EventArgs>(RequestToStop), EventArgs.Empty, nameof(RequestToStop));
+        protected virtual void OnRequestToStop() => Raise(RequestToStop, EventArgs.Empty, nameof(RequestToStop));
 
         /// <summary>
         /// A lost outbound peer connected with reconnect is about to be dialled again.
@@ -441,14 +441,18 @@ namespace P2PNode
 
         /// <summary>Calls each subscriber on its own, so that one that throws does not silence the others.</summary>
         /// <returns>True when a subscriber threw.</returns>
-        internal bool Raise<T>(EventHandler<T> handlers, T args, string name)
+        internal bool Raise<T>(EventHandler<T> handlers, T args, string name) => Each(handlers, d => ((EventHandler<T>)d)(this, args), name);
+
+        private bool Raise(EventHandler handlers, EventArgs args, string name) => Each(handlers, d => ((EventHandler)d)(this, args), name);
+
+        private bool Each(Delegate handlers, Action<Delegate> call, string name)
         {
             bool threw = false;
-            foreach (EventHandler<T> h in handlers?.GetInvocationList() ?? new Delegate[0])
+            foreach (Delegate d in handlers?.GetInvocationList() ?? new Delegate[0])
             {
                 try
                 {
-                    h(this, args);
+                    call(d);
                 }
                 catch (Exception e)
                 {
