@@ -344,15 +344,15 @@ namespace P2PNode
         private bool Deliver(ref P2PEvent ev)
         {
             Peer peer = ev.peer != 0 ? PeerOf(ref ev) : null;
-            string name = "On" + EventName(ev.type);
+            string name = "On" + (P2PEventType)ev.type; // the generated enum names the header's types
             try
             {
-                switch (ev.type)
+                switch ((P2PEventType)ev.type)
                 {
-                    case (int)P2PEventType.OutboundConnected: OnOutboundConnected(peer); break;
-                    case (int)P2PEventType.InboundConnected: OnInboundConnected(peer); break;
-                    case (int)P2PEventType.OutboundDisconnected:
-                    case (int)P2PEventType.InboundDisconnected:
+                    case P2PEventType.OutboundConnected: OnOutboundConnected(peer); break;
+                    case P2PEventType.InboundConnected: OnInboundConnected(peer); break;
+                    case P2PEventType.OutboundDisconnected:
+                    case P2PEventType.InboundDisconnected:
                         peer.Dropped = ev.dropped;
                         peer.DroppedBytes = ev.dropped_bytes;
                         try
@@ -365,10 +365,10 @@ namespace P2PNode
                             lock (peers) peers.Remove(ev.peer);
                         }
                         break;
-                    case (int)P2PEventType.Message: OnMessage(peer, Proxy.MessageOf(ref ev)); break;
-                    case (int)P2PEventType.DisconnectWithOutbound: OnDisconnectWithOutbound(peer); break;
-                    case (int)P2PEventType.RequestToStop: OnRequestToStop(); break;
-                    case (int)P2PEventType.ReconnectionError: return OnReconnectionError(Proxy.Str(ev.host), ev.port, ev.trials);
+                    case P2PEventType.Message: OnMessage(peer, Proxy.MessageOf(ref ev)); break;
+                    case P2PEventType.DisconnectWithOutbound: OnDisconnectWithOutbound(peer); break;
+                    case P2PEventType.RequestToStop: OnRequestToStop(); break;
+                    case P2PEventType.ReconnectionError: return OnReconnectionError(Proxy.Str(ev.host), ev.port, ev.trials);
                     default: DeliverMore(ref ev, peer); break;
                 }
             }
@@ -377,23 +377,6 @@ namespace P2PNode
                 Report(name, e);
             }
             return true;
-        }
-
-        /// <summary>The name of an event type, for reports ("Message" for node_message).</summary>
-        internal virtual string EventName(int type)
-        {
-            switch (type)
-            {
-                case (int)P2PEventType.OutboundConnected: return "OutboundConnected";
-                case (int)P2PEventType.InboundConnected: return "InboundConnected";
-                case (int)P2PEventType.OutboundDisconnected: return "OutboundDisconnected";
-                case (int)P2PEventType.InboundDisconnected: return "InboundDisconnected";
-                case (int)P2PEventType.Message: return "Message";
-                case (int)P2PEventType.DisconnectWithOutbound: return "DisconnectWithOutbound";
-                case (int)P2PEventType.RequestToStop: return "RequestToStop";
-                case (int)P2PEventType.ReconnectionError: return "ReconnectionError";
-                default: return type.ToString();
-            }
         }
 
         /// <summary>Delivers the event types this class does not know (a subclass's); ignores them here.</summary>

@@ -345,23 +345,19 @@ namespace P2PNode
         protected virtual void OnDiscoveryAnswer(Peer peer, DiscoveryAnswer answer) =>
             Raise(DiscoveryAnswerReceived, new DiscoveryAnswerEventArgs(peer, answer), nameof(DiscoveryAnswerReceived));
 
-        internal override string EventName(int type) =>
-            type == (int)P2PEventType.SecureMessage ? "SecureMessage" : type == (int)P2PEventType.MessageRejected ? "MessageRejected"
-            : type == (int)P2PEventType.DiscoveryAnswer ? "DiscoveryAnswer" : base.EventName(type);
-
         /// <summary>Copies a secure event out of native memory and calls its event method.</summary>
         internal override void DeliverMore(ref P2PEvent ev, Peer peer)
         {
-            switch (ev.type)
+            switch ((P2PEventType)ev.type)
             {
-                case (int)P2PEventType.SecureMessage:
+                case P2PEventType.SecureMessage:
                     Message m = Proxy.MessageOf(ref ev);
                     OnSecureMessage(peer, new SecureMessage(Proxy.Str(ev.sender_id), Proxy.Str(ev.msg_type), m.Text ?? "", m.Compression));
                     break;
-                case (int)P2PEventType.MessageRejected:
+                case P2PEventType.MessageRejected:
                     OnMessageRejected(peer, Proxy.MessageOf(ref ev), (Reject)ev.reject, Proxy.Str(ev.reason));
                     break;
-                case (int)P2PEventType.DiscoveryAnswer:
+                case P2PEventType.DiscoveryAnswer:
                     OnDiscoveryAnswer(peer, new DiscoveryAnswer(Proxy.Str(ev.sender_id), Proxy.Str(ev.msg_type), Proxy.MessageOf(ref ev).Text ?? "", Proxy.NodesOf(ref ev)));
                     break;
             }
