@@ -270,35 +270,29 @@ namespace P2PNode
             : Proxy.DeriveKey(NotNull(password, nameof(password)), NotNull(salt, nameof(salt)), size);
 
         /// <summary>A password as p2psecure (PyCryptodome) takes a str: Latin-1, else UTF-8.</summary>
-        public static byte[] PasswordBytes(string password)
-        {
-            foreach (char c in NotNull(password, nameof(password))) if (c > '\u00ff') return Encoding.UTF8.GetBytes(password);
-            var b = new byte[password.Length];
-            for (int i = 0; i < password.Length; i++) b[i] = (byte)password[i];
-            return b;
-        }
+        public static byte[] PasswordBytes(string password) => Proxy.Password(NotNull(password, nameof(password)));
 
         /// <summary>data and 1 to 16 zero bytes, up to a multiple of 16 (encrypt_aes_pad).</summary>
         public static byte[] EncryptAesPad(byte[] data) => Proxy.AesPad(NotNull(data, nameof(data)));
 
         /// <summary>iv + AES-CBC of the zero-padded plaintext under key (16, 24 or 32 bytes) (encrypt_aes).</summary>
         public static byte[] EncryptAes(byte[] plaintext, byte[] key) =>
-            Proxy.Aes(Proxy.AesEncrypt, NotNull(key, nameof(key)), NotNull(plaintext, nameof(plaintext)), plaintext.Length + 32);
+            Proxy.Aes(Proxy.AesEncrypt, NotNull(key, nameof(key)), NotNull(plaintext, nameof(plaintext)));
 
         /// <summary>The plaintext of iv + ciphertext, trailing zero bytes stripped (decrypt_aes).</summary>
         public static byte[] DecryptAes(byte[] ciphertext, byte[] key) =>
-            Proxy.Aes(Proxy.AesDecrypt, NotNull(key, nameof(key)), NotNull(ciphertext, nameof(ciphertext)), ciphertext.Length);
+            Proxy.Aes(Proxy.AesDecrypt, NotNull(key, nameof(key)), NotNull(ciphertext, nameof(ciphertext)));
 
         /// <summary>salt + iv + AES-256-CBC under the key PBKDF2 makes of password (encrypt_aes_pw).</summary>
         public static byte[] EncryptAesPw(byte[] plaintext, byte[] password) =>
-            Proxy.Aes(Proxy.AesEncryptPw, NotNull(password, nameof(password)), NotNull(plaintext, nameof(plaintext)), plaintext.Length + 64);
+            Proxy.Aes(Proxy.AesEncryptPw, NotNull(password, nameof(password)), NotNull(plaintext, nameof(plaintext)));
 
         /// <summary>EncryptAesPw with a string password (<see cref="PasswordBytes"/>).</summary>
         public static byte[] EncryptAesPw(byte[] plaintext, string password) => EncryptAesPw(plaintext, PasswordBytes(password));
 
         /// <summary>The plaintext of salt + iv + ciphertext (decrypt_aes_pw).</summary>
         public static byte[] DecryptAesPw(byte[] ciphertext, byte[] password) =>
-            Proxy.Aes(Proxy.AesDecryptPw, NotNull(password, nameof(password)), NotNull(ciphertext, nameof(ciphertext)), ciphertext.Length);
+            Proxy.Aes(Proxy.AesDecryptPw, NotNull(password, nameof(password)), NotNull(ciphertext, nameof(ciphertext)));
 
         /// <summary>DecryptAesPw with a string password (<see cref="PasswordBytes"/>).</summary>
         public static byte[] DecryptAesPw(byte[] ciphertext, string password) => DecryptAesPw(ciphertext, PasswordBytes(password));

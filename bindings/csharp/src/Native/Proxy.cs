@@ -59,44 +59,34 @@ namespace P2PNode.Native
 
         private static UIntPtr Len(Array a) => (UIntPtr)(a?.Length ?? 0);
 
-        // ---- Results the library copies out ----
+        // ---- Results the library hands out ----
 
-        /// <summary>
-        /// Calls fill with a buffer of guess elements and, when the library answers ERANGE with the
-        /// size it needs, once more with that size (the one place that does so); null when it answers
-        /// <paramref name="absent"/>.
-        /// </summary>
-        internal static T[] Sized<T>(int guess, Fill<T> fill, int absent = 1)
+        /// <summary>A call that hands its result out in a library-owned p2p_buf.</summary>
+        internal delegate int BufFn(out P2PBuf buf);
+
+        /// <summary>A copy of the bytes a call hands out (the p2p_buf freed, wiped first when asked); null when it answers absent.</summary>
+        internal static byte[] Buf(BufFn call, int absent = 1, bool wipe = false)
         {
-            var buf = new T[Math.Max(guess, 1)];
-            for (int tries = 0; ; tries++)
+            P2PBuf b;
+            int rc = call(out b);
+            try
             {
-                UIntPtr len;
-                int rc = fill(buf, Len(buf), out len);
-                long n = checked((long)len.ToUInt64());
                 if (rc == absent) return null;
-                if ((rc == P2P_ERANGE || (rc >= 0 && n > buf.Length)) && tries < 3)
-                {
-                    buf = new T[Math.Max(n, 1)];
-                    continue;
-                }
                 Check(rc);
-                var result = new T[n];
-                Array.Copy(buf, result, n);
-                return result;
+                return Bytes(b.data, checked((long)b.len.ToUInt64()));
+            }
+            finally
+            {
+                for (long i = 0; wipe && b.data != IntPtr.Zero && i < (long)b.len.ToUInt64(); i++) Marshal.WriteByte(b.data, (int)i, 0);
+                N.p2p_buf_free(ref b);
             }
         }
 
-        /// <summary>A NUL-terminated string the library writes into a buffer of at most max bytes; null when it answers absent.</summary>
-        internal static string Text(int max, Func<byte[], UIntPtr, int> call, int absent = 1, bool wipe = false)
+        /// <summary>The text a call hands out; null when it answers absent.</summary>
+        internal static string BufText(BufFn call, int absent = 1)
         {
-            var buf = new byte[max + 1];
-            int rc = call(buf, Len(buf));
-            if (rc == absent) return null;
-            Check(rc);
-            string s = Str(buf);
-            if (wipe) Array.Clear(buf, 0, buf.Length);
-            return s;
+            byte[] b = Buf(call, absent);
+            return b == null ? null : Encoding.UTF8.GetString(b);
         }
 
         // ---- Node ----
@@ -131,14 +121,20 @@ namespace P2PNode.Native
         internal static void Stop(NodeHandle h) => Check(N.p2p_node_stop(h));
         /// <summary>Stops without throwing (at exit, after dispose): its status has nowhere to go.</summary>
         internal static void StopQuietly(NodeHandle h) => N.p2p_node_stop(h);
-        internal static string NodeId(NodeHandle h) => Text(P2P_MAX_ID_LEN, (b, n) => N.p2p_node_id(h, b, n));
-        internal static string NodeHost(NodeHandle h) => Text(P2P_MAX_HOST_LEN, (b, n) => N.p2p_node_host(h, b, n));
+        internal static string NodeId(NodeHandle h) => BufText((out P2PBuf b) => N.p2p_node_id_buf(h, out b));
+        internal static string NodeHost(NodeHandle h) => BufText((out P2PBuf b) => N.p2p_node_host_buf(h, out b));
         internal static int NodePort(NodeHandle h) { int p; Check(N.p2p_node_port(h, out p)); return p; }
         internal static NodeCounters Counters(NodeHandle h) { P2PCounters c; Check(N.p2p_node_counters(h, out c)); return new NodeCounters(c); }
         internal static NodeCounters PeerCounters(NodeHandle h, ulong peer) { P2PCounters c; Check(N.p2p_peer_counters(h, peer, out c)); return new NodeCounters(c); }
 
-        /// <summary>The handles of the node's peers of one direction ((int)P2PDirection.All: every peer).</summary>
-        internal static ulong[] Peers(NodeHandle h, int direction) => Sized<ulong>(16, (ulong[] b, UIntPtr cap, out UIntPtr n) => N.p2p_node_peers(h, direction, b, cap, out n));
+        /// <summary>The handles of the node's peers of one direction (P2PDirection.All: every peer).</summary>
+        internal static ulong[] Peers(NodeHandle h, int direction)
+        {
+            byte[] b = Buf((out P2PBuf buf) => N.p2p_node_peers_buf(h, direction, out buf));
+            var peers = new ulong[b.Length / sizeof(ulong)];
+            Buffer.BlockCopy(b, 0, peers, 0, peers.Length * sizeof(ulong));
+            return peers;
+        }
 
         /// <summary>Dials; the status comes back as it is, for the caller to throw after its own bookkeeping.</summary>
         internal static int Connect(NodeHandle h, string host, int port, bool reconnect, out ulong peer) => N.p2p_node_connect(h, Z(host), port, reconnect ? 1 : 0, out peer);
@@ -146,28 +142,27 @@ namespace P2PNode.Native
         internal static void Send(NodeHandle h, ulong peer, byte[] data, Compression c) => Check(N.p2p_node_send(h, peer, data, Len(data), (int)c));
         internal static void Broadcast(NodeHandle h, byte[] data, ulong[] exclude, Compression c) => Check(N.p2p_node_broadcast(h, data, Len(data), exclude, Len(exclude), (int)c));
 
-        /// <summary>A peer's facts; null when the peer is gone (ENOPEER).</summary>
+        /// <summary>A peer's facts, in one call; null when the peer is gone (ENOPEER).</summary>
         internal static Peer PeerInfo(Node node, NodeHandle h, ulong peer)
         {
-            var id = new byte[P2P_MAX_ID_LEN + 1];
-            var host = new byte[P2P_MAX_HOST_LEN + 1];
-            int port, dir, rc = N.p2p_peer_id(h, peer, id, Len(id));
-            if (rc >= 0) rc = N.p2p_peer_host(h, peer, host, Len(host));
-            if (rc >= 0) rc = N.p2p_peer_port(h, peer, out port); else port = 0;
-            if (rc >= 0) rc = N.p2p_peer_direction(h, peer, out dir); else dir = 0;
-            if (rc == P2P_ENOPEER) return null;
-            Check(rc);
-            return new Peer(node, peer, Str(id), Str(host), port, (Direction)dir);
+            var p = new P2PPeer { size = (UIntPtr)Marshal.SizeOf(typeof(P2PPeer)) };
+            int rc = N.p2p_peer_facts(h, peer, ref p);
+            try
+            {
+                if (rc == P2P_ENOPEER) return null;
+                Check(rc);
+                return new Peer(node, peer, Str(p.id), Str(p.host), p.port, (Direction)p.direction);
+            }
+            finally
+            {
+                N.p2p_buf_free(ref p.mem);
+            }
         }
 
         internal static void PeerSetInfo(NodeHandle h, ulong peer, string key, byte[] value) => Check(N.p2p_peer_set_info(h, peer, Z(key), value, Len(value)));
 
         /// <summary>The value under key, or null when there is none (ENOTFOUND).</summary>
-        internal static byte[] PeerGetInfo(NodeHandle h, ulong peer, string key)
-        {
-            byte[] k = Z(key);
-            return Sized<byte>(64, (byte[] b, UIntPtr cap, out UIntPtr n) => N.p2p_peer_get_info(h, peer, k, b, cap, out n), P2P_ENOTFOUND);
-        }
+        internal static byte[] PeerGetInfo(NodeHandle h, ulong peer, string key) => Buf((out P2PBuf b) => N.p2p_peer_get_info_buf(h, peer, Z(key), out b), P2P_ENOTFOUND);
 
         // ---- Event payloads ----
 
@@ -194,10 +189,16 @@ namespace P2PNode.Native
         internal static void KeyLoad(NodeHandle h, string path, string password) => Check(N.p2p_secure_key_load(h, Z(path), Z(password)));
         internal static void KeySave(NodeHandle h, string path, string password, KeyFormat format) => Check(N.p2p_secure_key_save(h, Z(path), Z(password), (int)format));
         /// <summary>The node's public key PEM, or null when it has no key yet (EKEY).</summary>
-        internal static string PublicKey(NodeHandle h) => Text(P2P_MAX_KEY_PEM_LEN, (b, n) => N.p2p_secure_public_key(h, b, n), P2P_EKEY);
+        internal static string PublicKey(NodeHandle h) => BufText((out P2PBuf b) => N.p2p_secure_public_key_buf(h, out b), P2P_EKEY);
         /// <summary>The PEM pinned for id, or null when none is (ENOTFOUND).</summary>
-        internal static string PinnedKey(NodeHandle h, string id) => Text(P2P_MAX_KEY_PEM_LEN, (b, n) => N.p2p_secure_pinned_key(h, Z(id), b, n), P2P_ENOTFOUND);
-        internal static string PrivateKey(NodeHandle h) => Text(P2P_MAX_PRIVATE_KEY_PEM_LEN, (b, n) => N.p2p_secure_private_key(h, b, n), wipe: true);
+        internal static string PinnedKey(NodeHandle h, string id) => BufText((out P2PBuf b) => N.p2p_secure_pinned_key_buf(h, Z(id), out b), P2P_ENOTFOUND);
+        internal static string PrivateKey(NodeHandle h)
+        {
+            byte[] b = Buf((out P2PBuf buf) => N.p2p_secure_private_key_buf(h, out buf), wipe: true);
+            string pem = Encoding.UTF8.GetString(b);
+            Array.Clear(b, 0, b.Length);
+            return pem;
+        }
         internal static void Pin(NodeHandle h, string id, string pem) => Check(N.p2p_secure_pin(h, Z(id), Z(pem)));
         internal static void SecureSendMessage(NodeHandle h, byte[] json) => Check(N.p2p_secure_send_message(h, json, Len(json)));
         internal static void SecureSend(NodeHandle h, ulong peer, byte[] json) => Check(N.p2p_secure_send(h, peer, json, Len(json)));
@@ -213,9 +214,7 @@ namespace P2PNode.Native
             return (ErrorCode)(rc == P2P_EALREADY || rc == P2P_ENOTFOUND ? rc : Check(rc));
         }
 
-        /// <summary>Signs json (a fresh signature each call, so its length may vary by a few bytes).</summary>
-        internal static byte[] CreateMessage(NodeHandle h, byte[] json) =>
-            Sized<byte>(4096 + 2 * json.Length, (byte[] b, UIntPtr cap, out UIntPtr n) => N.p2p_secure_create_message(h, json, Len(json), b, cap, out n));
+        internal static byte[] CreateMessage(NodeHandle h, byte[] json) => Buf((out P2PBuf b) => N.p2p_secure_create_message_buf(h, json, Len(json), out b));
 
         /// <summary>Checks a signed message: its p2p_reject code (none: good) and, when rejected, the library's reason.</summary>
         internal static Reject CheckMessage(byte[] json, out string reason)
@@ -227,9 +226,9 @@ namespace P2PNode.Native
             return Reject.None;
         }
 
-        internal static byte[] Encrypt(byte[] pem, byte[] data) => Sized<byte>(1024, (byte[] b, UIntPtr cap, out UIntPtr n) => N.p2p_secure_encrypt(pem, data, Len(data), b, cap, out n));
-        internal static byte[] Decrypt(NodeHandle h, byte[] text) => Sized<byte>(text.Length, (byte[] b, UIntPtr cap, out UIntPtr n) => N.p2p_secure_decrypt(h, text, Len(text), b, cap, out n));
-        internal static string Sign(NodeHandle h, byte[] text) => Text(P2P_MAX_KEY_PEM_LEN, (b, n) => N.p2p_secure_sign(h, text, Len(text), b, n));
+        internal static byte[] Encrypt(byte[] pem, byte[] data) => Buf((out P2PBuf b) => N.p2p_secure_encrypt_buf(pem, data, Len(data), out b));
+        internal static byte[] Decrypt(NodeHandle h, byte[] text) => Buf((out P2PBuf b) => N.p2p_secure_decrypt_buf(h, text, Len(text), out b));
+        internal static string Sign(NodeHandle h, byte[] text) => BufText((out P2PBuf b) => N.p2p_secure_sign_buf(h, text, Len(text), out b));
 
         /// <summary>True when the signature verifies, false when it does not (EREJECTED).</summary>
         internal static bool Verify(string pem, byte[] text, string signature)
@@ -238,7 +237,14 @@ namespace P2PNode.Native
             return rc != P2P_EREJECTED && Check(rc) >= 0;
         }
 
-        internal static byte[] Canonical(byte[] json) => Sized<byte>(json.Length + 64, (byte[] b, UIntPtr cap, out UIntPtr n) => N.p2p_secure_canonical(json, Len(json), b, cap, out n));
+        internal static byte[] Canonical(byte[] json) => Buf((out P2PBuf b) => N.p2p_secure_canonical_buf(json, Len(json), out b));
+
+        /// <summary>A text password as p2psecure's formats take it (the core's rule: Latin-1, else UTF-8).</summary>
+        internal static byte[] Password(string text)
+        {
+            byte[] t = Encoding.UTF8.GetBytes(text);
+            return Buf((out P2PBuf b) => N.p2p_secure_password(t, Len(t), out b));
+        }
 
         internal static byte[] DeriveKey(byte[] password, byte[] salt, int size)
         {
@@ -247,26 +253,21 @@ namespace P2PNode.Native
             return key;
         }
 
-        internal static byte[] AesPad(byte[] data) => Sized<byte>(data.Length + 16, (byte[] b, UIntPtr cap, out UIntPtr n) => N.p2p_secure_aes_pad(data, Len(data), b, cap, out n));
+        internal static byte[] AesPad(byte[] data) => Buf((out P2PBuf b) => N.p2p_secure_aes_pad_buf(data, Len(data), out b));
 
-        /// <summary>One of the four p2p_secure_aes_* calls on memory: secret (key or password), data, buffer.</summary>
-        internal delegate int AesFn(byte[] secret, UIntPtr secretLen, byte[] data, UIntPtr len, byte[] buf, UIntPtr cap, out UIntPtr outLen);
-        internal static readonly AesFn AesEncrypt = N.p2p_secure_aes_encrypt, AesDecrypt = N.p2p_secure_aes_decrypt,
-            AesEncryptPw = N.p2p_secure_aes_encrypt_pw, AesDecryptPw = N.p2p_secure_aes_decrypt_pw;
+        /// <summary>One of the four p2p_secure_aes_*_buf calls on memory: secret (key or password), data.</summary>
+        internal delegate int AesFn(byte[] secret, UIntPtr secretLen, byte[] data, UIntPtr len, out P2PBuf buf);
+        internal static readonly AesFn AesEncrypt = N.p2p_secure_aes_encrypt_buf, AesDecrypt = N.p2p_secure_aes_decrypt_buf,
+            AesEncryptPw = N.p2p_secure_aes_encrypt_pw_buf, AesDecryptPw = N.p2p_secure_aes_decrypt_pw_buf;
 
-        internal static byte[] Aes(AesFn fn, byte[] secret, byte[] data, int guess) =>
-            Sized<byte>(guess, (byte[] b, UIntPtr cap, out UIntPtr n) => fn(secret, Len(secret), data, Len(data), b, cap, out n));
+        internal static byte[] Aes(AesFn fn, byte[] secret, byte[] data) => Buf((out P2PBuf b) => fn(secret, Len(secret), data, Len(data), out b));
 
         internal static void AesEncryptFile(string path, byte[] secret, byte[] data, bool password) => Check(password
             ? N.p2p_secure_aes_encrypt_file_pw(Z(path), secret, Len(secret), data, Len(data))
             : N.p2p_secure_aes_encrypt_file(Z(path), secret, Len(secret), data, Len(data)));
 
-        internal static byte[] AesDecryptFile(string path, byte[] secret, bool password)
-        {
-            byte[] p = Z(path);
-            return Sized<byte>(4096, (byte[] b, UIntPtr cap, out UIntPtr n) => password
-                ? N.p2p_secure_aes_decrypt_file_pw(p, secret, Len(secret), b, cap, out n)
-                : N.p2p_secure_aes_decrypt_file(p, secret, Len(secret), b, cap, out n));
-        }
+        internal static byte[] AesDecryptFile(string path, byte[] secret, bool password) => Buf((out P2PBuf b) => password
+            ? N.p2p_secure_aes_decrypt_file_pw_buf(Z(path), secret, Len(secret), out b)
+            : N.p2p_secure_aes_decrypt_file_buf(Z(path), secret, Len(secret), out b));
     }
 }
