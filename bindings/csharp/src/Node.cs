@@ -37,7 +37,7 @@ namespace P2PNode
     {
         // The one unmanaged entry point for every node. Held by a static field, so
         // the delegate (and the native thunk made for it) is never collected.
-        private static readonly NativeMethods.p2p_event_fn StaticCallback = Dispatch;
+        private static readonly NativeMethods.p2p_ev_fn StaticCallback = Dispatch;
 
         // Started nodes by key (the callback's user_data): a started node stays
         // reachable while the library may call into it, and an event for a key
@@ -78,7 +78,7 @@ namespace P2PNode
             try
             {
                 key = Interlocked.Increment(ref lastKey);
-                Proxy.SetCallback(handle, StaticCallback, new IntPtr(key));
+                Proxy.SetHandler(handle, StaticCallback, new IntPtr(key));
                 Id = Proxy.NodeId(handle);
                 Host = Proxy.NodeHost(handle);
                 Port = Proxy.NodePort(handle);
@@ -314,7 +314,7 @@ namespace P2PNode
                 Node node;
                 lock (Running) Running.TryGetValue(userData.ToInt64(), out node);
                 if (node == null || eventPtr == IntPtr.Zero) return 1;
-                var ev = (P2PEvent)Marshal.PtrToStructure(eventPtr, typeof(P2PEvent));
+                var ev = Proxy.Read<P2PEv>(eventPtr);
                 Node outer = dispatching;
                 dispatching = node;
                 try
@@ -341,7 +341,7 @@ namespace P2PNode
         }
 
         /// <summary>Copies the event out of native memory and calls the event method; its answer (for reconnection errors).</summary>
-        private bool Deliver(ref P2PEvent ev)
+        private bool Deliver(ref P2PEv ev)
         {
             Peer peer = ev.peer != 0 ? PeerOf(ref ev) : null;
             string name = "On" + (P2PEventType)ev.type; // the generated enum names the header's types
@@ -380,12 +380,12 @@ namespace P2PNode
         }
 
         /// <summary>Delivers the event types this class does not know (a subclass's); ignores them here.</summary>
-        internal virtual void DeliverMore(ref P2PEvent ev, Peer peer)
+        internal virtual void DeliverMore(ref P2PEv ev, Peer peer)
         {
         }
 
         /// <summary>The peer an event names: the one object for its handle, made at its first event.</summary>
-        private Peer PeerOf(ref P2PEvent ev)
+        private Peer PeerOf(ref P2PEv ev)
         {
             lock (peers)
             {

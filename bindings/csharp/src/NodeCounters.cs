@@ -10,9 +10,9 @@ namespace P2PNode
     /// </summary>
     public struct NodeCounters
     {
-        private readonly P2PCounters c;
+        private readonly P2PStats c;
 
-        internal NodeCounters(P2PCounters c) => this.c = c;
+        internal NodeCounters(P2PStats c) => this.c = c;
 
         /// <summary>Messages accepted for peers (a broadcast counts once per peer): Accepted.</summary>
         public ulong Sent => c.sent;

@@ -32,8 +32,9 @@ namespace P2PNode
         public int MaxPinnedKeys { get; set; }
 
         /// <summary>The native struct for config (all defaults for null).</summary>
-        internal static P2PSecureConfig ToNative(SecureConfig config) => config == null ? new P2PSecureConfig() : new P2PSecureConfig
+        internal static P2PSecureOpts ToNative(SecureConfig config) => config == null ? Proxy.Sized<P2PSecureOpts>() : new P2PSecureOpts
         {
+            size = Proxy.Sized<P2PSecureOpts>().size,
             key_policy = (int)config.KeyPolicy,
             min_key_bits = config.MinKeyBits,
             replay_window_ms = Milliseconds(config.ReplayWindow),

@@ -340,7 +340,7 @@ namespace P2PNode
             Raise(DiscoveryAnswerReceived, new DiscoveryAnswerEventArgs(peer, answer), nameof(DiscoveryAnswerReceived));
 
         /// <summary>Copies a secure event out of native memory and calls its event method.</summary>
-        internal override void DeliverMore(ref P2PEvent ev, Peer peer)
+        internal override void DeliverMore(ref P2PEv ev, Peer peer)
         {
             switch ((P2PEventType)ev.type)
             {

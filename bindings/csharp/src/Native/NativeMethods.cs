@@ -14,9 +14,9 @@ namespace P2PNode.Native
         internal const string Library = "p2pnode";
         private const CallingConvention C = CallingConvention.Cdecl;
 
-        /// <summary>p2p_event_fn. The instance passed to p2p_node_set_callback must stay reachable.</summary>
+        /// <summary>p2p_ev_fn. The instance passed to p2p_node_set_handler must stay reachable.</summary>
         [UnmanagedFunctionPointer(C)]
-        internal delegate int p2p_event_fn(IntPtr userData, IntPtr ev);
+        internal delegate int p2p_ev_fn(IntPtr userData, IntPtr ev);
 
         [DllImport(Library, CallingConvention = C)] internal static extern IntPtr p2p_version();
         [DllImport(Library, CallingConvention = C)] internal static extern IntPtr p2p_strerror(int code);
@@ -24,7 +24,7 @@ namespace P2PNode.Native
         [DllImport(Library, CallingConvention = C)] internal static extern void p2p_buf_free(ref P2PBuf buf);
         [DllImport(Library, CallingConvention = C)] internal static extern IntPtr p2p_event_name(int type);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_new(byte[] host, int port, byte[] id, int maxConnections, out NodeHandle node);
-        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_set_callback(NodeHandle node, p2p_event_fn fn, IntPtr userData);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_set_handler(NodeHandle node, p2p_ev_fn fn, IntPtr userData);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_set_limit(NodeHandle node, int limit, long value);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_get_limit(NodeHandle node, int limit, out long value);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_set_debug(NodeHandle node, int on);
@@ -34,8 +34,8 @@ namespace P2PNode.Native
         /// <summary>Takes the raw pointer: called from <see cref="NodeHandle.ReleaseHandle"/> only.</summary>
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_free(IntPtr node);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_port(NodeHandle node, out int port);
-        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_counters(NodeHandle node, out P2PCounters counters);
-        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_counters(NodeHandle node, ulong peer, out P2PCounters counters);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_stats(NodeHandle node, ref P2PStats stats);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_stats(NodeHandle node, ulong peer, ref P2PStats stats);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_connect(NodeHandle node, byte[] host, int port, int reconnect, out ulong peer);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_disconnect(NodeHandle node, ulong peer);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_send(NodeHandle node, ulong peer, byte[] data, UIntPtr len, int compression);
@@ -48,7 +48,7 @@ namespace P2PNode.Native
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_facts(NodeHandle node, ulong peer, ref P2PPeer facts);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_get_info_buf(NodeHandle node, ulong peer, byte[] key, out P2PBuf buf);
 
-        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_node_new(byte[] host, int port, byte[] id, int maxConnections, ref P2PSecureConfig cfg, out NodeHandle node);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_node_create(byte[] host, int port, byte[] id, int maxConnections, ref P2PSecureOpts opts, out NodeHandle node);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_key_generate(NodeHandle node, int bits);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_key_load(NodeHandle node, byte[] path, byte[] password);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_key_save(NodeHandle node, byte[] path, byte[] password, int format);

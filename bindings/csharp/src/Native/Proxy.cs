@@ -59,6 +59,39 @@ namespace P2PNode.Native
 
         private static UIntPtr Len(Array a) => (UIntPtr)(a?.Length ?? 0);
 
+        // ---- Sized structs (0.3): each starts with its size ----
+
+        /// <summary>A struct of type T with its leading size field set to T's size (the header's P2P_INIT).</summary>
+        internal static T Sized<T>() where T : struct
+        {
+            object boxed = default(T);
+            typeof(T).GetField("size").SetValue(boxed, (UIntPtr)Marshal.SizeOf(typeof(T)));
+            return (T)boxed;
+        }
+
+        /// <summary>
+        /// The sized struct at p: its first size bytes (the size the library filled), the fields
+        /// of a smaller, older struct left zero; the fields a newer library added are not read.
+        /// </summary>
+        internal static T Read<T>(IntPtr p) where T : struct
+        {
+            int ours = Marshal.SizeOf(typeof(T)), theirs = (int)Math.Min((ulong)Marshal.ReadIntPtr(p).ToInt64(), (ulong)ours);
+            if (theirs == ours) return (T)Marshal.PtrToStructure(p, typeof(T));
+            IntPtr copy = Marshal.AllocHGlobal(ours);
+            try
+            {
+                Marshal.Copy(new byte[ours], 0, copy, ours);
+                var bytes = new byte[theirs];
+                Marshal.Copy(p, bytes, 0, theirs);
+                Marshal.Copy(bytes, 0, copy, theirs);
+                return (T)Marshal.PtrToStructure(copy, typeof(T));
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(copy);
+            }
+        }
+
         // ---- Results the library hands out ----
 
         /// <summary>A call that hands its result out in a library-owned p2p_buf.</summary>
@@ -97,10 +130,10 @@ namespace P2PNode.Native
             return Made(N.p2p_node_new(Z(host ?? ""), port, Z(id ?? ""), maxConnections, out h), h);
         }
 
-        internal static NodeHandle SecureNodeNew(string host, int port, string id, int maxConnections, P2PSecureConfig cfg)
+        internal static NodeHandle SecureNodeNew(string host, int port, string id, int maxConnections, P2PSecureOpts opts)
         {
             NodeHandle h;
-            return Made(N.p2p_secure_node_new(Z(host ?? ""), port, Z(id ?? ""), maxConnections, ref cfg, out h), h);
+            return Made(N.p2p_secure_node_create(Z(host ?? ""), port, Z(id ?? ""), maxConnections, ref opts, out h), h);
         }
 
         // The handle a constructor made, or its error (releasing whatever handle came back with it).
@@ -112,7 +145,7 @@ namespace P2PNode.Native
             throw e;
         }
 
-        internal static void SetCallback(NodeHandle h, N.p2p_event_fn fn, IntPtr userData) => Check(N.p2p_node_set_callback(h, fn, userData));
+        internal static void SetHandler(NodeHandle h, N.p2p_ev_fn fn, IntPtr userData) => Check(N.p2p_node_set_handler(h, fn, userData));
         internal static void SetLimit(NodeHandle h, Limit limit, long value) => Check(N.p2p_node_set_limit(h, (int)limit, value));
         internal static long GetLimit(NodeHandle h, Limit limit) { long v; Check(N.p2p_node_get_limit(h, (int)limit, out v)); return v; }
         internal static void SetDebug(NodeHandle h, bool on) => Check(N.p2p_node_set_debug(h, on ? 1 : 0));
@@ -124,8 +157,8 @@ namespace P2PNode.Native
         internal static string NodeId(NodeHandle h) => BufText((out P2PBuf b) => N.p2p_node_id_buf(h, out b));
         internal static string NodeHost(NodeHandle h) => BufText((out P2PBuf b) => N.p2p_node_host_buf(h, out b));
         internal static int NodePort(NodeHandle h) { int p; Check(N.p2p_node_port(h, out p)); return p; }
-        internal static NodeCounters Counters(NodeHandle h) { P2PCounters c; Check(N.p2p_node_counters(h, out c)); return new NodeCounters(c); }
-        internal static NodeCounters PeerCounters(NodeHandle h, ulong peer) { P2PCounters c; Check(N.p2p_peer_counters(h, peer, out c)); return new NodeCounters(c); }
+        internal static NodeCounters Counters(NodeHandle h) { var s = Sized<P2PStats>(); Check(N.p2p_node_stats(h, ref s)); return new NodeCounters(s); }
+        internal static NodeCounters PeerCounters(NodeHandle h, ulong peer) { var s = Sized<P2PStats>(); Check(N.p2p_peer_stats(h, peer, ref s)); return new NodeCounters(s); }
 
         /// <summary>The handles of the node's peers of one direction (P2PDirection.All: every peer).</summary>
         internal static ulong[] Peers(NodeHandle h, int direction)
@@ -145,7 +178,7 @@ namespace P2PNode.Native
         /// <summary>A peer's facts, in one call; null when the peer is gone (ENOPEER).</summary>
         internal static Peer PeerInfo(Node node, NodeHandle h, ulong peer)
         {
-            var p = new P2PPeer { size = (UIntPtr)Marshal.SizeOf(typeof(P2PPeer)) };
+            var p = Sized<P2PPeer>();
             int rc = N.p2p_peer_facts(h, peer, ref p);
             try
             {
@@ -166,18 +199,18 @@ namespace P2PNode.Native
 
         // ---- Event payloads ----
 
-        internal static Message MessageOf(ref P2PEvent ev) =>
+        internal static Message MessageOf(ref P2PEv ev) =>
             new Message((MessageKind)ev.kind, Bytes(ev.data, (long)ev.data_len.ToUInt64()), (Compression)ev.compression);
 
-        private static readonly int DiscoveredSize = Marshal.SizeOf(typeof(P2PDiscovered));
-
-        internal static DiscoveredNode[] NodesOf(ref P2PEvent ev)
+        /// <summary>A discovery answer's entries (P2P_EV_NODE: the stride is the library's sizeof(p2p_peer)).</summary>
+        internal static DiscoveredNode[] NodesOf(ref P2PEv ev)
         {
             long n = ev.nodes == IntPtr.Zero ? 0 : (long)ev.n_nodes.ToUInt64();
+            long stride = n == 0 ? 0 : Marshal.ReadIntPtr(ev.nodes).ToInt64();
             var nodes = new DiscoveredNode[n];
             for (long i = 0; i < n; i++)
             {
-                var d = (P2PDiscovered)Marshal.PtrToStructure(new IntPtr(ev.nodes.ToInt64() + i * DiscoveredSize), typeof(P2PDiscovered));
+                var d = Read<P2PPeer>(new IntPtr(ev.nodes.ToInt64() + i * stride));
                 nodes[i] = new DiscoveredNode(Str(d.id), Str(d.host), d.port, (Direction)d.direction);
             }
             return nodes;
