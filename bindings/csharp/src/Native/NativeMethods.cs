@@ -22,7 +22,6 @@ namespace P2PNode.Native
         [DllImport(Library, CallingConvention = C)] internal static extern IntPtr p2p_strerror(int code);
         [DllImport(Library, CallingConvention = C)] internal static extern IntPtr p2p_errmsg();
         [DllImport(Library, CallingConvention = C)] internal static extern void p2p_buf_free(ref P2PBuf buf);
-        [DllImport(Library, CallingConvention = C)] internal static extern IntPtr p2p_event_name(int type);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_new(byte[] host, int port, byte[] id, int maxConnections, out NodeHandle node);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_set_handler(NodeHandle node, p2p_ev_fn fn, IntPtr userData);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_set_limit(NodeHandle node, int limit, long value);

@@ -13,9 +13,6 @@ namespace P2PNode.Native
     /// </summary>
     internal static class Proxy
     {
-        /// <summary>A call that fills buf (capacity cap) and says in len how much it wrote, or needs.</summary>
-        internal delegate int Fill<T>(T[] buf, UIntPtr cap, out UIntPtr len);
-
         internal static int Check(int rc) => rc < 0 ? throw Error(rc) : rc;
 
         internal static P2PException Error(int rc)
@@ -40,13 +37,6 @@ namespace P2PNode.Native
             int n = 0;
             while (Marshal.ReadByte(p, n) != 0) n++;
             return Encoding.UTF8.GetString(Bytes(p, n));
-        }
-
-        /// <summary>The text in buf up to its first NUL.</summary>
-        internal static string Str(byte[] buf)
-        {
-            int n = Array.IndexOf(buf, (byte)0);
-            return Encoding.UTF8.GetString(buf, 0, n < 0 ? buf.Length : n);
         }
 
         /// <summary>A copy of the n bytes at p.</summary>
