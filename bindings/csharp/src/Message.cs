@@ -35,10 +35,7 @@ namespace P2PNode
         public override string ToString() => Kind != MessageKind.Bytes ? Text : "bytes[" + Data.Length + "]: " + BitConverter.ToString(Data);
     }
 
-    /// <summary>
-    /// A signed message that passed every check of a <see cref="SecureNode"/>
-    /// (P2P_EVENT_SECURE_MESSAGE): the whole signed JSON object as received.
-    /// </summary>
+    /// <summary>A signed message that passed every check of a <see cref="SecureNode"/> (P2P_EVENT_SECURE_MESSAGE): the whole signed JSON object as received.</summary>
     public sealed class SecureMessage
     {
         /// <summary>Creates a message (mostly for tests; received messages come from the node).</summary>
@@ -54,10 +51,7 @@ namespace P2PNode
         public string SenderId { get; }
         /// <summary>The message's _type: "message" for <see cref="SecureNode.SendMessage"/>, or the application's own.</summary>
         public string Type { get; }
-        /// <summary>
-        /// The whole signed JSON object as received, underscore fields included; for type
-        /// "message" the application's value is its "message" field.
-        /// </summary>
+        /// <summary>The whole signed JSON object as received, underscore fields included; for type "message" the application's value is its "message" field.</summary>
         public string Json { get; }
         /// <summary>The compression the message travelled with.</summary>
         public Compression Compression { get; }
@@ -91,10 +85,7 @@ namespace P2PNode
         public override string ToString() => Id + "@" + Host + ":" + Port + "/" + (Direction == Direction.Inbound ? "inbound" : "outbound");
     }
 
-    /// <summary>
-    /// An answer to <see cref="SecureNode.SendDiscovery"/> (P2P_EVENT_DISCOVERY_ANSWER):
-    /// who answered, and its peers.
-    /// </summary>
+    /// <summary>An answer to <see cref="SecureNode.SendDiscovery"/> (P2P_EVENT_DISCOVERY_ANSWER): who answered, and its peers.</summary>
     public sealed class DiscoveryAnswer
     {
         /// <summary>Creates an answer (mostly for tests; answers come from the node).</summary>

@@ -8,10 +8,7 @@ using static P2PNode.Native.NativeConstants;
 
 namespace P2PNode
 {
-    /// <summary>
-    /// A peer-to-peer node (p2pnetwork's Node): it listens on TCP, connects with
-    /// other nodes, sends them messages and raises events.
-    /// </summary>
+    /// <summary>A peer-to-peer node (p2pnetwork's Node): it listens on TCP, connects with other nodes, sends them messages and raises events.</summary>
     /// <remarks>
     /// <para>Handle events in either of two ways, or both: subclass Node and override
     /// the protected virtual methods (<see cref="OnMessage"/>, ...), or subscribe to

@@ -2,10 +2,7 @@ using System;
 
 namespace P2PNode
 {
-    /// <summary>
-    /// A native call failed. <see cref="Code"/> is its status code and
-    /// <see cref="Exception.Message"/> the library's message for it.
-    /// </summary>
+    /// <summary>A native call failed. <see cref="Code"/> is its status code and <see cref="Exception.Message"/> the library's message for it.</summary>
     public class P2PException : Exception
     {
         /// <summary>Creates an exception for a status code and message.</summary>

@@ -61,10 +61,7 @@ namespace P2PNode
         /// <summary>Raised for every answer to <see cref="SendDiscovery"/>.</summary>
         public event EventHandler<DiscoveryAnswerEventArgs> DiscoveryAnswerReceived;
 
-        /// <summary>
-        /// The node's public key as PEM ("-----BEGIN PUBLIC KEY-----", as it travels in
-        /// _public_key); null while the node has no key.
-        /// </summary>
+        /// <summary>The node's public key as PEM ("-----BEGIN PUBLIC KEY-----", as it travels in _public_key); null while the node has no key.</summary>
         public string PublicKey => Proxy.PublicKey(H);
 
         /// <summary>
@@ -112,10 +109,7 @@ namespace P2PNode
         public void KeyPairSave(string path, string password = null, KeyFormat format = KeyFormat.P2PNode) =>
             Proxy.KeySave(H, NotNull(path, nameof(path)), password, format);
 
-        /// <summary>
-        /// Signs {"_type": "message", "message": json} and sends it to every peer
-        /// (p2psecure's send_message).
-        /// </summary>
+        /// <summary>Signs {"_type": "message", "message": json} and sends it to every peer (p2psecure's send_message).</summary>
         /// <param name="json">The text of any JSON value ("1.0", big integers and Unicode survive exactly).</param>
         /// <exception cref="P2PException">InvalidArgument (not JSON), Key (no key), or the first failing peer's code.</exception>
         public void SendMessage(string json) => Proxy.SecureSendMessage(H, Utf8(json, nameof(json)));
@@ -130,10 +124,7 @@ namespace P2PNode
         /// <exception cref="P2PException">InvalidArgument (not a JSON object), Key, NoPeer, QueueFull, TooBig.</exception>
         public void Send(Peer peer, string jsonObject) => Proxy.SecureSend(H, Mine(peer).Handle, Utf8(jsonObject, nameof(jsonObject)));
 
-        /// <summary>
-        /// Signs a JSON object once and sends it to every peer but those excluded
-        /// (p2psecure's send_to_nodes(create_message(data))).
-        /// </summary>
+        /// <summary>Signs a JSON object once and sends it to every peer but those excluded (p2psecure's send_to_nodes(create_message(data))).</summary>
         /// <param name="jsonObject">The text of a JSON object.</param>
         /// <param name="exclude">Peers not to send it to.</param>
         /// <exception cref="P2PException">InvalidArgument (not a JSON object), Key, or the first failing peer's code.</exception>
@@ -167,19 +158,13 @@ namespace P2PNode
         /// <exception cref="P2PException">InvalidArgument (not a JSON object), Key.</exception>
         public string CreateMessage(string jsonObject) => Encoding.UTF8.GetString(Proxy.CreateMessage(H, Utf8(jsonObject, nameof(jsonObject))));
 
-        /// <summary>
-        /// Sets the public key accepted from a node id (any time): its messages signed with
-        /// another key are rejected with <see cref="Reject.KeyMismatch"/>.
-        /// </summary>
+        /// <summary>Sets the public key accepted from a node id (any time): its messages signed with another key are rejected with <see cref="Reject.KeyMismatch"/>.</summary>
         /// <param name="id">The node id.</param>
         /// <param name="publicKeyPem">An RSA public key as PEM (a <see cref="PublicKey"/>).</param>
         /// <exception cref="P2PException">InvalidArgument (not an RSA public key).</exception>
         public void Pin(string id, string publicKeyPem) => Proxy.Pin(H, NotNull(id, nameof(id)), NotNull(publicKeyPem, nameof(publicKeyPem)));
 
-        /// <summary>
-        /// Forgets the key pinned for a node id, so that under <see cref="KeyPolicy.TrustOnFirstUse"/>
-        /// the next key seen for it is pinned.
-        /// </summary>
+        /// <summary>Forgets the key pinned for a node id, so that under <see cref="KeyPolicy.TrustOnFirstUse"/> the next key seen for it is pinned.</summary>
         public void Unpin(string id) => Proxy.Pin(H, NotNull(id, nameof(id)), null);
 
         /// <summary>The PEM of the key pinned for a node id, or null when none is.</summary>
@@ -195,10 +180,7 @@ namespace P2PNode
         /// <exception cref="P2PException">InvalidArgument (unknown bits).</exception>
         public void SetDelegate(SecureDelegate types) => Proxy.SetDelegate(H, types);
 
-        /// <summary>
-        /// Does one step of the node's own handling of a delegated message from peer (see
-        /// p2p_secure_handle in the C header).
-        /// </summary>
+        /// <summary>Does one step of the node's own handling of a delegated message from peer (see p2p_secure_handle in the C header).</summary>
         /// <param name="peer">The neighbour the message came from (unused for RelayDiscoveryAnswer).</param>
         /// <param name="step">The step.</param>
         /// <param name="json">The message as delegated (<see cref="SecureMessage.Json"/>), or for
@@ -215,10 +197,7 @@ namespace P2PNode
 
         // ---- p2psecure's helpers, in its formats (see the C header) ----
 
-        /// <summary>
-        /// The private key, PEM PKCS#1 ("-----BEGIN RSA PRIVATE KEY-----"), as p2psecure's
-        /// get_private_key: the secret key in clear.
-        /// </summary>
+        /// <summary>The private key, PEM PKCS#1 ("-----BEGIN RSA PRIVATE KEY-----"), as p2psecure's get_private_key: the secret key in clear.</summary>
         /// <exception cref="P2PException">Key (no key yet).</exception>
         public string GetPrivateKey() => Proxy.PrivateKey(H);
 
@@ -254,17 +233,11 @@ namespace P2PNode
         /// <summary>Verify(Canonical(json), ...) (p2psecure's verify_data).</summary>
         public static bool VerifyData(string json, string publicKeyPem, string signature) => Verify(Canonical(json), publicKeyPem, signature);
 
-        /// <summary>
-        /// Python's json.dumps(value, sort_keys=True) of the JSON text json: what is hashed and
-        /// signed (p2psecure's get_data_uniq_string).
-        /// </summary>
+        /// <summary>Python's json.dumps(value, sort_keys=True) of the JSON text json: what is hashed and signed (p2psecure's get_data_uniq_string).</summary>
         /// <exception cref="P2PException">InvalidArgument (not JSON).</exception>
         public static string Canonical(string json) => Encoding.UTF8.GetString(Proxy.Canonical(Utf8(json, nameof(json))));
 
-        /// <summary>
-        /// A key of size bytes from password and salt: PBKDF2-HMAC-SHA1, 1000 rounds,
-        /// PyCryptodome's defaults (p2psecure's encryption_key_from_password).
-        /// </summary>
+        /// <summary>A key of size bytes from password and salt: PBKDF2-HMAC-SHA1, 1000 rounds, PyCryptodome's defaults (p2psecure's encryption_key_from_password).</summary>
         public static byte[] EncryptionKeyFromPassword(byte[] salt, byte[] password, int size) => size < 1
             ? throw new ArgumentOutOfRangeException(nameof(size))
             : Proxy.DeriveKey(NotNull(password, nameof(password)), NotNull(salt, nameof(salt)), size);
@@ -313,17 +286,13 @@ namespace P2PNode
         /// <summary>DecryptAesPw of the file path (decrypt_aes_file_pw).</summary>
         public static byte[] DecryptAesFilePw(string path, byte[] password) => Proxy.AesDecryptFile(NotNull(path, nameof(path)), NotNull(password, nameof(password)), true);
 
-        /// <summary>
-        /// A message passed every check. The base method raises <see cref="SecureMessageReceived"/>.
-        /// </summary>
+        /// <summary>A message passed every check. The base method raises <see cref="SecureMessageReceived"/>.</summary>
         /// <param name="peer">The neighbour it came from (not necessarily its signer, <see cref="SecureMessage.SenderId"/>).</param>
         /// <param name="message">The message.</param>
         protected virtual void OnSecureMessage(Peer peer, SecureMessage message) =>
             Raise(SecureMessageReceived, new SecureMessageEventArgs(peer, message), nameof(SecureMessageReceived));
 
-        /// <summary>
-        /// A message failed a check; the connection stays up. The base method raises <see cref="MessageRejected"/>.
-        /// </summary>
+        /// <summary>A message failed a check; the connection stays up. The base method raises <see cref="MessageRejected"/>.</summary>
         /// <param name="peer">The neighbour it came from.</param>
         /// <param name="raw">The payload that was refused, as received.</param>
         /// <param name="reject">The check it failed.</param>
@@ -331,9 +300,7 @@ namespace P2PNode
         protected virtual void OnMessageRejected(Peer peer, Message raw, Reject reject, string reason) =>
             Raise(MessageRejected, new MessageRejectedEventArgs(peer, raw, reject, reason), nameof(MessageRejected));
 
-        /// <summary>
-        /// An answer to <see cref="SendDiscovery"/> arrived. The base method raises <see cref="DiscoveryAnswerReceived"/>.
-        /// </summary>
+        /// <summary>An answer to <see cref="SendDiscovery"/> arrived. The base method raises <see cref="DiscoveryAnswerReceived"/>.</summary>
         /// <param name="peer">The neighbour that relayed it.</param>
         /// <param name="answer">Who answered, and its peers.</param>
         protected virtual void OnDiscoveryAnswer(Peer peer, DiscoveryAnswer answer) =>
