@@ -1,4 +1,5 @@
 using System;
+using System.Reflection;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
@@ -595,6 +596,35 @@ namespace P2PNode.Tests
             Assert.AreEqual(16, (int)Marshal.OffsetOf(opts, "replay_window_ms"));
             Assert.AreEqual(32, (int)Marshal.OffsetOf(opts, "max_pinned_keys"));
             Assert.AreEqual(16, Marshal.SizeOf(typeof(Node).Assembly.GetType("P2PNode.Native.P2PBuf", true)));
+        }
+
+        [Test]
+        public void SizedStructsAreReadByTheirSize()
+        {
+            // A sized struct from an older library (smaller) leaves the fields it lacks zero;
+            // one from a newer library (bigger) is read up to the fields this binding knows.
+            Type proxy = typeof(Node).Assembly.GetType("P2PNode.Native.Proxy", true);
+            Type peer = typeof(Node).Assembly.GetType("P2PNode.Native.P2PPeer", true);
+            MethodInfo read = proxy.GetMethod("Read", BindingFlags.Static | BindingFlags.NonPublic).MakeGenericMethod(peer);
+            int ours = Marshal.SizeOf(peer), port = (int)Marshal.OffsetOf(peer, "port");
+            IntPtr p = Marshal.AllocHGlobal(ours + 64);
+            try
+            {
+                Marshal.Copy(new byte[ours + 64], 0, p, ours + 64);
+                Marshal.WriteInt64(p, 8, 7);     // peer
+                Marshal.WriteInt32(p, port, 99); // port
+                foreach (int size in new[] { 16, ours, ours + 64 })
+                {
+                    Marshal.WriteIntPtr(p, new IntPtr(size));
+                    object got = read.Invoke(null, new object[] { p });
+                    Assert.AreEqual(7UL, peer.GetField("peer").GetValue(got), "size " + size);
+                    Assert.AreEqual(size > port ? 99 : 0, peer.GetField("port").GetValue(got), "size " + size);
+                }
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(p);
+            }
         }
 
         [Test]
