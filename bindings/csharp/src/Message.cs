@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Text;
 
 namespace P2PNode
@@ -9,60 +10,103 @@ namespace P2PNode
     /// </summary>
     public sealed class Message
     {
-        private readonly byte[] data;
         private string text;
 
         /// <summary>Creates a message (mostly for tests; received messages come from the node).</summary>
         public Message(MessageKind kind, byte[] data, Compression compression)
         {
-            if (data == null)
-            {
-                throw new ArgumentNullException("data");
-            }
             Kind = kind;
-            this.data = data;
+            Data = Node.NotNull(data, nameof(data));
             Compression = compression;
         }
 
         /// <summary>JSON text, other text, or bytes that are not UTF-8.</summary>
-        public MessageKind Kind { get; private set; }
-
+        public MessageKind Kind { get; }
         /// <summary>The compression the message travelled with.</summary>
-        public Compression Compression { get; private set; }
-
+        public Compression Compression { get; }
         /// <summary>The message's exact bytes (a copy owned by this message; may be empty).</summary>
-        public byte[] Data
-        {
-            get { return data; }
-        }
-
+        public byte[] Data { get; }
         /// <summary>The message as text (JSON text for <see cref="MessageKind.Json"/>); null for <see cref="MessageKind.Bytes"/>.</summary>
-        public string Text
-        {
-            get
-            {
-                if (text == null && Kind != MessageKind.Bytes)
-                {
-                    text = Encoding.UTF8.GetString(data);
-                }
-                return text;
-            }
-        }
-
+        public string Text => Kind == MessageKind.Bytes ? null : text ?? (text = Encoding.UTF8.GetString(Data));
         /// <summary>True when the message is JSON text (p2pnetwork would hand over a dict, list, number...).</summary>
-        public bool IsJson
-        {
-            get { return Kind == MessageKind.Json; }
-        }
+        public bool IsJson => Kind == MessageKind.Json;
 
         /// <summary>The text, or for bytes a hexadecimal rendering.</summary>
-        public override string ToString()
+        public override string ToString() => Kind != MessageKind.Bytes ? Text : "bytes[" + Data.Length + "]: " + BitConverter.ToString(Data);
+    }
+
+    /// <summary>A signed message that passed every check of a <see cref="SecureNode"/> (P2P_EVENT_SECURE_MESSAGE): the whole signed JSON object as received.</summary>
+    public sealed class SecureMessage
+    {
+        /// <summary>Creates a message (mostly for tests; received messages come from the node).</summary>
+        public SecureMessage(string senderId, string type, string json, Compression compression)
         {
-            if (Kind != MessageKind.Bytes)
-            {
-                return Text;
-            }
-            return "bytes[" + data.Length + "]: " + BitConverter.ToString(data);
+            SenderId = senderId ?? "";
+            Type = type ?? "";
+            Json = Node.NotNull(json, nameof(json));
+            Compression = compression;
         }
+
+        /// <summary>The signer's node id (_id); not necessarily the neighbour it came from.</summary>
+        public string SenderId { get; }
+        /// <summary>The message's _type: "message" for <see cref="SecureNode.SendMessage"/>, or the application's own.</summary>
+        public string Type { get; }
+        /// <summary>The whole signed JSON object as received, underscore fields included; for type "message" the application's value is its "message" field.</summary>
+        public string Json { get; }
+        /// <summary>The compression the message travelled with.</summary>
+        public Compression Compression { get; }
+
+        /// <summary>"type from sender-id".</summary>
+        public override string ToString() => Type + " from " + SenderId;
+    }
+
+    /// <summary>One node of a <see cref="DiscoveryAnswer"/>: a peer of the node that answered.</summary>
+    public sealed class DiscoveredNode
+    {
+        /// <summary>Creates an entry.</summary>
+        public DiscoveredNode(string id, string host, int port, Direction direction)
+        {
+            Id = id ?? "";
+            Host = host ?? "";
+            Port = port;
+            Direction = direction;
+        }
+
+        /// <summary>The peer's node id.</summary>
+        public string Id { get; }
+        /// <summary>Its address, as the answering node sees it.</summary>
+        public string Host { get; }
+        /// <summary>Its listening port.</summary>
+        public int Port { get; }
+        /// <summary>Its direction, seen from the answering node.</summary>
+        public Direction Direction { get; }
+
+        /// <summary>"id@host:port/inbound" or ".../outbound".</summary>
+        public override string ToString() => Id + "@" + Host + ":" + Port + "/" + (Direction == Direction.Inbound ? "inbound" : "outbound");
+    }
+
+    /// <summary>An answer to <see cref="SecureNode.SendDiscovery"/> (P2P_EVENT_DISCOVERY_ANSWER): who answered, and its peers.</summary>
+    public sealed class DiscoveryAnswer
+    {
+        /// <summary>Creates an answer (mostly for tests; answers come from the node).</summary>
+        public DiscoveryAnswer(string senderId, string type, string json, IList<DiscoveredNode> nodes)
+        {
+            SenderId = senderId ?? "";
+            Type = type ?? "";
+            Json = Node.NotNull(json, nameof(json));
+            Nodes = new List<DiscoveredNode>(nodes ?? new DiscoveredNode[0]).AsReadOnly();
+        }
+
+        /// <summary>The node id of the node that answered (the answer's signer, _id).</summary>
+        public string SenderId { get; }
+        /// <summary>The answer's _type.</summary>
+        public string Type { get; }
+        /// <summary>The whole signed answer as received.</summary>
+        public string Json { get; }
+        /// <summary>The answering node's peers.</summary>
+        public IReadOnlyList<DiscoveredNode> Nodes { get; }
+
+        /// <summary>"sender-id: node, node, ...".</summary>
+        public override string ToString() => SenderId + ": " + string.Join(", ", Nodes);
     }
 }

@@ -1,3 +1,5 @@
+using P2PNode.Native;
+
 namespace P2PNode
 {
     /// <summary>
@@ -8,96 +10,53 @@ namespace P2PNode
     /// </summary>
     public struct NodeCounters
     {
-        internal NodeCounters(NativeMethods.p2p_counters c)
-            : this()
-        {
-            Sent = c.sent;
-            Received = c.received;
-            ReceiveErrors = c.receive_errors;
-            Accepted = c.accepted;
-            AcceptedBytes = c.accepted_bytes;
-            Written = c.written;
-            WrittenBytes = c.written_bytes;
-            Queued = c.queued;
-            QueuedBytes = c.queued_bytes;
-            DroppedOverflow = c.dropped_overflow;
-            DroppedLinkLost = c.dropped_link_lost;
-            DroppedStop = c.dropped_stop;
-            DroppedBytes = c.dropped_bytes;
-            Refused = c.refused;
-            ReceivedBytes = c.received_bytes;
-            Evicted = c.evicted;
-            HandshakesEvicted = c.handshakes_evicted;
-            Rejected = c.rejected;
-            OverMemory = c.over_memory;
-            Stalled = c.stalled;
-        }
+        private readonly P2PStats c;
+
+        internal NodeCounters(P2PStats c) => this.c = c;
 
         /// <summary>Messages accepted for peers (a broadcast counts once per peer): Accepted.</summary>
-        public ulong Sent { get; private set; }
-
+        public ulong Sent => c.sent;
         /// <summary>Frames received.</summary>
-        public ulong Received { get; private set; }
-
+        public ulong Received => c.received;
         /// <summary>Frames that could not be decoded or were over a limit.</summary>
-        public ulong ReceiveErrors { get; private set; }
-
+        public ulong ReceiveErrors => c.receive_errors;
         /// <summary>Messages sends took.</summary>
-        public ulong Accepted { get; private set; }
-
+        public ulong Accepted => c.accepted;
         /// <summary>Their bytes on the wire.</summary>
-        public ulong AcceptedBytes { get; private set; }
-
+        public ulong AcceptedBytes => c.accepted_bytes;
         /// <summary>Messages handed whole to the socket.</summary>
-        public ulong Written { get; private set; }
-
+        public ulong Written => c.written;
         /// <summary>Their bytes.</summary>
-        public ulong WrittenBytes { get; private set; }
-
+        public ulong WrittenBytes => c.written_bytes;
         /// <summary>Messages waiting to be written now.</summary>
-        public ulong Queued { get; private set; }
-
+        public ulong Queued => c.queued;
         /// <summary>Their bytes.</summary>
-        public ulong QueuedBytes { get; private set; }
-
+        public ulong QueuedBytes => c.queued_bytes;
         /// <summary>Accepted messages dropped because the peer did not keep up.</summary>
-        public ulong DroppedOverflow { get; private set; }
-
+        public ulong DroppedOverflow => c.dropped_overflow;
         /// <summary>Accepted messages still queued when the connection broke.</summary>
-        public ulong DroppedLinkLost { get; private set; }
-
+        public ulong DroppedLinkLost => c.dropped_link_lost;
         /// <summary>Accepted messages stop or disconnect could not write within the stop timeout.</summary>
-        public ulong DroppedStop { get; private set; }
-
+        public ulong DroppedStop => c.dropped_stop;
         /// <summary>The bytes of the three drops.</summary>
-        public ulong DroppedBytes { get; private set; }
-
+        public ulong DroppedBytes => c.dropped_bytes;
         /// <summary>Messages a send did not take because a queue was full.</summary>
-        public ulong Refused { get; private set; }
-
+        public ulong Refused => c.refused;
         /// <summary>Bytes of the frames received.</summary>
-        public ulong ReceivedBytes { get; private set; }
-
+        public ulong ReceivedBytes => c.received_bytes;
         /// <summary>Established inbound peers whose slot went to a new peer (on a peer: 1 if it was).</summary>
-        public ulong Evicted { get; private set; }
-
+        public ulong Evicted => c.evicted;
         /// <summary>Handshakes under way closed for newer ones (node only).</summary>
-        public ulong HandshakesEvicted { get; private set; }
-
+        public ulong HandshakesEvicted => c.handshakes_evicted;
         /// <summary>Inbound connections closed: every slot taken, none evictable (node only).</summary>
-        public ulong Rejected { get; private set; }
-
+        public ulong Rejected => c.rejected;
         /// <summary>Connections closed for going over the pending-bytes caps (on a peer: 1 if it was).</summary>
-        public ulong OverMemory { get; private set; }
-
+        public ulong OverMemory => c.over_memory;
         /// <summary>Peers disconnected for staying full without progress (on a peer: 1 if it was).</summary>
-        public ulong Stalled { get; private set; }
+        public ulong Stalled => c.stalled;
 
         /// <inheritdoc />
-        public override string ToString()
-        {
-            return string.Format("sent {0}, received {1}, receive errors {2}, written {3}, queued {4}, dropped {5}",
-                Sent, Received, ReceiveErrors, Written, Queued, DroppedOverflow + DroppedLinkLost + DroppedStop);
-        }
+        public override string ToString() => string.Format("sent {0}, received {1}, receive errors {2}, written {3}, queued {4}, dropped {5}",
+            Sent, Received, ReceiveErrors, Written, Queued, DroppedOverflow + DroppedLinkLost + DroppedStop);
     }
 }

@@ -1,5 +1,4 @@
 using System;
-using System.Text;
 
 namespace P2PNode
 {
@@ -22,86 +21,42 @@ namespace P2PNode
         }
 
         /// <summary>The node this peer is connected with.</summary>
-        public Node Node { get; private set; }
-
+        public Node Node { get; }
         /// <summary>The peer's handle on <see cref="Node"/>: a number, unique for the node's life.</summary>
-        public ulong Handle { get; private set; }
-
+        public ulong Handle { get; }
         /// <summary>The peer's node id.</summary>
-        public string Id { get; private set; }
-
+        public string Id { get; }
         /// <summary>The peer's address.</summary>
-        public string Host { get; private set; }
-
+        public string Host { get; }
         /// <summary>The peer's listening port.</summary>
-        public int Port { get; private set; }
-
+        public int Port { get; }
         /// <summary>Whether the peer connected to us or we to it.</summary>
-        public Direction Direction { get; private set; }
-
+        public Direction Direction { get; }
         /// <summary>Set once the peer has gone (from its disconnected event on): the messages accepted for it that were never written to it.</summary>
         public ulong Dropped { get; internal set; }
-
         /// <summary>Set once the peer has gone: the bytes of <see cref="Dropped"/> on the wire.</summary>
         public ulong DroppedBytes { get; internal set; }
 
         /// <summary>Sends bytes to this peer (see <see cref="Node.Send(Peer, byte[], Compression)"/>).</summary>
-        public void Send(byte[] data, Compression compression = Compression.None)
-        {
-            Node.Send(this, data, compression);
-        }
-
+        public void Send(byte[] data, Compression compression = Compression.None) => Node.Send(this, data, compression);
         /// <summary>Sends text, as UTF-8, to this peer.</summary>
-        public void Send(string text, Compression compression = Compression.None)
-        {
-            Node.Send(this, text, compression);
-        }
-
+        public void Send(string text, Compression compression = Compression.None) => Node.Send(this, text, compression);
         /// <summary>Stores a copy of value under key in the peer's own store (p2pnetwork's set_info).</summary>
-        public void SetInfo(string key, byte[] value)
-        {
-            Node.SetPeerInfo(this, key, value);
-        }
-
+        public void SetInfo(string key, byte[] value) => Node.SetPeerInfo(this, key, value);
         /// <summary>Stores text, as UTF-8, under key in the peer's own store.</summary>
-        public void SetInfo(string key, string value)
-        {
-            if (value == null)
-            {
-                throw new ArgumentNullException("value");
-            }
-            Node.SetPeerInfo(this, key, Encoding.UTF8.GetBytes(value));
-        }
-
+        public void SetInfo(string key, string value) => Node.SetPeerInfo(this, key, Node.Utf8(value, nameof(value)));
         /// <summary>The value stored under key, or null when there is none (p2pnetwork's get_info).</summary>
-        public byte[] GetInfo(string key)
-        {
-            return Node.GetPeerInfo(this, key);
-        }
+        public byte[] GetInfo(string key) => Node.GetPeerInfo(this, key);
 
         /// <summary>Peers are equal when they are the same handle on the same node.</summary>
-        public bool Equals(Peer other)
-        {
-            return other != null && ReferenceEquals(Node, other.Node) && Handle == other.Handle;
-        }
-
+        public bool Equals(Peer other) => other != null && ReferenceEquals(Node, other.Node) && Handle == other.Handle;
         /// <inheritdoc />
-        public override bool Equals(object obj)
-        {
-            return Equals(obj as Peer);
-        }
-
+        public override bool Equals(object obj) => Equals(obj as Peer);
         /// <inheritdoc />
-        public override int GetHashCode()
-        {
-            return Handle.GetHashCode();
-        }
+        public override int GetHashCode() => Handle.GetHashCode();
 
-        /// <summary>"NodeConnection: host:port (id)", shortened as p2pnetwork prints it.</summary>
-        public override string ToString()
-        {
-            string shortId = Id != null && Id.Length > 10 ? Id.Substring(0, 10) + "..." : Id;
-            return string.Format("Peer({0} {1}:{2} {3})", Direction, Host, Port, shortId);
-        }
+        /// <summary>"Peer(direction host:port id...)", the id shortened as p2pnetwork prints it.</summary>
+        public override string ToString() =>
+            string.Format("Peer({0} {1}:{2} {3})", Direction, Host, Port, Id != null && Id.Length > 10 ? Id.Substring(0, 10) + "..." : Id);
     }
 }

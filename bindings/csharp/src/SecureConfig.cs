@@ -1,5 +1,7 @@
 using System;
 
+using P2PNode.Native;
+
 namespace P2PNode
 {
     /// <summary>
@@ -30,27 +32,18 @@ namespace P2PNode
         public int MaxPinnedKeys { get; set; }
 
         /// <summary>The native struct for config (all defaults for null).</summary>
-        internal static NativeMethods.p2p_secure_config ToNative(SecureConfig config)
+        internal static P2PSecureOpts ToNative(SecureConfig config) => config == null ? Proxy.Sized<P2PSecureOpts>() : new P2PSecureOpts
         {
-            var c = new NativeMethods.p2p_secure_config();
-            if (config == null)
-            {
-                return c;
-            }
-            c.key_policy = (int)config.KeyPolicy;
-            c.min_key_bits = config.MinKeyBits;
-            c.replay_window_ms = Milliseconds(config.ReplayWindow);
-            c.max_clock_skew_ms = Milliseconds(config.MaxClockSkew);
-            c.max_pinned_keys = config.MaxPinnedKeys;
-            return c;
-        }
+            size = Proxy.Sized<P2PSecureOpts>().size,
+            key_policy = (int)config.KeyPolicy,
+            min_key_bits = config.MinKeyBits,
+            replay_window_ms = Milliseconds(config.ReplayWindow),
+            max_clock_skew_ms = Milliseconds(config.MaxClockSkew),
+            max_pinned_keys = config.MaxPinnedKeys,
+        };
 
         // Whole milliseconds; a negative span stays negative (under a millisecond it
         // would otherwise round to 0, the default).
-        private static long Milliseconds(TimeSpan span)
-        {
-            long ms = (long)span.TotalMilliseconds;
-            return ms == 0 && span < TimeSpan.Zero ? -1 : ms;
-        }
+        private static long Milliseconds(TimeSpan span) => (long)span.TotalMilliseconds == 0 && span < TimeSpan.Zero ? -1 : (long)span.TotalMilliseconds;
     }
 }

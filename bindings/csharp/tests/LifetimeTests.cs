@@ -147,7 +147,12 @@ namespace P2PNode.Tests
 
                     // A reconnection question whose answer throws is answered true.
                     a.Answer = (host, port, trials) => { throw new InvalidOperationException("answer boom"); };
+                    int stopCalls = 0;
+                    b.RequestToStop += (s, e) => { throw new InvalidOperationException("stop boom"); };
+                    b.RequestToStop += (s, e) => Interlocked.Increment(ref stopCalls);
                     b.Dispose();
+                    Wait.Until(() => Volatile.Read(ref stopCalls) == 1, "the second RequestToStop subscriber, after the first threw");
+                    StringAssert.Contains("stop boom", errors.ToString());
                     a.WaitCount("reconnection_error", 2);
                     StringAssert.Contains("answer boom", errors.ToString());
                     a.Answer = (host, port, trials) => false;

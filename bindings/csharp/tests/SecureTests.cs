@@ -1,4 +1,5 @@
 using System;
+using System.Reflection;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
@@ -572,27 +573,58 @@ namespace P2PNode.Tests
             {
                 Assert.Ignore("the offsets below are those of 64-bit platforms");
             }
-            Type ev = typeof(Node).Assembly.GetType("P2PNode.NativeMethods+p2p_event", true);
-            Assert.AreEqual(152, Marshal.SizeOf(ev));
-            Assert.AreEqual(84, (int)Marshal.OffsetOf(ev, "reserved"));
-            Assert.AreEqual(88, (int)Marshal.OffsetOf(ev, "sender_id"));
-            Assert.AreEqual(96, (int)Marshal.OffsetOf(ev, "msg_type"));
-            Assert.AreEqual(104, (int)Marshal.OffsetOf(ev, "reason"));
-            Assert.AreEqual(112, (int)Marshal.OffsetOf(ev, "reject"));
-            Assert.AreEqual(116, (int)Marshal.OffsetOf(ev, "reserved2"));
-            Assert.AreEqual(120, (int)Marshal.OffsetOf(ev, "nodes"));
-            Assert.AreEqual(128, (int)Marshal.OffsetOf(ev, "n_nodes"));
-            Assert.AreEqual(136, (int)Marshal.OffsetOf(ev, "dropped"));
-            Assert.AreEqual(144, (int)Marshal.OffsetOf(ev, "dropped_bytes"));
-            Type counters = typeof(Node).Assembly.GetType("P2PNode.NativeMethods+p2p_counters", true);
-            Assert.AreEqual(160, Marshal.SizeOf(counters));
-            Assert.AreEqual(24, (int)Marshal.OffsetOf(counters, "accepted"));
-            Assert.AreEqual(152, (int)Marshal.OffsetOf(counters, "stalled"));
-            Assert.AreEqual(24, Marshal.SizeOf(typeof(Node).Assembly.GetType("P2PNode.NativeMethods+p2p_discovered", true)));
-            Type cfg = typeof(Node).Assembly.GetType("P2PNode.NativeMethods+p2p_secure_config", true);
-            Assert.AreEqual(32, Marshal.SizeOf(cfg));
-            Assert.AreEqual(8, (int)Marshal.OffsetOf(cfg, "replay_window_ms"));
-            Assert.AreEqual(24, (int)Marshal.OffsetOf(cfg, "max_pinned_keys"));
+            // The generated layouts (Native/Constants.g.cs) against offsetof in include/p2pnode.h.
+            Type ev = typeof(Node).Assembly.GetType("P2PNode.Native.P2PEv", true);
+            Assert.AreEqual(168, Marshal.SizeOf(ev));
+            Assert.AreEqual(40, (int)Marshal.OffsetOf(ev, "peer_id_len"));
+            Assert.AreEqual(108, (int)Marshal.OffsetOf(ev, "reject"));
+            Assert.AreEqual(112, (int)Marshal.OffsetOf(ev, "sender_id"));
+            Assert.AreEqual(136, (int)Marshal.OffsetOf(ev, "nodes"));
+            Assert.AreEqual(144, (int)Marshal.OffsetOf(ev, "n_nodes"));
+            Assert.AreEqual(152, (int)Marshal.OffsetOf(ev, "dropped"));
+            Assert.AreEqual(160, (int)Marshal.OffsetOf(ev, "dropped_bytes"));
+            Type peer = typeof(Node).Assembly.GetType("P2PNode.Native.P2PPeer", true);
+            Assert.AreEqual(72, Marshal.SizeOf(peer));
+            Assert.AreEqual(48, (int)Marshal.OffsetOf(peer, "port"));
+            Assert.AreEqual(56, (int)Marshal.OffsetOf(peer, "mem"));
+            Type stats = typeof(Node).Assembly.GetType("P2PNode.Native.P2PStats", true);
+            Assert.AreEqual(168, Marshal.SizeOf(stats));
+            Assert.AreEqual(32, (int)Marshal.OffsetOf(stats, "accepted"));
+            Assert.AreEqual(160, (int)Marshal.OffsetOf(stats, "stalled"));
+            Type opts = typeof(Node).Assembly.GetType("P2PNode.Native.P2PSecureOpts", true);
+            Assert.AreEqual(40, Marshal.SizeOf(opts));
+            Assert.AreEqual(16, (int)Marshal.OffsetOf(opts, "replay_window_ms"));
+            Assert.AreEqual(32, (int)Marshal.OffsetOf(opts, "max_pinned_keys"));
+            Assert.AreEqual(16, Marshal.SizeOf(typeof(Node).Assembly.GetType("P2PNode.Native.P2PBuf", true)));
+        }
+
+        [Test]
+        public void SizedStructsAreReadByTheirSize()
+        {
+            // A sized struct from an older library (smaller) leaves the fields it lacks zero;
+            // one from a newer library (bigger) is read up to the fields this binding knows.
+            Type proxy = typeof(Node).Assembly.GetType("P2PNode.Native.Proxy", true);
+            Type peer = typeof(Node).Assembly.GetType("P2PNode.Native.P2PPeer", true);
+            MethodInfo read = proxy.GetMethod("Read", BindingFlags.Static | BindingFlags.NonPublic).MakeGenericMethod(peer);
+            int ours = Marshal.SizeOf(peer), port = (int)Marshal.OffsetOf(peer, "port");
+            IntPtr p = Marshal.AllocHGlobal(ours + 64);
+            try
+            {
+                Marshal.Copy(new byte[ours + 64], 0, p, ours + 64);
+                Marshal.WriteInt64(p, 8, 7);     // peer
+                Marshal.WriteInt32(p, port, 99); // port
+                foreach (int size in new[] { 16, ours, ours + 64 })
+                {
+                    Marshal.WriteIntPtr(p, new IntPtr(size));
+                    object got = read.Invoke(null, new object[] { p });
+                    Assert.AreEqual(7UL, peer.GetField("peer").GetValue(got), "size " + size);
+                    Assert.AreEqual(size > port ? 99 : 0, peer.GetField("port").GetValue(got), "size " + size);
+                }
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(p);
+            }
         }
 
         [Test]
