@@ -12,7 +12,8 @@ Porting a p2pnetwork program is a rename of the import::
 described in ``p2pnode._native`` (``P2PNODE_LIBRARY`` overrides).
 """
 
-from ._native import P2PError, library_path, version as _library_version
+from ._native import P2PError, library_path
+from ._native import version as _library_version
 from .node import Node
 from .nodeconnection import NodeConnection
 from .securenode import Reject, SecureNode

@@ -17,183 +17,35 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import json
 import os
 import sys
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 __all__ = ["P2PError", "lib", "library_path", "check", "errmsg"]
 
-# ---- Constants of the header -----------------------------------------------
+# ---- The header's constants and structs (generated: _constants.py) --------
 
-P2P_MAX_ID_LEN = 4096
-P2P_MAX_HOST_LEN = 1024
+from ._constants import *  # noqa: F403 (re-exported: p2pnode._native.P2P_* as in the header)
+from ._constants import (
+    CODE_NAMES,
+    P2P_COMPRESSION,
+    P2P_KEY_FORMAT,
+    P2P_KEY_POLICY,
+    P2P_LIMIT,
+    P2P_OVERFLOW_POLICY,
+    P2PCounters,
+    P2PEvent,
+    P2PSecureConfig,
+)
 
-P2P_OK = 0
-P2P_EINVAL = -1
-P2P_EHANDLE = -2
-P2P_ESTATE = -3
-P2P_ESTOPPED = -4
-P2P_ESELF = -5
-P2P_EALREADY = -6
-P2P_ECONNECT = -7
-P2P_EHANDSHAKE = -8
-P2P_ENOPEER = -9
-P2P_EFULL = -10
-P2P_ETOOBIG = -11
-P2P_ENOTFOUND = -12
-P2P_ERANGE = -13
-P2P_EBIND = -14
-P2P_EINTERNAL = -15
-P2P_EKEY = -16
-P2P_EREJECTED = -17
-P2P_EFORK = -18
-
-CODE_NAMES = {
-    P2P_OK: "P2P_OK",
-    P2P_EINVAL: "P2P_EINVAL",
-    P2P_EHANDLE: "P2P_EHANDLE",
-    P2P_ESTATE: "P2P_ESTATE",
-    P2P_ESTOPPED: "P2P_ESTOPPED",
-    P2P_ESELF: "P2P_ESELF",
-    P2P_EALREADY: "P2P_EALREADY",
-    P2P_ECONNECT: "P2P_ECONNECT",
-    P2P_EHANDSHAKE: "P2P_EHANDSHAKE",
-    P2P_ENOPEER: "P2P_ENOPEER",
-    P2P_EFULL: "P2P_EFULL",
-    P2P_ETOOBIG: "P2P_ETOOBIG",
-    P2P_ENOTFOUND: "P2P_ENOTFOUND",
-    P2P_ERANGE: "P2P_ERANGE",
-    P2P_EBIND: "P2P_EBIND",
-    P2P_EINTERNAL: "P2P_EINTERNAL",
-    P2P_EKEY: "P2P_EKEY",
-    P2P_EREJECTED: "P2P_EREJECTED",
-    P2P_EFORK: "P2P_EFORK",
-}
-
-P2P_EVENT_OUTBOUND_CONNECTED = 1
-P2P_EVENT_INBOUND_CONNECTED = 2
-P2P_EVENT_OUTBOUND_DISCONNECTED = 3
-P2P_EVENT_INBOUND_DISCONNECTED = 4
-P2P_EVENT_MESSAGE = 5
-P2P_EVENT_DISCONNECT_WITH_OUTBOUND = 6
-P2P_EVENT_REQUEST_TO_STOP = 7
-P2P_EVENT_RECONNECTION_ERROR = 8
-P2P_EVENT_SECURE_MESSAGE = 9
-P2P_EVENT_MESSAGE_REJECTED = 10
-P2P_EVENT_DISCOVERY_ANSWER = 11
-
-P2P_KIND_JSON = 0
-P2P_KIND_TEXT = 1
-P2P_KIND_BYTES = 2
-
-P2P_INBOUND = 0
-P2P_OUTBOUND = 1
-P2P_ALL = 2
-
-COMPRESSIONS = {"none": 0, "zlib": 1, "bzip2": 2, "lzma": 3}
-
-P2P_LIMIT_MAX_CONNECTIONS = 1
-P2P_LIMIT_HANDSHAKE_TIMEOUT_MS = 2
-P2P_LIMIT_DIAL_TIMEOUT_MS = 3
-P2P_LIMIT_MAX_FRAME_SIZE = 4
-P2P_LIMIT_MAX_DECOMPRESSED_SIZE = 5
-P2P_LIMIT_MAX_QUEUED_BYTES = 6
-P2P_LIMIT_SEND_TIMEOUT_MS = 7
-P2P_LIMIT_RECONNECT_INTERVAL_MS = 8
-P2P_LIMIT_MAX_PENDING_EVENTS = 9
-P2P_LIMIT_OVERFLOW_POLICY = 10
-P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL = 11
-P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS = 12
-P2P_LIMIT_STOP_TIMEOUT_MS = 13
-P2P_LIMIT_MAX_PENDING_HANDSHAKES = 14
-P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = 15
-P2P_LIMIT_IDLE_EVICTION_MS = 16
-P2P_LIMIT_MAX_PENDING_BYTES = 17
-P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS = 18
-
-P2P_OVERFLOW_WAIT = 0
-P2P_OVERFLOW_DROP_NEWEST = 1
-P2P_OVERFLOW_DROP_OLDEST = 2
-P2P_OVERFLOW_DISCONNECT = 3
-#: Names of the overflow policies (Node.set_limit("overflow_policy", ...) takes either).
-OVERFLOW_POLICIES = {"wait": P2P_OVERFLOW_WAIT, "drop_newest": P2P_OVERFLOW_DROP_NEWEST,
-                     "drop_oldest": P2P_OVERFLOW_DROP_OLDEST, "disconnect": P2P_OVERFLOW_DISCONNECT}
-
-P2P_MAX_KEY_PEM_LEN = 4096
-KEY_POLICIES = {"trust_on_first_use": 0, "trusted_keys_only": 1, "no_pinning": 2}
-KEY_FORMATS = {"p2pnode": 0, "p2psecure": 1}
+#: Names of the compressions, overflow policies, key policies and formats, limits.
+COMPRESSIONS, OVERFLOW_POLICIES = P2P_COMPRESSION, P2P_OVERFLOW_POLICY
+KEY_POLICIES, KEY_FORMATS, LIMITS = P2P_KEY_POLICY, P2P_KEY_FORMAT, P2P_LIMIT
 
 
-# ---- Structures ----------------------------------------------------------------
-
-class P2PDiscovered(ctypes.Structure):
-    """struct p2p_discovered."""
-
-    _fields_ = [
-        ("id", ctypes.c_char_p),
-        ("host", ctypes.c_char_p),
-        ("port", ctypes.c_int32),
-        ("direction", ctypes.c_int32),
-    ]
-
-
-class P2PSecureConfig(ctypes.Structure):
-    """struct p2p_secure_config."""
-
-    _fields_ = [
-        ("key_policy", ctypes.c_int32),
-        ("min_key_bits", ctypes.c_int32),
-        ("replay_window_ms", ctypes.c_int64),
-        ("max_clock_skew_ms", ctypes.c_int64),
-        ("max_pinned_keys", ctypes.c_int32),
-        ("reserved", ctypes.c_int32),
-    ]
-
-
-class P2PEvent(ctypes.Structure):
-    """struct p2p_event."""
-
-    _fields_ = [
-        ("type", ctypes.c_int32),
-        ("kind", ctypes.c_int32),
-        ("node", ctypes.c_void_p),
-        ("peer", ctypes.c_uint64),
-        ("peer_id", ctypes.c_char_p),
-        ("peer_host", ctypes.c_char_p),
-        ("peer_port", ctypes.c_int32),
-        ("direction", ctypes.c_int32),
-        ("data", ctypes.c_void_p),
-        ("data_len", ctypes.c_size_t),
-        ("compression", ctypes.c_int32),
-        ("port", ctypes.c_int32),
-        ("host", ctypes.c_char_p),
-        ("trials", ctypes.c_int32),
-        ("reserved", ctypes.c_int32),
-        ("sender_id", ctypes.c_char_p),
-        ("msg_type", ctypes.c_char_p),
-        ("reason", ctypes.c_char_p),
-        ("reject", ctypes.c_int32),
-        ("reserved2", ctypes.c_int32),
-        ("nodes", ctypes.POINTER(P2PDiscovered)),
-        ("n_nodes", ctypes.c_size_t),
-        ("dropped", ctypes.c_uint64),
-        ("dropped_bytes", ctypes.c_uint64),
-    ]
-
-
-class P2PCounters(ctypes.Structure):
-    """struct p2p_counters."""
-
-    _fields_ = [(name, ctypes.c_uint64) for name in (
-        "sent", "received", "receive_errors",
-        "accepted", "accepted_bytes", "written", "written_bytes", "queued", "queued_bytes",
-        "dropped_overflow", "dropped_link_lost", "dropped_stop", "dropped_bytes", "refused",
-        "received_bytes", "evicted", "handshakes_evicted", "rejected", "over_memory", "stalled")]
-
-    def as_dict(self) -> dict:
-        """The counters by name (see p2p_counters in p2pnode.h)."""
-        return {name: getattr(self, name) for name, _ in self._fields_}
+def as_dict(s: ctypes.Structure) -> Dict[str, Any]:
+    """A struct's fields by name (p2p_counters: see p2pnode.h)."""
+    return {f[0]: getattr(s, f[0]) for f in s._fields_}
 
 
 # ---- The error type ----------------------------------------------------------------
@@ -215,6 +67,8 @@ class P2PError(Exception):
         self.name = CODE_NAMES.get(code, "P2P_E?")
         self.message = message or strerror(code)
         self.function = function
+        #: send_batch: how many messages were queued before the one that failed.
+        self.sent: Optional[int] = None
         where = function + ": " if function else ""
         super().__init__(f"{where}{self.message} ({self.name})")
 
@@ -395,25 +249,6 @@ def check(code: int, function: str = "") -> int:
     if code < 0:
         raise error(code, function)
     return code
-
-
-def decode_payload(kind: int, data: bytes) -> Any:
-    """A received payload as p2pnetwork presents it: JSON as its value, text as str, else bytes.
-
-    kind is the event's p2p_kind; JSON that does not parse falls back to
-    str, and text that is not UTF-8 to bytes.
-    """
-    if kind == P2P_KIND_JSON:
-        try:
-            return json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            pass
-    if kind in (P2P_KIND_JSON, P2P_KIND_TEXT):
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    return data
 
 
 def version() -> str:

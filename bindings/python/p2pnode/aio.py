@@ -45,13 +45,22 @@ import collections
 import concurrent.futures
 import ctypes
 import threading
-from typing import (Any, AsyncGenerator, Callable, Deque, Dict, Iterable, List, Optional,
-                    Tuple, TypeVar)
+from typing import (
+    Any,
+    AsyncGenerator,
+    Callable,
+    Deque,
+    Dict,
+    Iterable,
+    List,
+    Optional,
+    Tuple,
+    TypeVar,
+)
 
 from . import _native as _n
+from ._codec import GONE_CODES, compression_code, decode_payload, encode_batch, encode_payload
 from ._native import P2PError
-from .node import LIMITS
-from .nodeconnection import GONE_CODES, encode_batch, encode_payload
 
 __all__ = ["Node", "Connection", "Event", "P2PError", "EVENT_NAMES"]
 
@@ -85,14 +94,6 @@ def _c_int(value: Any) -> int:
     """value as a C int; out-of-range values become -1, which the library refuses."""
     v = int(value)
     return v if _INT_MIN <= v <= _INT_MAX else -1
-
-
-def _check_compression(compression: str) -> int:
-    try:
-        return _n.COMPRESSIONS[compression]
-    except (KeyError, TypeError):
-        raise ValueError("p2pnode: unknown compression %r: use 'none', 'zlib', 'bzip2' or 'lzma'"
-                         % (compression,)) from None
 
 
 def _call(name: str, *args: Any) -> int:
@@ -221,21 +222,23 @@ class Node:
 
         0 restores the default. Only before start(), except 'max_connections'.
         """
-        if name not in LIMITS:
-            raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
+        if name not in _n.LIMITS:
+            raise ValueError("p2pnode: unknown limit %r: use one of %s"
+                             % (name, ", ".join(_n.LIMITS)))
         if self._h is None:
             raise P2PError(_n.P2P_ESTOPPED, "", "p2p_node_set_limit")
-        _n.check(_n.lib.p2p_node_set_limit(self._h, LIMITS[name], int(value)),
+        _n.check(_n.lib.p2p_node_set_limit(self._h, _n.LIMITS[name], int(value)),
                  "p2p_node_set_limit")
 
     def get_limit(self, name: str) -> int:
         """The value of a limit (see set_limit), defaults filled in."""
-        if name not in LIMITS:
-            raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
+        if name not in _n.LIMITS:
+            raise ValueError("p2pnode: unknown limit %r: use one of %s"
+                             % (name, ", ".join(_n.LIMITS)))
         if self._h is None:
             raise P2PError(_n.P2P_ESTOPPED, "", "p2p_node_get_limit")
         value = ctypes.c_int64()
-        _n.check(_n.lib.p2p_node_get_limit(self._h, LIMITS[name], ctypes.byref(value)),
+        _n.check(_n.lib.p2p_node_get_limit(self._h, _n.LIMITS[name], ctypes.byref(value)),
                  "p2p_node_get_limit")
         return value.value
 
@@ -428,7 +431,7 @@ class Node:
             conn = Connection(self, peer, *facts)
             self._conns[peer] = conn
         if t == _n.P2P_EVENT_MESSAGE:
-            return Event(name, self, conn, _n.decode_payload(kind, payload))
+            return Event(name, self, conn, decode_payload(kind, payload))
         if t in _DISCONNECTED:
             del self._conns[peer]
             conn.closed = True
@@ -555,7 +558,7 @@ class Node:
         (P2P_EFULL, P2P_ETOOBIG).
         """
         payload = encode_payload(data)
-        code = _check_compression(compression)
+        code = compression_code(compression)
         if not self._owns(conn) or conn.closed:
             return False
         try:
@@ -574,7 +577,7 @@ class Node:
         The cheap way to send a lot (p2p_node_send_batch). A gone peer gives 0.
         """
         data, lens = encode_batch(messages)
-        code = _check_compression(compression)
+        code = compression_code(compression)
         if not self._owns(conn) or conn.closed or not lens:
             return 0
         sent = ctypes.c_size_t(0)
@@ -594,7 +597,7 @@ class Node:
         Raises as send_to_node; a peer that goes away meanwhile is skipped.
         """
         payload = encode_payload(data)
-        code = _check_compression(compression)
+        code = compression_code(compression)
         handles = [c.handle for c in exclude if self._owns(c)]
         arr = (ctypes.c_uint64 * len(handles))(*handles) if handles else None
         try:

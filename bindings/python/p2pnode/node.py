@@ -17,114 +17,33 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import json
 import random
-import struct
 import sys
 import threading
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import _native as _n
+from ._codec import (
+    GONE_CODES,
+    c_int,
+    decode_payload,
+    encode_payload,
+    unknown_compression,
+    wire_packet,
+)
+from ._events import EVENT, Event, F
 from ._native import P2PError
-from .nodeconnection import (GONE_CODES, NodeConnection, encode_payload, unknown_compression,
-                             wire_packet)
+from .nodeconnection import NodeConnection
 
 __all__ = ["Node", "P2PError"]
 
 Callback = Callable[[str, "Node", Any, Any], Any]
 
 _BATCH = 1024
-# struct p2p_event as the bytes of an array of them (native layout), so that a
-# batch is read with one iter_unpack instead of a ctypes access per field.
-_EVENT = struct.Struct("@iiPQPPiiPNiiPiiPPPiiPNQQ")
 _POLL_WAIT = -1  # p2p_node_poll waits until an event comes or the node stops
-
-#: The names of Node.set_limit and their P2P_LIMIT_* codes.
-LIMITS = {
-    "max_connections": _n.P2P_LIMIT_MAX_CONNECTIONS,
-    "handshake_timeout_ms": _n.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS,
-    "dial_timeout_ms": _n.P2P_LIMIT_DIAL_TIMEOUT_MS,
-    "max_frame_size": _n.P2P_LIMIT_MAX_FRAME_SIZE,
-    "max_decompressed_size": _n.P2P_LIMIT_MAX_DECOMPRESSED_SIZE,
-    "max_queued_bytes": _n.P2P_LIMIT_MAX_QUEUED_BYTES,
-    "send_timeout_ms": _n.P2P_LIMIT_SEND_TIMEOUT_MS,
-    "reconnect_interval_ms": _n.P2P_LIMIT_RECONNECT_INTERVAL_MS,
-    "max_pending_events": _n.P2P_LIMIT_MAX_PENDING_EVENTS,
-    "overflow_policy": _n.P2P_LIMIT_OVERFLOW_POLICY,
-    "max_queued_bytes_total": _n.P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL,
-    "max_queued_bytes_per_address": _n.P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS,
-    "stop_timeout_ms": _n.P2P_LIMIT_STOP_TIMEOUT_MS,
-    "max_pending_handshakes": _n.P2P_LIMIT_MAX_PENDING_HANDSHAKES,
-    "max_pending_handshakes_per_address": _n.P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
-    "idle_eviction_ms": _n.P2P_LIMIT_IDLE_EVICTION_MS,
-    "max_pending_bytes": _n.P2P_LIMIT_MAX_PENDING_BYTES,
-    "max_pending_bytes_per_address": _n.P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS,
-}
-_INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
-
-
-def _c_int(value: Any, what: str) -> int:
-    """value as a C int; out-of-range values become -1 so the library refuses them."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            value = int(value)
-        except (TypeError, ValueError):
-            raise TypeError("p2pnode: %s must be an int, not %s"
-                            % (what, type(value).__name__)) from None
-    return value if _INT_MIN <= value <= _INT_MAX else -1
-
-
-class _Event:
-    """One polled event, copied out of the library's memory."""
-
-    __slots__ = ("type", "kind", "peer", "peer_id", "peer_host", "peer_port", "direction",
-                 "data", "compression", "host", "port", "trials", "sender_id", "msg_type",
-                 "reason", "reject", "nodes", "dropped", "dropped_bytes")
-
-    def __init__(self, ev: _n.P2PEvent) -> None:
-        self.type = ev.type
-        self.kind = ev.kind
-        self.peer = ev.peer
-        self.peer_id = _n.decode_str(ev.peer_id)
-        self.peer_host = _n.decode_str(ev.peer_host)
-        self.peer_port = ev.peer_port
-        self.direction = ev.direction
-        if ev.data and ev.data_len:
-            self.data = ctypes.string_at(ev.data, ev.data_len)
-        else:
-            self.data = b""
-        self.compression = ev.compression
-        self.host = _n.decode_str(ev.host)
-        self.port = ev.port
-        self.trials = ev.trials
-        # The secure node's events (the strings are "" for the others).
-        self.sender_id = _n.decode_str(ev.sender_id)
-        self.msg_type = _n.decode_str(ev.msg_type)
-        self.reason = _n.decode_str(ev.reason)
-        self.reject = ev.reject
-        self.dropped = ev.dropped
-        self.dropped_bytes = ev.dropped_bytes
-        self.nodes = [{"id": _n.decode_str(d.id), "ip": _n.decode_str(d.host), "port": d.port,
-                       "connection": "inbound" if d.direction == _n.P2P_INBOUND else "outbound"}
-                      for d in (ev.nodes[i] for i in range(ev.n_nodes))]
-
-
-def _decode_message(kind: int, data: bytes) -> Any:
-    """The Python value of a received payload, as p2pnetwork presents it."""
-    if kind == _n.P2P_KIND_JSON:
-        try:
-            return json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            pass
-    if kind in (_n.P2P_KIND_JSON, _n.P2P_KIND_TEXT):
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    return data
-
-
+#: The names of Node.set_limit and their P2P_LIMIT_* codes (from the header).
+LIMITS = _n.LIMITS
 class Node(threading.Thread):
     """A node that listens on host:port, connects with other nodes and raises events.
 
@@ -176,8 +95,8 @@ class Node(threading.Thread):
         if id is None and type(self).generate_id is not Node.generate_id:
             id = self.generate_id()  # a subclass's ids, as in p2pnetwork
         cid = _n.encode_str(str(id)) if id is not None else None
-        self._p2p_node = self._p2p_new(_n.encode_str(host), _c_int(port, "port"), cid,
-                                       _c_int(max_connections, "max_connections"))
+        self._p2p_node = self._p2p_new(_n.encode_str(host), c_int(port, "port"), cid,
+                                       c_int(max_connections, "max_connections"))
         self.port = self._p2p_read_port()
         self.id = self._p2p_read_str(_n.lib.p2p_node_id, _n.P2P_MAX_ID_LEN)
         self._p2p_debug = False
@@ -191,7 +110,7 @@ class Node(threading.Thread):
         out = ctypes.c_void_p()
         _n.check(_n.lib.p2p_node_new(host, port, id, max_connections, ctypes.byref(out)),
                  "p2p_node_new")
-        return out.value
+        return out.value or 0
 
     # ---- reading the library ------------------------------------------------------
 
@@ -306,7 +225,7 @@ class Node(threading.Thread):
         else:
             _n.check(_n.lib.p2p_peer_counters(self._p2p_node, node._p2p_handle, ctypes.byref(c)),
                      "p2p_peer_counters")
-        return c.as_dict()
+        return _n.as_dict(c)
 
     @property
     def message_count_send(self) -> int:
@@ -372,7 +291,7 @@ class Node(threading.Thread):
                 out.append(conn)
         return out
 
-    def _p2p_connection(self, handle: int, ev: Optional[_Event] = None) -> Optional[NodeConnection]:
+    def _p2p_connection(self, handle: int, ev: Optional[Event] = None) -> Optional[NodeConnection]:
         """The NodeConnection of a peer handle, made on first sight."""
         with self._p2p_lock:
             conn = self._p2p_conns.get(handle)
@@ -411,7 +330,8 @@ class Node(threading.Thread):
                          or getattr(cls, "decompress", NodeConnection.decompress)
                          is not NodeConnection.decompress)
             conn._p2p_parser = conn.parse_packet if own_parse else None
-            conn._p2p_own_send = getattr(cls, "send", NodeConnection.send) is not NodeConnection.send
+            own_send = getattr(cls, "send", NodeConnection.send) is not NodeConnection.send
+            conn._p2p_own_send = own_send
             if conn._p2p_own_send:
                 self._p2p_send_overrides += 1
             self._p2p_conns[handle] = conn
@@ -524,7 +444,7 @@ class Node(threading.Thread):
         peer = ctypes.c_uint64(0)
         try:
             chost = _n.encode_str(host)
-            cport = _c_int(port, "port")
+            cport = c_int(port, "port")
         except (TypeError, ValueError) as e:
             self.debug_print("TcpServer.connect_with_node: Could not connect with node. ("
                              + str(e) + ")")
@@ -583,7 +503,7 @@ class Node(threading.Thread):
         call: the library re-dials lost peers (asking node_reconnection_error)."""
         outbound = self.nodes_outbound
         for entry in list(self.reconnect_to_nodes):
-            host, port = entry.get("host"), entry.get("port")
+            host, port = entry["host"], entry["port"]
             self.debug_print("reconnect_nodes: Checking node " + str(host) + ":" + str(port))
             if any(n.host == host and n.port == port for n in outbound):
                 entry["trials"] = 0
@@ -718,51 +638,43 @@ class Node(threading.Thread):
         """
         # Copy everything out first: a callback may poll (stop) and reuse the memory.
         blob = ctypes.string_at(base, size) if size else b""
-        raw = ctypes.string_at(ctypes.addressof(events), count * _EVENT.size)
-        message, text, json_kind = _n.P2P_EVENT_MESSAGE, _n.P2P_KIND_TEXT, _n.P2P_KIND_JSON
-        fields = list(_EVENT.iter_unpack(raw))
-        others = {i: _Event(events[i]) for i, f in enumerate(fields) if f[0] != message}
-        first = {}  # the first message of each peer, for a NodeConnection made late
+        raw = ctypes.string_at(ctypes.addressof(events), count * EVENT.size)
+        message = _n.P2P_EVENT_MESSAGE
+        T, K, P, C = F["type"], F["kind"], F["peer"], F["compression"]
+        D, N = F["data"], F["data_len"]
+        fields = list(EVENT.iter_unpack(raw))
+        first: Dict[int, Event] = {}  # each peer's first message, for a NodeConnection made late
         conns = self._p2p_conns
-        run_peer, run_conn, run, parse = 0, None, None, None
+        run_peer, run_conn, parse = 0, None, None
+        run: Any = None
         for i, f in enumerate(fields):
-            if f[0] != message:
+            if f[T] != message:
                 if run:
                     self._p2p_call(self.node_message_batch, run_conn, run)
                     run = None
-                self._p2p_dispatch(others[i])
+                self._p2p_dispatch(Event(events[i]))
                 continue
-            if run is None or f[3] != run_peer:
+            if run is None or f[P] != run_peer:
                 if run:
                     self._p2p_call(self.node_message_batch, run_conn, run)
-                run_peer, run = f[3], []
+                run_peer, run = f[P], []
                 run_conn = conns.get(run_peer)
                 if run_conn is None:
                     if run_peer not in first:
-                        first[run_peer] = _Event(events[i])
+                        first[run_peer] = Event(events[i])
                     run_conn = self._p2p_connection(run_peer, first[run_peer])
                 parse = run_conn._p2p_parser if run_conn is not None else None
             if run_conn is None:
                 continue
-            off = f[8] - base
-            payload = blob[off:off + f[9]]
-            if parse is not None:  # a subclass's parse_packet
-                try:
-                    run.append(parse(wire_packet(payload, f[10])))
-                except BaseException:
-                    self._p2p_report("parse_packet")
+            off = f[D] - base
+            payload = blob[off:off + f[N]]
+            if parse is None:
+                run.append(decode_payload(f[K], payload))
                 continue
-            kind = f[1]
-            if kind == text:
-                try:
-                    run.append(payload.decode("utf-8"))
-                    continue
-                except UnicodeDecodeError:
-                    pass
-            elif kind == json_kind:
-                run.append(_decode_message(kind, payload))
-                continue
-            run.append(payload)
+            try:  # a subclass's parse_packet
+                run.append(parse(wire_packet(payload, f[C])))
+            except BaseException:
+                self._p2p_report("parse_packet")
         if run:
             self._p2p_call(self.node_message_batch, run_conn, run)
 
@@ -779,7 +691,7 @@ class Node(threading.Thread):
             self._p2p_report(getattr(method, "__name__", "an event method"))
             return None
 
-    def _p2p_dispatch(self, ev: _Event) -> None:
+    def _p2p_dispatch(self, ev: Event) -> None:
         t = ev.type
         if t == _n.P2P_EVENT_RECONNECTION_ERROR:
             answer = True
@@ -811,7 +723,7 @@ class Node(threading.Thread):
                     self._p2p_report("parse_packet")
                     return
             else:
-                value = _decode_message(ev.kind, ev.data)
+                value = decode_payload(ev.kind, ev.data)
             self._p2p_call(self.node_message, conn, value)
         elif t == _n.P2P_EVENT_OUTBOUND_CONNECTED:
             self._p2p_call(self.outbound_node_connected, conn)
@@ -832,7 +744,7 @@ class Node(threading.Thread):
         else:
             self._p2p_dispatch_more(conn, ev)
 
-    def _p2p_dispatch_more(self, conn: NodeConnection, ev: _Event) -> None:
+    def _p2p_dispatch_more(self, conn: NodeConnection, ev: Event) -> None:
         """Events only other kinds of node raise (SecureNode)."""
 
     # The event methods of the reference; override them, or pass a callback.

@@ -36,7 +36,10 @@ import os
 from typing import Any, Callable, Dict, Optional, Union
 
 from . import _native as _n
-from .node import Callback, Node, _c_int, _decode_message, _Event
+from ._codec import c_int as _c_int
+from ._codec import decode_payload
+from ._events import Event
+from .node import Callback, Node
 from .nodeconnection import NodeConnection
 
 __all__ = ["SecureNode", "Reject"]
@@ -221,7 +224,7 @@ class SecureNode(Node):
         _n.check(_n.lib.p2p_secure_node_new(host, port, id, max_connections,
                                             ctypes.byref(self._p2p_secure_config),
                                             ctypes.byref(out)), "p2p_secure_node_new")
-        return out.value
+        return out.value or 0
 
     # ---- keys (the reference's methods) ----------------------------------------------
 
@@ -575,7 +578,7 @@ class SecureNode(Node):
 
     # ---- events --------------------------------------------------------------------------
 
-    def _p2p_dispatch_more(self, conn: NodeConnection, ev: _Event) -> None:
+    def _p2p_dispatch_more(self, conn: NodeConnection, ev: Event) -> None:
         if ev.type == _n.P2P_EVENT_SECURE_MESSAGE:
             data = json.loads(ev.data.decode("utf-8"))
             hook = _HOOK_OF_TYPE.get(ev.msg_type)
@@ -585,7 +588,7 @@ class SecureNode(Node):
             self._p2p_call(self.node_secure_message, conn, data)
         elif ev.type == _n.P2P_EVENT_MESSAGE_REJECTED:
             reject = Reject(ev.reject) if ev.reject in Reject._value2member_map_ else ev.reject
-            self._p2p_call(self.node_message_rejected, conn, _decode_message(ev.kind, ev.data),
+            self._p2p_call(self.node_message_rejected, conn, decode_payload(ev.kind, ev.data),
                            ev.reason, reject)
         elif ev.type == _n.P2P_EVENT_DISCOVERY_ANSWER:
             self._p2p_call(self.node_discovery_answer, conn, json.loads(ev.data.decode("utf-8")))
