@@ -2,7 +2,7 @@
 # ruff: noqa: E501
 
 import ctypes
-from typing import Dict
+from typing import Any, Dict, List, Tuple
 
 P2P_VERSION_MAJOR = 0
 P2P_VERSION_MINOR = 2
@@ -230,3 +230,74 @@ class P2PCounters(ctypes.Structure):
         ("over_memory", ctypes.c_uint64),
         ("stalled", ctypes.c_uint64),
     ]
+
+
+#: Every function of the header: name -> (restype, argtypes).
+PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
+    "p2p_version": (ctypes.c_char_p, []),
+    "p2p_strerror": (ctypes.c_char_p, [ctypes.c_int]),
+    "p2p_last_error": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t]),
+    "p2p_errmsg": (ctypes.c_char_p, []),
+    "p2p_node_new": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_void_p)]),
+    "p2p_node_set_callback": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]),
+    "p2p_node_set_limit": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int64]),
+    "p2p_node_get_limit": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int64)]),
+    "p2p_node_set_debug": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
+    "p2p_node_get_debug": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int)]),
+    "p2p_node_start": (ctypes.c_int, [ctypes.c_void_p]),
+    "p2p_node_stop": (ctypes.c_int, [ctypes.c_void_p]),
+    "p2p_node_request_stop": (ctypes.c_int, [ctypes.c_void_p]),
+    "p2p_node_free": (ctypes.c_int, [ctypes.c_void_p]),
+    "p2p_node_id": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]),
+    "p2p_node_host": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]),
+    "p2p_node_port": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int)]),
+    "p2p_node_counters": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(P2PCounters)]),
+    "p2p_peer_counters": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(P2PCounters)]),
+    "p2p_node_peers": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_uint64), ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_node_connect": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_uint64)]),
+    "p2p_node_disconnect": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64]),
+    "p2p_node_send": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]),
+    "p2p_node_broadcast": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_uint64), ctypes.c_size_t, ctypes.c_int]),
+    "p2p_node_send_batch": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t), ctypes.c_size_t, ctypes.c_int, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_peer_id": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_char_p, ctypes.c_size_t]),
+    "p2p_peer_host": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_char_p, ctypes.c_size_t]),
+    "p2p_peer_port": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_int)]),
+    "p2p_peer_direction": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_int)]),
+    "p2p_peer_set_info": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]),
+    "p2p_peer_get_info": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_node_poll": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(P2PEvent), ctypes.c_size_t, ctypes.c_int, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_node_poll_batch": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(P2PEvent), ctypes.c_size_t, ctypes.c_int, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_node_reply": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
+    "p2p_secure_node_new": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(P2PSecureConfig), ctypes.POINTER(ctypes.c_void_p)]),
+    "p2p_secure_key_generate": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
+    "p2p_secure_key_load": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
+    "p2p_secure_key_save": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]),
+    "p2p_secure_public_key": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]),
+    "p2p_secure_send_message": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]),
+    "p2p_secure_send": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_char_p, ctypes.c_size_t]),
+    "p2p_secure_broadcast": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_uint64), ctypes.c_size_t]),
+    "p2p_secure_send_ping": (ctypes.c_int, [ctypes.c_void_p]),
+    "p2p_secure_send_discovery": (ctypes.c_int, [ctypes.c_void_p]),
+    "p2p_secure_create_message": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_secure_check_message": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_int)]),
+    "p2p_secure_pin": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
+    "p2p_secure_pinned_key": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]),
+    "p2p_secure_set_delegate": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
+    "p2p_secure_handle": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]),
+    "p2p_secure_private_key": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]),
+    "p2p_secure_encrypt": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_secure_decrypt": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_secure_sign": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]),
+    "p2p_secure_verify": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p]),
+    "p2p_secure_canonical": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_secure_derive_key": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]),
+    "p2p_secure_aes_pad": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_secure_aes_encrypt": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_secure_aes_decrypt": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_secure_aes_encrypt_pw": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_secure_aes_decrypt_pw": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_secure_aes_encrypt_file": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]),
+    "p2p_secure_aes_decrypt_file": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_secure_aes_encrypt_file_pw": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]),
+    "p2p_secure_aes_decrypt_file_pw": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+}

@@ -26,17 +26,8 @@ __all__ = ["P2PError", "lib", "library_path", "check", "errmsg"]
 # ---- The header's constants and structs (generated: _constants.py) --------
 
 from ._constants import *  # noqa: F403 (re-exported: p2pnode._native.P2P_* as in the header)
-from ._constants import (
-    CODE_NAMES,
-    P2P_COMPRESSION,
-    P2P_KEY_FORMAT,
-    P2P_KEY_POLICY,
-    P2P_LIMIT,
-    P2P_OVERFLOW_POLICY,
-    P2PCounters,
-    P2PEvent,
-    P2PSecureConfig,
-)
+from ._constants import (CODE_NAMES, P2P_COMPRESSION, P2P_KEY_FORMAT, P2P_KEY_POLICY,
+                         P2P_LIMIT, P2P_OVERFLOW_POLICY, PROTOTYPES)
 
 #: Names of the compressions, overflow policies, key policies and formats, limits.
 COMPRESSIONS, OVERFLOW_POLICIES = P2P_COMPRESSION, P2P_OVERFLOW_POLICY
@@ -121,100 +112,7 @@ def _load() -> "tuple[ctypes.CDLL, str]":
 
 lib, library_path = _load()
 
-_c_int = ctypes.c_int
-_c_size = ctypes.c_size_t
-_vp = ctypes.c_void_p
-_cp = ctypes.c_char_p
-_node_out = ctypes.POINTER(ctypes.c_void_p)
-
-_PROTOTYPES = {
-    "p2p_version": (_cp, []),
-    "p2p_strerror": (_cp, [_c_int]),
-    "p2p_last_error": (_c_int, [ctypes.c_char_p, _c_size]),
-    "p2p_errmsg": (_cp, []),
-    "p2p_node_new": (_c_int, [_cp, _c_int, _cp, _c_int, _node_out]),
-    "p2p_node_set_callback": (_c_int, [_vp, _vp, _vp]),
-    "p2p_node_set_limit": (_c_int, [_vp, _c_int, ctypes.c_int64]),
-    "p2p_node_get_limit": (_c_int, [_vp, _c_int, ctypes.POINTER(ctypes.c_int64)]),
-    "p2p_node_set_debug": (_c_int, [_vp, _c_int]),
-    "p2p_node_get_debug": (_c_int, [_vp, ctypes.POINTER(_c_int)]),
-    "p2p_node_start": (_c_int, [_vp]),
-    "p2p_node_stop": (_c_int, [_vp]),
-    "p2p_node_request_stop": (_c_int, [_vp]),
-    "p2p_node_free": (_c_int, [_vp]),
-    "p2p_node_id": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
-    "p2p_node_host": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
-    "p2p_node_port": (_c_int, [_vp, ctypes.POINTER(_c_int)]),
-    "p2p_node_counters": (_c_int, [_vp, ctypes.POINTER(P2PCounters)]),
-    "p2p_peer_counters": (_c_int, [_vp, ctypes.c_uint64, ctypes.POINTER(P2PCounters)]),
-    "p2p_node_peers": (_c_int, [_vp, _c_int, ctypes.POINTER(ctypes.c_uint64), _c_size,
-                                ctypes.POINTER(_c_size)]),
-    "p2p_node_connect": (_c_int, [_vp, _cp, _c_int, _c_int, ctypes.POINTER(ctypes.c_uint64)]),
-    "p2p_node_disconnect": (_c_int, [_vp, ctypes.c_uint64]),
-    "p2p_node_send": (_c_int, [_vp, ctypes.c_uint64, _vp, _c_size, _c_int]),
-    "p2p_node_broadcast": (_c_int, [_vp, _vp, _c_size, ctypes.POINTER(ctypes.c_uint64), _c_size,
-                                    _c_int]),
-    "p2p_peer_id": (_c_int, [_vp, ctypes.c_uint64, ctypes.c_char_p, _c_size]),
-    "p2p_peer_host": (_c_int, [_vp, ctypes.c_uint64, ctypes.c_char_p, _c_size]),
-    "p2p_peer_port": (_c_int, [_vp, ctypes.c_uint64, ctypes.POINTER(_c_int)]),
-    "p2p_peer_direction": (_c_int, [_vp, ctypes.c_uint64, ctypes.POINTER(_c_int)]),
-    "p2p_peer_set_info": (_c_int, [_vp, ctypes.c_uint64, _cp, _vp, _c_size]),
-    "p2p_peer_get_info": (_c_int, [_vp, ctypes.c_uint64, _cp, _vp, _c_size,
-                                   ctypes.POINTER(_c_size)]),
-    "p2p_node_poll": (_c_int, [_vp, ctypes.POINTER(P2PEvent), _c_size, _c_int,
-                               ctypes.POINTER(_c_size)]),
-    "p2p_node_reply": (_c_int, [_vp, _c_int]),
-    # The batched path: lens is passed as an address (an array.array's buffer).
-    "p2p_node_send_batch": (_c_int, [_vp, ctypes.c_uint64, _vp, _vp, _c_size, _c_int,
-                                     ctypes.POINTER(_c_size)]),
-    "p2p_node_poll_batch": (_c_int, [_vp, ctypes.POINTER(P2PEvent), _c_size, _c_int,
-                                     ctypes.POINTER(_c_size), ctypes.POINTER(ctypes.c_void_p),
-                                     ctypes.POINTER(_c_size)]),
-    # The secure node. JSON goes in as bytes with a length.
-    "p2p_secure_node_new": (_c_int, [_cp, _c_int, _cp, _c_int, ctypes.POINTER(P2PSecureConfig),
-                                     _node_out]),
-    "p2p_secure_key_generate": (_c_int, [_vp, _c_int]),
-    "p2p_secure_key_load": (_c_int, [_vp, _cp, _cp]),
-    "p2p_secure_key_save": (_c_int, [_vp, _cp, _cp, _c_int]),
-    "p2p_secure_public_key": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
-    "p2p_secure_send_message": (_c_int, [_vp, _cp, _c_size]),
-    "p2p_secure_send": (_c_int, [_vp, ctypes.c_uint64, _cp, _c_size]),
-    "p2p_secure_broadcast": (_c_int, [_vp, _cp, _c_size, ctypes.POINTER(ctypes.c_uint64),
-                                      _c_size]),
-    "p2p_secure_send_ping": (_c_int, [_vp]),
-    "p2p_secure_send_discovery": (_c_int, [_vp]),
-    "p2p_secure_create_message": (_c_int, [_vp, _cp, _c_size, ctypes.c_char_p, _c_size,
-                                           ctypes.POINTER(_c_size)]),
-    "p2p_secure_check_message": (_c_int, [_cp, _c_size, ctypes.POINTER(_c_int)]),
-    "p2p_secure_pin": (_c_int, [_vp, _cp, _cp]),
-    "p2p_secure_pinned_key": (_c_int, [_vp, _cp, ctypes.c_char_p, _c_size]),
-    # p2psecure's helpers and delegation (securenode.py); variable-size results
-    # as buf, cap, out_len.
-    "p2p_secure_set_delegate": (_c_int, [_vp, _c_int]),
-    "p2p_secure_handle": (_c_int, [_vp, ctypes.c_uint64, _c_int, _cp, _c_size]),
-    "p2p_secure_private_key": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
-    "p2p_secure_encrypt": (_c_int, [_cp, _cp, _c_size, _vp, _c_size, ctypes.POINTER(_c_size)]),
-    "p2p_secure_decrypt": (_c_int, [_vp, _cp, _c_size, _vp, _c_size, ctypes.POINTER(_c_size)]),
-    "p2p_secure_sign": (_c_int, [_vp, _cp, _c_size, ctypes.c_char_p, _c_size]),
-    "p2p_secure_verify": (_c_int, [_cp, _cp, _c_size, _cp]),
-    "p2p_secure_canonical": (_c_int, [_cp, _c_size, _vp, _c_size, ctypes.POINTER(_c_size)]),
-    "p2p_secure_derive_key": (_c_int, [_cp, _c_size, _cp, _c_size, ctypes.c_char_p, _c_size]),
-    "p2p_secure_aes_pad": (_c_int, [_cp, _c_size, _vp, _c_size, ctypes.POINTER(_c_size)]),
-    "p2p_secure_aes_encrypt": (_c_int, [_cp, _c_size, _cp, _c_size, _vp, _c_size,
-                                        ctypes.POINTER(_c_size)]),
-    "p2p_secure_aes_decrypt": (_c_int, [_cp, _c_size, _cp, _c_size, _vp, _c_size,
-                                        ctypes.POINTER(_c_size)]),
-    "p2p_secure_aes_encrypt_pw": (_c_int, [_cp, _c_size, _cp, _c_size, _vp, _c_size,
-                                           ctypes.POINTER(_c_size)]),
-    "p2p_secure_aes_decrypt_pw": (_c_int, [_cp, _c_size, _cp, _c_size, _vp, _c_size,
-                                           ctypes.POINTER(_c_size)]),
-    "p2p_secure_aes_encrypt_file": (_c_int, [_cp, _cp, _c_size, _cp, _c_size]),
-    "p2p_secure_aes_decrypt_file": (_c_int, [_cp, _cp, _c_size, _vp, _c_size,
-                                             ctypes.POINTER(_c_size)]),
-    "p2p_secure_aes_encrypt_file_pw": (_c_int, [_cp, _cp, _c_size, _cp, _c_size]),
-    "p2p_secure_aes_decrypt_file_pw": (_c_int, [_cp, _cp, _c_size, _vp, _c_size,
-                                                ctypes.POINTER(_c_size)]),
-}
+_PROTOTYPES = PROTOTYPES  # generated from the header's declarations
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():
     try:

@@ -581,7 +581,7 @@ class Node:
         if not self._owns(conn) or conn.closed or not lens:
             return 0
         sent = ctypes.c_size_t(0)
-        addr, _ = lens.buffer_info()
+        addr = (ctypes.c_size_t * len(lens)).from_buffer(lens)
         try:
             await self._run(self._serial, _call, "p2p_node_send_batch", self._h, conn.handle,
                             data, addr, len(lens), code, ctypes.byref(sent))

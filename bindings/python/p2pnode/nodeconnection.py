@@ -184,9 +184,9 @@ class NodeConnection(threading.Thread):
         if count == 0:
             return 0
         node = self.main_node
-        sent = ctypes.c_size_t(0)
-        rc = _n.lib.p2p_node_send_batch(node._p2p_node, self._p2p_handle, data,
-                                        lens.buffer_info()[0], count, code, ctypes.byref(sent))
+        sent, lens_c = ctypes.c_size_t(0), (ctypes.c_size_t * count).from_buffer(lens)
+        rc = _n.lib.p2p_node_send_batch(node._p2p_node, self._p2p_handle, data, lens_c, count,
+                                        code, ctypes.byref(sent))
         if rc == _n.P2P_OK:
             return count
         err = _n.error(rc, "p2p_node_send_batch")
