@@ -27,7 +27,8 @@
  * RULES THAT HOLD FOR EVERY FUNCTION
  *
  * Status. Every function returns P2P_OK (0) or a negative P2P_E* code, except
- * p2p_version and p2p_strerror, which return static strings. A failing call
+ * p2p_version, p2p_strerror and the name functions (p2p_event_name...), which
+ * return static strings, and p2p_buf_free, which returns nothing. A failing call
  * also leaves a message for the calling thread, read with p2p_last_error or
  * p2p_errmsg. No argument, however bad (NULL, a freed node, an unknown peer, a
  * call after stop), crashes the process: it gets its code.
@@ -65,21 +66,89 @@
  * p2p_strerror, p2p_errmsg and p2p_last_error returns P2P_EFORK at once,
  * for the parent's nodes and for new ones alike, without entering the Go
  * runtime (whose threads the child lacks). The parent is unaffected.
+ * p2p_buf_free and the name functions (p2p_event_name and the like) work
+ * there too: they never enter the Go runtime.
+ *
+ * Library-owned memory (0.3). Everything variable-sized that a 0.3 function
+ * hands out (ids, hosts, info values, keys, signed messages, peer lists,
+ * the secure helpers' results) comes in a p2p_buf that the library
+ * allocates and the caller releases with p2p_buf_free, whatever its
+ * contents: one free function for all of them, no buffer to size, no retry
+ * on P2P_ERANGE. The 0.2 functions that copy into caller buffers remain
+ * (their 0.3 twins end in _buf) so that 0.2 callers still build.
+ *
+ * STABILITY
+ *
+ * From 0.3 on: status codes and the numbers of every enum and #define are
+ * never renumbered or reused (new ones are added at the end); a function's
+ * prototype never changes (a new behaviour gets a new function); and a
+ * struct the library fills or reads begins with its size (size_t size,
+ * set by the caller to the sizeof it was built with: P2P_INIT(&s)) and only
+ * ever grows at its end. The library reads and fills only the first size
+ * bytes, so a program built with an older header gets the prefix it knows
+ * filled, and one built with a newer header than the library's gets its
+ * extra fields zeroed. A size smaller than the struct's 0.3 size is
+ * P2P_EINVAL. p2p_buf alone has no size field: it is frozen as it is. The
+ * core's enums cross the ABI through an explicit table, never by the order
+ * of Go constants. The structs without a size field (p2p_event,
+ * p2p_counters, p2p_secure_config, p2p_discovered) are the 0.2 interface,
+ * kept as they are; their sized 0.3 twins are p2p_ev, p2p_stats and
+ * p2p_secure_opts (see there).
+ *
+ * WHAT CHANGED IN 0.3
+ *
+ *   - Version 0.3.0. Nothing of 0.2 was removed or renumbered.
+ *   - p2p_buf and p2p_buf_free: library-owned results. New _buf twins of
+ *     every caller-buffer function: p2p_node_id_buf, p2p_node_host_buf,
+ *     p2p_node_peers_buf, p2p_peer_get_info_buf, p2p_secure_public_key_buf,
+ *     p2p_secure_private_key_buf, p2p_secure_pinned_key_buf,
+ *     p2p_secure_create_message_buf, p2p_secure_canonical_buf,
+ *     p2p_secure_sign_buf, p2p_secure_encrypt_buf, p2p_secure_decrypt_buf,
+ *     p2p_secure_aes_*_buf.
+ *   - p2p_peer_facts: a peer's id, host, port and direction in one call, in
+ *     a sized struct p2p_peer (P2P_INIT). p2p_peer_ping: the secure node's
+ *     latency as a double.
+ *   - Sized structs (size first, P2P_INIT) and the stability rules above.
+ *     The sized event p2p_ev, delivered by p2p_node_set_handler (callback)
+ *     or p2p_node_next (polling; payloads of a batch in one block).
+ *   - Names: p2p_event_name (p2pnetwork's event method names),
+ *     p2p_reject_name, p2p_compression_name and p2p_compression_from_name.
+ *   - Secure: p2p_secure_hash (the _hash p2psecure computes, SHA-512 hex of
+ *     the canonical text) and p2p_secure_password (the bytes a text
+ *     password stands for: Latin-1, as PyCryptodome, else UTF-8), with
+ *     p2p_secure_key_load_bytes and p2p_secure_key_save_bytes for passwords
+ *     given as bytes. The secure event numbers (9, 10, 11) are unchanged;
+ *     the core (p2p/secure) defines them and the ABI maps them.
+ *   - Polling is now done by the core (p2p.Node.Poll); p2p_node_poll keeps
+ *     its contract.
  */
 #ifndef P2PNODE_H
 #define P2PNODE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h> /* memset, for P2P_INIT */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define P2P_VERSION_MAJOR 0
-#define P2P_VERSION_MINOR 2
+#define P2P_VERSION_MINOR 3
 #define P2P_VERSION_PATCH 0
-#define P2P_VERSION_STRING "0.2.0"
+#define P2P_VERSION_STRING "0.3.0"
+
+/*
+ * P2P_INIT(p) zeroes the sized struct *p and sets its size field to the
+ * sizeof this header gives it; do it before a call fills or reads *p.
+ * P2P_INIT_ARRAY(a, n) does it for the n elements of the array a.
+ */
+#define P2P_INIT(p) (memset((p), 0, sizeof *(p)), (p)->size = sizeof *(p), (void)0)
+#define P2P_INIT_ARRAY(a, n)                                                                        \
+    do {                                                                                           \
+        size_t p2p_init_i_;                                                                        \
+        for (p2p_init_i_ = 0; p2p_init_i_ < (size_t)(n); p2p_init_i_++) P2P_INIT(&(a)[p2p_init_i_]); \
+    } while (0)
 
 /* Longest node id, and longest host name, in bytes (without the NUL). */
 #define P2P_MAX_ID_LEN 4096
@@ -387,6 +456,118 @@ typedef struct p2p_counters {
     uint64_t over_memory;        /* connections closed for P2P_LIMIT_MAX_PENDING_BYTES(_PER_ADDRESS) */
     uint64_t stalled;            /* peers disconnected for staying full without progress */
 } p2p_counters;
+
+
+/* ---- 0.3: library-owned buffers and sized structs ----------------------- */
+
+/*
+ * p2p_buf: bytes the library allocated and hands to the caller, who
+ * releases them with p2p_buf_free (and with nothing else: not free()).
+ * Every function that fills a p2p_buf *out:
+ *   - needs out non-NULL (else P2P_EINVAL) and overwrites *out without
+ *     reading or freeing what it held: start from P2P_BUF_INIT, or free
+ *     the old contents first;
+ *   - on success sets data to len bytes followed by one NUL byte that len
+ *     does not count (so a text result is also a C string, and data is
+ *     never NULL, even for len 0);
+ *   - on failure leaves *out as {NULL, 0}: freeing it is then harmless.
+ * A p2p_buf may be freed from any thread, and outlives the node that made
+ * it. This struct is frozen: it will never grow.
+ */
+typedef struct p2p_buf {
+    uint8_t *data; /* len bytes, then a NUL; NULL when empty of any allocation */
+    size_t len;    /* bytes in data, the final NUL not counted */
+} p2p_buf;
+
+#define P2P_BUF_INIT {NULL, 0}
+
+/*
+ * A peer's facts (p2p_peer_facts), or one entry of a discovery answer
+ * (p2p_ev.nodes). Sized: P2P_INIT before p2p_peer_facts.
+ */
+typedef struct p2p_peer {
+    size_t size;        /* sizeof(p2p_peer) as the caller was built (P2P_INIT) */
+    uint64_t peer;      /* the peer's handle (0 in a discovery answer's entry) */
+    const char *id;     /* its node id, NUL-terminated (id_len bytes) */
+    size_t id_len;
+    const char *host;   /* its address, NUL-terminated (host_len bytes) */
+    size_t host_len;
+    int32_t port;       /* its listening port */
+    int32_t direction;  /* P2P_INBOUND or P2P_OUTBOUND */
+    p2p_buf mem;        /* p2p_peer_facts: the memory id and host live in; release it with
+                           p2p_buf_free(&p.mem). In a discovery entry {NULL, 0}: the event owns it */
+} p2p_peer;
+
+/*
+ * A sized event (0.3), delivered by p2p_node_set_handler's callback or
+ * taken by p2p_node_next. The fields mean what p2p_event's of the same
+ * name mean (see there: which are set for which type, who owns what and
+ * for how long); the differences are size first, the string lengths, and
+ * the discovery entries as sized p2p_peer (step through them with
+ * P2P_EV_NODE(ev, i), as their size may differ from the caller's).
+ */
+typedef struct p2p_ev {
+    size_t size;           /* p2p_node_next: events[0].size, set by the caller (P2P_INIT), is the
+                              array's stride; the library writes each event's size. In a
+                              callback: the size the library filled */
+    int32_t type;          /* p2p_event_type */
+    int32_t kind;          /* p2p_kind */
+    p2p_node *node;        /* the node that raised it */
+    uint64_t peer;         /* the peer's handle (0 for REQUEST_TO_STOP, RECONNECTION_ERROR) */
+    const char *peer_id;   /* the peer's node id */
+    size_t peer_id_len;
+    const char *peer_host; /* the peer's address */
+    size_t peer_host_len;
+    int32_t peer_port;     /* the peer's listening port */
+    int32_t direction;     /* p2p_direction */
+    const uint8_t *data;   /* the message's bytes (NULL for events without one) */
+    size_t data_len;
+    int32_t compression;   /* p2p_compression it travelled with */
+    int32_t port;          /* RECONNECTION_ERROR: the lost peer's port */
+    const char *host;      /* RECONNECTION_ERROR: its host */
+    int32_t trials;        /* RECONNECTION_ERROR: attempts so far, from 1 */
+    int32_t reject;        /* MESSAGE_REJECTED: p2p_reject */
+    const char *sender_id; /* secure events: the signer's (or claimed) node id */
+    const char *msg_type;  /* SECURE_MESSAGE, DISCOVERY_ANSWER: _type */
+    const char *reason;    /* MESSAGE_REJECTED: why, for people */
+    const p2p_peer *nodes; /* DISCOVERY_ANSWER: n_nodes entries, NULL when none */
+    size_t n_nodes;
+    uint64_t dropped;       /* *_DISCONNECTED: accepted messages never written */
+    uint64_t dropped_bytes; /* *_DISCONNECTED: their bytes on the wire */
+} p2p_ev;
+
+/* The i-th discovery entry of a p2p_ev, whatever size the library's p2p_peer has. */
+#define P2P_EV_NODE(ev, i) \
+    ((const p2p_peer *)(const void *)((const char *)(ev)->nodes + (size_t)(i) * (ev)->nodes->size))
+
+/*
+ * The callback of p2p_node_set_handler: as p2p_event_fn (its thread, its
+ * answer to RECONNECTION_ERROR, what it may call), with a p2p_ev.
+ */
+typedef int (*p2p_ev_fn)(void *user_data, const p2p_ev *ev);
+
+/* p2p_counters, sized (p2p_node_stats, p2p_peer_stats): P2P_INIT, then the call. */
+typedef struct p2p_stats {
+    size_t size; /* sizeof(p2p_stats) as the caller was built (P2P_INIT) */
+    uint64_t sent, received, receive_errors;
+    uint64_t accepted, accepted_bytes;
+    uint64_t written, written_bytes;
+    uint64_t queued, queued_bytes;
+    uint64_t dropped_overflow, dropped_link_lost, dropped_stop, dropped_bytes;
+    uint64_t refused, received_bytes;
+    uint64_t evicted, handshakes_evicted, rejected, over_memory, stalled;
+} p2p_stats;
+
+/* p2p_secure_config, sized (p2p_secure_node_create): P2P_INIT, set what you need; 0 = default. */
+typedef struct p2p_secure_opts {
+    size_t size;               /* sizeof(p2p_secure_opts) as the caller was built (P2P_INIT) */
+    int32_t key_policy;        /* p2p_key_policy */
+    int32_t min_key_bits;      /* default 2048 */
+    int64_t replay_window_ms;  /* default 300000; negative: no timestamp or replay checks */
+    int64_t max_clock_skew_ms; /* default 60000 */
+    int32_t max_pinned_keys;   /* default 65536 */
+    int32_t reserved;          /* zero */
+} p2p_secure_opts;
 
 #ifndef P2P_NO_PROTOTYPES
 
@@ -1077,6 +1258,186 @@ int p2p_secure_aes_encrypt_file_pw(const char *path, const void *password, size_
  */
 int p2p_secure_aes_decrypt_file_pw(const char *path, const void *password, size_t password_len,
                                    void *buf, size_t cap, size_t *out_len);
+
+
+/* ---- 0.3: library-owned buffers ------------------------------------------ */
+
+/*
+ * p2p_buf_free releases what buf holds (nothing when data is NULL) and
+ * sets it to {NULL, 0}; buf NULL is a no-op, and so is a second free of
+ * the same buf. Any thread, also in a forked child; never fails.
+ */
+void p2p_buf_free(p2p_buf *buf);
+
+/* p2p_node_id_buf: the node's id into *out. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL. */
+int p2p_node_id_buf(p2p_node *node, p2p_buf *out);
+
+/* p2p_node_host_buf: the host the node listens on (as given) into *out. */
+int p2p_node_host_buf(p2p_node *node, p2p_buf *out);
+
+/*
+ * p2p_node_peers_buf lists the handles of the node's peers of one
+ * direction (as p2p_node_peers) into *out: out->len / 8 handles of type
+ * uint64_t, suitably aligned at out->data. Returns P2P_OK, P2P_EHANDLE,
+ * P2P_EINVAL.
+ */
+int p2p_node_peers_buf(p2p_node *node, int direction, p2p_buf *out);
+
+/*
+ * p2p_peer_get_info_buf copies the value under key (NUL-terminated) into
+ * *out. Returns P2P_OK, P2P_ENOTFOUND, P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL.
+ */
+int p2p_peer_get_info_buf(p2p_node *node, uint64_t peer, const char *key, p2p_buf *out);
+
+/*
+ * p2p_peer_facts fills *out (P2P_INIT it first) with the peer's handle,
+ * id, host, port and direction in one call; id and host live in out->mem,
+ * released with p2p_buf_free(&out->mem). Like p2p_peer_id, it works as
+ * long as the handle does. Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER,
+ * P2P_EINVAL (out NULL, out->size too small; nothing allocated then).
+ */
+int p2p_peer_facts(p2p_node *node, uint64_t peer, p2p_peer *out);
+
+/*
+ * p2p_peer_ping stores in *seconds the latency a secure node measured for
+ * the peer (its info "ping", p2p_secure_send_ping). Returns P2P_OK,
+ * P2P_ENOTFOUND (no pong yet), P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL.
+ */
+int p2p_peer_ping(p2p_node *node, uint64_t peer, double *seconds);
+
+/* ---- 0.3: sized structs --------------------------------------------------- */
+
+/*
+ * p2p_node_stats and p2p_peer_stats are p2p_node_counters and
+ * p2p_peer_counters filling a sized p2p_stats (P2P_INIT it first).
+ * Returns as those, and P2P_EINVAL for a size too small.
+ */
+int p2p_node_stats(p2p_node *node, p2p_stats *out);
+int p2p_peer_stats(p2p_node *node, uint64_t peer, p2p_stats *out);
+
+/*
+ * p2p_secure_node_create is p2p_secure_node_new with a sized
+ * p2p_secure_opts (NULL for the defaults; else P2P_INIT it first).
+ */
+int p2p_secure_node_create(const char *host, int port, const char *id, int max_connections,
+                           const p2p_secure_opts *opts, p2p_node **out);
+
+/*
+ * p2p_node_set_handler is p2p_node_set_callback with a callback that gets
+ * a sized p2p_ev. A node has at most one of the two: setting one replaces
+ * the other; fn NULL returns the node to poll mode. Before p2p_node_start.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_ESTATE once started.
+ */
+int p2p_node_set_handler(p2p_node *node, p2p_ev_fn fn, void *user_data);
+
+/*
+ * p2p_node_next is p2p_node_poll_batch with sized events: the caller sets
+ * events[0].size (P2P_INIT(&events[0]) or P2P_INIT_ARRAY), which is the
+ * stride of the array, at least the 0.3 sizeof(p2p_ev); the library fills
+ * each event's first size bytes. data and data_len may both be NULL when
+ * the caller does not want the batch's payload block (else see
+ * p2p_node_poll_batch). Every rule of p2p_node_poll holds (one poller,
+ * lifetime of what the events point to, waiting events end a batch,
+ * p2p_node_reply, P2P_ESTOPPED at the end); the two may be mixed.
+ * Returns as p2p_node_poll_batch, and P2P_EINVAL for a size too small.
+ */
+int p2p_node_next(p2p_node *node, p2p_ev *events, size_t max, int timeout_ms, size_t *count,
+                  const uint8_t **data, size_t *data_len);
+
+/* ---- 0.3: names ------------------------------------------------------------ */
+
+/*
+ * p2p_event_name returns the name of an event type: the p2pnetwork event
+ * method it stands for ("outbound_node_connected", "inbound_node_connected",
+ * "outbound_node_disconnected", "inbound_node_disconnected", "node_message",
+ * "node_disconnect_with_outbound_node", "node_request_to_stop",
+ * "node_reconnection_error"), and for the secure events "secure_message",
+ * "message_rejected", "discovery_answer". NULL for an unknown type. The
+ * strings are static. Any thread; never enters the Go runtime.
+ */
+const char *p2p_event_name(int type);
+
+/*
+ * p2p_reject_name returns the name of a p2p_reject code: "none",
+ * "malformed", "bad_signature", "bad_hash", "bad_message_id",
+ * "key_mismatch", "untrusted_key", "weak_key", "replay", "stale",
+ * "future"; NULL for an unknown code. Static strings, as p2p_event_name.
+ */
+const char *p2p_reject_name(int reject);
+
+/*
+ * p2p_compression_name returns p2pnetwork's name of a p2p_compression:
+ * "none", "zlib", "bzip2", "lzma"; NULL for an unknown value. Static.
+ */
+const char *p2p_compression_name(int compression);
+
+/*
+ * p2p_compression_from_name stores in *out the p2p_compression named name
+ * (as p2p_compression_name gives them, ASCII case ignored; NULL and "" are
+ * "none", as p2pnetwork's default). Returns P2P_OK, P2P_EINVAL (unknown
+ * name, out NULL; *out untouched). Never enters the Go runtime.
+ */
+int p2p_compression_from_name(const char *name, int *out);
+
+/* ---- 0.3: secure node ------------------------------------------------------ */
+
+/*
+ * p2p_secure_hash writes into *out the _hash p2psecure computes for the
+ * JSON value json (len bytes): the SHA-512, in 128 lowercase hex digits, of
+ * its canonical text (p2p_secure_canonical; p2psecure's get_hash).
+ * Returns P2P_OK, P2P_EINVAL (not JSON, out NULL), P2P_ETOOBIG (len over
+ * 64 MiB).
+ */
+int p2p_secure_hash(const char *json, size_t len, p2p_buf *out);
+
+/*
+ * p2p_secure_password writes into *out the bytes a text password (UTF-8,
+ * len bytes) stands for in p2psecure's formats: its Latin-1 bytes, as
+ * PyCryptodome encodes a str, when every character is below U+0100; else
+ * its UTF-8 (which p2psecure itself could not use). Give the result to
+ * p2p_secure_derive_key, p2p_secure_aes_*_pw and p2p_secure_key_*_bytes.
+ * Returns P2P_OK, P2P_EINVAL (not UTF-8, out NULL).
+ */
+int p2p_secure_password(const char *text, size_t len, p2p_buf *out);
+
+/*
+ * p2p_secure_key_load_bytes and p2p_secure_key_save_bytes are
+ * p2p_secure_key_load and p2p_secure_key_save with the password given as
+ * the bytes the key derivation uses (p2psecure: the Latin-1 bytes of its
+ * str; see p2p_secure_password), password_len bytes, NULL or 0 for none.
+ * Returns as those.
+ */
+int p2p_secure_key_load_bytes(p2p_node *node, const char *path, const void *password,
+                              size_t password_len);
+int p2p_secure_key_save_bytes(p2p_node *node, const char *path, const void *password,
+                              size_t password_len, int format);
+
+/*
+ * The _buf twins of the functions of the same name without _buf: the same
+ * arguments, checks and return codes, with the result in *out (see
+ * p2p_buf) instead of a caller buffer, so never P2P_ERANGE.
+ */
+int p2p_secure_public_key_buf(p2p_node *node, p2p_buf *out);
+int p2p_secure_private_key_buf(p2p_node *node, p2p_buf *out); /* the secret key: wipe, then free */
+int p2p_secure_pinned_key_buf(p2p_node *node, const char *id, p2p_buf *out);
+int p2p_secure_create_message_buf(p2p_node *node, const char *json, size_t len, p2p_buf *out);
+int p2p_secure_canonical_buf(const char *json, size_t len, p2p_buf *out);
+int p2p_secure_sign_buf(p2p_node *node, const char *text, size_t len, p2p_buf *out);
+int p2p_secure_encrypt_buf(const char *pem, const void *data, size_t len, p2p_buf *out);
+int p2p_secure_decrypt_buf(p2p_node *node, const char *text, size_t len, p2p_buf *out);
+int p2p_secure_aes_pad_buf(const void *data, size_t len, p2p_buf *out);
+int p2p_secure_aes_encrypt_buf(const void *key, size_t key_len, const void *data, size_t len,
+                               p2p_buf *out);
+int p2p_secure_aes_decrypt_buf(const void *key, size_t key_len, const void *data, size_t len,
+                               p2p_buf *out);
+int p2p_secure_aes_encrypt_pw_buf(const void *password, size_t password_len, const void *data,
+                                  size_t len, p2p_buf *out);
+int p2p_secure_aes_decrypt_pw_buf(const void *password, size_t password_len, const void *data,
+                                  size_t len, p2p_buf *out);
+int p2p_secure_aes_decrypt_file_buf(const char *path, const void *key, size_t key_len,
+                                    p2p_buf *out);
+int p2p_secure_aes_decrypt_file_pw_buf(const char *path, const void *password,
+                                       size_t password_len, p2p_buf *out);
 
 #endif /* P2P_NO_PROTOTYPES */
 
