@@ -5,9 +5,9 @@ import ctypes
 from typing import Any, Dict, List, Tuple
 
 P2P_VERSION_MAJOR = 0
-P2P_VERSION_MINOR = 2
+P2P_VERSION_MINOR = 3
 P2P_VERSION_PATCH = 0
-P2P_VERSION_STRING = '0.2.0'
+P2P_VERSION_STRING = '0.3.0'
 P2P_MAX_ID_LEN = 4096
 P2P_MAX_HOST_LEN = 1024
 P2P_MAX_KEY_PEM_LEN = 4096
@@ -232,6 +232,105 @@ class P2PCounters(ctypes.Structure):
     ]
 
 
+class P2PBuf(ctypes.Structure):
+    """struct p2p_buf."""
+
+    _fields_ = [
+        ("data", ctypes.c_void_p),
+        ("len", ctypes.c_size_t),
+    ]
+
+
+class P2PPeer(ctypes.Structure):
+    """struct p2p_peer."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("peer", ctypes.c_uint64),
+        ("id", ctypes.c_char_p),
+        ("id_len", ctypes.c_size_t),
+        ("host", ctypes.c_char_p),
+        ("host_len", ctypes.c_size_t),
+        ("port", ctypes.c_int32),
+        ("direction", ctypes.c_int32),
+        ("mem", P2PBuf),
+    ]
+
+
+class P2PEv(ctypes.Structure):
+    """struct p2p_ev."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("type", ctypes.c_int32),
+        ("kind", ctypes.c_int32),
+        ("node", ctypes.c_void_p),
+        ("peer", ctypes.c_uint64),
+        ("peer_id", ctypes.c_char_p),
+        ("peer_id_len", ctypes.c_size_t),
+        ("peer_host", ctypes.c_char_p),
+        ("peer_host_len", ctypes.c_size_t),
+        ("peer_port", ctypes.c_int32),
+        ("direction", ctypes.c_int32),
+        ("data", ctypes.c_void_p),
+        ("data_len", ctypes.c_size_t),
+        ("compression", ctypes.c_int32),
+        ("port", ctypes.c_int32),
+        ("host", ctypes.c_char_p),
+        ("trials", ctypes.c_int32),
+        ("reject", ctypes.c_int32),
+        ("sender_id", ctypes.c_char_p),
+        ("msg_type", ctypes.c_char_p),
+        ("reason", ctypes.c_char_p),
+        ("nodes", ctypes.POINTER(P2PPeer)),
+        ("n_nodes", ctypes.c_size_t),
+        ("dropped", ctypes.c_uint64),
+        ("dropped_bytes", ctypes.c_uint64),
+    ]
+
+
+class P2PStats(ctypes.Structure):
+    """struct p2p_stats."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("sent", ctypes.c_uint64),
+        ("received", ctypes.c_uint64),
+        ("receive_errors", ctypes.c_uint64),
+        ("accepted", ctypes.c_uint64),
+        ("accepted_bytes", ctypes.c_uint64),
+        ("written", ctypes.c_uint64),
+        ("written_bytes", ctypes.c_uint64),
+        ("queued", ctypes.c_uint64),
+        ("queued_bytes", ctypes.c_uint64),
+        ("dropped_overflow", ctypes.c_uint64),
+        ("dropped_link_lost", ctypes.c_uint64),
+        ("dropped_stop", ctypes.c_uint64),
+        ("dropped_bytes", ctypes.c_uint64),
+        ("refused", ctypes.c_uint64),
+        ("received_bytes", ctypes.c_uint64),
+        ("evicted", ctypes.c_uint64),
+        ("handshakes_evicted", ctypes.c_uint64),
+        ("rejected", ctypes.c_uint64),
+        ("over_memory", ctypes.c_uint64),
+        ("stalled", ctypes.c_uint64),
+    ]
+
+
+class P2PSecureOpts(ctypes.Structure):
+    """struct p2p_secure_opts."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("key_policy", ctypes.c_int32),
+        ("min_key_bits", ctypes.c_int32),
+        ("replay_window_ms", ctypes.c_int64),
+        ("max_clock_skew_ms", ctypes.c_int64),
+        ("max_pinned_keys", ctypes.c_int32),
+        ("reserved", ctypes.c_int32),
+    ]
+
+
 #: Every function of the header: name -> (restype, argtypes).
 PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "p2p_version": (ctypes.c_char_p, []),
@@ -300,4 +399,39 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "p2p_secure_aes_decrypt_file": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
     "p2p_secure_aes_encrypt_file_pw": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]),
     "p2p_secure_aes_decrypt_file_pw": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_buf_free": (None, [ctypes.POINTER(P2PBuf)]),
+    "p2p_node_id_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(P2PBuf)]),
+    "p2p_node_host_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(P2PBuf)]),
+    "p2p_node_peers_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(P2PBuf)]),
+    "p2p_peer_get_info_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_char_p, ctypes.POINTER(P2PBuf)]),
+    "p2p_peer_facts": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(P2PPeer)]),
+    "p2p_peer_ping": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_double)]),
+    "p2p_node_stats": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(P2PStats)]),
+    "p2p_peer_stats": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(P2PStats)]),
+    "p2p_secure_node_create": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(P2PSecureOpts), ctypes.POINTER(ctypes.c_void_p)]),
+    "p2p_node_set_handler": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]),
+    "p2p_node_next": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(P2PEv), ctypes.c_size_t, ctypes.c_int, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t)]),
+    "p2p_event_name": (ctypes.c_char_p, [ctypes.c_int]),
+    "p2p_reject_name": (ctypes.c_char_p, [ctypes.c_int]),
+    "p2p_compression_name": (ctypes.c_char_p, [ctypes.c_int]),
+    "p2p_compression_from_name": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
+    "p2p_secure_hash": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_password": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_key_load_bytes": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]),
+    "p2p_secure_key_save_bytes": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]),
+    "p2p_secure_public_key_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_private_key_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_pinned_key_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_create_message_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_canonical_buf": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_sign_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_encrypt_buf": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_decrypt_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_aes_pad_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_aes_encrypt_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_aes_decrypt_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_aes_encrypt_pw_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_aes_decrypt_pw_buf": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_aes_decrypt_file_buf": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
+    "p2p_secure_aes_decrypt_file_pw_buf": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
 }

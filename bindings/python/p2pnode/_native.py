@@ -114,11 +114,14 @@ lib, library_path = _load()
 
 _PROTOTYPES = PROTOTYPES  # generated from the header's declarations
 
+#: Functions of the header the loaded library lacks (an older library): a call
+#: to one of them raises AttributeError.
+MISSING = []
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():
-    try:
-        _fn = getattr(lib, _name)
-    except AttributeError as _e:
-        raise ImportError(f"p2pnode: {library_path} lacks the function {_name}") from _e
+    _fn = getattr(lib, _name, None)
+    if _fn is None:
+        MISSING.append(_name)
+        continue
     _fn.restype = _restype
     _fn.argtypes = _argtypes
 

@@ -8,9 +8,9 @@ namespace P2PNode.Native
     public static class NativeConstants
     {
         public const int P2P_VERSION_MAJOR = 0;
-        public const int P2P_VERSION_MINOR = 2;
+        public const int P2P_VERSION_MINOR = 3;
         public const int P2P_VERSION_PATCH = 0;
-        public const string P2P_VERSION_STRING = "0.2.0";
+        public const string P2P_VERSION_STRING = "0.3.0";
         public const int P2P_MAX_ID_LEN = 4096;
         public const int P2P_MAX_HOST_LEN = 1024;
         public const int P2P_MAX_KEY_PEM_LEN = 4096;
@@ -237,5 +237,99 @@ namespace P2PNode.Native
         public ulong rejected;
         public ulong over_memory;
         public ulong stalled;
+    }
+
+    /// <summary>struct p2p_buf.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct P2PBuf
+    {
+        public IntPtr data;
+        public UIntPtr len;
+    }
+
+    /// <summary>struct p2p_peer.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct P2PPeer
+    {
+        public UIntPtr size;
+        public ulong peer;
+        public IntPtr id;
+        public UIntPtr id_len;
+        public IntPtr host;
+        public UIntPtr host_len;
+        public int port;
+        public int direction;
+        public P2PBuf mem;
+    }
+
+    /// <summary>struct p2p_ev.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct P2PEv
+    {
+        public UIntPtr size;
+        public int type;
+        public int kind;
+        public IntPtr node;
+        public ulong peer;
+        public IntPtr peer_id;
+        public UIntPtr peer_id_len;
+        public IntPtr peer_host;
+        public UIntPtr peer_host_len;
+        public int peer_port;
+        public int direction;
+        public IntPtr data;
+        public UIntPtr data_len;
+        public int compression;
+        public int port;
+        public IntPtr host;
+        public int trials;
+        public int reject;
+        public IntPtr sender_id;
+        public IntPtr msg_type;
+        public IntPtr reason;
+        public IntPtr nodes;
+        public UIntPtr n_nodes;
+        public ulong dropped;
+        public ulong dropped_bytes;
+    }
+
+    /// <summary>struct p2p_stats.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct P2PStats
+    {
+        public UIntPtr size;
+        public ulong sent;
+        public ulong received;
+        public ulong receive_errors;
+        public ulong accepted;
+        public ulong accepted_bytes;
+        public ulong written;
+        public ulong written_bytes;
+        public ulong queued;
+        public ulong queued_bytes;
+        public ulong dropped_overflow;
+        public ulong dropped_link_lost;
+        public ulong dropped_stop;
+        public ulong dropped_bytes;
+        public ulong refused;
+        public ulong received_bytes;
+        public ulong evicted;
+        public ulong handshakes_evicted;
+        public ulong rejected;
+        public ulong over_memory;
+        public ulong stalled;
+    }
+
+    /// <summary>struct p2p_secure_opts.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct P2PSecureOpts
+    {
+        public UIntPtr size;
+        public int key_policy;
+        public int min_key_bits;
+        public long replay_window_ms;
+        public long max_clock_skew_ms;
+        public int max_pinned_keys;
+        public int reserved;
     }
 }
