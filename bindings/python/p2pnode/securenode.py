@@ -47,30 +47,11 @@ __all__ = ["SecureNode", "Reject"]
 Password = Union[str, bytes, None]
 BytesLike = Union[bytes, bytearray, memoryview]
 
-# The C functions of p2psecure's helpers and of delegation are declared in
-# _native with the others.
-_c_size = ctypes.c_size_t
-P2P_MAX_PRIVATE_KEY_PEM_LEN = 16384
-
-# p2p_delegate and p2p_secure_step.
-_DELEGATE_PING, _DELEGATE_PONG, _DELEGATE_DISCOVERY, _DELEGATE_DISCOVERY_ANSWER = 1, 2, 4, 8
-(_STEP_RECEIVED_PING, _STEP_SEND_PONG, _STEP_RECEIVED_PONG, _STEP_RECEIVED_DISCOVERY,
- _STEP_ROUTE_DISCOVERY, _STEP_SEND_DISCOVERY_ANSWER, _STEP_RELAY_DISCOVERY_ANSWER) = range(1, 8)
-
 # The hooks a p2psecure subclass overrides, and the message type each needs
 # delegated to Python to be called.
-_HOOKS = {
-    "received_ping": _DELEGATE_PING,
-    "send_pong": _DELEGATE_PING,
-    "received_pong": _DELEGATE_PONG,
-    "received_discovery": _DELEGATE_DISCOVERY,
-    "send_discovery_answer": _DELEGATE_DISCOVERY,
-    "received_discovery_answer": _DELEGATE_DISCOVERY_ANSWER,
-}
-_HOOK_OF_TYPE = {"ping": ("received_ping", _DELEGATE_PING),
-                 "pong": ("received_pong", _DELEGATE_PONG),
-                 "discovery": ("received_discovery", _DELEGATE_DISCOVERY),
-                 "discovery_answer": ("received_discovery_answer", _DELEGATE_DISCOVERY_ANSWER)}
+_HOOK_OF_TYPE = {t: ("received_" + t, bit) for t, bit in _n.P2P_DELEGATE.items()}
+_HOOKS = {**{hook: bit for hook, bit in _HOOK_OF_TYPE.values()},
+          "send_pong": _n.P2P_DELEGATE_PING, "send_discovery_answer": _n.P2P_DELEGATE_DISCOVERY}
 
 
 def _tobytes(value: Any, what: str) -> bytes:
@@ -110,7 +91,7 @@ def _call_out(fn: Callable[..., int], name: str, cap: int, *args: Any) -> bytes:
     PyCryptodome does, or P2PError."""
     for _ in range(2):
         buf = ctypes.create_string_buffer(max(cap, 1))
-        size = _c_size(0)
+        size = ctypes.c_size_t(0)
         rc = fn(*args, buf, cap, ctypes.byref(size))
         if rc == _n.P2P_ERANGE:
             cap = size.value
@@ -132,16 +113,16 @@ def _path(file_name: Any) -> bytes:
 class Reject(enum.IntEnum):
     """Why a message was rejected (the C ABI's p2p_reject)."""
 
-    MALFORMED = 1  #: not a JSON object, or a field missing or of the wrong type
-    BAD_SIGNATURE = 2  #: _signature does not verify with _public_key
-    BAD_HASH = 3  #: _hash is not the hash of the message
-    BAD_MESSAGE_ID = 4  #: _message_id is not the hash of the message
-    KEY_MISMATCH = 5  #: the key differs from the one pinned for its _id
-    UNTRUSTED_KEY = 6  #: no trusted key for its _id
-    WEAK_KEY = 7  #: the key is smaller than min_key_bits
-    REPLAY = 8  #: a message with this _message_id was accepted before
-    STALE = 9  #: _timestamp is older than the replay window
-    FUTURE = 10  #: _timestamp is further ahead than the clock skew allows
+    MALFORMED = _n.P2P_REJECT_MALFORMED  #: not a JSON object, or a field missing or mistyped
+    BAD_SIGNATURE = _n.P2P_REJECT_BAD_SIGNATURE  #: _signature does not verify with _public_key
+    BAD_HASH = _n.P2P_REJECT_BAD_HASH  #: _hash is not the hash of the message
+    BAD_MESSAGE_ID = _n.P2P_REJECT_BAD_MESSAGE_ID  #: _message_id is not the hash of the message
+    KEY_MISMATCH = _n.P2P_REJECT_KEY_MISMATCH  #: the key differs from the one pinned for its _id
+    UNTRUSTED_KEY = _n.P2P_REJECT_UNTRUSTED_KEY  #: no trusted key for its _id
+    WEAK_KEY = _n.P2P_REJECT_WEAK_KEY  #: the key is smaller than min_key_bits
+    REPLAY = _n.P2P_REJECT_REPLAY  #: a message with this _message_id was accepted before
+    STALE = _n.P2P_REJECT_STALE  #: _timestamp is older than the replay window
+    FUTURE = _n.P2P_REJECT_FUTURE  #: _timestamp is further ahead than the clock skew allows
 
 
 def _password(password: Password) -> Optional[bytes]:
@@ -369,7 +350,7 @@ class SecureNode(Node):
     def get_private_key(self) -> bytes:
         """The private key, PEM PKCS#1 ("-----BEGIN RSA PRIVATE KEY-----"),
         as the reference's (bytes). It is the secret key in clear."""
-        buf = ctypes.create_string_buffer(P2P_MAX_PRIVATE_KEY_PEM_LEN + 1)
+        buf = ctypes.create_string_buffer(_n.P2P_MAX_PRIVATE_KEY_PEM_LEN + 1)
         _n.check(_n.lib.p2p_secure_private_key(self._p2p_node, buf, len(buf)),
                  "p2p_secure_private_key")
         return buf.value
@@ -547,24 +528,24 @@ class SecureNode(Node):
 
     def send_pong(self, node: NodeConnection, timestamp: Any) -> None:
         """Answer a ping of node whose timestamp was timestamp with a pong."""
-        self._p2p_step(_STEP_SEND_PONG, node, {"timestamp": timestamp})
+        self._p2p_step(_n.P2P_STEP_SEND_PONG, node, {"timestamp": timestamp})
 
     def received_pong(self, node: NodeConnection, data: Dict[str, Any]) -> None:
         """node answered our ping: its latency (seconds) becomes its info "ping"."""
-        self._p2p_step(_STEP_RECEIVED_PONG, node, data)
+        self._p2p_step(_n.P2P_STEP_RECEIVED_PONG, node, data)
 
     def received_discovery(self, node: NodeConnection, data: Dict[str, Any]) -> None:
         """A discovery came from node: the first time, it is recorded and
         forwarded to the other peers, and send_discovery_answer(node, data)
         answers it; a repeat is dropped."""
-        if self._p2p_step(_STEP_ROUTE_DISCOVERY, node, data, _n.P2P_EALREADY) == _n.P2P_OK:
+        if self._p2p_step(_n.P2P_STEP_ROUTE_DISCOVERY, node, data, _n.P2P_EALREADY) == _n.P2P_OK:
             self.send_discovery_answer(node, data)
         else:
             self.debug_print("received_discovery: seen before, not passed on")
 
     def send_discovery_answer(self, node: NodeConnection, data: Dict[str, Any]) -> None:
         """Send node our list of peers for the discovery data."""
-        self._p2p_step(_STEP_SEND_DISCOVERY_ANSWER, node, data)
+        self._p2p_step(_n.P2P_STEP_SEND_DISCOVERY_ANSWER, node, data)
 
     def received_discovery_answer(self, node: NodeConnection, data: Dict[str, Any]) -> None:
         """A discovery answer came from node: ours goes to
@@ -572,7 +553,7 @@ class SecureNode(Node):
         from (unchanged; see the README's Differences)."""
         if data.get("id") == self.id:
             self.node_discovery_answer(node, data)
-        elif self._p2p_step(_STEP_RELAY_DISCOVERY_ANSWER, node, data,
+        elif self._p2p_step(_n.P2P_STEP_RELAY_DISCOVERY_ANSWER, node, data,
                             _n.P2P_ENOTFOUND) != _n.P2P_OK:
             self.debug_print("received_discovery_answer: not a discovery we passed on")
 
