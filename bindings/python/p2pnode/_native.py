@@ -19,7 +19,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 __all__ = ["P2PError", "lib", "library_path", "check", "errmsg"]
 
@@ -27,7 +27,8 @@ __all__ = ["P2PError", "lib", "library_path", "check", "errmsg"]
 
 from ._constants import *  # noqa: F403 (re-exported: p2pnode._native.P2P_* as in the header)
 from ._constants import (CODE_NAMES, P2P_COMPRESSION, P2P_KEY_FORMAT, P2P_KEY_POLICY,
-                         P2P_LIMIT, P2P_OVERFLOW_POLICY, PROTOTYPES)
+                         P2P_LIMIT, P2P_OVERFLOW_POLICY, PROTOTYPES, P2P_OK, P2P_EHANDLE,
+                         P2PBuf, P2PPeer)
 
 #: Names of the compressions, overflow policies, key policies and formats, limits.
 COMPRESSIONS, OVERFLOW_POLICIES = P2P_COMPRESSION, P2P_OVERFLOW_POLICY
@@ -170,3 +171,46 @@ def encode_str(s: Optional[str]) -> Optional[bytes]:
 def decode_str(b: Optional[bytes]) -> str:
     """A NUL-terminated string from the library as a Python str."""
     return b.decode("utf-8", "replace") if b else ""
+
+
+# ---- 0.3: library-owned results (p2p_buf) and peer facts ----------------------------
+
+PeerFacts = Tuple[str, str, int, int]  # id, host, port, direction
+
+
+def take(name: str, *args: Any) -> Tuple[int, bytes]:
+    """Call the function name whose last argument is a p2p_buf *out: (status,
+    the bytes it handed out, freed). The status is not checked."""
+    out = P2PBuf()
+    rc: int = getattr(lib, name)(*args, ctypes.byref(out))
+    try:
+        return rc, ctypes.string_at(out.data, out.len) if rc == P2P_OK and out.data else b""
+    finally:
+        lib.p2p_buf_free(ctypes.byref(out))
+
+
+def take_checked(name: str, *args: Any) -> bytes:
+    """take, raising P2PError for a failed call."""
+    rc, data = take(name, *args)
+    check(rc, name)
+    return data
+
+
+def peer_handles(node: Any, direction: int) -> List[int]:
+    """The handles of a node's peers of one direction (p2p_node_peers_buf); [] for a freed node."""
+    rc, data = take("p2p_node_peers_buf", node, direction)
+    if rc == P2P_EHANDLE:
+        return []
+    check(rc, "p2p_node_peers_buf")
+    return list(memoryview(data).cast("Q")) if data else []
+
+
+def peer_facts(node: Any, peer: int) -> Optional[PeerFacts]:
+    """A peer's id, host, port and direction in one call (p2p_peer_facts); None when gone."""
+    p = P2PPeer(size=ctypes.sizeof(P2PPeer))  # P2P_INIT
+    if lib.p2p_peer_facts(node, peer, ctypes.byref(p)) != P2P_OK:
+        return None
+    try:
+        return decode_str(p.id), decode_str(p.host), p.port, p.direction
+    finally:
+        lib.p2p_buf_free(ctypes.byref(p.mem))

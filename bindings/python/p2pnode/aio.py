@@ -45,18 +45,8 @@ import collections
 import concurrent.futures
 import ctypes
 import threading
-from typing import (
-    Any,
-    AsyncGenerator,
-    Callable,
-    Deque,
-    Dict,
-    Iterable,
-    List,
-    Optional,
-    Tuple,
-    TypeVar,
-)
+from typing import (Any, AsyncGenerator, Callable, Deque, Dict, Iterable, List, Optional, Tuple,
+                    TypeVar)
 
 from . import _native as _n
 from ._codec import GONE_CODES, compression_code, decode_payload, encode_batch, encode_payload
@@ -194,9 +184,7 @@ class Node:
         p = ctypes.c_int()
         _n.check(_n.lib.p2p_node_port(self._h, ctypes.byref(p)), "p2p_node_port")
         self.port = p.value
-        buf = ctypes.create_string_buffer(_n.P2P_MAX_ID_LEN + 1)
-        _n.check(_n.lib.p2p_node_id(self._h, buf, len(buf)), "p2p_node_id")
-        self.id = _n.decode_str(buf.value)
+        self.id = _n.take_checked("p2p_node_id_buf", self._h).decode("utf-8", "replace")
 
         self._max_batches = max(1, int(max_batches))
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -444,35 +432,16 @@ class Node:
         conn = self._conns.get(handle)
         if conn is not None or self._h is None:
             return conn
-        buf = ctypes.create_string_buffer(_n.P2P_MAX_ID_LEN + 1)
-        hbuf = ctypes.create_string_buffer(_n.P2P_MAX_HOST_LEN + 1)
-        port, direction = ctypes.c_int(), ctypes.c_int()
-        if (_n.lib.p2p_peer_id(self._h, handle, buf, len(buf)) != _n.P2P_OK
-                or _n.lib.p2p_peer_host(self._h, handle, hbuf, len(hbuf)) != _n.P2P_OK
-                or _n.lib.p2p_peer_port(self._h, handle, ctypes.byref(port)) != _n.P2P_OK
-                or _n.lib.p2p_peer_direction(self._h, handle,
-                                             ctypes.byref(direction)) != _n.P2P_OK):
+        facts = _n.peer_facts(self._h, handle)
+        if facts is None:
             return None  # gone meanwhile
-        conn = Connection(self, handle, _n.decode_str(buf.value), _n.decode_str(hbuf.value),
-                          port.value, direction.value)
-        self._conns[handle] = conn
+        conn = self._conns[handle] = Connection(self, handle, *facts)
         return conn
 
     def _peers(self, direction: int) -> List[Connection]:
         if self._h is None:
             return []
-        count = ctypes.c_size_t(0)
-        cap = 16
-        while True:
-            arr = (ctypes.c_uint64 * cap)()
-            rc = _n.lib.p2p_node_peers(self._h, direction, arr, cap, ctypes.byref(count))
-            if rc != _n.P2P_ERANGE:
-                break
-            cap = max(count.value, cap * 2)
-        if rc == _n.P2P_EHANDLE:
-            return []
-        _n.check(rc, "p2p_node_peers")
-        conns = (self._connection(h) for h in arr[:count.value])
+        conns = (self._connection(h) for h in _n.peer_handles(self._h, direction))
         return [c for c in conns if c is not None]
 
     @property

@@ -24,14 +24,8 @@ import traceback
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import _native as _n
-from ._codec import (
-    GONE_CODES,
-    c_int,
-    decode_payload,
-    encode_payload,
-    unknown_compression,
-    wire_packet,
-)
+from ._codec import (GONE_CODES, c_int, decode_payload, encode_payload, unknown_compression,
+                     wire_packet)
 from ._events import EVENT, Event, F
 from ._native import P2PError
 from .nodeconnection import NodeConnection
@@ -98,7 +92,7 @@ class Node(threading.Thread):
         self._p2p_node = self._p2p_new(_n.encode_str(host), c_int(port, "port"), cid,
                                        c_int(max_connections, "max_connections"))
         self.port = self._p2p_read_port()
-        self.id = self._p2p_read_str(_n.lib.p2p_node_id, _n.P2P_MAX_ID_LEN)
+        self.id = _n.take_checked("p2p_node_id_buf", self._p2p_node).decode("utf-8", "replace")
         self._p2p_debug = False
         self.debug = bool(pending_debug) if pending_debug is not None else False
         if type(self).init_server is not Node.init_server:
@@ -118,11 +112,6 @@ class Node(threading.Thread):
         port = ctypes.c_int()
         _n.check(_n.lib.p2p_node_port(self._p2p_node, ctypes.byref(port)), "p2p_node_port")
         return port.value
-
-    def _p2p_read_str(self, fn: Any, size: int, *args: Any) -> str:
-        buf = ctypes.create_string_buffer(size + 1)
-        _n.check(fn(self._p2p_node, *args, buf, len(buf)), fn.__name__)
-        return _n.decode_str(buf.value)
 
     def _p2p_counters(self) -> List[int]:
         if not self._p2p_freed:
@@ -272,24 +261,8 @@ class Node(threading.Thread):
     def _p2p_peers(self, direction: int) -> List[NodeConnection]:
         if self._p2p_freed:
             return []
-        count = ctypes.c_size_t(0)
-        cap = 16
-        while True:
-            arr = (ctypes.c_uint64 * cap)()
-            rc = _n.lib.p2p_node_peers(self._p2p_node, direction, arr, cap, ctypes.byref(count))
-            if rc == _n.P2P_ERANGE:
-                cap = max(count.value, cap * 2)
-                continue
-            if rc == _n.P2P_EHANDLE:
-                return []
-            _n.check(rc, "p2p_node_peers")
-            break
-        out = []
-        for h in arr[: count.value]:
-            conn = self._p2p_connection(h)
-            if conn is not None:
-                out.append(conn)
-        return out
+        conns = map(self._p2p_connection, _n.peer_handles(self._p2p_node, direction))
+        return [c for c in conns if c is not None]
 
     def _p2p_connection(self, handle: int, ev: Optional[Event] = None) -> Optional[NodeConnection]:
         """The NodeConnection of a peer handle, made on first sight."""
@@ -298,19 +271,13 @@ class Node(threading.Thread):
             if conn is not None:
                 return conn
             if ev is not None:
-                pid, host, port, direction = ev.peer_id, ev.peer_host, ev.peer_port, ev.direction
+                facts: Optional[_n.PeerFacts] = (ev.peer_id, ev.peer_host, ev.peer_port,
+                                                 ev.direction)
             else:
-                if handle in self._p2p_gone:
-                    return None
-                try:
-                    pid = self._p2p_read_str(_n.lib.p2p_peer_id, _n.P2P_MAX_ID_LEN, handle)
-                    host = self._p2p_read_str(_n.lib.p2p_peer_host, _n.P2P_MAX_HOST_LEN, handle)
-                    port_c, dir_c = ctypes.c_int(), ctypes.c_int()
-                    _n.check(_n.lib.p2p_peer_port(self._p2p_node, handle, ctypes.byref(port_c)))
-                    _n.check(_n.lib.p2p_peer_direction(self._p2p_node, handle, ctypes.byref(dir_c)))
-                except P2PError:
-                    return None
-                port, direction = port_c.value, dir_c.value
+                facts = None if handle in self._p2p_gone else _n.peer_facts(self._p2p_node, handle)
+            if facts is None:
+                return None
+            pid, host, port, direction = facts
             self._p2p_creating = (handle, direction)
             try:
                 try:

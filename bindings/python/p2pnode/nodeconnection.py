@@ -21,15 +21,8 @@ import zlib
 from typing import Any, Callable, Dict, Optional, Protocol
 
 from . import _native as _n
-from ._codec import (
-    GONE_CODES,
-    compression_code,
-    encode_batch,
-    encode_payload,
-    inflate,
-    unknown_compression,
-    wire_packet,
-)
+from ._codec import (GONE_CODES, compression_code, encode_batch, encode_payload, inflate,
+                     unknown_compression, wire_packet)
 from ._codec import compressed as _compressed
 
 __all__ = ["NodeConnection", "GONE_CODES", "encode_payload", "encode_batch", "wire_packet",
@@ -330,28 +323,17 @@ class NodeConnection(threading.Thread):
         except ValueError:
             return None
         node = self.main_node._p2p_node
-        size = ctypes.c_size_t(0)
-        rc = _n.lib.p2p_peer_get_info(node, self._p2p_handle, ckey, None, 0, ctypes.byref(size))
-        if rc not in (_n.P2P_OK, _n.P2P_ERANGE):
+        if key == "ping":  # the secure node's latency: seconds, as the reference's float
+            seconds = ctypes.c_double()
+            if _n.lib.p2p_peer_ping(node, self._p2p_handle, ctypes.byref(seconds)) == _n.P2P_OK:
+                return seconds.value
+        rc, raw = _n.take("p2p_peer_get_info_buf", node, self._p2p_handle, ckey)
+        if rc != _n.P2P_OK:
             return None
-        for _ in range(3):  # the value may grow between the two calls
-            buf = ctypes.create_string_buffer(max(size.value, 1))
-            rc = _n.lib.p2p_peer_get_info(node, self._p2p_handle, ckey, buf, len(buf),
-                                          ctypes.byref(size))
-            if rc == _n.P2P_OK:
-                raw = buf.raw[: size.value]
-                if key == "ping":  # the secure node's latency: seconds, as the reference's float
-                    try:
-                        return float(raw)
-                    except ValueError:
-                        pass
-                try:
-                    return raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    return raw
-            if rc != _n.P2P_ERANGE:
-                return None
-        return None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
 
     # ---- text ----------------------------------------------------------------------
 

@@ -30,10 +30,9 @@ from __future__ import annotations
 
 import ctypes
 import enum
-import hashlib
 import json
 import os
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from . import _native as _n
 from ._codec import c_int as _c_int
@@ -84,23 +83,14 @@ def _pem(value: Any) -> bytes:
     return value
 
 
-def _call_out(fn: Callable[..., int], name: str, cap: int, *args: Any) -> bytes:
-    """Call one of the helpers that write variable-size bytes (buf, cap,
-    out_len last): once with cap bytes, again with the exact length when
-    they did not fit. Failures raise ValueError (bad input), as
-    PyCryptodome does, or P2PError."""
-    for _ in range(2):
-        buf = ctypes.create_string_buffer(max(cap, 1))
-        size = ctypes.c_size_t(0)
-        rc = fn(*args, buf, cap, ctypes.byref(size))
-        if rc == _n.P2P_ERANGE:
-            cap = size.value
-            continue
-        if rc == _n.P2P_EINVAL:
-            raise ValueError("p2pnode: " + _n.errmsg())
-        _n.check(rc, name)
-        return buf.raw[: size.value]
-    raise _n.error(rc, name)
+def _out(name: str, *args: Any) -> bytes:
+    """The bytes a helper hands out (its _buf twin); bad input raises ValueError,
+    as PyCryptodome does, anything else P2PError."""
+    rc, data = _n.take(name + "_buf", *args)
+    if rc == _n.P2P_EINVAL:
+        raise ValueError("p2pnode: " + _n.errmsg())
+    _n.check(rc, name)
+    return data
 
 
 def _path(file_name: Any) -> bytes:
@@ -126,14 +116,12 @@ class Reject(enum.IntEnum):
 
 
 def _password(password: Password) -> Optional[bytes]:
-    """A password as the library takes it. PyCryptodome, which wrote the
-    reference's files, takes a str as Latin-1 and bytes as they are; bytes
-    are therefore passed on as the Latin-1 characters of each byte."""
-    if password is None:
-        return None
-    if isinstance(password, bytes):
-        password = password.decode("latin-1")
-    return _n.encode_str(str(password))
+    """The bytes a key file's password stands for: bytes as they are, a str
+    by the core's rule (p2p_secure_password: Latin-1 as PyCryptodome, else UTF-8)."""
+    if password is None or isinstance(password, bytes):
+        return password
+    text = _n.encode_str(str(password)) or b""
+    return _n.take_checked("p2p_secure_password", text, len(text))
 
 
 def _ms(seconds: Optional[float], what: str) -> int:
@@ -228,23 +216,22 @@ class SecureNode(Node):
         if format not in _n.KEY_FORMATS:
             raise ValueError("p2pnode: unknown key format %r: use one of %s"
                              % (format, ", ".join(_n.KEY_FORMATS)))
-        _n.check(_n.lib.p2p_secure_key_save(self._p2p_node, _n.encode_str(str(file_name)),
-                                            _password(password), _n.KEY_FORMATS[format]),
-                 "p2p_secure_key_save")
+        pw = _password(password)
+        _n.check(_n.lib.p2p_secure_key_save_bytes(self._p2p_node, _n.encode_str(str(file_name)),
+                                                  pw, len(pw or b""), _n.KEY_FORMATS[format]),
+                 "p2p_secure_key_save_bytes")
 
     def key_pair_load(self, file_name: str, password: Password) -> None:
         """Read this node's key from file_name: a p2psecure key file, ours, or
         PEM. password may be a str or, as the reference's example passes it,
         bytes. Raises P2PError (P2P_EKEY) when the file cannot be read."""
-        _n.check(_n.lib.p2p_secure_key_load(self._p2p_node, _n.encode_str(str(file_name)),
-                                            _password(password)), "p2p_secure_key_load")
+        pw = _password(password)
+        _n.check(_n.lib.p2p_secure_key_load_bytes(self._p2p_node, _n.encode_str(str(file_name)),
+                                                  pw, len(pw or b"")), "p2p_secure_key_load_bytes")
 
     def get_public_key(self) -> bytes:
         """The public key, PEM, as it travels in every message (bytes, as the reference)."""
-        buf = ctypes.create_string_buffer(_n.P2P_MAX_KEY_PEM_LEN + 1)
-        _n.check(_n.lib.p2p_secure_public_key(self._p2p_node, buf, len(buf)),
-                 "p2p_secure_public_key")
-        return buf.value
+        return _n.take_checked("p2p_secure_public_key_buf", self._p2p_node)
 
     def pin(self, id: str, public_key: Union[str, bytes]) -> None:
         """Accept only public_key (PEM) in messages signed as node id (p2pnode only)."""
@@ -258,12 +245,11 @@ class SecureNode(Node):
 
     def pinned_key(self, id: str) -> Optional[bytes]:
         """The key (PEM) pinned for node id, or None."""
-        buf = ctypes.create_string_buffer(_n.P2P_MAX_KEY_PEM_LEN + 1)
-        rc = _n.lib.p2p_secure_pinned_key(self._p2p_node, _n.encode_str(id), buf, len(buf))
+        rc, pem = _n.take("p2p_secure_pinned_key_buf", self._p2p_node, _n.encode_str(id))
         if rc == _n.P2P_ENOTFOUND:
             return None
-        _n.check(rc, "p2p_secure_pinned_key")
-        return buf.value
+        _n.check(rc, "p2p_secure_pinned_key_buf")
+        return pem
 
     # ---- messages (the reference's methods) --------------------------------------------
 
@@ -272,8 +258,9 @@ class SecureNode(Node):
         return json.dumps(data, sort_keys=True)
 
     def get_hash(self, data: Any) -> str:
-        """The hex SHA-512 of get_data_uniq_string(data)."""
-        return hashlib.sha512(self.get_data_uniq_string(data).encode("utf-8")).hexdigest()
+        """The hex SHA-512 of get_data_uniq_string(data) (the core's p2p_secure_hash)."""
+        text = _json_bytes(data)
+        return _n.take_checked("p2p_secure_hash", text, len(text)).decode("ascii")
 
     def create_message(self, data: Dict[str, Any]) -> Dict[str, Any]:
         """Sign data as the reference does and return it, ready for send_to_nodes.
@@ -285,17 +272,8 @@ class SecureNode(Node):
         if not isinstance(data, dict):
             raise TypeError("p2pnode: create_message takes a dict, not %s" % type(data).__name__)
         text = _json_bytes(data)
-        size = ctypes.c_size_t(0)
-        cap = 2 * len(text) + 8192
-        for _ in range(4):  # each call signs anew, and may come out longer
-            buf = ctypes.create_string_buffer(cap)
-            rc = _n.lib.p2p_secure_create_message(self._p2p_node, text, len(text), buf, cap,
-                                                  ctypes.byref(size))
-            if rc != _n.P2P_ERANGE:
-                break
-            cap = size.value + 1024
-        _n.check(rc, "p2p_secure_create_message")
-        signed = json.loads(buf.raw[: size.value].decode("utf-8"))
+        signed = json.loads(_n.take_checked("p2p_secure_create_message_buf", self._p2p_node,
+                                            text, len(text)))
         data.clear()
         data.update(signed)
         return data
@@ -350,10 +328,7 @@ class SecureNode(Node):
     def get_private_key(self) -> bytes:
         """The private key, PEM PKCS#1 ("-----BEGIN RSA PRIVATE KEY-----"),
         as the reference's (bytes). It is the secret key in clear."""
-        buf = ctypes.create_string_buffer(_n.P2P_MAX_PRIVATE_KEY_PEM_LEN + 1)
-        _n.check(_n.lib.p2p_secure_private_key(self._p2p_node, buf, len(buf)),
-                 "p2p_secure_private_key")
-        return buf.value
+        return _n.take_checked("p2p_secure_private_key_buf", self._p2p_node)
 
     def encrypt(self, message: BytesLike, public_key: Union[str, bytes]) -> Optional[bytes]:
         """Encrypt message (bytes, at most the key's size - 11) to public_key
@@ -361,8 +336,7 @@ class SecureNode(Node):
         when it cannot (a debug line says why), as the reference."""
         try:
             data = _data(message, "message")
-            return _call_out(_n.lib.p2p_secure_encrypt, "p2p_secure_encrypt", 2800,
-                             _pem(public_key), data, len(data))
+            return _out("p2p_secure_encrypt", _pem(public_key), data, len(data))
         except (TypeError, ValueError, _n.P2PError) as e:
             self.debug_print("encrypt: " + str(e))
             return None
@@ -374,8 +348,7 @@ class SecureNode(Node):
         try:
             text = ciphertext.encode("ascii") if isinstance(ciphertext, str) else \
                 _data(ciphertext, "ciphertext")
-            return _call_out(_n.lib.p2p_secure_decrypt, "p2p_secure_decrypt", 2048,
-                             self._p2p_node, text, len(text))
+            return _out("p2p_secure_decrypt", self._p2p_node, text, len(text))
         except (TypeError, ValueError, UnicodeEncodeError, _n.P2PError) as e:
             self.debug_print("decrypt: " + str(e))
             return None
@@ -387,12 +360,11 @@ class SecureNode(Node):
             self.debug_print("sign: the message must be a str, not " + type(message).__name__)
             return None
         text = message.encode("utf-8")
-        buf = ctypes.create_string_buffer(_n.P2P_MAX_KEY_PEM_LEN + 1)
-        rc = _n.lib.p2p_secure_sign(self._p2p_node, text, len(text), buf, len(buf))
+        rc, signature = _n.take("p2p_secure_sign_buf", self._p2p_node, text, len(text))
         if rc != _n.P2P_OK:
             self.debug_print("sign: " + _n.errmsg())
             return None
-        return buf.value.decode("ascii")
+        return signature.decode("ascii")
 
     def sign_data(self, data: Any) -> Optional[str]:
         """sign(get_data_uniq_string(data)): the signature of a dict (or any
@@ -440,36 +412,31 @@ class SecureNode(Node):
     def encrypt_aes_pad(self, s: BytesLike) -> bytes:
         """s followed by 1 to 16 zero bytes, up to a multiple of 16."""
         data = _data(s, "s")
-        return _call_out(_n.lib.p2p_secure_aes_pad, "p2p_secure_aes_pad", len(data) + 16,
-                         data, len(data))
+        return _out("p2p_secure_aes_pad", data, len(data))
 
     def encrypt_aes(self, plaintext: BytesLike, key: BytesLike, key_size: int = 256) -> bytes:
         """AES-CBC of the zero-padded plaintext under key (16, 24 or 32 bytes;
         key_size is ignored, as in the reference): iv + ciphertext."""
         data, k = _data(plaintext, "plaintext"), _data(key, "key")
-        return _call_out(_n.lib.p2p_secure_aes_encrypt, "p2p_secure_aes_encrypt",
-                         len(data) + 32, k, len(k), data, len(data))
+        return _out("p2p_secure_aes_encrypt", k, len(k), data, len(data))
 
     def encrypt_aes_pw(self, plaintext: BytesLike, password: Union[str, BytesLike]) -> bytes:
         """AES-256-CBC under the key PBKDF2 makes of password and a random
         salt: salt + iv + ciphertext, as the reference."""
         data, pw = _data(plaintext, "plaintext"), _tobytes(password, "password")
-        return _call_out(_n.lib.p2p_secure_aes_encrypt_pw, "p2p_secure_aes_encrypt_pw",
-                         len(data) + 64, pw, len(pw), data, len(data))
+        return _out("p2p_secure_aes_encrypt_pw", pw, len(pw), data, len(data))
 
     def decrypt_aes(self, ciphertext: BytesLike, key: BytesLike) -> bytes:
         """The plaintext of iv + ciphertext, trailing zero bytes stripped. A
         wrong key gives garbage (AES-CBC has no integrity), as the reference;
         a length that is not an iv and whole blocks raises ValueError."""
         data, k = _data(ciphertext, "ciphertext"), _data(key, "key")
-        return _call_out(_n.lib.p2p_secure_aes_decrypt, "p2p_secure_aes_decrypt", len(data),
-                         k, len(k), data, len(data))
+        return _out("p2p_secure_aes_decrypt", k, len(k), data, len(data))
 
     def decrypt_aes_pw(self, ciphertext: BytesLike, password: Union[str, BytesLike]) -> bytes:
         """The plaintext of salt + iv + ciphertext (encrypt_aes_pw)."""
         data, pw = _data(ciphertext, "ciphertext"), _tobytes(password, "password")
-        return _call_out(_n.lib.p2p_secure_aes_decrypt_pw, "p2p_secure_aes_decrypt_pw",
-                         len(data), pw, len(pw), data, len(data))
+        return _out("p2p_secure_aes_decrypt_pw", pw, len(pw), data, len(data))
 
     def _p2p_write_file(self, fn: Any, name: str, file_name: Any, secret: bytes,
                         plaintext: Any) -> None:
