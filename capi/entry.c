@@ -345,3 +345,155 @@ P2P_API int p2p_secure_handle(p2p_node *node, uint64_t peer, int step, const cha
     P2P_FORK_GUARD();
     return p2pgo_secure_handle((void *)node, peer, step, (void *)json, len);
 }
+
+/* ---- 0.3 ---- */
+
+P2P_API int p2p_node_id_buf(p2p_node *node, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_id_buf((void *)node, (void *)out);
+}
+
+P2P_API int p2p_node_host_buf(p2p_node *node, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_host_buf((void *)node, (void *)out);
+}
+
+P2P_API int p2p_node_peers_buf(p2p_node *node, int direction, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_peers_buf((void *)node, direction, (void *)out);
+}
+
+P2P_API int p2p_peer_get_info_buf(p2p_node *node, uint64_t peer, const char *key, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_peer_get_info_buf((void *)node, peer, (void *)key, (void *)out);
+}
+
+P2P_API int p2p_peer_facts(p2p_node *node, uint64_t peer, p2p_peer *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_peer_facts((void *)node, peer, (void *)out);
+}
+
+P2P_API int p2p_peer_ping(p2p_node *node, uint64_t peer, double *seconds) {
+    P2P_FORK_GUARD();
+    return p2pgo_peer_ping((void *)node, peer, (void *)seconds);
+}
+
+P2P_API int p2p_node_stats(p2p_node *node, p2p_stats *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_stats((void *)node, (void *)out);
+}
+
+P2P_API int p2p_peer_stats(p2p_node *node, uint64_t peer, p2p_stats *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_peer_stats((void *)node, peer, (void *)out);
+}
+
+P2P_API int p2p_secure_node_create(const char *host, int port, const char *id, int max_connections, const p2p_secure_opts *opts, p2p_node **out) {
+    P2P_FORK_GUARD_OUT(out);
+    return p2pgo_secure_node_create((void *)host, port, (void *)id, max_connections, (void *)opts, (void *)out);
+}
+
+P2P_API int p2p_node_set_handler(p2p_node *node, p2p_ev_fn fn, void *user_data) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_set_handler((void *)node, fn, (void *)user_data);
+}
+
+P2P_API int p2p_node_next(p2p_node *node, p2p_ev *events, size_t max, int timeout_ms, size_t *count, const uint8_t **data, size_t *data_len) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_next((void *)node, (void *)events, max, timeout_ms, (void *)count, (void *)data, (void *)data_len);
+}
+
+P2P_API int p2p_secure_hash(const char *json, size_t len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_hash((void *)json, len, (void *)out);
+}
+
+P2P_API int p2p_secure_password(const char *text, size_t len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_password((void *)text, len, (void *)out);
+}
+
+P2P_API int p2p_secure_key_load_bytes(p2p_node *node, const char *path, const void *password, size_t password_len) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_key_load_bytes((void *)node, (void *)path, (void *)password, password_len);
+}
+
+P2P_API int p2p_secure_key_save_bytes(p2p_node *node, const char *path, const void *password, size_t password_len, int format) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_key_save_bytes((void *)node, (void *)path, (void *)password, password_len, format);
+}
+
+P2P_API int p2p_secure_public_key_buf(p2p_node *node, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_public_key_buf((void *)node, (void *)out);
+}
+
+P2P_API int p2p_secure_private_key_buf(p2p_node *node, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_private_key_buf((void *)node, (void *)out);
+}
+
+P2P_API int p2p_secure_pinned_key_buf(p2p_node *node, const char *id, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_pinned_key_buf((void *)node, (void *)id, (void *)out);
+}
+
+P2P_API int p2p_secure_create_message_buf(p2p_node *node, const char *json, size_t len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_create_message_buf((void *)node, (void *)json, len, (void *)out);
+}
+
+P2P_API int p2p_secure_canonical_buf(const char *json, size_t len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_canonical_buf((void *)json, len, (void *)out);
+}
+
+P2P_API int p2p_secure_sign_buf(p2p_node *node, const char *text, size_t len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_sign_buf((void *)node, (void *)text, len, (void *)out);
+}
+
+P2P_API int p2p_secure_encrypt_buf(const char *pem, const void *data, size_t len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_encrypt_buf((void *)pem, (void *)data, len, (void *)out);
+}
+
+P2P_API int p2p_secure_decrypt_buf(p2p_node *node, const char *text, size_t len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_decrypt_buf((void *)node, (void *)text, len, (void *)out);
+}
+
+P2P_API int p2p_secure_aes_pad_buf(const void *data, size_t len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_aes_pad_buf((void *)data, len, (void *)out);
+}
+
+P2P_API int p2p_secure_aes_encrypt_buf(const void *key, size_t key_len, const void *data, size_t len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_aes_encrypt_buf((void *)key, key_len, (void *)data, len, (void *)out);
+}
+
+P2P_API int p2p_secure_aes_decrypt_buf(const void *key, size_t key_len, const void *data, size_t len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_aes_decrypt_buf((void *)key, key_len, (void *)data, len, (void *)out);
+}
+
+P2P_API int p2p_secure_aes_encrypt_pw_buf(const void *password, size_t password_len, const void *data, size_t len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_aes_encrypt_pw_buf((void *)password, password_len, (void *)data, len, (void *)out);
+}
+
+P2P_API int p2p_secure_aes_decrypt_pw_buf(const void *password, size_t password_len, const void *data, size_t len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_aes_decrypt_pw_buf((void *)password, password_len, (void *)data, len, (void *)out);
+}
+
+P2P_API int p2p_secure_aes_decrypt_file_buf(const char *path, const void *key, size_t key_len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_aes_decrypt_file_buf((void *)path, (void *)key, key_len, (void *)out);
+}
+
+P2P_API int p2p_secure_aes_decrypt_file_pw_buf(const char *path, const void *password, size_t password_len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_secure_aes_decrypt_file_pw_buf((void *)path, (void *)password, password_len, (void *)out);
+}

@@ -98,13 +98,19 @@ func failNew(err error) C.int {
 
 //export p2pgo_node_set_callback
 func p2pgo_node_set_callback(h *C.p2p_node, fn C.p2p_event_fn, userData unsafe.Pointer) C.int {
+	return setCallback(h, fn, nil, userData)
+}
+
+// setCallback registers a 0.2 callback (fn) or a 0.3 handler (evFn); at
+// most one is set, and both nil return the node to poll mode.
+func setCallback(h *C.p2p_node, fn C.p2p_event_fn, evFn C.p2p_ev_fn, userData unsafe.Pointer) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		if e.started {
 			return fail(C.P2P_ESTATE, "the callback is set before p2p_node_start")
 		}
-		if fn == nil {
+		if fn == nil && evFn == nil {
 			if e.cb != nil {
 				C.free(unsafe.Pointer(e.cb))
 				e.cb = nil
@@ -115,6 +121,7 @@ func p2pgo_node_set_callback(h *C.p2p_node, fn C.p2p_event_fn, userData unsafe.P
 			e.cb = (*C.p2p_callback_)(C.malloc(C.sizeof_p2p_callback_))
 		}
 		e.cb.fn = fn
+		e.cb.ev_fn = evFn
 		e.cb.user_data = userData
 		return C.P2P_OK
 	})

@@ -54,6 +54,12 @@ type nodeEntry struct {
 	strs    map[uint64]*peerStrings
 
 	poll *pollQueue
+
+	// p2p_node_next's reusable array of 0.2 events and the discovery
+	// entries of its last batch (under mu; freed by release).
+	nextEvs   *C.p2p_event
+	nextCap   int
+	nextNodes unsafe.Pointer
 }
 
 // onPollThread reports whether the caller is the thread that polls the node:
@@ -296,6 +302,14 @@ func (e *nodeEntry) release() {
 	}
 	if e.poll != nil {
 		e.poll.free()
+	}
+	if e.nextEvs != nil {
+		C.free(unsafe.Pointer(e.nextEvs))
+		e.nextEvs = nil
+	}
+	if e.nextNodes != nil {
+		C.free(e.nextNodes)
+		e.nextNodes = nil
 	}
 	e.released = true
 	if e.watch != nil && e.waiters == 0 {

@@ -164,8 +164,164 @@ P2P_INTERNAL void p2p_set_error_(const char *msg, size_t len) {
     p2p_err_[len] = 0;
 }
 
+P2P_INTERNAL void p2p_ev_fill_(p2p_ev *out, size_t size, const p2p_event *ev, p2p_peer *nodes) {
+    p2p_ev e;
+    size_t i;
+    memset(&e, 0, sizeof e);
+    e.size = size < sizeof e ? size : sizeof e;
+    e.type = ev->type;
+    e.kind = ev->kind;
+    e.node = ev->node;
+    e.peer = ev->peer;
+    e.peer_id = ev->peer_id;
+    e.peer_id_len = strlen(ev->peer_id);
+    e.peer_host = ev->peer_host;
+    e.peer_host_len = strlen(ev->peer_host);
+    e.peer_port = ev->peer_port;
+    e.direction = ev->direction;
+    e.data = ev->data;
+    e.data_len = ev->data_len;
+    e.compression = ev->compression;
+    e.port = ev->port;
+    e.host = ev->host;
+    e.trials = ev->trials;
+    e.reject = ev->reject;
+    e.sender_id = ev->sender_id;
+    e.msg_type = ev->msg_type;
+    e.reason = ev->reason;
+    e.dropped = ev->dropped;
+    e.dropped_bytes = ev->dropped_bytes;
+    if (ev->n_nodes > 0 && nodes != NULL) {
+        for (i = 0; i < ev->n_nodes; i++) {
+            p2p_peer *p = &nodes[i];
+            memset(p, 0, sizeof *p);
+            p->size = sizeof *p;
+            p->id = ev->nodes[i].id;
+            p->id_len = strlen(p->id);
+            p->host = ev->nodes[i].host;
+            p->host_len = strlen(p->host);
+            p->port = ev->nodes[i].port;
+            p->direction = ev->nodes[i].direction;
+        }
+        e.nodes = nodes;
+        e.n_nodes = ev->n_nodes;
+    }
+    memcpy(out, &e, e.size);
+    if (size > sizeof e) memset((char *)out + sizeof e, 0, size - sizeof e);
+}
+
+P2P_INTERNAL void *p2p_ev_convert_(const p2p_event *evs, size_t n, void *out, size_t stride) {
+    size_t i, total = 0;
+    p2p_peer *block = NULL, *next;
+    for (i = 0; i < n; i++) total += evs[i].n_nodes;
+    if (total > 0) block = (p2p_peer *)malloc(total * sizeof *block);
+    next = block;
+    for (i = 0; i < n; i++) {
+        p2p_ev_fill_((p2p_ev *)(void *)((char *)out + i * stride), stride, &evs[i], block ? next : NULL);
+        if (block) next += evs[i].n_nodes;
+    }
+    return block;
+}
+
 P2P_INTERNAL int p2p_call_event_(p2p_callback_ *cb, const p2p_event *ev) {
+    if (cb->ev_fn != NULL) {
+        p2p_ev e;
+        p2p_peer small[8];
+        p2p_peer *nodes = small;
+        int rc;
+        if (ev->n_nodes > sizeof small / sizeof small[0]) {
+            nodes = (p2p_peer *)malloc(ev->n_nodes * sizeof *nodes);
+            if (nodes == NULL) return 1; /* out of C memory: the event cannot be shown */
+        }
+        p2p_ev_fill_(&e, sizeof e, ev, nodes);
+        rc = cb->ev_fn(cb->user_data, &e);
+        if (nodes != small) free(nodes);
+        return rc;
+    }
     return cb->fn(cb->user_data, ev);
+}
+
+/* ---- 0.3: buffers and names (never enter the Go runtime) ---- */
+
+P2P_API void p2p_buf_free(p2p_buf *buf) {
+    if (buf == NULL) return;
+    free(buf->data);
+    buf->data = NULL;
+    buf->len = 0;
+}
+
+P2P_API const char *p2p_event_name(int type) {
+    switch (type) {
+    case P2P_EVENT_OUTBOUND_CONNECTED: return "outbound_node_connected";
+    case P2P_EVENT_INBOUND_CONNECTED: return "inbound_node_connected";
+    case P2P_EVENT_OUTBOUND_DISCONNECTED: return "outbound_node_disconnected";
+    case P2P_EVENT_INBOUND_DISCONNECTED: return "inbound_node_disconnected";
+    case P2P_EVENT_MESSAGE: return "node_message";
+    case P2P_EVENT_DISCONNECT_WITH_OUTBOUND: return "node_disconnect_with_outbound_node";
+    case P2P_EVENT_REQUEST_TO_STOP: return "node_request_to_stop";
+    case P2P_EVENT_RECONNECTION_ERROR: return "node_reconnection_error";
+    case P2P_EVENT_SECURE_MESSAGE: return "secure_message";
+    case P2P_EVENT_MESSAGE_REJECTED: return "message_rejected";
+    case P2P_EVENT_DISCOVERY_ANSWER: return "discovery_answer";
+    }
+    return NULL;
+}
+
+P2P_API const char *p2p_reject_name(int reject) {
+    switch (reject) {
+    case P2P_REJECT_NONE: return "none";
+    case P2P_REJECT_MALFORMED: return "malformed";
+    case P2P_REJECT_BAD_SIGNATURE: return "bad_signature";
+    case P2P_REJECT_BAD_HASH: return "bad_hash";
+    case P2P_REJECT_BAD_MESSAGE_ID: return "bad_message_id";
+    case P2P_REJECT_KEY_MISMATCH: return "key_mismatch";
+    case P2P_REJECT_UNTRUSTED_KEY: return "untrusted_key";
+    case P2P_REJECT_WEAK_KEY: return "weak_key";
+    case P2P_REJECT_REPLAY: return "replay";
+    case P2P_REJECT_STALE: return "stale";
+    case P2P_REJECT_FUTURE: return "future";
+    }
+    return NULL;
+}
+
+static const char *const p2p_compression_names_[] = {"none", "zlib", "bzip2", "lzma"};
+
+P2P_API const char *p2p_compression_name(int compression) {
+    if (compression < 0 || compression > P2P_COMPRESSION_LZMA) return NULL;
+    return p2p_compression_names_[compression];
+}
+
+static int p2p_ascii_caseeq_(const char *a, const char *b) {
+    for (; *a != 0 && *b != 0; a++, b++) {
+        char x = *a, y = *b;
+        if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
+        if (x != y) return 0;
+    }
+    return *a == *b;
+}
+
+P2P_API int p2p_compression_from_name(const char *name, int *out) {
+    int i;
+    if (out == NULL) {
+        static const char msg[] = "p2p_compression_from_name: out is NULL";
+        p2p_set_error_(msg, sizeof msg - 1);
+        return P2P_EINVAL;
+    }
+    if (name == NULL || name[0] == 0) {
+        *out = P2P_COMPRESSION_NONE;
+        return P2P_OK;
+    }
+    for (i = 0; i <= P2P_COMPRESSION_LZMA; i++) {
+        if (p2p_ascii_caseeq_(name, p2p_compression_names_[i])) {
+            *out = i;
+            return P2P_OK;
+        }
+    }
+    {
+        static const char msg[] = "p2p_compression_from_name: unknown compression name (none, zlib, bzip2, lzma)";
+        p2p_set_error_(msg, sizeof msg - 1);
+    }
+    return P2P_EINVAL;
 }
 
 P2P_API const char *p2p_version(void) { return P2P_VERSION_STRING; }

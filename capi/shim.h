@@ -5,9 +5,11 @@
 #include <stdint.h>
 
 // The registered callback and its user data, kept in C memory.
+// ev_fn set (p2p_node_set_handler): the event is handed over as a sized p2p_ev.
 typedef struct p2p_callback_ {
     p2p_event_fn fn;
     void *user_data;
+    p2p_ev_fn ev_fn;
 } p2p_callback_;
 
 void p2p_set_error_(const char *msg, size_t len);
@@ -34,4 +36,12 @@ extern volatile int p2p_forked_;
 int p2p_fork_fail_(void);
 // Lists a node handle in C memory (handles live for the process).
 void p2p_keep_handle_(void *h);
+// Fills the first size bytes of *out (zeroing any beyond the library's
+// sizeof(p2p_ev)) from ev; the discovery entries go to nodes (ev->n_nodes
+// p2p_peer, the caller's memory). size is at least sizeof(p2p_ev) of 0.3.
+void p2p_ev_fill_(p2p_ev *out, size_t size, const p2p_event *ev, p2p_peer *nodes);
+// Converts n polled events into the caller's array of stride bytes; the
+// discovery entries of all of them go into one malloc'd block, returned
+// (NULL when none), which the caller frees.
+void *p2p_ev_convert_(const p2p_event *evs, size_t n, void *out, size_t stride);
 #endif

@@ -1403,9 +1403,10 @@ int p2p_secure_password(const char *text, size_t len, p2p_buf *out);
 /*
  * p2p_secure_key_load_bytes and p2p_secure_key_save_bytes are
  * p2p_secure_key_load and p2p_secure_key_save with the password given as
- * the bytes the key derivation uses (p2psecure: the Latin-1 bytes of its
- * str; see p2p_secure_password), password_len bytes, NULL or 0 for none.
- * Returns as those.
+ * password_len bytes (NULL or 0 for none), as PyCryptodome takes bytes:
+ * each byte is the Latin-1 character of its value, so that p2psecure's
+ * format and PEM files derive from exactly those bytes (P2P_KEY_FORMAT_P2PNODE
+ * from the UTF-8 of those characters). Returns as those.
  */
 int p2p_secure_key_load_bytes(p2p_node *node, const char *path, const void *password,
                               size_t password_len);

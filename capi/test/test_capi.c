@@ -22,6 +22,7 @@
 
 #include "fault_tests.h"
 #include "secure_tests.h"
+#include "v03_tests.h"
 
 #define NO_REPLY INT_MIN /* recorder answer: leave a polled question unanswered */
 
@@ -2284,6 +2285,7 @@ static const test TESTS[] = {
 #define SECURE_T_(name, subset) T(name, subset),
     SECURE_TESTS(SECURE_T_)
     FAULT_TESTS(SECURE_T_)
+    V03_TESTS(SECURE_T_)
 #undef SECURE_T_
 };
 #define N_TESTS (sizeof TESTS / sizeof TESTS[0])

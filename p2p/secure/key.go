@@ -356,6 +356,26 @@ func parseDER(der []byte) (*Key, error) {
 	return NewKey(priv)
 }
 
+// PasswordBytes is the rule by which a text password becomes the bytes
+// p2psecure's formats derive keys from: its Latin-1 bytes, as PyCryptodome
+// encodes a str, when every character is below U+0100; else its UTF-8
+// (which p2psecure itself could not use). Bindings pass text passwords
+// through it instead of encoding them themselves.
+func PasswordBytes(password string) []byte { return passwordBytes(password) }
+
+// PasswordText is the inverse for passwords given as bytes (PyCryptodome
+// takes bytes as they are): each byte becomes the Latin-1 character of its
+// value, so that PasswordBytes(PasswordText(b)) is b: p2psecure's formats
+// and PEM files then use exactly b (this package's own key file format
+// derives from the text's UTF-8, as for any text password).
+func PasswordText(password []byte) string {
+	r := make([]rune, len(password))
+	for i, b := range password {
+		r[i] = rune(b)
+	}
+	return string(r)
+}
+
 // passwordBytes encodes a password as PyCryptodome does (Latin-1), falling
 // back to UTF-8 for one that Latin-1 cannot hold.
 func passwordBytes(password string) []byte {
