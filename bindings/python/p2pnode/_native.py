@@ -115,16 +115,11 @@ lib, library_path = _load()
 
 _PROTOTYPES = PROTOTYPES  # generated from the header's declarations
 
-#: Functions of the header the loaded library lacks (an older library): a call
-#: to one of them raises AttributeError.
-MISSING = []
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():
     _fn = getattr(lib, _name, None)
     if _fn is None:
-        MISSING.append(_name)
-        continue
-    _fn.restype = _restype
-    _fn.argtypes = _argtypes
+        raise ImportError(f"p2pnode: {library_path} lacks the function {_name} (an older library?)")
+    _fn.restype, _fn.argtypes = _restype, _argtypes
 
 
 # ---- Helpers ----------------------------------------------------------------
