@@ -1,4 +1,4 @@
-"""Events: struct p2p_event (generated from the header) read into Python.
+"""Events: the sized struct p2p_ev (generated from the header) read into Python.
 
 Used by node.py, securenode.py and aio.py; imports nothing of theirs.
 """
@@ -15,17 +15,21 @@ _CODES = {ctypes.c_int32: "i", ctypes.c_uint64: "Q", ctypes.c_int64: "q", ctypes
           ctypes.c_void_p: "P", ctypes.c_char_p: "P"}
 #: struct p2p_event as a struct format, made from the one ctypes description
 #: (pointers as "P"), so that a batch is read with one iter_unpack.
-EVENT = struct.Struct("@" + "".join(_CODES.get(f[1], "P") for f in _n.P2PEvent._fields_))
-assert EVENT.size == ctypes.sizeof(_n.P2PEvent), "p2p_event: struct format and ctypes disagree"
+EVENT = struct.Struct("@" + "".join(_CODES.get(f[1], "P") for f in _n.P2PEv._fields_))
+assert EVENT.size == ctypes.sizeof(_n.P2PEv), "p2p_ev: struct format and ctypes disagree"
 #: The index of each field in EVENT's tuples.
-F = {f[0]: i for i, f in enumerate(_n.P2PEvent._fields_)}
+F = {f[0]: i for i, f in enumerate(_n.P2PEv._fields_)}
 
 
 def discovered(ev: Any) -> List[Dict[str, Any]]:
     """The nodes of a discovery answer as p2psecure lists them."""
+    if not ev.n_nodes:
+        return []
+    base, stride = ctypes.addressof(ev.nodes.contents), ev.nodes[0].size  # P2P_EV_NODE
+    entries = (_n.P2PPeer.from_address(base + i * stride) for i in range(ev.n_nodes))
     return [{"id": _n.decode_str(d.id), "ip": _n.decode_str(d.host), "port": d.port,
              "connection": "inbound" if d.direction == _n.P2P_INBOUND else "outbound"}
-            for d in (ev.nodes[i] for i in range(ev.n_nodes))]
+            for d in entries]
 
 
 class Event:

@@ -35,9 +35,14 @@ COMPRESSIONS, OVERFLOW_POLICIES = P2P_COMPRESSION, P2P_OVERFLOW_POLICY
 KEY_POLICIES, KEY_FORMATS, LIMITS = P2P_KEY_POLICY, P2P_KEY_FORMAT, P2P_LIMIT
 
 
+def sized(cls: Any) -> Any:
+    """A sized struct (p2p_stats, p2p_peer, p2p_ev...) as P2P_INIT makes it: zero, size set."""
+    return cls(size=ctypes.sizeof(cls))
+
+
 def as_dict(s: ctypes.Structure) -> Dict[str, Any]:
-    """A struct's fields by name (p2p_counters: see p2pnode.h)."""
-    return {f[0]: getattr(s, f[0]) for f in s._fields_}
+    """A struct's fields by name, its size field left out (p2p_stats: see p2pnode.h)."""
+    return {f[0]: getattr(s, f[0]) for f in s._fields_ if f[0] != "size"}
 
 
 # ---- The error type ----------------------------------------------------------------
@@ -202,7 +207,7 @@ def peer_handles(node: Any, direction: int) -> List[int]:
 
 def peer_facts(node: Any, peer: int) -> Optional[PeerFacts]:
     """A peer's id, host, port and direction in one call (p2p_peer_facts); None when gone."""
-    p = P2PPeer(size=ctypes.sizeof(P2PPeer))  # P2P_INIT
+    p = sized(P2PPeer)
     if lib.p2p_peer_facts(node, peer, ctypes.byref(p)) != P2P_OK:
         return None
     try:

@@ -15,7 +15,7 @@
     asyncio.run(main())
 
 How it is built: a node without a callback delivers its events through
-``p2p_node_poll_batch``. One poller thread per node blocks in that call
+``p2p_node_next``. One poller thread per node blocks in that call
 (ctypes lets go of the GIL), copies each batch out of the library's memory
 and hands it to the event loop with ``call_soon_threadsafe``; ``events()``
 turns the batches into :class:`Event` objects on the loop. Calls that can
@@ -56,17 +56,11 @@ __all__ = ["Node", "Connection", "Event", "P2PError", "EVENT_NAMES"]
 
 T = TypeVar("T")
 
-#: p2pnetwork's name of each event type (the plain node's events).
+#: p2pnetwork's name of each event type (the plain node's events; p2p_event_name).
 EVENT_NAMES: Dict[int, str] = {
-    _n.P2P_EVENT_OUTBOUND_CONNECTED: "outbound_node_connected",
-    _n.P2P_EVENT_INBOUND_CONNECTED: "inbound_node_connected",
-    _n.P2P_EVENT_OUTBOUND_DISCONNECTED: "outbound_node_disconnected",
-    _n.P2P_EVENT_INBOUND_DISCONNECTED: "inbound_node_disconnected",
-    _n.P2P_EVENT_MESSAGE: "node_message",
-    _n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND: "node_disconnect_with_outbound_node",
-    _n.P2P_EVENT_REQUEST_TO_STOP: "node_request_to_stop",
-    _n.P2P_EVENT_RECONNECTION_ERROR: "node_reconnection_error",
-}
+    t: _n.lib.p2p_event_name(t).decode("ascii") for t in _n.P2P_EVENT_TYPE.values()
+    if t not in (_n.P2P_EVENT_SECURE_MESSAGE, _n.P2P_EVENT_MESSAGE_REJECTED,
+                 _n.P2P_EVENT_DISCOVERY_ANSWER)}
 _DISCONNECTED = (_n.P2P_EVENT_OUTBOUND_DISCONNECTED, _n.P2P_EVENT_INBOUND_DISCONNECTED)
 _BATCH = 1024
 # The poller's wait in the library: on a timeout it looks whether its loop is
@@ -298,11 +292,11 @@ class Node:
         """The poller thread: take batches from the library and hand them to the loop."""
         loop = self._loop
         assert loop is not None
-        events = (_n.P2PEvent * _BATCH)()
+        events = (_n.P2PEv * _BATCH)()
         count = ctypes.c_size_t(0)
         base = ctypes.c_void_p()
         size = ctypes.c_size_t(0)
-        poll = _n.lib.p2p_node_poll_batch
+        poll, stride = _n.lib.p2p_node_next, ctypes.sizeof(_n.P2PEv)
         orphan = False  # the loop is gone: stop the node and drain it
         message = _n.P2P_EVENT_MESSAGE
         try:
@@ -312,6 +306,7 @@ class Node:
                         while (self._queued >= self._max_batches and not self._urgent
                                and not loop.is_closed()):
                             self._cv.wait(_POLL_MS / 1000)
+                events[0].size = stride  # P2P_INIT: the array's stride
                 rc = poll(h, events, _BATCH, _POLL_MS, ctypes.byref(count), ctypes.byref(base),
                           ctypes.byref(size))
                 if rc != _n.P2P_OK:

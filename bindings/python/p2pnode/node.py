@@ -115,8 +115,8 @@ class Node(threading.Thread):
 
     def _p2p_counters(self) -> List[int]:
         if not self._p2p_freed:
-            c = _n.P2PCounters()
-            if _n.lib.p2p_node_counters(self._p2p_node, ctypes.byref(c)) == _n.P2P_OK:
+            c = _n.sized(_n.P2PStats)
+            if _n.lib.p2p_node_stats(self._p2p_node, ctypes.byref(c)) == _n.P2P_OK:
                 self._p2p_counts = [c.sent, c.received, c.receive_errors]
         return self._p2p_counts
 
@@ -208,12 +208,12 @@ class Node(threading.Thread):
         written, queued, dropped_overflow, dropped_link_lost, dropped_stop,
         refused, ... (see p2p_counters in p2pnode.h). Delivery is at most once
         per link, in order; accepted == written + the drops + queued."""
-        c = _n.P2PCounters()
+        c = _n.sized(_n.P2PStats)
         if node is None:
-            _n.check(_n.lib.p2p_node_counters(self._p2p_node, ctypes.byref(c)), "p2p_node_counters")
+            _n.check(_n.lib.p2p_node_stats(self._p2p_node, ctypes.byref(c)), "p2p_node_stats")
         else:
-            _n.check(_n.lib.p2p_peer_counters(self._p2p_node, node._p2p_handle, ctypes.byref(c)),
-                     "p2p_peer_counters")
+            _n.check(_n.lib.p2p_peer_stats(self._p2p_node, node._p2p_handle, ctypes.byref(c)),
+                     "p2p_peer_stats")
         return _n.as_dict(c)
 
     @property
@@ -576,19 +576,20 @@ class Node(threading.Thread):
 
     def run(self) -> None:
         """The node's thread: take events from the library and deliver them."""
-        events = (_n.P2PEvent * _BATCH)()
+        events = (_n.P2PEv * _BATCH)()
         count = ctypes.c_size_t(0)
         data = ctypes.c_void_p()
         size = ctypes.c_size_t(0)
-        poll = _n.lib.p2p_node_poll_batch
+        poll, stride = _n.lib.p2p_node_next, ctypes.sizeof(_n.P2PEv)
         try:
             while not self._p2p_freed:
+                events[0].size = stride  # P2P_INIT: the array's stride
                 rc = poll(self._p2p_node, events, _BATCH, _POLL_WAIT, ctypes.byref(count),
                           ctypes.byref(data), ctypes.byref(size))
                 if rc in (_n.P2P_ESTOPPED, _n.P2P_EHANDLE):
                     break
                 if rc != _n.P2P_OK:
-                    err = _n.error(rc, "p2p_node_poll_batch")
+                    err = _n.error(rc, "p2p_node_next")
                     print("p2pnode: %r stops delivering events: %s" % (self, err), file=sys.stderr)
                     break
                 if count.value:

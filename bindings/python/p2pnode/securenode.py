@@ -168,7 +168,7 @@ class SecureNode(Node):
         if key_policy not in _n.KEY_POLICIES:
             raise ValueError("p2pnode: unknown key_policy %r: use one of %s"
                              % (key_policy, ", ".join(_n.KEY_POLICIES)))
-        cfg = _n.P2PSecureConfig()
+        cfg = _n.sized(_n.P2PSecureOpts)
         cfg.key_policy = _n.KEY_POLICIES[key_policy]
         cfg.min_key_bits = _c_int(min_key_bits, "min_key_bits")
         cfg.replay_window_ms = _ms(replay_window, "replay_window")
@@ -190,9 +190,9 @@ class SecureNode(Node):
     def _p2p_new(self, host: Optional[bytes], port: int, id: Optional[bytes],
                  max_connections: int) -> int:
         out = ctypes.c_void_p()
-        _n.check(_n.lib.p2p_secure_node_new(host, port, id, max_connections,
-                                            ctypes.byref(self._p2p_secure_config),
-                                            ctypes.byref(out)), "p2p_secure_node_new")
+        _n.check(_n.lib.p2p_secure_node_create(host, port, id, max_connections,
+                                               ctypes.byref(self._p2p_secure_config),
+                                               ctypes.byref(out)), "p2p_secure_node_create")
         return out.value or 0
 
     # ---- keys (the reference's methods) ----------------------------------------------
