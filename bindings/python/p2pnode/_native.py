@@ -35,6 +35,19 @@ COMPRESSIONS, OVERFLOW_POLICIES = P2P_COMPRESSION, P2P_OVERFLOW_POLICY
 KEY_POLICIES, KEY_FORMATS, LIMITS = P2P_KEY_POLICY, P2P_KEY_FORMAT, P2P_LIMIT
 
 
+def limit_code(name: str, value: Any = 0) -> Tuple[int, int]:
+    """The P2P_LIMIT_* code of a limit's name and value as an int (an
+    overflow policy may be given by its name); ValueError for unknown names."""
+    if name not in LIMITS:
+        raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
+    if name == "overflow_policy" and isinstance(value, str):
+        if value not in OVERFLOW_POLICIES:
+            raise ValueError("p2pnode: unknown overflow policy %r: use one of %s"
+                             % (value, ", ".join(OVERFLOW_POLICIES)))
+        value = OVERFLOW_POLICIES[value]
+    return LIMITS[name], int(value)
+
+
 def sized(cls: Any) -> Any:
     """A sized struct (p2p_stats, p2p_peer, p2p_ev...) as P2P_INIT makes it: zero, size set."""
     return cls(size=ctypes.sizeof(cls))

@@ -204,23 +204,17 @@ class Node:
 
         0 restores the default. Only before start(), except 'max_connections'.
         """
-        if name not in _n.LIMITS:
-            raise ValueError("p2pnode: unknown limit %r: use one of %s"
-                             % (name, ", ".join(_n.LIMITS)))
+        code, v = _n.limit_code(name, value)
         if self._h is None:
             raise P2PError(_n.P2P_ESTOPPED, "", "p2p_node_set_limit")
-        _n.check(_n.lib.p2p_node_set_limit(self._h, _n.LIMITS[name], int(value)),
-                 "p2p_node_set_limit")
+        _n.check(_n.lib.p2p_node_set_limit(self._h, code, v), "p2p_node_set_limit")
 
     def get_limit(self, name: str) -> int:
         """The value of a limit (see set_limit), defaults filled in."""
-        if name not in _n.LIMITS:
-            raise ValueError("p2pnode: unknown limit %r: use one of %s"
-                             % (name, ", ".join(_n.LIMITS)))
+        value, code = ctypes.c_int64(), _n.limit_code(name)[0]
         if self._h is None:
             raise P2PError(_n.P2P_ESTOPPED, "", "p2p_node_get_limit")
-        value = ctypes.c_int64()
-        _n.check(_n.lib.p2p_node_get_limit(self._h, _n.LIMITS[name], ctypes.byref(value)),
+        _n.check(_n.lib.p2p_node_get_limit(self._h, code, ctypes.byref(value)),
                  "p2p_node_get_limit")
         return value.value
 

@@ -38,6 +38,8 @@ _BATCH = 1024
 _POLL_WAIT = -1  # p2p_node_poll waits until an event comes or the node stops
 #: The names of Node.set_limit and their P2P_LIMIT_* codes (from the header).
 LIMITS = _n.LIMITS
+_PLAIN = (_n.P2P_EVENT_OUTBOUND_CONNECTED, _n.P2P_EVENT_INBOUND_CONNECTED,
+          _n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND)
 class Node(threading.Thread):
     """A node that listens on host:port, connects with other nodes and raises events.
 
@@ -170,35 +172,20 @@ class Node(threading.Thread):
     def set_limit(self, name: str, value: int) -> None:
         """Set one of the limits the reference lacks (p2pnode only).
 
-        name is one of LIMITS ('handshake_timeout_ms', 'dial_timeout_ms',
-        'max_frame_size', 'max_decompressed_size', 'max_queued_bytes',
-        'send_timeout_ms', 'reconnect_interval_ms', 'max_pending_events',
-        'max_connections', 'overflow_policy', 'max_queued_bytes_total',
-        'max_queued_bytes_per_address', 'stop_timeout_ms',
-        'max_pending_handshakes', 'max_pending_handshakes_per_address',
-        'idle_eviction_ms', 'max_pending_bytes', 'max_pending_bytes_per_address';
-        see p2p_limit in p2pnode.h); 0 restores the default. overflow_policy
-        also takes a name of p2pnode._native.OVERFLOW_POLICIES ('wait',
-        'drop_newest', 'drop_oldest', 'disconnect'). Only before start(),
-        except max_connections. Raises P2PError (P2P_ESTATE once started,
-        P2P_EINVAL for a value the library cannot hold).
+        name is one of LIMITS, p2p_limit's names in p2pnode.h ('dial_timeout_ms',
+        'max_frame_size', 'overflow_policy', ...); 0 restores the default.
+        overflow_policy also takes a name of p2pnode._native.OVERFLOW_POLICIES
+        ('wait', 'drop_newest', 'drop_oldest', 'disconnect'). Only before
+        start(), except max_connections. Raises P2PError (P2P_ESTATE once
+        started, P2P_EINVAL for a value the library cannot hold).
         """
-        if name not in LIMITS:
-            raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
-        if name == "overflow_policy" and isinstance(value, str):
-            if value not in _n.OVERFLOW_POLICIES:
-                raise ValueError("p2pnode: unknown overflow policy %r: use one of %s"
-                                 % (value, ", ".join(_n.OVERFLOW_POLICIES)))
-            value = _n.OVERFLOW_POLICIES[value]
-        _n.check(_n.lib.p2p_node_set_limit(self._p2p_node, LIMITS[name], int(value)),
-                 "p2p_node_set_limit")
+        code, v = _n.limit_code(name, value)
+        _n.check(_n.lib.p2p_node_set_limit(self._p2p_node, code, v), "p2p_node_set_limit")
 
     def get_limit(self, name: str) -> int:
         """The value of a limit (see set_limit), defaults filled in."""
-        if name not in LIMITS:
-            raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
-        value = ctypes.c_int64()
-        _n.check(_n.lib.p2p_node_get_limit(self._p2p_node, LIMITS[name], ctypes.byref(value)),
+        value, code = ctypes.c_int64(), _n.limit_code(name)[0]
+        _n.check(_n.lib.p2p_node_get_limit(self._p2p_node, code, ctypes.byref(value)),
                  "p2p_node_get_limit")
         return value.value
 
@@ -216,32 +203,16 @@ class Node(threading.Thread):
                      "p2p_peer_stats")
         return _n.as_dict(c)
 
-    @property
-    def message_count_send(self) -> int:
-        """Messages sent: accepted for peers (a broadcast counts once per peer); see counters()."""
-        return self._p2p_count(0)
-
-    @message_count_send.setter
-    def message_count_send(self, value: int) -> None:
-        self._p2p_set_count(0, value)
-
-    @property
-    def message_count_recv(self) -> int:
-        """Messages received."""
-        return self._p2p_count(1)
-
-    @message_count_recv.setter
-    def message_count_recv(self, value: int) -> None:
-        self._p2p_set_count(1, value)
-
-    @property
-    def message_count_rerr(self) -> int:
-        """Received frames that could not be decoded or were over a limit."""
-        return self._p2p_count(2)
-
-    @message_count_rerr.setter
-    def message_count_rerr(self, value: int) -> None:
-        self._p2p_set_count(2, value)
+    message_count_send = property(lambda self: self._p2p_count(0),
+                                  lambda self, v: self._p2p_set_count(0, v),
+                                  doc="Messages sent: accepted for peers (a broadcast counts once "
+                                      "per peer); see counters().")
+    message_count_recv = property(lambda self: self._p2p_count(1),
+                                  lambda self, v: self._p2p_set_count(1, v),
+                                  doc="Messages received.")
+    message_count_rerr = property(lambda self: self._p2p_count(2),
+                                  lambda self, v: self._p2p_set_count(2, v),
+                                  doc="Received frames that were undecodable or over a limit.")
 
     @property
     def nodes_inbound(self) -> List[NodeConnection]:
@@ -693,10 +664,8 @@ class Node(threading.Thread):
             else:
                 value = decode_payload(ev.kind, ev.data)
             self._p2p_call(self.node_message, conn, value)
-        elif t == _n.P2P_EVENT_OUTBOUND_CONNECTED:
-            self._p2p_call(self.outbound_node_connected, conn)
-        elif t == _n.P2P_EVENT_INBOUND_CONNECTED:
-            self._p2p_call(self.inbound_node_connected, conn)
+        elif t in _PLAIN:  # the method p2p_event_name names: outbound_node_connected...
+            self._p2p_call(getattr(self, _n.lib.p2p_event_name(t).decode("ascii")), conn)
         elif t in (_n.P2P_EVENT_OUTBOUND_DISCONNECTED, _n.P2P_EVENT_INBOUND_DISCONNECTED):
             with self._p2p_lock:
                 if self._p2p_conns.pop(ev.peer, None) is not None and conn._p2p_own_send:
@@ -707,8 +676,6 @@ class Node(threading.Thread):
             conn.dropped, conn.dropped_bytes = ev.dropped, ev.dropped_bytes
             self._p2p_call(self.node_disconnected, conn)
             conn._p2p_gone()
-        elif t == _n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND:
-            self._p2p_call(self.node_disconnect_with_outbound_node, conn)
         else:
             self._p2p_dispatch_more(conn, ev)
 
