@@ -206,7 +206,7 @@ def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
            structs: Dict[str, List[Field]], protos: Dict[str, Tuple[str, List[str]]]) -> str:
     out = [f"// {HEAD}", "using System;", "using System.Runtime.InteropServices;", "",
            "namespace P2PNode.Native", "{", "    /// <summary>The #define constants of p2pnode.h.</summary>",
-           "    public static class NativeConstants", "    {"]
+           "    internal static class NativeConstants", "    {"]
     for k, v in defines.items():
         if isinstance(v, str):
             out.append(f'        public const string {k} = "{v}";')
@@ -214,14 +214,14 @@ def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
             out.append(f"        public const {'int' if -2**31 <= v < 2**31 else 'long'} {k} = {v};")  # type: ignore[operator]
     out.append("    }")
     for name, members in enums.items():
-        out += ["", f"    /// <summary>enum {name}.</summary>", f"    public enum {class_name(name)}", "    {"]
+        out += ["", f"    /// <summary>enum {name}.</summary>", f"    internal enum {class_name(name)}", "    {"]
         short = short_names(members)
         out += [f"        {''.join(p.capitalize() for p in short[k].split('_'))} = {v},  // {k}"
                 for k, v in members.items()]
         out.append("    }")
     for name, fields in structs.items():
         out += ["", f"    /// <summary>struct {name}.</summary>", "    [StructLayout(LayoutKind.Sequential)]",
-                f"    public struct {class_name(name)}", "    {"]
+                f"    internal struct {class_name(name)}", "    {"]
         for ctype, fname, arr in fields:
             t = cs_type(ctype, structs)
             if arr:

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace P2PNode.Native
 {
     /// <summary>The #define constants of p2pnode.h.</summary>
-    public static class NativeConstants
+    internal static class NativeConstants
     {
         public const int P2P_VERSION_MAJOR = 0;
         public const int P2P_VERSION_MINOR = 3;
@@ -37,7 +37,7 @@ namespace P2PNode.Native
     }
 
     /// <summary>enum p2p_event_type.</summary>
-    public enum P2PEventType
+    internal enum P2PEventType
     {
         OutboundConnected = 1,  // P2P_EVENT_OUTBOUND_CONNECTED
         InboundConnected = 2,  // P2P_EVENT_INBOUND_CONNECTED
@@ -53,7 +53,7 @@ namespace P2PNode.Native
     }
 
     /// <summary>enum p2p_kind.</summary>
-    public enum P2PKind
+    internal enum P2PKind
     {
         Json = 0,  // P2P_KIND_JSON
         Text = 1,  // P2P_KIND_TEXT
@@ -61,7 +61,7 @@ namespace P2PNode.Native
     }
 
     /// <summary>enum p2p_direction.</summary>
-    public enum P2PDirection
+    internal enum P2PDirection
     {
         Inbound = 0,  // P2P_INBOUND
         Outbound = 1,  // P2P_OUTBOUND
@@ -69,7 +69,7 @@ namespace P2PNode.Native
     }
 
     /// <summary>enum p2p_compression.</summary>
-    public enum P2PCompression
+    internal enum P2PCompression
     {
         None = 0,  // P2P_COMPRESSION_NONE
         Zlib = 1,  // P2P_COMPRESSION_ZLIB
@@ -78,7 +78,7 @@ namespace P2PNode.Native
     }
 
     /// <summary>enum p2p_limit.</summary>
-    public enum P2PLimit
+    internal enum P2PLimit
     {
         MaxConnections = 1,  // P2P_LIMIT_MAX_CONNECTIONS
         HandshakeTimeoutMs = 2,  // P2P_LIMIT_HANDSHAKE_TIMEOUT_MS
@@ -101,7 +101,7 @@ namespace P2PNode.Native
     }
 
     /// <summary>enum p2p_overflow_policy.</summary>
-    public enum P2POverflowPolicy
+    internal enum P2POverflowPolicy
     {
         Wait = 0,  // P2P_OVERFLOW_WAIT
         DropNewest = 1,  // P2P_OVERFLOW_DROP_NEWEST
@@ -110,7 +110,7 @@ namespace P2PNode.Native
     }
 
     /// <summary>enum p2p_reject.</summary>
-    public enum P2PReject
+    internal enum P2PReject
     {
         None = 0,  // P2P_REJECT_NONE
         Malformed = 1,  // P2P_REJECT_MALFORMED
@@ -126,7 +126,7 @@ namespace P2PNode.Native
     }
 
     /// <summary>enum p2p_key_policy.</summary>
-    public enum P2PKeyPolicy
+    internal enum P2PKeyPolicy
     {
         TrustOnFirstUse = 0,  // P2P_TRUST_ON_FIRST_USE
         TrustedKeysOnly = 1,  // P2P_TRUSTED_KEYS_ONLY
@@ -134,14 +134,14 @@ namespace P2PNode.Native
     }
 
     /// <summary>enum p2p_key_format.</summary>
-    public enum P2PKeyFormat
+    internal enum P2PKeyFormat
     {
         P2pnode = 0,  // P2P_KEY_FORMAT_P2PNODE
         P2psecure = 1,  // P2P_KEY_FORMAT_P2PSECURE
     }
 
     /// <summary>enum p2p_delegate.</summary>
-    public enum P2PDelegate
+    internal enum P2PDelegate
     {
         Ping = 1,  // P2P_DELEGATE_PING
         Pong = 2,  // P2P_DELEGATE_PONG
@@ -150,7 +150,7 @@ namespace P2PNode.Native
     }
 
     /// <summary>enum p2p_secure_step.</summary>
-    public enum P2PSecureStep
+    internal enum P2PSecureStep
     {
         ReceivedPing = 1,  // P2P_STEP_RECEIVED_PING
         SendPong = 2,  // P2P_STEP_SEND_PONG
@@ -163,7 +163,7 @@ namespace P2PNode.Native
 
     /// <summary>struct p2p_discovered.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    public struct P2PDiscovered
+    internal struct P2PDiscovered
     {
         public IntPtr id;
         public IntPtr host;
@@ -173,7 +173,7 @@ namespace P2PNode.Native
 
     /// <summary>struct p2p_event.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    public struct P2PEvent
+    internal struct P2PEvent
     {
         public int type;
         public int kind;
@@ -203,7 +203,7 @@ namespace P2PNode.Native
 
     /// <summary>struct p2p_secure_config.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    public struct P2PSecureConfig
+    internal struct P2PSecureConfig
     {
         public int key_policy;
         public int min_key_bits;
@@ -215,7 +215,7 @@ namespace P2PNode.Native
 
     /// <summary>struct p2p_counters.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    public struct P2PCounters
+    internal struct P2PCounters
     {
         public ulong sent;
         public ulong received;
@@ -241,7 +241,7 @@ namespace P2PNode.Native
 
     /// <summary>struct p2p_buf.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    public struct P2PBuf
+    internal struct P2PBuf
     {
         public IntPtr data;
         public UIntPtr len;
@@ -249,7 +249,7 @@ namespace P2PNode.Native
 
     /// <summary>struct p2p_peer.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    public struct P2PPeer
+    internal struct P2PPeer
     {
         public UIntPtr size;
         public ulong peer;
@@ -264,7 +264,7 @@ namespace P2PNode.Native
 
     /// <summary>struct p2p_ev.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    public struct P2PEv
+    internal struct P2PEv
     {
         public UIntPtr size;
         public int type;
@@ -295,7 +295,7 @@ namespace P2PNode.Native
 
     /// <summary>struct p2p_stats.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    public struct P2PStats
+    internal struct P2PStats
     {
         public UIntPtr size;
         public ulong sent;
@@ -322,7 +322,7 @@ namespace P2PNode.Native
 
     /// <summary>struct p2p_secure_opts.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    public struct P2PSecureOpts
+    internal struct P2PSecureOpts
     {
         public UIntPtr size;
         public int key_policy;
