@@ -97,6 +97,66 @@ int main(void) {
     p2p_secure_aes_decrypt_file("", key, sizeof key, out, sizeof out, &len);
     p2p_secure_aes_encrypt_file_pw("", "pw", 2, "x", 1);
     p2p_secure_aes_decrypt_file_pw("", "pw", 2, out, sizeof out, &len);
+    /* 0.3 */
+    {
+        p2p_buf b = P2P_BUF_INIT;
+        p2p_peer facts;
+        p2p_stats stats;
+        p2p_secure_opts opts;
+        p2p_ev evs[2];
+        p2p_node *sn = NULL;
+        double secs = 0;
+        int comp = 0;
+        const uint8_t *data = NULL;
+        size_t data_len = 0;
+        P2P_INIT(&facts);
+        P2P_INIT(&stats);
+        P2P_INIT(&opts);
+        P2P_INIT_ARRAY(evs, 2);
+        printf("%s %s %s\n", p2p_event_name(P2P_EVENT_MESSAGE), p2p_reject_name(P2P_REJECT_REPLAY),
+               p2p_compression_name(P2P_COMPRESSION_ZLIB));
+        p2p_compression_from_name("lzma", &comp);
+        p2p_node_id_buf(node, &b);
+        p2p_buf_free(&b);
+        p2p_node_host_buf(node, &b);
+        p2p_buf_free(&b);
+        p2p_node_peers_buf(node, P2P_ALL, &b);
+        p2p_buf_free(&b);
+        p2p_peer_get_info_buf(node, 1, "k", &b);
+        p2p_peer_facts(node, 1, &facts);
+        p2p_peer_ping(node, 1, &secs);
+        p2p_node_stats(node, &stats);
+        p2p_peer_stats(node, 1, &stats);
+        p2p_node_set_handler(node, NULL, NULL);
+        p2p_node_next(node, evs, 2, 0, &count, &data, &data_len);
+        if (p2p_secure_node_create("127.0.0.1", 0, NULL, 0, &opts, &sn) == P2P_OK) p2p_node_free(sn);
+        p2p_secure_hash("{}", 2, &b);
+        p2p_buf_free(&b);
+        p2p_secure_password("pw", 2, &b);
+        p2p_buf_free(&b);
+        p2p_secure_key_load_bytes(node, "", "pw", 2);
+        p2p_secure_key_save_bytes(node, "", "pw", 2, P2P_KEY_FORMAT_P2PSECURE);
+        p2p_secure_public_key_buf(node, &b);
+        p2p_secure_private_key_buf(node, &b);
+        p2p_secure_pinned_key_buf(node, "id", &b);
+        p2p_secure_create_message_buf(node, "{}", 2, &b);
+        p2p_secure_canonical_buf("{}", 2, &b);
+        p2p_buf_free(&b);
+        p2p_secure_sign_buf(node, "x", 1, &b);
+        p2p_secure_encrypt_buf("", "x", 1, &b);
+        p2p_secure_decrypt_buf(node, "", 0, &b);
+        p2p_secure_aes_pad_buf("x", 1, &b);
+        p2p_buf_free(&b);
+        p2p_secure_aes_encrypt_buf(key, sizeof key, "x", 1, &b);
+        p2p_buf_free(&b);
+        p2p_secure_aes_decrypt_buf(key, sizeof key, "x", 1, &b);
+        p2p_secure_aes_encrypt_pw_buf("pw", 2, "x", 1, &b);
+        p2p_buf_free(&b);
+        p2p_secure_aes_decrypt_pw_buf("pw", 2, "x", 1, &b);
+        p2p_secure_aes_decrypt_file_buf("", key, sizeof key, &b);
+        p2p_secure_aes_decrypt_file_pw_buf("", "pw", 2, &b);
+        p2p_buf_free(&b);
+    }
     printf("secure node: check_message %d\n", reject);
     return p2p_node_free(node) == P2P_OK ? 0 : 1;
 }

@@ -165,14 +165,6 @@ func fillSized(dst, src unsafe.Pointer, size uint64, have C.size_t) {
 	*(*C.size_t)(dst) = n
 }
 
-// directionCode maps the core's direction onto the ABI's.
-func directionCode(d p2p.Direction) C.int32_t {
-	if d == p2p.Outbound {
-		return C.P2P_OUTBOUND
-	}
-	return C.P2P_INBOUND
-}
-
 //export p2pgo_peer_ping
 func p2pgo_peer_ping(h *C.p2p_node, peer C.uint64_t, seconds *C.double) C.int {
 	return withPeer(h, peer, func(p *p2p.Peer) C.int {

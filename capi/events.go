@@ -19,11 +19,11 @@ import (
 	"github.com/p2pnode/p2pnode/p2p/secure"
 )
 
-// The secure node's events, after the core's eight (P2P_EVENT_*).
+// The secure node's events, defined by p2p/secure (mapped in codes.go).
 const (
-	eventSecureMessage p2p.EventType = p2p.EventReconnectionError + 1 + iota
-	eventMessageRejected
-	eventDiscoveryAnswer
+	eventSecureMessage   = secure.EventSecureMessage
+	eventMessageRejected = secure.EventMessageRejected
+	eventDiscoveryAnswer = secure.EventDiscoveryAnswer
 )
 
 // event is what the C ABI delivers: a core event, or one of a secure node's
@@ -96,7 +96,7 @@ func (e *nodeEntry) callback(ev *event) bool {
 		defer C.free(unsafe.Pointer(c))
 	}
 	C.memset(unsafe.Pointer(c), 0, C.sizeof_p2p_event)
-	c._type = C.int32_t(ev.Type)
+	c._type = eventCode(ev.Type)
 	c.node = (*C.p2p_node)(e.key)
 	empty := &C.p2p_empty_[0]
 	c.peer_id, c.peer_host, c.host = empty, empty, empty
@@ -106,7 +106,7 @@ func (e *nodeEntry) callback(ev *event) bool {
 		c.peer = C.uint64_t(ev.Peer.Handle())
 		c.peer_id, c.peer_host = s.id, s.host
 		c.peer_port = C.int32_t(ev.Peer.Port())
-		c.direction = C.int32_t(ev.Peer.Direction())
+		c.direction = directionCode(ev.Peer.Direction())
 	}
 	if disconnected(ev.Type) && ev.Counters != nil {
 		c.dropped = C.uint64_t(ev.Counters.Dropped())
@@ -114,7 +114,7 @@ func (e *nodeEntry) callback(ev *event) bool {
 	}
 	if carriesData(ev.Type) {
 		data := ev.Message.Data
-		c.kind = C.int32_t(ev.Message.Kind)
+		c.kind = kindCode(ev.Message.Kind)
 		c.compression = compressionCode(ev.Message.Compression)
 		c.data_len = C.size_t(len(data))
 		// The bytes go to C memory: the callback may hand them to code that
@@ -480,7 +480,7 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event, 
 		ev := &items[i].ev
 		c := &out[i]
 		*c = C.p2p_event{}
-		c._type = C.int32_t(ev.Type)
+		c._type = eventCode(ev.Type)
 		c.node = node
 		empty := &C.p2p_empty_[0]
 		c.host, c.peer_id, c.peer_host = empty, empty, empty
@@ -496,14 +496,14 @@ func (q *pollQueue) fill(node *C.p2p_node, items []pollItem, out []C.p2p_event, 
 			c.peer_id = putString(ev.Peer.ID())
 			c.peer_host = putString(ev.Peer.Host())
 			c.peer_port = C.int32_t(ev.Peer.Port())
-			c.direction = C.int32_t(ev.Peer.Direction())
+			c.direction = directionCode(ev.Peer.Direction())
 		}
 		if disconnected(ev.Type) && ev.Counters != nil {
 			c.dropped = C.uint64_t(ev.Counters.Dropped())
 			c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
 		}
 		if carriesData(ev.Type) {
-			c.kind = C.int32_t(ev.Message.Kind)
+			c.kind = kindCode(ev.Message.Kind)
 			c.compression = compressionCode(ev.Message.Compression)
 			c.data_len = C.size_t(len(ev.Message.Data))
 			if packed {

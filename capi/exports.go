@@ -687,7 +687,7 @@ func p2pgo_peer_direction(h *C.p2p_node, peer C.uint64_t, direction *C.int) C.in
 		if direction == nil {
 			return fail(C.P2P_EINVAL, "direction is NULL")
 		}
-		*direction = C.int(p.Direction())
+		*direction = C.int(directionCode(p.Direction()))
 		return C.P2P_OK
 	})
 }

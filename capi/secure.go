@@ -230,7 +230,7 @@ func p2pgo_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.i
 		return C.P2P_OK
 	}
 	if reject != nil {
-		*reject = C.int(secure.ReasonCode(err))
+		*reject = C.int(rejectCode(secure.ReasonCode(err)))
 	}
 	return fail(C.P2P_EREJECTED, "%v", err)
 }
@@ -473,7 +473,7 @@ func fillSecure(c *C.p2p_event, s *secureInfo, a allocator) {
 	c.sender_id = allocString(a, s.senderID)
 	c.msg_type = allocString(a, s.msgType)
 	c.reason = allocString(a, s.reason)
-	c.reject = C.int32_t(s.reject)
+	c.reject = rejectCode(s.reject)
 	if len(s.nodes) == 0 {
 		return
 	}

@@ -36,6 +36,7 @@ type Node struct {
 	ln      net.Listener
 	handler Handler
 	fn      HandlerFunc
+	pull    *puller // set for a node made by NewPolling
 	debug   atomic.Bool
 	maxIn   atomic.Int64
 	outMu   sync.Mutex // serialises debug output
