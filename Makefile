@@ -11,7 +11,7 @@ DLL := $(BUILD)/windows/libp2pnode.dll
 PREFIX ?= /usr/local
 BINDINGS := cpp csharp python
 # The suites `make test` must report on; a suite that reports nothing fails.
-SUITES := go-core $(if $(wildcard capi/test/Makefile),c-api) $(if $(wildcard examples/demo/Makefile),crosslang) dll install \
+SUITES := go-core $(if $(wildcard capi/test/Makefile),c-api) $(if $(wildcard tests/crosslang/Makefile),crosslang) dll install \
 	$(foreach b,$(BINDINGS),$(if $(wildcard bindings/$(b)/Makefile),$(b)))
 SUITES += $(if $(wildcard bindings/python/tests/packaging),python-packaging)
 SUITES += $(if $(wildcard tools/gen_constants.py),generated)
@@ -115,13 +115,14 @@ test-python-packaging:
 	@$(MAKE) --no-print-directory -C bindings/python test-packaging $(SUB) PACKAGING_RESULTS=$(RESULTS)/python-packaging.txt
 
 # One node per language (Go, C, C++, C#, Python) and an unmodified
-# p2pnetwork node in a ring; see examples/demo.
+# p2pnetwork node in a ring; see tests/crosslang (the demo runs the
+# suite's drivers, so it lives with them).
 demo: lib deps
-	@$(MAKE) --no-print-directory -C examples/demo demo $(SUB)
+	@$(MAKE) --no-print-directory -C tests/crosslang demo $(SUB)
 
 test-crosslang: lib
 	@mkdir -p $(RESULTS)
-	@$(MAKE) --no-print-directory -C examples/demo test $(SUB) RESULTS=$(RESULTS)/crosslang.txt
+	@$(MAKE) --no-print-directory -C tests/crosslang test $(SUB) RESULTS=$(RESULTS)/crosslang.txt
 
 bench: lib
 	@GO=$(GO) PYTHON=$(PYTHON) bash bench/run.sh

@@ -33,6 +33,16 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
+# staticcheck (the Go gate in .ci/go-test.sh), pinned, from the Go module
+# proxy into Go's bin directory (GOBIN, else GOPATH/bin).
+STATICCHECK_VERSION=v0.8.2  # staticcheck 2026.2.2, supports Go 1.26
+GO=${GO:-go}
+gobin=$($GO env GOBIN); [ -n "$gobin" ] || gobin=$($GO env GOPATH)/bin
+if ! "$gobin/staticcheck" -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
+  echo "deps: go install honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+  GOBIN=$gobin $GO install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi
+
 PY=${PYTHON:-python3}
 pip_need=()
 $PY -c 'import pytest' 2>/dev/null || pip_need+=(pytest)

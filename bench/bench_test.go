@@ -8,6 +8,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -423,18 +424,62 @@ func compressibleText(n int) []byte {
 // messages with the codec alone, one after the other.
 func BenchmarkCompression(b *testing.B) {
 	payload := compressibleText(64 << 10)
+	// The same text for the CPython baseline (bench/py_bench.py codec).
+	textPath := b.TempDir() + "/text64k.txt"
+	if err := os.WriteFile(textPath, payload, 0o644); err != nil {
+		b.Fatalf("writing the codec text for the CPython baseline: %v", err)
+	}
 	cases := []struct {
 		c p2p.Compression
 		n int
 	}{{p2p.Zlib, envInt("BENCH_ZLIB_MSGS", 300)}, {p2p.Bzip2, envInt("BENCH_BZIP2_MSGS", 40)}, {p2p.Lzma, envInt("BENCH_LZMA_MSGS", 40)}}
 	for i := 0; i < b.N; i++ {
 		for _, tc := range cases {
-			alone := codecAlone(b, tc.c, tc.n, payload)
+			// Go's codec and CPython's path interleaved, twice, best of two
+			// each, so that both see the same load of a shared machine.
+			var alone, cpy float64
+			cpyOK := true
+			for r := 0; r < 2; r++ {
+				alone = max(alone, codecAlone(b, tc.c, tc.n, payload))
+				if cpyOK {
+					v, err := cpythonCodec(tc.c, tc.n, textPath)
+					if err != nil {
+						b.Logf("CPython baseline of %v left out: %v", tc.c, err)
+						cpyOK = false
+					}
+					cpy = max(cpy, v)
+				}
+			}
+			if cpyOK {
+				record(b, "cpy_codec_"+tc.c.String(), cpy, "MB/s")
+			}
 			ours := nodeCompressed(b, tc.c, tc.n, payload)
 			record(b, "go_codec_"+tc.c.String()+"_alone", alone/1e6, "MB/s")
 			record(b, "go_codec_"+tc.c.String()+"_p2p", ours/1e6, "MB/s")
 		}
 	}
+}
+
+// cpythonCodec runs CPython's own codec path (bench/py_bench.py codec) on
+// the text at path, n times; megabytes of text per second.
+func cpythonCodec(c p2p.Compression, n int, path string) (float64, error) {
+	python := os.Getenv("PYTHON")
+	if python == "" {
+		python = "python3"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, "py_bench.py", "codec", c.String(), path, strconv.Itoa(n))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, fmt.Errorf("py_bench.py codec %v: %w", c, err)
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil {
+		return 0, fmt.Errorf("py_bench.py codec %v: output %q: %w", c, out, err)
+	}
+	return v, nil
 }
 
 func codecAlone(b *testing.B, c p2p.Compression, n int, payload []byte) float64 {

@@ -85,8 +85,6 @@ type Peer struct {
 	closed     chan struct{} // closed once the connection is torn down
 	closeOnce  sync.Once
 	writerDone chan struct{}
-	// reconnect is set when the node dialled this peer with reconnect.
-	reconnect bool
 }
 
 func newPeer(n *Node, conn net.Conn, id, host string, port int, dir Direction) *Peer {

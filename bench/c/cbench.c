@@ -4,7 +4,9 @@
  *
  *   callback delivery: node B delivers 64-byte messages to a C callback; node
  *   A sends them with p2p_node_send_batch (and, as a second figure, with one
- *   p2p_node_send per message). Events per second at the callback.
+ *   p2p_node_send per message, best of three runs, the figure that
+ *   zmqbench.c's libzmq PUSH/PULL baseline is measured against). Events per
+ *   second at the callback.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -189,7 +191,11 @@ int main(int argc, char **argv) {
         double v = run(n, 1024);
         if (v > best) best = v;
     }
-    single = run(n / 4, 1);
+    /* Best of three, as zmqbench.c's libzmq baseline of this figure. */
+    for (int r = 0; r < 3; r++) {
+        double v = run(n / 4, 1);
+        if (v > single) single = v;
+    }
     printf("c_callback_batch %.0f ev/s\n", best);
     printf("c_callback_single_send %.0f ev/s\n", single);
     return fails ? 1 : 0;

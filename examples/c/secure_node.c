@@ -8,7 +8,7 @@
  * generated and saved there. Then it prints "READY <port> <id>" and reads
  * commands from stdin: connect <host> <port>, message <json>, ping,
  * discovery, status, stop. The exact lines it reads and writes are in
- * examples/demo/README.md ("The secure node examples").
+ * tests/crosslang/README.md ("The secure node examples").
  */
 #define _POSIX_C_SOURCE 200809L
 #include <p2pnode.h>

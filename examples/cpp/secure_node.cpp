@@ -1,6 +1,6 @@
 // secure_node.cpp - the command-line secure node of p2psecure's
 // examples/secure_node.py in C++ (p2pnode::SecureNode), with the interface
-// every language's secure_node example shares (examples/demo/README.md,
+// every language's secure_node example shares (tests/crosslang/README.md,
 // "The secure node examples"):
 //
 //     secure_node <key-file> <password> [port]

@@ -1,6 +1,6 @@
 // SecureNode.cs - the command-line secure node (p2psecure's
 // examples/secure_node.py) in C#, with the interface every language's secure
-// node example shares (examples/demo/README.md, "The secure node examples"):
+// node example shares (tests/crosslang/README.md, "The secure node examples"):
 //
 //     mono SecureNode.exe <key-file> <password> [port]
 //

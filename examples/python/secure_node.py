@@ -5,7 +5,7 @@
 The key file is loaded when it exists, otherwise a new 4096-bit key is
 generated and saved there. Then it prints ``READY <port> <id>`` and reads
 commands: connect <host> <port>, message <json>, ping, discovery, status,
-stop. The exact lines it reads and writes are in examples/demo/README.md
+stop. The exact lines it reads and writes are in tests/crosslang/README.md
 ("The secure node examples"); the reference asks for the password and
 prints menus instead.
 """

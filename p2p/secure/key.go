@@ -328,8 +328,10 @@ func parsePEM(data []byte, password string) (*Key, error) {
 			der := block.Bytes
 			// Legacy PEM encryption (Proc-Type: 4,ENCRYPTED), which older
 			// PyCryptodome versions write for a passphrase.
+			//lint:ignore SA1019 read-only, for keys older PyCryptodome wrote; we never write this format
 			if x509.IsEncryptedPEMBlock(block) {
 				var err error
+				//lint:ignore SA1019 read-only, for keys older PyCryptodome wrote; we never write this format
 				der, err = x509.DecryptPEMBlock(block, passwordBytes(password))
 				if err != nil {
 					return nil, ErrWrongPassword

@@ -120,6 +120,7 @@ func TestKeyReferenceOldLayout(t *testing.T) {
 // Older PyCryptodome versions protect the PEM with legacy PEM encryption.
 func TestKeyLegacyEncryptedPEM(t *testing.T) {
 	der := x509.MarshalPKCS1PrivateKey(testKeys[0].PrivateKey())
+	//lint:ignore SA1019 the fixture: a key in the legacy format ParseKey must still read
 	block, err := x509.EncryptPEMBlock(rand.Reader, "RSA PRIVATE KEY", der, []byte("pw"), x509.PEMCipher3DES)
 	require.NoError(t, err)
 	got, err := ParseKey(pem.EncodeToMemory(block), "pw")

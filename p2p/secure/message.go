@@ -147,9 +147,8 @@ func Verify(payload []byte) (*Message, error) {
 	return m, nil
 }
 
-// verify is Verify, and on failure also returns what it read of the message
-// (nil when it is not a JSON object), for the _id it claims.
-func verify(payload []byte) (*Message, error) {
+// parseObject parses payload, which must be a JSON object.
+func parseObject(payload []byte) (map[string]any, error) {
 	v, err := Parse(payload)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -157,6 +156,16 @@ func verify(payload []byte) (*Message, error) {
 	fields, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
+	}
+	return fields, nil
+}
+
+// verify is Verify, and on failure also returns what it read of the message
+// (nil when it is not a JSON object), for the _id it claims.
+func verify(payload []byte) (*Message, error) {
+	fields, err := parseObject(payload)
+	if err != nil {
+		return nil, err
 	}
 	str := func(name string) (string, error) {
 		s, ok := fields[name].(string)
@@ -228,13 +237,9 @@ func verify(payload []byte) (*Message, error) {
 // hands back to the node's own handling. It fails only for text that is
 // not a JSON object.
 func ParseMessage(payload []byte) (*Message, error) {
-	v, err := Parse(payload)
+	fields, err := parseObject(payload)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	fields, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
+		return nil, err
 	}
 	m := &Message{Fields: fields, Payload: payload}
 	m.Type, _ = fields[FieldType].(string)

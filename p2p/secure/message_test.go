@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"maps"
+	"math"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 func sampleData() map[string]any {
 	return map[string]any{
 		"_type":   "message",
-		"message": map[string]any{"text": "héllo 😀\n", "n": 1.5, "one": 1.0, "big": json.Number("1180591620717411303424"), "list": []any{nil, true, -0.0}},
+		"message": map[string]any{"text": "héllo 😀\n", "n": 1.5, "one": 1.0, "big": json.Number("1180591620717411303424"), "list": []any{nil, true, math.Copysign(0, -1)}},
 		// Reserved fields are replaced, as the reference does.
 		"_id": "forged", "_signature": "x", "_hash": "y",
 	}

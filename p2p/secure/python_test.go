@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -66,7 +67,7 @@ func interopData() []map[string]any {
 		sampleData(),
 		{"_type": "message", "message": "plain"},
 		{"_type": "message", "message": map[string]any{"é": 1, "😀": []any{}, "\uffff": map[string]any{}, "": nil, "a\nb": "\x00\x1f\x7f\u2028"}},
-		{"_type": "custom", "floats": []any{0.1, 1e16, 1e-5, 123456789.123, -0.0, 5e-324, 1.7976931348623157e308, 1e15, 0.0001, 2.5}},
+		{"_type": "custom", "floats": []any{0.1, 1e16, 1e-5, 123456789.123, math.Copysign(0, -1), 5e-324, 1.7976931348623157e308, 1e15, 0.0001, 2.5}},
 		{"_type": "custom", "ints": []any{0, -1, json.Number("1180591620717411303424"), json.Number("-99999999999999999999999")}},
 		{"nested": []any{[]any{[]any{map[string]any{"deep": true}}}}, "empty": map[string]any{}, "list": []any{}},
 	}

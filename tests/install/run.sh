@@ -8,7 +8,8 @@
 #     LD_LIBRARY_PATH (the rpath from the .pc / the imported target finds the
 #     library);
 #   - the README's Go example (examples/go/readme) built and run, and
-#     tests/install/go-consumer, an external module requiring ours by path
+#     tests/install/go-consumer, an external module (the README program as
+#     its main package) requiring ours by path
 #     (a replace directive to the checkout), built offline (GOPROXY=off);
 #   - `make nuget`, the package's layout, `nuget install` from the folder
 #     feed (no other source, no cache), a C# program built with mcs against
@@ -143,7 +144,10 @@ go_readme_snippet() {
 }
 
 go_consumer() {
-  cp -r "$ROOT/tests/install/go-consumer" "$tmp/go-consumer"
+  # The module: its own go.mod and go.sum, and the README's program
+  # (examples/go/readme) as its main package.
+  cp -r "$ROOT/tests/install/go-consumer" "$tmp/go-consumer" &&
+    cp "$ROOT/examples/go/readme/main.go" "$tmp/go-consumer/" || return 1
   cd "$tmp/go-consumer" || return 1
   export GOFLAGS=-mod=mod GOWORK=off
   # Our module's own requirements into the module cache (a no-op once the Go

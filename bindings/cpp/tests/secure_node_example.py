@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Drives examples/cpp/secure_node (the command-line secure node) through
-its line interface (examples/demo/README.md, "The secure node examples").
+its line interface (tests/crosslang/README.md, "The secure node examples").
 
     secure_node_example.py <path-to-secure_node>
 

@@ -67,8 +67,10 @@ namespace P2PNode.Tests
                 int portA = int.Parse(readyA[1]), portB = int.Parse(readyB[1]);
 
                 a.Send("connect 127.0.0.1 " + portB);
+                // The event comes from the node's thread, the OK from the command
+                // loop: either may be printed first.
                 a.WaitLine(l => l == "OK connect " + idB, "OK connect");
-                a.WaitLine(l => l == "EVENT connected " + idB + " outbound", "connected outbound");
+                a.WaitSeen(l => l == "EVENT connected " + idB + " outbound", "connected outbound");
                 b.WaitLine(l => l == "EVENT connected " + idA + " inbound", "connected inbound");
 
                 a.Send("message {\"hello\": \"w\u00f6rld\", \"n\": 1.0}");
@@ -231,6 +233,16 @@ namespace P2PNode.Tests
                 }
             }, what + "; saw:\n" + Output);
             return found;
+        }
+
+        /// <summary>Waits until some line so far, read or not, matches; what was
+        /// read stays read.</summary>
+        public void WaitSeen(Func<string, bool> match, string what)
+        {
+            Wait.Until(() =>
+            {
+                lock (lines) return lines.Exists(l => match(l));
+            }, what + "; saw:\n" + Output);
         }
 
         /// <summary>Waits for the process to end by itself; its exit status.</summary>

@@ -313,6 +313,9 @@ def test_goodbye_from_request_to_stop_reaches_the_peers(nodes):
     a, b, c = nodes(Goodbye), nodes(), nodes()
     connect(a, b)
     connect(c, a)
+    # The peer lists are filled before the connected events reach the handler
+    # (as in p2pnetwork); stop() raises node_request_to_stop on this thread.
+    wait_for(lambda: a.of("outbound_node_connected") and a.of("inbound_node_connected"))
     a.stop()
     # stop() returned after node_request_to_stop had run to its end, with the peers still there.
     assert "goodbye sent" in a.names() and a.peers_at_stop == 2

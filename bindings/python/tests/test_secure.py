@@ -1,6 +1,6 @@
 """SecureNode: keys, signed messages both ways, rejections, ping, discovery,
 pinning, and the reference's method names. Interop with a p2psecure-format
-peer is tested in examples/demo/test_secure_crosslang.py and p2p/secure."""
+peer is tested in tests/crosslang/test_secure_crosslang.py and p2p/secure."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 /*
- * driver.c - the C driver of the cross-language demo and test (examples/demo):
+ * driver.c - the C driver of the cross-language demo and test (tests/crosslang):
  * a p2pnode node driven over stdin/stdout by the line protocol that every
  * language's driver speaks.
  *

@@ -1,5 +1,5 @@
 // driver.cpp - the C++ driver of the cross-language demo and test
-// (examples/demo): a p2pnode::Node driven over stdin/stdout by the line
+// (tests/crosslang): a p2pnode::Node driven over stdin/stdout by the line
 // protocol that every language's driver speaks.
 //
 //     driver <name> [port]

@@ -1,5 +1,5 @@
 // Driver.cs - the C# driver of the cross-language demo and test
-// (examples/demo): a P2PNode.Node driven over stdin/stdout by the line
+// (tests/crosslang): a P2PNode.Node driven over stdin/stdout by the line
 // protocol that every language's driver speaks.
 //
 //     mono Driver.exe <name> [port]

@@ -14,7 +14,7 @@ whole network (answers relayed back across languages), and the p2psecure
 peer sends a tampered message, which go rejects.
 
 The drivers are build/drivers/<language>-driver and <language>-secure-node
-(examples/demo/Makefile).
+(tests/crosslang/Makefile).
 """
 import json
 import sys

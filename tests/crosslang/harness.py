@@ -2,7 +2,7 @@
 
 Shared by demo.py and test_crosslang.py. A Driver is one node in its own
 process, build/drivers/<language>-driver <name> [port], spoken to over its
-stdin and stdout with the line protocol of examples/*/driver* (one reply line
+stdin and stdout with the line protocol of drivers/<language>/ (one reply line
 per command, EVENT lines as they come). Every wait here has a deadline; no
 fixed sleeps.
 """

@@ -1,4 +1,4 @@
-"""The Python driver of the cross-language demo and test (examples/demo).
+"""The Python driver of the cross-language demo and test (tests/crosslang).
 
 A p2pnode node (the drop-in for p2pnetwork: same classes, same event
 methods) driven over stdin/stdout by the line protocol that every
@@ -188,7 +188,7 @@ def main():
         from p2pnode.node import Node
     except ImportError:  # run from the source tree
         here = os.path.dirname(os.path.abspath(__file__))
-        sys.path.insert(0, os.path.join(here, "..", "..", "bindings", "python"))
+        sys.path.insert(0, os.path.join(here, "..", "..", "..", "..", "bindings", "python"))
         from p2pnode.node import Node
 
     node = event_methods(Node)("127.0.0.1", port, id=name)

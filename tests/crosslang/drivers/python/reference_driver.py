@@ -1,4 +1,4 @@
-"""The p2pnetwork driver of the cross-language demo and test (examples/demo).
+"""The p2pnetwork driver of the cross-language demo and test (tests/crosslang).
 
 The same line protocol as driver.py (see there), on the real p2pnetwork 1.2
 package - the reference that p2pnode's wire format follows::

@@ -1,6 +1,6 @@
 """Cross-language test: nodes in Go, C, C++, C#, Python (p2pnode) and an
 unmodified p2pnetwork 1.2 node talk to each other, each in its own process,
-driven over pipes (see harness.py and the drivers in examples/*/).
+driven over pipes (see harness.py and the drivers in drivers/<language>/).
 
 What runs, and why this selection (one process per language for the whole
 module, plus short-lived ones for the reconnect tests):

@@ -1,5 +1,5 @@
 // Command driver is the Go driver of the cross-language demo and test
-// (examples/demo): a p2pnode node driven over stdin/stdout by the line
+// (tests/crosslang): a p2pnode node driven over stdin/stdout by the line
 // protocol every language's driver speaks.
 //
 //	driver <name> [port]
