@@ -49,7 +49,8 @@ from typing import (Any, AsyncGenerator, Callable, Deque, Dict, Iterable, List, 
                     TypeVar)
 
 from . import _native as _n
-from ._codec import GONE_CODES, compression_code, decode_payload, encode_batch, encode_payload
+from ._codec import (GONE_CODES, c_int, compression_code, decode_payload, encode_batch,
+                     encode_payload)
 from ._native import P2PError
 
 __all__ = ["Node", "Connection", "Event", "P2PError", "EVENT_NAMES"]
@@ -66,18 +67,11 @@ _BATCH = 1024
 # The poller's wait in the library: on a timeout it looks whether its loop is
 # still there (a node whose loop was closed without stopping it stops itself).
 _POLL_MS = 500
-_INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
 # One polled event, copied out of the library's memory by the poller:
 # (type, kind, peer handle, payload, peer facts or None, reconnection facts or None).
-_PeerFacts = Tuple[str, str, int, int]
+_PeerFacts = _n.PeerFacts
 _Raw = Tuple[int, int, int, bytes, Optional[_PeerFacts], Optional[Tuple[str, int, int]]]
-
-
-def _c_int(value: Any) -> int:
-    """value as a C int; out-of-range values become -1, which the library refuses."""
-    v = int(value)
-    return v if _INT_MIN <= v <= _INT_MAX else -1
 
 
 def _call(name: str, *args: Any) -> int:
@@ -171,8 +165,9 @@ class Node:
         self._h: Optional[int] = None
         out = ctypes.c_void_p()
         cid = _n.encode_str(str(id)) if id is not None else None
-        _n.check(_n.lib.p2p_node_new(_n.encode_str(host), _c_int(port), cid,
-                                     _c_int(max_connections), ctypes.byref(out)), "p2p_node_new")
+        _n.check(_n.lib.p2p_node_new(_n.encode_str(host), c_int(port, "port"), cid,
+                                     c_int(max_connections, "max_connections"),
+                                     ctypes.byref(out)), "p2p_node_new")
         self._h = out.value
         self.host = host
         p = ctypes.c_int()
