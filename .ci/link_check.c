@@ -116,6 +116,7 @@ int main(void) {
         printf("%s %s %s\n", p2p_event_name(P2P_EVENT_MESSAGE), p2p_reject_name(P2P_REJECT_REPLAY),
                p2p_compression_name(P2P_COMPRESSION_ZLIB));
         p2p_compression_from_name("lzma", &comp);
+        printf("%s\n", p2p_kind_name(P2P_KIND_JSON));
         p2p_node_id_buf(node, &b);
         p2p_buf_free(&b);
         p2p_node_host_buf(node, &b);

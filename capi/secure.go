@@ -3,6 +3,7 @@ package main
 /*
 #define P2P_NO_PROTOTYPES
 #include <stdlib.h>
+#include <string.h>
 #include "p2pnode.h"
 #include "shim.h"
 */
@@ -380,17 +381,23 @@ func (h secureHandler) peerEvent(t p2p.EventType, p *p2p.Peer) {
 func (h secureHandler) OutboundNodeConnected(p *p2p.Peer) {
 	h.peerEvent(p2p.EventOutboundConnected, p)
 }
+
 func (h secureHandler) InboundNodeConnected(p *p2p.Peer) { h.peerEvent(p2p.EventInboundConnected, p) }
+
 func (h secureHandler) OutboundNodeDisconnected(p *p2p.Peer) {
 	h.peerEvent(p2p.EventOutboundDisconnected, p)
 }
+
 func (h secureHandler) InboundNodeDisconnected(p *p2p.Peer) {
 	h.peerEvent(p2p.EventInboundDisconnected, p)
 }
+
 func (h secureHandler) NodeDisconnectWithOutboundNode(p *p2p.Peer) {
 	h.peerEvent(p2p.EventDisconnectWithOutbound, p)
 }
+
 func (h secureHandler) NodeRequestToStop() { h.deliver(p2p.Event{Type: p2p.EventRequestToStop}, nil) }
+
 func (h secureHandler) NodeReconnectionError(host string, port, trials int) bool {
 	return h.deliver(p2p.Event{Type: p2p.EventReconnectionError, Host: host, Port: port, Trials: trials}, nil)
 }

@@ -3,6 +3,7 @@ package main
 /*
 #define P2P_NO_PROTOTYPES
 #include <stdlib.h>
+#include <string.h>
 #include "p2pnode.h"
 #include "shim.h"
 */

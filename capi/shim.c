@@ -284,6 +284,15 @@ P2P_API const char *p2p_reject_name(int reject) {
     return NULL;
 }
 
+P2P_API const char *p2p_kind_name(int kind) {
+    switch (kind) {
+    case P2P_KIND_JSON: return "json";
+    case P2P_KIND_TEXT: return "text";
+    case P2P_KIND_BYTES: return "bytes";
+    }
+    return NULL;
+}
+
 static const char *const p2p_compression_names_[] = {"none", "zlib", "bzip2", "lzma"};
 
 P2P_API const char *p2p_compression_name(int compression) {

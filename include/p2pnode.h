@@ -112,15 +112,15 @@
  *     The sized event p2p_ev, delivered by p2p_node_set_handler (callback)
  *     or p2p_node_next (polling; payloads of a batch in one block).
  *   - Names: p2p_event_name (p2pnetwork's event method names),
- *     p2p_reject_name, p2p_compression_name and p2p_compression_from_name.
+ *     p2p_reject_name, p2p_kind_name, p2p_compression_name and p2p_compression_from_name.
  *   - Secure: p2p_secure_hash (the _hash p2psecure computes, SHA-512 hex of
  *     the canonical text) and p2p_secure_password (the bytes a text
  *     password stands for: Latin-1, as PyCryptodome, else UTF-8), with
  *     p2p_secure_key_load_bytes and p2p_secure_key_save_bytes for passwords
  *     given as bytes. The secure event numbers (9, 10, 11) are unchanged;
  *     the core (p2p/secure) defines them and the ABI maps them.
- *   - Polling is now done by the core (p2p.Node.Poll); p2p_node_poll keeps
- *     its contract.
+ *   - The Go core gained a pull API (p2p.NewPolling, Node.Poll) with the
+ *     same rules as p2p_node_poll; p2p_node_poll keeps its contract.
  */
 #ifndef P2PNODE_H
 #define P2PNODE_H
@@ -1338,7 +1338,8 @@ int p2p_node_set_handler(p2p_node *node, p2p_ev_fn fn, void *user_data);
  * the caller does not want the batch's payload block (else see
  * p2p_node_poll_batch). Every rule of p2p_node_poll holds (one poller,
  * lifetime of what the events point to, waiting events end a batch,
- * p2p_node_reply, P2P_ESTOPPED at the end); the two may be mixed.
+ * p2p_node_reply, P2P_ESTOPPED at the end); the two may be mixed. At most
+ * 65536 events are taken at once.
  * Returns as p2p_node_poll_batch, and P2P_EINVAL for a size too small.
  */
 int p2p_node_next(p2p_node *node, p2p_ev *events, size_t max, int timeout_ms, size_t *count,
@@ -1364,6 +1365,12 @@ const char *p2p_event_name(int type);
  * "future"; NULL for an unknown code. Static strings, as p2p_event_name.
  */
 const char *p2p_reject_name(int reject);
+
+/*
+ * p2p_kind_name returns the name of a p2p_kind: "json", "text", "bytes";
+ * NULL for an unknown value. Static strings, as p2p_event_name.
+ */
+const char *p2p_kind_name(int kind);
 
 /*
  * p2p_compression_name returns p2pnetwork's name of a p2p_compression:

@@ -4,7 +4,6 @@
  * functions, p2p_node_set_handler and p2p_node_next, p2p_secure_hash and
  * the password rule. Real nodes on loopback; every wait has a deadline.
  */
-#include <stdatomic.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -29,6 +28,10 @@ void test_v03_names(void) {
     CHECK(strcmp(p2p_reject_name(P2P_REJECT_BAD_SIGNATURE), "bad_signature") == 0);
     CHECK(strcmp(p2p_reject_name(P2P_REJECT_FUTURE), "future") == 0);
     CHECK(p2p_reject_name(11) == NULL && p2p_reject_name(-1) == NULL);
+    CHECK(strcmp(p2p_kind_name(P2P_KIND_JSON), "json") == 0);
+    CHECK(strcmp(p2p_kind_name(P2P_KIND_TEXT), "text") == 0);
+    CHECK(strcmp(p2p_kind_name(P2P_KIND_BYTES), "bytes") == 0);
+    CHECK(p2p_kind_name(3) == NULL && p2p_kind_name(-1) == NULL);
     static const char *comp[] = {"none", "zlib", "bzip2", "lzma"};
     for (int c = 0; c <= P2P_COMPRESSION_LZMA; c++) {
         int got = -1;

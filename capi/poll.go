@@ -16,163 +16,10 @@ import (
 	"unsafe"
 
 	"github.com/p2pnode/p2pnode/p2p"
-	"github.com/p2pnode/p2pnode/p2p/secure"
 )
 
-// The secure node's events, defined by p2p/secure (mapped in codes.go).
-const (
-	eventSecureMessage   = secure.EventSecureMessage
-	eventMessageRejected = secure.EventMessageRejected
-	eventDiscoveryAnswer = secure.EventDiscoveryAnswer
-)
-
-// event is what the C ABI delivers: a core event, or one of a secure node's
-// own events (sec set).
-type event struct {
-	p2p.Event
-	sec *secureInfo
-}
-
-// secureInfo is what a secure node's event carries beyond a message.
-type secureInfo struct {
-	senderID, msgType string
-	reject            int
-	reason            string
-	nodes             []secure.NodeInfo
-}
-
-// carriesData reports whether events of type t carry a payload.
-func carriesData(t p2p.EventType) bool {
-	return t == p2p.EventMessage || t >= eventSecureMessage
-}
-
-// scratchMax is the largest message copied into the node's reusable scratch
-// buffer for a callback; larger ones get a C buffer of their own.
-const scratchMax = 64 << 10
-
-// onCoreEvent is the core's event function for every plain node of the C
-// ABI. It runs on the node's event goroutine, which is locked to its own OS
-// thread.
-func (e *nodeEntry) onCoreEvent(ev *p2p.Event) bool {
-	return e.onEvent(&event{Event: *ev})
-}
-
-// onEvent delivers one event to the application, by callback or poll queue.
-func (e *nodeEntry) onEvent(ev *event) bool {
-	if !e.watched {
-		e.watched = true
-		C.p2p_watch_this_thread_(e.watch)
-	}
-	select {
-	case <-e.gone:
-		// No event reaches the application once it has freed the node.
-		return true
-	default:
-	}
-	if e.cb != nil {
-		return e.callback(ev)
-	}
-	return e.poll.put(ev, e.gone)
-}
-
-// synchronous events are the ones the core waits on: the application's
-// handling of them must be over before the node goes on (a goodbye before
-// peers close, the answer to the reconnection question).
-func synchronous(t p2p.EventType) bool {
-	return t == p2p.EventReconnectionError || t == p2p.EventRequestToStop || t == p2p.EventDisconnectWithOutbound
-}
-
-// callback fills the node's C event record and calls the user's function.
-// An event raised inside the callback (a disconnect from a message handler)
-// is delivered inline and gets records of its own, so the outer event stays
-// intact until its callback returns.
-func (e *nodeEntry) callback(ev *event) bool {
-	nested := e.depth > 0
-	e.depth++
-	defer func() { e.depth-- }()
-	c := e.ev
-	if nested {
-		c = (*C.p2p_event)(C.calloc(1, C.sizeof_p2p_event))
-		defer C.free(unsafe.Pointer(c))
-	}
-	C.memset(unsafe.Pointer(c), 0, C.sizeof_p2p_event)
-	c._type = eventCode(ev.Type)
-	c.node = (*C.p2p_node)(e.key)
-	empty := &C.p2p_empty_[0]
-	c.peer_id, c.peer_host, c.host = empty, empty, empty
-	c.sender_id, c.msg_type, c.reason = empty, empty, empty
-	if ev.Peer != nil {
-		s := e.stringsOf(ev.Peer)
-		c.peer = C.uint64_t(ev.Peer.Handle())
-		c.peer_id, c.peer_host = s.id, s.host
-		c.peer_port = C.int32_t(ev.Peer.Port())
-		c.direction = directionCode(ev.Peer.Direction())
-	}
-	if disconnected(ev.Type) && ev.Counters != nil {
-		c.dropped = C.uint64_t(ev.Counters.Dropped())
-		c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
-	}
-	if carriesData(ev.Type) {
-		data := ev.Message.Data
-		c.kind = kindCode(ev.Message.Kind)
-		c.compression = compressionCode(ev.Message.Compression)
-		c.data_len = C.size_t(len(data))
-		// The bytes go to C memory: the callback may hand them to code that
-		// checks its reads (valgrind, sanitizers), which cannot see Go's heap.
-		// The node's scratch buffer serves messages up to scratchMax; larger
-		// ones, and those of nested events, get a buffer of their own.
-		var buf *C.uint8_t
-		if nested || len(data) > scratchMax {
-			buf = (*C.uint8_t)(C.malloc(C.size_t(len(data) + 1)))
-			defer C.free(unsafe.Pointer(buf))
-		} else {
-			buf = e.scratchFor(len(data) + 1)
-		}
-		copy(unsafe.Slice((*byte)(unsafe.Pointer(buf)), len(data)), data)
-		c.data = buf
-	}
-	if ev.Type == p2p.EventReconnectionError {
-		c.host = C.CString(ev.Host)
-		defer C.free(unsafe.Pointer(c.host))
-		c.port = C.int32_t(ev.Port)
-		c.trials = C.int32_t(ev.Trials)
-	}
-	if ev.sec != nil {
-		// Secure events are rare next to messages: their own C memory.
-		mem := &cAllocator{}
-		defer mem.free()
-		fillSecure(c, ev.sec, mem)
-	}
-	answer := C.p2p_call_event_(e.cb, c) != 0
-	if ev.Type == p2p.EventInboundDisconnected || ev.Type == p2p.EventOutboundDisconnected {
-		if s, ok := e.strs[ev.Peer.Handle()]; ok {
-			s.free()
-			delete(e.strs, ev.Peer.Handle())
-		}
-	}
-	return answer
-}
-
-// scratchFor returns the node's C scratch buffer, at least n bytes long.
-func (e *nodeEntry) scratchFor(n int) *C.uint8_t {
-	if e.scratch == nil || e.scrCap < n {
-		if e.scratch != nil {
-			C.free(unsafe.Pointer(e.scratch))
-		}
-		e.scrCap = max(n, 4096)
-		e.scratch = (*C.uint8_t)(C.malloc(C.size_t(e.scrCap)))
-	}
-	return e.scratch
-}
-
-func (e *nodeEntry) stringsOf(p *p2p.Peer) *peerStrings {
-	s, ok := e.strs[p.Handle()]
-	if !ok {
-		s = &peerStrings{id: C.CString(p.ID()), host: C.CString(p.Host())}
-		e.strs[p.Handle()] = s
-	}
-	return s
-}
+// Poll mode: p2p_node_poll, p2p_node_poll_batch and p2p_node_next, and the
+// queue that holds a node's events for them.
 
 // pollQueue holds the events of a node without a callback until
 // p2p_node_poll takes them. Control events never wait; messages wait while
@@ -537,4 +384,164 @@ func (q *pollQueue) free() {
 		C.free(unsafe.Pointer(q.arena))
 		q.arena = nil
 	}
+}
+
+//export p2pgo_node_poll
+func p2pgo_node_poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t) (rc C.int) {
+	defer guard(&rc)
+	return poll(h, events, maxEvents, timeoutMS, count, nil, nil)
+}
+
+//export p2pgo_node_poll_batch
+func p2pgo_node_poll_batch(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t, data **C.uint8_t, dataLen *C.size_t) (rc C.int) {
+	defer guard(&rc)
+	if data == nil || dataLen == nil {
+		if count != nil {
+			*count = 0
+		}
+		return fail(C.P2P_EINVAL, "data or data_len is NULL")
+	}
+	*data, *dataLen = nil, 0
+	return poll(h, events, maxEvents, timeoutMS, count, data, dataLen)
+}
+
+// poll is p2p_node_poll; with data and dataLen it lays the batch's payloads
+// back to back and reports where (p2p_node_poll_batch).
+func poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t, data **C.uint8_t, dataLen *C.size_t) (rc C.int) {
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if count == nil || events == nil || maxEvents == 0 {
+		return fail(C.P2P_EINVAL, "events or count is NULL, or max is 0")
+	}
+	// Any size_t is a valid max: it is clamped, never converted to an int
+	// that could come out negative (and take no event).
+	maxEvents = min(maxEvents, C.size_t(maxPollBatch))
+	*count = 0
+	e.mu.Lock()
+	callbackMode := e.cb != nil && e.started
+	e.mu.Unlock()
+	if callbackMode {
+		return fail(C.P2P_ESTATE, "the node delivers its events to a callback")
+	}
+	q := e.poll
+	q.inPoll.Add(1)
+	defer q.polled()
+	q.pollMu.Lock()
+	defer q.pollMu.Unlock()
+	q.poller.Store(uintptr(C.p2p_thread_self_()))
+	q.release(true)
+	q.forget()
+	var deadline time.Time
+	if timeoutMS > 0 {
+		deadline = time.Now().Add(time.Duration(timeoutMS) * time.Millisecond)
+	}
+	for {
+		select {
+		case <-e.gone:
+			return fail(C.P2P_EHANDLE, "node was freed")
+		default:
+		}
+		if items := q.take(int(maxEvents)); len(items) > 0 {
+			start, n := q.fill(h, items, unsafe.Slice(events, len(items)), data != nil)
+			*count = C.size_t(len(items))
+			if data != nil {
+				*data, *dataLen = start, C.size_t(n)
+			}
+			return C.P2P_OK
+		}
+		select {
+		case <-e.node.Done():
+			if q.empty() {
+				return fail(C.P2P_ESTOPPED, "node is stopped and every event was taken")
+			}
+			continue
+		default:
+		}
+		wait := time.Duration(-1)
+		switch {
+		case timeoutMS == 0:
+			return C.P2P_OK
+		case timeoutMS > 0:
+			if wait = time.Until(deadline); wait <= 0 {
+				return C.P2P_OK
+			}
+		}
+		q.wait(wait, e.node.Done(), e.gone)
+	}
+}
+
+// maxPollBatch is the most events one poll takes.
+const maxPollBatch = 1 << 20
+
+//export p2pgo_node_reply
+func p2pgo_node_reply(h *C.p2p_node, answer C.int) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		q := e.poll
+		q.pollMu.Lock()
+		defer q.pollMu.Unlock()
+		if !q.question {
+			return fail(C.P2P_ESTATE, "no reconnection question is waiting for an answer")
+		}
+		q.release(answer != 0)
+		return C.P2P_OK
+	})
+}
+
+// maxNextBatch is the most events one p2p_node_next takes.
+const maxNextBatch = 1 << 16
+
+//export p2pgo_node_next
+func p2pgo_node_next(h *C.p2p_node, events *C.p2p_ev, maxEvents C.size_t, timeoutMS C.int, count *C.size_t, data **C.uint8_t, dataLen *C.size_t) (rc C.int) {
+	defer guard(&rc)
+	if count != nil {
+		*count = 0
+	}
+	if (data == nil) != (dataLen == nil) {
+		return fail(C.P2P_EINVAL, "data and data_len are both NULL or both set")
+	}
+	if events == nil || count == nil || maxEvents == 0 {
+		return fail(C.P2P_EINVAL, "events or count is NULL, or max is 0")
+	}
+	stride := events.size
+	if stride < minEvSize {
+		return fail(C.P2P_EINVAL, "events[0].size is below sizeof(p2p_ev) of 0.3 (P2P_INIT it)")
+	}
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	k := min(maxEvents, maxNextBatch)
+	e.mu.Lock()
+	if e.nextEvs == nil || e.nextCap < int(k) {
+		if e.nextEvs != nil {
+			C.free(unsafe.Pointer(e.nextEvs))
+		}
+		e.nextEvs = (*C.p2p_event)(C.malloc(C.size_t(k) * C.sizeof_p2p_event))
+		e.nextCap = int(k)
+	}
+	tmp := e.nextEvs
+	if e.nextNodes != nil {
+		C.free(e.nextNodes)
+		e.nextNodes = nil
+	}
+	e.mu.Unlock()
+	if tmp == nil {
+		return fail(C.P2P_EINTERNAL, "out of C memory for %d events", uint64(k))
+	}
+	if data != nil {
+		*data, *dataLen = nil, 0
+	}
+	var n C.size_t
+	rc = poll(h, tmp, k, timeoutMS, &n, data, dataLen)
+	if rc != C.P2P_OK || n == 0 {
+		return rc
+	}
+	block := C.p2p_ev_convert_(tmp, n, unsafe.Pointer(events), stride)
+	e.mu.Lock()
+	e.nextNodes = block
+	e.mu.Unlock()
+	*count = n
+	return C.P2P_OK
 }

@@ -13,11 +13,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 	"unsafe"
 
 	"github.com/p2pnode/p2pnode/p2p"
 )
+
+// The node's functions (p2p_node_*, p2p_peer_*): life, facts, connections,
+// messages and peers, documented in include/p2pnode.h.
 
 // Every function here is documented in include/p2pnode.h, the contract.
 // Each one recovers panics (guard) and reports failures with a status code
@@ -74,57 +78,6 @@ func nodeConfig(host *C.char, port C.int, id *C.char, maxConnections C.int, out 
 		cfg.ID = C.GoString(id)
 	}
 	return cfg, C.P2P_OK
-}
-
-func newEntry() *nodeEntry {
-	return &nodeEntry{gone: make(chan struct{}), strs: make(map[uint64]*peerStrings),
-		poll: newPollQueue(p2p.DefaultMaxPendingEvents)}
-}
-
-// register makes the handle of an entry whose node is made.
-func (e *nodeEntry) register() *C.p2p_node {
-	e.watch = C.p2p_watch_new_()
-	e.key = registry.add(e)
-	return (*C.p2p_node)(e.key)
-}
-
-// failNew maps the error of a node constructor: bad arguments, or the port.
-func failNew(err error) C.int {
-	if errors.Is(err, p2p.ErrInvalidArgument) {
-		return failErr(err)
-	}
-	return fail(C.P2P_EBIND, "%v", err)
-}
-
-//export p2pgo_node_set_callback
-func p2pgo_node_set_callback(h *C.p2p_node, fn C.p2p_event_fn, userData unsafe.Pointer) C.int {
-	return setCallback(h, fn, nil, userData)
-}
-
-// setCallback registers a 0.2 callback (fn) or a 0.3 handler (evFn); at
-// most one is set, and both nil return the node to poll mode.
-func setCallback(h *C.p2p_node, fn C.p2p_event_fn, evFn C.p2p_ev_fn, userData unsafe.Pointer) C.int {
-	return withNode(h, func(e *nodeEntry) C.int {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.started {
-			return fail(C.P2P_ESTATE, "the callback is set before p2p_node_start")
-		}
-		if fn == nil && evFn == nil {
-			if e.cb != nil {
-				C.free(unsafe.Pointer(e.cb))
-				e.cb = nil
-			}
-			return C.P2P_OK
-		}
-		if e.cb == nil {
-			e.cb = (*C.p2p_callback_)(C.malloc(C.sizeof_p2p_callback_))
-		}
-		e.cb.fn = fn
-		e.cb.ev_fn = evFn
-		e.cb.user_data = userData
-		return C.P2P_OK
-	})
 }
 
 //export p2pgo_node_set_limit
@@ -434,20 +387,6 @@ func p2pgo_peer_counters(h *C.p2p_node, peer C.uint64_t, out *C.p2p_counters) C.
 	})
 }
 
-func fillCounters(out *C.p2p_counters, c p2p.Counters) {
-	*out = C.p2p_counters{
-		sent: C.uint64_t(c.Accepted), received: C.uint64_t(c.Received), receive_errors: C.uint64_t(c.ReceiveErrors),
-		accepted: C.uint64_t(c.Accepted), accepted_bytes: C.uint64_t(c.AcceptedBytes),
-		written: C.uint64_t(c.Written), written_bytes: C.uint64_t(c.WrittenBytes),
-		queued: C.uint64_t(c.Queued), queued_bytes: C.uint64_t(c.QueuedBytes),
-		dropped_overflow: C.uint64_t(c.DroppedOverflow), dropped_link_lost: C.uint64_t(c.DroppedLinkLost),
-		dropped_stop: C.uint64_t(c.DroppedStop), dropped_bytes: C.uint64_t(c.DroppedBytes),
-		refused: C.uint64_t(c.Refused), received_bytes: C.uint64_t(c.ReceivedBytes),
-		evicted: C.uint64_t(c.Evicted), handshakes_evicted: C.uint64_t(c.HandshakesEvicted),
-		rejected: C.uint64_t(c.Rejected), over_memory: C.uint64_t(c.OverMemory), stalled: C.uint64_t(c.Stalled),
-	}
-}
-
 //export p2pgo_node_peers
 func p2pgo_node_peers(h *C.p2p_node, direction C.int, peers *C.uint64_t, capacity C.size_t, count *C.size_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
@@ -735,36 +674,8 @@ func p2pgo_peer_get_info(h *C.p2p_node, peer C.uint64_t, key *C.char, buf unsafe
 	})
 }
 
-// checkCount refuses a count of 8-byte entries that no memory holds.
-func checkCount(n C.size_t, what string) C.int {
-	if uint64(n) > math.MaxInt/8 {
-		return fail(C.P2P_EINVAL, "%s %d is more than memory holds", what, uint64(n))
-	}
-	return C.P2P_OK
-}
-
-// fit is how many of n items fit in a caller's buffer of capacity items:
-// any size_t is a valid capacity, and only what is written is viewed.
-func fit(capacity C.size_t, n int) int {
-	if uint64(capacity) < uint64(n) {
-		return int(capacity)
-	}
-	return n
-}
-
 // infoMax is the longest value p2p_peer_set_info takes: the frame limit.
 func (e *nodeEntry) infoMax() uint64 { return uint64(e.node.Limits().MaxFrameSize) }
-
-// withNode runs f with the live entry behind h; a bad handle gets its code,
-// and a panic becomes P2P_EINTERNAL.
-func withNode(h *C.p2p_node, f func(e *nodeEntry) C.int) (rc C.int) {
-	defer guard(&rc)
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	return f(e)
-}
 
 // sendTarget checks a send's compression, then finds its peer.
 func (e *nodeEntry) sendTarget(peer C.uint64_t, compression C.int) (*p2p.Peer, p2p.Compression, C.int) {
@@ -776,130 +687,151 @@ func (e *nodeEntry) sendTarget(peer C.uint64_t, compression C.int) (*p2p.Peer, p
 	return p, c, rc
 }
 
-// peersOf finds the node's peers of n handles (unknown ones are skipped).
-func peersOf(node *p2p.Node, handles *C.uint64_t, n C.size_t) []*p2p.Peer {
-	if n == 0 {
-		return nil
-	}
-	var peers []*p2p.Peer
-	for _, x := range unsafe.Slice(handles, int(n)) {
-		if p, ok := node.PeerByHandle(uint64(x)); ok {
-			peers = append(peers, p)
-		}
-	}
-	return peers
+// The 0.3 functions that hand out library-owned memory (p2p_buf) and fill
+// sized structs, documented in include/p2pnode.h. p2p_buf_free and the name
+// functions are C (shim.c): they never enter the Go runtime.
+
+// Sizes of the 0.3 structs as 0.3 defines them: a caller's size below
+// these is refused. They never change; later fields grow the structs.
+const (
+	minPeerSize  = C.sizeof_p2p_peer
+	minEvSize    = C.sizeof_p2p_ev
+	minStatsSize = C.sizeof_p2p_stats
+	minOptsSize  = C.sizeof_p2p_secure_opts
+)
+
+//export p2pgo_node_id_buf
+func p2pgo_node_id_buf(h *C.p2p_node, out *C.p2p_buf) C.int {
+	return withNodeBuf(h, out, func(e *nodeEntry) C.int { return bufOut(out, []byte(e.node.ID())) })
 }
 
-// withPeer runs f with a peer of the node behind h.
-func withPeer(h *C.p2p_node, peer C.uint64_t, f func(p *p2p.Peer) C.int) C.int {
-	return withNode(h, func(e *nodeEntry) C.int {
-		p, rc := e.peerOf(peer)
-		if rc != C.P2P_OK {
-			return rc
+//export p2pgo_node_host_buf
+func p2pgo_node_host_buf(h *C.p2p_node, out *C.p2p_buf) C.int {
+	return withNodeBuf(h, out, func(e *nodeEntry) C.int { return bufOut(out, []byte(e.node.Host())) })
+}
+
+//export p2pgo_node_peers_buf
+func p2pgo_node_peers_buf(h *C.p2p_node, direction C.int, out *C.p2p_buf) C.int {
+	return withNodeBuf(h, out, func(e *nodeEntry) C.int {
+		var list []*p2p.Peer
+		switch direction {
+		case C.P2P_INBOUND:
+			list = e.node.Inbound()
+		case C.P2P_OUTBOUND:
+			list = e.node.Outbound()
+		case C.P2P_ALL:
+			list = e.node.All()
+		default:
+			return fail(C.P2P_EINVAL, "direction %d is not P2P_INBOUND, P2P_OUTBOUND or P2P_ALL", int(direction))
 		}
-		return f(p)
+		b := make([]byte, 8*len(list))
+		for i, p := range list {
+			*(*uint64)(unsafe.Pointer(&b[8*i])) = p.Handle()
+		}
+		return bufOut(out, b)
 	})
 }
 
-//export p2pgo_node_poll
-func p2pgo_node_poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t) (rc C.int) {
-	defer guard(&rc)
-	return poll(h, events, maxEvents, timeoutMS, count, nil, nil)
-}
-
-//export p2pgo_node_poll_batch
-func p2pgo_node_poll_batch(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t, data **C.uint8_t, dataLen *C.size_t) (rc C.int) {
-	defer guard(&rc)
-	if data == nil || dataLen == nil {
-		if count != nil {
-			*count = 0
-		}
-		return fail(C.P2P_EINVAL, "data or data_len is NULL")
-	}
-	*data, *dataLen = nil, 0
-	return poll(h, events, maxEvents, timeoutMS, count, data, dataLen)
-}
-
-// poll is p2p_node_poll; with data and dataLen it lays the batch's payloads
-// back to back and reports where (p2p_node_poll_batch).
-func poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t, data **C.uint8_t, dataLen *C.size_t) (rc C.int) {
-	e, rc := lookup(h)
-	if rc != C.P2P_OK {
+//export p2pgo_peer_get_info_buf
+func p2pgo_peer_get_info_buf(h *C.p2p_node, peer C.uint64_t, key *C.char, out *C.p2p_buf) C.int {
+	if rc := checkBuf(out); rc != C.P2P_OK {
 		return rc
 	}
-	if count == nil || events == nil || maxEvents == 0 {
-		return fail(C.P2P_EINVAL, "events or count is NULL, or max is 0")
-	}
-	// Any size_t is a valid max: it is clamped, never converted to an int
-	// that could come out negative (and take no event).
-	maxEvents = min(maxEvents, C.size_t(maxPollBatch))
-	*count = 0
-	e.mu.Lock()
-	callbackMode := e.cb != nil && e.started
-	e.mu.Unlock()
-	if callbackMode {
-		return fail(C.P2P_ESTATE, "the node delivers its events to a callback")
-	}
-	q := e.poll
-	q.inPoll.Add(1)
-	defer q.polled()
-	q.pollMu.Lock()
-	defer q.pollMu.Unlock()
-	q.poller.Store(uintptr(C.p2p_thread_self_()))
-	q.release(true)
-	q.forget()
-	var deadline time.Time
-	if timeoutMS > 0 {
-		deadline = time.Now().Add(time.Duration(timeoutMS) * time.Millisecond)
-	}
-	for {
-		select {
-		case <-e.gone:
-			return fail(C.P2P_EHANDLE, "node was freed")
-		default:
+	return withPeer(h, peer, func(p *p2p.Peer) C.int {
+		if key == nil {
+			return fail(C.P2P_EINVAL, "key is NULL")
 		}
-		if items := q.take(int(maxEvents)); len(items) > 0 {
-			start, n := q.fill(h, items, unsafe.Slice(events, len(items)), data != nil)
-			*count = C.size_t(len(items))
-			if data != nil {
-				*data, *dataLen = start, C.size_t(n)
-			}
-			return C.P2P_OK
+		k := C.GoString(key)
+		v, ok := p.Info(k)
+		if !ok {
+			return fail(C.P2P_ENOTFOUND, "no info %q on peer %d", k, uint64(peer))
 		}
-		select {
-		case <-e.node.Done():
-			if q.empty() {
-				return fail(C.P2P_ESTOPPED, "node is stopped and every event was taken")
-			}
-			continue
-		default:
-		}
-		wait := time.Duration(-1)
-		switch {
-		case timeoutMS == 0:
-			return C.P2P_OK
-		case timeoutMS > 0:
-			if wait = time.Until(deadline); wait <= 0 {
-				return C.P2P_OK
-			}
-		}
-		q.wait(wait, e.node.Done(), e.gone)
-	}
+		return bufOut(out, infoBytes(v))
+	})
 }
 
-// maxPollBatch is the most events one poll takes.
-const maxPollBatch = 1 << 20
-
-//export p2pgo_node_reply
-func p2pgo_node_reply(h *C.p2p_node, answer C.int) C.int {
-	return withNode(h, func(e *nodeEntry) C.int {
-		q := e.poll
-		q.pollMu.Lock()
-		defer q.pollMu.Unlock()
-		if !q.question {
-			return fail(C.P2P_ESTATE, "no reconnection question is waiting for an answer")
+//export p2pgo_peer_facts
+func p2pgo_peer_facts(h *C.p2p_node, peer C.uint64_t, out *C.p2p_peer) C.int {
+	if out == nil || out.size < minPeerSize {
+		return fail(C.P2P_EINVAL, "out is NULL or out->size is below sizeof(p2p_peer) of 0.3 (P2P_INIT it)")
+	}
+	return withPeer(h, peer, func(p *p2p.Peer) C.int {
+		id, host := p.ID(), p.Host()
+		// id and host live in one block: id, NUL, host, NUL.
+		var mem C.p2p_buf
+		if rc := bufOut(&mem, []byte(id+"\x00"+host)); rc != C.P2P_OK {
+			return rc
 		}
-		q.release(answer != 0)
+		var f C.p2p_peer
+		f.size = minPeerSize
+		f.peer = C.uint64_t(p.Handle())
+		f.id = (*C.char)(unsafe.Pointer(mem.data))
+		f.id_len = C.size_t(len(id))
+		f.host = (*C.char)(unsafe.Add(unsafe.Pointer(mem.data), len(id)+1))
+		f.host_len = C.size_t(len(host))
+		f.port = C.int32_t(p.Port())
+		f.direction = directionCode(p.Direction())
+		f.mem = mem
+		fillSized(unsafe.Pointer(out), unsafe.Pointer(&f), uint64(out.size), minPeerSize)
 		return C.P2P_OK
 	})
+}
+
+//export p2pgo_peer_ping
+func p2pgo_peer_ping(h *C.p2p_node, peer C.uint64_t, seconds *C.double) C.int {
+	return withPeer(h, peer, func(p *p2p.Peer) C.int {
+		if seconds == nil {
+			return fail(C.P2P_EINVAL, "seconds is NULL")
+		}
+		v, ok := p.Info("ping")
+		if !ok {
+			return fail(C.P2P_ENOTFOUND, "no ping measured for peer %d", uint64(peer))
+		}
+		var f float64
+		switch x := v.(type) {
+		case float64:
+			f = x
+		default:
+			var err error
+			if f, err = strconv.ParseFloat(string(infoBytes(v)), 64); err != nil {
+				return fail(C.P2P_EINVAL, "the peer's info \"ping\" is not a number: %v", err)
+			}
+		}
+		*seconds = C.double(f)
+		return C.P2P_OK
+	})
+}
+
+//export p2pgo_node_stats
+func p2pgo_node_stats(h *C.p2p_node, out *C.p2p_stats) C.int {
+	return withNode(h, func(e *nodeEntry) C.int {
+		return fillStats(out, e.node.Counters())
+	})
+}
+
+//export p2pgo_peer_stats
+func p2pgo_peer_stats(h *C.p2p_node, peer C.uint64_t, out *C.p2p_stats) C.int {
+	return withPeer(h, peer, func(p *p2p.Peer) C.int {
+		return fillStats(out, p.Counters())
+	})
+}
+
+//export p2pgo_secure_node_create
+func p2pgo_secure_node_create(host *C.char, port C.int, id *C.char, maxConnections C.int, opts *C.p2p_secure_opts, out **C.p2p_node) (rc C.int) {
+	defer guard(&rc)
+	if opts == nil {
+		return p2pgo_secure_node_new(host, port, id, maxConnections, nil, out)
+	}
+	if opts.size < minOptsSize {
+		if out != nil {
+			*out = nil
+		}
+		return fail(C.P2P_EINVAL, "opts->size is below sizeof(p2p_secure_opts) of 0.3 (P2P_INIT it)")
+	}
+	cfg := C.p2p_secure_config{
+		key_policy: opts.key_policy, min_key_bits: opts.min_key_bits,
+		replay_window_ms: opts.replay_window_ms, max_clock_skew_ms: opts.max_clock_skew_ms,
+		max_pinned_keys: opts.max_pinned_keys,
+	}
+	return p2pgo_secure_node_new(host, port, id, maxConnections, &cfg, out)
 }
