@@ -413,6 +413,7 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "p2p_node_next": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(P2PEv), ctypes.c_size_t, ctypes.c_int, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t)]),
     "p2p_event_name": (ctypes.c_char_p, [ctypes.c_int]),
     "p2p_reject_name": (ctypes.c_char_p, [ctypes.c_int]),
+    "p2p_kind_name": (ctypes.c_char_p, [ctypes.c_int]),
     "p2p_compression_name": (ctypes.c_char_p, [ctypes.c_int]),
     "p2p_compression_from_name": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
     "p2p_secure_hash": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(P2PBuf)]),
