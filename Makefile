@@ -14,6 +14,7 @@ BINDINGS := cpp csharp python
 SUITES := go-core $(if $(wildcard capi/test/Makefile),c-api) $(if $(wildcard tests/crosslang/Makefile),crosslang) dll install \
 	$(foreach b,$(BINDINGS),$(if $(wildcard bindings/$(b)/Makefile),$(b)))
 SUITES += $(if $(wildcard bindings/python/tests/packaging),python-packaging)
+SUITES += $(if $(wildcard tools/gen_constants.py),generated)
 GO_SRC := $(shell find p2p capi -name '*.go' -o -name '*.c' -o -name '*.h' 2>/dev/null) go.mod go.sum include/p2pnode.h
 # go build caches cgo objects by the package's own files: a change of
 # include/p2pnode.h (outside capi/) would go unseen. Its hash in CGO_CFLAGS
@@ -23,7 +24,7 @@ CGO_ENV := CGO_ENABLED=1 CGO_CFLAGS="-O2 -g -DP2P_HEADER_HASH_$(HEADER_HASH)"
 # Each binding's Makefile takes these and builds against build/ and include/.
 SUB := ROOT=$(ROOT) LIB_DIR=$(BUILD) INCLUDE_DIR=$(ROOT)/include PYTHON=$(PYTHON)
 
-.PHONY: all lib dll test-dll nuget test-install examples deps test test-go test-c test-bindings test-crosslang demo bench fuzz install uninstall clean
+.PHONY: check-generated all lib dll test-dll nuget test-install examples deps test test-go test-c test-bindings test-crosslang demo bench fuzz install uninstall clean
 
 all: lib examples
 
@@ -83,6 +84,7 @@ test: deps
 	-@$(MAKE) --no-print-directory test-dll
 	-@$(MAKE) --no-print-directory test-install
 	-@$(MAKE) --no-print-directory test-python-packaging
+	-@$(MAKE) --no-print-directory check-generated
 	@bash .ci/summary.sh $(RESULTS) $(SUITES)
 
 test-go:
@@ -98,6 +100,13 @@ test-bindings: lib
 	  if [ -f bindings/$$b/Makefile ]; then \
 	    $(MAKE) --no-print-directory -C bindings/$$b test $(SUB) RESULTS=$(RESULTS)/$$b.txt || echo "bindings/$$b: FAILED"; \
 	  fi; done
+
+# The bindings' constants and struct layouts are generated from the header
+# (tools/gen_constants.py): regenerate into a temporary directory, fail on a
+# difference with the committed files. A suite of `make test` ("generated").
+check-generated:
+	@mkdir -p $(RESULTS)
+	@$(PYTHON) tools/gen_constants.py --check $(RESULTS)/generated.txt
 
 # pip install ./bindings/python and python -m build into fresh virtualenvs,
 # then two nodes with each installed copy (see bindings/python/Makefile).

@@ -51,6 +51,9 @@ import importlib.metadata as m, sys
 sys.exit(0 if m.version("p2pnetwork") == "1.2" else 1)
 PYEOF
 $PY -c 'import Crypto' 2>/dev/null || pip_need+=(pycryptodome)
+# The Python package's gates (bindings/python: make lint).
+$PY -m ruff --version >/dev/null 2>&1 || pip_need+=(ruff)
+$PY -m mypy --version >/dev/null 2>&1 || pip_need+=(mypy)
 if [ ${#pip_need[@]} -gt 0 ]; then
   echo "deps: pip install ${pip_need[*]}"
   $PY -m pip install -q --disable-pip-version-check "${pip_need[@]}"

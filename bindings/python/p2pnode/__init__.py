@@ -12,7 +12,8 @@ Porting a p2pnetwork program is a rename of the import::
 described in ``p2pnode._native`` (``P2PNODE_LIBRARY`` overrides).
 """
 
-from ._native import P2PError, library_path, version as _library_version
+from ._native import P2PError, library_path
+from ._native import version as _library_version
 from .node import Node
 from .nodeconnection import NodeConnection
 from .securenode import Reject, SecureNode
@@ -20,7 +21,7 @@ from .securenode import Reject, SecureNode
 __all__ = ["node", "nodeconnection", "securenode", "Node", "NodeConnection", "SecureNode",
            "Reject", "P2PError", "library_version", "library_path"]
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 
 def library_version() -> str:

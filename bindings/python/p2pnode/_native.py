@@ -17,183 +17,45 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import json
 import os
 import sys
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 __all__ = ["P2PError", "lib", "library_path", "check", "errmsg"]
 
-# ---- Constants of the header -----------------------------------------------
+# ---- The header's constants and structs (generated: _constants.py) --------
 
-P2P_MAX_ID_LEN = 4096
-P2P_MAX_HOST_LEN = 1024
+from ._constants import *  # noqa: F403 (re-exported: p2pnode._native.P2P_* as in the header)
+from ._constants import (CODE_NAMES, P2P_COMPRESSION, P2P_KEY_FORMAT, P2P_KEY_POLICY,
+                         P2P_LIMIT, P2P_OVERFLOW_POLICY, PROTOTYPES, P2P_OK, P2P_EHANDLE,
+                         P2PBuf, P2PPeer)
 
-P2P_OK = 0
-P2P_EINVAL = -1
-P2P_EHANDLE = -2
-P2P_ESTATE = -3
-P2P_ESTOPPED = -4
-P2P_ESELF = -5
-P2P_EALREADY = -6
-P2P_ECONNECT = -7
-P2P_EHANDSHAKE = -8
-P2P_ENOPEER = -9
-P2P_EFULL = -10
-P2P_ETOOBIG = -11
-P2P_ENOTFOUND = -12
-P2P_ERANGE = -13
-P2P_EBIND = -14
-P2P_EINTERNAL = -15
-P2P_EKEY = -16
-P2P_EREJECTED = -17
-P2P_EFORK = -18
-
-CODE_NAMES = {
-    P2P_OK: "P2P_OK",
-    P2P_EINVAL: "P2P_EINVAL",
-    P2P_EHANDLE: "P2P_EHANDLE",
-    P2P_ESTATE: "P2P_ESTATE",
-    P2P_ESTOPPED: "P2P_ESTOPPED",
-    P2P_ESELF: "P2P_ESELF",
-    P2P_EALREADY: "P2P_EALREADY",
-    P2P_ECONNECT: "P2P_ECONNECT",
-    P2P_EHANDSHAKE: "P2P_EHANDSHAKE",
-    P2P_ENOPEER: "P2P_ENOPEER",
-    P2P_EFULL: "P2P_EFULL",
-    P2P_ETOOBIG: "P2P_ETOOBIG",
-    P2P_ENOTFOUND: "P2P_ENOTFOUND",
-    P2P_ERANGE: "P2P_ERANGE",
-    P2P_EBIND: "P2P_EBIND",
-    P2P_EINTERNAL: "P2P_EINTERNAL",
-    P2P_EKEY: "P2P_EKEY",
-    P2P_EREJECTED: "P2P_EREJECTED",
-    P2P_EFORK: "P2P_EFORK",
-}
-
-P2P_EVENT_OUTBOUND_CONNECTED = 1
-P2P_EVENT_INBOUND_CONNECTED = 2
-P2P_EVENT_OUTBOUND_DISCONNECTED = 3
-P2P_EVENT_INBOUND_DISCONNECTED = 4
-P2P_EVENT_MESSAGE = 5
-P2P_EVENT_DISCONNECT_WITH_OUTBOUND = 6
-P2P_EVENT_REQUEST_TO_STOP = 7
-P2P_EVENT_RECONNECTION_ERROR = 8
-P2P_EVENT_SECURE_MESSAGE = 9
-P2P_EVENT_MESSAGE_REJECTED = 10
-P2P_EVENT_DISCOVERY_ANSWER = 11
-
-P2P_KIND_JSON = 0
-P2P_KIND_TEXT = 1
-P2P_KIND_BYTES = 2
-
-P2P_INBOUND = 0
-P2P_OUTBOUND = 1
-P2P_ALL = 2
-
-COMPRESSIONS = {"none": 0, "zlib": 1, "bzip2": 2, "lzma": 3}
-
-P2P_LIMIT_MAX_CONNECTIONS = 1
-P2P_LIMIT_HANDSHAKE_TIMEOUT_MS = 2
-P2P_LIMIT_DIAL_TIMEOUT_MS = 3
-P2P_LIMIT_MAX_FRAME_SIZE = 4
-P2P_LIMIT_MAX_DECOMPRESSED_SIZE = 5
-P2P_LIMIT_MAX_QUEUED_BYTES = 6
-P2P_LIMIT_SEND_TIMEOUT_MS = 7
-P2P_LIMIT_RECONNECT_INTERVAL_MS = 8
-P2P_LIMIT_MAX_PENDING_EVENTS = 9
-P2P_LIMIT_OVERFLOW_POLICY = 10
-P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL = 11
-P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS = 12
-P2P_LIMIT_STOP_TIMEOUT_MS = 13
-P2P_LIMIT_MAX_PENDING_HANDSHAKES = 14
-P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = 15
-P2P_LIMIT_IDLE_EVICTION_MS = 16
-P2P_LIMIT_MAX_PENDING_BYTES = 17
-P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS = 18
-
-P2P_OVERFLOW_WAIT = 0
-P2P_OVERFLOW_DROP_NEWEST = 1
-P2P_OVERFLOW_DROP_OLDEST = 2
-P2P_OVERFLOW_DISCONNECT = 3
-#: Names of the overflow policies (Node.set_limit("overflow_policy", ...) takes either).
-OVERFLOW_POLICIES = {"wait": P2P_OVERFLOW_WAIT, "drop_newest": P2P_OVERFLOW_DROP_NEWEST,
-                     "drop_oldest": P2P_OVERFLOW_DROP_OLDEST, "disconnect": P2P_OVERFLOW_DISCONNECT}
-
-P2P_MAX_KEY_PEM_LEN = 4096
-KEY_POLICIES = {"trust_on_first_use": 0, "trusted_keys_only": 1, "no_pinning": 2}
-KEY_FORMATS = {"p2pnode": 0, "p2psecure": 1}
+#: Names of the compressions, overflow policies, key policies and formats, limits.
+COMPRESSIONS, OVERFLOW_POLICIES = P2P_COMPRESSION, P2P_OVERFLOW_POLICY
+KEY_POLICIES, KEY_FORMATS, LIMITS = P2P_KEY_POLICY, P2P_KEY_FORMAT, P2P_LIMIT
 
 
-# ---- Structures ----------------------------------------------------------------
-
-class P2PDiscovered(ctypes.Structure):
-    """struct p2p_discovered."""
-
-    _fields_ = [
-        ("id", ctypes.c_char_p),
-        ("host", ctypes.c_char_p),
-        ("port", ctypes.c_int32),
-        ("direction", ctypes.c_int32),
-    ]
-
-
-class P2PSecureConfig(ctypes.Structure):
-    """struct p2p_secure_config."""
-
-    _fields_ = [
-        ("key_policy", ctypes.c_int32),
-        ("min_key_bits", ctypes.c_int32),
-        ("replay_window_ms", ctypes.c_int64),
-        ("max_clock_skew_ms", ctypes.c_int64),
-        ("max_pinned_keys", ctypes.c_int32),
-        ("reserved", ctypes.c_int32),
-    ]
+def limit_code(name: str, value: Any = 0) -> Tuple[int, int]:
+    """The P2P_LIMIT_* code of a limit's name and value as an int (an
+    overflow policy may be given by its name); ValueError for unknown names."""
+    if name not in LIMITS:
+        raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
+    if name == "overflow_policy" and isinstance(value, str):
+        if value not in OVERFLOW_POLICIES:
+            raise ValueError("p2pnode: unknown overflow policy %r: use one of %s"
+                             % (value, ", ".join(OVERFLOW_POLICIES)))
+        value = OVERFLOW_POLICIES[value]
+    return LIMITS[name], int(value)
 
 
-class P2PEvent(ctypes.Structure):
-    """struct p2p_event."""
-
-    _fields_ = [
-        ("type", ctypes.c_int32),
-        ("kind", ctypes.c_int32),
-        ("node", ctypes.c_void_p),
-        ("peer", ctypes.c_uint64),
-        ("peer_id", ctypes.c_char_p),
-        ("peer_host", ctypes.c_char_p),
-        ("peer_port", ctypes.c_int32),
-        ("direction", ctypes.c_int32),
-        ("data", ctypes.c_void_p),
-        ("data_len", ctypes.c_size_t),
-        ("compression", ctypes.c_int32),
-        ("port", ctypes.c_int32),
-        ("host", ctypes.c_char_p),
-        ("trials", ctypes.c_int32),
-        ("reserved", ctypes.c_int32),
-        ("sender_id", ctypes.c_char_p),
-        ("msg_type", ctypes.c_char_p),
-        ("reason", ctypes.c_char_p),
-        ("reject", ctypes.c_int32),
-        ("reserved2", ctypes.c_int32),
-        ("nodes", ctypes.POINTER(P2PDiscovered)),
-        ("n_nodes", ctypes.c_size_t),
-        ("dropped", ctypes.c_uint64),
-        ("dropped_bytes", ctypes.c_uint64),
-    ]
+def sized(cls: Any) -> Any:
+    """A sized struct (p2p_stats, p2p_peer, p2p_ev...) as P2P_INIT makes it: zero, size set."""
+    return cls(size=ctypes.sizeof(cls))
 
 
-class P2PCounters(ctypes.Structure):
-    """struct p2p_counters."""
-
-    _fields_ = [(name, ctypes.c_uint64) for name in (
-        "sent", "received", "receive_errors",
-        "accepted", "accepted_bytes", "written", "written_bytes", "queued", "queued_bytes",
-        "dropped_overflow", "dropped_link_lost", "dropped_stop", "dropped_bytes", "refused",
-        "received_bytes", "evicted", "handshakes_evicted", "rejected", "over_memory", "stalled")]
-
-    def as_dict(self) -> dict:
-        """The counters by name (see p2p_counters in p2pnode.h)."""
-        return {name: getattr(self, name) for name, _ in self._fields_}
+def as_dict(s: ctypes.Structure) -> Dict[str, Any]:
+    """A struct's fields by name, its size field left out (p2p_stats: see p2pnode.h)."""
+    return {f[0]: getattr(s, f[0]) for f in s._fields_ if f[0] != "size"}
 
 
 # ---- The error type ----------------------------------------------------------------
@@ -215,6 +77,8 @@ class P2PError(Exception):
         self.name = CODE_NAMES.get(code, "P2P_E?")
         self.message = message or strerror(code)
         self.function = function
+        #: send_batch: how many messages were queued before the one that failed.
+        self.sent: Optional[int] = None
         where = function + ": " if function else ""
         super().__init__(f"{where}{self.message} ({self.name})")
 
@@ -267,108 +131,13 @@ def _load() -> "tuple[ctypes.CDLL, str]":
 
 lib, library_path = _load()
 
-_c_int = ctypes.c_int
-_c_size = ctypes.c_size_t
-_vp = ctypes.c_void_p
-_cp = ctypes.c_char_p
-_node_out = ctypes.POINTER(ctypes.c_void_p)
-
-_PROTOTYPES = {
-    "p2p_version": (_cp, []),
-    "p2p_strerror": (_cp, [_c_int]),
-    "p2p_last_error": (_c_int, [ctypes.c_char_p, _c_size]),
-    "p2p_errmsg": (_cp, []),
-    "p2p_node_new": (_c_int, [_cp, _c_int, _cp, _c_int, _node_out]),
-    "p2p_node_set_callback": (_c_int, [_vp, _vp, _vp]),
-    "p2p_node_set_limit": (_c_int, [_vp, _c_int, ctypes.c_int64]),
-    "p2p_node_get_limit": (_c_int, [_vp, _c_int, ctypes.POINTER(ctypes.c_int64)]),
-    "p2p_node_set_debug": (_c_int, [_vp, _c_int]),
-    "p2p_node_get_debug": (_c_int, [_vp, ctypes.POINTER(_c_int)]),
-    "p2p_node_start": (_c_int, [_vp]),
-    "p2p_node_stop": (_c_int, [_vp]),
-    "p2p_node_request_stop": (_c_int, [_vp]),
-    "p2p_node_free": (_c_int, [_vp]),
-    "p2p_node_id": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
-    "p2p_node_host": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
-    "p2p_node_port": (_c_int, [_vp, ctypes.POINTER(_c_int)]),
-    "p2p_node_counters": (_c_int, [_vp, ctypes.POINTER(P2PCounters)]),
-    "p2p_peer_counters": (_c_int, [_vp, ctypes.c_uint64, ctypes.POINTER(P2PCounters)]),
-    "p2p_node_peers": (_c_int, [_vp, _c_int, ctypes.POINTER(ctypes.c_uint64), _c_size,
-                                ctypes.POINTER(_c_size)]),
-    "p2p_node_connect": (_c_int, [_vp, _cp, _c_int, _c_int, ctypes.POINTER(ctypes.c_uint64)]),
-    "p2p_node_disconnect": (_c_int, [_vp, ctypes.c_uint64]),
-    "p2p_node_send": (_c_int, [_vp, ctypes.c_uint64, _vp, _c_size, _c_int]),
-    "p2p_node_broadcast": (_c_int, [_vp, _vp, _c_size, ctypes.POINTER(ctypes.c_uint64), _c_size,
-                                    _c_int]),
-    "p2p_peer_id": (_c_int, [_vp, ctypes.c_uint64, ctypes.c_char_p, _c_size]),
-    "p2p_peer_host": (_c_int, [_vp, ctypes.c_uint64, ctypes.c_char_p, _c_size]),
-    "p2p_peer_port": (_c_int, [_vp, ctypes.c_uint64, ctypes.POINTER(_c_int)]),
-    "p2p_peer_direction": (_c_int, [_vp, ctypes.c_uint64, ctypes.POINTER(_c_int)]),
-    "p2p_peer_set_info": (_c_int, [_vp, ctypes.c_uint64, _cp, _vp, _c_size]),
-    "p2p_peer_get_info": (_c_int, [_vp, ctypes.c_uint64, _cp, _vp, _c_size,
-                                   ctypes.POINTER(_c_size)]),
-    "p2p_node_poll": (_c_int, [_vp, ctypes.POINTER(P2PEvent), _c_size, _c_int,
-                               ctypes.POINTER(_c_size)]),
-    "p2p_node_reply": (_c_int, [_vp, _c_int]),
-    # The batched path: lens is passed as an address (an array.array's buffer).
-    "p2p_node_send_batch": (_c_int, [_vp, ctypes.c_uint64, _vp, _vp, _c_size, _c_int,
-                                     ctypes.POINTER(_c_size)]),
-    "p2p_node_poll_batch": (_c_int, [_vp, ctypes.POINTER(P2PEvent), _c_size, _c_int,
-                                     ctypes.POINTER(_c_size), ctypes.POINTER(ctypes.c_void_p),
-                                     ctypes.POINTER(_c_size)]),
-    # The secure node. JSON goes in as bytes with a length.
-    "p2p_secure_node_new": (_c_int, [_cp, _c_int, _cp, _c_int, ctypes.POINTER(P2PSecureConfig),
-                                     _node_out]),
-    "p2p_secure_key_generate": (_c_int, [_vp, _c_int]),
-    "p2p_secure_key_load": (_c_int, [_vp, _cp, _cp]),
-    "p2p_secure_key_save": (_c_int, [_vp, _cp, _cp, _c_int]),
-    "p2p_secure_public_key": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
-    "p2p_secure_send_message": (_c_int, [_vp, _cp, _c_size]),
-    "p2p_secure_send": (_c_int, [_vp, ctypes.c_uint64, _cp, _c_size]),
-    "p2p_secure_broadcast": (_c_int, [_vp, _cp, _c_size, ctypes.POINTER(ctypes.c_uint64),
-                                      _c_size]),
-    "p2p_secure_send_ping": (_c_int, [_vp]),
-    "p2p_secure_send_discovery": (_c_int, [_vp]),
-    "p2p_secure_create_message": (_c_int, [_vp, _cp, _c_size, ctypes.c_char_p, _c_size,
-                                           ctypes.POINTER(_c_size)]),
-    "p2p_secure_check_message": (_c_int, [_cp, _c_size, ctypes.POINTER(_c_int)]),
-    "p2p_secure_pin": (_c_int, [_vp, _cp, _cp]),
-    "p2p_secure_pinned_key": (_c_int, [_vp, _cp, ctypes.c_char_p, _c_size]),
-    # p2psecure's helpers and delegation (securenode.py); variable-size results
-    # as buf, cap, out_len.
-    "p2p_secure_set_delegate": (_c_int, [_vp, _c_int]),
-    "p2p_secure_handle": (_c_int, [_vp, ctypes.c_uint64, _c_int, _cp, _c_size]),
-    "p2p_secure_private_key": (_c_int, [_vp, ctypes.c_char_p, _c_size]),
-    "p2p_secure_encrypt": (_c_int, [_cp, _cp, _c_size, _vp, _c_size, ctypes.POINTER(_c_size)]),
-    "p2p_secure_decrypt": (_c_int, [_vp, _cp, _c_size, _vp, _c_size, ctypes.POINTER(_c_size)]),
-    "p2p_secure_sign": (_c_int, [_vp, _cp, _c_size, ctypes.c_char_p, _c_size]),
-    "p2p_secure_verify": (_c_int, [_cp, _cp, _c_size, _cp]),
-    "p2p_secure_canonical": (_c_int, [_cp, _c_size, _vp, _c_size, ctypes.POINTER(_c_size)]),
-    "p2p_secure_derive_key": (_c_int, [_cp, _c_size, _cp, _c_size, ctypes.c_char_p, _c_size]),
-    "p2p_secure_aes_pad": (_c_int, [_cp, _c_size, _vp, _c_size, ctypes.POINTER(_c_size)]),
-    "p2p_secure_aes_encrypt": (_c_int, [_cp, _c_size, _cp, _c_size, _vp, _c_size,
-                                        ctypes.POINTER(_c_size)]),
-    "p2p_secure_aes_decrypt": (_c_int, [_cp, _c_size, _cp, _c_size, _vp, _c_size,
-                                        ctypes.POINTER(_c_size)]),
-    "p2p_secure_aes_encrypt_pw": (_c_int, [_cp, _c_size, _cp, _c_size, _vp, _c_size,
-                                           ctypes.POINTER(_c_size)]),
-    "p2p_secure_aes_decrypt_pw": (_c_int, [_cp, _c_size, _cp, _c_size, _vp, _c_size,
-                                           ctypes.POINTER(_c_size)]),
-    "p2p_secure_aes_encrypt_file": (_c_int, [_cp, _cp, _c_size, _cp, _c_size]),
-    "p2p_secure_aes_decrypt_file": (_c_int, [_cp, _cp, _c_size, _vp, _c_size,
-                                             ctypes.POINTER(_c_size)]),
-    "p2p_secure_aes_encrypt_file_pw": (_c_int, [_cp, _cp, _c_size, _cp, _c_size]),
-    "p2p_secure_aes_decrypt_file_pw": (_c_int, [_cp, _cp, _c_size, _vp, _c_size,
-                                                ctypes.POINTER(_c_size)]),
-}
+_PROTOTYPES = PROTOTYPES  # generated from the header's declarations
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():
-    try:
-        _fn = getattr(lib, _name)
-    except AttributeError as _e:
-        raise ImportError(f"p2pnode: {library_path} lacks the function {_name}") from _e
-    _fn.restype = _restype
-    _fn.argtypes = _argtypes
+    _fn = getattr(lib, _name, None)
+    if _fn is None:
+        raise ImportError(f"p2pnode: {library_path} lacks the function {_name} (an older library?)")
+    _fn.restype, _fn.argtypes = _restype, _argtypes
 
 
 # ---- Helpers ----------------------------------------------------------------
@@ -397,25 +166,6 @@ def check(code: int, function: str = "") -> int:
     return code
 
 
-def decode_payload(kind: int, data: bytes) -> Any:
-    """A received payload as p2pnetwork presents it: JSON as its value, text as str, else bytes.
-
-    kind is the event's p2p_kind; JSON that does not parse falls back to
-    str, and text that is not UTF-8 to bytes.
-    """
-    if kind == P2P_KIND_JSON:
-        try:
-            return json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            pass
-    if kind in (P2P_KIND_JSON, P2P_KIND_TEXT):
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    return data
-
-
 def version() -> str:
     """The library's version, "MAJOR.MINOR.PATCH"."""
     return lib.p2p_version().decode("ascii")
@@ -434,3 +184,46 @@ def encode_str(s: Optional[str]) -> Optional[bytes]:
 def decode_str(b: Optional[bytes]) -> str:
     """A NUL-terminated string from the library as a Python str."""
     return b.decode("utf-8", "replace") if b else ""
+
+
+# ---- 0.3: library-owned results (p2p_buf) and peer facts ----------------------------
+
+PeerFacts = Tuple[str, str, int, int]  # id, host, port, direction
+
+
+def take(name: str, *args: Any) -> Tuple[int, bytes]:
+    """Call the function name whose last argument is a p2p_buf *out: (status,
+    the bytes it handed out, freed). The status is not checked."""
+    out = P2PBuf()
+    rc: int = getattr(lib, name)(*args, ctypes.byref(out))
+    try:
+        return rc, ctypes.string_at(out.data, out.len) if rc == P2P_OK and out.data else b""
+    finally:
+        lib.p2p_buf_free(ctypes.byref(out))
+
+
+def take_checked(name: str, *args: Any) -> bytes:
+    """take, raising P2PError for a failed call."""
+    rc, data = take(name, *args)
+    check(rc, name)
+    return data
+
+
+def peer_handles(node: Any, direction: int) -> List[int]:
+    """The handles of a node's peers of one direction (p2p_node_peers_buf); [] for a freed node."""
+    rc, data = take("p2p_node_peers_buf", node, direction)
+    if rc == P2P_EHANDLE:
+        return []
+    check(rc, "p2p_node_peers_buf")
+    return list(memoryview(data).cast("Q")) if data else []
+
+
+def peer_facts(node: Any, peer: int) -> Optional[PeerFacts]:
+    """A peer's id, host, port and direction in one call (p2p_peer_facts); None when gone."""
+    p = sized(P2PPeer)
+    if lib.p2p_peer_facts(node, peer, ctypes.byref(p)) != P2P_OK:
+        return None
+    try:
+        return decode_str(p.id), decode_str(p.host), p.port, p.direction
+    finally:
+        lib.p2p_buf_free(ctypes.byref(p.mem))

@@ -15,7 +15,7 @@
     asyncio.run(main())
 
 How it is built: a node without a callback delivers its events through
-``p2p_node_poll_batch``. One poller thread per node blocks in that call
+``p2p_node_next``. One poller thread per node blocks in that call
 (ctypes lets go of the GIL), copies each batch out of the library's memory
 and hands it to the event loop with ``call_soon_threadsafe``; ``events()``
 turns the batches into :class:`Event` objects on the loop. Calls that can
@@ -45,54 +45,33 @@ import collections
 import concurrent.futures
 import ctypes
 import threading
-from typing import (Any, AsyncGenerator, Callable, Deque, Dict, Iterable, List, Optional,
-                    Tuple, TypeVar)
+from typing import (Any, AsyncGenerator, Callable, Deque, Dict, Iterable, List, Optional, Tuple,
+                    TypeVar)
 
 from . import _native as _n
+from ._codec import (GONE_CODES, c_int, compression_code, decode_payload, encode_batch,
+                     encode_payload)
 from ._native import P2PError
-from .node import LIMITS
-from .nodeconnection import GONE_CODES, encode_batch, encode_payload
 
 __all__ = ["Node", "Connection", "Event", "P2PError", "EVENT_NAMES"]
 
 T = TypeVar("T")
 
-#: p2pnetwork's name of each event type (the plain node's events).
+#: p2pnetwork's name of each event type (the plain node's events; p2p_event_name).
 EVENT_NAMES: Dict[int, str] = {
-    _n.P2P_EVENT_OUTBOUND_CONNECTED: "outbound_node_connected",
-    _n.P2P_EVENT_INBOUND_CONNECTED: "inbound_node_connected",
-    _n.P2P_EVENT_OUTBOUND_DISCONNECTED: "outbound_node_disconnected",
-    _n.P2P_EVENT_INBOUND_DISCONNECTED: "inbound_node_disconnected",
-    _n.P2P_EVENT_MESSAGE: "node_message",
-    _n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND: "node_disconnect_with_outbound_node",
-    _n.P2P_EVENT_REQUEST_TO_STOP: "node_request_to_stop",
-    _n.P2P_EVENT_RECONNECTION_ERROR: "node_reconnection_error",
-}
+    t: _n.lib.p2p_event_name(t).decode("ascii") for t in _n.P2P_EVENT_TYPE.values()
+    if t not in (_n.P2P_EVENT_SECURE_MESSAGE, _n.P2P_EVENT_MESSAGE_REJECTED,
+                 _n.P2P_EVENT_DISCOVERY_ANSWER)}
 _DISCONNECTED = (_n.P2P_EVENT_OUTBOUND_DISCONNECTED, _n.P2P_EVENT_INBOUND_DISCONNECTED)
 _BATCH = 1024
 # The poller's wait in the library: on a timeout it looks whether its loop is
 # still there (a node whose loop was closed without stopping it stops itself).
 _POLL_MS = 500
-_INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
 # One polled event, copied out of the library's memory by the poller:
 # (type, kind, peer handle, payload, peer facts or None, reconnection facts or None).
-_PeerFacts = Tuple[str, str, int, int]
+_PeerFacts = _n.PeerFacts
 _Raw = Tuple[int, int, int, bytes, Optional[_PeerFacts], Optional[Tuple[str, int, int]]]
-
-
-def _c_int(value: Any) -> int:
-    """value as a C int; out-of-range values become -1, which the library refuses."""
-    v = int(value)
-    return v if _INT_MIN <= v <= _INT_MAX else -1
-
-
-def _check_compression(compression: str) -> int:
-    try:
-        return _n.COMPRESSIONS[compression]
-    except (KeyError, TypeError):
-        raise ValueError("p2pnode: unknown compression %r: use 'none', 'zlib', 'bzip2' or 'lzma'"
-                         % (compression,)) from None
 
 
 def _call(name: str, *args: Any) -> int:
@@ -186,16 +165,15 @@ class Node:
         self._h: Optional[int] = None
         out = ctypes.c_void_p()
         cid = _n.encode_str(str(id)) if id is not None else None
-        _n.check(_n.lib.p2p_node_new(_n.encode_str(host), _c_int(port), cid,
-                                     _c_int(max_connections), ctypes.byref(out)), "p2p_node_new")
+        _n.check(_n.lib.p2p_node_new(_n.encode_str(host), c_int(port, "port"), cid,
+                                     c_int(max_connections, "max_connections"),
+                                     ctypes.byref(out)), "p2p_node_new")
         self._h = out.value
         self.host = host
         p = ctypes.c_int()
         _n.check(_n.lib.p2p_node_port(self._h, ctypes.byref(p)), "p2p_node_port")
         self.port = p.value
-        buf = ctypes.create_string_buffer(_n.P2P_MAX_ID_LEN + 1)
-        _n.check(_n.lib.p2p_node_id(self._h, buf, len(buf)), "p2p_node_id")
-        self.id = _n.decode_str(buf.value)
+        self.id = _n.take_checked("p2p_node_id_buf", self._h).decode("utf-8", "replace")
 
         self._max_batches = max(1, int(max_batches))
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -221,21 +199,17 @@ class Node:
 
         0 restores the default. Only before start(), except 'max_connections'.
         """
-        if name not in LIMITS:
-            raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
+        code, v = _n.limit_code(name, value)
         if self._h is None:
             raise P2PError(_n.P2P_ESTOPPED, "", "p2p_node_set_limit")
-        _n.check(_n.lib.p2p_node_set_limit(self._h, LIMITS[name], int(value)),
-                 "p2p_node_set_limit")
+        _n.check(_n.lib.p2p_node_set_limit(self._h, code, v), "p2p_node_set_limit")
 
     def get_limit(self, name: str) -> int:
         """The value of a limit (see set_limit), defaults filled in."""
-        if name not in LIMITS:
-            raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
+        value, code = ctypes.c_int64(), _n.limit_code(name)[0]
         if self._h is None:
             raise P2PError(_n.P2P_ESTOPPED, "", "p2p_node_get_limit")
-        value = ctypes.c_int64()
-        _n.check(_n.lib.p2p_node_get_limit(self._h, LIMITS[name], ctypes.byref(value)),
+        _n.check(_n.lib.p2p_node_get_limit(self._h, code, ctypes.byref(value)),
                  "p2p_node_get_limit")
         return value.value
 
@@ -307,11 +281,11 @@ class Node:
         """The poller thread: take batches from the library and hand them to the loop."""
         loop = self._loop
         assert loop is not None
-        events = (_n.P2PEvent * _BATCH)()
+        events = (_n.P2PEv * _BATCH)()
         count = ctypes.c_size_t(0)
         base = ctypes.c_void_p()
         size = ctypes.c_size_t(0)
-        poll = _n.lib.p2p_node_poll_batch
+        poll, stride = _n.lib.p2p_node_next, ctypes.sizeof(_n.P2PEv)
         orphan = False  # the loop is gone: stop the node and drain it
         message = _n.P2P_EVENT_MESSAGE
         try:
@@ -321,6 +295,7 @@ class Node:
                         while (self._queued >= self._max_batches and not self._urgent
                                and not loop.is_closed()):
                             self._cv.wait(_POLL_MS / 1000)
+                events[0].size = stride  # P2P_INIT: the array's stride
                 rc = poll(h, events, _BATCH, _POLL_MS, ctypes.byref(count), ctypes.byref(base),
                           ctypes.byref(size))
                 if rc != _n.P2P_OK:
@@ -428,7 +403,7 @@ class Node:
             conn = Connection(self, peer, *facts)
             self._conns[peer] = conn
         if t == _n.P2P_EVENT_MESSAGE:
-            return Event(name, self, conn, _n.decode_payload(kind, payload))
+            return Event(name, self, conn, decode_payload(kind, payload))
         if t in _DISCONNECTED:
             del self._conns[peer]
             conn.closed = True
@@ -441,35 +416,16 @@ class Node:
         conn = self._conns.get(handle)
         if conn is not None or self._h is None:
             return conn
-        buf = ctypes.create_string_buffer(_n.P2P_MAX_ID_LEN + 1)
-        hbuf = ctypes.create_string_buffer(_n.P2P_MAX_HOST_LEN + 1)
-        port, direction = ctypes.c_int(), ctypes.c_int()
-        if (_n.lib.p2p_peer_id(self._h, handle, buf, len(buf)) != _n.P2P_OK
-                or _n.lib.p2p_peer_host(self._h, handle, hbuf, len(hbuf)) != _n.P2P_OK
-                or _n.lib.p2p_peer_port(self._h, handle, ctypes.byref(port)) != _n.P2P_OK
-                or _n.lib.p2p_peer_direction(self._h, handle,
-                                             ctypes.byref(direction)) != _n.P2P_OK):
+        facts = _n.peer_facts(self._h, handle)
+        if facts is None:
             return None  # gone meanwhile
-        conn = Connection(self, handle, _n.decode_str(buf.value), _n.decode_str(hbuf.value),
-                          port.value, direction.value)
-        self._conns[handle] = conn
+        conn = self._conns[handle] = Connection(self, handle, *facts)
         return conn
 
     def _peers(self, direction: int) -> List[Connection]:
         if self._h is None:
             return []
-        count = ctypes.c_size_t(0)
-        cap = 16
-        while True:
-            arr = (ctypes.c_uint64 * cap)()
-            rc = _n.lib.p2p_node_peers(self._h, direction, arr, cap, ctypes.byref(count))
-            if rc != _n.P2P_ERANGE:
-                break
-            cap = max(count.value, cap * 2)
-        if rc == _n.P2P_EHANDLE:
-            return []
-        _n.check(rc, "p2p_node_peers")
-        conns = (self._connection(h) for h in arr[:count.value])
+        conns = (self._connection(h) for h in _n.peer_handles(self._h, direction))
         return [c for c in conns if c is not None]
 
     @property
@@ -555,7 +511,7 @@ class Node:
         (P2P_EFULL, P2P_ETOOBIG).
         """
         payload = encode_payload(data)
-        code = _check_compression(compression)
+        code = compression_code(compression)
         if not self._owns(conn) or conn.closed:
             return False
         try:
@@ -574,11 +530,11 @@ class Node:
         The cheap way to send a lot (p2p_node_send_batch). A gone peer gives 0.
         """
         data, lens = encode_batch(messages)
-        code = _check_compression(compression)
+        code = compression_code(compression)
         if not self._owns(conn) or conn.closed or not lens:
             return 0
         sent = ctypes.c_size_t(0)
-        addr, _ = lens.buffer_info()
+        addr = (ctypes.c_size_t * len(lens)).from_buffer(lens)
         try:
             await self._run(self._serial, _call, "p2p_node_send_batch", self._h, conn.handle,
                             data, addr, len(lens), code, ctypes.byref(sent))
@@ -594,7 +550,7 @@ class Node:
         Raises as send_to_node; a peer that goes away meanwhile is skipped.
         """
         payload = encode_payload(data)
-        code = _check_compression(compression)
+        code = compression_code(compression)
         handles = [c.handle for c in exclude if self._owns(c)]
         arr = (ctypes.c_uint64 * len(handles))(*handles) if handles else None
         try:

@@ -17,114 +17,29 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import json
 import random
-import struct
 import sys
 import threading
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import _native as _n
+from ._codec import (GONE_CODES, c_int, decode_payload, encode_payload, unknown_compression,
+                     wire_packet)
+from ._events import EVENT, Event, F
 from ._native import P2PError
-from .nodeconnection import (GONE_CODES, NodeConnection, encode_payload, unknown_compression,
-                             wire_packet)
+from .nodeconnection import NodeConnection
 
 __all__ = ["Node", "P2PError"]
 
 Callback = Callable[[str, "Node", Any, Any], Any]
 
 _BATCH = 1024
-# struct p2p_event as the bytes of an array of them (native layout), so that a
-# batch is read with one iter_unpack instead of a ctypes access per field.
-_EVENT = struct.Struct("@iiPQPPiiPNiiPiiPPPiiPNQQ")
 _POLL_WAIT = -1  # p2p_node_poll waits until an event comes or the node stops
-
-#: The names of Node.set_limit and their P2P_LIMIT_* codes.
-LIMITS = {
-    "max_connections": _n.P2P_LIMIT_MAX_CONNECTIONS,
-    "handshake_timeout_ms": _n.P2P_LIMIT_HANDSHAKE_TIMEOUT_MS,
-    "dial_timeout_ms": _n.P2P_LIMIT_DIAL_TIMEOUT_MS,
-    "max_frame_size": _n.P2P_LIMIT_MAX_FRAME_SIZE,
-    "max_decompressed_size": _n.P2P_LIMIT_MAX_DECOMPRESSED_SIZE,
-    "max_queued_bytes": _n.P2P_LIMIT_MAX_QUEUED_BYTES,
-    "send_timeout_ms": _n.P2P_LIMIT_SEND_TIMEOUT_MS,
-    "reconnect_interval_ms": _n.P2P_LIMIT_RECONNECT_INTERVAL_MS,
-    "max_pending_events": _n.P2P_LIMIT_MAX_PENDING_EVENTS,
-    "overflow_policy": _n.P2P_LIMIT_OVERFLOW_POLICY,
-    "max_queued_bytes_total": _n.P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL,
-    "max_queued_bytes_per_address": _n.P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS,
-    "stop_timeout_ms": _n.P2P_LIMIT_STOP_TIMEOUT_MS,
-    "max_pending_handshakes": _n.P2P_LIMIT_MAX_PENDING_HANDSHAKES,
-    "max_pending_handshakes_per_address": _n.P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
-    "idle_eviction_ms": _n.P2P_LIMIT_IDLE_EVICTION_MS,
-    "max_pending_bytes": _n.P2P_LIMIT_MAX_PENDING_BYTES,
-    "max_pending_bytes_per_address": _n.P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS,
-}
-_INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
-
-
-def _c_int(value: Any, what: str) -> int:
-    """value as a C int; out-of-range values become -1 so the library refuses them."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            value = int(value)
-        except (TypeError, ValueError):
-            raise TypeError("p2pnode: %s must be an int, not %s"
-                            % (what, type(value).__name__)) from None
-    return value if _INT_MIN <= value <= _INT_MAX else -1
-
-
-class _Event:
-    """One polled event, copied out of the library's memory."""
-
-    __slots__ = ("type", "kind", "peer", "peer_id", "peer_host", "peer_port", "direction",
-                 "data", "compression", "host", "port", "trials", "sender_id", "msg_type",
-                 "reason", "reject", "nodes", "dropped", "dropped_bytes")
-
-    def __init__(self, ev: _n.P2PEvent) -> None:
-        self.type = ev.type
-        self.kind = ev.kind
-        self.peer = ev.peer
-        self.peer_id = _n.decode_str(ev.peer_id)
-        self.peer_host = _n.decode_str(ev.peer_host)
-        self.peer_port = ev.peer_port
-        self.direction = ev.direction
-        if ev.data and ev.data_len:
-            self.data = ctypes.string_at(ev.data, ev.data_len)
-        else:
-            self.data = b""
-        self.compression = ev.compression
-        self.host = _n.decode_str(ev.host)
-        self.port = ev.port
-        self.trials = ev.trials
-        # The secure node's events (the strings are "" for the others).
-        self.sender_id = _n.decode_str(ev.sender_id)
-        self.msg_type = _n.decode_str(ev.msg_type)
-        self.reason = _n.decode_str(ev.reason)
-        self.reject = ev.reject
-        self.dropped = ev.dropped
-        self.dropped_bytes = ev.dropped_bytes
-        self.nodes = [{"id": _n.decode_str(d.id), "ip": _n.decode_str(d.host), "port": d.port,
-                       "connection": "inbound" if d.direction == _n.P2P_INBOUND else "outbound"}
-                      for d in (ev.nodes[i] for i in range(ev.n_nodes))]
-
-
-def _decode_message(kind: int, data: bytes) -> Any:
-    """The Python value of a received payload, as p2pnetwork presents it."""
-    if kind == _n.P2P_KIND_JSON:
-        try:
-            return json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            pass
-    if kind in (_n.P2P_KIND_JSON, _n.P2P_KIND_TEXT):
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    return data
-
-
+#: The names of Node.set_limit and their P2P_LIMIT_* codes (from the header).
+LIMITS = _n.LIMITS
+_PLAIN = (_n.P2P_EVENT_OUTBOUND_CONNECTED, _n.P2P_EVENT_INBOUND_CONNECTED,
+          _n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND)
 class Node(threading.Thread):
     """A node that listens on host:port, connects with other nodes and raises events.
 
@@ -176,10 +91,10 @@ class Node(threading.Thread):
         if id is None and type(self).generate_id is not Node.generate_id:
             id = self.generate_id()  # a subclass's ids, as in p2pnetwork
         cid = _n.encode_str(str(id)) if id is not None else None
-        self._p2p_node = self._p2p_new(_n.encode_str(host), _c_int(port, "port"), cid,
-                                       _c_int(max_connections, "max_connections"))
+        self._p2p_node = self._p2p_new(_n.encode_str(host), c_int(port, "port"), cid,
+                                       c_int(max_connections, "max_connections"))
         self.port = self._p2p_read_port()
-        self.id = self._p2p_read_str(_n.lib.p2p_node_id, _n.P2P_MAX_ID_LEN)
+        self.id = _n.take_checked("p2p_node_id_buf", self._p2p_node).decode("utf-8", "replace")
         self._p2p_debug = False
         self.debug = bool(pending_debug) if pending_debug is not None else False
         if type(self).init_server is not Node.init_server:
@@ -191,7 +106,7 @@ class Node(threading.Thread):
         out = ctypes.c_void_p()
         _n.check(_n.lib.p2p_node_new(host, port, id, max_connections, ctypes.byref(out)),
                  "p2p_node_new")
-        return out.value
+        return out.value or 0
 
     # ---- reading the library ------------------------------------------------------
 
@@ -200,15 +115,10 @@ class Node(threading.Thread):
         _n.check(_n.lib.p2p_node_port(self._p2p_node, ctypes.byref(port)), "p2p_node_port")
         return port.value
 
-    def _p2p_read_str(self, fn: Any, size: int, *args: Any) -> str:
-        buf = ctypes.create_string_buffer(size + 1)
-        _n.check(fn(self._p2p_node, *args, buf, len(buf)), fn.__name__)
-        return _n.decode_str(buf.value)
-
     def _p2p_counters(self) -> List[int]:
         if not self._p2p_freed:
-            c = _n.P2PCounters()
-            if _n.lib.p2p_node_counters(self._p2p_node, ctypes.byref(c)) == _n.P2P_OK:
+            c = _n.sized(_n.P2PStats)
+            if _n.lib.p2p_node_stats(self._p2p_node, ctypes.byref(c)) == _n.P2P_OK:
                 self._p2p_counts = [c.sent, c.received, c.receive_errors]
         return self._p2p_counts
 
@@ -262,35 +172,20 @@ class Node(threading.Thread):
     def set_limit(self, name: str, value: int) -> None:
         """Set one of the limits the reference lacks (p2pnode only).
 
-        name is one of LIMITS ('handshake_timeout_ms', 'dial_timeout_ms',
-        'max_frame_size', 'max_decompressed_size', 'max_queued_bytes',
-        'send_timeout_ms', 'reconnect_interval_ms', 'max_pending_events',
-        'max_connections', 'overflow_policy', 'max_queued_bytes_total',
-        'max_queued_bytes_per_address', 'stop_timeout_ms',
-        'max_pending_handshakes', 'max_pending_handshakes_per_address',
-        'idle_eviction_ms', 'max_pending_bytes', 'max_pending_bytes_per_address';
-        see p2p_limit in p2pnode.h); 0 restores the default. overflow_policy
-        also takes a name of p2pnode._native.OVERFLOW_POLICIES ('wait',
-        'drop_newest', 'drop_oldest', 'disconnect'). Only before start(),
-        except max_connections. Raises P2PError (P2P_ESTATE once started,
-        P2P_EINVAL for a value the library cannot hold).
+        name is one of LIMITS, p2p_limit's names in p2pnode.h ('dial_timeout_ms',
+        'max_frame_size', 'overflow_policy', ...); 0 restores the default.
+        overflow_policy also takes a name of p2pnode._native.OVERFLOW_POLICIES
+        ('wait', 'drop_newest', 'drop_oldest', 'disconnect'). Only before
+        start(), except max_connections. Raises P2PError (P2P_ESTATE once
+        started, P2P_EINVAL for a value the library cannot hold).
         """
-        if name not in LIMITS:
-            raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
-        if name == "overflow_policy" and isinstance(value, str):
-            if value not in _n.OVERFLOW_POLICIES:
-                raise ValueError("p2pnode: unknown overflow policy %r: use one of %s"
-                                 % (value, ", ".join(_n.OVERFLOW_POLICIES)))
-            value = _n.OVERFLOW_POLICIES[value]
-        _n.check(_n.lib.p2p_node_set_limit(self._p2p_node, LIMITS[name], int(value)),
-                 "p2p_node_set_limit")
+        code, v = _n.limit_code(name, value)
+        _n.check(_n.lib.p2p_node_set_limit(self._p2p_node, code, v), "p2p_node_set_limit")
 
     def get_limit(self, name: str) -> int:
         """The value of a limit (see set_limit), defaults filled in."""
-        if name not in LIMITS:
-            raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
-        value = ctypes.c_int64()
-        _n.check(_n.lib.p2p_node_get_limit(self._p2p_node, LIMITS[name], ctypes.byref(value)),
+        value, code = ctypes.c_int64(), _n.limit_code(name)[0]
+        _n.check(_n.lib.p2p_node_get_limit(self._p2p_node, code, ctypes.byref(value)),
                  "p2p_node_get_limit")
         return value.value
 
@@ -300,40 +195,24 @@ class Node(threading.Thread):
         written, queued, dropped_overflow, dropped_link_lost, dropped_stop,
         refused, ... (see p2p_counters in p2pnode.h). Delivery is at most once
         per link, in order; accepted == written + the drops + queued."""
-        c = _n.P2PCounters()
+        c = _n.sized(_n.P2PStats)
         if node is None:
-            _n.check(_n.lib.p2p_node_counters(self._p2p_node, ctypes.byref(c)), "p2p_node_counters")
+            _n.check(_n.lib.p2p_node_stats(self._p2p_node, ctypes.byref(c)), "p2p_node_stats")
         else:
-            _n.check(_n.lib.p2p_peer_counters(self._p2p_node, node._p2p_handle, ctypes.byref(c)),
-                     "p2p_peer_counters")
-        return c.as_dict()
+            _n.check(_n.lib.p2p_peer_stats(self._p2p_node, node._p2p_handle, ctypes.byref(c)),
+                     "p2p_peer_stats")
+        return _n.as_dict(c)
 
-    @property
-    def message_count_send(self) -> int:
-        """Messages sent: accepted for peers (a broadcast counts once per peer); see counters()."""
-        return self._p2p_count(0)
-
-    @message_count_send.setter
-    def message_count_send(self, value: int) -> None:
-        self._p2p_set_count(0, value)
-
-    @property
-    def message_count_recv(self) -> int:
-        """Messages received."""
-        return self._p2p_count(1)
-
-    @message_count_recv.setter
-    def message_count_recv(self, value: int) -> None:
-        self._p2p_set_count(1, value)
-
-    @property
-    def message_count_rerr(self) -> int:
-        """Received frames that could not be decoded or were over a limit."""
-        return self._p2p_count(2)
-
-    @message_count_rerr.setter
-    def message_count_rerr(self, value: int) -> None:
-        self._p2p_set_count(2, value)
+    message_count_send = property(lambda self: self._p2p_count(0),
+                                  lambda self, v: self._p2p_set_count(0, v),
+                                  doc="Messages sent: accepted for peers (a broadcast counts once "
+                                      "per peer); see counters().")
+    message_count_recv = property(lambda self: self._p2p_count(1),
+                                  lambda self, v: self._p2p_set_count(1, v),
+                                  doc="Messages received.")
+    message_count_rerr = property(lambda self: self._p2p_count(2),
+                                  lambda self, v: self._p2p_set_count(2, v),
+                                  doc="Received frames that were undecodable or over a limit.")
 
     @property
     def nodes_inbound(self) -> List[NodeConnection]:
@@ -353,45 +232,23 @@ class Node(threading.Thread):
     def _p2p_peers(self, direction: int) -> List[NodeConnection]:
         if self._p2p_freed:
             return []
-        count = ctypes.c_size_t(0)
-        cap = 16
-        while True:
-            arr = (ctypes.c_uint64 * cap)()
-            rc = _n.lib.p2p_node_peers(self._p2p_node, direction, arr, cap, ctypes.byref(count))
-            if rc == _n.P2P_ERANGE:
-                cap = max(count.value, cap * 2)
-                continue
-            if rc == _n.P2P_EHANDLE:
-                return []
-            _n.check(rc, "p2p_node_peers")
-            break
-        out = []
-        for h in arr[: count.value]:
-            conn = self._p2p_connection(h)
-            if conn is not None:
-                out.append(conn)
-        return out
+        conns = map(self._p2p_connection, _n.peer_handles(self._p2p_node, direction))
+        return [c for c in conns if c is not None]
 
-    def _p2p_connection(self, handle: int, ev: Optional[_Event] = None) -> Optional[NodeConnection]:
+    def _p2p_connection(self, handle: int, ev: Optional[Event] = None) -> Optional[NodeConnection]:
         """The NodeConnection of a peer handle, made on first sight."""
         with self._p2p_lock:
             conn = self._p2p_conns.get(handle)
             if conn is not None:
                 return conn
             if ev is not None:
-                pid, host, port, direction = ev.peer_id, ev.peer_host, ev.peer_port, ev.direction
+                facts: Optional[_n.PeerFacts] = (ev.peer_id, ev.peer_host, ev.peer_port,
+                                                 ev.direction)
             else:
-                if handle in self._p2p_gone:
-                    return None
-                try:
-                    pid = self._p2p_read_str(_n.lib.p2p_peer_id, _n.P2P_MAX_ID_LEN, handle)
-                    host = self._p2p_read_str(_n.lib.p2p_peer_host, _n.P2P_MAX_HOST_LEN, handle)
-                    port_c, dir_c = ctypes.c_int(), ctypes.c_int()
-                    _n.check(_n.lib.p2p_peer_port(self._p2p_node, handle, ctypes.byref(port_c)))
-                    _n.check(_n.lib.p2p_peer_direction(self._p2p_node, handle, ctypes.byref(dir_c)))
-                except P2PError:
-                    return None
-                port, direction = port_c.value, dir_c.value
+                facts = None if handle in self._p2p_gone else _n.peer_facts(self._p2p_node, handle)
+            if facts is None:
+                return None
+            pid, host, port, direction = facts
             self._p2p_creating = (handle, direction)
             try:
                 try:
@@ -411,7 +268,8 @@ class Node(threading.Thread):
                          or getattr(cls, "decompress", NodeConnection.decompress)
                          is not NodeConnection.decompress)
             conn._p2p_parser = conn.parse_packet if own_parse else None
-            conn._p2p_own_send = getattr(cls, "send", NodeConnection.send) is not NodeConnection.send
+            own_send = getattr(cls, "send", NodeConnection.send) is not NodeConnection.send
+            conn._p2p_own_send = own_send
             if conn._p2p_own_send:
                 self._p2p_send_overrides += 1
             self._p2p_conns[handle] = conn
@@ -524,7 +382,7 @@ class Node(threading.Thread):
         peer = ctypes.c_uint64(0)
         try:
             chost = _n.encode_str(host)
-            cport = _c_int(port, "port")
+            cport = c_int(port, "port")
         except (TypeError, ValueError) as e:
             self.debug_print("TcpServer.connect_with_node: Could not connect with node. ("
                              + str(e) + ")")
@@ -583,7 +441,7 @@ class Node(threading.Thread):
         call: the library re-dials lost peers (asking node_reconnection_error)."""
         outbound = self.nodes_outbound
         for entry in list(self.reconnect_to_nodes):
-            host, port = entry.get("host"), entry.get("port")
+            host, port = entry["host"], entry["port"]
             self.debug_print("reconnect_nodes: Checking node " + str(host) + ":" + str(port))
             if any(n.host == host and n.port == port for n in outbound):
                 entry["trials"] = 0
@@ -689,19 +547,20 @@ class Node(threading.Thread):
 
     def run(self) -> None:
         """The node's thread: take events from the library and deliver them."""
-        events = (_n.P2PEvent * _BATCH)()
+        events = (_n.P2PEv * _BATCH)()
         count = ctypes.c_size_t(0)
         data = ctypes.c_void_p()
         size = ctypes.c_size_t(0)
-        poll = _n.lib.p2p_node_poll_batch
+        poll, stride = _n.lib.p2p_node_next, ctypes.sizeof(_n.P2PEv)
         try:
             while not self._p2p_freed:
+                events[0].size = stride  # P2P_INIT: the array's stride
                 rc = poll(self._p2p_node, events, _BATCH, _POLL_WAIT, ctypes.byref(count),
                           ctypes.byref(data), ctypes.byref(size))
                 if rc in (_n.P2P_ESTOPPED, _n.P2P_EHANDLE):
                     break
                 if rc != _n.P2P_OK:
-                    err = _n.error(rc, "p2p_node_poll_batch")
+                    err = _n.error(rc, "p2p_node_next")
                     print("p2pnode: %r stops delivering events: %s" % (self, err), file=sys.stderr)
                     break
                 if count.value:
@@ -718,51 +577,43 @@ class Node(threading.Thread):
         """
         # Copy everything out first: a callback may poll (stop) and reuse the memory.
         blob = ctypes.string_at(base, size) if size else b""
-        raw = ctypes.string_at(ctypes.addressof(events), count * _EVENT.size)
-        message, text, json_kind = _n.P2P_EVENT_MESSAGE, _n.P2P_KIND_TEXT, _n.P2P_KIND_JSON
-        fields = list(_EVENT.iter_unpack(raw))
-        others = {i: _Event(events[i]) for i, f in enumerate(fields) if f[0] != message}
-        first = {}  # the first message of each peer, for a NodeConnection made late
+        raw = ctypes.string_at(ctypes.addressof(events), count * EVENT.size)
+        message = _n.P2P_EVENT_MESSAGE
+        T, K, P, C = F["type"], F["kind"], F["peer"], F["compression"]
+        D, N = F["data"], F["data_len"]
+        fields = list(EVENT.iter_unpack(raw))
+        first: Dict[int, Event] = {}  # each peer's first message, for a NodeConnection made late
         conns = self._p2p_conns
-        run_peer, run_conn, run, parse = 0, None, None, None
+        run_peer, run_conn, parse = 0, None, None
+        run: Any = None
         for i, f in enumerate(fields):
-            if f[0] != message:
+            if f[T] != message:
                 if run:
                     self._p2p_call(self.node_message_batch, run_conn, run)
                     run = None
-                self._p2p_dispatch(others[i])
+                self._p2p_dispatch(Event(events[i]))
                 continue
-            if run is None or f[3] != run_peer:
+            if run is None or f[P] != run_peer:
                 if run:
                     self._p2p_call(self.node_message_batch, run_conn, run)
-                run_peer, run = f[3], []
+                run_peer, run = f[P], []
                 run_conn = conns.get(run_peer)
                 if run_conn is None:
                     if run_peer not in first:
-                        first[run_peer] = _Event(events[i])
+                        first[run_peer] = Event(events[i])
                     run_conn = self._p2p_connection(run_peer, first[run_peer])
                 parse = run_conn._p2p_parser if run_conn is not None else None
             if run_conn is None:
                 continue
-            off = f[8] - base
-            payload = blob[off:off + f[9]]
-            if parse is not None:  # a subclass's parse_packet
-                try:
-                    run.append(parse(wire_packet(payload, f[10])))
-                except BaseException:
-                    self._p2p_report("parse_packet")
+            off = f[D] - base
+            payload = blob[off:off + f[N]]
+            if parse is None:
+                run.append(decode_payload(f[K], payload))
                 continue
-            kind = f[1]
-            if kind == text:
-                try:
-                    run.append(payload.decode("utf-8"))
-                    continue
-                except UnicodeDecodeError:
-                    pass
-            elif kind == json_kind:
-                run.append(_decode_message(kind, payload))
-                continue
-            run.append(payload)
+            try:  # a subclass's parse_packet
+                run.append(parse(wire_packet(payload, f[C])))
+            except BaseException:
+                self._p2p_report("parse_packet")
         if run:
             self._p2p_call(self.node_message_batch, run_conn, run)
 
@@ -779,7 +630,7 @@ class Node(threading.Thread):
             self._p2p_report(getattr(method, "__name__", "an event method"))
             return None
 
-    def _p2p_dispatch(self, ev: _Event) -> None:
+    def _p2p_dispatch(self, ev: Event) -> None:
         t = ev.type
         if t == _n.P2P_EVENT_RECONNECTION_ERROR:
             answer = True
@@ -811,12 +662,10 @@ class Node(threading.Thread):
                     self._p2p_report("parse_packet")
                     return
             else:
-                value = _decode_message(ev.kind, ev.data)
+                value = decode_payload(ev.kind, ev.data)
             self._p2p_call(self.node_message, conn, value)
-        elif t == _n.P2P_EVENT_OUTBOUND_CONNECTED:
-            self._p2p_call(self.outbound_node_connected, conn)
-        elif t == _n.P2P_EVENT_INBOUND_CONNECTED:
-            self._p2p_call(self.inbound_node_connected, conn)
+        elif t in _PLAIN:  # the method p2p_event_name names: outbound_node_connected...
+            self._p2p_call(getattr(self, _n.lib.p2p_event_name(t).decode("ascii")), conn)
         elif t in (_n.P2P_EVENT_OUTBOUND_DISCONNECTED, _n.P2P_EVENT_INBOUND_DISCONNECTED):
             with self._p2p_lock:
                 if self._p2p_conns.pop(ev.peer, None) is not None and conn._p2p_own_send:
@@ -827,12 +676,10 @@ class Node(threading.Thread):
             conn.dropped, conn.dropped_bytes = ev.dropped, ev.dropped_bytes
             self._p2p_call(self.node_disconnected, conn)
             conn._p2p_gone()
-        elif t == _n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND:
-            self._p2p_call(self.node_disconnect_with_outbound_node, conn)
         else:
             self._p2p_dispatch_more(conn, ev)
 
-    def _p2p_dispatch_more(self, conn: NodeConnection, ev: _Event) -> None:
+    def _p2p_dispatch_more(self, conn: NodeConnection, ev: Event) -> None:
         """Events only other kinds of node raise (SecureNode)."""
 
     # The event methods of the reference; override them, or pass a callback.

@@ -11,115 +11,34 @@ by :meth:`p2pnode.node.Node.create_new_connection` when the peer shows up::
 
 from __future__ import annotations
 
-import array
 import base64
 import bz2
 import ctypes
 import json
 import lzma
 import threading
-import warnings
 import zlib
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Protocol
 
 from . import _native as _n
+from ._codec import (GONE_CODES, compression_code, encode_batch, encode_payload, inflate,
+                     unknown_compression, wire_packet)
+from ._codec import compressed as _compressed
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .node import Node
-
-__all__ = ["NodeConnection"]
-
-
-def encode_payload(data: Any, encoding_type: str = "utf-8") -> bytes:
-    """The bytes p2pnetwork puts on the wire for data.
-
-    A str goes as its text in encoding_type, a dict as json.dumps(dict) and
-    bytes (or a bytearray or memoryview) as they are. Anything else raises
-    TypeError, and so does a dict that json.dumps cannot encode.
-    """
-    if isinstance(data, str):
-        return data.encode(encoding_type)
-    if isinstance(data, dict):
-        return json.dumps(data).encode(encoding_type)
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, (bytearray, memoryview)):
-        return bytes(data)
-    raise TypeError(
-        "p2pnode: cannot send a %s: use str, dict (sent as JSON) or bytes" % type(data).__name__
-    )
+__all__ = ["NodeConnection", "GONE_CODES", "encode_payload", "encode_batch", "wire_packet",
+           "compression_code", "unknown_compression"]
 
 
-def compression_code(compression: str) -> int:
-    """The P2P_COMPRESSION_* code of 'none', 'zlib', 'bzip2' or 'lzma'."""
-    try:
-        return _n.COMPRESSIONS[compression]
-    except (KeyError, TypeError):
-        raise ValueError(
-            "p2pnode: unknown compression %r: use 'none', 'zlib', 'bzip2' or 'lzma'"
-            % (compression,)
-        ) from None
+class _Owner(Protocol):
+    """What a NodeConnection needs of its Node (node.py imports this module, not the reverse)."""
 
+    _p2p_node: Optional[int]
+    host: str
+    port: int
 
-def unknown_compression(node: Any, who: str, compression: Any) -> None:
-    """What p2pnetwork does with an unknown compression: nothing is sent, a
-    debug line says so (its words); p2pnode also warns (warnings.warn)."""
-    node.debug_print(who + ":compress:Unknown compression")
-    warnings.warn("p2pnode: unknown compression %r: nothing was sent (use 'none', 'zlib', "
-                  "'bzip2' or 'lzma')" % (compression,), RuntimeWarning, stacklevel=3)
+    def debug_print(self, message: str) -> None: ...
 
-
-# The tags p2pnetwork puts after the compressed bytes, by P2P_COMPRESSION_* code.
-_TAGS = {1: b"zlib", 2: b"bzip2", 3: b"lzma"}
-
-
-def _compressed(data: bytes, compression: str) -> bytes:
-    """p2pnetwork's compressed form of data: base64(codec(data) + tag)."""
-    if compression == "zlib":
-        return base64.b64encode(zlib.compress(data, 6) + b"zlib")
-    if compression == "bzip2":
-        return base64.b64encode(bz2.compress(data) + b"bzip2")
-    return base64.b64encode(lzma.compress(data) + b"lzma")
-
-
-def wire_packet(payload: bytes, code: int) -> bytes:
-    """A received payload as p2pnetwork's parse_packet gets it: the frame
-    without its EOT. The library decodes frames before Python sees them, so
-    a compressed one is encoded again with the same codec (the same payload
-    comes out of decompress; the bytes may differ from the sender's)."""
-    if code == 0:
-        return payload
-    return _compressed(payload, _TAGS[code].decode("ascii")) + NodeConnection.COMPR_CHAR
-
-
-def _inflate(obj: Any, data: bytes, limit: int) -> bytes:
-    """Decompress data with obj (a zlib, bz2 or lzma decompressor), at most limit bytes."""
-    out = obj.decompress(data, limit + 1)
-    if len(out) > limit:
-        raise ValueError("decompressed data is over the limit of %d bytes "
-                         "(max_decompressed_size)" % limit)
-    if not obj.eof:
-        raise ValueError("compressed data is incomplete or truncated")
-    return out
-
-
-# The array.array type code of size_t, for the lengths of p2p_node_send_batch.
-SIZE_T_CODE = next(c for c in "LQI" if array.array(c).itemsize == ctypes.sizeof(ctypes.c_size_t))
-
-
-def encode_batch(messages: Any, encoding_type: str = "utf-8") -> "tuple[bytes, array.array]":
-    """The payloads of messages back to back, and their lengths (for p2p_node_send_batch)."""
-    payloads = messages if type(messages) is list else list(messages)
-    for m in payloads:
-        if type(m) is not bytes:
-            payloads = [encode_payload(m, encoding_type) for m in payloads]
-            break
-    return b"".join(payloads), array.array(SIZE_T_CODE, map(len, payloads))
-
-
-# Codes that mean "the peer or the node is gone": the reference drops such
-# sends silently (with a debug line), and so do we.
-GONE_CODES = (_n.P2P_ENOPEER, _n.P2P_EHANDLE, _n.P2P_ESTOPPED)
+    def get_limit(self, name: str) -> int: ...
 
 
 class NodeConnection(threading.Thread):
@@ -150,7 +69,7 @@ class NodeConnection(threading.Thread):
     EOT_CHAR = 0x04.to_bytes(1, "big")
     COMPR_CHAR = 0x02.to_bytes(1, "big")
 
-    def __init__(self, main_node: "Node", sock: Any, id: Any, host: str, port: int) -> None:
+    def __init__(self, main_node: _Owner, sock: Any, id: Any, host: str, port: int) -> None:
         """Made by Node.create_new_connection(sock, id, host, port).
 
         main_node: the Node this peer is connected with.
@@ -173,6 +92,12 @@ class NodeConnection(threading.Thread):
         self.info: Dict[Any, Any] = {}
         self.terminate_flag = threading.Event()
         self._p2p_closed = threading.Event()
+        # Set by the node: a subclass's parse_packet (or None) and whether it overrides send.
+        self._p2p_parser: Optional[Callable[[bytes], Any]] = None
+        self._p2p_own_send = False
+        #: Set at the disconnected event: accepted messages never written to the peer, their bytes.
+        self.dropped = 0
+        self.dropped_bytes = 0
 
     # ---- identity -----------------------------------------------------------------
 
@@ -252,14 +177,15 @@ class NodeConnection(threading.Thread):
         if count == 0:
             return 0
         node = self.main_node
-        sent = ctypes.c_size_t(0)
-        rc = _n.lib.p2p_node_send_batch(node._p2p_node, self._p2p_handle, data,
-                                        lens.buffer_info()[0], count, code, ctypes.byref(sent))
+        sent, lens_c = ctypes.c_size_t(0), (ctypes.c_size_t * count).from_buffer(lens)
+        rc = _n.lib.p2p_node_send_batch(node._p2p_node, self._p2p_handle, data, lens_c, count,
+                                        code, ctypes.byref(sent))
         if rc == _n.P2P_OK:
             return count
         err = _n.error(rc, "p2p_node_send_batch")
         if rc in GONE_CODES:
-            node.debug_print("nodeconnection send_batch: Error sending data to node: " + err.message)
+            node.debug_print("nodeconnection send_batch: Error sending data to node: "
+                             + err.message)
             return sent.value
         err.sent = sent.value  # how many were queued before the one that failed
         raise err
@@ -318,11 +244,11 @@ class NodeConnection(threading.Thread):
         node.debug_print(self.id + ":decompress:b64decode: " + str(compressed))
         try:
             if compressed[-4:] == b"zlib":
-                compressed = _inflate(zlib.decompressobj(), compressed[:-4], self._p2p_limit())
+                compressed = inflate(zlib.decompressobj(), compressed[:-4], self._p2p_limit())
             elif compressed[-5:] == b"bzip2":
-                compressed = _inflate(bz2.BZ2Decompressor(), compressed[:-5], self._p2p_limit())
+                compressed = inflate(bz2.BZ2Decompressor(), compressed[:-5], self._p2p_limit())
             elif compressed[-4:] == b"lzma":
-                compressed = _inflate(lzma.LZMADecompressor(), compressed[:-4], self._p2p_limit())
+                compressed = inflate(lzma.LZMADecompressor(), compressed[:-4], self._p2p_limit())
         except Exception as e:
             print("Exception: " + str(e))
         node.debug_print(self.id + ":decompress:result: " + str(compressed))
@@ -357,7 +283,7 @@ class NodeConnection(threading.Thread):
     def run(self) -> None:
         """Does nothing: the library reads the connection (p2pnetwork's loop is there)."""
 
-    def join(self, timeout: Optional[float] = None) -> None:  # type: ignore[override]
+    def join(self, timeout: Optional[float] = None) -> None:
         """Wait until this peer's disconnected event has been delivered."""
         self._p2p_closed.wait(timeout)
 
@@ -397,28 +323,17 @@ class NodeConnection(threading.Thread):
         except ValueError:
             return None
         node = self.main_node._p2p_node
-        size = ctypes.c_size_t(0)
-        rc = _n.lib.p2p_peer_get_info(node, self._p2p_handle, ckey, None, 0, ctypes.byref(size))
-        if rc not in (_n.P2P_OK, _n.P2P_ERANGE):
+        if key == "ping":  # the secure node's latency: seconds, as the reference's float
+            seconds = ctypes.c_double()
+            if _n.lib.p2p_peer_ping(node, self._p2p_handle, ctypes.byref(seconds)) == _n.P2P_OK:
+                return seconds.value
+        rc, raw = _n.take("p2p_peer_get_info_buf", node, self._p2p_handle, ckey)
+        if rc != _n.P2P_OK:
             return None
-        for _ in range(3):  # the value may grow between the two calls
-            buf = ctypes.create_string_buffer(max(size.value, 1))
-            rc = _n.lib.p2p_peer_get_info(node, self._p2p_handle, ckey, buf, len(buf),
-                                          ctypes.byref(size))
-            if rc == _n.P2P_OK:
-                raw = buf.raw[: size.value]
-                if key == "ping":  # the secure node's latency: seconds, as the reference's float
-                    try:
-                        return float(raw)
-                    except ValueError:
-                        pass
-                try:
-                    return raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    return raw
-            if rc != _n.P2P_ERANGE:
-                return None
-        return None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
 
     # ---- text ----------------------------------------------------------------------
 

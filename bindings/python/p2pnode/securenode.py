@@ -30,13 +30,15 @@ from __future__ import annotations
 
 import ctypes
 import enum
-import hashlib
 import json
 import os
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from . import _native as _n
-from .node import Callback, Node, _c_int, _decode_message, _Event
+from ._codec import c_int as _c_int
+from ._codec import decode_payload
+from ._events import Event
+from .node import Callback, Node
 from .nodeconnection import NodeConnection
 
 __all__ = ["SecureNode", "Reject"]
@@ -44,30 +46,11 @@ __all__ = ["SecureNode", "Reject"]
 Password = Union[str, bytes, None]
 BytesLike = Union[bytes, bytearray, memoryview]
 
-# The C functions of p2psecure's helpers and of delegation are declared in
-# _native with the others.
-_c_size = ctypes.c_size_t
-P2P_MAX_PRIVATE_KEY_PEM_LEN = 16384
-
-# p2p_delegate and p2p_secure_step.
-_DELEGATE_PING, _DELEGATE_PONG, _DELEGATE_DISCOVERY, _DELEGATE_DISCOVERY_ANSWER = 1, 2, 4, 8
-(_STEP_RECEIVED_PING, _STEP_SEND_PONG, _STEP_RECEIVED_PONG, _STEP_RECEIVED_DISCOVERY,
- _STEP_ROUTE_DISCOVERY, _STEP_SEND_DISCOVERY_ANSWER, _STEP_RELAY_DISCOVERY_ANSWER) = range(1, 8)
-
 # The hooks a p2psecure subclass overrides, and the message type each needs
 # delegated to Python to be called.
-_HOOKS = {
-    "received_ping": _DELEGATE_PING,
-    "send_pong": _DELEGATE_PING,
-    "received_pong": _DELEGATE_PONG,
-    "received_discovery": _DELEGATE_DISCOVERY,
-    "send_discovery_answer": _DELEGATE_DISCOVERY,
-    "received_discovery_answer": _DELEGATE_DISCOVERY_ANSWER,
-}
-_HOOK_OF_TYPE = {"ping": ("received_ping", _DELEGATE_PING),
-                 "pong": ("received_pong", _DELEGATE_PONG),
-                 "discovery": ("received_discovery", _DELEGATE_DISCOVERY),
-                 "discovery_answer": ("received_discovery_answer", _DELEGATE_DISCOVERY_ANSWER)}
+_HOOK_OF_TYPE = {t: ("received_" + t, bit) for t, bit in _n.P2P_DELEGATE.items()}
+_HOOKS = {**{hook: bit for hook, bit in _HOOK_OF_TYPE.values()},
+          "send_pong": _n.P2P_DELEGATE_PING, "send_discovery_answer": _n.P2P_DELEGATE_DISCOVERY}
 
 
 def _tobytes(value: Any, what: str) -> bytes:
@@ -100,23 +83,14 @@ def _pem(value: Any) -> bytes:
     return value
 
 
-def _call_out(fn: Callable[..., int], name: str, cap: int, *args: Any) -> bytes:
-    """Call one of the helpers that write variable-size bytes (buf, cap,
-    out_len last): once with cap bytes, again with the exact length when
-    they did not fit. Failures raise ValueError (bad input), as
-    PyCryptodome does, or P2PError."""
-    for _ in range(2):
-        buf = ctypes.create_string_buffer(max(cap, 1))
-        size = _c_size(0)
-        rc = fn(*args, buf, cap, ctypes.byref(size))
-        if rc == _n.P2P_ERANGE:
-            cap = size.value
-            continue
-        if rc == _n.P2P_EINVAL:
-            raise ValueError("p2pnode: " + _n.errmsg())
-        _n.check(rc, name)
-        return buf.raw[: size.value]
-    raise _n.error(rc, name)
+def _out(name: str, *args: Any) -> bytes:
+    """The bytes a helper hands out (its _buf twin); bad input raises ValueError,
+    as PyCryptodome does, anything else P2PError."""
+    rc, data = _n.take(name + "_buf", *args)
+    if rc == _n.P2P_EINVAL:
+        raise ValueError("p2pnode: " + _n.errmsg())
+    _n.check(rc, name)
+    return data
 
 
 def _path(file_name: Any) -> bytes:
@@ -129,27 +103,25 @@ def _path(file_name: Any) -> bytes:
 class Reject(enum.IntEnum):
     """Why a message was rejected (the C ABI's p2p_reject)."""
 
-    MALFORMED = 1  #: not a JSON object, or a field missing or of the wrong type
-    BAD_SIGNATURE = 2  #: _signature does not verify with _public_key
-    BAD_HASH = 3  #: _hash is not the hash of the message
-    BAD_MESSAGE_ID = 4  #: _message_id is not the hash of the message
-    KEY_MISMATCH = 5  #: the key differs from the one pinned for its _id
-    UNTRUSTED_KEY = 6  #: no trusted key for its _id
-    WEAK_KEY = 7  #: the key is smaller than min_key_bits
-    REPLAY = 8  #: a message with this _message_id was accepted before
-    STALE = 9  #: _timestamp is older than the replay window
-    FUTURE = 10  #: _timestamp is further ahead than the clock skew allows
+    MALFORMED = _n.P2P_REJECT_MALFORMED  #: not a JSON object, or a field missing or mistyped
+    BAD_SIGNATURE = _n.P2P_REJECT_BAD_SIGNATURE  #: _signature does not verify with _public_key
+    BAD_HASH = _n.P2P_REJECT_BAD_HASH  #: _hash is not the hash of the message
+    BAD_MESSAGE_ID = _n.P2P_REJECT_BAD_MESSAGE_ID  #: _message_id is not the hash of the message
+    KEY_MISMATCH = _n.P2P_REJECT_KEY_MISMATCH  #: the key differs from the one pinned for its _id
+    UNTRUSTED_KEY = _n.P2P_REJECT_UNTRUSTED_KEY  #: no trusted key for its _id
+    WEAK_KEY = _n.P2P_REJECT_WEAK_KEY  #: the key is smaller than min_key_bits
+    REPLAY = _n.P2P_REJECT_REPLAY  #: a message with this _message_id was accepted before
+    STALE = _n.P2P_REJECT_STALE  #: _timestamp is older than the replay window
+    FUTURE = _n.P2P_REJECT_FUTURE  #: _timestamp is further ahead than the clock skew allows
 
 
 def _password(password: Password) -> Optional[bytes]:
-    """A password as the library takes it. PyCryptodome, which wrote the
-    reference's files, takes a str as Latin-1 and bytes as they are; bytes
-    are therefore passed on as the Latin-1 characters of each byte."""
-    if password is None:
-        return None
-    if isinstance(password, bytes):
-        password = password.decode("latin-1")
-    return _n.encode_str(str(password))
+    """The bytes a key file's password stands for: bytes as they are, a str
+    by the core's rule (p2p_secure_password: Latin-1 as PyCryptodome, else UTF-8)."""
+    if password is None or isinstance(password, bytes):
+        return password
+    text = _n.encode_str(str(password)) or b""
+    return _n.take_checked("p2p_secure_password", text, len(text))
 
 
 def _ms(seconds: Optional[float], what: str) -> int:
@@ -196,7 +168,7 @@ class SecureNode(Node):
         if key_policy not in _n.KEY_POLICIES:
             raise ValueError("p2pnode: unknown key_policy %r: use one of %s"
                              % (key_policy, ", ".join(_n.KEY_POLICIES)))
-        cfg = _n.P2PSecureConfig()
+        cfg = _n.sized(_n.P2PSecureOpts)
         cfg.key_policy = _n.KEY_POLICIES[key_policy]
         cfg.min_key_bits = _c_int(min_key_bits, "min_key_bits")
         cfg.replay_window_ms = _ms(replay_window, "replay_window")
@@ -218,10 +190,10 @@ class SecureNode(Node):
     def _p2p_new(self, host: Optional[bytes], port: int, id: Optional[bytes],
                  max_connections: int) -> int:
         out = ctypes.c_void_p()
-        _n.check(_n.lib.p2p_secure_node_new(host, port, id, max_connections,
-                                            ctypes.byref(self._p2p_secure_config),
-                                            ctypes.byref(out)), "p2p_secure_node_new")
-        return out.value
+        _n.check(_n.lib.p2p_secure_node_create(host, port, id, max_connections,
+                                               ctypes.byref(self._p2p_secure_config),
+                                               ctypes.byref(out)), "p2p_secure_node_create")
+        return out.value or 0
 
     # ---- keys (the reference's methods) ----------------------------------------------
 
@@ -244,23 +216,22 @@ class SecureNode(Node):
         if format not in _n.KEY_FORMATS:
             raise ValueError("p2pnode: unknown key format %r: use one of %s"
                              % (format, ", ".join(_n.KEY_FORMATS)))
-        _n.check(_n.lib.p2p_secure_key_save(self._p2p_node, _n.encode_str(str(file_name)),
-                                            _password(password), _n.KEY_FORMATS[format]),
-                 "p2p_secure_key_save")
+        pw = _password(password)
+        _n.check(_n.lib.p2p_secure_key_save_bytes(self._p2p_node, _n.encode_str(str(file_name)),
+                                                  pw, len(pw or b""), _n.KEY_FORMATS[format]),
+                 "p2p_secure_key_save_bytes")
 
     def key_pair_load(self, file_name: str, password: Password) -> None:
         """Read this node's key from file_name: a p2psecure key file, ours, or
         PEM. password may be a str or, as the reference's example passes it,
         bytes. Raises P2PError (P2P_EKEY) when the file cannot be read."""
-        _n.check(_n.lib.p2p_secure_key_load(self._p2p_node, _n.encode_str(str(file_name)),
-                                            _password(password)), "p2p_secure_key_load")
+        pw = _password(password)
+        _n.check(_n.lib.p2p_secure_key_load_bytes(self._p2p_node, _n.encode_str(str(file_name)),
+                                                  pw, len(pw or b"")), "p2p_secure_key_load_bytes")
 
     def get_public_key(self) -> bytes:
         """The public key, PEM, as it travels in every message (bytes, as the reference)."""
-        buf = ctypes.create_string_buffer(_n.P2P_MAX_KEY_PEM_LEN + 1)
-        _n.check(_n.lib.p2p_secure_public_key(self._p2p_node, buf, len(buf)),
-                 "p2p_secure_public_key")
-        return buf.value
+        return _n.take_checked("p2p_secure_public_key_buf", self._p2p_node)
 
     def pin(self, id: str, public_key: Union[str, bytes]) -> None:
         """Accept only public_key (PEM) in messages signed as node id (p2pnode only)."""
@@ -274,12 +245,11 @@ class SecureNode(Node):
 
     def pinned_key(self, id: str) -> Optional[bytes]:
         """The key (PEM) pinned for node id, or None."""
-        buf = ctypes.create_string_buffer(_n.P2P_MAX_KEY_PEM_LEN + 1)
-        rc = _n.lib.p2p_secure_pinned_key(self._p2p_node, _n.encode_str(id), buf, len(buf))
+        rc, pem = _n.take("p2p_secure_pinned_key_buf", self._p2p_node, _n.encode_str(id))
         if rc == _n.P2P_ENOTFOUND:
             return None
-        _n.check(rc, "p2p_secure_pinned_key")
-        return buf.value
+        _n.check(rc, "p2p_secure_pinned_key_buf")
+        return pem
 
     # ---- messages (the reference's methods) --------------------------------------------
 
@@ -288,8 +258,9 @@ class SecureNode(Node):
         return json.dumps(data, sort_keys=True)
 
     def get_hash(self, data: Any) -> str:
-        """The hex SHA-512 of get_data_uniq_string(data)."""
-        return hashlib.sha512(self.get_data_uniq_string(data).encode("utf-8")).hexdigest()
+        """The hex SHA-512 of get_data_uniq_string(data) (the core's p2p_secure_hash)."""
+        text = _json_bytes(data)
+        return _n.take_checked("p2p_secure_hash", text, len(text)).decode("ascii")
 
     def create_message(self, data: Dict[str, Any]) -> Dict[str, Any]:
         """Sign data as the reference does and return it, ready for send_to_nodes.
@@ -301,17 +272,8 @@ class SecureNode(Node):
         if not isinstance(data, dict):
             raise TypeError("p2pnode: create_message takes a dict, not %s" % type(data).__name__)
         text = _json_bytes(data)
-        size = ctypes.c_size_t(0)
-        cap = 2 * len(text) + 8192
-        for _ in range(4):  # each call signs anew, and may come out longer
-            buf = ctypes.create_string_buffer(cap)
-            rc = _n.lib.p2p_secure_create_message(self._p2p_node, text, len(text), buf, cap,
-                                                  ctypes.byref(size))
-            if rc != _n.P2P_ERANGE:
-                break
-            cap = size.value + 1024
-        _n.check(rc, "p2p_secure_create_message")
-        signed = json.loads(buf.raw[: size.value].decode("utf-8"))
+        signed = json.loads(_n.take_checked("p2p_secure_create_message_buf", self._p2p_node,
+                                            text, len(text)))
         data.clear()
         data.update(signed)
         return data
@@ -366,10 +328,7 @@ class SecureNode(Node):
     def get_private_key(self) -> bytes:
         """The private key, PEM PKCS#1 ("-----BEGIN RSA PRIVATE KEY-----"),
         as the reference's (bytes). It is the secret key in clear."""
-        buf = ctypes.create_string_buffer(P2P_MAX_PRIVATE_KEY_PEM_LEN + 1)
-        _n.check(_n.lib.p2p_secure_private_key(self._p2p_node, buf, len(buf)),
-                 "p2p_secure_private_key")
-        return buf.value
+        return _n.take_checked("p2p_secure_private_key_buf", self._p2p_node)
 
     def encrypt(self, message: BytesLike, public_key: Union[str, bytes]) -> Optional[bytes]:
         """Encrypt message (bytes, at most the key's size - 11) to public_key
@@ -377,8 +336,7 @@ class SecureNode(Node):
         when it cannot (a debug line says why), as the reference."""
         try:
             data = _data(message, "message")
-            return _call_out(_n.lib.p2p_secure_encrypt, "p2p_secure_encrypt", 2800,
-                             _pem(public_key), data, len(data))
+            return _out("p2p_secure_encrypt", _pem(public_key), data, len(data))
         except (TypeError, ValueError, _n.P2PError) as e:
             self.debug_print("encrypt: " + str(e))
             return None
@@ -390,8 +348,7 @@ class SecureNode(Node):
         try:
             text = ciphertext.encode("ascii") if isinstance(ciphertext, str) else \
                 _data(ciphertext, "ciphertext")
-            return _call_out(_n.lib.p2p_secure_decrypt, "p2p_secure_decrypt", 2048,
-                             self._p2p_node, text, len(text))
+            return _out("p2p_secure_decrypt", self._p2p_node, text, len(text))
         except (TypeError, ValueError, UnicodeEncodeError, _n.P2PError) as e:
             self.debug_print("decrypt: " + str(e))
             return None
@@ -403,12 +360,11 @@ class SecureNode(Node):
             self.debug_print("sign: the message must be a str, not " + type(message).__name__)
             return None
         text = message.encode("utf-8")
-        buf = ctypes.create_string_buffer(_n.P2P_MAX_KEY_PEM_LEN + 1)
-        rc = _n.lib.p2p_secure_sign(self._p2p_node, text, len(text), buf, len(buf))
+        rc, signature = _n.take("p2p_secure_sign_buf", self._p2p_node, text, len(text))
         if rc != _n.P2P_OK:
             self.debug_print("sign: " + _n.errmsg())
             return None
-        return buf.value.decode("ascii")
+        return signature.decode("ascii")
 
     def sign_data(self, data: Any) -> Optional[str]:
         """sign(get_data_uniq_string(data)): the signature of a dict (or any
@@ -456,36 +412,31 @@ class SecureNode(Node):
     def encrypt_aes_pad(self, s: BytesLike) -> bytes:
         """s followed by 1 to 16 zero bytes, up to a multiple of 16."""
         data = _data(s, "s")
-        return _call_out(_n.lib.p2p_secure_aes_pad, "p2p_secure_aes_pad", len(data) + 16,
-                         data, len(data))
+        return _out("p2p_secure_aes_pad", data, len(data))
 
     def encrypt_aes(self, plaintext: BytesLike, key: BytesLike, key_size: int = 256) -> bytes:
         """AES-CBC of the zero-padded plaintext under key (16, 24 or 32 bytes;
         key_size is ignored, as in the reference): iv + ciphertext."""
         data, k = _data(plaintext, "plaintext"), _data(key, "key")
-        return _call_out(_n.lib.p2p_secure_aes_encrypt, "p2p_secure_aes_encrypt",
-                         len(data) + 32, k, len(k), data, len(data))
+        return _out("p2p_secure_aes_encrypt", k, len(k), data, len(data))
 
     def encrypt_aes_pw(self, plaintext: BytesLike, password: Union[str, BytesLike]) -> bytes:
         """AES-256-CBC under the key PBKDF2 makes of password and a random
         salt: salt + iv + ciphertext, as the reference."""
         data, pw = _data(plaintext, "plaintext"), _tobytes(password, "password")
-        return _call_out(_n.lib.p2p_secure_aes_encrypt_pw, "p2p_secure_aes_encrypt_pw",
-                         len(data) + 64, pw, len(pw), data, len(data))
+        return _out("p2p_secure_aes_encrypt_pw", pw, len(pw), data, len(data))
 
     def decrypt_aes(self, ciphertext: BytesLike, key: BytesLike) -> bytes:
         """The plaintext of iv + ciphertext, trailing zero bytes stripped. A
         wrong key gives garbage (AES-CBC has no integrity), as the reference;
         a length that is not an iv and whole blocks raises ValueError."""
         data, k = _data(ciphertext, "ciphertext"), _data(key, "key")
-        return _call_out(_n.lib.p2p_secure_aes_decrypt, "p2p_secure_aes_decrypt", len(data),
-                         k, len(k), data, len(data))
+        return _out("p2p_secure_aes_decrypt", k, len(k), data, len(data))
 
     def decrypt_aes_pw(self, ciphertext: BytesLike, password: Union[str, BytesLike]) -> bytes:
         """The plaintext of salt + iv + ciphertext (encrypt_aes_pw)."""
         data, pw = _data(ciphertext, "ciphertext"), _tobytes(password, "password")
-        return _call_out(_n.lib.p2p_secure_aes_decrypt_pw, "p2p_secure_aes_decrypt_pw",
-                         len(data), pw, len(pw), data, len(data))
+        return _out("p2p_secure_aes_decrypt_pw", pw, len(pw), data, len(data))
 
     def _p2p_write_file(self, fn: Any, name: str, file_name: Any, secret: bytes,
                         plaintext: Any) -> None:
@@ -544,24 +495,24 @@ class SecureNode(Node):
 
     def send_pong(self, node: NodeConnection, timestamp: Any) -> None:
         """Answer a ping of node whose timestamp was timestamp with a pong."""
-        self._p2p_step(_STEP_SEND_PONG, node, {"timestamp": timestamp})
+        self._p2p_step(_n.P2P_STEP_SEND_PONG, node, {"timestamp": timestamp})
 
     def received_pong(self, node: NodeConnection, data: Dict[str, Any]) -> None:
         """node answered our ping: its latency (seconds) becomes its info "ping"."""
-        self._p2p_step(_STEP_RECEIVED_PONG, node, data)
+        self._p2p_step(_n.P2P_STEP_RECEIVED_PONG, node, data)
 
     def received_discovery(self, node: NodeConnection, data: Dict[str, Any]) -> None:
         """A discovery came from node: the first time, it is recorded and
         forwarded to the other peers, and send_discovery_answer(node, data)
         answers it; a repeat is dropped."""
-        if self._p2p_step(_STEP_ROUTE_DISCOVERY, node, data, _n.P2P_EALREADY) == _n.P2P_OK:
+        if self._p2p_step(_n.P2P_STEP_ROUTE_DISCOVERY, node, data, _n.P2P_EALREADY) == _n.P2P_OK:
             self.send_discovery_answer(node, data)
         else:
             self.debug_print("received_discovery: seen before, not passed on")
 
     def send_discovery_answer(self, node: NodeConnection, data: Dict[str, Any]) -> None:
         """Send node our list of peers for the discovery data."""
-        self._p2p_step(_STEP_SEND_DISCOVERY_ANSWER, node, data)
+        self._p2p_step(_n.P2P_STEP_SEND_DISCOVERY_ANSWER, node, data)
 
     def received_discovery_answer(self, node: NodeConnection, data: Dict[str, Any]) -> None:
         """A discovery answer came from node: ours goes to
@@ -569,13 +520,13 @@ class SecureNode(Node):
         from (unchanged; see the README's Differences)."""
         if data.get("id") == self.id:
             self.node_discovery_answer(node, data)
-        elif self._p2p_step(_STEP_RELAY_DISCOVERY_ANSWER, node, data,
+        elif self._p2p_step(_n.P2P_STEP_RELAY_DISCOVERY_ANSWER, node, data,
                             _n.P2P_ENOTFOUND) != _n.P2P_OK:
             self.debug_print("received_discovery_answer: not a discovery we passed on")
 
     # ---- events --------------------------------------------------------------------------
 
-    def _p2p_dispatch_more(self, conn: NodeConnection, ev: _Event) -> None:
+    def _p2p_dispatch_more(self, conn: NodeConnection, ev: Event) -> None:
         if ev.type == _n.P2P_EVENT_SECURE_MESSAGE:
             data = json.loads(ev.data.decode("utf-8"))
             hook = _HOOK_OF_TYPE.get(ev.msg_type)
@@ -585,7 +536,7 @@ class SecureNode(Node):
             self._p2p_call(self.node_secure_message, conn, data)
         elif ev.type == _n.P2P_EVENT_MESSAGE_REJECTED:
             reject = Reject(ev.reject) if ev.reject in Reject._value2member_map_ else ev.reject
-            self._p2p_call(self.node_message_rejected, conn, _decode_message(ev.kind, ev.data),
+            self._p2p_call(self.node_message_rejected, conn, decode_payload(ev.kind, ev.data),
                            ev.reason, reject)
         elif ev.type == _n.P2P_EVENT_DISCOVERY_ANSWER:
             self._p2p_call(self.node_discovery_answer, conn, json.loads(ev.data.decode("utf-8")))

@@ -22,7 +22,8 @@ def test_names_mirror_p2pnetwork():
 
 
 def test_library_version_and_path():
-    assert p2pnode.library_version() == "0.2.0"
+    from p2pnode._native import P2P_VERSION_STRING
+    assert p2pnode.library_version() == P2P_VERSION_STRING == "0.3.0"
     assert os.path.isfile(p2pnode.library_path)
 
 
@@ -70,24 +71,31 @@ def test_every_function_of_the_header_is_declared():
 
 
 def test_struct_layout_matches_the_header(tmp_path):
+    """Every struct _constants.py declares (generated) has the C compiler's
+    size and field offsets for the header's struct of that name."""
     import ctypes
     import shutil
 
     import pytest
-    from p2pnode._native import P2PCounters, P2PEvent
+    from p2pnode import _constants
     cc = shutil.which("cc") or shutil.which("gcc")
     if not cc:
         pytest.skip("no C compiler")
-    fields = [f[0] for f in P2PEvent._fields_]
+    structs = {cls.__doc__.split()[1].rstrip("."): cls for cls in vars(_constants).values()
+               if isinstance(cls, type) and issubclass(cls, ctypes.Structure)}
+    assert {"p2p_event", "p2p_ev", "p2p_counters", "p2p_stats", "p2p_peer", "p2p_buf",
+            "p2p_secure_opts", "p2p_secure_config", "p2p_discovered"} <= set(structs)
+    lines, want = [], []
+    for name, cls in structs.items():
+        lines.append('printf("%%zu\\n", sizeof(%s));' % name)
+        want.append(ctypes.sizeof(cls))
+        for f in cls._fields_:
+            lines.append('printf("%%zu\\n", offsetof(%s, %s));' % (name, f[0]))
+            want.append(getattr(cls, f[0]).offset)
     src = tmp_path / "layout.c"
-    src.write_text(
-        '#include <stdio.h>\n#include <stddef.h>\n#include "p2pnode.h"\nint main(void) {\n'
-        + 'printf("%zu %zu\\n", sizeof(p2p_event), sizeof(p2p_counters));\n'
-        + "".join('printf("%%zu\\n", offsetof(p2p_event, %s));\n' % f for f in fields)
-        + "return 0; }\n")
+    src.write_text('#include <stdio.h>\n#include <stddef.h>\n#include "p2pnode.h"\n'
+                   "int main(void) {\n" + "\n".join(lines) + "\nreturn 0; }\n")
     exe = tmp_path / "layout"
     subprocess.run([cc, "-I", os.path.dirname(_header()), "-o", str(exe), str(src)], check=True)
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
-    assert int(out[0]) == ctypes.sizeof(P2PEvent)
-    assert int(out[1]) == ctypes.sizeof(P2PCounters)
-    assert [int(x) for x in out[2:]] == [getattr(P2PEvent, f).offset for f in fields]
+    assert [int(x) for x in out] == want

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Generates the bindings' constants and struct layouts from include/p2pnode.h.
+
+    tools/gen_constants.py [--header include/p2pnode.h] [--out DIR]
+
+writes, under DIR (default: the repository root),
+
+    bindings/python/p2pnode/_constants.py       the #define numbers and strings,
+        every enum's members (and the enum as a name -> value dict), and a
+        ctypes.Structure per struct the header defines;
+    bindings/csharp/src/Native/Constants.g.cs   the same for C#: the numbers as
+        `const` in static class P2PNode.Native.NativeConstants, each enum as a
+        C# enum, each struct with [StructLayout(LayoutKind.Sequential)].
+
+Nothing is typed by hand: `make check-generated` runs this into a temporary
+directory and fails when a committed file differs. Standard library only.
+The parser knows the header's own dialect: `#define NAME literal`, `typedef
+enum NAME { A = 1, ... } NAME;` and `typedef struct NAME { fields } NAME;`
+with fixed-width integer, size_t, pointer and fixed array fields.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import re
+import shutil
+import sys
+import tempfile
+from typing import Dict, List, Tuple
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PY_OUT = "bindings/python/p2pnode/_constants.py"
+CS_OUT = "bindings/csharp/src/Native/Constants.g.cs"
+
+Field = Tuple[str, str, int]  # (C type without the name, name, array length or 0)
+
+
+def strip_comments(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    return re.sub(r"//[^\n]*", "", text)
+
+
+def parse(text: str) -> Tuple[Dict[str, object], Dict[str, Dict[str, int]], Dict[str, List[Field]],
+                             Dict[str, Tuple[str, List[str]]]]:
+    """(defines, enums, structs, prototypes) of the header, in their order; a
+    prototype is (return type, [parameter types])."""
+    text = strip_comments(text)
+    defines: Dict[str, object] = {}
+    for m in re.finditer(r"^[ \t]*#[ \t]*define[ \t]+([A-Z][A-Z0-9_]*)[ \t]+(.+?)[ \t]*$", text, re.M):
+        name, value = m.group(1), m.group(2)
+        if re.fullmatch(r"\(?-?(0x[0-9a-fA-F]+|\d+)[uUlL]*\)?", value):
+            defines[name] = int(value.strip("()").rstrip("uUlL"), 0)
+        elif re.fullmatch(r'"[^"\\]*"', value):
+            defines[name] = value[1:-1]
+    enums: Dict[str, Dict[str, int]] = {}
+    for m in re.finditer(r"typedef\s+enum\s+(\w+)\s*\{(.*?)\}\s*(\w+)\s*;", text, re.S):
+        members: Dict[str, int] = {}
+        nxt = 0
+        for item in m.group(2).split(","):
+            item = item.strip()
+            if not item:
+                continue
+            name, _, value = (s.strip() for s in item.partition("="))
+            nxt = int(value, 0) if value else nxt
+            members[name] = nxt
+            nxt += 1
+        enums[m.group(3)] = members
+    structs: Dict[str, List[Field]] = {}
+    for m in re.finditer(r"typedef\s+struct\s+(\w+)\s*\{(.*?)\}\s*(\w+)\s*;", text, re.S):
+        fields: List[Field] = []
+        for decl in m.group(2).split(";"):
+            decl = " ".join(decl.split())
+            if not decl:
+                continue
+            fp = re.fullmatch(r"(.+?)\(\s*\*\s*(\w+)\s*\)\s*\(.*\)", decl)
+            if fp:  # a function pointer
+                fields.append(("void *", fp.group(2), 0))
+                continue
+            first = re.fullmatch(r"((?:const\s+)?[\w ]*?\w)\s*((?:\*\s*)*\w+(?:\[\w+\])?)\s*(,.*)?", decl)
+            if not first:
+                raise SystemExit(f"gen_constants: cannot read the field '{decl}' of {m.group(3)}")
+            base = first.group(1)
+            for d in [first.group(2)] + [s for s in (first.group(3) or "").split(",") if s.strip()]:
+                d = d.strip()
+                stars = d.count("*")
+                d = d.replace("*", "").strip()
+                arr = 0
+                am = re.fullmatch(r"(\w+)\[(\w+)\]", d)
+                if am:
+                    d, n = am.group(1), am.group(2)
+                    arr = int(n, 0) if n[0].isdigit() else int(defines[n])  # type: ignore[call-overload]
+                fields.append((base + " " + "*" * stars if stars else base, d, arr))
+        structs[m.group(3)] = fields
+    protos: Dict[str, Tuple[str, List[str]]] = {}
+    body = text.split("#ifndef P2P_NO_PROTOTYPES", 1)[-1]
+    for m in re.finditer(r"^[ \t]*((?:const\s+)?\w+[\s*]+?)(p2p_\w+)\s*\(([^;{]*?)\)\s*;", body, re.M):
+        params = " ".join(m.group(3).split())
+        args = [] if params in ("", "void") else [
+            re.sub(r"\s*\b\w+$", "", p.strip()) for p in params.split(",")]
+        protos[m.group(2)] = (" ".join(m.group(1).split()), args)
+    return defines, enums, structs, protos
+
+
+def class_name(c_name: str) -> str:
+    """p2p_secure_config -> P2PSecureConfig."""
+    return "P2P" + "".join(p.capitalize() for p in c_name.split("_")[1:])
+
+
+INTS = {"int8_t": ("c_int8", "sbyte"), "uint8_t": ("c_uint8", "byte"),
+        "int16_t": ("c_int16", "short"), "uint16_t": ("c_uint16", "ushort"),
+        "int32_t": ("c_int32", "int"), "uint32_t": ("c_uint32", "uint"),
+        "int64_t": ("c_int64", "long"), "uint64_t": ("c_uint64", "ulong"),
+        "int": ("c_int", "int"), "unsigned": ("c_uint", "uint"), "char": ("c_char", "byte"),
+        "size_t": ("c_size_t", "UIntPtr"), "double": ("c_double", "double")}
+
+
+def py_type(ctype: str, structs: Dict[str, List[Field]]) -> str:
+    base = ctype.replace("const ", "").replace("*", "").strip()
+    stars = ctype.count("*")
+    if stars == 0:
+        if base in INTS:
+            return "ctypes." + INTS[base][0]
+        if base in structs:
+            return class_name(base)
+        raise SystemExit(f"gen_constants: no ctypes type for '{ctype}'")
+    if stars == 1 and base == "char":
+        return "ctypes.c_char_p"
+    if stars == 1 and base in structs:
+        return f"ctypes.POINTER({class_name(base)})"
+    return "ctypes.c_void_p"
+
+
+def py_param(ctype: str, structs: Dict[str, List[Field]]) -> str:
+    """A parameter's or result's ctypes type: char * as c_char_p, other data as
+    c_void_p, opaque handles as c_void_p, pointers to numbers and structs as POINTER."""
+    base = ctype.replace("const ", "").replace("*", "").strip()
+    stars = ctype.count("*")
+    if ctype == "void":
+        return "None"
+    if stars == 0:
+        return "ctypes.c_void_p" if base.endswith("_fn") else py_type(ctype, structs)
+    if stars == 1 and base == "char":
+        return "ctypes.c_char_p"
+    if stars == 1 and (base in INTS or base in structs) and base != "uint8_t":
+        return f"ctypes.POINTER({py_type(base, structs)})"
+    if stars == 2:
+        return "ctypes.POINTER(ctypes.c_void_p)"
+    return "ctypes.c_void_p"
+
+
+def cs_type(ctype: str, structs: Dict[str, List[Field]]) -> str:
+    base = ctype.replace("const ", "").replace("*", "").strip()
+    if "*" in ctype:
+        return "IntPtr"
+    if base in INTS:
+        return INTS[base][1]
+    if base in structs:
+        return class_name(base)
+    raise SystemExit(f"gen_constants: no C# type for '{ctype}'")
+
+
+def short_names(members: Dict[str, int]) -> Dict[str, str]:
+    """Each member's name without the enum's common prefix, lower case:
+    P2P_OVERFLOW_DROP_OLDEST -> drop_oldest (P2P_ alone for a lone member)."""
+    names = list(members)
+    prefix = os.path.commonprefix(names) if len(names) > 1 else "P2P_"
+    prefix = prefix[:prefix.rfind("_") + 1]
+    return {n: n[len(prefix):].lower() for n in names}
+
+
+HEAD = "Generated by tools/gen_constants.py from include/p2pnode.h: do not edit (make check-generated)."
+
+
+def python(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
+           structs: Dict[str, List[Field]], protos: Dict[str, Tuple[str, List[str]]]) -> str:
+    out = [f'"""{HEAD}"""', "# ruff: noqa: E501", "", "import ctypes", "from typing import Any, Dict, List, Tuple", ""]
+    out += [f"{k} = {v!r}" for k, v in defines.items()]
+    for name, members in enums.items():
+        out += ["", f"# enum {name}"] + [f"{k} = {v}" for k, v in members.items()]
+        short = short_names(members)
+        out.append(f"#: {name} by its members' short names.")
+        out.append(f"{name.upper()}: Dict[str, int] = {{"
+                   + ", ".join(f'"{short[k]}": {v}' for k, v in members.items()) + "}")
+    codes = {k: v for k, v in defines.items() if re.fullmatch(r"P2P_(OK|E[A-Z]+)", k)}
+    out += ["", "#: The status codes' names by value.",
+            "CODE_NAMES: Dict[int, str] = {" + ", ".join(f'{v}: "{k}"' for k, v in codes.items()) + "}"]
+    for name, fields in structs.items():
+        out += ["", "", f"class {class_name(name)}(ctypes.Structure):", f'    """struct {name}."""', "",
+                "    _fields_ = ["]
+        for ctype, fname, arr in fields:
+            t = py_type(ctype, structs)
+            out.append(f'        ("{fname}", {t + " * " + str(arr) if arr else t}),')
+        out.append("    ]")
+    out += ["", "", "#: Every function of the header: name -> (restype, argtypes).",
+            "PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {"]
+    for name, (res, args) in protos.items():
+        out.append(f'    "{name}": ({py_param(res, structs)}, ['
+                   + ", ".join(py_param(a, structs) for a in args) + "]),")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
+           structs: Dict[str, List[Field]], protos: Dict[str, Tuple[str, List[str]]]) -> str:
+    out = [f"// {HEAD}", "using System;", "using System.Runtime.InteropServices;", "",
+           "namespace P2PNode.Native", "{", "    /// <summary>The #define constants of p2pnode.h.</summary>",
+           "    internal static class NativeConstants", "    {"]
+    for k, v in defines.items():
+        if isinstance(v, str):
+            out.append(f'        public const string {k} = "{v}";')
+        else:
+            out.append(f"        public const {'int' if -2**31 <= v < 2**31 else 'long'} {k} = {v};")  # type: ignore[operator]
+    out.append("    }")
+    for name, members in enums.items():
+        out += ["", f"    /// <summary>enum {name}.</summary>", f"    internal enum {class_name(name)}", "    {"]
+        short = short_names(members)
+        out += [f"        {''.join(p.capitalize() for p in short[k].split('_'))} = {v},  // {k}"
+                for k, v in members.items()]
+        out.append("    }")
+    for name, fields in structs.items():
+        out += ["", f"    /// <summary>struct {name}.</summary>", "    [StructLayout(LayoutKind.Sequential)]",
+                f"    internal struct {class_name(name)}", "    {"]
+        for ctype, fname, arr in fields:
+            t = cs_type(ctype, structs)
+            if arr:
+                out.append(f"        [MarshalAs(UnmanagedType.ByValArray, SizeConst = {arr})] public {t}[] {fname};")
+            else:
+                out.append(f"        public {t} {fname};")
+        out.append("    }")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: List[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--header", default=os.path.join(ROOT, "include", "p2pnode.h"))
+    ap.add_argument("--out", default=ROOT)
+    ap.add_argument("--check", metavar="RESULTS", help="regenerate into a temporary directory, diff"
+                    " with the files under --out, write 'N passed, N failed' into RESULTS")
+    args = ap.parse_args(argv)
+    with open(args.header, encoding="utf-8") as f:
+        parsed = parse(f.read())
+    out = tempfile.mkdtemp(prefix="gen_constants.") if args.check else args.out
+    for rel, text in ((PY_OUT, python(*parsed)), (CS_OUT, csharp(*parsed))):
+        path = os.path.join(out, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+    if not args.check:
+        return 0
+    passed = failed = 0
+    for rel in (PY_OUT, CS_OUT):
+        new = open(os.path.join(out, rel), encoding="utf-8").read().splitlines(keepends=True)
+        try:
+            old = open(os.path.join(args.out, rel), encoding="utf-8").read().splitlines(keepends=True)
+        except OSError:
+            old = []
+        diff = list(difflib.unified_diff(old, new, "committed/" + rel, "regenerated/" + rel))
+        print(f"check-generated: {rel}: {'differs from the header (run tools/gen_constants.py)' if diff else 'up to date'}")
+        sys.stdout.writelines(diff)
+        passed, failed = passed + (not diff), failed + bool(diff)
+    shutil.rmtree(out)
+    with open(args.check, "w", encoding="utf-8") as f:
+        f.write(f"{passed} passed, {failed} failed\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
