@@ -97,7 +97,17 @@
  *
  * WHAT CHANGED IN 0.3
  *
- *   - Version 0.3.0. Nothing of 0.2 was removed or renumbered.
+ *   - Version 0.3.0. Nothing of 0.2 was removed or renumbered, but two
+ *     structs grew at their end: p2p_event by dropped and dropped_bytes
+ *     (136 -> 152 bytes on 64-bit targets) and p2p_counters by the
+ *     accounting (24 -> 160 bytes). A program that polls arrays of
+ *     p2p_event or reads p2p_counters must be rebuilt with this header; the
+ *     sized p2p_ev and p2p_stats spare it that from now on.
+ *   - Overload and faults: P2P_EFORK (every call in a forked child), limits
+ *     10-18 with p2p_overflow_policy, p2p_peer_counters, the stop timeout,
+ *     and the drop counts in the disconnected event.
+ *   - p2p_node_request_stop (asks and returns) and p2psecure's helpers
+ *     (p2p_secure_encrypt ... p2p_secure_handle).
  *   - p2p_buf and p2p_buf_free: library-owned results. New _buf twins of
  *     every caller-buffer function: p2p_node_id_buf, p2p_node_host_buf,
  *     p2p_node_peers_buf, p2p_peer_get_info_buf, p2p_secure_public_key_buf,
