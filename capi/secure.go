@@ -187,27 +187,10 @@ func p2pgo_secure_send_discovery(h *C.p2p_node) C.int {
 //export p2pgo_secure_create_message
 func p2pgo_secure_create_message(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
-		if buf == nil && capacity > 0 {
-			return fail(C.P2P_EINVAL, "buf is NULL with a capacity")
-		}
-		data, rc := parseObject(s.P2P(), text, n)
-		if rc != C.P2P_OK {
+		if rc := checkOut(unsafe.Pointer(buf), capacity); rc != C.P2P_OK {
 			return rc
 		}
-		signed, err := s.CreateMessage(data)
-		if err != nil {
-			return failSecure(err)
-		}
-		if outLen != nil {
-			*outLen = C.size_t(len(signed))
-		}
-		if k := fit(capacity, len(signed)); k > 0 {
-			copy(unsafe.Slice((*byte)(unsafe.Pointer(buf)), k), signed)
-		}
-		if uint64(capacity) < uint64(len(signed)) {
-			return fail(C.P2P_ERANGE, "the signed message has %d bytes, buffer %d", len(signed), uint64(capacity))
-		}
-		return C.P2P_OK
+		return createMessage(s, text, n, toCaller(unsafe.Pointer(buf), capacity, outLen, "the signed message"))
 	})
 }
 
@@ -534,6 +517,138 @@ func checkOut(buf unsafe.Pointer, capacity C.size_t) C.int {
 	return C.P2P_OK
 }
 
+// A sink takes a helper's result for the caller: into the caller's buffer
+// (the 0.2 functions) or a library-owned p2p_buf (their _buf twins), so that
+// each helper below is written once.
+type sink func(b []byte) C.int
+
+func toCaller(buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t, what string) sink {
+	return func(b []byte) C.int { return outBytes(b, buf, capacity, outLen, what) }
+}
+
+func toBuf(out *C.p2p_buf) sink { return func(b []byte) C.int { return bufOut(out, b) } }
+
+// createMessage signs the caller's JSON object as a message of the node.
+func createMessage(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
+	data, rc := parseObject(s.P2P(), text, n)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	signed, err := s.CreateMessage(data)
+	if err != nil {
+		return failSecure(err)
+	}
+	return put(signed)
+}
+
+// canonical gives p2psecure's canonical text of the caller's JSON.
+func canonical(text *C.char, n C.size_t, put sink) C.int {
+	v, rc := parseJSON(nil, text, n)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	c, err := secure.Canonical(v)
+	if err != nil {
+		return fail(C.P2P_EINVAL, "%v", err)
+	}
+	return put(c)
+}
+
+// sign signs text with the node's key (base64).
+func sign(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
+	msg, rc := inBytes(unsafe.Pointer(text), n, "text")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	key := s.Key()
+	if key == nil {
+		return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+	}
+	sig, err := key.SignText(msg)
+	if err != nil {
+		return failErr(err)
+	}
+	return put([]byte(sig))
+}
+
+// encrypt encrypts data to the public key in pemText (base64).
+func encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, put sink) C.int {
+	if pemText == nil {
+		return fail(C.P2P_EINVAL, "pem is NULL")
+	}
+	plain, rc := inBytes(data, n, "data")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	ct, err := secure.EncryptPEM(C.GoString(pemText), plain)
+	if err != nil {
+		return failCrypto(err)
+	}
+	return put(ct)
+}
+
+// decrypt decrypts base64 text with the node's key.
+func decrypt(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
+	ct, rc := inBytes(unsafe.Pointer(text), n, "ciphertext")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	key := s.Key()
+	if key == nil {
+		return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+	}
+	plain, err := key.Decrypt(ct)
+	if err != nil {
+		return failCrypto(err)
+	}
+	return put(plain)
+}
+
+// pad zero-pads data to the AES block size.
+func pad(data unsafe.Pointer, n C.size_t, put sink) C.int {
+	in, rc := inBytes(data, n, "data")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	return put(secure.PadZero(in))
+}
+
+// aesRun runs an in-memory AES helper over the caller's secret (key or
+// password) and data.
+func aesRun(secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.size_t,
+	f func(secret, data []byte) ([]byte, error), put sink) C.int {
+	sec, rc := inBytes(secret, secretLen, "key or password")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	in, rc := inBytes(data, n, "data")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	b, err := f(sec, in)
+	if err != nil {
+		return failCrypto(err)
+	}
+	return put(b)
+}
+
+// aesFileRun runs a helper that decrypts the file at path.
+func aesFileRun(path *C.char, secret unsafe.Pointer, secretLen C.size_t,
+	f func(path string, secret []byte) ([]byte, error), put sink) C.int {
+	if path == nil {
+		return fail(C.P2P_EINVAL, "path is NULL")
+	}
+	sec, rc := inBytes(secret, secretLen, "key or password")
+	if rc != C.P2P_OK {
+		return rc
+	}
+	b, err := f(C.GoString(path), sec)
+	if err != nil {
+		return failFile(err)
+	}
+	return put(b)
+}
+
 // failCrypto maps a helper's error to its status code: every one is about
 // the caller's input (a key, a size, a ciphertext).
 func failCrypto(err error) C.int {
@@ -567,61 +682,26 @@ func p2pgo_secure_private_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
 //export p2pgo_secure_encrypt
 func p2pgo_secure_encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) (rc C.int) {
 	defer guard(&rc)
-	if pemText == nil {
-		return fail(C.P2P_EINVAL, "pem is NULL")
-	}
-	plain, rc := inBytes(data, n, "data")
-	if rc == C.P2P_OK {
-		rc = checkOut(unsafe.Pointer(buf), capacity)
-	}
-	if rc != C.P2P_OK {
+	if rc = checkOut(unsafe.Pointer(buf), capacity); rc != C.P2P_OK {
 		return rc
 	}
-	ct, err := secure.EncryptPEM(C.GoString(pemText), plain)
-	if err != nil {
-		return failCrypto(err)
-	}
-	return outBytes(ct, unsafe.Pointer(buf), capacity, outLen, "the ciphertext")
+	return encrypt(pemText, data, n, toCaller(unsafe.Pointer(buf), capacity, outLen, "the ciphertext"))
 }
 
 //export p2pgo_secure_decrypt
 func p2pgo_secure_decrypt(h *C.p2p_node, text *C.char, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
-		ct, rc := inBytes(unsafe.Pointer(text), n, "ciphertext")
-		if rc == C.P2P_OK {
-			rc = checkOut(buf, capacity)
-		}
-		if rc != C.P2P_OK {
+		if rc := checkOut(buf, capacity); rc != C.P2P_OK {
 			return rc
 		}
-		key := s.Key()
-		if key == nil {
-			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
-		}
-		plain, err := key.Decrypt(ct)
-		if err != nil {
-			return failCrypto(err)
-		}
-		return outBytes(plain, buf, capacity, outLen, "the plaintext")
+		return decrypt(s, text, n, toCaller(buf, capacity, outLen, "the plaintext"))
 	})
 }
 
 //export p2pgo_secure_sign
 func p2pgo_secure_sign(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
-		msg, rc := inBytes(unsafe.Pointer(text), n, "text")
-		if rc != C.P2P_OK {
-			return rc
-		}
-		key := s.Key()
-		if key == nil {
-			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
-		}
-		sig, err := key.SignText(msg)
-		if err != nil {
-			return failErr(err)
-		}
-		return cString(sig, buf, capacity)
+		return sign(s, text, n, func(b []byte) C.int { return cString(string(b), buf, capacity) })
 	})
 }
 
@@ -651,15 +731,7 @@ func p2pgo_secure_canonical(text *C.char, n C.size_t, buf *C.char, capacity C.si
 	if rc = checkOut(unsafe.Pointer(buf), capacity); rc != C.P2P_OK {
 		return rc
 	}
-	v, rc := parseJSON(nil, text, n)
-	if rc != C.P2P_OK {
-		return rc
-	}
-	c, err := secure.Canonical(v)
-	if err != nil {
-		return fail(C.P2P_EINVAL, "%v", err)
-	}
-	return outBytes(c, unsafe.Pointer(buf), capacity, outLen, "the canonical text")
+	return canonical(text, n, toCaller(unsafe.Pointer(buf), capacity, outLen, "the canonical text"))
 }
 
 //export p2pgo_secure_derive_key
@@ -687,37 +759,21 @@ func p2pgo_secure_derive_key(password unsafe.Pointer, pwLen C.size_t, salt unsaf
 //export p2pgo_secure_aes_pad
 func p2pgo_secure_aes_pad(data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) (rc C.int) {
 	defer guard(&rc)
-	in, rc := inBytes(data, n, "data")
-	if rc == C.P2P_OK {
-		rc = checkOut(buf, capacity)
-	}
-	if rc != C.P2P_OK {
+	if rc = checkOut(buf, capacity); rc != C.P2P_OK {
 		return rc
 	}
-	return outBytes(secure.PadZero(in), buf, capacity, outLen, "the padded data")
+	return pad(data, n, toCaller(buf, capacity, outLen, "the padded data"))
 }
 
 // aesCall runs one of the in-memory AES helpers over the caller's
-// secret (key or password) and data.
+// secret (key or password) and data, into the caller's buffer.
 func aesCall(secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t,
 	f func(secret, data []byte) ([]byte, error), what string) (rc C.int) {
 	defer guard(&rc)
-	sec, rc := inBytes(secret, secretLen, "key or password")
-	if rc != C.P2P_OK {
+	if rc = checkOut(buf, capacity); rc != C.P2P_OK {
 		return rc
 	}
-	in, rc := inBytes(data, n, "data")
-	if rc == C.P2P_OK {
-		rc = checkOut(buf, capacity)
-	}
-	if rc != C.P2P_OK {
-		return rc
-	}
-	out, err := f(sec, in)
-	if err != nil {
-		return failCrypto(err)
-	}
-	return outBytes(out, buf, capacity, outLen, what)
+	return aesRun(secret, secretLen, data, n, f, toCaller(buf, capacity, outLen, what))
 }
 
 //export p2pgo_secure_aes_encrypt
@@ -758,25 +814,15 @@ func aesFileWrite(path *C.char, secret unsafe.Pointer, secretLen C.size_t, data 
 	return failFile(f(C.GoString(path), sec, in))
 }
 
-// aesFileRead runs one of the helpers that decrypt a file.
+// aesFileRead runs one of the helpers that decrypt a file, into the
+// caller's buffer.
 func aesFileRead(path *C.char, secret unsafe.Pointer, secretLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t,
 	f func(path string, secret []byte) ([]byte, error)) (rc C.int) {
 	defer guard(&rc)
-	if path == nil {
-		return fail(C.P2P_EINVAL, "path is NULL")
-	}
-	sec, rc := inBytes(secret, secretLen, "key or password")
-	if rc == C.P2P_OK {
-		rc = checkOut(buf, capacity)
-	}
-	if rc != C.P2P_OK {
+	if rc = checkOut(buf, capacity); rc != C.P2P_OK {
 		return rc
 	}
-	out, err := f(C.GoString(path), sec)
-	if err != nil {
-		return failFile(err)
-	}
-	return outBytes(out, buf, capacity, outLen, "the plaintext")
+	return aesFileRun(path, secret, secretLen, f, toCaller(buf, capacity, outLen, "the plaintext"))
 }
 
 //export p2pgo_secure_aes_encrypt_file

@@ -62,32 +62,12 @@ func p2pgo_secure_pinned_key_buf(h *C.p2p_node, id *C.char, out *C.p2p_buf) C.in
 
 //export p2pgo_secure_create_message_buf
 func p2pgo_secure_create_message_buf(h *C.p2p_node, text *C.char, n C.size_t, out *C.p2p_buf) C.int {
-	return withSecureBuf(h, out, func(s *secure.Node) C.int {
-		data, rc := parseObject(s.P2P(), text, n)
-		if rc != C.P2P_OK {
-			return rc
-		}
-		signed, err := s.CreateMessage(data)
-		if err != nil {
-			return failSecure(err)
-		}
-		return bufOut(out, signed)
-	})
+	return withSecureBuf(h, out, func(s *secure.Node) C.int { return createMessage(s, text, n, toBuf(out)) })
 }
 
 //export p2pgo_secure_canonical_buf
 func p2pgo_secure_canonical_buf(text *C.char, n C.size_t, out *C.p2p_buf) C.int {
-	return withBuf(out, func() C.int {
-		v, rc := parseJSON(nil, text, n)
-		if rc != C.P2P_OK {
-			return rc
-		}
-		c, err := secure.Canonical(v)
-		if err != nil {
-			return fail(C.P2P_EINVAL, "%v", err)
-		}
-		return bufOut(out, c)
-	})
+	return withBuf(out, func() C.int { return canonical(text, n, toBuf(out)) })
 }
 
 //export p2pgo_secure_hash
@@ -147,89 +127,28 @@ func p2pgo_secure_key_save_bytes(h *C.p2p_node, path *C.char, password unsafe.Po
 
 //export p2pgo_secure_sign_buf
 func p2pgo_secure_sign_buf(h *C.p2p_node, text *C.char, n C.size_t, out *C.p2p_buf) C.int {
-	return withSecureBuf(h, out, func(s *secure.Node) C.int {
-		msg, rc := inBytes(unsafe.Pointer(text), n, "text")
-		if rc != C.P2P_OK {
-			return rc
-		}
-		key := s.Key()
-		if key == nil {
-			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
-		}
-		sig, err := key.SignText(msg)
-		if err != nil {
-			return failErr(err)
-		}
-		return bufOut(out, []byte(sig))
-	})
+	return withSecureBuf(h, out, func(s *secure.Node) C.int { return sign(s, text, n, toBuf(out)) })
 }
 
 //export p2pgo_secure_encrypt_buf
 func p2pgo_secure_encrypt_buf(pemText *C.char, data unsafe.Pointer, n C.size_t, out *C.p2p_buf) C.int {
-	return withBuf(out, func() C.int {
-		if pemText == nil {
-			return fail(C.P2P_EINVAL, "pem is NULL")
-		}
-		plain, rc := inBytes(data, n, "data")
-		if rc != C.P2P_OK {
-			return rc
-		}
-		ct, err := secure.EncryptPEM(C.GoString(pemText), plain)
-		if err != nil {
-			return failCrypto(err)
-		}
-		return bufOut(out, ct)
-	})
+	return withBuf(out, func() C.int { return encrypt(pemText, data, n, toBuf(out)) })
 }
 
 //export p2pgo_secure_decrypt_buf
 func p2pgo_secure_decrypt_buf(h *C.p2p_node, text *C.char, n C.size_t, out *C.p2p_buf) C.int {
-	return withSecureBuf(h, out, func(s *secure.Node) C.int {
-		ct, rc := inBytes(unsafe.Pointer(text), n, "ciphertext")
-		if rc != C.P2P_OK {
-			return rc
-		}
-		key := s.Key()
-		if key == nil {
-			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
-		}
-		plain, err := key.Decrypt(ct)
-		if err != nil {
-			return failCrypto(err)
-		}
-		return bufOut(out, plain)
-	})
+	return withSecureBuf(h, out, func(s *secure.Node) C.int { return decrypt(s, text, n, toBuf(out)) })
 }
 
 //export p2pgo_secure_aes_pad_buf
 func p2pgo_secure_aes_pad_buf(data unsafe.Pointer, n C.size_t, out *C.p2p_buf) C.int {
-	return withBuf(out, func() C.int {
-		in, rc := inBytes(data, n, "data")
-		if rc != C.P2P_OK {
-			return rc
-		}
-		return bufOut(out, secure.PadZero(in))
-	})
+	return withBuf(out, func() C.int { return pad(data, n, toBuf(out)) })
 }
 
 // aesBuf runs an in-memory AES helper into *out.
 func aesBuf(secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.size_t, out *C.p2p_buf,
 	f func(secret, data []byte) ([]byte, error)) C.int {
-	return withBuf(out, func() C.int {
-		sec, rc := inBytes(secret, secretLen, "key or password")
-		if rc != C.P2P_OK {
-			return rc
-		}
-		in, rc := inBytes(data, n, "data")
-		if rc != C.P2P_OK {
-			return rc
-		}
-		b, err := f(sec, in)
-		if err != nil {
-			return failCrypto(err)
-		}
-		return bufOut(out, b)
-	})
+	return withBuf(out, func() C.int { return aesRun(secret, secretLen, data, n, f, toBuf(out)) })
 }
 
 //export p2pgo_secure_aes_encrypt_buf
@@ -255,20 +174,7 @@ func p2pgo_secure_aes_decrypt_pw_buf(password unsafe.Pointer, pwLen C.size_t, da
 // aesFileBuf runs a helper that decrypts a file into *out.
 func aesFileBuf(path *C.char, secret unsafe.Pointer, secretLen C.size_t, out *C.p2p_buf,
 	f func(path string, secret []byte) ([]byte, error)) C.int {
-	return withBuf(out, func() C.int {
-		if path == nil {
-			return fail(C.P2P_EINVAL, "path is NULL")
-		}
-		sec, rc := inBytes(secret, secretLen, "key or password")
-		if rc != C.P2P_OK {
-			return rc
-		}
-		b, err := f(C.GoString(path), sec)
-		if err != nil {
-			return failFile(err)
-		}
-		return bufOut(out, b)
-	})
+	return withBuf(out, func() C.int { return aesFileRun(path, secret, secretLen, f, toBuf(out)) })
 }
 
 //export p2pgo_secure_aes_decrypt_file_buf
