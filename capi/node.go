@@ -387,22 +387,28 @@ func p2pgo_peer_counters(h *C.p2p_node, peer C.uint64_t, out *C.p2p_counters) C.
 	})
 }
 
+// peersIn lists the node's peers of a p2p_direction.
+func peersIn(node *p2p.Node, direction C.int) ([]*p2p.Peer, C.int) {
+	switch direction {
+	case C.P2P_INBOUND:
+		return node.Inbound(), C.P2P_OK
+	case C.P2P_OUTBOUND:
+		return node.Outbound(), C.P2P_OK
+	case C.P2P_ALL:
+		return node.All(), C.P2P_OK
+	}
+	return nil, fail(C.P2P_EINVAL, "direction %d is not P2P_INBOUND, P2P_OUTBOUND or P2P_ALL", int(direction))
+}
+
 //export p2pgo_node_peers
 func p2pgo_node_peers(h *C.p2p_node, direction C.int, peers *C.uint64_t, capacity C.size_t, count *C.size_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		if count == nil || peers == nil && capacity > 0 {
 			return fail(C.P2P_EINVAL, "count is NULL, or peers is NULL with a capacity")
 		}
-		var list []*p2p.Peer
-		switch direction {
-		case C.P2P_INBOUND:
-			list = e.node.Inbound()
-		case C.P2P_OUTBOUND:
-			list = e.node.Outbound()
-		case C.P2P_ALL:
-			list = e.node.All()
-		default:
-			return fail(C.P2P_EINVAL, "direction %d is not P2P_INBOUND, P2P_OUTBOUND or P2P_ALL", int(direction))
+		list, rc := peersIn(e.node, direction)
+		if rc != C.P2P_OK {
+			return rc
 		}
 		*count = C.size_t(len(list))
 		// Only the entries written are viewed: any size_t is a valid capacity.
@@ -713,16 +719,9 @@ func p2pgo_node_host_buf(h *C.p2p_node, out *C.p2p_buf) C.int {
 //export p2pgo_node_peers_buf
 func p2pgo_node_peers_buf(h *C.p2p_node, direction C.int, out *C.p2p_buf) C.int {
 	return withNodeBuf(h, out, func(e *nodeEntry) C.int {
-		var list []*p2p.Peer
-		switch direction {
-		case C.P2P_INBOUND:
-			list = e.node.Inbound()
-		case C.P2P_OUTBOUND:
-			list = e.node.Outbound()
-		case C.P2P_ALL:
-			list = e.node.All()
-		default:
-			return fail(C.P2P_EINVAL, "direction %d is not P2P_INBOUND, P2P_OUTBOUND or P2P_ALL", int(direction))
+		list, rc := peersIn(e.node, direction)
+		if rc != C.P2P_OK {
+			return rc
 		}
 		b := make([]byte, 8*len(list))
 		for i, p := range list {
