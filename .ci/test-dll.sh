@@ -30,7 +30,7 @@ fi
 
 x86_64-w64-mingw32-objdump -p "$dll" > "$dir/objdump.txt"
 sed -n '/Ordinal\/Name Pointer/,/^$/p' "$dir/objdump.txt" | grep -o 'p2p_[a-z_]*' | sort > "$dir/exports.txt"
-grep -oE '^(int |const char \*)p2p_[a-z_]+\(' include/p2pnode.h | grep -oE 'p2p_[a-z_]+' | sort > "$dir/header.txt"
+grep -oE '^(int |void |const char \*)p2p_[a-z_]+\(' include/p2pnode.h | grep -oE 'p2p_[a-z_]+' | sort > "$dir/header.txt"
 if [ -s "$dir/header.txt" ] && diff "$dir/header.txt" "$dir/exports.txt"; then
   ok "exports match the header ($(wc -l < "$dir/exports.txt") functions)"
 else

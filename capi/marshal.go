@@ -156,9 +156,11 @@ func withNodeBuf(h *C.p2p_node, out *C.p2p_buf, f func(e *nodeEntry) C.int) C.in
 // field what was filled.
 func fillSized(dst, src unsafe.Pointer, size uint64, have C.size_t) {
 	n := min(C.size_t(size), have)
-	C.memcpy(dst, src, n)
+	// Copied in Go, not with C.memcpy: src may be Go memory, which memcheck
+	// cannot follow from C code.
+	copy(unsafe.Slice((*byte)(dst), n), unsafe.Slice((*byte)(src), n))
 	if uint64(n) < size {
-		C.memset(unsafe.Add(dst, n), 0, C.size_t(size)-n)
+		clear(unsafe.Slice((*byte)(unsafe.Add(dst, n)), C.size_t(size)-n))
 	}
 	*(*C.size_t)(dst) = n
 }
@@ -171,7 +173,8 @@ func fillStats(out *C.p2p_stats, c p2p.Counters) C.int {
 	fillCounters(&old, c)
 	var s C.p2p_stats
 	// p2p_stats is size, then p2p_counters' fields in p2p_counters' order.
-	C.memcpy(unsafe.Add(unsafe.Pointer(&s), unsafe.Sizeof(s.size)), unsafe.Pointer(&old), C.sizeof_p2p_counters)
+	copy(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(&s), unsafe.Sizeof(s.size))), C.sizeof_p2p_counters),
+		unsafe.Slice((*byte)(unsafe.Pointer(&old)), C.sizeof_p2p_counters))
 	s.size = minStatsSize
 	fillSized(unsafe.Pointer(out), unsafe.Pointer(&s), uint64(out.size), minStatsSize)
 	return C.P2P_OK
