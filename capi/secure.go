@@ -96,9 +96,9 @@ func p2pgo_secure_key_save(h *C.p2p_node, path, password *C.char, format C.int) 
 		if path == nil {
 			return fail(C.P2P_EINVAL, "path is NULL")
 		}
-		key := s.Key()
-		if key == nil {
-			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+		key, rc := nodeKey(s)
+		if rc != C.P2P_OK {
+			return rc
 		}
 		pw := goStringOrEmpty(password)
 		var err error
@@ -123,9 +123,9 @@ func p2pgo_secure_key_save(h *C.p2p_node, path, password *C.char, format C.int) 
 //export p2pgo_secure_public_key
 func p2pgo_secure_public_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
-		key := s.Key()
-		if key == nil {
-			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+		key, rc := nodeKey(s)
+		if rc != C.P2P_OK {
+			return rc
 		}
 		return cString(key.PublicKeyPEM(), buf, n)
 	})
@@ -554,15 +554,23 @@ func canonical(text *C.char, n C.size_t, put sink) C.int {
 	return put(c)
 }
 
+// nodeKey is the node's key pair, or P2P_EKEY before it has one.
+func nodeKey(s *secure.Node) (*secure.Key, C.int) {
+	if key := s.Key(); key != nil {
+		return key, C.P2P_OK
+	}
+	return nil, fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+}
+
 // sign signs text with the node's key (base64).
 func sign(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
 	msg, rc := inBytes(unsafe.Pointer(text), n, "text")
 	if rc != C.P2P_OK {
 		return rc
 	}
-	key := s.Key()
-	if key == nil {
-		return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+	key, rc := nodeKey(s)
+	if rc != C.P2P_OK {
+		return rc
 	}
 	sig, err := key.SignText(msg)
 	if err != nil {
@@ -593,9 +601,9 @@ func decrypt(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
 	if rc != C.P2P_OK {
 		return rc
 	}
-	key := s.Key()
-	if key == nil {
-		return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+	key, rc := nodeKey(s)
+	if rc != C.P2P_OK {
+		return rc
 	}
 	plain, err := key.Decrypt(ct)
 	if err != nil {
@@ -671,9 +679,9 @@ func failFile(err error) C.int {
 //export p2pgo_secure_private_key
 func p2pgo_secure_private_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
-		key := s.Key()
-		if key == nil {
-			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+		key, rc := nodeKey(s)
+		if rc != C.P2P_OK {
+			return rc
 		}
 		return cString(key.PrivateKeyPEM(), buf, n)
 	})

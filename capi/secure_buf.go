@@ -23,9 +23,9 @@ import (
 //export p2pgo_secure_public_key_buf
 func p2pgo_secure_public_key_buf(h *C.p2p_node, out *C.p2p_buf) C.int {
 	return withSecureBuf(h, out, func(s *secure.Node) C.int {
-		key := s.Key()
-		if key == nil {
-			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+		key, rc := nodeKey(s)
+		if rc != C.P2P_OK {
+			return rc
 		}
 		return bufOut(out, []byte(key.PublicKeyPEM()))
 	})
@@ -34,9 +34,9 @@ func p2pgo_secure_public_key_buf(h *C.p2p_node, out *C.p2p_buf) C.int {
 //export p2pgo_secure_private_key_buf
 func p2pgo_secure_private_key_buf(h *C.p2p_node, out *C.p2p_buf) C.int {
 	return withSecureBuf(h, out, func(s *secure.Node) C.int {
-		key := s.Key()
-		if key == nil {
-			return fail(C.P2P_EKEY, "%v", secure.ErrNoKey)
+		key, rc := nodeKey(s)
+		if rc != C.P2P_OK {
+			return rc
 		}
 		return bufOut(out, []byte(key.PrivateKeyPEM()))
 	})
