@@ -8,9 +8,9 @@ writes, under DIR (default: the repository root),
     bindings/python/p2pnode/_constants.py       the #define numbers and strings,
         every enum's members (and the enum as a name -> value dict), and a
         ctypes.Structure per struct the header defines;
-    bindings/csharp/src/Native/Constants.g.cs   the same for C#: the numbers as
-        `const` in static class P2PNode.Native.NativeConstants, each enum as a
-        C# enum, each struct with [StructLayout(LayoutKind.Sequential)].
+    bindings/csharp/src/Native/Constants.g.cs   for C#: the public enums
+        (CS_ENUMS), the internal ones and the struct layouts the binding uses
+        (CS_INTERNAL_ENUMS, CS_STRUCTS, [StructLayout(LayoutKind.Sequential)]).
 
 Nothing is typed by hand: `make check-generated` runs this into a temporary
 directory and fails when a committed file differs. Standard library only.
@@ -202,32 +202,82 @@ def python(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
     return "\n".join(out) + "\n"
 
 
+# C#: the public enums (PascalCase, in namespace P2PNode) and the internal ones, each as
+# (header enum, or "codes" for the P2P_OK/P2P_E* defines; C# name; summary; member renames,
+# None to leave a member out; extra members; attribute). Members are documented in the header.
+CS_ENUMS = [
+    ("codes", "ErrorCode", "Status codes of the native library (P2P_OK, P2P_E*).", {
+        "P2P_OK": "Ok", "P2P_EINVAL": "InvalidArgument", "P2P_EHANDLE": "InvalidHandle",
+        "P2P_ESTATE": "InvalidState", "P2P_ESTOPPED": "Stopped", "P2P_ESELF": "Self",
+        "P2P_EALREADY": "AlreadyConnected", "P2P_ECONNECT": "ConnectFailed",
+        "P2P_EHANDSHAKE": "HandshakeFailed", "P2P_ENOPEER": "NoPeer", "P2P_EFULL": "QueueFull",
+        "P2P_ETOOBIG": "TooBig", "P2P_ENOTFOUND": "NotFound", "P2P_ERANGE": "Range",
+        "P2P_EBIND": "Bind", "P2P_EINTERNAL": "Internal", "P2P_EKEY": "Key",
+        "P2P_EREJECTED": "Rejected", "P2P_EFORK": "Forked"}, "", ""),
+    ("p2p_kind", "MessageKind", "How a received payload is presented, by p2pnetwork's rule.", {}, "", ""),
+    ("p2p_direction", "Direction", "Which side opened a connection.", {"P2P_ALL": None}, "", ""),
+    ("p2p_compression", "Compression", "How a message travels on the wire (p2pnetwork's compression).", {}, "", ""),
+    ("p2p_limit", "Limit", "Limits of a node (P2P_LIMIT_*, defaults in the header); 0 restores a default.", {}, "", ""),
+    ("p2p_overflow_policy", "OverflowPolicy", "What a send does when a queue is full (Limit.OverflowPolicy).", {}, "", ""),
+    ("p2p_reject", "Reject", "Why a SecureNode rejected a message.", {}, "", ""),
+    ("p2p_key_policy", "KeyPolicy", "Which public key a SecureNode accepts for a sender's node id.", {}, "", ""),
+    ("p2p_key_format", "KeyFormat", "Formats SecureNode.KeyPairSave writes.",
+     {"P2P_KEY_FORMAT_P2PNODE": "P2PNode", "P2P_KEY_FORMAT_P2PSECURE": "P2PSecure"}, "", ""),
+    ("p2p_delegate", "SecureDelegate", "Message types a SecureNode hands to OnSecureMessage (SetDelegate).",
+     {}, "None = 0, ", "[Flags] "),
+    ("p2p_secure_step", "SecureStep", "The steps of a secure node's own handling of a delegated message.", {}, "", ""),
+]
+CS_INTERNAL_ENUMS = ["p2p_event_type", "p2p_direction"]
+CS_STRUCTS = ["p2p_buf", "p2p_peer", "p2p_ev", "p2p_stats", "p2p_secure_opts"]
+
+
+def cs_wrap(head: str, items: List[str], indent: str, tail: str) -> List[str]:
+    """head, then items joined by ", " on lines of at most 120 characters, then tail."""
+    lines, line = [], indent + head
+    for i, item in enumerate(items):
+        piece = item + (", " if i < len(items) - 1 else "")
+        if len(line) + len(piece.rstrip()) > 120:
+            lines.append(line.rstrip())
+            line = indent + "    "
+        line += piece
+    return lines + [line + tail]
+
+
+def cs_enum(members: Dict[str, int], renames: Dict[str, object]) -> List[str]:
+    short = short_names(members)
+    pascal = {k: "".join(p.capitalize() for p in short[k].split("_")) for k in members}
+    return [f"{renames.get(k, pascal[k])} = {v}" for k, v in members.items() if renames.get(k, "") is not None]
+
+
 def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
            structs: Dict[str, List[Field]], protos: Dict[str, Tuple[str, List[str]]]) -> str:
-    out = [f"// {HEAD}", "using System;", "using System.Runtime.InteropServices;", "",
-           "namespace P2PNode.Native", "{", "    /// <summary>The #define constants of p2pnode.h.</summary>",
-           "    internal static class NativeConstants", "    {"]
-    for k, v in defines.items():
-        if isinstance(v, str):
-            out.append(f'        public const string {k} = "{v}";')
-        else:
-            out.append(f"        public const {'int' if -2**31 <= v < 2**31 else 'long'} {k} = {v};")  # type: ignore[operator]
-    out.append("    }")
-    for name, members in enums.items():
-        out += ["", f"    /// <summary>enum {name}.</summary>", f"    internal enum {class_name(name)}", "    {"]
-        short = short_names(members)
-        out += [f"        {''.join(p.capitalize() for p in short[k].split('_'))} = {v},  // {k}"
-                for k, v in members.items()]
-        out.append("    }")
-    for name, fields in structs.items():
-        out += ["", f"    /// <summary>struct {name}.</summary>", "    [StructLayout(LayoutKind.Sequential)]",
+    out = [f"// {HEAD}", "#pragma warning disable 1591 // each member is documented where the header defines it",
+           "using System;", "using System.Runtime.InteropServices;", "", "namespace P2PNode", "{"]
+    codes = {k: int(v) for k, v in defines.items() if re.fullmatch(r"P2P_(OK|E[A-Z]+)", k)}  # type: ignore[call-overload]
+    for src, name, doc, renames, extra, attr in CS_ENUMS:
+        members = codes if src == "codes" else enums[src]
+        if src == "codes" and set(members) != set(renames):
+            raise SystemExit("gen_constants: CS_ENUMS names no C# name for " + ", ".join(set(members) ^ set(renames)))
+        out.append(f"    /// <summary>{doc}</summary>")
+        out += cs_wrap(f"{attr}public enum {name} {{ {extra}", cs_enum(members, renames), "    ", " }")
+    out += ["}", "", "namespace P2PNode.Native", "{"]
+    for src in CS_INTERNAL_ENUMS:
+        out.append(f"    /// <summary>enum {src}.</summary>")
+        out += cs_wrap(f"internal enum {class_name(src)} {{ ", cs_enum(enums[src], {}), "    ", " }")
+    for name in CS_STRUCTS:
+        out += [f"    /// <summary>struct {name}.</summary>", "    [StructLayout(LayoutKind.Sequential)]",
                 f"    internal struct {class_name(name)}", "    {"]
-        for ctype, fname, arr in fields:
-            t = cs_type(ctype, structs)
+        runs: List[Tuple[str, List[str]]] = []
+        for ctype, fname, arr in structs[name]:
             if arr:
-                out.append(f"        [MarshalAs(UnmanagedType.ByValArray, SizeConst = {arr})] public {t}[] {fname};")
+                raise SystemExit(f"gen_constants: no C# layout for the array {name}.{fname}")
+            t = cs_type(ctype, structs)
+            if runs and runs[-1][0] == t:
+                runs[-1][1].append(fname)
             else:
-                out.append(f"        public {t} {fname};")
+                runs.append((t, [fname]))
+        for t, names in runs:  # a run of fields of one type is one declaration: same layout
+            out += cs_wrap(f"public {t} ", names, "        ", ";")
         out.append("    }")
     out.append("}")
     return "\n".join(out) + "\n"

@@ -7,8 +7,7 @@ namespace P2PNode
     {
         /// <summary>Creates the arguments.</summary>
         public PeerEventArgs(Peer peer) => Peer = peer;
-
-        /// <summary>The peer the event is about.</summary>
+        /// <summary>The peer the event is about (for secure messages: the neighbour it came from).</summary>
         public Peer Peer { get; }
     }
 
@@ -17,15 +16,11 @@ namespace P2PNode
     {
         /// <summary>Creates the arguments.</summary>
         public MessageEventArgs(Peer peer, Message message) : base(peer) => Message = message;
-
         /// <summary>The message.</summary>
         public Message Message { get; }
     }
 
-    /// <summary>
-    /// A lost outbound peer connected with reconnect is about to be dialled again
-    /// (p2pnetwork's node_reconnection_error). Set <see cref="Reconnect"/> to false to give up.
-    /// </summary>
+    /// <summary>A lost peer is about to be dialled again (node_reconnection_error); set <see cref="Reconnect"/> to false to give up.</summary>
     public class ReconnectionErrorEventArgs : EventArgs
     {
         /// <summary>Creates the arguments.</summary>
@@ -35,7 +30,6 @@ namespace P2PNode
             Port = port;
             Trials = trials;
         }
-
         /// <summary>The lost peer's host.</summary>
         public string Host { get; }
         /// <summary>The lost peer's port.</summary>
@@ -51,8 +45,7 @@ namespace P2PNode
     {
         /// <summary>Creates the arguments.</summary>
         public SecureMessageEventArgs(Peer peer, SecureMessage message) : base(peer) => Message = message;
-
-        /// <summary>The message (<see cref="PeerEventArgs.Peer"/> is the neighbour it came from).</summary>
+        /// <summary>The message.</summary>
         public SecureMessage Message { get; }
     }
 
@@ -66,7 +59,6 @@ namespace P2PNode
             Reject = reject;
             Reason = reason;
         }
-
         /// <summary>The payload that was refused, as received.</summary>
         public Message Raw { get; }
         /// <summary>The check it failed.</summary>
@@ -80,7 +72,6 @@ namespace P2PNode
     {
         /// <summary>Creates the arguments.</summary>
         public DiscoveryAnswerEventArgs(Peer peer, DiscoveryAnswer answer) : base(peer) => Answer = answer;
-
         /// <summary>The answer (<see cref="PeerEventArgs.Peer"/> is the neighbour that relayed it).</summary>
         public DiscoveryAnswer Answer { get; }
     }

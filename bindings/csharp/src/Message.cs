@@ -4,14 +4,10 @@ using System.Text;
 
 namespace P2PNode
 {
-    /// <summary>
-    /// A received message: its exact bytes, and how p2pnetwork would present them
-    /// (<see cref="MessageKind.Json"/>, <see cref="MessageKind.Text"/> or <see cref="MessageKind.Bytes"/>).
-    /// </summary>
+    /// <summary>A received message: its exact bytes, and how p2pnetwork would present them (<see cref="MessageKind"/>).</summary>
     public sealed class Message
     {
         private string text;
-
         /// <summary>Creates a message (mostly for tests; received messages come from the node).</summary>
         public Message(MessageKind kind, byte[] data, Compression compression)
         {
@@ -19,7 +15,6 @@ namespace P2PNode
             Data = Node.NotNull(data, nameof(data));
             Compression = compression;
         }
-
         /// <summary>JSON text, other text, or bytes that are not UTF-8.</summary>
         public MessageKind Kind { get; }
         /// <summary>The compression the message travelled with.</summary>
@@ -30,12 +25,11 @@ namespace P2PNode
         public string Text => Kind == MessageKind.Bytes ? null : text ?? (text = Encoding.UTF8.GetString(Data));
         /// <summary>True when the message is JSON text (p2pnetwork would hand over a dict, list, number...).</summary>
         public bool IsJson => Kind == MessageKind.Json;
-
         /// <summary>The text, or for bytes a hexadecimal rendering.</summary>
         public override string ToString() => Kind != MessageKind.Bytes ? Text : "bytes[" + Data.Length + "]: " + BitConverter.ToString(Data);
     }
 
-    /// <summary>A signed message that passed every check of a <see cref="SecureNode"/> (P2P_EVENT_SECURE_MESSAGE): the whole signed JSON object as received.</summary>
+    /// <summary>A signed message that passed every check of a <see cref="SecureNode"/>: the whole signed JSON object as received.</summary>
     public sealed class SecureMessage
     {
         /// <summary>Creates a message (mostly for tests; received messages come from the node).</summary>
@@ -46,16 +40,14 @@ namespace P2PNode
             Json = Node.NotNull(json, nameof(json));
             Compression = compression;
         }
-
         /// <summary>The signer's node id (_id); not necessarily the neighbour it came from.</summary>
         public string SenderId { get; }
         /// <summary>The message's _type: "message" for <see cref="SecureNode.SendMessage"/>, or the application's own.</summary>
         public string Type { get; }
-        /// <summary>The whole signed JSON object as received, underscore fields included; for type "message" the application's value is its "message" field.</summary>
+        /// <summary>The whole signed JSON object, underscore fields included; for type "message" the value is its "message" field.</summary>
         public string Json { get; }
         /// <summary>The compression the message travelled with.</summary>
         public Compression Compression { get; }
-
         /// <summary>"type from sender-id".</summary>
         public override string ToString() => Type + " from " + SenderId;
     }
@@ -71,7 +63,6 @@ namespace P2PNode
             Port = port;
             Direction = direction;
         }
-
         /// <summary>The peer's node id.</summary>
         public string Id { get; }
         /// <summary>Its address, as the answering node sees it.</summary>
@@ -80,12 +71,11 @@ namespace P2PNode
         public int Port { get; }
         /// <summary>Its direction, seen from the answering node.</summary>
         public Direction Direction { get; }
-
         /// <summary>"id@host:port/inbound" or ".../outbound".</summary>
         public override string ToString() => Id + "@" + Host + ":" + Port + "/" + (Direction == Direction.Inbound ? "inbound" : "outbound");
     }
 
-    /// <summary>An answer to <see cref="SecureNode.SendDiscovery"/> (P2P_EVENT_DISCOVERY_ANSWER): who answered, and its peers.</summary>
+    /// <summary>An answer to <see cref="SecureNode.SendDiscovery"/>: who answered, and its peers.</summary>
     public sealed class DiscoveryAnswer
     {
         /// <summary>Creates an answer (mostly for tests; answers come from the node).</summary>
@@ -96,7 +86,6 @@ namespace P2PNode
             Json = Node.NotNull(json, nameof(json));
             Nodes = new List<DiscoveredNode>(nodes ?? new DiscoveredNode[0]).AsReadOnly();
         }
-
         /// <summary>The node id of the node that answered (the answer's signer, _id).</summary>
         public string SenderId { get; }
         /// <summary>The answer's _type.</summary>
@@ -105,7 +94,6 @@ namespace P2PNode
         public string Json { get; }
         /// <summary>The answering node's peers.</summary>
         public IReadOnlyList<DiscoveredNode> Nodes { get; }
-
         /// <summary>"sender-id: node, node, ...".</summary>
         public override string ToString() => SenderId + ": " + string.Join(", ", Nodes);
     }
