@@ -28,7 +28,7 @@ import re
 import shutil
 import sys
 import tempfile
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY_OUT = "bindings/python/p2pnode/_constants.py"
@@ -205,7 +205,7 @@ def python(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
 # C#: the public enums (PascalCase, in namespace P2PNode) and the internal ones, each as
 # (header enum, or "codes" for the P2P_OK/P2P_E* defines; C# name; summary; member renames,
 # None to leave a member out; extra members; attribute). Members are documented in the header.
-CS_ENUMS = [
+CS_ENUMS: List[Tuple[str, str, str, Dict[str, Optional[str]], str, str]] = [
     ("codes", "ErrorCode", "Status codes of the native library (P2P_OK, P2P_E*).", {
         "P2P_OK": "Ok", "P2P_EINVAL": "InvalidArgument", "P2P_EHANDLE": "InvalidHandle",
         "P2P_ESTATE": "InvalidState", "P2P_ESTOPPED": "Stopped", "P2P_ESELF": "Self",
@@ -231,11 +231,11 @@ CS_INTERNAL_ENUMS = ["p2p_event_type", "p2p_direction"]
 CS_STRUCTS = ["p2p_buf", "p2p_peer", "p2p_ev", "p2p_stats", "p2p_secure_opts"]
 
 
-def cs_wrap(head: str, items: List[str], indent: str, tail: str) -> List[str]:
-    """head, then items joined by ", " on lines of at most 120 characters, then tail."""
+def cs_wrap(head: str, items: List[str], indent: str, tail: str, sep: str = ", ") -> List[str]:
+    """head, then items joined by sep on lines of at most 120 characters, then tail."""
     lines, line = [], indent + head
     for i, item in enumerate(items):
-        piece = item + (", " if i < len(items) - 1 else "")
+        piece = item + (sep if i < len(items) - 1 else "")
         if len(line) + len(piece.rstrip()) > 120:
             lines.append(line.rstrip())
             line = indent + "    "
@@ -243,7 +243,7 @@ def cs_wrap(head: str, items: List[str], indent: str, tail: str) -> List[str]:
     return lines + [line + tail]
 
 
-def cs_enum(members: Dict[str, int], renames: Dict[str, object]) -> List[str]:
+def cs_enum(members: Dict[str, int], renames: Dict[str, Optional[str]]) -> List[str]:
     short = short_names(members)
     pascal = {k: "".join(p.capitalize() for p in short[k].split("_")) for k in members}
     return [f"{renames.get(k, pascal[k])} = {v}" for k, v in members.items() if renames.get(k, "") is not None]
@@ -260,13 +260,10 @@ def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
             raise SystemExit("gen_constants: CS_ENUMS names no C# name for " + ", ".join(set(members) ^ set(renames)))
         out.append(f"    /// <summary>{doc}</summary>")
         out += cs_wrap(f"{attr}public enum {name} {{ {extra}", cs_enum(members, renames), "    ", " }")
-    out += ["}", "", "namespace P2PNode.Native", "{"]
+    out += ["}", "", "namespace P2PNode.Native", "{", "    // The header's enums and structs of the same names (p2p_ev -> P2PEv), for this binding's own use."]
     for src in CS_INTERNAL_ENUMS:
-        out.append(f"    /// <summary>enum {src}.</summary>")
         out += cs_wrap(f"internal enum {class_name(src)} {{ ", cs_enum(enums[src], {}), "    ", " }")
     for name in CS_STRUCTS:
-        out += [f"    /// <summary>struct {name}.</summary>", "    [StructLayout(LayoutKind.Sequential)]",
-                f"    internal struct {class_name(name)}", "    {"]
         runs: List[Tuple[str, List[str]]] = []
         for ctype, fname, arr in structs[name]:
             if arr:
@@ -276,9 +273,11 @@ def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
                 runs[-1][1].append(fname)
             else:
                 runs.append((t, [fname]))
-        for t, names in runs:  # a run of fields of one type is one declaration: same layout
-            out += cs_wrap(f"public {t} ", names, "        ", ";")
-        out.append("    }")
+        # A run of fields of one type is one declaration (the same layout); the struct on as few lines as fit.
+        words = [("public " + t + " " if i == 0 else "") + n + ("," if i < len(names) - 1 else ";")
+                 for t, names in runs for i, n in enumerate(names)]
+        out += cs_wrap(f"[StructLayout(LayoutKind.Sequential)] internal struct {class_name(name)} {{ ",
+                       words, "    ", " }", " ")
     out.append("}")
     return "\n".join(out) + "\n"
 

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text;
 using System.Threading;
 using P2PNode.Native;
@@ -8,9 +9,7 @@ using N = P2PNode.Native.NativeMethods;
 
 namespace P2PNode
 {
-    /// <summary>A peer-to-peer node (p2pnetwork's Node): it listens on TCP, connects with other nodes, sends them messages and raises events.</summary>
-    /// <remarks>Override the virtual On* methods or subscribe to the events (the base methods raise them); events of a node
-    /// arrive in order on a thread the library owns. The binding's README says more: threads, lifetime, handler exceptions.</remarks>
+    /// <summary>A peer-to-peer node (p2pnetwork's Node) that raises events through virtual On* methods and .NET events (README: threads, lifetime).</summary>
     public class Node : IDisposable
     {
         // The one native callback, held by a static field so that its thunk is never collected.
@@ -34,9 +33,7 @@ namespace P2PNode
         /// or "": generated as p2pnetwork does; maxConnections 0: unlimited). Nothing happens until <see cref="Start"/>.</summary>
         /// <exception cref="P2PException">InvalidArgument, Bind.</exception>
         public Node(string host, int port = 0, string id = null, int maxConnections = 0)
-            : this(New(host, port, id, maxConnections))
-        {
-        }
+            : this(New(host, port, id, maxConnections)) { }
 
         private static NodeHandle New(string host, int port, string id, int maxConnections) =>
             Made(N.p2p_node_new(Z(host ?? ""), port, Z(id ?? ""), maxConnections, out NodeHandle h), h);
@@ -53,12 +50,9 @@ namespace P2PNode
                 Check(N.p2p_node_port(handle, out int p));
                 Port = p;
             }
-            catch
-            {
-                handle.Dispose();
-                throw;
-            }
+            catch { handle.Dispose(); throw; }
         }
+
         /// <summary>This node has connected with another (outbound_node_connected).</summary>
         public event EventHandler<PeerEventArgs> OutboundConnected;
         /// <summary>Another node has connected with this one (inbound_node_connected).</summary>
@@ -90,11 +84,8 @@ namespace P2PNode
         /// <summary>True between <see cref="Start"/> and <see cref="Stop"/>.</summary>
         public bool IsRunning { get { lock (sync) return started && !stopped; } }
         /// <summary>Debug lines ("DEBUG (id): ...") on standard error. Any time.</summary>
-        public bool Debug
-        {
-            get { Check(N.p2p_node_get_debug(H, out int on)); return on != 0; }
-            set => Check(N.p2p_node_set_debug(H, value ? 1 : 0));
-        }
+        public bool Debug { get { Check(N.p2p_node_get_debug(H, out int on)); return on != 0; } set => Check(N.p2p_node_set_debug(H, value ? 1 : 0)); }
+
         /// <summary>Most inbound peers (0 = unlimited); any time, for connections accepted from then on.</summary>
         public int MaxConnections { get => (int)GetLimit(Limit.MaxConnections); set => SetLimit(Limit.MaxConnections, value); }
         /// <summary>The node's counters.</summary>
@@ -119,31 +110,22 @@ namespace P2PNode
             NodeHandle h = H;
             lock (Running) Running[key] = this;
             try { Check(N.p2p_node_start(h)); }
-            catch
-            {
-                if (!IsRunning) Unregister();
-                throw;
-            }
+            catch { if (!IsRunning) Unregister(); throw; }
             lock (sync) started = true;
         }
+
         /// <summary>Stops the node: <see cref="RequestToStop"/>, every peer flushed and closed, their disconnected
         /// events; returns when the node's thread is gone (from a handler of this node: at once). Idempotent.</summary>
         public void Stop()
         {
             Check(N.p2p_node_stop(H));
             lock (sync) stopped = true;
-            if (dispatching != this)
-            {
-                Unregister();
-                return;
-            }
+            if (dispatching != this) { Unregister(); return; }
             // The library finishes stopping once this handler returns; a stop from another thread waits for that.
-            new Thread(() =>
-            {
-                try { N.p2p_node_stop(NativeHandle); } catch (ObjectDisposedException) { } // disposed meanwhile
-                Unregister();
-            }) { IsBackground = true, Name = "P2PNode stop" }.Start();
+            new Thread(() => { try { N.p2p_node_stop(NativeHandle); } catch (ObjectDisposedException) { } Unregister(); }) // disposed meanwhile: let go
+                { IsBackground = true, Name = "P2PNode stop" }.Start();
         }
+
         /// <summary>Dials host:port and exchanges ids (blocks for both). With reconnect a lost connection is dialled
         /// again, <see cref="OnReconnectionError"/> asked first.</summary>
         /// <exception cref="P2PException">InvalidState (not started), Stopped, Self, AlreadyConnected, ConnectFailed, HandshakeFailed.</exception>
@@ -152,6 +134,7 @@ namespace P2PNode
             Check(N.p2p_node_connect(H, Z(NotNull(host, nameof(host))), port, reconnect ? 1 : 0, out ulong h));
             return FindPeer(h) ?? new Peer(this, h, null, host, port, Direction.Outbound);
         }
+
         /// <summary>Sends bytes to a peer (any bytes arrive exactly).</summary>
         /// <exception cref="P2PException">NoPeer, QueueFull, TooBig.</exception>
         public void Send(Peer peer, byte[] data, Compression compression = Compression.None) =>
@@ -165,6 +148,7 @@ namespace P2PNode
             ulong[] ex = Handles(exclude);
             Check(N.p2p_node_broadcast(H, NotNull(data, nameof(data)), Len(data), ex, Len(ex), (int)compression));
         }
+
         /// <summary>Sends bytes to every peer with a compression.</summary>
         public void Broadcast(byte[] data, Compression compression) => Broadcast(data, null, compression);
         /// <summary>Sends text, as UTF-8, to every peer but those excluded.</summary>
@@ -182,17 +166,14 @@ namespace P2PNode
         protected virtual void Dispose(bool disposing)
         {
             if (!disposing) return;
-            lock (sync)
-            {
-                if (disposed) return;
-                disposed = stopped = true;
-            }
+            lock (sync) { if (disposed) return; disposed = stopped = true; }
             // Stop first, so that the stop events reach the handlers; from inside a handler the library
             // frees the node when the handler returns.
             if (dispatching != this) N.p2p_node_stop(NativeHandle);
             Unregister();
             NativeHandle.Dispose();
         }
+
         /// <summary>This node has connected with another; raises <see cref="OutboundConnected"/>.</summary>
         protected virtual void OnOutboundConnected(Peer peer) => Raise(OutboundConnected, new PeerEventArgs(peer), nameof(OutboundConnected));
         /// <summary>Another node has connected with this one; raises <see cref="InboundConnected"/>.</summary>
@@ -206,7 +187,7 @@ namespace P2PNode
         /// <summary>An outbound peer is about to be dropped on request; raises <see cref="DisconnectWithOutbound"/>.</summary>
         protected virtual void OnDisconnectWithOutbound(Peer peer) => Raise(DisconnectWithOutbound, new PeerEventArgs(peer), nameof(DisconnectWithOutbound));
         /// <summary>The node begins to stop, its peers still connected; raises <see cref="RequestToStop"/>.</summary>
-        protected virtual void OnRequestToStop() => Raise(RequestToStop, EventArgs.Empty, nameof(RequestToStop));
+        protected virtual void OnRequestToStop() => Each(RequestToStop, d => ((EventHandler)d)(this, EventArgs.Empty), nameof(RequestToStop));
         /// <summary>A lost peer (connected with reconnect) is about to be dialled again; raises <see cref="ReconnectionError"/>.
         /// True (the default, also when a handler threw) dials again, false forgets the peer.</summary>
         protected virtual bool OnReconnectionError(string host, int port, int trials)
@@ -214,6 +195,7 @@ namespace P2PNode
             var args = new ReconnectionErrorEventArgs(host, port, trials);
             return Raise(ReconnectionError, args, nameof(ReconnectionError)) || args.Reconnect;
         }
+
         /// <summary>An event handler threw (the node goes on); the default writes it to <see cref="Console.Error"/>.</summary>
         protected virtual void OnHandlerException(string handler, Exception exception) =>
             Console.Error.WriteLine("P2PNode: unhandled exception in {0} of node {1}: {2}", handler, Id.Length > 10 ? Id.Substring(0, 10) : Id, exception);
@@ -230,18 +212,17 @@ namespace P2PNode
                 try { return node.Deliver(ref ev) ? 1 : 0; }
                 finally { dispatching = outer; }
             }
-            catch (ThreadAbortException)
+            catch (ThreadAbortException) // the runtime is shutting down: the abort must not unwind into the library's thread
             {
-                // The runtime is shutting down; the abort must not unwind into the library's thread.
                 try { Thread.ResetAbort(); } catch (Exception) { }
-                return 1;
             }
             catch (Exception e)
             {
                 try { Console.Error.WriteLine("P2PNode: exception in the event callback: {0}", e); } catch { }
-                return 1;
             }
+            return 1;
         }
+
         /// <summary>Calls the event method for ev; its answer (for reconnection errors).</summary>
         private bool Deliver(ref P2PEv ev)
         {
@@ -255,13 +236,8 @@ namespace P2PNode
                     case P2PEventType.InboundConnected: OnInboundConnected(peer); break;
                     case P2PEventType.OutboundDisconnected:
                     case P2PEventType.InboundDisconnected:
-                        peer.Dropped = ev.dropped;
-                        peer.DroppedBytes = ev.dropped_bytes;
-                        try
-                        {
-                            if (type == P2PEventType.OutboundDisconnected) OnOutboundDisconnected(peer);
-                            else OnInboundDisconnected(peer);
-                        }
+                        (peer.Dropped, peer.DroppedBytes) = (ev.dropped, ev.dropped_bytes);
+                        try { if (type == P2PEventType.OutboundDisconnected) OnOutboundDisconnected(peer); else OnInboundDisconnected(peer); }
                         finally { lock (peers) peers.Remove(ev.peer); }
                         break;
                     case P2PEventType.Message: OnMessage(peer, MessageOf(ref ev)); break;
@@ -277,6 +253,7 @@ namespace P2PNode
             }
             return true;
         }
+
         /// <summary>Delivers the event types a subclass knows (SecureNode's); ignored here.</summary>
         internal virtual void DeliverMore(ref P2PEv ev, Peer peer) { }
         /// <summary>The one Peer object for an event's handle, made at its first event.</summary>
@@ -284,13 +261,11 @@ namespace P2PNode
         {
             lock (peers)
             {
-                if (!peers.TryGetValue(ev.peer, out Peer p))
-                {
-                    peers[ev.peer] = p = new Peer(this, ev.peer, Str(ev.peer_id), Str(ev.peer_host), ev.peer_port, (Direction)ev.direction);
-                }
+                if (!peers.TryGetValue(ev.peer, out Peer p)) peers[ev.peer] = p = new Peer(this, ev.peer, Str(ev.peer_id), Str(ev.peer_host), ev.peer_port, (Direction)ev.direction);
                 return p;
             }
         }
+
         /// <summary>The Peer for a handle: from the events' cache, else from the library (p2p_peer_facts); null when gone.</summary>
         private Peer FindPeer(ulong h)
         {
@@ -303,27 +278,18 @@ namespace P2PNode
                 Check(rc);
                 return new Peer(this, h, Str(p.id), Str(p.host), p.port, (Direction)p.direction);
             }
-            finally
-            {
-                N.p2p_buf_free(ref p.mem);
-            }
+            finally { N.p2p_buf_free(ref p.mem); }
         }
 
         private IReadOnlyList<Peer> ListPeers(P2PDirection direction)
         {
             byte[] b = Buf((out P2PBuf buf) => N.p2p_node_peers_buf(H, (int)direction, out buf));
-            var result = new List<Peer>();
-            for (int i = 0; i < b.Length; i += sizeof(ulong))
-            {
-                Peer p = FindPeer(BitConverter.ToUInt64(b, i));
-                if (p != null) result.Add(p);
-            }
-            return result.AsReadOnly();
+            return Enumerable.Range(0, b.Length / sizeof(ulong)).Select(i => FindPeer(BitConverter.ToUInt64(b, i * sizeof(ulong))))
+                .Where(p => p != null).ToList().AsReadOnly();
         }
+
         /// <summary>Calls each subscriber on its own, so that one that throws does not silence the others; true when one threw.</summary>
         internal bool Raise<T>(EventHandler<T> handlers, T args, string name) => Each(handlers, d => ((EventHandler<T>)d)(this, args), name);
-
-        private bool Raise(EventHandler handlers, EventArgs args, string name) => Each(handlers, d => ((EventHandler)d)(this, args), name);
 
         private bool Each(Delegate handlers, Action<Delegate> call, string name)
         {
@@ -339,11 +305,9 @@ namespace P2PNode
         private void Report(string name, Exception e)
         {
             try { OnHandlerException(name, e); }
-            catch (Exception again)
-            {
-                try { Console.Error.WriteLine("P2PNode: exception in {0}: {1}; then in OnHandlerException: {2}", name, e, again); } catch { }
-            }
+            catch (Exception again) { try { Console.Error.WriteLine("P2PNode: exception in {0}: {1}; then in OnHandlerException: {2}", name, e, again); } catch { } }
         }
+
         /// <summary>Stops every running node when the process exits (handlers still get the stop events).</summary>
         private static void StopAllAtExit(object sender, EventArgs e)
         {
@@ -351,12 +315,7 @@ namespace P2PNode
             lock (Running) all = new List<Node>(Running.Values);
             foreach (Node node in all)
             {
-                try
-                {
-                    N.p2p_node_stop(node.NativeHandle);
-                    lock (node.sync) node.stopped = true;
-                    node.Unregister();
-                }
+                try { N.p2p_node_stop(node.NativeHandle); lock (node.sync) node.stopped = true; node.Unregister(); }
                 catch (Exception) { } // disposed meanwhile, or the runtime is going down: nothing to stop
             }
         }
@@ -370,11 +329,6 @@ namespace P2PNode
 
         internal static byte[] Utf8(string text, string name) => Encoding.UTF8.GetBytes(NotNull(text, name));
         /// <summary>The handles of the peers given (null ones and a null list skipped).</summary>
-        internal static ulong[] Handles(IEnumerable<Peer> peers)
-        {
-            var handles = new List<ulong>();
-            foreach (Peer p in peers ?? new Peer[0]) if (p != null) handles.Add(p.Handle);
-            return handles.ToArray();
-        }
+        internal static ulong[] Handles(IEnumerable<Peer> peers) => (peers ?? new Peer[0]).Where(p => p != null).Select(p => p.Handle).ToArray();
     }
 }

@@ -8,15 +8,8 @@ namespace P2PNode
     /// valid until its disconnected event has been delivered.</summary>
     public sealed class Peer : IEquatable<Peer>
     {
-        internal Peer(Node node, ulong handle, string id, string host, int port, Direction direction)
-        {
-            Node = node;
-            Handle = handle;
-            Id = id;
-            Host = host;
-            Port = port;
-            Direction = direction;
-        }
+        internal Peer(Node node, ulong handle, string id, string host, int port, Direction direction) =>
+            (Node, Handle, Id, Host, Port, Direction) = (node, handle, id, host, port, direction);
         /// <summary>The node this peer is connected with.</summary>
         public Node Node { get; }
         /// <summary>The peer's handle on <see cref="Node"/>: a number, unique for the node's life.</summary>

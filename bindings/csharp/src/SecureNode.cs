@@ -7,20 +7,15 @@ using N = P2PNode.Native.NativeMethods;
 
 namespace P2PNode
 {
-    /// <summary>A node whose messages are JSON objects signed with its RSA key and checked on receipt, in the wire format
-    /// of p2psecure's SecureNode; it answers pings and discoveries itself.</summary>
-    /// <remarks>Received messages arrive as <see cref="OnSecureMessage"/>, <see cref="OnMessageRejected"/> or
-    /// <see cref="OnDiscoveryAnswer"/>, never as <see cref="Node.OnMessage"/>; it needs a key before <see cref="Node.Start"/>.
-    /// The byte overloads of Send and Broadcast send unsigned bytes. The binding's README says more.</remarks>
+    /// <summary>A node whose messages are JSON objects signed with its RSA key and checked on receipt, as p2psecure's SecureNode
+    /// (README: what it receives, keys, unsigned sends).</summary>
     public class SecureNode : Node
     {
         /// <summary>Creates a secure node without a key and binds its listening socket, as a <see cref="Node"/>; config (copied, null
         /// for the defaults) sets the checks made on what it receives.</summary>
         /// <exception cref="P2PException">InvalidArgument (also for a bad config), Bind.</exception>
         public SecureNode(string host, int port = 0, string id = null, int maxConnections = 0, SecureConfig config = null)
-            : base(New(host, port, id, maxConnections, SecureConfig.ToNative(config)))
-        {
-        }
+            : base(New(host, port, id, maxConnections, SecureConfig.ToNative(config))) { }
 
         private static NodeHandle New(string host, int port, string id, int maxConnections, P2PSecureOpts opts) =>
             Made(N.p2p_secure_node_create(Z(host ?? ""), port, Z(id ?? ""), maxConnections, ref opts, out NodeHandle h), h);
@@ -44,6 +39,7 @@ namespace P2PNode
             if (reason == null) Check(rc);
             return reason == null;
         }
+
         /// <summary>Checks a signed message; true when it is good.</summary>
         public static bool CheckMessage(string json) => CheckMessage(json, out Reject reject, out string reason);
         /// <summary>Makes a new RSA key pair of bits (0: 4096, else at least 2048) the node's key (key_pair_generate); any time.</summary>
@@ -57,27 +53,19 @@ namespace P2PNode
             Check(N.p2p_secure_key_save(H, Z(NotNull(path, nameof(path))), Z(password), (int)format));
         /// <summary>Signs {"_type": "message", "message": json} and sends it to every peer (send_message).</summary>
         /// <exception cref="P2PException">InvalidArgument (not JSON), Key (no key), or the first failing peer's code.</exception>
-        public void SendMessage(string json)
-        {
-            byte[] data = Utf8(json, nameof(json));
-            Check(N.p2p_secure_send_message(H, data, Len(data)));
-        }
+        public void SendMessage(string json) => Check(Utf8Call(json, nameof(json), (d, n) => N.p2p_secure_send_message(H, d, n)));
         /// <summary>Signs a JSON object (its underscore fields replaced) and sends it to one peer.</summary>
         /// <exception cref="P2PException">InvalidArgument (not a JSON object), Key, NoPeer, QueueFull, TooBig.</exception>
-        public void Send(Peer peer, string jsonObject)
-        {
-            byte[] json = Utf8(jsonObject, nameof(jsonObject));
-            Check(N.p2p_secure_send(H, Mine(peer).Handle, json, Len(json)));
-        }
+        public void Send(Peer peer, string jsonObject) => Check(Utf8Call(jsonObject, nameof(jsonObject), (d, n) => N.p2p_secure_send(H, Mine(peer).Handle, d, n)));
         /// <summary>Signs a JSON object once and sends it to every peer but those excluded (send_to_nodes(create_message(data))).</summary>
         public void SendToNodes(string jsonObject, params Peer[] exclude) => SendToNodes(jsonObject, (IEnumerable<Peer>)exclude);
         /// <summary>Signs a JSON object once and sends it to every peer but those excluded.</summary>
         public void SendToNodes(string jsonObject, IEnumerable<Peer> exclude)
         {
-            byte[] json = Utf8(jsonObject, nameof(jsonObject));
             ulong[] ex = Handles(exclude);
-            Check(N.p2p_secure_broadcast(H, json, Len(json), ex, Len(ex)));
+            Check(Utf8Call(jsonObject, nameof(jsonObject), (d, n) => N.p2p_secure_broadcast(H, d, n, ex, Len(ex))));
         }
+
         /// <summary>Pings every peer; each latency in seconds is then stored in the peer's info "ping" as JSON number text.</summary>
         public void SendPing() => Check(N.p2p_secure_send_ping(H));
         /// <summary>Asks the network for its connections; each node's answer arrives as <see cref="OnDiscoveryAnswer"/>.</summary>
@@ -98,10 +86,10 @@ namespace P2PNode
         /// <returns>Ok, AlreadyConnected (a discovery seen before) or NotFound (not an answer this node relays).</returns>
         public ErrorCode HandleStep(Peer peer, SecureStep step, string json)
         {
-            byte[] data = Utf8(json, nameof(json));
-            int rc = N.p2p_secure_handle(H, peer != null ? peer.Handle : 0UL, (int)step, data, Len(data));
+            int rc = Utf8Call(json, nameof(json), (d, n) => N.p2p_secure_handle(H, peer != null ? peer.Handle : 0UL, (int)step, d, n));
             return (ErrorCode)(rc == (int)ErrorCode.AlreadyConnected || rc == (int)ErrorCode.NotFound ? rc : Check(rc));
         }
+
         /// <summary>The private key, PEM PKCS#1, as p2psecure's get_private_key: the secret key in clear.</summary>
         public string GetPrivateKey()
         {
@@ -110,6 +98,7 @@ namespace P2PNode
             Array.Clear(b, 0, b.Length);
             return pem;
         }
+
         /// <summary>Encrypts message to an RSA public key (PEM) with PKCS#1 v1.5; base64 (p2psecure's encrypt).</summary>
         public static string Encrypt(byte[] message, string publicKeyPem) => Encoding.ASCII.GetString(Data(message, nameof(message),
             (byte[] d, UIntPtr n, out P2PBuf b) => N.p2p_secure_encrypt_buf(Z(NotNull(publicKeyPem, nameof(publicKeyPem))), d, n, out b)));
@@ -124,10 +113,11 @@ namespace P2PNode
         /// <summary>Whether signature is publicKeyPem's signature of message (p2psecure's verify).</summary>
         public static bool Verify(string message, string publicKeyPem, string signature)
         {
-            byte[] text = Node.Utf8(message, nameof(message));
-            int rc = N.p2p_secure_verify(Z(NotNull(publicKeyPem, nameof(publicKeyPem))), text, Len(text), Z(NotNull(signature, nameof(signature))));
+            byte[] pem = Z(NotNull(publicKeyPem, nameof(publicKeyPem))), sig = Z(NotNull(signature, nameof(signature)));
+            int rc = Utf8Call(message, nameof(message), (d, n) => N.p2p_secure_verify(pem, d, n, sig));
             return rc != (int)ErrorCode.Rejected && Check(rc) >= 0;
         }
+
         /// <summary>Verify(Canonical(json), ...) (p2psecure's verify_data).</summary>
         public static bool VerifyData(string json, string publicKeyPem, string signature) => Verify(Canonical(json), publicKeyPem, signature);
         /// <summary>Python's json.dumps(value, sort_keys=True) of the JSON text json: what is hashed and signed (get_data_uniq_string).</summary>
@@ -139,6 +129,7 @@ namespace P2PNode
             Check(N.p2p_secure_derive_key(NotNull(password, nameof(password)), Len(password), NotNull(salt, nameof(salt)), Len(salt), key, Len(key)));
             return key;
         }
+
         /// <summary>A password as p2psecure (PyCryptodome) takes a str: Latin-1, else UTF-8.</summary>
         public static byte[] PasswordBytes(string password) => Data(password, nameof(password), N.p2p_secure_password);
         /// <summary>data and 1 to 16 zero bytes, up to a multiple of 16 (encrypt_aes_pad).</summary>
@@ -193,6 +184,12 @@ namespace P2PNode
         private delegate int AesFn(byte[] secret, UIntPtr secretLen, byte[] data, UIntPtr len, out P2PBuf buf);
         private delegate int FileWriteFn(byte[] path, byte[] secret, UIntPtr secretLen, byte[] data, UIntPtr len);
         private delegate int FileReadFn(byte[] path, byte[] secret, UIntPtr secretLen, out P2PBuf buf);
+
+        private static int Utf8Call(string text, string name, Func<byte[], UIntPtr, int> call)
+        {
+            byte[] data = Node.Utf8(text, name);
+            return call(data, Len(data));
+        }
 
         private static byte[] Data(string text, string name, DataFn fn) => Data(Node.Utf8(text, name), name, fn);
         private static byte[] Data(byte[] data, string name, DataFn fn) => Buf((out P2PBuf b) => fn(NotNull(data, name), Len(data), out b));

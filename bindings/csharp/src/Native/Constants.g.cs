@@ -39,70 +39,24 @@ namespace P2PNode
 
 namespace P2PNode.Native
 {
-    /// <summary>enum p2p_event_type.</summary>
+    // The header's enums and structs of the same names (p2p_ev -> P2PEv), for this binding's own use.
     internal enum P2PEventType { OutboundConnected = 1, InboundConnected = 2, OutboundDisconnected = 3,
         InboundDisconnected = 4, Message = 5, DisconnectWithOutbound = 6, RequestToStop = 7, ReconnectionError = 8,
         SecureMessage = 9, MessageRejected = 10, DiscoveryAnswer = 11 }
-    /// <summary>enum p2p_direction.</summary>
     internal enum P2PDirection { Inbound = 0, Outbound = 1, All = 2 }
-    /// <summary>struct p2p_buf.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct P2PBuf
-    {
-        public IntPtr data;
-        public UIntPtr len;
-    }
-    /// <summary>struct p2p_peer.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct P2PPeer
-    {
-        public UIntPtr size;
-        public ulong peer;
-        public IntPtr id;
-        public UIntPtr id_len;
-        public IntPtr host;
-        public UIntPtr host_len;
-        public int port, direction;
-        public P2PBuf mem;
-    }
-    /// <summary>struct p2p_ev.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct P2PEv
-    {
-        public UIntPtr size;
-        public int type, kind;
-        public IntPtr node;
-        public ulong peer;
-        public IntPtr peer_id;
-        public UIntPtr peer_id_len;
-        public IntPtr peer_host;
-        public UIntPtr peer_host_len;
-        public int peer_port, direction;
-        public IntPtr data;
-        public UIntPtr data_len;
-        public int compression, port;
-        public IntPtr host;
-        public int trials, reject;
-        public IntPtr sender_id, msg_type, reason, nodes;
-        public UIntPtr n_nodes;
-        public ulong dropped, dropped_bytes;
-    }
-    /// <summary>struct p2p_stats.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct P2PStats
-    {
-        public UIntPtr size;
-        public ulong sent, received, receive_errors, accepted, accepted_bytes, written, written_bytes, queued,
-            queued_bytes, dropped_overflow, dropped_link_lost, dropped_stop, dropped_bytes, refused, received_bytes,
-            evicted, handshakes_evicted, rejected, over_memory, stalled;
-    }
-    /// <summary>struct p2p_secure_opts.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct P2PSecureOpts
-    {
-        public UIntPtr size;
-        public int key_policy, min_key_bits;
-        public long replay_window_ms, max_clock_skew_ms;
-        public int max_pinned_keys, reserved;
-    }
+    [StructLayout(LayoutKind.Sequential)] internal struct P2PBuf { public IntPtr data; public UIntPtr len; }
+    [StructLayout(LayoutKind.Sequential)] internal struct P2PPeer { public UIntPtr size; public ulong peer;
+        public IntPtr id; public UIntPtr id_len; public IntPtr host; public UIntPtr host_len; public int port,
+        direction; public P2PBuf mem; }
+    [StructLayout(LayoutKind.Sequential)] internal struct P2PEv { public UIntPtr size; public int type, kind;
+        public IntPtr node; public ulong peer; public IntPtr peer_id; public UIntPtr peer_id_len;
+        public IntPtr peer_host; public UIntPtr peer_host_len; public int peer_port, direction; public IntPtr data;
+        public UIntPtr data_len; public int compression, port; public IntPtr host; public int trials, reject;
+        public IntPtr sender_id, msg_type, reason, nodes; public UIntPtr n_nodes; public ulong dropped, dropped_bytes; }
+    [StructLayout(LayoutKind.Sequential)] internal struct P2PStats { public UIntPtr size; public ulong sent, received,
+        receive_errors, accepted, accepted_bytes, written, written_bytes, queued, queued_bytes, dropped_overflow,
+        dropped_link_lost, dropped_stop, dropped_bytes, refused, received_bytes, evicted, handshakes_evicted, rejected,
+        over_memory, stalled; }
+    [StructLayout(LayoutKind.Sequential)] internal struct P2PSecureOpts { public UIntPtr size; public int key_policy,
+        min_key_bits; public long replay_window_ms, max_clock_skew_ms; public int max_pinned_keys, reserved; }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text;
 using N = P2PNode.Native.NativeMethods;
@@ -16,6 +17,7 @@ namespace P2PNode.Native
             string message = Str(N.p2p_errmsg()); // read on the failing thread, before any other call
             return new P2PException((ErrorCode)rc, message.Length > 0 ? message : Str(N.p2p_strerror(rc)));
         }
+
         /// <summary>The NUL-terminated UTF-8 of s; null stays null.</summary>
         internal static byte[] Z(string s) => s == null ? null : Encoding.UTF8.GetBytes(s + "\0");
         /// <summary>The NUL-terminated UTF-8 string at p ("" for a null pointer).</summary>
@@ -25,6 +27,7 @@ namespace P2PNode.Native
             while (p != IntPtr.Zero && Marshal.ReadByte(p, n) != 0) n++;
             return Encoding.UTF8.GetString(Bytes(p, n));
         }
+
         /// <summary>A copy of the n bytes at p.</summary>
         internal static byte[] Bytes(IntPtr p, long n)
         {
@@ -41,31 +44,25 @@ namespace P2PNode.Native
             typeof(T).GetField("size").SetValue(boxed, (UIntPtr)Marshal.SizeOf(typeof(T)));
             return (T)boxed;
         }
+
         /// <summary>The sized struct at p, read up to the size the library filled: fields an older library lacks stay zero.</summary>
         internal static T Read<T>(IntPtr p) where T : struct
         {
             int ours = Marshal.SizeOf(typeof(T)), theirs = (int)Math.Min((ulong)Marshal.ReadIntPtr(p).ToInt64(), (ulong)ours);
             if (theirs == ours) return (T)Marshal.PtrToStructure(p, typeof(T));
-            IntPtr copy = Marshal.AllocHGlobal(ours);
-            try
-            {
-                var bytes = new byte[ours];
-                Marshal.Copy(p, bytes, 0, theirs);
-                Marshal.Copy(bytes, 0, copy, ours);
-                return (T)Marshal.PtrToStructure(copy, typeof(T));
-            }
-            finally
-            {
-                Marshal.FreeHGlobal(copy);
-            }
+            var bytes = new byte[ours];
+            Marshal.Copy(p, bytes, 0, theirs);
+            GCHandle pin = GCHandle.Alloc(bytes, GCHandleType.Pinned);
+            try { return (T)Marshal.PtrToStructure(pin.AddrOfPinnedObject(), typeof(T)); }
+            finally { pin.Free(); }
         }
+
         /// <summary>A call that hands its result out in a library-owned p2p_buf.</summary>
         internal delegate int BufFn(out P2PBuf buf);
         /// <summary>A copy of the bytes a call hands out (the p2p_buf freed, wiped first when asked); null when rc is absent.</summary>
         internal static byte[] Buf(BufFn call, int absent = 1, bool wipe = false)
         {
-            P2PBuf b;
-            int rc = call(out b);
+            int rc = call(out P2PBuf b);
             try
             {
                 if (rc == absent) return null;
@@ -78,12 +75,10 @@ namespace P2PNode.Native
                 N.p2p_buf_free(ref b);
             }
         }
+
         /// <summary>The UTF-8 text a call hands out; null when rc is absent.</summary>
-        internal static string Text(BufFn call, int absent = 1)
-        {
-            byte[] b = Buf(call, absent);
-            return b == null ? null : Encoding.UTF8.GetString(b);
-        }
+        internal static string Text(BufFn call, int absent = 1) => Buf(call, absent) is byte[] b ? Encoding.UTF8.GetString(b) : null;
+
         /// <summary>The handle a constructor made, or its error (releasing whatever handle came back with it).</summary>
         internal static NodeHandle Made(int rc, NodeHandle h)
         {
@@ -98,15 +93,9 @@ namespace P2PNode.Native
         /// <summary>A discovery answer's entries (the stride is the library's sizeof(p2p_peer), their first field).</summary>
         internal static DiscoveredNode[] NodesOf(ref P2PEv ev)
         {
-            long n = ev.nodes == IntPtr.Zero ? 0 : (long)ev.n_nodes.ToUInt64();
-            long stride = n == 0 ? 0 : Marshal.ReadIntPtr(ev.nodes).ToInt64();
-            var nodes = new DiscoveredNode[n];
-            for (long i = 0; i < n; i++)
-            {
-                var d = Read<P2PPeer>(new IntPtr(ev.nodes.ToInt64() + i * stride));
-                nodes[i] = new DiscoveredNode(Str(d.id), Str(d.host), d.port, (Direction)d.direction);
-            }
-            return nodes;
+            long at = ev.nodes.ToInt64(), n = at == 0 ? 0 : (long)ev.n_nodes.ToUInt64(), stride = n == 0 ? 0 : Marshal.ReadIntPtr(ev.nodes).ToInt64();
+            return Enumerable.Range(0, checked((int)n)).Select(i => Read<P2PPeer>(new IntPtr(at + i * stride)))
+                .Select(d => new DiscoveredNode(Str(d.id), Str(d.host), d.port, (Direction)d.direction)).ToArray();
         }
     }
 }

@@ -9,12 +9,8 @@ namespace P2PNode
     {
         private string text;
         /// <summary>Creates a message (mostly for tests; received messages come from the node).</summary>
-        public Message(MessageKind kind, byte[] data, Compression compression)
-        {
-            Kind = kind;
-            Data = Node.NotNull(data, nameof(data));
-            Compression = compression;
-        }
+        public Message(MessageKind kind, byte[] data, Compression compression) =>
+            (Kind, Data, Compression) = (kind, Node.NotNull(data, nameof(data)), compression);
         /// <summary>JSON text, other text, or bytes that are not UTF-8.</summary>
         public MessageKind Kind { get; }
         /// <summary>The compression the message travelled with.</summary>
@@ -33,13 +29,8 @@ namespace P2PNode
     public sealed class SecureMessage
     {
         /// <summary>Creates a message (mostly for tests; received messages come from the node).</summary>
-        public SecureMessage(string senderId, string type, string json, Compression compression)
-        {
-            SenderId = senderId ?? "";
-            Type = type ?? "";
-            Json = Node.NotNull(json, nameof(json));
-            Compression = compression;
-        }
+        public SecureMessage(string senderId, string type, string json, Compression compression) =>
+            (SenderId, Type, Json, Compression) = (senderId ?? "", type ?? "", Node.NotNull(json, nameof(json)), compression);
         /// <summary>The signer's node id (_id); not necessarily the neighbour it came from.</summary>
         public string SenderId { get; }
         /// <summary>The message's _type: "message" for <see cref="SecureNode.SendMessage"/>, or the application's own.</summary>
@@ -56,13 +47,8 @@ namespace P2PNode
     public sealed class DiscoveredNode
     {
         /// <summary>Creates an entry.</summary>
-        public DiscoveredNode(string id, string host, int port, Direction direction)
-        {
-            Id = id ?? "";
-            Host = host ?? "";
-            Port = port;
-            Direction = direction;
-        }
+        public DiscoveredNode(string id, string host, int port, Direction direction) =>
+            (Id, Host, Port, Direction) = (id ?? "", host ?? "", port, direction);
         /// <summary>The peer's node id.</summary>
         public string Id { get; }
         /// <summary>Its address, as the answering node sees it.</summary>
@@ -79,13 +65,9 @@ namespace P2PNode
     public sealed class DiscoveryAnswer
     {
         /// <summary>Creates an answer (mostly for tests; answers come from the node).</summary>
-        public DiscoveryAnswer(string senderId, string type, string json, IList<DiscoveredNode> nodes)
-        {
-            SenderId = senderId ?? "";
-            Type = type ?? "";
-            Json = Node.NotNull(json, nameof(json));
-            Nodes = new List<DiscoveredNode>(nodes ?? new DiscoveredNode[0]).AsReadOnly();
-        }
+        public DiscoveryAnswer(string senderId, string type, string json, IList<DiscoveredNode> nodes) =>
+            (SenderId, Type, Json, Nodes) = (senderId ?? "", type ?? "", Node.NotNull(json, nameof(json)),
+                new List<DiscoveredNode>(nodes ?? new DiscoveredNode[0]).AsReadOnly());
         /// <summary>The node id of the node that answered (the answer's signer, _id).</summary>
         public string SenderId { get; }
         /// <summary>The answer's _type.</summary>
@@ -96,5 +78,70 @@ namespace P2PNode
         public IReadOnlyList<DiscoveredNode> Nodes { get; }
         /// <summary>"sender-id: node, node, ...".</summary>
         public override string ToString() => SenderId + ": " + string.Join(", ", Nodes);
+    }
+
+    /// <summary>An event about one peer: connected, disconnected, or being dropped.</summary>
+    public class PeerEventArgs : EventArgs
+    {
+        /// <summary>Creates the arguments.</summary>
+        public PeerEventArgs(Peer peer) => Peer = peer;
+        /// <summary>The peer the event is about (for secure messages: the neighbour it came from).</summary>
+        public Peer Peer { get; }
+    }
+
+    /// <summary>A message received from a peer (p2pnetwork's node_message).</summary>
+    public class MessageEventArgs : PeerEventArgs
+    {
+        /// <summary>Creates the arguments.</summary>
+        public MessageEventArgs(Peer peer, Message message) : base(peer) => Message = message;
+        /// <summary>The message.</summary>
+        public Message Message { get; }
+    }
+
+    /// <summary>A lost peer is about to be dialled again (node_reconnection_error); set <see cref="Reconnect"/> to false to give up.</summary>
+    public class ReconnectionErrorEventArgs : EventArgs
+    {
+        /// <summary>Creates the arguments.</summary>
+        public ReconnectionErrorEventArgs(string host, int port, int trials) => (Host, Port, Trials) = (host, port, trials);
+        /// <summary>The lost peer's host.</summary>
+        public string Host { get; }
+        /// <summary>The lost peer's port.</summary>
+        public int Port { get; }
+        /// <summary>Attempts so far, from 1.</summary>
+        public int Trials { get; }
+        /// <summary>The answer: true (the default) dials again, false forgets the peer.</summary>
+        public bool Reconnect { get; set; } = true;
+    }
+
+    /// <summary>A signed message received by a <see cref="SecureNode"/>.</summary>
+    public class SecureMessageEventArgs : PeerEventArgs
+    {
+        /// <summary>Creates the arguments.</summary>
+        public SecureMessageEventArgs(Peer peer, SecureMessage message) : base(peer) => Message = message;
+        /// <summary>The message.</summary>
+        public SecureMessage Message { get; }
+    }
+
+    /// <summary>A message a <see cref="SecureNode"/> refused: its bytes and why.</summary>
+    public class MessageRejectedEventArgs : PeerEventArgs
+    {
+        /// <summary>Creates the arguments.</summary>
+        public MessageRejectedEventArgs(Peer peer, Message raw, Reject reject, string reason) : base(peer) =>
+            (Raw, Reject, Reason) = (raw, reject, reason);
+        /// <summary>The payload that was refused, as received.</summary>
+        public Message Raw { get; }
+        /// <summary>The check it failed.</summary>
+        public Reject Reject { get; }
+        /// <summary>Why, in a sentence for people.</summary>
+        public string Reason { get; }
+    }
+
+    /// <summary>An answer to a discovery, received by a <see cref="SecureNode"/>.</summary>
+    public class DiscoveryAnswerEventArgs : PeerEventArgs
+    {
+        /// <summary>Creates the arguments.</summary>
+        public DiscoveryAnswerEventArgs(Peer peer, DiscoveryAnswer answer) : base(peer) => Answer = answer;
+        /// <summary>The answer (<see cref="PeerEventArgs.Peer"/> is the neighbour that relayed it).</summary>
+        public DiscoveryAnswer Answer { get; }
     }
 }
