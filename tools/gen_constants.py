@@ -214,18 +214,24 @@ CS_ENUMS: List[Tuple[str, str, str, Dict[str, Optional[str]], str, str]] = [
         "P2P_ETOOBIG": "TooBig", "P2P_ENOTFOUND": "NotFound", "P2P_ERANGE": "Range",
         "P2P_EBIND": "Bind", "P2P_EINTERNAL": "Internal", "P2P_EKEY": "Key",
         "P2P_EREJECTED": "Rejected", "P2P_EFORK": "Forked"}, "", ""),
-    ("p2p_kind", "MessageKind", "How a received payload is presented, by p2pnetwork's rule.", {}, "", ""),
+    ("p2p_kind", "MessageKind", "How a received payload is presented, by p2pnetwork's rule.",
+     {}, "", ""),
     ("p2p_direction", "Direction", "Which side opened a connection.", {"P2P_ALL": None}, "", ""),
-    ("p2p_compression", "Compression", "How a message travels on the wire (p2pnetwork's compression).", {}, "", ""),
-    ("p2p_limit", "Limit", "Limits of a node (P2P_LIMIT_*, defaults in the header); 0 restores a default.", {}, "", ""),
-    ("p2p_overflow_policy", "OverflowPolicy", "What a send does when a queue is full (Limit.OverflowPolicy).", {}, "", ""),
+    ("p2p_compression", "Compression", "How a message travels on the wire (p2pnetwork's compression).",
+     {}, "", ""),
+    ("p2p_limit", "Limit", "Limits of a node (P2P_LIMIT_*, defaults in the header); 0 restores a default.",
+     {}, "", ""),
+    ("p2p_overflow_policy", "OverflowPolicy", "What a send does when a queue is full (Limit.OverflowPolicy).",
+     {}, "", ""),
     ("p2p_reject", "Reject", "Why a SecureNode rejected a message.", {}, "", ""),
-    ("p2p_key_policy", "KeyPolicy", "Which public key a SecureNode accepts for a sender's node id.", {}, "", ""),
+    ("p2p_key_policy", "KeyPolicy", "Which public key a SecureNode accepts for a sender's node id.",
+     {}, "", ""),
     ("p2p_key_format", "KeyFormat", "Formats SecureNode.KeyPairSave writes.",
      {"P2P_KEY_FORMAT_P2PNODE": "P2PNode", "P2P_KEY_FORMAT_P2PSECURE": "P2PSecure"}, "", ""),
     ("p2p_delegate", "SecureDelegate", "Message types a SecureNode hands to OnSecureMessage (SetDelegate).",
      {}, "None = 0, ", "[Flags] "),
-    ("p2p_secure_step", "SecureStep", "The steps of a secure node's own handling of a delegated message.", {}, "", ""),
+    ("p2p_secure_step", "SecureStep", "The steps of a secure node's own handling of a delegated message.",
+     {}, "", ""),
 ]
 CS_INTERNAL_ENUMS = ["p2p_event_type", "p2p_direction"]
 CS_STRUCTS = ["p2p_buf", "p2p_peer", "p2p_ev", "p2p_stats", "p2p_secure_opts"]
@@ -246,21 +252,26 @@ def cs_wrap(head: str, items: List[str], indent: str, tail: str, sep: str = ", "
 def cs_enum(members: Dict[str, int], renames: Dict[str, Optional[str]]) -> List[str]:
     short = short_names(members)
     pascal = {k: "".join(p.capitalize() for p in short[k].split("_")) for k in members}
-    return [f"{renames.get(k, pascal[k])} = {v}" for k, v in members.items() if renames.get(k, "") is not None]
+    return [f"{renames.get(k, pascal[k])} = {v}"
+            for k, v in members.items() if renames.get(k, "") is not None]
 
 
 def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
            structs: Dict[str, List[Field]], protos: Dict[str, Tuple[str, List[str]]]) -> str:
-    out = [f"// {HEAD}", "#pragma warning disable 1591 // each member is documented where the header defines it",
+    out = [f"// {HEAD}",
+           "#pragma warning disable 1591 // each member is documented where the header defines it",
            "using System;", "using System.Runtime.InteropServices;", "", "namespace P2PNode", "{"]
-    codes = {k: int(v) for k, v in defines.items() if re.fullmatch(r"P2P_(OK|E[A-Z]+)", k)}  # type: ignore[call-overload]
+    codes = {k: int(v) for k, v in defines.items()  # type: ignore[call-overload]
+             if re.fullmatch(r"P2P_(OK|E[A-Z]+)", k)}
     for src, name, doc, renames, extra, attr in CS_ENUMS:
         members = codes if src == "codes" else enums[src]
         if src == "codes" and set(members) != set(renames):
-            raise SystemExit("gen_constants: CS_ENUMS names no C# name for " + ", ".join(set(members) ^ set(renames)))
+            raise SystemExit("gen_constants: CS_ENUMS has no C# name for "
+                             + ", ".join(set(members) ^ set(renames)))
         out.append(f"    /// <summary>{doc}</summary>")
         out += cs_wrap(f"{attr}public enum {name} {{ {extra}", cs_enum(members, renames), "    ", " }")
-    out += ["}", "", "namespace P2PNode.Native", "{", "    // The header's enums and structs of the same names (p2p_ev -> P2PEv), for this binding's own use."]
+    out += ["}", "", "namespace P2PNode.Native", "{",
+            "    // The header's enums and structs of the same names (p2p_ev -> P2PEv), for this binding's own use."]
     for src in CS_INTERNAL_ENUMS:
         out += cs_wrap(f"internal enum {class_name(src)} {{ ", cs_enum(enums[src], {}), "    ", " }")
     for name in CS_STRUCTS:
@@ -273,7 +284,7 @@ def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
                 runs[-1][1].append(fname)
             else:
                 runs.append((t, [fname]))
-        # A run of fields of one type is one declaration (the same layout); the struct on as few lines as fit.
+        # A run of fields of one type is one declaration (the same layout), on as few lines as fit.
         words = [("public " + t + " " if i == 0 else "") + n + ("," if i < len(names) - 1 else ";")
                  for t, names in runs for i, n in enumerate(names)]
         out += cs_wrap(f"[StructLayout(LayoutKind.Sequential)] internal struct {class_name(name)} {{ ",
