@@ -3,7 +3,6 @@ package wire
 import (
 	"bytes"
 	"compress/bzip2"
-	"compress/zlib"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"sync"
 
 	dbzip2 "github.com/dsnet/compress/bzip2"
+	"github.com/klauspost/compress/zlib"
 	"github.com/ulikunitz/xz"
 )
 
