@@ -86,7 +86,7 @@ func Compress(data []byte, c Compression) ([]byte, error) {
 		}
 		w = bw
 	case CompressionLzma:
-		xw, err := xz.WriterConfig{CheckSum: xz.CRC64}.NewWriter(&b)
+		xw, err := xz.WriterConfig{CheckSum: xz.CRC64, DictCap: xzDictCap(len(data))}.NewWriter(&b)
 		if err != nil {
 			return nil, fmt.Errorf("wire: lzma writer: %w", err)
 		}
@@ -157,4 +157,18 @@ func Decompress(data []byte, c Compression, max int) ([]byte, error) {
 		return nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, max)
 	}
 	return out, nil
+}
+
+// xzDictCap is the LZMA2 dictionary for compressing n bytes: Python's
+// default (8 MiB), or less when the data is smaller. A dictionary larger
+// than the data finds no more matches, but the writer allocates and clears
+// tables of its size for every message (50 MB and most of the time for a
+// 64 KiB one), and a receiver allocates what the header declares.
+func xzDictCap(n int) int {
+	const min, max = 4 << 10, 8 << 20
+	c := min
+	for c < n && c < max {
+		c *= 2
+	}
+	return c
 }
