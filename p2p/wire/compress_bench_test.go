@@ -1,33 +1,12 @@
 package wire_test
 
 import (
-	"bytes"
-	"math/rand/v2"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/p2pnode/p2pnode/p2p/wire"
 )
 
-// benchText is the bench's 64 KiB English-like text (bench/bench_test.go
-// compressibleText), so that these figures match the bench's codec row.
-func benchText(n int) []byte {
-	words := strings.Fields("the quick brown fox jumps over the lazy dog peer to peer network node message " +
-		"connection event handler python reference frame compression zlib bzip2 lzma stream " +
-		"latency throughput benchmark library binding socket buffer queue writer reader")
-	rng := rand.New(rand.NewPCG(1, 2))
-	var buf bytes.Buffer
-	for buf.Len() < n {
-		buf.WriteString(words[rng.IntN(len(words))])
-		if rng.IntN(12) == 0 {
-			buf.WriteString(".\n")
-		} else {
-			buf.WriteByte(' ')
-		}
-	}
-	return buf.Bytes()[:n]
-}
+var benchText = wire.BenchText
 
 func BenchmarkCompress(b *testing.B) {
 	text := benchText(64 << 10)
@@ -61,12 +40,6 @@ func BenchmarkDecompress(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-func TestWriteBenchText(t *testing.T) {
-	if p := os.Getenv("BENCH_TEXT_OUT"); p != "" {
-		os.WriteFile(p, benchText(64<<10), 0o644)
 	}
 }
 
