@@ -58,6 +58,13 @@ func ParseCompression(name string) (Compression, error) {
 	return CompressionNone, fmt.Errorf("%w %q (want none, zlib, bzip2 or lzma)", ErrUnknownCodec, name)
 }
 
+// The codecs are pure Go, chosen for speed on the bench's 64 KiB text
+// against CPython's C modules (issue 20): zlib is klauspost/compress (its
+// level 6 compresses about 6x faster than compress/zlib, bodies ~10%
+// larger than CPython's, which decodes them); bzip2 is dsnet/compress both
+// ways (the only pure-Go encoder; its decoder is about twice as fast as
+// compress/bzip2's); lzma is ulikunitz/xz.
+//
 // Codec state is large (zlib's is hundreds of KiB) and costs more to make
 // than to use on a small message, so writers and readers are reused.
 var (
