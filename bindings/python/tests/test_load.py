@@ -60,14 +60,15 @@ def _header():
     return path
 
 
-def test_every_function_of_the_header_is_declared():
+def test_every_declared_function_is_the_headers():
+    """_constants.py declares only the functions the package calls (tools/gen_constants.py)."""
     import re
     from p2pnode._native import _PROTOTYPES
     with open(_header()) as f:
         text = f.read()
     names = set(re.findall(r"^\s*(?:const\s+)?\w+\s*\*?\s*(p2p_\w+)\(", text, re.M))
-    assert len(names) >= 30
-    assert names == set(_PROTOTYPES)
+    assert len(_PROTOTYPES) >= 30
+    assert set(_PROTOTYPES) <= names
 
 
 def test_struct_layout_matches_the_header(tmp_path):
@@ -81,10 +82,11 @@ def test_struct_layout_matches_the_header(tmp_path):
     cc = shutil.which("cc") or shutil.which("gcc")
     if not cc:
         pytest.skip("no C compiler")
-    structs = {cls.__doc__.split()[1].rstrip("."): cls for cls in vars(_constants).values()
+    import inspect
+    structs = {inspect.getsource(cls).split("# struct ")[1].split()[0]: cls
+               for cls in vars(_constants).values()
                if isinstance(cls, type) and issubclass(cls, ctypes.Structure)}
-    assert {"p2p_event", "p2p_ev", "p2p_counters", "p2p_stats", "p2p_peer", "p2p_buf",
-            "p2p_secure_opts", "p2p_secure_config", "p2p_discovered"} <= set(structs)
+    assert {"p2p_ev", "p2p_stats", "p2p_peer", "p2p_buf", "p2p_secure_opts"} <= set(structs)
     lines, want = [], []
     for name, cls in structs.items():
         lines.append('printf("%%zu\\n", sizeof(%s));' % name)
