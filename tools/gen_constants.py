@@ -223,10 +223,18 @@ def python(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
                            for t, f, a in fields)
             out.append(f"class {class_name(name)}(ctypes.Structure): _fields_ = [{fs}]  # struct {name}")
     out.append("PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {  # name -> (restype, argtypes)")
-    out += [f'    "{n}": ({py_param(r, structs)}, [' + ", ".join(py_param(a, structs) for a in args) + "]),"
-            for n, (r, args) in calls.items()]
-    out.append("}")
-    return "\n".join(out) + "\n"
+    line = "   "
+    for n, (r, args) in calls.items():  # packed up to 200 columns
+        item = f' "{n}": ({py_param(r, structs)}, [' + ", ".join(py_param(a, structs) for a in args) + "]),"
+        if len(line) + len(item) > 200 and line.strip():
+            out.append(line)
+            line = "   "
+        line += item
+    out += [line, "}"] if line.strip() else ["}"]
+    text = "\n".join(out) + "\n"  # ctypes' names imported by name: shorter lines
+    names = sorted(set(re.findall(r"\bctypes\.(\w+)", text)))
+    text = text.replace("import ctypes\n", "from ctypes import " + ", ".join(names) + "\n", 1)
+    return text.replace("ctypes.", "")
 
 
 def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],

@@ -91,10 +91,6 @@ def call(name: str, *args: Any) -> int:
     return check(getattr(lib, name)(*args), name)
 
 
-def version() -> str:
-    return lib.p2p_version().decode("ascii")
-
-
 def encode_str(s: Optional[str]) -> Optional[bytes]:
     """A str as the NUL-terminated UTF-8 the C functions take (ValueError for a NUL)."""
     if s is None:
@@ -130,12 +126,13 @@ def take(name: str, *args: Any) -> Tuple[int, bytes]:
 
 
 def take_checked(name: str, *args: Any) -> bytes:
+    """take's bytes; P2PError for a failed call."""
     rc, data = take(name, *args)
     check(rc, name)
     return data
 
 
-def c_int(value: Any, what: str) -> int:
+def cint(value: Any, what: str) -> int:
     """value as a C int; out-of-range values become -1 so the library refuses them."""
     if isinstance(value, bool) or not isinstance(value, int):
         try:
@@ -150,8 +147,8 @@ def new_node(fn: str, host: str, port: Any, id: Any, max_connections: Any,
              *extra: Any) -> Tuple[int, int, str]:
     """(handle, port, id) of a node made by fn (p2p_node_new, p2p_secure_node_create)."""
     out, p = ctypes.c_void_p(), ctypes.c_int()
-    call(fn, encode_str(host), c_int(port, "port"), encode_str(str(id)) if id is not None else None,
-         c_int(max_connections, "max_connections"), *extra, ctypes.byref(out))
+    call(fn, encode_str(host), cint(port, "port"), encode_str(str(id)) if id is not None else None,
+         cint(max_connections, "max_connections"), *extra, ctypes.byref(out))
     call("p2p_node_port", out.value, ctypes.byref(p))
     return out.value or 0, p.value, take_checked("p2p_node_id_buf", out.value).decode("utf-8",
                                                                                      "replace")

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 from . import _native as _n
 from ._codec import GONE_CODES, decode_payload, encode_payload, send_code, wire_packet
 from ._events import Event, Reader
-from ._native import P2PError, c_int
+from ._native import P2PError, cint
 from .nodeconnection import NodeConnection
 
 __all__ = ["Node", "P2PError"]
@@ -37,6 +37,16 @@ def _event_method(name: str, debug: str, doc: str) -> Callable[["Node", NodeConn
             self.callback(name, self, node, {})
     method.__name__, method.__qualname__, method.__doc__ = name, "Node." + name, doc
     return method
+
+
+def _count(i: int, doc: str) -> Any:
+    """A message count of p2pnetwork's (settable): the library's counter plus an offset."""
+    def get(self: "Node") -> int:
+        return self._p2p_counters()[i] + self._p2p_offsets[i]
+
+    def put(self: "Node", value: int) -> None:
+        self._p2p_offsets[i] = int(value) - self._p2p_counters()[i]
+    return property(get, put, doc=doc)
 
 
 def _overrides(obj: Any, base: type, *names: str) -> bool:
@@ -85,17 +95,11 @@ class Node(threading.Thread):
         return _n.new_node("p2p_node_new", host, port, id, max_connections)
 
     def _p2p_counters(self) -> List[int]:
-        if not self._p2p_freed:
-            c = _n.sized(_n.P2PStats)
-            if _n.lib.p2p_node_stats(self._p2p_node, ctypes.byref(c)) == _n.P2P_OK:
-                self._p2p_counts = [c.sent, c.received, c.receive_errors]
+        """sent, received, receive_errors (the last seen once the node is freed)."""
+        c = _n.sized(_n.P2PStats)
+        if not self._p2p_freed and _n.lib.p2p_node_stats(self._p2p_node, ctypes.byref(c)) == 0:
+            self._p2p_counts = [c.sent, c.received, c.receive_errors]
         return self._p2p_counts
-
-    def _p2p_count(self, i: int) -> int:
-        return self._p2p_counters()[i] + self._p2p_offsets[i]
-
-    def _p2p_set_count(self, i: int, value: int) -> None:
-        self._p2p_offsets[i] = int(value) - self._p2p_counters()[i]
 
     @property
     def debug(self) -> bool:
@@ -147,15 +151,9 @@ class Node(threading.Thread):
             _n.call("p2p_peer_stats", self._p2p_node, node._p2p_handle, ctypes.byref(c))
         return _n.as_dict(c)
 
-    message_count_send = property(lambda self: self._p2p_count(0),
-                                  lambda self, v: self._p2p_set_count(0, v),
-                                  doc="Messages sent (a broadcast counts once per peer).")
-    message_count_recv = property(lambda self: self._p2p_count(1),
-                                  lambda self, v: self._p2p_set_count(1, v),
-                                  doc="Messages received.")
-    message_count_rerr = property(lambda self: self._p2p_count(2),
-                                  lambda self, v: self._p2p_set_count(2, v),
-                                  doc="Received frames that were undecodable or over a limit.")
+    message_count_send = _count(0, "Messages sent (a broadcast counts once per peer).")
+    message_count_recv = _count(1, "Messages received.")
+    message_count_rerr = _count(2, "Received frames that were undecodable or over a limit.")
     nodes_inbound = property(lambda self: self._p2p_peers(_n.P2P_INBOUND),
                              doc="The peers that connected with us (a new list on every read).")
     nodes_outbound = property(lambda self: self._p2p_peers(_n.P2P_OUTBOUND),
@@ -276,7 +274,7 @@ class Node(threading.Thread):
         """
         peer = ctypes.c_uint64(0)
         try:
-            chost, cport = _n.encode_str(host), c_int(port, "port")
+            chost, cport = _n.encode_str(host), cint(port, "port")
         except (TypeError, ValueError) as e:
             self.debug_print("TcpServer.connect_with_node: Could not connect with node. ("
                              + str(e) + ")")

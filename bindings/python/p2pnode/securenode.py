@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 
 from . import _native as _n
 from ._codec import decode_payload
-from ._native import c_int as _c_int
+from ._native import cint as _c_int
 from ._events import Event
 from .node import Callback, Node
 from .nodeconnection import NodeConnection
