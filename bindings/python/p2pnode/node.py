@@ -80,13 +80,11 @@ class Node(threading.Thread):
         self._p2p_send_overrides = 0  # live connections whose class overrides send()
         #: Peers connected with reconnect=True: {"host", "port", "tries"} (and "trials").
         self.reconnect_to_nodes: List[Dict[str, Any]] = []
-        pending_debug = self.__dict__.pop("_p2p_pending_debug", None)
         self.host, self.port = host, port
         if id is None and type(self).generate_id is not Node.generate_id:
             id = self.generate_id()  # a subclass's ids, as in p2pnetwork
         self._p2p_node, self.port, self.id = self._p2p_new(host, port, id, max_connections)
-        self._p2p_debug = False
-        self.debug = bool(pending_debug)
+        self.debug = self.__dict__.get("_p2p_debug", False)  # a subclass may set it first
         if type(self).init_server is not Node.init_server:
             self.init_server()
 
@@ -104,22 +102,16 @@ class Node(threading.Thread):
     @property
     def debug(self) -> bool:
         """Debug output on or off (the library's and debug_print's)."""
-        node = self.__dict__.get("_p2p_node")
-        if node is None:
-            return bool(self.__dict__.get("_p2p_pending_debug", False))
-        on = ctypes.c_int()
-        if not self._p2p_freed and _n.lib.p2p_node_get_debug(node, ctypes.byref(on)) == _n.P2P_OK:
+        node, on = self.__dict__.get("_p2p_node"), ctypes.c_int()
+        if node and not self._p2p_freed and _n.lib.p2p_node_get_debug(node, ctypes.byref(on)) == 0:
             return bool(on.value)
-        return self._p2p_debug
+        return bool(self.__dict__.get("_p2p_debug", False))
 
     @debug.setter
     def debug(self, on: bool) -> None:
+        self.__dict__["_p2p_debug"] = bool(on)  # kept for before __init__ and after the free
         node = self.__dict__.get("_p2p_node")
-        if node is None:  # set by a subclass before Node.__init__
-            self.__dict__["_p2p_pending_debug"] = bool(on)
-            return
-        self._p2p_debug = bool(on)
-        rc = _n.P2P_OK if self._p2p_freed else _n.lib.p2p_node_set_debug(node, 1 if on else 0)
+        rc = _n.lib.p2p_node_set_debug(node, int(bool(on))) if node and not self._p2p_freed else 0
         if rc not in (_n.P2P_OK, _n.P2P_EHANDLE):
             raise _n.error(rc, "p2p_node_set_debug")
 
@@ -291,23 +283,19 @@ class Node(threading.Thread):
                 self.reconnect_to_nodes.append({"host": host, "port": port, "tries": 0})
             return True
         err = _n.error(rc, "p2p_node_connect")
-        if rc == _n.P2P_ESELF:
-            print("connect_with_node: Cannot connect with yourself!!")
+        conn = self._p2p_connection(peer.value) if rc == _n.P2P_EALREADY and peer.value else None
+        if rc == _n.P2P_EALREADY and conn is not None and conn._p2p_direction == _n.P2P_INBOUND:
+            print("connect_with_node: This node (" + conn.id + ") is already connected with us.")
         elif rc == _n.P2P_EALREADY:
-            conn = self._p2p_connection(peer.value) if peer.value else None
-            if conn is not None and conn._p2p_direction == _n.P2P_INBOUND:
-                print("connect_with_node: This node (" + conn.id
-                      + ") is already connected with us.")
-            else:
-                print("connect_with_node: Already connected with this node ("
-                      + (conn.id if conn is not None else "") + ").")
-            return True
-        elif rc == _n.P2P_ESTATE:
-            print("connect_with_node: the node is not started; call start() first")
+            print("connect_with_node: Already connected with this node ("
+                  + (conn.id if conn is not None else "") + ").")
+        elif rc in (_n.P2P_ESELF, _n.P2P_ESTATE):
+            print("connect_with_node: " + ("Cannot connect with yourself!!" if rc == _n.P2P_ESELF
+                                           else "the node is not started; call start() first"))
         else:
             self.debug_print("TcpServer.connect_with_node: Could not connect with node. ("
                              + err.message + ")")
-        return False
+        return rc == _n.P2P_EALREADY
 
     def disconnect_with_node(self, node: Any) -> None:
         """Close the connection with an outbound peer (no longer reconnected)."""
@@ -401,7 +389,7 @@ class Node(threading.Thread):
             if self._p2p_freed or self._p2p_node is None:
                 return
             self._p2p_counters()
-            self._p2p_debug = self.debug
+            self.__dict__["_p2p_debug"] = self.debug
             self._p2p_freed = True
             for conn in self._p2p_conns.values():
                 conn._p2p_gone()

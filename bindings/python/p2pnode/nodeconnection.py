@@ -13,25 +13,13 @@ import json
 import lzma
 import threading
 import zlib
-from typing import Any, Callable, Dict, Optional, Protocol
+from typing import Any, Callable, Dict, Optional
 
 from . import _native as _n
 from ._codec import GONE_CODES, compression_code, encode_batch, encode_payload, inflate, send_code
 from ._codec import compressed as _compressed
 
 __all__ = ["NodeConnection"]
-
-
-class _Owner(Protocol):
-    """What a NodeConnection needs of its Node (node.py imports this module, not the reverse)."""
-
-    _p2p_node: Optional[int]
-    host: str
-    port: int
-
-    def debug_print(self, message: str) -> None: ...
-
-    def get_limit(self, name: str) -> int: ...
 
 
 class NodeConnection(threading.Thread):
@@ -43,7 +31,7 @@ class NodeConnection(threading.Thread):
     EOT_CHAR = 0x04.to_bytes(1, "big")
     COMPR_CHAR = 0x02.to_bytes(1, "big")
 
-    def __init__(self, main_node: _Owner, sock: Any, id: Any, host: str, port: int) -> None:
+    def __init__(self, main_node: Any, sock: Any, id: Any, host: str, port: int) -> None:
         """Made by Node.create_new_connection(sock, id, host, port); sock is always None."""
         # The node announces the handle of the peer being made (before Thread.__init__ hashes us).
         pending = getattr(main_node, "_p2p_creating", None)
@@ -55,9 +43,8 @@ class NodeConnection(threading.Thread):
         self.info: Dict[Any, Any] = {}
         self.terminate_flag = threading.Event()
         self._p2p_closed = threading.Event()
-        # Set by the node: a subclass's parse_packet (or None) and whether it overrides send.
-        self._p2p_parser: Optional[Callable[[bytes], Any]] = None
-        self._p2p_own_send = False
+        self._p2p_parser: Optional[Callable[[bytes], Any]] = None  # set by the node: an override
+        self._p2p_own_send = False  # set by the node: the class overrides send()
         #: Set at the disconnected event: accepted messages never written to the peer, their bytes.
         self.dropped = self.dropped_bytes = 0
 
@@ -78,10 +65,6 @@ class NodeConnection(threading.Thread):
         if self._p2p_handle == 0 or other._p2p_handle == 0:
             return self is other
         return self.main_node is other.main_node and self._p2p_handle == other._p2p_handle
-
-    def __ne__(self, other: object) -> bool:
-        eq = self.__eq__(other)
-        return eq if eq is NotImplemented else not eq
 
     def __hash__(self) -> int:
         if self._p2p_handle == 0:
@@ -197,8 +180,7 @@ class NodeConnection(threading.Thread):
     def start(self) -> None:
         """Does nothing: the library runs the connection."""
 
-    def run(self) -> None:
-        """Does nothing: the library reads the connection."""
+    run = start
 
     def join(self, timeout: Optional[float] = None) -> None:
         """Wait until this peer's disconnected event has been delivered."""
