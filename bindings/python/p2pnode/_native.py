@@ -13,9 +13,9 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 from ._constants import *  # noqa: F403 (re-exported: p2pnode._native.P2P_* as in the header)
-from ._constants import (CODE_NAMES, P2P_COMPRESSION, P2P_EHANDLE, P2P_KEY_FORMAT,
-                         P2P_KEY_POLICY, P2P_LIMIT, P2P_OK, P2P_OVERFLOW_POLICY, PROTOTYPES,
-                         P2PBuf, P2PPeer)
+from ._constants import (CODE_NAMES, P2P_ALL, P2P_COMPRESSION, P2P_EHANDLE, P2P_ESTOPPED,
+                         P2P_INBOUND, P2P_KEY_FORMAT, P2P_KEY_POLICY, P2P_LIMIT, P2P_OK,
+                         P2P_OUTBOUND, P2P_OVERFLOW_POLICY, PROTOTYPES, P2PBuf, P2PPeer)
 
 __all__ = ["P2PError", "lib", "library_path", "check", "errmsg"]
 
@@ -194,3 +194,43 @@ def peer_facts(node: Any, peer: int) -> Optional[PeerFacts]:
         return decode_str(p.id), decode_str(p.host), p.port, p.direction
     finally:
         lib.p2p_buf_free(ctypes.byref(p.mem))
+
+
+class NativeNode:
+    """What the threaded and the asyncio Node share: limits and peers of the native handle."""
+
+    def _p2p_live(self) -> Optional[int]:
+        """The handle while the native node exists, else None."""
+        raise NotImplementedError
+
+    def _p2p_connection(self, handle: int, facts: Any = None) -> Any:
+        """The object of a peer handle, made from facts (or the library's) on first sight."""
+        raise NotImplementedError
+
+    def _p2p_handle_of(self, function: str) -> int:
+        h = self._p2p_live()
+        if h is None:
+            raise P2PError(P2P_ESTOPPED, "", function)
+        return h
+
+    def set_limit(self, name: str, value: int) -> None:
+        """Set a limit of LIMITS by name, 0 for its default (p2pnode only; before start())."""
+        limit_code(name, value)
+        set_limit(self._p2p_handle_of("p2p_node_set_limit"), name, value)
+
+    def get_limit(self, name: str) -> int:
+        """The value of a limit (see set_limit), defaults filled in."""
+        limit_code(name)
+        return get_limit(self._p2p_handle_of("p2p_node_get_limit"), name)
+
+    def _p2p_peers(self, direction: int) -> List[Any]:
+        h = self._p2p_live()
+        conns = map(self._p2p_connection, peer_handles(h, direction) if h else [])
+        return [c for c in conns if c is not None]
+
+    nodes_inbound = property(lambda self: self._p2p_peers(P2P_INBOUND),
+                             doc="The peers that connected with us (a new list on every read).")
+    nodes_outbound = property(lambda self: self._p2p_peers(P2P_OUTBOUND),
+                              doc="The peers we connected with (a new list on every read).")
+    all_nodes = property(lambda self: self._p2p_peers(P2P_ALL),
+                         doc="Every peer, inbound then outbound.")

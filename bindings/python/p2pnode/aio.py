@@ -81,7 +81,7 @@ class Event:
         return "<Event %s %r %r>" % (self.name, self.node, self.data)
 
 
-class Node:
+class Node(_n.NativeNode):
     """An asyncio node on host:port: ``async with Node(...)`` starts and stops it.
 
     ``Node(host, port, id=None, max_connections=0, max_batches=64)``; max_batches
@@ -109,20 +109,8 @@ class Node:
         self._dialer: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._closing: Optional["asyncio.Task[None]"] = None
 
-    def _handle(self, function: str) -> int:
-        if self._h is None:
-            raise P2PError(_n.P2P_ESTOPPED, "", function)
+    def _p2p_live(self) -> Optional[int]:
         return self._h
-
-    def set_limit(self, name: str, value: int) -> None:
-        """Set a limit by its name in p2pnode.node.LIMITS (0: its default; before start())."""
-        _n.limit_code(name, value)
-        _n.set_limit(self._handle("p2p_node_set_limit"), name, value)
-
-    def get_limit(self, name: str) -> int:
-        """The value of a limit (see set_limit), defaults filled in."""
-        _n.limit_code(name)
-        return _n.get_limit(self._handle("p2p_node_get_limit"), name)
 
     async def start(self) -> None:
         """Start accepting connections and the poller thread (once)."""
@@ -276,29 +264,14 @@ class Node:
             conn.closed = True
         return Event(name, self, conn, {})
 
-    def _connection(self, handle: int) -> Optional[Connection]:
+    def _p2p_connection(self, handle: int, facts: Any = None) -> Optional[Connection]:
         """The Connection of a live peer handle, made from the library's facts if new."""
         conn = self._conns.get(handle)
-        if conn is not None or self._h is None:
-            return conn
-        facts = _n.peer_facts(self._h, handle)
-        if facts is None:
-            return None  # gone meanwhile
-        conn = self._conns[handle] = Connection(self, handle, *facts)
+        if conn is None and self._h is not None:
+            facts = facts or _n.peer_facts(self._h, handle)
+            if facts is not None:  # else gone meanwhile
+                conn = self._conns[handle] = Connection(self, handle, *facts)
         return conn
-
-    def _peers(self, direction: int) -> List[Connection]:
-        if self._h is None:
-            return []
-        conns = (self._connection(h) for h in _n.peer_handles(self._h, direction))
-        return [c for c in conns if c is not None]
-
-    all_nodes = property(lambda self: self._peers(_n.P2P_ALL),
-                         doc="Every peer, inbound then outbound (asks the library: no wait).")
-    nodes_inbound = property(lambda self: self._peers(_n.P2P_INBOUND),
-                             doc="The peers that connected with us.")
-    nodes_outbound = property(lambda self: self._peers(_n.P2P_OUTBOUND),
-                              doc="The peers we connected with.")
 
     def _live(self, conn: Any) -> bool:
         return isinstance(conn, Connection) and conn.main_node is self and not conn.closed
@@ -325,11 +298,11 @@ class Node:
                             1 if reconnect else 0, ctypes.byref(peer))
         except P2PError as e:
             if e.code == _n.P2P_EALREADY and peer.value:
-                return self._connection(peer.value)
+                return self._p2p_connection(peer.value)
             if e.code in (_n.P2P_ECONNECT, _n.P2P_EHANDSHAKE, _n.P2P_ESELF, _n.P2P_EALREADY):
                 return None
             raise
-        return self._connection(peer.value)
+        return self._p2p_connection(peer.value)
 
     async def disconnect_with_node(self, conn: Connection) -> None:
         """Close the connection with a peer after what was queued for it."""

@@ -53,7 +53,7 @@ def _overrides(obj: Any, base: type, *names: str) -> bool:
     return any(getattr(type(obj), n, None) is not getattr(base, n) for n in names)
 
 
-class Node(threading.Thread):
+class Node(_n.NativeNode, threading.Thread):
     """A node on host:port that connects with others and raises p2pnetwork's events.
 
     ``Node(host, port, id=None, callback=None, max_connections=0)`` (also
@@ -126,14 +126,6 @@ class Node(threading.Thread):
             raise TypeError("p2pnode: max_connections must be an int")
         _n.set_limit(self._p2p_node, "max_connections", value)
 
-    def set_limit(self, name: str, value: int) -> None:
-        """Set a limit of LIMITS by name, 0 for its default (p2pnode only; before start())."""
-        _n.set_limit(self._p2p_node, name, value)
-
-    def get_limit(self, name: str) -> int:
-        """The value of a limit (see set_limit), defaults filled in."""
-        return _n.get_limit(self._p2p_node, name)
-
     def counters(self, node: Any = None) -> dict:
         """The node's counters, or a peer's (a NodeConnection): p2p_stats' fields (p2pnode only)."""
         c = _n.sized(_n.P2PStats)
@@ -146,18 +138,8 @@ class Node(threading.Thread):
     message_count_send = _count(0, "Messages sent (a broadcast counts once per peer).")
     message_count_recv = _count(1, "Messages received.")
     message_count_rerr = _count(2, "Received frames that were undecodable or over a limit.")
-    nodes_inbound = property(lambda self: self._p2p_peers(_n.P2P_INBOUND),
-                             doc="The peers that connected with us (a new list on every read).")
-    nodes_outbound = property(lambda self: self._p2p_peers(_n.P2P_OUTBOUND),
-                              doc="The peers we connected with (a new list on every read).")
-    all_nodes = property(lambda self: self._p2p_peers(_n.P2P_ALL),
-                         doc="Every peer, inbound then outbound.")
-
-    def _p2p_peers(self, direction: int) -> List[NodeConnection]:
-        if self._p2p_freed:
-            return []
-        conns = map(self._p2p_connection, _n.peer_handles(self._p2p_node, direction))
-        return [c for c in conns if c is not None]
+    def _p2p_live(self) -> Optional[int]:
+        return None if self._p2p_freed else self._p2p_node
 
     def _p2p_connection(self, handle: int, facts: Any = None) -> Optional[NodeConnection]:
         """The NodeConnection of a peer handle, made on first sight."""
