@@ -204,16 +204,14 @@ class Node(_n.NativeNode):
             else:
                 try:
                     loop.call_soon_threadsafe(self._put, None)
-                    loop.call_soon_threadsafe(self._poller_finished)
                 except RuntimeError:
                     pass
 
     def _put(self, batch: Optional[List[_Raw]]) -> None:
-        assert self._queue is not None
+        """On the loop: a batch for events(), or None: the poller is done."""
+        assert self._queue is not None and self._poller_done is not None
         self._queue.put_nowait(batch)
-
-    def _poller_finished(self) -> None:
-        if self._poller_done is not None and not self._poller_done.done():
+        if batch is None and not self._poller_done.done():
             self._poller_done.set_result(None)
 
     async def events(self) -> AsyncGenerator[Event, None]:

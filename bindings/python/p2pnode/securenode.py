@@ -78,12 +78,9 @@ def _password(password: Password) -> Optional[bytes]:
 
 
 def _ms(seconds: Optional[float], what: str) -> int:
-    if seconds is None:
-        return 0
-    if seconds < 0:
-        return -1
-    ms = int(round(seconds * 1000))
-    if ms == 0:
+    """seconds in ms: None the default (0), negative off (-1)."""
+    ms = 0 if seconds is None else -1 if seconds < 0 else int(round(seconds * 1000))
+    if ms == 0 and seconds is not None:
         raise ValueError("p2pnode: %s of %r s rounds to 0 ms (use None for the default)"
                          % (what, seconds))
     return ms
@@ -108,13 +105,10 @@ class SecureNode(Node):
         if key_policy not in _n.KEY_POLICIES:
             raise ValueError("p2pnode: unknown key_policy %r: use one of %s"
                              % (key_policy, ", ".join(_n.KEY_POLICIES)))
-        cfg = _n.sized(_n.P2PSecureOpts)
-        cfg.key_policy = _n.KEY_POLICIES[key_policy]
-        cfg.min_key_bits = _c_int(min_key_bits, "min_key_bits")
-        cfg.replay_window_ms = _ms(replay_window, "replay_window")
-        cfg.max_clock_skew_ms = _ms(max_clock_skew, "max_clock_skew")
-        cfg.max_pinned_keys = _c_int(max_pinned_keys, "max_pinned_keys")
-        self._p2p_secure_config = cfg
+        self._p2p_secure_config = _n.P2PSecureOpts(
+            ctypes.sizeof(_n.P2PSecureOpts), _n.KEY_POLICIES[key_policy],
+            _c_int(min_key_bits, "min_key_bits"), _ms(replay_window, "replay_window"),
+            _ms(max_clock_skew, "max_clock_skew"), _c_int(max_pinned_keys, "max_pinned_keys"))
         super().__init__(host, port, id, callback, max_connections)
         # Ping, pong and discovery stay in the library unless a subclass overrides a hook.
         self._p2p_delegate = 0
@@ -191,15 +185,11 @@ class SecureNode(Node):
 
     def check_message(self, data: Any) -> bool:
         """True when data (a dict or its JSON) has a valid signature, _hash and _message_id."""
-        if isinstance(data, str):
-            text = data.encode("utf-8")
-        elif isinstance(data, (bytes, bytearray)):
-            text = bytes(data)
-        else:
-            try:
-                text = _json_bytes(data)
-            except (TypeError, ValueError):
-                return False
+        try:
+            text = data.encode("utf-8") if isinstance(data, str) else bytes(data) \
+                if isinstance(data, (bytes, bytearray)) else _json_bytes(data)
+        except (TypeError, ValueError):
+            return False
         rc = _n.lib.p2p_secure_check_message(text, len(text), None)
         if rc != _n.P2P_OK:
             self.debug_print("check_message: " + _n.errmsg())
