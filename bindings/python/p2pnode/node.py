@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import itertools
 import random
 import sys
 import threading
@@ -395,33 +396,28 @@ class Node(_n.NativeNode, threading.Thread):
 
     def _p2p_deliver(self, batch: List[Event]) -> None:
         """Deliver a batch in order: runs of messages from one peer to node_message_batch."""
-        message, conns = _n.P2P_EVENT_MESSAGE, self._p2p_conns
-        run_peer, run_conn, parse = 0, None, None
-        run: List[Any] = []  # the messages of run_peer
-        for e in batch:
-            if e.type != message:
-                if run:
-                    self._p2p_call(self.node_message_batch, run_conn, run)
-                run_peer, run_conn, run = 0, None, []
-                self._p2p_dispatch(e)
+        msg = _n.P2P_EVENT_MESSAGE
+        for (peer, is_run), group in itertools.groupby(batch, lambda e: (e.peer, e.type == msg
+                                                                          or id(e))):
+            events = list(group)
+            if is_run is not True:  # any other event, alone
+                self._p2p_dispatch(events[0])
                 continue
-            if run_conn is None or e.peer != run_peer:
-                if run:
-                    self._p2p_call(self.node_message_batch, run_conn, run)
-                run_peer, run = e.peer, []
-                run_conn = conns.get(run_peer) or self._p2p_connection(run_peer, e.facts)
-                parse = run_conn._p2p_parser if run_conn is not None else None
-            if run_conn is None:
+            conn = self._p2p_conns.get(peer) or self._p2p_connection(peer, events[0].facts)
+            if conn is None:
                 continue
+            parse = conn._p2p_parser
             if parse is None:
-                run.append(decode_payload(e.kind, e.data))
-                continue
-            try:  # a subclass's parse_packet
-                run.append(parse(wire_packet(e.data, e.compression)))
-            except BaseException:
-                self._p2p_report("parse_packet")
-        if run:
-            self._p2p_call(self.node_message_batch, run_conn, run)
+                values = [decode_payload(e.kind, e.data) for e in events]
+            else:
+                values = []
+                for e in events:
+                    try:  # a subclass's parse_packet
+                        values.append(parse(wire_packet(e.data, e.compression)))
+                    except BaseException:
+                        self._p2p_report("parse_packet")
+            if values:
+                self._p2p_call(self.node_message_batch, conn, values)
 
     def _p2p_report(self, where: str) -> None:
         print("p2pnode: exception in %s of %r (the node goes on):" % (where, self), file=sys.stderr)
