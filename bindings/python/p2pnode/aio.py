@@ -1,15 +1,7 @@
-"""p2pnode.aio: an asyncio node on the native library's poll path.
-
-::
+"""p2pnode.aio: an asyncio node on the native library's poll path (the README says how)::
 
     async with Node("127.0.0.1", 0) as node:
-        await node.connect_with_node("127.0.0.1", 8002)
-        async for event in node.events():
-            print(event.name, event.node, event.data)   # p2pnetwork's event names
-
-A poller thread per node takes batches from the library (the shared _events.Reader)
-and hands them to the loop; calls that may block run on the node's worker threads.
-The README says how, and how the poller bounds what waits for events().
+        async for event in node.events(): print(event.name, event.node, event.data)
 """
 
 from __future__ import annotations

@@ -210,7 +210,7 @@ class NodeConnection(threading.Thread):
     def _p2p_native_info(self, key: str) -> Optional[Any]:
         try:
             ckey = _n.encode_str(key)
-        except ValueError:
+        except ValueError:  # a NUL or a lone surrogate: no such key in the library
             return None
         node = self.main_node._p2p_node
         if key == "ping":  # the secure node's latency: seconds, as the reference's float
