@@ -18,9 +18,9 @@ const (
 
 // Bounds of the peer-exchange frames.
 const (
-	MaxPeerList = 32   // entries in one PEERS frame
-	MaxIDLen    = 128  // bytes of a node id
-	MaxHostLen  = 253  // bytes of a host name
+	MaxPeerList = 32  // entries in one PEERS frame
+	MaxIDLen    = 128 // bytes of a node id
+	MaxHostLen  = 253 // bytes of a host name
 	maxDegree   = 1 << 16
 )
 
