@@ -64,13 +64,15 @@ func (c *GossipConfig) defaults() {
 // GossipStats counts what the engine did; frames are counted when handed
 // to the transport.
 type GossipStats struct {
-	Published, Delivered, Duplicates uint64
+	Published, Delivered, Duplicates                        uint64
 	SentGossip, SentIHave, SentGraft, SentPrune, SendFailed uint64
-	Seen, Missing int
+	Seen, Missing                                           int
 }
 
 // FramesSent is the total of frames handed to the transport.
-func (s GossipStats) FramesSent() uint64 { return s.SentGossip + s.SentIHave + s.SentGraft + s.SentPrune }
+func (s GossipStats) FramesSent() uint64 {
+	return s.SentGossip + s.SentIHave + s.SentGraft + s.SentPrune
+}
 
 type gossipPeer struct {
 	eager  bool
