@@ -88,10 +88,12 @@ func (r *simRun) publish(origin *simNode, payload string) {
 	r.order = append(r.order, id)
 }
 
+// randomUp picks a random up node with at least one link: a publish from a
+// node with no link reaches no one, since gossip does not store and forward.
 func (r *simRun) randomUp() *simNode {
 	ids := make([]PeerID, 0, len(r.net.nodes))
 	for id, nd := range r.net.nodes {
-		if nd.up {
+		if nd.up && nd.disc.Degree() > 0 {
 			ids = append(ids, id)
 		}
 	}
