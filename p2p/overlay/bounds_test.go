@@ -14,7 +14,7 @@ func TestSeenCacheBoundedInCountAgeAndBytes(t *testing.T) {
 	for i := 0; i < 10000; i++ {
 		var id MessageID
 		id[0], id[1] = byte(i), byte(i>>8)
-		c.add(id, make([]byte, 50), now)
+		c.add(id, make([]byte, 50), 1, "p", now)
 		require.LessOrEqual(t, c.len(), 100)
 		require.LessOrEqual(t, c.bytes, 1000)
 	}
@@ -26,8 +26,8 @@ func TestSeenCacheBoundedInCountAgeAndBytes(t *testing.T) {
 	c = newSeenCache(100, time.Minute, 100)
 	var first, last MessageID
 	first[0], last[0] = 1, 2
-	c.add(first, make([]byte, 60), now)
-	c.add(last, make([]byte, 60), now)
+	c.add(first, make([]byte, 60), 1, "p", now)
+	c.add(last, make([]byte, 60), 1, "p", now)
 	require.Nil(t, c.frame(first))
 	require.NotNil(t, c.frame(last))
 	require.True(t, c.has(first), "the id outlives its frame")
@@ -116,7 +116,7 @@ func TestMissingBounded(t *testing.T) {
 		for j := range ids {
 			ids[j][0], ids[j][1], ids[j][2] = byte(i), byte(j), byte(j>>8)
 		}
-		g.Frame("p", encodeGossip(gossipMsg{typ: gsIHave, ids: ids}))
+		g.Frame("p", encodeGossip(gossipMsg{typ: gsIHave, ids: ids, idHops: make([]int, len(ids))}))
 	}
 	require.Equal(t, 100, g.Stats().Missing)
 	clk.advance(time.Hour)

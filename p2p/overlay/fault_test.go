@@ -46,7 +46,7 @@ func TestChurnDuringPublishing(t *testing.T) {
 	if lo < scaleK || !r.net.connected() {
 		r.converge(scaleK, 60*time.Second)
 	}
-	t.Logf("%d nodes churned; %s", len(churned), r.report(0, 0))
+	t.Logf("%d nodes churned; %s", len(churned), r.measure(r.order, GossipStats{}, r.totals()))
 }
 
 // TestPartitionHeals cuts every link between two halves, lets each half
@@ -76,13 +76,7 @@ func TestPartitionHeals(t *testing.T) {
 	}
 	t.Logf("reconnected %v after healing", r.net.now.Sub(healedAt))
 	r.converge(scaleK, time.Minute)
-	after := len(r.order)
-	for i := 0; i < 20; i++ {
-		r.publish(r.randomUp(), fmt.Sprintf("after %d", i))
-		r.net.runFor(100 * time.Millisecond)
-	}
-	r.net.runFor(20 * time.Second)
-	r.check(r.order[after:], func(PeerID) bool { return true })
+	t.Logf("after healing: %v", r.publishBatch(20, 100*time.Millisecond, func(PeerID) bool { return true }))
 }
 
 // TestBootstrapGone stops the bootstrap after convergence: the network stays
@@ -95,10 +89,5 @@ func TestBootstrapGone(t *testing.T) {
 	r.net.stop(boot)
 	delete(r.subs, boot.id)
 	r.converge(scaleK, time.Minute)
-	for i := 0; i < 20; i++ {
-		r.publish(r.randomUp(), fmt.Sprintf("m%d", i))
-		r.net.runFor(100 * time.Millisecond)
-	}
-	r.net.runFor(20 * time.Second)
-	r.check(r.order, func(PeerID) bool { return true })
+	t.Logf("without the bootstrap: %v", r.publishBatch(20, 100*time.Millisecond, func(PeerID) bool { return true }))
 }

@@ -20,7 +20,7 @@ func gossipSeeds() [][]byte {
 	return [][]byte{
 		encodeGossip(gossipMsg{typ: gsGossip, id: MessageID{1, 2, 3}, hops: 3, topic: "chat", origin: "node-a", data: []byte("hello")}),
 		encodeGossip(gossipMsg{typ: gsGossip, id: MessageID{9}, topic: "t", origin: "o"}),
-		encodeGossip(gossipMsg{typ: gsIHave, ids: []MessageID{{1}, {2}}}),
+		encodeGossip(gossipMsg{typ: gsIHave, ids: []MessageID{{1}, {2}}, idHops: []int{1, 7}}),
 		encodeGossip(gossipMsg{typ: gsGraft, ids: []MessageID{{3}}}),
 		encodeGossip(gossipMsg{typ: gsPrune}),
 		{Version, gsIHave, 0xff, 0xff, 0xff, 0xff, 0x0f}, {Version},

@@ -27,18 +27,20 @@ type GossipConfig struct {
 	Self    PeerID         // our node id (required)
 	Deliver func(Delivery) // called for each publish on a subscribed topic, never under the engine lock
 
-	MaxHops         int           // a message is not forwarded past this many hops (default 32)
+	MaxHops         int           // a message is not forwarded past this many hops (default 64)
 	SeenSize        int           // message ids remembered (default 65536)
 	SeenTTL         time.Duration // how long an id is remembered (default 2m)
 	StoreBytes      int           // frames kept to answer GRAFTs (default 16 MiB)
 	GraftTimeout    time.Duration // wait for a lazily announced message before grafting (default 1s)
 	MaxMissing      int           // announced-but-missing ids tracked (default 4096)
+	OptimizeHops    int           // if > 0, graft a lazy link that announces a message this many hops sooner than the tree brought it (default off: with many origins it makes the tree oscillate)
+	PruneGrace      time.Duration // a link that brought a first copy this recently is not pruned on a duplicate (default 2s)
 	FramesPerSecond int           // a peer sending more is closed (default 10000)
 }
 
 func (c *GossipConfig) defaults() {
 	if c.MaxHops <= 0 {
-		c.MaxHops = 32
+		c.MaxHops = 64
 	}
 	c.MaxHops = min(c.MaxHops, maxHopsWire)
 	if c.SeenSize <= 0 {
@@ -59,6 +61,9 @@ func (c *GossipConfig) defaults() {
 	if c.FramesPerSecond <= 0 {
 		c.FramesPerSecond = 10000
 	}
+	if c.PruneGrace <= 0 {
+		c.PruneGrace = 2 * time.Second
+	}
 }
 
 // GossipStats counts what the engine did; frames are counted when handed
@@ -66,6 +71,7 @@ func (c *GossipConfig) defaults() {
 type GossipStats struct {
 	Published, Delivered, Duplicates                        uint64
 	SentGossip, SentIHave, SentGraft, SentPrune, SendFailed uint64
+	BytesSent                                               uint64
 	Seen, Missing                                           int
 }
 
@@ -75,9 +81,15 @@ func (s GossipStats) FramesSent() uint64 {
 }
 
 type gossipPeer struct {
-	eager  bool
-	ihave  []MessageID // announcements waiting for the next Tick
-	budget budget
+	eager     bool
+	lastFirst time.Time  // when it last brought us a message first
+	ihave     []announce // announcements waiting for the next Tick
+	budget    budget
+}
+
+type announce struct {
+	id   MessageID
+	hops int
 }
 
 type missingMsg struct {
@@ -164,7 +176,7 @@ func (g *Gossip) Publish(topic string, data []byte) (MessageID, error) {
 	copy(id[:], h.Sum(nil))
 	m := gossipMsg{typ: gsGossip, id: id, topic: topic, origin: g.cfg.Self, data: append([]byte(nil), data...)}
 	frame := encodeGossip(m)
-	g.seen.add(id, frame, g.clock.Now())
+	g.seen.add(id, frame, 0, "", g.clock.Now())
 	g.stats.Published++
 	g.relay(m, "")
 	return id, nil
@@ -215,8 +227,8 @@ func (g *Gossip) Frame(peer PeerID, frame []byte) {
 	case gsGossip:
 		g.onGossip(peer, p, m, frame, now)
 	case gsIHave:
-		for _, id := range m.ids {
-			g.onIHave(peer, id, now)
+		for i, id := range m.ids {
+			g.onIHave(peer, id, m.idHops[i], now)
 		}
 	case gsGraft:
 		p.eager = true
@@ -239,15 +251,17 @@ func (g *Gossip) Frame(peer PeerID, frame []byte) {
 func (g *Gossip) onGossip(from PeerID, p *gossipPeer, m gossipMsg, frame []byte, now time.Time) {
 	if g.seen.has(m.id) || m.origin == g.cfg.Self {
 		g.stats.Duplicates++
-		if p.eager {
+		// The tree is shared by every origin: a link that is some origin's
+		// path to us (it brought a first copy lately) stays in it.
+		if p.eager && now.Sub(p.lastFirst) > g.cfg.PruneGrace {
 			p.eager = false
 			g.send(from, encodeGossip(gossipMsg{typ: gsPrune}), &g.stats.SentPrune)
 		}
 		return
 	}
-	g.seen.add(m.id, frame, now)
+	g.seen.add(m.id, frame, m.hops+1, from, now)
 	delete(g.missing, m.id)
-	p.eager = true
+	p.eager, p.lastFirst = true, now
 	if g.subs[m.topic] && g.cfg.Deliver != nil {
 		g.stats.Delivered++
 		g.out = append(g.out, Delivery{From: from, Topic: m.topic, Origin: m.origin, Data: m.data, ID: m.id, Hops: m.hops + 1})
@@ -271,13 +285,14 @@ func (g *Gossip) relay(m gossipMsg, from PeerID) {
 			}
 			g.send(id, frame, &g.stats.SentGossip)
 		} else if len(p.ihave) < 4*MaxIDs {
-			p.ihave = append(p.ihave, m.id)
+			p.ihave = append(p.ihave, announce{m.id, m.hops})
 		}
 	}
 }
 
-func (g *Gossip) onIHave(from PeerID, id MessageID, now time.Time) {
-	if g.seen.has(id) {
+func (g *Gossip) onIHave(from PeerID, id MessageID, hops int, now time.Time) {
+	if e := g.seen.get(id); e != nil {
+		g.optimize(from, e, hops)
 		return
 	}
 	mm, ok := g.missing[id]
@@ -293,6 +308,26 @@ func (g *Gossip) onIHave(from PeerID, id MessageID, now time.Time) {
 	}
 }
 
+// optimize is PlumTree's tree repair: when a lazy link announces a message
+// it got in markedly fewer hops than the copy the tree brought us, that
+// link joins the tree (an empty GRAFT) and the old parent leaves it (PRUNE),
+// so paths stay short even though the tree was grown by other origins.
+func (g *Gossip) optimize(from PeerID, e *seenEntry, hops int) {
+	if g.cfg.OptimizeHops <= 0 || e.from == "" || e.from == from || hops+1+g.cfg.OptimizeHops > e.hops {
+		return
+	}
+	p, ok := g.peers[from]
+	if !ok {
+		return
+	}
+	p.eager = true
+	g.send(from, encodeGossip(gossipMsg{typ: gsGraft}), &g.stats.SentGraft)
+	if _, ok := g.peers[e.from]; ok {
+		g.send(e.from, encodeGossip(gossipMsg{typ: gsPrune}), &g.stats.SentPrune)
+	}
+	e.from, e.hops = from, hops+1
+}
+
 // Tick sends the queued IHAVEs, grafts messages announced but not received
 // in time (one announcer after another), and expires the seen-cache.
 func (g *Gossip) Tick() {
@@ -302,7 +337,12 @@ func (g *Gossip) Tick() {
 	for id, p := range g.peers {
 		for len(p.ihave) > 0 {
 			n := min(len(p.ihave), MaxIDs)
-			g.send(id, encodeGossip(gossipMsg{typ: gsIHave, ids: p.ihave[:n]}), &g.stats.SentIHave)
+			m := gossipMsg{typ: gsIHave}
+			for _, a := range p.ihave[:n] {
+				m.ids = append(m.ids, a.id)
+				m.idHops = append(m.idHops, a.hops)
+			}
+			g.send(id, encodeGossip(m), &g.stats.SentIHave)
 			p.ihave = p.ihave[n:]
 		}
 		p.ihave = nil
@@ -334,4 +374,5 @@ func (g *Gossip) send(peer PeerID, frame []byte, counter *uint64) {
 		return
 	}
 	*counter++
+	g.stats.BytesSent += uint64(len(frame))
 }

@@ -4,7 +4,8 @@ package overlay
 //
 //	version=1 | type | body
 //	type 1 GOSSIP  id:16 hops:uvarint topic:str origin:str data:str
-//	type 2 IHAVE   count:uvarint count*id:16      lazy announcements
+//	type 2 IHAVE   count:uvarint count*(id:16 hops:uvarint)  lazy announcements, with
+//	               the hops each message had when the announcer got it
 //	type 3 GRAFT   count:uvarint count*id:16      send me these, and push to me eagerly
 //	type 4 PRUNE   (empty)                        stop pushing to me eagerly
 
@@ -34,6 +35,7 @@ type gossipMsg struct {
 	origin PeerID
 	data   []byte
 	ids    []MessageID
+	idHops []int // IHAVE only: hops of each id
 }
 
 func encodeGossip(m gossipMsg) []byte {
@@ -49,8 +51,11 @@ func encodeGossip(m gossipMsg) []byte {
 		w.bytes(m.data)
 	case gsIHave, gsGraft:
 		w.uvarint(uint64(len(m.ids)))
-		for _, id := range m.ids {
+		for i, id := range m.ids {
 			w.fixed(id[:])
+			if m.typ == gsIHave {
+				w.uvarint(uint64(m.idHops[i]))
+			}
 		}
 	}
 	return w.b
@@ -78,6 +83,9 @@ func decodeGossip(b []byte) (gossipMsg, error) {
 			var id MessageID
 			r.fixed("id", id[:])
 			m.ids = append(m.ids, id)
+			if m.typ == gsIHave {
+				m.idHops = append(m.idHops, int(r.uvarint("hops", maxHopsWire)))
+			}
 		}
 	case gsPrune:
 	default:

@@ -8,6 +8,8 @@ type seenEntry struct {
 	id    MessageID
 	at    time.Time
 	frame []byte
+	hops  int    // hops of the copy we took
+	from  PeerID // the link it came on ("" for our own publishes)
 }
 
 // seenCache is bounded in entries (max), in age (ttl) and in stored frame
@@ -37,8 +39,10 @@ func (c *seenCache) frame(id MessageID) []byte {
 	return nil
 }
 
-func (c *seenCache) add(id MessageID, frame []byte, now time.Time) {
-	e := &seenEntry{id: id, at: now, frame: frame}
+func (c *seenCache) get(id MessageID) *seenEntry { return c.byID[id] }
+
+func (c *seenCache) add(id MessageID, frame []byte, hops int, from PeerID, now time.Time) {
+	e := &seenEntry{id: id, at: now, frame: frame, hops: hops, from: from}
 	c.byID[id] = e
 	c.queue = append(c.queue, e)
 	c.bytes += len(frame)
