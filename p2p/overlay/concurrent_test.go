@@ -136,10 +136,10 @@ func (t goTransport) Dial(a Addr) error {
 		}
 		out := LinkInfo{ID: to.id, Host: a.Host, Port: a.Port}
 		in := LinkInfo{ID: from.id, Host: from.addr.Host, Port: from.addr.Port, Inbound: true}
-		from.gs.LinkUp(out)
-		to.gs.LinkUp(in)
-		from.disc.LinkUp(out)
-		to.disc.LinkUp(in)
+		if from.disc.Admit(out) && to.disc.Admit(in) {
+			from.gs.LinkUp(out)
+			to.gs.LinkUp(in)
+		}
 	})
 	return nil
 }

@@ -142,15 +142,20 @@ func (d *Discovery) Degree() int {
 	return len(d.links)
 }
 
-// LinkUp records a new link. An inbound link above the high water mark is
-// redirected: it gets addresses to try and is closed.
-func (d *Discovery) LinkUp(info LinkInfo) {
+// LinkUp records a new link; see Admit.
+func (d *Discovery) LinkUp(info LinkInfo) { d.Admit(info) }
+
+// Admit records a new link and reports whether it is kept. An inbound link
+// above the high water mark is redirected: it gets addresses to try and is
+// closed, and Admit returns false, so the owner should call Admit before
+// telling the other engines (they need never see that link).
+func (d *Discovery) Admit(info LinkInfo) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.clock.Now()
 	if info.ID == d.cfg.Self {
 		d.tr.Close(info.ID)
-		return
+		return false
 	}
 	if !info.Inbound {
 		delete(d.pending, Addr{info.Host, info.Port})
@@ -161,7 +166,7 @@ func (d *Discovery) LinkUp(info LinkInfo) {
 		}
 	}
 	if _, dup := d.links[info.ID]; dup {
-		return
+		return true
 	}
 	if info.Port != 0 {
 		d.known.add(PeerRecord{ID: info.ID, Addr: Addr{info.Host, info.Port}}, true, now)
@@ -169,13 +174,14 @@ func (d *Discovery) LinkUp(info LinkInfo) {
 	if info.Inbound && len(d.links) >= d.cfg.High {
 		d.send(info.ID, pexMsg{typ: pexPeers, redirect: true, peers: d.sample(MaxPeerList/2, info.ID)})
 		d.tr.Close(info.ID)
-		return
+		return false
 	}
 	d.links[info.ID] = &pexLink{info: info, degree: -1, since: now}
 	d.announceDegree()
 	if d.target > 0 && len(d.links) < d.target*2 {
 		d.ask(info.ID)
 	}
+	return true
 }
 
 // LinkDown forgets a link; Tick replaces it if the degree fell below target.

@@ -242,11 +242,11 @@ func (t simTransport) Dial(addr Addr) error {
 		s.links[k] = &simLink{queued: map[PeerID]int{}, lastAt: map[PeerID]time.Time{}, latency: s.latency()}
 		out := LinkInfo{ID: to.id, Host: addr.Host, Port: addr.Port}
 		in := LinkInfo{ID: from.id, Host: from.addr.Host, Port: from.addr.Port, Inbound: true}
-		from.gs.LinkUp(out)
-		to.gs.LinkUp(in)
-		from.disc.LinkUp(out)
-		if s.links[k] != nil {
-			to.disc.LinkUp(in)
+		// As a node will: Discovery admits first, so a redirected link
+		// never reaches the gossip engines.
+		if from.disc.Admit(out) && to.disc.Admit(in) {
+			from.gs.LinkUp(out)
+			to.gs.LinkUp(in)
 		}
 	})
 	return nil
