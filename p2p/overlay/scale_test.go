@@ -18,16 +18,15 @@ type pubRecord struct {
 }
 
 type simRun struct {
-	t     *testing.T
+	t     testing.TB
 	net   *simNet
 	topic string
 	pubs  map[MessageID]*pubRecord
-	hops  []int
 	subs  map[PeerID]bool
 	order []MessageID
 }
 
-func newSimRun(t *testing.T, n int, seed uint64, k int) *simRun {
+func newSimRun(t testing.TB, n int, seed uint64, k int) *simRun {
 	s := newSimNet(seed)
 	s.discCfg = DiscoveryConfig{} // the defaults
 	r := &simRun{t: t, net: s, topic: "chat", pubs: map[MessageID]*pubRecord{}, subs: map[PeerID]bool{}}
