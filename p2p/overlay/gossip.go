@@ -32,6 +32,7 @@ type GossipConfig struct {
 	SeenTTL         time.Duration // how long an id is remembered (default 2m)
 	StoreBytes      int           // frames kept to answer GRAFTs (default 16 MiB)
 	GraftTimeout    time.Duration // wait for a lazily announced message before grafting (default 1s)
+	IHaveInterval   time.Duration // announcements to lazy links are batched this long (default 250ms; Tick must run at least this often)
 	MaxMissing      int           // announced-but-missing ids tracked (default 4096)
 	OptimizeHops    int           // if > 0, graft a lazy link that announces a message this many hops sooner than the tree brought it (default off: with many origins it makes the tree oscillate)
 	PruneGrace      time.Duration // a link that brought a first copy this recently is not pruned on a duplicate (default 2s)
@@ -54,6 +55,9 @@ func (c *GossipConfig) defaults() {
 	}
 	if c.GraftTimeout <= 0 {
 		c.GraftTimeout = time.Second
+	}
+	if c.IHaveInterval <= 0 {
+		c.IHaveInterval = 250 * time.Millisecond
 	}
 	if c.MaxMissing <= 0 {
 		c.MaxMissing = 4096
@@ -118,6 +122,7 @@ type Gossip struct {
 	nonce   [16]byte
 	counter uint64
 	stats   GossipStats
+	flushed time.Time  // last IHAVE batch
 	out     []Delivery // collected under the lock, delivered after it
 }
 
@@ -334,6 +339,16 @@ func (g *Gossip) Tick() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.clock.Now()
+	if now.Sub(g.flushed) >= g.cfg.IHaveInterval {
+		g.flushed = now
+		g.flushIHave()
+	}
+	g.graftMissing(now)
+	g.seen.expire(now)
+}
+
+// flushIHave sends each lazy link the announcements queued for it.
+func (g *Gossip) flushIHave() {
 	for id, p := range g.peers {
 		for len(p.ihave) > 0 {
 			n := min(len(p.ihave), MaxIDs)
@@ -347,6 +362,10 @@ func (g *Gossip) Tick() {
 		}
 		p.ihave = nil
 	}
+}
+
+// graftMissing asks for messages announced but not received in time.
+func (g *Gossip) graftMissing(now time.Time) {
 	for id, mm := range g.missing {
 		if now.Before(mm.deadline) {
 			continue
@@ -365,7 +384,6 @@ func (g *Gossip) Tick() {
 			delete(g.missing, id)
 		}
 	}
-	g.seen.expire(now)
 }
 
 func (g *Gossip) send(peer PeerID, frame []byte, counter *uint64) {
