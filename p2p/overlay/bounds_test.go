@@ -190,3 +190,22 @@ func TestPruneSparesOnlyLinks(t *testing.T) {
 	d.Tick() // 3 links is not above the mark
 	require.Equal(t, map[PeerID]int{"big": 1}, tr.closedPeers())
 }
+
+// GRAFTs for stored messages are answered up to a budget, so a peer cannot
+// turn small GRAFT frames into a flood of large resends.
+func TestGraftFloodNotAmplified(t *testing.T) {
+	tr, clk := newRecTransport(), newManualClock()
+	g := NewGossip(GossipConfig{Self: "me", GraftsPerSecond: 10}, tr, clk)
+	g.LinkUp(LinkInfo{ID: "p"})
+	id, err := g.Publish("t", make([]byte, 1000))
+	require.NoError(t, err)
+	ids := make([]MessageID, MaxIDs)
+	for i := range ids {
+		ids[i] = id
+	}
+	for i := 0; i < 10; i++ {
+		g.Frame("p", encodeGossip(gossipMsg{typ: gsGraft, ids: ids}))
+	}
+	require.Len(t, tr.sent["p"], 1+10, "the publish and ten resends")
+	require.Empty(t, tr.closedPeers())
+}

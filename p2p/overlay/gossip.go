@@ -37,6 +37,7 @@ type GossipConfig struct {
 	OptimizeHops    int           // if > 0, graft a lazy link that announces a message this many hops sooner than the tree brought it (default off: with many origins it makes the tree oscillate)
 	PruneGrace      time.Duration // a link that brought a first copy this recently is not pruned on a duplicate (default 2s)
 	FramesPerSecond int           // a peer sending more is closed (default 10000)
+	GraftsPerSecond int           // stored messages resent to one peer on GRAFT, at most (default 256)
 }
 
 func (c *GossipConfig) defaults() {
@@ -65,6 +66,9 @@ func (c *GossipConfig) defaults() {
 	if c.FramesPerSecond <= 0 {
 		c.FramesPerSecond = 10000
 	}
+	if c.GraftsPerSecond <= 0 {
+		c.GraftsPerSecond = 256
+	}
 	if c.PruneGrace <= 0 {
 		c.PruneGrace = 2 * time.Second
 	}
@@ -89,6 +93,7 @@ type gossipPeer struct {
 	lastFirst time.Time  // when it last brought us a message first
 	ihave     []announce // announcements waiting for the next Tick
 	budget    budget
+	grafts    budget // resends on its GRAFTs, so a GRAFT flood is not an amplifier
 }
 
 type announce struct {
@@ -238,7 +243,7 @@ func (g *Gossip) Frame(peer PeerID, frame []byte) {
 	case gsGraft:
 		p.eager = true
 		for _, id := range m.ids {
-			if f := g.seen.frame(id); f != nil {
+			if f := g.seen.frame(id); f != nil && p.grafts.spend(now, time.Second, g.cfg.GraftsPerSecond) {
 				g.send(peer, f, &g.stats.SentGossip)
 			}
 		}
