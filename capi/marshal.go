@@ -44,30 +44,6 @@ func checkCount(n C.size_t, what string) C.int {
 	return C.P2P_OK
 }
 
-// fit is how many of n items fit in a caller's buffer of capacity items:
-// any size_t is a valid capacity, and only what is written is viewed.
-func fit(capacity C.size_t, n int) int {
-	if uint64(capacity) < uint64(n) {
-		return int(capacity)
-	}
-	return n
-}
-
-// cString copies s into buf (len bytes, NUL included), truncating with
-// P2P_ERANGE.
-func cString(s string, buf *C.char, n C.size_t) C.int {
-	if buf == nil || n == 0 {
-		return fail(C.P2P_EINVAL, "buffer is NULL or its length is 0")
-	}
-	dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), fit(n, len(s)+1))
-	c := copy(dst[:len(dst)-1], s)
-	dst[c] = 0
-	if c < len(s) {
-		return fail(C.P2P_ERANGE, "buffer of %d bytes is too small for %d bytes", uint64(n), len(s)+1)
-	}
-	return C.P2P_OK
-}
-
 // goBytes views C memory as a byte slice for the length of a call.
 func goBytes(p unsafe.Pointer, n C.size_t) []byte {
 	if n == 0 {

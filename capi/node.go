@@ -340,20 +340,6 @@ func p2pgo_node_free(h *C.p2p_node) C.int {
 	})
 }
 
-//export p2pgo_node_id
-func p2pgo_node_id(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
-	return withNode(h, func(e *nodeEntry) C.int {
-		return cString(e.node.ID(), buf, n)
-	})
-}
-
-//export p2pgo_node_host
-func p2pgo_node_host(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
-	return withNode(h, func(e *nodeEntry) C.int {
-		return cString(e.node.Host(), buf, n)
-	})
-}
-
 //export p2pgo_node_port
 func p2pgo_node_port(h *C.p2p_node, port *C.int) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
@@ -398,31 +384,6 @@ func peersIn(node *p2p.Node, direction C.int) ([]*p2p.Peer, C.int) {
 		return node.All(), C.P2P_OK
 	}
 	return nil, fail(C.P2P_EINVAL, "direction %d is not P2P_INBOUND, P2P_OUTBOUND or P2P_ALL", int(direction))
-}
-
-//export p2pgo_node_peers
-func p2pgo_node_peers(h *C.p2p_node, direction C.int, peers *C.uint64_t, capacity C.size_t, count *C.size_t) C.int {
-	return withNode(h, func(e *nodeEntry) C.int {
-		if count == nil || peers == nil && capacity > 0 {
-			return fail(C.P2P_EINVAL, "count is NULL, or peers is NULL with a capacity")
-		}
-		list, rc := peersIn(e.node, direction)
-		if rc != C.P2P_OK {
-			return rc
-		}
-		*count = C.size_t(len(list))
-		// Only the entries written are viewed: any size_t is a valid capacity.
-		if k := fit(capacity, len(list)); k > 0 {
-			out := unsafe.Slice(peers, k)
-			for i := range out {
-				out[i] = C.uint64_t(list[i].Handle())
-			}
-		}
-		if uint64(len(list)) > uint64(capacity) {
-			return fail(C.P2P_ERANGE, "%d peers do not fit in %d", len(list), uint64(capacity))
-		}
-		return C.P2P_OK
-	})
 }
 
 //export p2pgo_node_connect
@@ -601,20 +562,6 @@ func p2pgo_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclud
 	})
 }
 
-//export p2pgo_peer_id
-func p2pgo_peer_id(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) C.int {
-	return withPeer(h, peer, func(p *p2p.Peer) C.int {
-		return cString(p.ID(), buf, n)
-	})
-}
-
-//export p2pgo_peer_host
-func p2pgo_peer_host(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) C.int {
-	return withPeer(h, peer, func(p *p2p.Peer) C.int {
-		return cString(p.Host(), buf, n)
-	})
-}
-
 //export p2pgo_peer_port
 func p2pgo_peer_port(h *C.p2p_node, peer C.uint64_t, port *C.int) C.int {
 	return withPeer(h, peer, func(p *p2p.Peer) C.int {
@@ -653,29 +600,6 @@ func p2pgo_peer_set_info(h *C.p2p_node, peer C.uint64_t, key *C.char, value unsa
 			return fail(C.P2P_ETOOBIG, "info value of %d bytes is over the limit of %d (P2P_LIMIT_MAX_FRAME_SIZE)", uint64(n), l)
 		}
 		p.SetInfo(C.GoString(key), append([]byte(nil), goBytes(value, n)...))
-		return C.P2P_OK
-	})
-}
-
-//export p2pgo_peer_get_info
-func p2pgo_peer_get_info(h *C.p2p_node, peer C.uint64_t, key *C.char, buf unsafe.Pointer, capacity C.size_t, n *C.size_t) C.int {
-	return withPeer(h, peer, func(p *p2p.Peer) C.int {
-		if key == nil || buf == nil && capacity > 0 {
-			return fail(C.P2P_EINVAL, "key is NULL, or buf is NULL with a capacity")
-		}
-		k := C.GoString(key)
-		v, ok := p.Info(k)
-		if !ok {
-			return fail(C.P2P_ENOTFOUND, "no info %q on peer %d", k, uint64(peer))
-		}
-		b := infoBytes(v)
-		if n != nil {
-			*n = C.size_t(len(b))
-		}
-		copy(goBytes(buf, C.size_t(fit(capacity, len(b)))), b)
-		if uint64(len(b)) > uint64(capacity) {
-			return fail(C.P2P_ERANGE, "info %q has %d bytes, buffer %d", k, len(b), uint64(capacity))
-		}
 		return C.P2P_OK
 	})
 }

@@ -120,17 +120,6 @@ func p2pgo_secure_key_save(h *C.p2p_node, path, password *C.char, format C.int) 
 	})
 }
 
-//export p2pgo_secure_public_key
-func p2pgo_secure_public_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
-	return withSecure(h, func(s *secure.Node) C.int {
-		key, rc := nodeKey(s)
-		if rc != C.P2P_OK {
-			return rc
-		}
-		return cString(key.PublicKeyPEM(), buf, n)
-	})
-}
-
 //export p2pgo_secure_send_message
 func p2pgo_secure_send_message(h *C.p2p_node, text *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
@@ -184,16 +173,6 @@ func p2pgo_secure_send_discovery(h *C.p2p_node) C.int {
 	return withSecure(h, func(s *secure.Node) C.int { return failSecure(s.SendDiscovery()) })
 }
 
-//export p2pgo_secure_create_message
-func p2pgo_secure_create_message(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) C.int {
-	return withSecure(h, func(s *secure.Node) C.int {
-		if rc := checkOut(unsafe.Pointer(buf), capacity); rc != C.P2P_OK {
-			return rc
-		}
-		return createMessage(s, text, n, toCaller(unsafe.Pointer(buf), capacity, outLen, "the signed message"))
-	})
-}
-
 //export p2pgo_secure_check_message
 func p2pgo_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.int) {
 	defer guard(&rc)
@@ -235,24 +214,6 @@ func p2pgo_secure_pin(h *C.p2p_node, id, pemText *C.char) C.int {
 		}
 		s.Pin(C.GoString(id), pub)
 		return C.P2P_OK
-	})
-}
-
-//export p2pgo_secure_pinned_key
-func p2pgo_secure_pinned_key(h *C.p2p_node, id *C.char, buf *C.char, n C.size_t) C.int {
-	return withSecure(h, func(s *secure.Node) C.int {
-		if id == nil {
-			return fail(C.P2P_EINVAL, "id is NULL")
-		}
-		pub, ok := s.PinnedKey(C.GoString(id))
-		if !ok {
-			return fail(C.P2P_ENOTFOUND, "no key is pinned for that id")
-		}
-		text, err := secure.PublicKeyPEM(pub)
-		if err != nil {
-			return failErr(err)
-		}
-		return cString(text, buf, n)
 	})
 }
 
@@ -301,7 +262,7 @@ func parseJSON(node *p2p.Node, text *C.char, n C.size_t) (any, C.int) {
 		return nil, fail(C.P2P_EINVAL, "json is NULL")
 	}
 	limit := max(p2p.DefaultMaxFrameSize, p2p.DefaultMaxDecompressed)
-	if node != nil { // without a node (p2p_secure_canonical), the defaults
+	if node != nil { // without a node (p2p_secure_canonical_buf), the defaults
 		l := node.Limits()
 		limit = max(l.MaxFrameSize, l.MaxDecompressedSize)
 	}
@@ -482,22 +443,6 @@ func fillSecure(c *C.p2p_event, s *secureInfo, a allocator) {
 // ---- p2psecure's helpers and delegation (p2p_secure_* of the header's
 // "Helpers" and "Delegation" parts) ----
 
-// outBytes copies b into buf[0..capacity) and its length into *outLen, with
-// P2P_ERANGE when it does not fit (what fits is written).
-func outBytes(b []byte, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t, what string) C.int {
-	if outLen != nil {
-		*outLen = C.size_t(len(b))
-	}
-	if capacity > 0 {
-		// Any capacity is valid: only what is written is viewed.
-		copy(goBytes(buf, min(capacity, C.size_t(len(b)))), b)
-	}
-	if uint64(len(b)) > uint64(capacity) {
-		return fail(C.P2P_ERANGE, "%s has %d bytes, buffer %d", what, len(b), uint64(capacity))
-	}
-	return C.P2P_OK
-}
-
 // inBytes reads the caller's (pointer, length) argument; NULL is allowed
 // for length 0.
 func inBytes(p unsafe.Pointer, n C.size_t, name string) ([]byte, C.int) {
@@ -510,26 +455,8 @@ func inBytes(p unsafe.Pointer, n C.size_t, name string) ([]byte, C.int) {
 	return goBytes(p, n), C.P2P_OK
 }
 
-func checkOut(buf unsafe.Pointer, capacity C.size_t) C.int {
-	if buf == nil && capacity > 0 {
-		return fail(C.P2P_EINVAL, "buf is NULL with a capacity")
-	}
-	return C.P2P_OK
-}
-
-// A sink takes a helper's result for the caller: into the caller's buffer
-// (the 0.2 functions) or a library-owned p2p_buf (their _buf twins), so that
-// each helper below is written once.
-type sink func(b []byte) C.int
-
-func toCaller(buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t, what string) sink {
-	return func(b []byte) C.int { return outBytes(b, buf, capacity, outLen, what) }
-}
-
-func toBuf(out *C.p2p_buf) sink { return func(b []byte) C.int { return bufOut(out, b) } }
-
 // createMessage signs the caller's JSON object as a message of the node.
-func createMessage(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
+func createMessage(s *secure.Node, text *C.char, n C.size_t, out *C.p2p_buf) C.int {
 	data, rc := parseObject(s.P2P(), text, n)
 	if rc != C.P2P_OK {
 		return rc
@@ -538,11 +465,11 @@ func createMessage(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
 	if err != nil {
 		return failSecure(err)
 	}
-	return put(signed)
+	return bufOut(out, signed)
 }
 
 // canonical gives p2psecure's canonical text of the caller's JSON.
-func canonical(text *C.char, n C.size_t, put sink) C.int {
+func canonical(text *C.char, n C.size_t, out *C.p2p_buf) C.int {
 	v, rc := parseJSON(nil, text, n)
 	if rc != C.P2P_OK {
 		return rc
@@ -551,7 +478,7 @@ func canonical(text *C.char, n C.size_t, put sink) C.int {
 	if err != nil {
 		return fail(C.P2P_EINVAL, "%v", err)
 	}
-	return put(c)
+	return bufOut(out, c)
 }
 
 // nodeKey is the node's key pair, or P2P_EKEY before it has one.
@@ -563,7 +490,7 @@ func nodeKey(s *secure.Node) (*secure.Key, C.int) {
 }
 
 // sign signs text with the node's key (base64).
-func sign(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
+func sign(s *secure.Node, text *C.char, n C.size_t, out *C.p2p_buf) C.int {
 	msg, rc := inBytes(unsafe.Pointer(text), n, "text")
 	if rc != C.P2P_OK {
 		return rc
@@ -576,11 +503,11 @@ func sign(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
 	if err != nil {
 		return failErr(err)
 	}
-	return put([]byte(sig))
+	return bufOut(out, []byte(sig))
 }
 
 // encrypt encrypts data to the public key in pemText (base64).
-func encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, put sink) C.int {
+func encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, out *C.p2p_buf) C.int {
 	if pemText == nil {
 		return fail(C.P2P_EINVAL, "pem is NULL")
 	}
@@ -592,11 +519,11 @@ func encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, put sink) C.int {
 	if err != nil {
 		return failCrypto(err)
 	}
-	return put(ct)
+	return bufOut(out, ct)
 }
 
 // decrypt decrypts base64 text with the node's key.
-func decrypt(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
+func decrypt(s *secure.Node, text *C.char, n C.size_t, out *C.p2p_buf) C.int {
 	ct, rc := inBytes(unsafe.Pointer(text), n, "ciphertext")
 	if rc != C.P2P_OK {
 		return rc
@@ -609,22 +536,22 @@ func decrypt(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
 	if err != nil {
 		return failCrypto(err)
 	}
-	return put(plain)
+	return bufOut(out, plain)
 }
 
 // pad zero-pads data to the AES block size.
-func pad(data unsafe.Pointer, n C.size_t, put sink) C.int {
+func pad(data unsafe.Pointer, n C.size_t, out *C.p2p_buf) C.int {
 	in, rc := inBytes(data, n, "data")
 	if rc != C.P2P_OK {
 		return rc
 	}
-	return put(secure.PadZero(in))
+	return bufOut(out, secure.PadZero(in))
 }
 
 // aesRun runs an in-memory AES helper over the caller's secret (key or
 // password) and data.
 func aesRun(secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.size_t,
-	f func(secret, data []byte) ([]byte, error), put sink) C.int {
+	f func(secret, data []byte) ([]byte, error), out *C.p2p_buf) C.int {
 	sec, rc := inBytes(secret, secretLen, "key or password")
 	if rc != C.P2P_OK {
 		return rc
@@ -637,12 +564,12 @@ func aesRun(secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.
 	if err != nil {
 		return failCrypto(err)
 	}
-	return put(b)
+	return bufOut(out, b)
 }
 
 // aesFileRun runs a helper that decrypts the file at path.
 func aesFileRun(path *C.char, secret unsafe.Pointer, secretLen C.size_t,
-	f func(path string, secret []byte) ([]byte, error), put sink) C.int {
+	f func(path string, secret []byte) ([]byte, error), out *C.p2p_buf) C.int {
 	if path == nil {
 		return fail(C.P2P_EINVAL, "path is NULL")
 	}
@@ -654,7 +581,7 @@ func aesFileRun(path *C.char, secret unsafe.Pointer, secretLen C.size_t,
 	if err != nil {
 		return failFile(err)
 	}
-	return put(b)
+	return bufOut(out, b)
 }
 
 // failCrypto maps a helper's error to its status code: every one is about
@@ -676,43 +603,6 @@ func failFile(err error) C.int {
 	return failCrypto(err)
 }
 
-//export p2pgo_secure_private_key
-func p2pgo_secure_private_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
-	return withSecure(h, func(s *secure.Node) C.int {
-		key, rc := nodeKey(s)
-		if rc != C.P2P_OK {
-			return rc
-		}
-		return cString(key.PrivateKeyPEM(), buf, n)
-	})
-}
-
-//export p2pgo_secure_encrypt
-func p2pgo_secure_encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) (rc C.int) {
-	defer guard(&rc)
-	if rc = checkOut(unsafe.Pointer(buf), capacity); rc != C.P2P_OK {
-		return rc
-	}
-	return encrypt(pemText, data, n, toCaller(unsafe.Pointer(buf), capacity, outLen, "the ciphertext"))
-}
-
-//export p2pgo_secure_decrypt
-func p2pgo_secure_decrypt(h *C.p2p_node, text *C.char, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return withSecure(h, func(s *secure.Node) C.int {
-		if rc := checkOut(buf, capacity); rc != C.P2P_OK {
-			return rc
-		}
-		return decrypt(s, text, n, toCaller(buf, capacity, outLen, "the plaintext"))
-	})
-}
-
-//export p2pgo_secure_sign
-func p2pgo_secure_sign(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t) C.int {
-	return withSecure(h, func(s *secure.Node) C.int {
-		return sign(s, text, n, func(b []byte) C.int { return cString(string(b), buf, capacity) })
-	})
-}
-
 //export p2pgo_secure_verify
 func p2pgo_secure_verify(pemText *C.char, text *C.char, n C.size_t, signature *C.char) (rc C.int) {
 	defer guard(&rc)
@@ -731,15 +621,6 @@ func p2pgo_secure_verify(pemText *C.char, text *C.char, n C.size_t, signature *C
 		return fail(C.P2P_EREJECTED, "the signature does not verify")
 	}
 	return C.P2P_OK
-}
-
-//export p2pgo_secure_canonical
-func p2pgo_secure_canonical(text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) (rc C.int) {
-	defer guard(&rc)
-	if rc = checkOut(unsafe.Pointer(buf), capacity); rc != C.P2P_OK {
-		return rc
-	}
-	return canonical(text, n, toCaller(unsafe.Pointer(buf), capacity, outLen, "the canonical text"))
 }
 
 //export p2pgo_secure_derive_key
@@ -764,46 +645,6 @@ func p2pgo_secure_derive_key(password unsafe.Pointer, pwLen C.size_t, salt unsaf
 	return C.P2P_OK
 }
 
-//export p2pgo_secure_aes_pad
-func p2pgo_secure_aes_pad(data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) (rc C.int) {
-	defer guard(&rc)
-	if rc = checkOut(buf, capacity); rc != C.P2P_OK {
-		return rc
-	}
-	return pad(data, n, toCaller(buf, capacity, outLen, "the padded data"))
-}
-
-// aesCall runs one of the in-memory AES helpers over the caller's
-// secret (key or password) and data, into the caller's buffer.
-func aesCall(secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t,
-	f func(secret, data []byte) ([]byte, error), what string) (rc C.int) {
-	defer guard(&rc)
-	if rc = checkOut(buf, capacity); rc != C.P2P_OK {
-		return rc
-	}
-	return aesRun(secret, secretLen, data, n, f, toCaller(buf, capacity, outLen, what))
-}
-
-//export p2pgo_secure_aes_encrypt
-func p2pgo_secure_aes_encrypt(key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return aesCall(key, keyLen, data, n, buf, capacity, outLen, secure.EncryptAES, "the ciphertext")
-}
-
-//export p2pgo_secure_aes_decrypt
-func p2pgo_secure_aes_decrypt(key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return aesCall(key, keyLen, data, n, buf, capacity, outLen, secure.DecryptAES, "the plaintext")
-}
-
-//export p2pgo_secure_aes_encrypt_pw
-func p2pgo_secure_aes_encrypt_pw(password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return aesCall(password, pwLen, data, n, buf, capacity, outLen, secure.EncryptAESPassword, "the ciphertext")
-}
-
-//export p2pgo_secure_aes_decrypt_pw
-func p2pgo_secure_aes_decrypt_pw(password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return aesCall(password, pwLen, data, n, buf, capacity, outLen, secure.DecryptAESPassword, "the plaintext")
-}
-
 // aesFileWrite runs one of the helpers that encrypt into a file.
 func aesFileWrite(path *C.char, secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.size_t,
 	f func(path string, secret, data []byte) error) (rc C.int) {
@@ -822,35 +663,14 @@ func aesFileWrite(path *C.char, secret unsafe.Pointer, secretLen C.size_t, data 
 	return failFile(f(C.GoString(path), sec, in))
 }
 
-// aesFileRead runs one of the helpers that decrypt a file, into the
-// caller's buffer.
-func aesFileRead(path *C.char, secret unsafe.Pointer, secretLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t,
-	f func(path string, secret []byte) ([]byte, error)) (rc C.int) {
-	defer guard(&rc)
-	if rc = checkOut(buf, capacity); rc != C.P2P_OK {
-		return rc
-	}
-	return aesFileRun(path, secret, secretLen, f, toCaller(buf, capacity, outLen, "the plaintext"))
-}
-
 //export p2pgo_secure_aes_encrypt_file
 func p2pgo_secure_aes_encrypt_file(path *C.char, key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t) C.int {
 	return aesFileWrite(path, key, keyLen, data, n, secure.EncryptAESFile)
 }
 
-//export p2pgo_secure_aes_decrypt_file
-func p2pgo_secure_aes_decrypt_file(path *C.char, key unsafe.Pointer, keyLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return aesFileRead(path, key, keyLen, buf, capacity, outLen, secure.DecryptAESFile)
-}
-
 //export p2pgo_secure_aes_encrypt_file_pw
 func p2pgo_secure_aes_encrypt_file_pw(path *C.char, password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t) C.int {
 	return aesFileWrite(path, password, pwLen, data, n, secure.EncryptAESFilePassword)
-}
-
-//export p2pgo_secure_aes_decrypt_file_pw
-func p2pgo_secure_aes_decrypt_file_pw(path *C.char, password unsafe.Pointer, pwLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return aesFileRead(path, password, pwLen, buf, capacity, outLen, secure.DecryptAESFilePassword)
 }
 
 //export p2pgo_secure_set_delegate

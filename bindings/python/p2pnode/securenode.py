@@ -84,9 +84,9 @@ def _pem(value: Any) -> bytes:
 
 
 def _out(name: str, *args: Any) -> bytes:
-    """The bytes a helper hands out (its _buf twin); bad input raises ValueError,
+    """The bytes a p2p_secure_*_buf helper hands out; bad input raises ValueError,
     as PyCryptodome does, anything else P2PError."""
-    rc, data = _n.take(name + "_buf", *args)
+    rc, data = _n.take(name, *args)
     if rc == _n.P2P_EINVAL:
         raise ValueError("p2pnode: " + _n.errmsg())
     _n.check(rc, name)
@@ -336,7 +336,7 @@ class SecureNode(Node):
         when it cannot (a debug line says why), as the reference."""
         try:
             data = _data(message, "message")
-            return _out("p2p_secure_encrypt", _pem(public_key), data, len(data))
+            return _out("p2p_secure_encrypt_buf", _pem(public_key), data, len(data))
         except (TypeError, ValueError, _n.P2PError) as e:
             self.debug_print("encrypt: " + str(e))
             return None
@@ -348,7 +348,7 @@ class SecureNode(Node):
         try:
             text = ciphertext.encode("ascii") if isinstance(ciphertext, str) else \
                 _data(ciphertext, "ciphertext")
-            return _out("p2p_secure_decrypt", self._p2p_node, text, len(text))
+            return _out("p2p_secure_decrypt_buf", self._p2p_node, text, len(text))
         except (TypeError, ValueError, UnicodeEncodeError, _n.P2PError) as e:
             self.debug_print("decrypt: " + str(e))
             return None
@@ -412,31 +412,31 @@ class SecureNode(Node):
     def encrypt_aes_pad(self, s: BytesLike) -> bytes:
         """s followed by 1 to 16 zero bytes, up to a multiple of 16."""
         data = _data(s, "s")
-        return _out("p2p_secure_aes_pad", data, len(data))
+        return _out("p2p_secure_aes_pad_buf", data, len(data))
 
     def encrypt_aes(self, plaintext: BytesLike, key: BytesLike, key_size: int = 256) -> bytes:
         """AES-CBC of the zero-padded plaintext under key (16, 24 or 32 bytes;
         key_size is ignored, as in the reference): iv + ciphertext."""
         data, k = _data(plaintext, "plaintext"), _data(key, "key")
-        return _out("p2p_secure_aes_encrypt", k, len(k), data, len(data))
+        return _out("p2p_secure_aes_encrypt_buf", k, len(k), data, len(data))
 
     def encrypt_aes_pw(self, plaintext: BytesLike, password: Union[str, BytesLike]) -> bytes:
         """AES-256-CBC under the key PBKDF2 makes of password and a random
         salt: salt + iv + ciphertext, as the reference."""
         data, pw = _data(plaintext, "plaintext"), _tobytes(password, "password")
-        return _out("p2p_secure_aes_encrypt_pw", pw, len(pw), data, len(data))
+        return _out("p2p_secure_aes_encrypt_pw_buf", pw, len(pw), data, len(data))
 
     def decrypt_aes(self, ciphertext: BytesLike, key: BytesLike) -> bytes:
         """The plaintext of iv + ciphertext, trailing zero bytes stripped. A
         wrong key gives garbage (AES-CBC has no integrity), as the reference;
         a length that is not an iv and whole blocks raises ValueError."""
         data, k = _data(ciphertext, "ciphertext"), _data(key, "key")
-        return _out("p2p_secure_aes_decrypt", k, len(k), data, len(data))
+        return _out("p2p_secure_aes_decrypt_buf", k, len(k), data, len(data))
 
     def decrypt_aes_pw(self, ciphertext: BytesLike, password: Union[str, BytesLike]) -> bytes:
         """The plaintext of salt + iv + ciphertext (encrypt_aes_pw)."""
         data, pw = _data(ciphertext, "ciphertext"), _tobytes(password, "password")
-        return _out("p2p_secure_aes_decrypt_pw", pw, len(pw), data, len(data))
+        return _out("p2p_secure_aes_decrypt_pw_buf", pw, len(pw), data, len(data))
 
     def _p2p_write_file(self, fn: Any, name: str, file_name: Any, secret: bytes,
                         plaintext: Any) -> None:
