@@ -39,6 +39,8 @@ func p2pgo_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, 
 	if err != nil {
 		return failNew(err)
 	}
+	// Without a callback at start, the events go to the core's Poll.
+	_ = n.EnablePolling()
 	e.node = n
 	*out = e.register()
 	return C.P2P_OK
@@ -114,9 +116,6 @@ func p2pgo_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) C.int {
 				return failErr(err)
 			}
 			return fail(C.P2P_ESTATE, "%v", err)
-		}
-		if limit == C.P2P_LIMIT_MAX_PENDING_EVENTS {
-			e.poll.max = e.node.Limits().MaxPendingEvents
 		}
 		return C.P2P_OK
 	})
@@ -255,8 +254,7 @@ func p2pgo_node_start(h *C.p2p_node) C.int {
 //export p2pgo_node_stop
 func p2pgo_node_stop(h *C.p2p_node) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
-		e.poll.stop()
-		if e.onPollThread() {
+		if e.node.IsPoller() {
 			// The poller must come back for the node's last events.
 			e.node.RequestStop()
 			return C.P2P_OK
@@ -318,6 +316,7 @@ func p2pgo_node_free(h *C.p2p_node) C.int {
 		e.freed = true
 		close(e.gone)
 		e.mu.Unlock()
+		e.node.StopPolling()
 		registry.bury(e.key)
 		// Once gone is closed no event waits for the application any more,
 		// so stopping needs no poller: from the polling thread too, free
@@ -415,10 +414,6 @@ func p2pgo_node_disconnect(h *C.p2p_node, peer C.uint64_t) C.int {
 		p, rc := e.peerOf(peer)
 		if rc != C.P2P_OK {
 			return rc
-		}
-		if e.onPollThread() {
-			e.poll.ownCalls.Add(1)
-			defer e.poll.ownCalls.Add(-1)
 		}
 		if err := e.node.Disconnect(p); err != nil {
 			return failErr(err)

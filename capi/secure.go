@@ -61,6 +61,7 @@ func p2pgo_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections 
 	}
 	e.sec = s
 	e.node = s.P2P()
+	_ = e.node.EnablePolling() // see p2pgo_node_new
 	*out = e.register()
 	return C.P2P_OK
 }
@@ -308,7 +309,10 @@ type secureHandler struct{ e *nodeEntry }
 
 func (h secureHandler) deliver(ev p2p.Event, sec *secureInfo) bool {
 	ev.Node = h.e.node
-	return h.e.onEvent(&event{Event: ev, sec: sec})
+	if sec != nil {
+		ev.Ext = sec
+	}
+	return h.e.onEvent(&ev)
 }
 
 func (h secureHandler) peerEvent(t p2p.EventType, p *p2p.Peer) {
