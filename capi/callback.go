@@ -26,20 +26,6 @@ const (
 	eventDiscoveryAnswer = secure.EventDiscoveryAnswer
 )
 
-// secureOf is what a secure node's own event carries (its Ext), or nil.
-func secureOf(ev *p2p.Event) *secureInfo {
-	s, _ := ev.Ext.(*secureInfo)
-	return s
-}
-
-// secureInfo is what a secure node's event carries beyond a message.
-type secureInfo struct {
-	senderID, msgType string
-	reject            int
-	reason            string
-	nodes             []secure.NodeInfo
-}
-
 // carriesData reports whether events of type t carry a payload.
 func carriesData(t p2p.EventType) bool {
 	return t == p2p.EventMessage || t >= eventSecureMessage
@@ -130,7 +116,7 @@ func (e *nodeEntry) callback(ev *p2p.Event) bool {
 		c.port = C.int32_t(ev.Port)
 		c.trials = C.int32_t(ev.Trials)
 	}
-	if sec := secureOf(ev); sec != nil {
+	if sec := secure.Info(ev); sec != nil {
 		// Secure events are rare next to messages: their own C memory.
 		mem := &cAllocator{}
 		defer mem.free()

@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"github.com/p2pnode/p2pnode/p2p"
+	"github.com/p2pnode/p2pnode/p2p/secure"
 )
 
 // Poll mode: p2p_node_poll, p2p_node_poll_batch, p2p_node_next and
@@ -43,8 +44,8 @@ func (q *pollArena) fill(node *C.p2p_node, items []p2p.Event, out []C.p2p_event,
 		if ev.Peer != nil {
 			size += len(ev.Peer.ID()) + len(ev.Peer.Host()) + 2
 		}
-		if sec := secureOf(ev); sec != nil {
-			size += sec.size()
+		if sec := secure.Info(ev); sec != nil {
+			size += secureSize(sec)
 		}
 	}
 	if q.arena == nil || q.n < size {
@@ -90,7 +91,7 @@ func (q *pollArena) fill(node *C.p2p_node, items []p2p.Event, out []C.p2p_event,
 		if ev.Type == p2p.EventReconnectionError {
 			c.host = putString(ev.Host)
 		}
-		if sec := secureOf(ev); sec != nil {
+		if sec := secure.Info(ev); sec != nil {
 			fillSecure(c, sec, &arenaAllocator{arena: arena, off: &off})
 		}
 		if ev.Peer != nil {

@@ -22,7 +22,7 @@ import (
 // The secure node's exports (p2p_secure_*), documented in
 // include/p2pnode.h. A secure node is a nodeEntry whose sec is set and whose
 // node is the secure node's p2p node, so every p2p_node_* function works on
-// it; its events come through secureHandler.
+// it; its events come through secure.NewWithCallback's function.
 
 //export p2pgo_secure_node_new
 func p2pgo_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, cfg *C.p2p_secure_config, out **C.p2p_node) (rc C.int) {
@@ -55,7 +55,7 @@ func p2pgo_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections 
 		sc.MaxClockSkew = time.Duration(cfg.max_clock_skew_ms) * time.Millisecond
 	}
 	e := newEntry()
-	s, err := secure.New(sc, nil, secureHandler{e})
+	s, err := secure.NewWithCallback(sc, nil, e.onEvent)
 	if err != nil {
 		return failNew(err)
 	}
@@ -304,71 +304,6 @@ const _ uint = -((C.P2P_REJECT_MALFORMED-1)*(C.P2P_REJECT_MALFORMED-1) +
 	(C.P2P_REJECT_STALE-9)*(C.P2P_REJECT_STALE-9) +
 	(C.P2P_REJECT_FUTURE-10)*(C.P2P_REJECT_FUTURE-10))
 
-// secureHandler turns a secure node's events into the C ABI's events.
-type secureHandler struct{ e *nodeEntry }
-
-func (h secureHandler) deliver(ev p2p.Event, sec *secureInfo) bool {
-	ev.Node = h.e.node
-	if sec != nil {
-		ev.Ext = sec
-	}
-	return h.e.onEvent(&ev)
-}
-
-func (h secureHandler) peerEvent(t p2p.EventType, p *p2p.Peer) {
-	ev := p2p.Event{Type: t, Peer: p}
-	if disconnected(t) {
-		// The secure layer's handler gets the peer only: its counters are
-		// final once it has gone.
-		c := p.Counters()
-		ev.Counters = &c
-	}
-	h.deliver(ev, nil)
-}
-
-func (h secureHandler) OutboundNodeConnected(p *p2p.Peer) {
-	h.peerEvent(p2p.EventOutboundConnected, p)
-}
-
-func (h secureHandler) InboundNodeConnected(p *p2p.Peer) { h.peerEvent(p2p.EventInboundConnected, p) }
-
-func (h secureHandler) OutboundNodeDisconnected(p *p2p.Peer) {
-	h.peerEvent(p2p.EventOutboundDisconnected, p)
-}
-
-func (h secureHandler) InboundNodeDisconnected(p *p2p.Peer) {
-	h.peerEvent(p2p.EventInboundDisconnected, p)
-}
-
-func (h secureHandler) NodeDisconnectWithOutboundNode(p *p2p.Peer) {
-	h.peerEvent(p2p.EventDisconnectWithOutbound, p)
-}
-
-func (h secureHandler) NodeRequestToStop() { h.deliver(p2p.Event{Type: p2p.EventRequestToStop}, nil) }
-
-func (h secureHandler) NodeReconnectionError(host string, port, trials int) bool {
-	return h.deliver(p2p.Event{Type: p2p.EventReconnectionError, Host: host, Port: port, Trials: trials}, nil)
-}
-
-func (h secureHandler) NodeSecureMessage(p *p2p.Peer, m *secure.Message) {
-	h.deliver(p2p.Event{Type: eventSecureMessage, Peer: p, Message: p2p.Message{Kind: p2p.KindJSON, Data: m.Payload}},
-		&secureInfo{senderID: m.ID, msgType: m.Type})
-}
-
-func (h secureHandler) NodeMessageRejected(p *p2p.Peer, raw p2p.Message, reason error) {
-	info := &secureInfo{reject: secure.ReasonCode(reason), reason: reason.Error()}
-	var r *secure.Rejection
-	if errors.As(reason, &r) {
-		info.senderID = r.ClaimedID
-	}
-	h.deliver(p2p.Event{Type: eventMessageRejected, Peer: p, Message: raw}, info)
-}
-
-func (h secureHandler) NodeDiscoveryAnswer(p *p2p.Peer, a *secure.DiscoveryAnswer) {
-	h.deliver(p2p.Event{Type: eventDiscoveryAnswer, Peer: p, Message: p2p.Message{Kind: p2p.KindJSON, Data: a.Message.Payload}},
-		&secureInfo{senderID: a.Message.ID, msgType: a.Message.Type, nodes: a.Nodes})
-}
-
 // allocator hands out C memory for an event's secure fields: malloc'd per
 // event on the callback path, or a piece of the poll queue's arena.
 type allocator interface {
@@ -391,7 +326,7 @@ func (a *cAllocator) free() {
 	a.ptrs = nil
 }
 
-// arenaAllocator places memory in an arena sized beforehand (secureInfo.size).
+// arenaAllocator places memory in an arena sized beforehand (secureSize).
 type arenaAllocator struct {
 	arena []byte
 	off   *int
@@ -405,11 +340,11 @@ func (a *arenaAllocator) alloc(n, align int) unsafe.Pointer {
 }
 
 // size bounds the arena bytes fillSecure takes for s, alignment included.
-func (s *secureInfo) size() int {
-	n := len(s.senderID) + len(s.msgType) + len(s.reason) + 3
-	if len(s.nodes) > 0 {
-		n += 8 + len(s.nodes)*int(C.sizeof_p2p_discovered)
-		for _, d := range s.nodes {
+func secureSize(s *secure.EventInfo) int {
+	n := len(s.SenderID) + len(s.MsgType) + len(s.Reason) + 3
+	if len(s.Nodes) > 0 {
+		n += 8 + len(s.Nodes)*int(C.sizeof_p2p_discovered)
+		for _, d := range s.Nodes {
 			n += len(d.ID) + len(d.IP) + 2
 		}
 	}
@@ -424,16 +359,16 @@ func allocString(a allocator, s string) *C.char {
 }
 
 // fillSecure sets the secure fields of c from s, in memory from a.
-func fillSecure(c *C.p2p_event, s *secureInfo, a allocator) {
-	c.sender_id = allocString(a, s.senderID)
-	c.msg_type = allocString(a, s.msgType)
-	c.reason = allocString(a, s.reason)
-	c.reject = rejectCode(s.reject)
-	if len(s.nodes) == 0 {
+func fillSecure(c *C.p2p_event, s *secure.EventInfo, a allocator) {
+	c.sender_id = allocString(a, s.SenderID)
+	c.msg_type = allocString(a, s.MsgType)
+	c.reason = allocString(a, s.Reason)
+	c.reject = rejectCode(s.Reject)
+	if len(s.Nodes) == 0 {
 		return
 	}
-	nodes := unsafe.Slice((*C.p2p_discovered)(a.alloc(len(s.nodes)*int(C.sizeof_p2p_discovered), 8)), len(s.nodes))
-	for i, d := range s.nodes {
+	nodes := unsafe.Slice((*C.p2p_discovered)(a.alloc(len(s.Nodes)*int(C.sizeof_p2p_discovered), 8)), len(s.Nodes))
+	for i, d := range s.Nodes {
 		nodes[i] = C.p2p_discovered{id: allocString(a, d.ID), host: allocString(a, d.IP), port: C.int32_t(d.Port),
 			direction: C.P2P_OUTBOUND}
 		if d.Connection == "inbound" {
@@ -441,7 +376,7 @@ func fillSecure(c *C.p2p_event, s *secureInfo, a allocator) {
 		}
 	}
 	c.nodes = &nodes[0]
-	c.n_nodes = C.size_t(len(s.nodes))
+	c.n_nodes = C.size_t(len(s.Nodes))
 }
 
 // ---- p2psecure's helpers and delegation (p2p_secure_* of the header's

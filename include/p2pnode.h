@@ -139,8 +139,10 @@
  *     p2p_secure_key_load_bytes and p2p_secure_key_save_bytes for passwords
  *     given as bytes. The secure event numbers (9, 10, 11) are unchanged;
  *     the core (p2p/secure) defines them and the ABI maps them.
- *   - The Go core gained a pull API (p2p.NewPolling, Node.Poll) with the
- *     same rules as p2p_node_poll; p2p_node_poll keeps its contract.
+ *   - The Go core gained a pull API (p2p.NewPolling, Node.Poll, with
+ *     Node.Park for the secure node's events); p2p_node_poll, _poll_batch,
+ *     p2p_node_next and p2p_node_reply are built on it and keep their
+ *     contract.
  */
 #ifndef P2PNODE_H
 #define P2PNODE_H
