@@ -74,28 +74,13 @@ func (e *nodeEntry) callback(ev *p2p.Event) bool {
 		c = (*C.p2p_event)(C.calloc(1, C.sizeof_p2p_event))
 		defer C.free(unsafe.Pointer(c))
 	}
-	C.memset(unsafe.Pointer(c), 0, C.sizeof_p2p_event)
-	c._type = eventCode(ev.Type)
-	c.node = (*C.p2p_node)(e.key)
-	empty := &C.p2p_empty_[0]
-	c.peer_id, c.peer_host, c.host = empty, empty, empty
-	c.sender_id, c.msg_type, c.reason = empty, empty, empty
+	fillEvent(c, (*C.p2p_node)(e.key), ev)
 	if ev.Peer != nil {
 		s := e.stringsOf(ev.Peer)
-		c.peer = C.uint64_t(ev.Peer.Handle())
 		c.peer_id, c.peer_host = s.id, s.host
-		c.peer_port = C.int32_t(ev.Peer.Port())
-		c.direction = directionCode(ev.Peer.Direction())
-	}
-	if disconnected(ev.Type) && ev.Counters != nil {
-		c.dropped = C.uint64_t(ev.Counters.Dropped())
-		c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
 	}
 	if carriesData(ev.Type) {
 		data := ev.Message.Data
-		c.kind = kindCode(ev.Message.Kind)
-		c.compression = compressionCode(ev.Message.Compression)
-		c.data_len = C.size_t(len(data))
 		// The bytes go to C memory: the callback may hand them to code that
 		// checks its reads (valgrind, sanitizers), which cannot see Go's heap.
 		// The node's scratch buffer serves messages up to scratchMax; larger
@@ -113,8 +98,6 @@ func (e *nodeEntry) callback(ev *p2p.Event) bool {
 	if ev.Type == p2p.EventReconnectionError {
 		c.host = C.CString(ev.Host)
 		defer C.free(unsafe.Pointer(c.host))
-		c.port = C.int32_t(ev.Port)
-		c.trials = C.int32_t(ev.Trials)
 	}
 	if sec := secure.Info(ev); sec != nil {
 		// Secure events are rare next to messages: their own C memory.

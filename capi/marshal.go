@@ -156,6 +156,36 @@ func fillStats(out *C.p2p_stats, c p2p.Counters) C.int {
 	return C.P2P_OK
 }
 
+// fillEvent sets every fixed-size field of c from ev, and its strings to
+// "": the callback and the poll paths then point the strings and the
+// payload at memory of their own.
+func fillEvent(c *C.p2p_event, node *C.p2p_node, ev *p2p.Event) {
+	*c = C.p2p_event{}
+	c._type = eventCode(ev.Type)
+	c.node = node
+	empty := &C.p2p_empty_[0]
+	c.host, c.peer_id, c.peer_host = empty, empty, empty
+	c.sender_id, c.msg_type, c.reason = empty, empty, empty
+	if ev.Peer != nil {
+		c.peer = C.uint64_t(ev.Peer.Handle())
+		c.peer_port = C.int32_t(ev.Peer.Port())
+		c.direction = directionCode(ev.Peer.Direction())
+	}
+	if disconnected(ev.Type) && ev.Counters != nil {
+		c.dropped = C.uint64_t(ev.Counters.Dropped())
+		c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
+	}
+	if carriesData(ev.Type) {
+		c.kind = kindCode(ev.Message.Kind)
+		c.compression = compressionCode(ev.Message.Compression)
+		c.data_len = C.size_t(len(ev.Message.Data))
+	}
+	if ev.Type == p2p.EventReconnectionError {
+		c.port = C.int32_t(ev.Port)
+		c.trials = C.int32_t(ev.Trials)
+	}
+}
+
 // The one place where the core's enums become the ABI's numbers: each by
 // an explicit table, never by the order of Go constants (the header's
 // numbers are frozen; the core's may be reordered).

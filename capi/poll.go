@@ -82,12 +82,7 @@ func (q *pollArena) fill(node *C.p2p_node, items []p2p.Event, out []C.p2p_event,
 	for i := range items {
 		ev := &items[i]
 		c := &out[i]
-		*c = C.p2p_event{}
-		c._type = eventCode(ev.Type)
-		c.node = node
-		empty := &C.p2p_empty_[0]
-		c.host, c.peer_id, c.peer_host = empty, empty, empty
-		c.sender_id, c.msg_type, c.reason = empty, empty, empty
+		fillEvent(c, node, ev)
 		if ev.Type == p2p.EventReconnectionError {
 			c.host = putString(ev.Host)
 		}
@@ -95,29 +90,15 @@ func (q *pollArena) fill(node *C.p2p_node, items []p2p.Event, out []C.p2p_event,
 			fillSecure(c, sec, &arenaAllocator{arena: arena, off: &off})
 		}
 		if ev.Peer != nil {
-			c.peer = C.uint64_t(ev.Peer.Handle())
 			c.peer_id = putString(ev.Peer.ID())
 			c.peer_host = putString(ev.Peer.Host())
-			c.peer_port = C.int32_t(ev.Peer.Port())
-			c.direction = directionCode(ev.Peer.Direction())
-		}
-		if disconnected(ev.Type) && ev.Counters != nil {
-			c.dropped = C.uint64_t(ev.Counters.Dropped())
-			c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
 		}
 		if carriesData(ev.Type) {
-			c.kind = kindCode(ev.Message.Kind)
-			c.compression = compressionCode(ev.Message.Compression)
-			c.data_len = C.size_t(len(ev.Message.Data))
 			if packed {
 				c.data = (*C.uint8_t)(packedData[i])
 			} else {
 				c.data = (*C.uint8_t)(put(ev.Message.Data, true))
 			}
-		}
-		if ev.Type == p2p.EventReconnectionError {
-			c.port = C.int32_t(ev.Port)
-			c.trials = C.int32_t(ev.Trials)
 		}
 	}
 	if packedLen == 0 {
