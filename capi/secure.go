@@ -305,7 +305,7 @@ const _ uint = -((C.P2P_REJECT_MALFORMED-1)*(C.P2P_REJECT_MALFORMED-1) +
 	(C.P2P_REJECT_FUTURE-10)*(C.P2P_REJECT_FUTURE-10))
 
 // allocator hands out C memory for an event's secure fields: malloc'd per
-// event on the callback path, or a piece of the poll queue's arena.
+// event on the callback path, or a piece of the poll arena.
 type allocator interface {
 	alloc(n, align int) unsafe.Pointer
 }
