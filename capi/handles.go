@@ -238,3 +238,8 @@ func (s *peerStrings) free() {
 	C.free(unsafe.Pointer(s.id))
 	C.free(unsafe.Pointer(s.host))
 }
+
+// threadSelf is the calling OS thread (p2p.Config.CallerID): it tells the
+// thread that polls a node apart in a few nanoseconds, where the
+// goroutine's id costs a stack trace through cgo's frames.
+func threadSelf() uint64 { return uint64(C.p2p_thread_self_()) }

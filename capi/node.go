@@ -64,7 +64,8 @@ func nodeConfig(host *C.char, port C.int, id *C.char, maxConnections C.int, out 
 	if maxConnections < 0 {
 		return p2p.Config{}, fail(C.P2P_EINVAL, "max_connections %d is negative", int(maxConnections))
 	}
-	cfg := p2p.Config{Port: int(port), MaxConnections: int(maxConnections), LockEventThread: true}
+	cfg := p2p.Config{Port: int(port), MaxConnections: int(maxConnections), LockEventThread: true,
+		CallerID: threadSelf}
 	// The lengths are measured (up to one byte over the limit) before a
 	// string is copied.
 	if host != nil {

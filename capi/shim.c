@@ -49,12 +49,14 @@ P2P_INTERNAL void p2p_keep_handle_(void *h) {
 
 #if defined(_WIN32)
 #include <windows.h>
+P2P_INTERNAL uintptr_t p2p_thread_self_(void) { return (uintptr_t)GetCurrentThreadId(); }
 P2P_INTERNAL volatile int p2p_forked_; /* Windows has no fork */
 #else
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 #include <errno.h>
+P2P_INTERNAL uintptr_t p2p_thread_self_(void) { return (uintptr_t)pthread_self(); }
 
 /* Set in a child forked from the process that loaded the library: only the
  * forking thread lives on there, and the Go runtime's threads, which run

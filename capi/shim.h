@@ -13,6 +13,8 @@ typedef struct p2p_callback_ {
 } p2p_callback_;
 
 void p2p_set_error_(const char *msg, size_t len);
+// The calling OS thread, to tell the thread that polls a node apart.
+uintptr_t p2p_thread_self_(void);
 // Watches a node's event thread so that stopping can wait until the thread
 // is really gone (hosts such as mono wait at exit for threads that called
 // into them). Zero-initialised memory is an unwatched record.

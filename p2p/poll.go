@@ -89,7 +89,7 @@ type puller struct {
 	handed   *waiter       // the waited-on event handed out last, until Poll comes back
 	inPoll   int
 	last     time.Time // when the last Poll returned
-	poller   int64     // goroutine id of the poller (0: none yet)
+	poller   uint64    // callerID of the poller (0: none yet)
 	stopping bool      // the node is stopping: room is waited for only while a poller is there
 	ended    bool      // StopPolling: nobody will poll again
 	gone     map[uint64]*Peer
@@ -216,7 +216,7 @@ func (n *Node) Poll(ctx context.Context, max int) ([]Event, error) {
 	defer p.pollMu.Unlock()
 	p.mu.Lock()
 	p.inPoll++
-	p.poller = goid()
+	p.poller = n.callerID()
 	if p.handed != nil {
 		// Coming back for more: the waited-on event handed out last was handled.
 		close(p.handed.done)
@@ -336,7 +336,15 @@ func (n *Node) IsPoller() bool {
 	n.pull.mu.Lock()
 	id := n.pull.poller
 	n.pull.mu.Unlock()
-	return id != 0 && id == goid()
+	return id != 0 && id == n.callerID()
+}
+
+// callerID is the caller's identity (Config.CallerID).
+func (n *Node) callerID() uint64 {
+	if n.cfg.CallerID != nil {
+		return n.cfg.CallerID()
+	}
+	return uint64(goid())
 }
 
 // StopPolling says that nobody will poll the node again (the C ABI's free):

@@ -135,3 +135,15 @@ func TestParkWithoutPolling(t *testing.T) {
 	assert.ErrorIs(t, nilNode.EnablePolling(), p2p.ErrNilNode)
 	nilNode.StopPolling()
 }
+
+func TestPollCallerID(t *testing.T) {
+	// Callers told apart by the application's own identity (the C ABI: the
+	// OS thread): two goroutines that give the same one are one poller.
+	n := pollingNode(t, p2p.Config{CallerID: func() uint64 { return 7 }})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _ = n.Poll(ctx, 1)
+	other := make(chan bool)
+	go func() { other <- n.IsPoller() }()
+	assert.True(t, <-other)
+}
