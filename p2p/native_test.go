@@ -3,6 +3,7 @@ package p2p_test
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,4 +55,72 @@ func TestNativePreferredPairIsEncrypted(t *testing.T) {
 	require.NoError(t, b.SendToNodes([]byte("back"), nil, p2p.None))
 	eventually(t, "reply", func() bool { return len(ra.messages()) == 1 })
 	assert.Equal(t, "back", string(ra.messages()[0].Data))
+}
+
+func TestNativeSniffingProxySeesNoPlaintext(t *testing.T) {
+	rb := &recorder{}
+	a := startNode(t, nativeCfg(p2p.EncryptionPreferred), nil)
+	b := startNode(t, nativeCfg(p2p.EncryptionPreferred), rb)
+	px := newProxy(t, b.Port())
+	out, err := a.Connect("127.0.0.1", px.port(), false)
+	require.NoError(t, err)
+	require.True(t, out.Encrypted())
+	secret := []byte("the-secret-payload-nobody-may-read")
+	require.NoError(t, out.Send(secret, p2p.None))
+	require.NoError(t, out.Send(bytes.Repeat(secret, 1000), p2p.None))
+	eventually(t, "messages", func() bool { return len(rb.messages()) == 2 })
+	require.Eventually(t, func() bool { return len(px.bytesSeen()) > 0 }, waitLimit, time.Millisecond)
+	seen := px.bytesSeen()
+	assert.False(t, bytes.Contains(seen, secret[:16]), "payload seen in plaintext")
+	assert.False(t, bytes.Contains(seen, []byte(a.ID())), "the dialer's id seen in plaintext")
+	assert.False(t, bytes.Contains(seen, a.PublicKey()), "the dialer's key seen in plaintext")
+	assert.False(t, bytes.Contains(seen, b.PublicKey()), "the listener's key seen in plaintext")
+	// The greeting, the listener's id, is plaintext by design.
+	assert.True(t, bytes.HasPrefix(seen, []byte(b.ID())) || bytes.Contains(seen, []byte(b.ID())))
+}
+
+func TestNativeFlippedByteCostsOnlyThatConnection(t *testing.T) {
+	ra, rb := &recorder{}, &recorder{}
+	a := startNode(t, nativeCfg(p2p.EncryptionPreferred), ra)
+	b := startNode(t, nativeCfg(p2p.EncryptionPreferred), rb)
+	c := startNode(t, nativeCfg(p2p.EncryptionPreferred), nil)
+	px := newProxy(t, b.Port())
+	out, err := a.Connect("127.0.0.1", px.port(), false)
+	require.NoError(t, err)
+	require.NoError(t, out.Send([]byte("before"), p2p.None))
+	eventually(t, "first message", func() bool { return len(rb.messages()) == 1 })
+	px.flip.Store(true)
+	msg := bytes.Repeat([]byte("altered?"), 200)
+	require.NoError(t, out.Send(msg, p2p.None))
+	eventually(t, "the broken connection to go", func() bool {
+		return len(ra.ofType(p2p.EventOutboundDisconnected)) == 1 && len(rb.ofType(p2p.EventInboundDisconnected)) == 1
+	})
+	for _, m := range rb.messages() {
+		assert.Equal(t, "before", string(m.Data), "only unaltered messages are delivered")
+	}
+	// The nodes keep working: a new connection and another peer are fine.
+	out2, err := a.Connect("127.0.0.1", b.Port(), false)
+	require.NoError(t, err)
+	require.NoError(t, out2.Send(msg, p2p.None))
+	eventually(t, "message after reconnect", func() bool { return len(rb.messages()) == 2 })
+	assert.Equal(t, msg, rb.messages()[1].Data)
+	_, in := pair(t, c, b)
+	assert.True(t, in.Encrypted())
+}
+
+func TestNativeHeartbeatTimeoutDisconnectsSilentPeer(t *testing.T) {
+	ra, rb := &recorder{}, &recorder{}
+	cfg := nativeCfg(p2p.EncryptionPreferred)
+	cfg.HeartbeatInterval = 50 * time.Millisecond
+	a := startNode(t, cfg, ra)
+	b := startNode(t, cfg, rb)
+	px := newProxy(t, b.Port())
+	out, err := a.Connect("127.0.0.1", px.port(), false)
+	require.NoError(t, err)
+	require.NoError(t, out.Send([]byte("hi"), p2p.None))
+	eventually(t, "message", func() bool { return len(rb.messages()) == 1 })
+	px.stalled.Store(true)
+	eventually(t, "both sides to drop the silent peer", func() bool {
+		return len(ra.ofType(p2p.EventOutboundDisconnected)) == 1 && len(rb.ofType(p2p.EventInboundDisconnected)) == 1
+	})
 }

@@ -2,12 +2,14 @@ package p2p
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/p2pnode/p2pnode/p2p/native"
@@ -205,8 +207,9 @@ func (n *Node) dialNative(conn net.Conn, host string, port int, key string, stop
 		return fail(err)
 	}
 	if err := n.readHello(l); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = fmt.Errorf("%w (its connection limit may be reached, or it does not trust our key)", err)
+		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+			conn.Close()
+			return nil, fmt.Errorf("%w: %s hung up in the native handshake (its connection limit may be reached, or it does not trust our key): %w", ErrRefused, key, err)
 		}
 		return fail(err)
 	}
@@ -250,6 +253,11 @@ func (n *Node) acceptNative(h *handshake, rest []byte, stop func() bool) *Peer {
 	if err == nil {
 		err = n.readHello(l)
 	}
+	if errors.Is(err, ErrSelfConnect) {
+		// We dialled ourselves: the dialling side sees its own id and gives up.
+		_ = n.writeHello(l)
+		return nil
+	}
 	if err != nil {
 		n.debugf("native handshake with %v failed: %v", conn.RemoteAddr(), err)
 		return nil
@@ -261,6 +269,7 @@ func (n *Node) acceptNative(h *handshake, rest []byte, stop func() bool) *Peer {
 	}
 	n.unlistHandshakeLocked(h)
 	h.evicted = true // off the lists: the deferred cleanup leaves them alone
+	n.releaseLocked(h)
 	if !n.slotLocked() {
 		n.mu.Unlock()
 		n.stats.rejected.Add(1)
@@ -289,4 +298,30 @@ func (n *Node) acceptNative(h *handshake, rest []byte, stop func() bool) *Peer {
 	p.lastFrame.Store(time.Now().UnixNano())
 	n.activate(p, nil)
 	return p
+}
+
+// splitGluedHello splits a plaintext hello read after our greeting from
+// the messages that came with it. A p2pnetwork hello is "<id>:<port>" with
+// no terminator, and messages end with EOT; with no EOT in chunk it is all
+// hello. Otherwise the hello ends after the decimal port that follows the
+// first ':' (at most 5 digits, at most 65535), so a first message that
+// starts with a digit could lose digits to the port: the one ambiguity of
+// a dialer that sends before we read (see p2p/native/doc.go).
+func splitGluedHello(chunk []byte) (hello, rest []byte) {
+	if bytes.IndexByte(chunk, wire.EOT) < 0 {
+		return chunk, nil
+	}
+	colon := bytes.IndexByte(chunk, ':')
+	if colon < 0 {
+		return chunk, nil
+	}
+	end, port := colon+1, 0
+	for end < len(chunk) && end-colon <= 5 && chunk[end] >= '0' && chunk[end] <= '9' && port*10+int(chunk[end]-'0') <= 65535 {
+		port = port*10 + int(chunk[end]-'0')
+		end++
+	}
+	if end == colon+1 {
+		return chunk, nil
+	}
+	return chunk[:end], chunk[end:]
 }

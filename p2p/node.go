@@ -61,6 +61,7 @@ type Node struct {
 	reconnects []*reconnectEntry
 	shares     map[string]*addrShare // by IP address
 	pendingHS  []*handshake          // inbound handshakes under way, oldest first
+	reservedHS int                   // greeted handshakes holding a slot in reserve
 
 	events         *eventQueue
 	wg             sync.WaitGroup // accept loop, handshakes, reconnect loop, peer readers
@@ -703,6 +704,7 @@ func (n *Node) acceptHandshake(h *handshake) {
 	var p *Peer
 	defer func() {
 		n.mu.Lock()
+		n.releaseLocked(h)
 		if !h.evicted {
 			n.unlistHandshakeLocked(h)
 		}
@@ -720,6 +722,18 @@ func (n *Node) acceptHandshake(h *handshake) {
 	defer stop()
 	greeted := n.cfg.Encryption != EncryptionOff
 	if greeted {
+		// A full node closes without a word, as the reference does; with
+		// the greeting sent, a p2pnetwork dialer would take itself for
+		// connected.
+		n.mu.Lock()
+		room := n.reserveLocked(h)
+		n.mu.Unlock()
+		if !room {
+			n.stats.rejected.Add(1)
+			n.debugf("new connection from %v is closed: the maximum of %d inbound connections is reached and no peer has been idle for %v",
+				conn.RemoteAddr(), n.maxIn.Load(), n.cfg.IdleEviction)
+			return
+		}
 		// Our listener speaks first: that is how a native dialer tells us
 		// from a p2pnetwork peer, which never does (see p2p/native/doc.go).
 		if _, err := conn.Write([]byte(n.id)); err != nil {
@@ -755,7 +769,14 @@ func (n *Node) acceptHandshake(h *handshake) {
 	if remote != nil {
 		sourcePort = remote.Port
 	}
-	id, port := wire.ParseHello(buf[:r], sourcePort)
+	hello := buf[:r]
+	var initial []byte
+	if greeted {
+		// The dialer had our id before we read its hello, so its first
+		// messages may have come with it.
+		hello, initial = splitGluedHello(hello)
+	}
+	id, port := wire.ParseHello(hello, sourcePort)
 	if id == n.id {
 		// We dialled ourselves: the dialling side sees its own id and gives up.
 		if !greeted {
@@ -780,6 +801,7 @@ func (n *Node) acceptHandshake(h *handshake) {
 	}
 	n.unlistHandshakeLocked(h)
 	h.evicted = true // off the lists: the deferred cleanup leaves them alone
+	n.releaseLocked(h)
 	if !n.slotLocked() {
 		n.mu.Unlock()
 		n.stats.rejected.Add(1)
@@ -811,7 +833,7 @@ func (n *Node) acceptHandshake(h *handshake) {
 	// flushes them and closes it like every other peer.
 	_ = conn.SetDeadline(time.Time{})
 	p.lastFrame.Store(time.Now().UnixNano())
-	n.activate(p, nil)
+	n.activate(p, initial)
 }
 
 // peerGone runs when a peer's reader has ended: the peer leaves the lists
