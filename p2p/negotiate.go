@@ -276,27 +276,29 @@ func (n *Node) acceptNative(h *handshake, rest []byte, stop func() bool) *Peer {
 		n.debugf("new connection from %v is closed: the maximum of %d inbound connections is reached", conn.RemoteAddr(), n.maxIn.Load())
 		return nil
 	}
-	// Listed before our hello goes out, so that once the dialler's Connect
-	// returns, this node knows the peer too.
+	// Listed and announced before our hello goes out, so that once the
+	// dialler's Connect returns, this node knows the peer too, and whoever
+	// sees it listed finds its connected event queued. Sends queue up until
+	// the writer starts, after the hello.
 	p := newPeer(n, l.tc, l.hello.ID, hostOf(conn.RemoteAddr()), l.hello.Port, Inbound)
 	p.setNative(conn, l)
 	p.share = h.share
 	n.add(p)
+	n.announce(p)
 	n.mu.Unlock()
 	err = n.writeHello(l)
 	stop()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err != nil {
+		// Announced already: the reader finds the connection closed and
+		// raises the disconnected event.
 		n.debugf("native handshake with %v ended: %v", conn.RemoteAddr(), err)
-		n.unlistLocked(p)
-		n.retireLocked(p)
-		delete(n.handles, p.handle)
-		return nil
+		p.teardown()
 	}
 	_ = conn.SetDeadline(time.Time{})
 	p.lastFrame.Store(time.Now().UnixNano())
-	n.activate(p, nil)
+	n.start(p, nil)
 	return p
 }
 

@@ -645,12 +645,22 @@ func (n *Node) unlistLocked(p *Peer) {
 // activate raises p's connected event and starts its goroutines. n.mu is
 // held; the peer was added and the node is running.
 func (n *Node) activate(p *Peer, initial []byte) {
+	n.announce(p)
+	n.start(p, initial)
+}
+
+// announce raises p's connected event. n.mu is held.
+func (n *Node) announce(p *Peer) {
 	typ := EventInboundConnected
 	if p.dir == Outbound {
 		typ = EventOutboundConnected
 	}
 	n.debugf("%v: %s %s:%d", typ, p.id, p.host, p.port)
 	n.events.push(Event{Type: typ, Node: n, Peer: p}, nil)
+}
+
+// start starts p's goroutines. n.mu is held.
+func (n *Node) start(p *Peer, initial []byte) {
 	n.wg.Add(1)
 	go p.writeLoop()
 	if p.native {
