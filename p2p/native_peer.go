@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -106,6 +107,51 @@ func (p *Peer) sendControl() error {
 	p.wmu.Unlock()
 	_, err := p.conn.Write(b[:k])
 	return err
+}
+
+// nativeWritePiece bounds one write to a native peer: each gets its own
+// deadline, so a slow link that makes progress is not taken for a stalled
+// one, and a TLS write cannot be resumed once it timed out.
+const nativeWritePiece = 1 << 20
+
+// writeBatchNative writes batch through TLS, in pieces of at most
+// nativeWritePiece. A piece that cannot be written within SendTimeout
+// ends the connection (stalled, when a send found the queue full), as does
+// the stop deadline.
+func (p *Peer) writeBatchNative(batch [][]byte) (int64, error) {
+	var total int64
+	for _, s := range batch {
+		for len(s) > 0 {
+			piece := s[:min(len(s), nativeWritePiece)]
+			p.wmu.Lock()
+			dl := time.Now().Add(p.node.cfg.SendTimeout)
+			if !p.stopAt.IsZero() && p.stopAt.Before(dl) {
+				dl = p.stopAt
+			}
+			_ = p.conn.SetWriteDeadline(dl)
+			p.writeDeadline = dl
+			p.wmu.Unlock()
+			k, err := p.conn.Write(piece)
+			total += int64(k)
+			s = s[k:]
+			if err == nil {
+				continue
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				p.wmu.Lock()
+				stopAt, full := p.stopAt, p.full
+				p.wmu.Unlock()
+				if !stopAt.IsZero() && !time.Now().Before(stopAt) {
+					return total, errStopDeadline
+				}
+				if full {
+					return total, errStalled
+				}
+			}
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // wakeWriter wakes the writer for a control frame.
@@ -268,8 +314,17 @@ func (p *Peer) readData(br *bufio.Reader, h native.Header, slab *[]byte, charged
 		}
 		body = make([]byte, h.Length)
 	}
-	if _, err := io.ReadFull(br, body); err != nil {
-		return err
+	// A large body is read in pieces, each of which shows the peer alive to
+	// the heartbeat: a slow link is not a silent one.
+	for got := 0; got < len(body); {
+		k, err := io.ReadFull(br, body[got:min(len(body), got+readBufferMax)])
+		got += k
+		if err != nil {
+			return err
+		}
+		if got < len(body) {
+			p.lastRecv.Store(time.Now().UnixNano())
+		}
 	}
 	p.chargePending(charged, 0)
 	payload, codec := body, wire.Compression(h.Codec())

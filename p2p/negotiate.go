@@ -32,7 +32,10 @@ func (n *Node) awaitGreeting(conn net.Conn, key string, connectTime time.Duratio
 	_ = conn.SetReadDeadline(time.Now().Add(wait))
 	buf := make([]byte, wire.MaxHandshake)
 	r, err := conn.Read(buf)
-	_ = conn.SetReadDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
+	if n.ctx.Err() == nil {
+		// The native handshake, or the plaintext one, has a bound of its own.
+		_ = conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
+	}
 	if r > 0 {
 		return true, nil
 	}
@@ -248,6 +251,10 @@ func (n *Node) dialNative(conn net.Conn, host string, port int, key string, stop
 // failed (the caller then closes the connection).
 func (n *Node) acceptNative(h *handshake, rest []byte, stop func() bool) *Peer {
 	conn := h.conn
+	if n.ctx.Err() == nil {
+		// The TLS handshake has a bound of its own, from the magic on.
+		_ = conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
+	}
 	l := &nativeLink{tc: tls.Server(&prefixConn{Conn: conn, prefix: append([]byte(nil), rest...)}, n.tlsServer)}
 	err := n.tlsHandshake(l)
 	if err == nil {

@@ -407,6 +407,9 @@ var (
 // or when nothing could be written for SendTimeout while a send found the
 // queue full. It returns the bytes written.
 func (p *Peer) writeBatch(batch [][]byte, iov *net.Buffers) (int64, error) {
+	if p.native {
+		return p.writeBatchNative(batch)
+	}
 	*iov = append((*iov)[:0], batch...)
 	defer func() {
 		clear((*iov)[:cap(*iov)])
@@ -444,16 +447,6 @@ func (p *Peer) writeBatch(batch [][]byte, iov *net.Buffers) (int64, error) {
 		}
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			return total, err
-		}
-		if p.native {
-			// A TLS connection whose write timed out is broken for good.
-			p.wmu.Lock()
-			stopAt := p.stopAt
-			p.wmu.Unlock()
-			if !stopAt.IsZero() && !time.Now().Before(stopAt) {
-				return total, errStopDeadline
-			}
-			return total, errStalled
 		}
 		p.wmu.Lock()
 		stopAt, full := p.stopAt, p.full
