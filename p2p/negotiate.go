@@ -32,10 +32,8 @@ func (n *Node) awaitGreeting(conn net.Conn, key string, connectTime time.Duratio
 	_ = conn.SetReadDeadline(time.Now().Add(wait))
 	buf := make([]byte, wire.MaxHandshake)
 	r, err := conn.Read(buf)
-	if n.ctx.Err() == nil {
-		// The native handshake, or the plaintext one, has a bound of its own.
-		_ = conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
-	}
+	// The native handshake, or the plaintext one, has a bound of its own.
+	n.renewDeadline(conn)
 	if r > 0 {
 		return true, nil
 	}
@@ -251,10 +249,8 @@ func (n *Node) dialNative(conn net.Conn, host string, port int, key string, stop
 // failed (the caller then closes the connection).
 func (n *Node) acceptNative(h *handshake, rest []byte, stop func() bool) *Peer {
 	conn := h.conn
-	if n.ctx.Err() == nil {
-		// The TLS handshake has a bound of its own, from the magic on.
-		_ = conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
-	}
+	// The TLS handshake has a bound of its own, from the magic on.
+	n.renewDeadline(conn)
 	l := &nativeLink{tc: tls.Server(&prefixConn{Conn: conn, prefix: append([]byte(nil), rest...)}, n.tlsServer)}
 	err := n.tlsHandshake(l)
 	if err == nil {
@@ -333,4 +329,13 @@ func splitGluedHello(chunk []byte) (hello, rest []byte) {
 		return chunk, nil
 	}
 	return chunk[:end], chunk[end:]
+}
+
+// renewDeadline gives the next phase of a handshake HandshakeTimeout, but
+// never undoes the deadline Stop set to end it.
+func (n *Node) renewDeadline(conn net.Conn) {
+	_ = conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
+	if n.ctx.Err() != nil {
+		_ = conn.SetDeadline(time.Now())
+	}
 }
