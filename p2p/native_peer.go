@@ -328,7 +328,12 @@ func (p *Peer) readData(br *bufio.Reader, h native.Header, slab *[]byte, charged
 	}
 	p.chargePending(charged, 0)
 	payload, codec := body, wire.Compression(h.Codec())
-	if codec != wire.CompressionNone {
+	if codec == wire.CompressionNone && wire.NeedsCompressedPath(payload) {
+		// The plaintext protocol carries such a payload compressed, and
+		// reports zlib: so does the native one, so that what an
+		// application sees does not depend on the transport.
+		codec = wire.CompressionZlib
+	} else if codec != wire.CompressionNone {
 		var err error
 		if payload, err = wire.Decompress(body, codec, n.cfg.MaxDecompressedSize); err != nil {
 			*bad++

@@ -89,6 +89,14 @@
 // the plaintext protocol delivers for the same message, and the same limits
 // apply (frame size, decompressed size, queued bytes, pending bytes).
 //
+// A payload the plaintext protocol can only carry compressed (empty, holding
+// 0x04, or whose first 0x02 is its last byte) travels raw here, and is
+// reported with the codec zlib, as the plaintext protocol reports it, so an
+// application sees the same message whichever transport its peer speaks.
+// The byte counters (Counters.AcceptedBytes and the like) count the frames
+// on this wire: a 6-byte header per message instead of the plaintext EOT,
+// without TLS's own overhead.
+//
 // Capabilities are strings; unknown ones are ignored, so later features
 // (gossip, discovery) are negotiated, not guessed. Version 1 announces none.
 //
