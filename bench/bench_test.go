@@ -80,7 +80,15 @@ func textPayload(n int) []byte {
 
 // pair makes two started nodes, a connected to b; fnA and fnB get their
 // events. It returns a's peer for b and b's peer for a.
+// pair connects two nodes speaking the plaintext protocol (the baseline
+// figures; see BenchmarkEncrypted for the native protocol).
 func pair(b *testing.B, lim p2p.Limits, fnA, fnB p2p.HandlerFunc) (na, nb *p2p.Node, pa, pb *p2p.Peer) {
+	b.Helper()
+	return pairMode(b, lim, p2p.EncryptionOff, fnA, fnB)
+}
+
+// pairMode connects two nodes in encryption mode mode.
+func pairMode(b *testing.B, lim p2p.Limits, mode p2p.Encryption, fnA, fnB p2p.HandlerFunc) (na, nb *p2p.Node, pa, pb *p2p.Peer) {
 	b.Helper()
 	inbound := make(chan *p2p.Peer, 1)
 	wrapB := func(ev *p2p.Event) bool {
@@ -94,11 +102,11 @@ func pair(b *testing.B, lim p2p.Limits, fnA, fnB p2p.HandlerFunc) (na, nb *p2p.N
 		return true
 	}
 	var err error
-	nb, err = p2p.NewWithCallback(p2p.Config{Host: host, Limits: lim}, wrapB)
+	nb, err = p2p.NewWithCallback(p2p.Config{Host: host, Limits: lim, Encryption: mode}, wrapB)
 	if err != nil {
 		b.Fatal(err)
 	}
-	na, err = p2p.NewWithCallback(p2p.Config{Host: host, Limits: lim}, fnA)
+	na, err = p2p.NewWithCallback(p2p.Config{Host: host, Limits: lim, Encryption: mode}, fnA)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -216,6 +224,10 @@ func rawStream(b *testing.B, n int, payload []byte) float64 {
 // nodeStream returns messages per second and allocations per message (both
 // nodes, whole process).
 func nodeStream(b *testing.B, n int, payload []byte) (float64, float64) {
+	return nodeStreamMode(b, n, payload, p2p.EncryptionOff)
+}
+
+func nodeStreamMode(b *testing.B, n int, payload []byte, mode p2p.Encryption) (float64, float64) {
 	var got atomic.Int64
 	done := make(chan struct{})
 	recv := func(ev *p2p.Event) bool {
@@ -226,7 +238,10 @@ func nodeStream(b *testing.B, n int, payload []byte) (float64, float64) {
 		}
 		return true
 	}
-	na, nb, pa, _ := pair(b, p2p.Limits{}, nil, recv)
+	na, nb, pa, _ := pairMode(b, p2p.Limits{}, mode, nil, recv)
+	if pa.Encrypted() != (mode != p2p.EncryptionOff) {
+		b.Fatalf("stream: encrypted %v in mode %v", pa.Encrypted(), mode)
+	}
 	defer stopAll(na, nb)
 	runtime.GC()
 	var m0, m1 runtime.MemStats
@@ -379,6 +394,10 @@ func rawLarge(b *testing.B, n int, payload []byte) float64 {
 }
 
 func nodeLarge(b *testing.B, n int, payload []byte) float64 {
+	return nodeLargeMode(b, n, payload, p2p.EncryptionOff)
+}
+
+func nodeLargeMode(b *testing.B, n int, payload []byte, mode p2p.Encryption) float64 {
 	var got atomic.Int64
 	done := make(chan struct{})
 	recv := func(ev *p2p.Event) bool {
@@ -392,7 +411,10 @@ func nodeLarge(b *testing.B, n int, payload []byte) float64 {
 		}
 		return true
 	}
-	na, nb, pa, _ := pair(b, p2p.Limits{}, nil, recv)
+	na, nb, pa, _ := pairMode(b, p2p.Limits{}, mode, nil, recv)
+	if pa.Encrypted() != (mode != p2p.EncryptionOff) {
+		b.Fatalf("large: encrypted %v in mode %v", pa.Encrypted(), mode)
+	}
 	defer stopAll(na, nb)
 	start := time.Now()
 	sendAll(b, pa, payload, n, done, "large", &got)

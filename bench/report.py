@@ -90,6 +90,12 @@ def goal_rows(v):
         g("go_stream_p2p"), g("go_stream_raw"), "msg/s", ">= 0.5x", 0.5)
     row("16 MiB messages (baseline: raw TCP)", "16 MiB messages\nvs raw TCP",
         g("go_large_p2p"), g("go_large_raw"), "GB/s", ">= 0.8x", 0.8)
+    row("Go one-way stream, 64 B, native protocol (TLS 1.3) (baseline: plaintext protocol, same run)",
+        "Go stream encrypted\nvs plaintext",
+        g("go_stream_tls"), g("go_stream_plain"), "msg/s", ">= 0.8x", 0.8)
+    row("16 MiB messages, native protocol (TLS 1.3) (baseline: plaintext protocol, same run)",
+        "16 MiB encrypted\nvs plaintext",
+        g("go_large_tls"), g("go_large_plain"), "GB/s", ">= 0.7x", 0.7)
     for c in ("zlib", "bzip2", "lzma"):
         row("%s, 64 KiB text, compress + decompress: Go codec alone, without base64 (baseline: "
             "CPython's own path, as p2pnetwork: C %s + base64)" % (c, {"zlib": "zlib", "bzip2": "libbz2", "lzma": "liblzma"}[c]),

@@ -23,6 +23,28 @@ type handshake struct {
 	conn    net.Conn
 	share   *addrShare
 	evicted bool // n.mu
+	// reserved: the handshake was greeted (native protocol) and counts
+	// against MaxConnections until it ends or takes its slot (n.mu).
+	reserved bool
+}
+
+// reserveLocked counts h against MaxConnections when there is room for it,
+// and reports whether there was. n.mu is held.
+func (n *Node) reserveLocked(h *handshake) bool {
+	if !n.slotPossibleLocked() {
+		return false
+	}
+	h.reserved = true
+	n.reservedHS++
+	return true
+}
+
+// releaseLocked ends h's reservation, if it has one. n.mu is held.
+func (n *Node) releaseLocked(h *handshake) {
+	if h.reserved {
+		h.reserved = false
+		n.reservedHS--
+	}
 }
 
 // shareLocked returns the share of addr, taking a reference. n.mu is held.
@@ -93,6 +115,27 @@ func removeHandshake(list []*handshake, h *handshake) []*handshake {
 		}
 	}
 	return list
+}
+
+// slotPossibleLocked reports whether slotLocked could make room now,
+// evicting nobody. n.mu is held.
+func (n *Node) slotPossibleLocked() bool {
+	max := int(n.maxIn.Load())
+	if max <= 0 || len(n.inbound)+n.reservedHS < max {
+		return true
+	}
+	now := time.Now().UnixNano()
+	idle := 0
+	for _, p := range n.inbound {
+		need := int64(n.cfg.IdleEviction)
+		if p.stats.received.Load() == 0 {
+			need /= 5
+		}
+		if now-p.lastFrame.Load() >= need {
+			idle++
+		}
+	}
+	return len(n.inbound)+n.reservedHS < max+idle
 }
 
 // slotLocked makes room for one more established inbound peer: it reports

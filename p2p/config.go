@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"os"
@@ -113,6 +114,20 @@ type Config struct {
 	// DebugOutput is where debug lines go; nil means standard error.
 	DebugOutput io.Writer
 
+	// Encryption is the node's mode for the native protocol: preferred
+	// (the zero value), off or required.
+	Encryption Encryption
+	// Identity is the node's ed25519 identity key; nil generates one (see
+	// LoadIdentity and SaveIdentity to keep it).
+	Identity ed25519.PrivateKey
+	// Pins bind node ids to keys from the start (see Node.PinPeer).
+	Pins map[string]ed25519.PublicKey
+	// AllowKeys and AllowPeers are the allow-list: when either holds
+	// anything, only native peers with one of AllowKeys, or with the key
+	// AllowPeers names for their id, are accepted (see Node.AllowPeer).
+	AllowKeys  []ed25519.PublicKey
+	AllowPeers map[string]ed25519.PublicKey
+
 	// Limits bound what one peer can cost the node.
 	Limits
 	// LockEventThread makes the goroutine that delivers events run on one
@@ -189,6 +204,20 @@ type Limits struct {
 	// handler; beyond it the node stops reading from peers (TCP backpressure
 	// reaches the senders) until the handler catches up.
 	MaxPendingEvents int
+	// HeartbeatInterval is how often a native peer is sent a ping;
+	// HeartbeatTimeout (by default 2.5 intervals) is how long a native peer
+	// may send nothing at all before it is disconnected. The silence is
+	// checked every quarter interval, so a silent peer goes within three
+	// intervals. The timeout is never shorter than 2.5 times the interval
+	// the peer announced. Plaintext peers get no heartbeats.
+	HeartbeatInterval time.Duration
+	HeartbeatTimeout  time.Duration
+	// NegotiationWait is the least time a dialer in preferred or required
+	// mode waits for the listener's greeting before it takes the peer for a
+	// p2pnetwork one; the wait is 8 times the measured connect time when
+	// that is longer, but at most NegotiationWaitMax.
+	NegotiationWait    time.Duration
+	NegotiationWaitMax time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -226,6 +255,13 @@ func (c Limits) withDefaults() Limits {
 	defInt(&c.MaxPendingHandshakesPerAddress, DefaultMaxPendingHandshakesPerAddress)
 	defInt(&c.MaxPendingBytes, DefaultMaxPendingBytes)
 	defInt(&c.MaxPendingBytesPerAddress, DefaultMaxPendingBytesPerAddress)
+	def(&c.HeartbeatInterval, DefaultHeartbeatInterval)
+	def(&c.HeartbeatTimeout, c.HeartbeatInterval*5/2)
+	def(&c.NegotiationWait, DefaultNegotiationWait)
+	def(&c.NegotiationWaitMax, DefaultNegotiationWaitMax)
+	if c.NegotiationWaitMax < c.NegotiationWait {
+		c.NegotiationWaitMax = c.NegotiationWait
+	}
 	return c
 }
 
@@ -234,6 +270,13 @@ func (c Limits) withDefaults() Limits {
 func (c Limits) check() error {
 	if c.OverflowPolicy < OverflowWait || c.OverflowPolicy > OverflowDisconnect {
 		return errorf(ErrInvalidArgument, "unknown overflow policy %d", int(c.OverflowPolicy))
+	}
+	return nil
+}
+
+func (c Config) checkEncryption() error {
+	if c.Encryption < EncryptionPreferred || c.Encryption > EncryptionRequired {
+		return errorf(ErrInvalidArgument, "unknown encryption mode %d", int(c.Encryption))
 	}
 	return nil
 }

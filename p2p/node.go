@@ -2,7 +2,9 @@ package p2p
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha512"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/p2pnode/p2pnode/p2p/native"
 	"github.com/p2pnode/p2pnode/p2p/wire"
 )
 
@@ -41,6 +44,13 @@ type Node struct {
 	maxIn   atomic.Int64
 	outMu   sync.Mutex // serialises debug output
 
+	// The native protocol: the identity, the TLS configurations made from
+	// it, and the trust store.
+	identity  ed25519.PrivateKey
+	tlsServer *tls.Config
+	tlsClient *tls.Config
+	trust     *native.Trust
+
 	mu         sync.Mutex
 	state      nodeState
 	inbound    []*Peer
@@ -51,6 +61,7 @@ type Node struct {
 	reconnects []*reconnectEntry
 	shares     map[string]*addrShare // by IP address
 	pendingHS  []*handshake          // inbound handshakes under way, oldest first
+	reservedHS int                   // greeted handshakes holding a slot in reserve
 
 	events         *eventQueue
 	wg             sync.WaitGroup // accept loop, handshakes, reconnect loop, peer readers
@@ -102,12 +113,20 @@ func newNode(cfg Config, h Handler, fn HandlerFunc) (*Node, error) {
 	if err := cfg.Limits.check(); err != nil {
 		return nil, err
 	}
+	if err := cfg.checkEncryption(); err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
+	var nat Node
+	if err := nat.setupNative(cfg); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return nil, fmt.Errorf("p2p: listen on %s:%d: %w", cfg.Host, cfg.Port, err)
 	}
 	n := &Node{
+		identity: nat.identity, tlsServer: nat.tlsServer, tlsClient: nat.tlsClient, trust: nat.trust,
 		cfg: cfg, host: cfg.Host, port: ln.Addr().(*net.TCPAddr).Port, ln: ln,
 		handler: h, fn: fn,
 		handles: make(map[uint64]*Peer), dialing: make(map[string]bool),
@@ -525,14 +544,26 @@ func (n *Node) Connect(host string, port int, reconnect bool) (*Peer, error) {
 
 func (n *Node) dial(host string, port int, key string) (*Peer, error) {
 	d := net.Dialer{Timeout: n.cfg.DialTimeout}
+	began := time.Now()
 	conn, err := d.DialContext(n.ctx, "tcp", key)
 	if err != nil {
 		return nil, fmt.Errorf("p2p: connect to %s: %w", key, err)
 	}
+	connectTime := time.Since(began)
 	_ = conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout))
 	// Stop must not wait out the handshake timeout of a silent peer.
 	stop := context.AfterFunc(n.ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	defer stop()
+	if n.cfg.Encryption != EncryptionOff {
+		greeted, err := n.awaitGreeting(conn, key, connectTime)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		if greeted {
+			return n.dialNative(conn, host, port, key, stop)
+		}
+	}
 	if _, err := conn.Write(wire.Hello(n.id, n.port)); err != nil {
 		conn.Close()
 		return nil, errorf(ErrHandshake, "send id to %s: %v", key, err)
@@ -564,6 +595,12 @@ func (n *Node) dial(host string, port int, key string) (*Peer, error) {
 		conn.Close()
 		return nil, errorf(ErrSelfConnect, "%s answered with this node's id", key)
 	}
+	if err := n.plainAllowed(id); err != nil {
+		// Our hello went out and its reply came: a reset is what a
+		// p2pnetwork peer notices, and it keeps accepting others.
+		resetClose(conn)
+		return nil, fmt.Errorf("%w: %s: %w", ErrHandshake, key, err)
+	}
 	remoteIP := hostOf(conn.RemoteAddr())
 	n.mu.Lock()
 	if n.state != stateStarted {
@@ -572,7 +609,7 @@ func (n *Node) dial(host string, port int, key string) (*Peer, error) {
 		return nil, ErrStopped
 	}
 	for _, q := range n.inbound {
-		if q.id == id && (q.host == host || q.host == remoteIP) {
+		if q.id == id && (q.host == host || q.host == remoteIP) && !q.native {
 			n.mu.Unlock()
 			_, _ = conn.Write([]byte(wire.Closing))
 			conn.Close()
@@ -617,14 +654,30 @@ func (n *Node) unlistLocked(p *Peer) {
 // activate raises p's connected event and starts its goroutines. n.mu is
 // held; the peer was added and the node is running.
 func (n *Node) activate(p *Peer, initial []byte) {
+	n.announce(p)
+	n.start(p, initial)
+}
+
+// announce raises p's connected event. n.mu is held.
+func (n *Node) announce(p *Peer) {
 	typ := EventInboundConnected
 	if p.dir == Outbound {
 		typ = EventOutboundConnected
 	}
 	n.debugf("%v: %s %s:%d", typ, p.id, p.host, p.port)
 	n.events.push(Event{Type: typ, Node: n, Peer: p}, nil)
+}
+
+// start starts p's goroutines. n.mu is held.
+func (n *Node) start(p *Peer, initial []byte) {
 	n.wg.Add(1)
 	go p.writeLoop()
+	if p.native {
+		n.wg.Add(1)
+		go p.heartbeat()
+		go p.nativeReadLoop()
+		return
+	}
 	go p.readLoop(initial)
 }
 
@@ -670,6 +723,7 @@ func (n *Node) acceptHandshake(h *handshake) {
 	var p *Peer
 	defer func() {
 		n.mu.Lock()
+		n.releaseLocked(h)
 		if !h.evicted {
 			n.unlistHandshakeLocked(h)
 		}
@@ -685,22 +739,76 @@ func (n *Node) acceptHandshake(h *handshake) {
 	// Stop must not wait out the handshake timeout of a silent peer.
 	stop := context.AfterFunc(n.ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	defer stop()
+	greeted := n.cfg.Encryption != EncryptionOff
+	if greeted {
+		// A full node closes without a word, as the reference does; with
+		// the greeting sent, a p2pnetwork dialer would take itself for
+		// connected.
+		n.mu.Lock()
+		room := n.reserveLocked(h)
+		n.mu.Unlock()
+		if !room {
+			n.stats.rejected.Add(1)
+			n.debugf("new connection from %v is closed: the maximum of %d inbound connections is reached and no peer has been idle for %v",
+				conn.RemoteAddr(), n.maxIn.Load(), n.cfg.IdleEviction)
+			return
+		}
+		// Our listener speaks first: that is how a native dialer tells us
+		// from a p2pnetwork peer, which never does (see p2p/native/doc.go).
+		if _, err := conn.Write([]byte(n.id)); err != nil {
+			n.debugf("greeting %v failed: %v", conn.RemoteAddr(), err)
+			return
+		}
+	}
 	buf := make([]byte, wire.MaxHandshake)
 	r, err := conn.Read(buf)
 	if r == 0 {
 		n.debugf("inbound connection from %v sent no id: %v", conn.RemoteAddr(), err)
 		return
 	}
+	if greeted {
+		kind, rest, err := readFirst(conn, buf, r)
+		switch kind {
+		case native.FirstNative:
+			p = n.acceptNative(h, rest, stop)
+			return
+		case native.FirstPlain:
+		default:
+			n.debugf("inbound connection from %v sent neither a hello nor the native magic: %v", conn.RemoteAddr(), err)
+			return
+		}
+		if n.cfg.Encryption == EncryptionRequired {
+			n.debugf("inbound connection from %v is refused: it speaks plaintext and encryption is required", conn.RemoteAddr())
+			resetClose(conn)
+			return
+		}
+	}
 	remote, _ := conn.RemoteAddr().(*net.TCPAddr)
 	sourcePort := 0
 	if remote != nil {
 		sourcePort = remote.Port
 	}
-	id, port := wire.ParseHello(buf[:r], sourcePort)
+	hello := buf[:r]
+	var initial []byte
+	if greeted {
+		// The dialer had our id before we read its hello, so its first
+		// messages may have come with it.
+		hello, initial = splitGluedHello(hello)
+	}
+	id, port := wire.ParseHello(hello, sourcePort)
 	if id == n.id {
 		// We dialled ourselves: the dialling side sees its own id and gives up.
-		_, _ = conn.Write([]byte(n.id))
+		if !greeted {
+			_, _ = conn.Write([]byte(n.id))
+		}
 		return
+	}
+	if greeted {
+		if err := n.plainAllowed(id); err != nil {
+			n.debugf("inbound connection from %v is refused: %v", conn.RemoteAddr(), err)
+			resetClose(conn)
+			return
+		}
 	}
 	// The peer is listed before our id goes out, so that once the dialler's
 	// Connect returns, this node knows the peer too. Sends queue up until the
@@ -712,6 +820,7 @@ func (n *Node) acceptHandshake(h *handshake) {
 	}
 	n.unlistHandshakeLocked(h)
 	h.evicted = true // off the lists: the deferred cleanup leaves them alone
+	n.releaseLocked(h)
 	if !n.slotLocked() {
 		n.mu.Unlock()
 		n.stats.rejected.Add(1)
@@ -724,7 +833,9 @@ func (n *Node) acceptHandshake(h *handshake) {
 	n.add(q)
 	p = q
 	n.mu.Unlock()
-	_, err = conn.Write([]byte(n.id))
+	if !greeted {
+		_, err = conn.Write([]byte(n.id))
+	}
 	stop()
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -741,7 +852,7 @@ func (n *Node) acceptHandshake(h *handshake) {
 	// flushes them and closes it like every other peer.
 	_ = conn.SetDeadline(time.Time{})
 	p.lastFrame.Store(time.Now().UnixNano())
-	n.activate(p, nil)
+	n.activate(p, initial)
 }
 
 // peerGone runs when a peer's reader has ended: the peer leaves the lists
@@ -822,6 +933,14 @@ func (n *Node) encode(payload []byte, c Compression) ([]byte, error) {
 	return frame, nil
 }
 
+// encodeFor makes the frame for payload in p's framing.
+func (n *Node) encodeFor(p *Peer, payload []byte, c Compression) ([]byte, error) {
+	if p.native {
+		return n.encodeNative(payload, c)
+	}
+	return n.encode(payload, c)
+}
+
 // SendToNode sends payload to p, compressed with c.
 func (n *Node) SendToNode(p *Peer, payload []byte, c Compression) error {
 	if n == nil {
@@ -843,16 +962,30 @@ func (n *Node) SendToNodes(payload []byte, exclude []*Peer, c Compression) error
 	if n == nil {
 		return errorf(ErrNilNode, "cannot send")
 	}
-	frame, err := n.encode(payload, c)
+	// Each framing is encoded once; the plaintext one first, so that a
+	// message over the limit is refused even with no peer.
+	plain, err := n.encode(payload, c)
 	if err != nil {
 		return err
 	}
+	var nat []byte
 	var errs []error
 	for _, p := range n.All() {
 		if containsPeer(exclude, p) {
 			continue
 		}
-		if err := p.enqueue(frame); err != nil {
+		frame := &plain
+		if p.native {
+			frame = &nat
+		}
+		if *frame == nil {
+			f, err := n.encodeFor(p, payload, c)
+			if err != nil {
+				return err
+			}
+			*frame = f
+		}
+		if err := p.enqueue(*frame); err != nil {
 			errs = append(errs, err)
 		}
 	}

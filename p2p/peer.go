@@ -46,8 +46,11 @@ const (
 // Peer is one connection of a node, inbound or outbound (the reference's
 // NodeConnection). Its methods are safe for concurrent use.
 type Peer struct {
-	node   *Node
-	conn   net.Conn
+	node *Node
+	conn net.Conn // the TLS connection of a native peer
+	// raw is the TCP connection under conn (conn itself for plaintext):
+	// what is closed, reset and asked for its socket queues.
+	raw    net.Conn
 	handle uint64
 	id     string
 	host   string
@@ -85,6 +88,8 @@ type Peer struct {
 	wake          chan struct{}
 	room          chan struct{} // closed and replaced when the writer frees room
 
+	nativePeer // set for a native peer before it is activated
+
 	closed     chan struct{} // closed once the connection is torn down
 	closeOnce  sync.Once
 	writerDone chan struct{}
@@ -92,7 +97,7 @@ type Peer struct {
 
 func newPeer(n *Node, conn net.Conn, id, host string, port int, dir Direction) *Peer {
 	p := &Peer{
-		node: n, conn: conn, id: id, host: host, port: port, dir: dir,
+		node: n, conn: conn, raw: conn, id: id, host: host, port: port, dir: dir,
 		wake: make(chan struct{}, 1), room: make(chan struct{}),
 		closed: make(chan struct{}), writerDone: make(chan struct{}),
 		dropWhy: DropLinkLost,
@@ -239,7 +244,7 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 			// A run of payloads that travel raw is copied straight into the
 			// write queue: no frame is built for them.
 			j := done
-			for j < len(payloads) && len(payloads[j]) <= limit && !wire.NeedsCompressedPath(payloads[j]) {
+			for j < len(payloads) && len(payloads[j]) <= limit && (p.native || !wire.NeedsCompressedPath(payloads[j])) {
 				j++
 			}
 			if j > done {
@@ -251,7 +256,7 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 				continue
 			}
 		}
-		frame, err := p.node.encode(payloads[done], c)
+		frame, err := p.node.encodeFor(p, payloads[done], c)
 		if err != nil {
 			return done, err
 		}

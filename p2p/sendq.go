@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/p2pnode/p2pnode/p2p/native"
 	"github.com/p2pnode/p2pnode/p2p/wire"
 )
 
@@ -84,7 +85,7 @@ func (p *Peer) enqueueItems(items [][]byte, framed, owned, wait bool) (int, erro
 		}
 		size := len(items[queuedN])
 		if !framed {
-			size++
+			size += p.overhead()
 		}
 		if why := p.fullLocked(size); why != "" {
 			p.full = true
@@ -159,14 +160,22 @@ func (p *Peer) appendLocked(item []byte, framed, owned bool, size int) {
 	p.share.queued.Add(int64(size))
 	p.node.queuedTotal.Add(int64(size))
 	p.sc.accepted++
-	p.sc.acceptedBytes += uint64(size)
+	p.sc.acceptedBytes += p.counted(size, 1)
 	if size >= chunkSize/2 {
 		seg := item
 		if !owned {
 			// The capacity tells pooled chunks apart: never chunkSize here.
 			seg = make([]byte, size, size+1)
-			copy(seg, item)
-			seg[size-1] = wire.EOT
+			switch {
+			case framed:
+				copy(seg, item)
+			case p.native:
+				native.PutHeader(seg, len(item), native.TypeData, 0)
+				copy(seg[native.HeaderSize:], item)
+			default:
+				copy(seg, item)
+				seg[size-1] = wire.EOT
+			}
 		}
 		p.segs = append(p.segs, seg)
 		p.segMsgs = append(p.segMsgs, 1)
@@ -180,8 +189,11 @@ func (p *Peer) appendLocked(item []byte, framed, owned bool, size int) {
 	}
 	last := len(p.segs) - 1
 	tail := &p.segs[last]
+	if !framed && p.native {
+		*tail = native.AppendHeader(*tail, len(item), native.TypeData, 0)
+	}
 	*tail = append(*tail, item...)
-	if !framed {
+	if !framed && !p.native {
 		*tail = append(*tail, wire.EOT)
 	}
 	p.segMsgs[last]++
@@ -218,7 +230,7 @@ func (p *Peer) releaseSegLocked(i int, why DropReason) {
 	}
 	p.queued -= len(seg)
 	p.queuedMsgs -= msgs
-	p.sc.drop(why, uint64(msgs), uint64(len(seg)))
+	p.sc.drop(why, uint64(msgs), p.counted(len(seg), msgs))
 	p.releaseBudget(len(seg))
 	putChunk(seg)
 }
@@ -228,7 +240,7 @@ func (p *Peer) dropQueuedLocked(why DropReason) {
 	if len(p.segs) == 0 {
 		return
 	}
-	p.sc.drop(why, uint64(p.queuedMsgs), uint64(p.queued))
+	p.sc.drop(why, uint64(p.queuedMsgs), p.counted(p.queued, p.queuedMsgs))
 	p.releaseBudget(p.queued)
 	for i, s := range p.segs {
 		putChunk(s)
@@ -272,12 +284,20 @@ func (p *Peer) writeLoop() {
 	// messages to discard while a batch is being written.
 	batchMax := min(writeBatchMax, max(p.node.cfg.MaxQueuedBytes/4, chunkSize))
 	for {
+		if err := p.sendControl(); err != nil {
+			p.node.debugf("heartbeat to %s failed: %v", p.id, err)
+			p.teardown()
+			return
+		}
 		p.wmu.Lock()
 		for len(p.segs) == 0 {
 			if p.closing {
 				p.wmu.Unlock()
 				p.finishWrites()
 				return
+			}
+			if p.controlDue() {
+				break
 			}
 			p.writerIdle = true
 			p.wmu.Unlock()
@@ -290,6 +310,10 @@ func (p *Peer) writeLoop() {
 				return
 			}
 			p.wmu.Lock()
+		}
+		if len(p.segs) == 0 {
+			p.wmu.Unlock()
+			continue // a ping or pong is due
 		}
 		k, size, msgs := 0, 0, 0
 		for k < len(p.segs) && (k == 0 || size+len(p.segs[k]) <= batchMax) && k < 1024 {
@@ -325,7 +349,7 @@ func (p *Peer) writeLoop() {
 		}
 		doneMsgs, doneBytes := msgs, size
 		if err != nil {
-			doneMsgs, doneBytes = wholeFrames(batch, wrote)
+			doneMsgs, doneBytes = p.wholeFrames(batch, wrote)
 		}
 		for i, s := range batch {
 			putChunk(s)
@@ -336,9 +360,9 @@ func (p *Peer) writeLoop() {
 		}
 		p.wmu.Lock()
 		p.sc.written += uint64(doneMsgs)
-		p.sc.writtenBytes += uint64(doneBytes)
+		p.sc.writtenBytes += p.counted(doneBytes, doneMsgs)
 		if doneMsgs < msgs || doneBytes < size {
-			p.sc.drop(why, uint64(msgs-doneMsgs), uint64(size-doneBytes))
+			p.sc.drop(why, uint64(msgs-doneMsgs), p.counted(size-doneBytes, msgs-doneMsgs))
 		}
 		p.inflight, p.inflightMsgs = 0, 0
 		if err == nil {
@@ -383,6 +407,9 @@ var (
 // or when nothing could be written for SendTimeout while a send found the
 // queue full. It returns the bytes written.
 func (p *Peer) writeBatch(batch [][]byte, iov *net.Buffers) (int64, error) {
+	if p.native {
+		return p.writeBatchNative(batch)
+	}
 	*iov = append((*iov)[:0], batch...)
 	defer func() {
 		clear((*iov)[:cap(*iov)])
@@ -436,7 +463,19 @@ func (p *Peer) writeBatch(batch [][]byte, iov *net.Buffers) (int64, error) {
 
 // wholeFrames counts the frames of batch, and their bytes, that lie whole
 // in its first wrote bytes. Frames end with EOT and hold no other.
-func wholeFrames(batch [][]byte, wrote int64) (msgs, size int) {
+func (p *Peer) wholeFrames(batch [][]byte, wrote int64) (msgs, size int) {
+	if p.native {
+		for _, s := range batch {
+			m, k := native.FrameCount(s, int(min(wrote, int64(len(s)))))
+			msgs += m
+			size += k
+			if wrote < int64(len(s)) {
+				break
+			}
+			wrote -= int64(len(s))
+		}
+		return msgs, size
+	}
 	for _, s := range batch {
 		if wrote >= int64(len(s)) {
 			msgs += bytes.Count(s, []byte{wire.EOT})
@@ -466,7 +505,7 @@ func wholeFrames(batch [][]byte, wrote int64) (msgs, size int) {
 // reset as a close. Elsewhere it sends FIN and gives the reader closeLinger
 // to see the peer close its side before the socket goes.
 func (p *Peer) finishWrites() {
-	if _, _, ok := socketQueues(p.conn); ok {
+	if _, _, ok := socketQueues(p.raw); ok {
 		p.wmu.Lock()
 		stopAt := p.stopAt
 		p.wmu.Unlock()
@@ -474,7 +513,7 @@ func (p *Peer) finishWrites() {
 		deadline, quietSince := start.Add(closeLinger), start
 		lastOut, lastGot := -1, p.stats.receivedBytes.Load()
 		for wait := time.Millisecond; ; wait = min(2*wait, 10*time.Millisecond) {
-			out, in, ok := socketQueues(p.conn)
+			out, in, ok := socketQueues(p.raw)
 			now := time.Now()
 			got := p.stats.receivedBytes.Load()
 			if got != lastGot || in > 0 { // the peer still sends, or we still read
@@ -494,13 +533,13 @@ func (p *Peer) finishWrites() {
 			case <-time.After(wait):
 			}
 		}
-		if lc, ok := p.conn.(interface{ SetLinger(int) error }); ok {
+		if lc, ok := p.raw.(interface{ SetLinger(int) error }); ok {
 			_ = lc.SetLinger(0)
 		}
 		p.teardown()
 		return
 	}
-	if tc, ok := p.conn.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
+	if tc, ok := p.raw.(interface{ CloseWrite() error }); ok && tc.CloseWrite() == nil {
 		_ = p.conn.SetReadDeadline(time.Now().Add(closeLinger))
 		return
 	}
@@ -551,7 +590,9 @@ func (p *Peer) teardown() {
 		p.closing = true
 		p.wmu.Unlock()
 		close(p.closed)
-		_ = p.conn.Close()
+		// The TCP connection itself: a TLS close would first try to send
+		// its alert, which may wait on a peer that reads nothing.
+		_ = p.raw.Close()
 	})
 }
 
