@@ -13,7 +13,7 @@ import json
 import lzma
 import warnings
 import zlib
-from typing import Any, Tuple
+from typing import Any, List, Tuple
 
 from . import _native as _n
 
@@ -51,6 +51,16 @@ def decode_payload(kind: int, data: bytes) -> Any:
                 pass
         return text
     return data
+
+
+def decode_run(messages: List[Tuple[int, int, int, bytes, int]]) -> List[Any]:
+    """decode_payload of each message of an _events.Run, text the short way."""
+    text = _n.P2P_KIND_TEXT
+    try:
+        return [d.decode("utf-8") if k == text else decode_payload(k, d)
+                for _, _, k, d, _ in messages]
+    except UnicodeDecodeError:  # not UTF-8 by Python's rule after all: one at a time
+        return [decode_payload(k, d) for _, _, k, d, _ in messages]
 
 
 def compression_code(compression: str) -> int:

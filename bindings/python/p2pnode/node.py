@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import itertools
 import random
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from . import _native as _n
-from ._codec import GONE_CODES, decode_payload, encode_payload, send_code, wire_packet
-from ._events import Event, Reader
+from ._codec import GONE_CODES, decode_run, encode_payload, send_code, wire_packet
+from ._events import Event, Reader, Run
 from ._native import P2PError, cint
 from .nodeconnection import NodeConnection
 
@@ -394,26 +393,24 @@ class Node(_n.NativeNode, threading.Thread):
         finally:
             self._p2p_free()
 
-    def _p2p_deliver(self, batch: List[Event]) -> None:
-        """Deliver a batch in order: runs of messages from one peer to node_message_batch."""
-        msg = _n.P2P_EVENT_MESSAGE
-        for (peer, is_run), group in itertools.groupby(batch, lambda e: (e.peer, e.type == msg
-                                                                          or id(e))):
-            events = list(group)
-            if is_run is not True:  # any other event, alone
-                self._p2p_dispatch(events[0])
+    def _p2p_deliver(self, batch: List[Union[Event, Run]]) -> None:
+        """Deliver a batch in order: each run of one peer's messages to node_message_batch."""
+        for item in batch:
+            if not isinstance(item, tuple):
+                self._p2p_dispatch(item)
                 continue
-            conn = self._p2p_conns.get(peer) or self._p2p_connection(peer, events[0].facts)
+            peer, facts, run = item
+            conn = self._p2p_conns.get(peer) or self._p2p_connection(peer, facts)
             if conn is None:
                 continue
             parse = conn._p2p_parser
             if parse is None:
-                values = [decode_payload(e.kind, e.data) for e in events]
+                values = decode_run(run)
             else:
                 values = []
-                for e in events:
+                for _, _, _, data, code in run:
                     try:  # a subclass's parse_packet
-                        values.append(parse(wire_packet(e.data, e.compression)))
+                        values.append(parse(wire_packet(data, code)))
                     except BaseException:
                         self._p2p_report("parse_packet")
             if values:
@@ -501,9 +498,12 @@ class Node(_n.NativeNode, threading.Thread):
 
     def node_message_batch(self, node: NodeConnection, messages: List[Any]) -> None:
         """node sent these messages, in order (p2pnode only); the default calls node_message."""
-        call, method = self._p2p_call, self.node_message
+        method = self.node_message
         for data in messages:
-            call(method, node, data)
+            try:
+                method(node, data)
+            except BaseException:
+                self._p2p_report("node_message")
 
     def node_request_to_stop(self) -> None:
         """The node is stopping; its peers are still connected (a last chance to send)."""
