@@ -47,7 +47,7 @@ def decode_payload(kind: int, data: bytes) -> Any:
         if kind == _n.P2P_KIND_JSON:
             try:
                 return json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # nested deeper than Python's json takes
                 pass
         return text
     return data
