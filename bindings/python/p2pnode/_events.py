@@ -37,6 +37,7 @@ _TYPE_AND_PEER = operator.itemgetter(0, 1)
 #: A run of one peer's messages: (peer, facts or None, [(type, peer, kind, payload, compression)]);
 #: facts, (id, host, port, direction), are None for a peer seen earlier in the batch.
 Run = Tuple[int, Any, List[Tuple[int, int, int, bytes, int]]]
+Item = Union["Event", Run]
 
 
 class Event:
@@ -59,7 +60,7 @@ class Reader:
         self.node, self.events = node, (_n.P2PEv * BATCH)()
         self.count, self.base, self.size = ctypes.c_size_t(), ctypes.c_void_p(), ctypes.c_size_t()
 
-    def next(self, wait_ms: int) -> Tuple[int, List[Union[Event, Run]]]:
+    def next(self, wait_ms: int) -> Tuple[int, List[Item]]:
         """(status, the batch: Events and Runs): waits up to wait_ms (-1: until an event or the
         stop). Python works per run, not per message, where it can: it is the cost that counts."""
         evs = self.events
@@ -75,7 +76,7 @@ class Reader:
         rows = ROW.iter_unpack(ctypes.string_at(ctypes.addressof(evs), n * ROW.size))
         # The payloads of the messages (other events get a slice they never read).
         msgs = [(t, p, k, blob[d - base:d - base + m], c) for t, k, p, d, m, c in rows]
-        out: List[Union[Event, Run]] = []
+        out: List[Item] = []
         seen, i, message = set(), 0, _n.P2P_EVENT_MESSAGE
         for (t, peer), group in itertools.groupby(msgs, _TYPE_AND_PEER):
             if t == message:

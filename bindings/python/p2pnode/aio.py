@@ -11,17 +11,14 @@ import collections
 import concurrent.futures
 import ctypes
 import threading
-from typing import Any, AsyncGenerator, Deque, Dict, Iterable, List, Optional, TypeVar, Union
+from typing import Any, AsyncGenerator, Deque, Dict, Iterable, List, Optional
 
 from . import _native as _n
 from ._codec import GONE_CODES, compression_code, decode_run, encode_batch, encode_payload
-from ._events import Event as _Raw
-from ._events import Reader, Run
+from ._events import Item, Reader
 from ._native import P2PError
 
 __all__ = ["Node", "Connection", "Event", "P2PError", "EVENT_NAMES"]
-
-T = TypeVar("T")
 
 #: p2pnetwork's name of each event type of a plain node (p2p_event_name).
 EVENT_NAMES: Dict[int, str] = {
@@ -88,8 +85,8 @@ class Node(_n.NativeNode):
         self._max_batches = max(1, int(max_batches))
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._conns: Dict[int, Connection] = {}   # loop thread only
-        self._queue: "Optional[asyncio.Queue[Optional[List[Union[_Raw, Run]]]]]" = None
-        self._pending: Deque[Union[_Raw, Run]] = collections.deque()
+        self._queue: "Optional[asyncio.Queue[Optional[List[Item]]]]" = None
+        self._pending: Deque[Item] = collections.deque()
         self._ready: Deque[Event] = collections.deque()  # a run's events not yet taken
         self._ended = False          # the poller's last batch (None) was taken
         self._reading = False        # an events() iterator is running
@@ -200,7 +197,7 @@ class Node(_n.NativeNode):
                 except RuntimeError:
                     pass
 
-    def _put(self, batch: Optional[List[Union[_Raw, Run]]]) -> None:
+    def _put(self, batch: Optional[List[Item]]) -> None:
         """On the loop: a batch for events(), or None: the poller is done."""
         assert self._queue is not None and self._poller_done is not None
         self._queue.put_nowait(batch)
@@ -234,7 +231,7 @@ class Node(_n.NativeNode):
         finally:
             self._reading = False
 
-    def _events(self, raw: Union[_Raw, Run]) -> List[Event]:
+    def _events(self, raw: Item) -> List[Event]:
         """The events of one polled event, or of a run of messages (one each)."""
         if isinstance(raw, tuple):
             conn = self._conn(raw[0], raw[1])

@@ -11,11 +11,11 @@ import random
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import _native as _n
 from ._codec import GONE_CODES, decode_run, encode_payload, send_code, wire_packet
-from ._events import Event, Reader, Run
+from ._events import Event, Item, Reader
 from ._native import P2PError, cint
 from .nodeconnection import NodeConnection
 
@@ -394,7 +394,7 @@ class Node(_n.NativeNode, threading.Thread):
         finally:
             self._p2p_free()
 
-    def _p2p_deliver(self, batch: List[Union[Event, Run]]) -> None:
+    def _p2p_deliver(self, batch: List[Item]) -> None:
         """Deliver a batch in order: each run of one peer's messages to node_message_batch."""
         for item in batch:
             if not isinstance(item, tuple):
