@@ -9,7 +9,7 @@ import ctypes
 import itertools
 import operator
 import struct
-from typing import Any, List, Tuple, Union
+from typing import Any, Container, List, Tuple, Union
 
 from . import _native as _n
 
@@ -35,7 +35,7 @@ _TYPE_AND_PEER = operator.itemgetter(0, 1)
 
 
 #: A run of one peer's messages: (peer, facts or None, [(type, peer, kind, payload, compression)]);
-#: facts, (id, host, port, direction), are None for a peer seen earlier in the batch.
+#: facts, (id, host, port, direction), are None for a known peer or one seen earlier in the batch.
 Run = Tuple[int, Any, List[Tuple[int, int, int, bytes, int]]]
 Item = Union["Event", Run]
 
@@ -56,8 +56,9 @@ class Event:
 class Reader:
     """Takes a node's events from p2p_node_next, a batch at a time."""
 
-    def __init__(self, node: int) -> None:
-        self.node, self.events = node, (_n.P2PEv * BATCH)()
+    def __init__(self, node: int, known: Container[int]) -> None:
+        """known: the peers whose facts the reader need not copy (its node's connections)."""
+        self.node, self.known, self.events = node, known, (_n.P2PEv * BATCH)()
         self.count, self.base, self.size = ctypes.c_size_t(), ctypes.c_void_p(), ctypes.c_size_t()
 
     def next(self, wait_ms: int) -> Tuple[int, List[Item]]:
@@ -77,11 +78,11 @@ class Reader:
         # The payloads of the messages (other events get a slice they never read).
         msgs = [(t, p, k, blob[d - base:d - base + m], c) for t, k, p, d, m, c in rows]
         out: List[Item] = []
-        seen, i, message = set(), 0, _n.P2P_EVENT_MESSAGE
+        seen, known, i, message = set(), self.known, 0, _n.P2P_EVENT_MESSAGE
         for (t, peer), group in itertools.groupby(msgs, _TYPE_AND_PEER):
             if t == message:
                 run = list(group)
-                out.append((peer, None if peer in seen else _facts(evs[i]), run))
+                out.append((peer, None if peer in seen or peer in known else _facts(evs[i]), run))
                 i += len(run)
             else:
                 for _ in group:

@@ -161,7 +161,7 @@ class Node(_n.NativeNode):
 
     def _poll(self, h: int) -> None:
         """The poller thread: take batches from the library and hand them to the loop."""
-        loop, reader = self._loop, Reader(h)
+        loop, reader = self._loop, Reader(h, self._conns)
         assert loop is not None
         orphan = False  # the loop is gone: stop the node and drain it
         try:

@@ -380,7 +380,7 @@ class Node(_n.NativeNode, threading.Thread):
 
     def run(self) -> None:
         """The node's thread: take events from the library and deliver them."""
-        reader = Reader(self._p2p_node or 0)
+        reader = Reader(self._p2p_node or 0, self._p2p_conns)
         try:
             while not self._p2p_freed:
                 rc, batch = reader.next(-1)
