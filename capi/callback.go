@@ -26,21 +26,6 @@ const (
 	eventDiscoveryAnswer = secure.EventDiscoveryAnswer
 )
 
-// event is what the C ABI delivers: a core event, or one of a secure node's
-// own events (sec set).
-type event struct {
-	p2p.Event
-	sec *secureInfo
-}
-
-// secureInfo is what a secure node's event carries beyond a message.
-type secureInfo struct {
-	senderID, msgType string
-	reject            int
-	reason            string
-	nodes             []secure.NodeInfo
-}
-
 // carriesData reports whether events of type t carry a payload.
 func carriesData(t p2p.EventType) bool {
 	return t == p2p.EventMessage || t >= eventSecureMessage
@@ -54,11 +39,12 @@ const scratchMax = 64 << 10
 // ABI. It runs on the node's event goroutine, which is locked to its own OS
 // thread.
 func (e *nodeEntry) onCoreEvent(ev *p2p.Event) bool {
-	return e.onEvent(&event{Event: *ev})
+	return e.onEvent(ev)
 }
 
-// onEvent delivers one event to the application, by callback or poll queue.
-func (e *nodeEntry) onEvent(ev *event) bool {
+// onEvent delivers one event to the application: to its callback, or to
+// the core's Poll.
+func (e *nodeEntry) onEvent(ev *p2p.Event) bool {
 	if !e.watched {
 		e.watched = true
 		C.p2p_watch_this_thread_(e.watch)
@@ -72,21 +58,14 @@ func (e *nodeEntry) onEvent(ev *event) bool {
 	if e.cb != nil {
 		return e.callback(ev)
 	}
-	return e.poll.put(ev, e.gone)
-}
-
-// synchronous events are the ones the core waits on: the application's
-// handling of them must be over before the node goes on (a goodbye before
-// peers close, the answer to the reconnection question).
-func synchronous(t p2p.EventType) bool {
-	return t == p2p.EventReconnectionError || t == p2p.EventRequestToStop || t == p2p.EventDisconnectWithOutbound
+	return e.node.Park(ev)
 }
 
 // callback fills the node's C event record and calls the user's function.
 // An event raised inside the callback (a disconnect from a message handler)
 // is delivered inline and gets records of its own, so the outer event stays
 // intact until its callback returns.
-func (e *nodeEntry) callback(ev *event) bool {
+func (e *nodeEntry) callback(ev *p2p.Event) bool {
 	nested := e.depth > 0
 	e.depth++
 	defer func() { e.depth-- }()
@@ -95,28 +74,13 @@ func (e *nodeEntry) callback(ev *event) bool {
 		c = (*C.p2p_event)(C.calloc(1, C.sizeof_p2p_event))
 		defer C.free(unsafe.Pointer(c))
 	}
-	C.memset(unsafe.Pointer(c), 0, C.sizeof_p2p_event)
-	c._type = eventCode(ev.Type)
-	c.node = (*C.p2p_node)(e.key)
-	empty := &C.p2p_empty_[0]
-	c.peer_id, c.peer_host, c.host = empty, empty, empty
-	c.sender_id, c.msg_type, c.reason = empty, empty, empty
+	fillEvent(c, (*C.p2p_node)(e.key), ev)
 	if ev.Peer != nil {
 		s := e.stringsOf(ev.Peer)
-		c.peer = C.uint64_t(ev.Peer.Handle())
 		c.peer_id, c.peer_host = s.id, s.host
-		c.peer_port = C.int32_t(ev.Peer.Port())
-		c.direction = directionCode(ev.Peer.Direction())
-	}
-	if disconnected(ev.Type) && ev.Counters != nil {
-		c.dropped = C.uint64_t(ev.Counters.Dropped())
-		c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
 	}
 	if carriesData(ev.Type) {
 		data := ev.Message.Data
-		c.kind = kindCode(ev.Message.Kind)
-		c.compression = compressionCode(ev.Message.Compression)
-		c.data_len = C.size_t(len(data))
 		// The bytes go to C memory: the callback may hand them to code that
 		// checks its reads (valgrind, sanitizers), which cannot see Go's heap.
 		// The node's scratch buffer serves messages up to scratchMax; larger
@@ -134,14 +98,12 @@ func (e *nodeEntry) callback(ev *event) bool {
 	if ev.Type == p2p.EventReconnectionError {
 		c.host = C.CString(ev.Host)
 		defer C.free(unsafe.Pointer(c.host))
-		c.port = C.int32_t(ev.Port)
-		c.trials = C.int32_t(ev.Trials)
 	}
-	if ev.sec != nil {
+	if sec := secure.Info(ev); sec != nil {
 		// Secure events are rare next to messages: their own C memory.
 		mem := &cAllocator{}
 		defer mem.free()
-		fillSecure(c, ev.sec, mem)
+		fillSecure(c, sec, mem)
 	}
 	answer := C.p2p_call_event_(e.cb, c) != 0
 	if ev.Type == p2p.EventInboundDisconnected || ev.Type == p2p.EventOutboundDisconnected {
@@ -208,4 +170,8 @@ func setCallback(h *C.p2p_node, fn C.p2p_event_fn, evFn C.p2p_ev_fn, userData un
 //export p2pgo_node_set_handler
 func p2pgo_node_set_handler(h *C.p2p_node, fn C.p2p_ev_fn, userData unsafe.Pointer) C.int {
 	return setCallback(h, nil, fn, userData)
+}
+
+func disconnected(t p2p.EventType) bool {
+	return t == p2p.EventInboundDisconnected || t == p2p.EventOutboundDisconnected
 }

@@ -81,16 +81,6 @@ P2P_API int p2p_node_free(p2p_node *node) {
     return p2pgo_node_free((void *)node);
 }
 
-P2P_API int p2p_node_id(p2p_node *node, char *buf, size_t len) {
-    P2P_FORK_GUARD();
-    return p2pgo_node_id((void *)node, (void *)buf, len);
-}
-
-P2P_API int p2p_node_host(p2p_node *node, char *buf, size_t len) {
-    P2P_FORK_GUARD();
-    return p2pgo_node_host((void *)node, (void *)buf, len);
-}
-
 P2P_API int p2p_node_port(p2p_node *node, int *port) {
     P2P_FORK_GUARD();
     return p2pgo_node_port((void *)node, (void *)port);
@@ -104,11 +94,6 @@ P2P_API int p2p_node_counters(p2p_node *node, p2p_counters *out) {
 P2P_API int p2p_peer_counters(p2p_node *node, uint64_t peer, p2p_counters *out) {
     P2P_FORK_GUARD();
     return p2pgo_peer_counters((void *)node, peer, (void *)out);
-}
-
-P2P_API int p2p_node_peers(p2p_node *node, int direction, uint64_t *peers, size_t cap, size_t *count) {
-    P2P_FORK_GUARD();
-    return p2pgo_node_peers((void *)node, direction, (void *)peers, cap, (void *)count);
 }
 
 P2P_API int p2p_node_connect(p2p_node *node, const char *host, int port, int reconnect, uint64_t *peer) {
@@ -136,16 +121,6 @@ P2P_API int p2p_node_send_batch(p2p_node *node, uint64_t peer, const void *data,
     return p2pgo_node_send_batch((void *)node, peer, (void *)data, (void *)lens, count, compression, (void *)sent);
 }
 
-P2P_API int p2p_peer_id(p2p_node *node, uint64_t peer, char *buf, size_t len) {
-    P2P_FORK_GUARD();
-    return p2pgo_peer_id((void *)node, peer, (void *)buf, len);
-}
-
-P2P_API int p2p_peer_host(p2p_node *node, uint64_t peer, char *buf, size_t len) {
-    P2P_FORK_GUARD();
-    return p2pgo_peer_host((void *)node, peer, (void *)buf, len);
-}
-
 P2P_API int p2p_peer_port(p2p_node *node, uint64_t peer, int *port) {
     P2P_FORK_GUARD();
     return p2pgo_peer_port((void *)node, peer, (void *)port);
@@ -159,11 +134,6 @@ P2P_API int p2p_peer_direction(p2p_node *node, uint64_t peer, int *direction) {
 P2P_API int p2p_peer_set_info(p2p_node *node, uint64_t peer, const char *key, const void *value, size_t len) {
     P2P_FORK_GUARD();
     return p2pgo_peer_set_info((void *)node, peer, (void *)key, (void *)value, len);
-}
-
-P2P_API int p2p_peer_get_info(p2p_node *node, uint64_t peer, const char *key, void *buf, size_t cap, size_t *len) {
-    P2P_FORK_GUARD();
-    return p2pgo_peer_get_info((void *)node, peer, (void *)key, (void *)buf, cap, (void *)len);
 }
 
 P2P_API int p2p_node_poll(p2p_node *node, p2p_event *events, size_t max, int timeout_ms, size_t *count) {
@@ -201,11 +171,6 @@ P2P_API int p2p_secure_key_save(p2p_node *node, const char *path, const char *pa
     return p2pgo_secure_key_save((void *)node, (void *)path, (void *)password, format);
 }
 
-P2P_API int p2p_secure_public_key(p2p_node *node, char *buf, size_t len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_public_key((void *)node, (void *)buf, len);
-}
-
 P2P_API int p2p_secure_send_message(p2p_node *node, const char *json, size_t len) {
     P2P_FORK_GUARD();
     return p2pgo_secure_send_message((void *)node, (void *)json, len);
@@ -231,11 +196,6 @@ P2P_API int p2p_secure_send_discovery(p2p_node *node) {
     return p2pgo_secure_send_discovery((void *)node);
 }
 
-P2P_API int p2p_secure_create_message(p2p_node *node, const char *json, size_t len, char *buf, size_t cap, size_t *out_len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_create_message((void *)node, (void *)json, len, (void *)buf, cap, (void *)out_len);
-}
-
 P2P_API int p2p_secure_check_message(const char *json, size_t len, int *reject) {
     P2P_FORK_GUARD();
     return p2pgo_secure_check_message((void *)json, len, (void *)reject);
@@ -246,34 +206,9 @@ P2P_API int p2p_secure_pin(p2p_node *node, const char *id, const char *pem) {
     return p2pgo_secure_pin((void *)node, (void *)id, (void *)pem);
 }
 
-P2P_API int p2p_secure_pinned_key(p2p_node *node, const char *id, char *buf, size_t len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_pinned_key((void *)node, (void *)id, (void *)buf, len);
-}
-
 P2P_API int p2p_node_request_stop(p2p_node *node) {
     P2P_FORK_GUARD();
     return p2pgo_node_request_stop((void *)node);
-}
-
-P2P_API int p2p_secure_private_key(p2p_node *node, char *buf, size_t len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_private_key((void *)node, (void *)buf, len);
-}
-
-P2P_API int p2p_secure_encrypt(const char *pem, const void *data, size_t len, char *buf, size_t cap, size_t *out_len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_encrypt((void *)pem, (void *)data, len, (void *)buf, cap, (void *)out_len);
-}
-
-P2P_API int p2p_secure_decrypt(p2p_node *node, const char *text, size_t len, void *buf, size_t cap, size_t *out_len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_decrypt((void *)node, (void *)text, len, (void *)buf, cap, (void *)out_len);
-}
-
-P2P_API int p2p_secure_sign(p2p_node *node, const char *text, size_t len, char *buf, size_t cap) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_sign((void *)node, (void *)text, len, (void *)buf, cap);
 }
 
 P2P_API int p2p_secure_verify(const char *pem, const char *text, size_t len, const char *signature) {
@@ -281,39 +216,9 @@ P2P_API int p2p_secure_verify(const char *pem, const char *text, size_t len, con
     return p2pgo_secure_verify((void *)pem, (void *)text, len, (void *)signature);
 }
 
-P2P_API int p2p_secure_canonical(const char *json, size_t len, char *buf, size_t cap, size_t *out_len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_canonical((void *)json, len, (void *)buf, cap, (void *)out_len);
-}
-
 P2P_API int p2p_secure_derive_key(const void *password, size_t password_len, const void *salt, size_t salt_len, void *key, size_t key_len) {
     P2P_FORK_GUARD();
     return p2pgo_secure_derive_key((void *)password, password_len, (void *)salt, salt_len, (void *)key, key_len);
-}
-
-P2P_API int p2p_secure_aes_pad(const void *data, size_t len, void *buf, size_t cap, size_t *out_len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_aes_pad((void *)data, len, (void *)buf, cap, (void *)out_len);
-}
-
-P2P_API int p2p_secure_aes_encrypt(const void *key, size_t key_len, const void *data, size_t len, void *buf, size_t cap, size_t *out_len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_aes_encrypt((void *)key, key_len, (void *)data, len, (void *)buf, cap, (void *)out_len);
-}
-
-P2P_API int p2p_secure_aes_decrypt(const void *key, size_t key_len, const void *data, size_t len, void *buf, size_t cap, size_t *out_len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_aes_decrypt((void *)key, key_len, (void *)data, len, (void *)buf, cap, (void *)out_len);
-}
-
-P2P_API int p2p_secure_aes_encrypt_pw(const void *password, size_t password_len, const void *data, size_t len, void *buf, size_t cap, size_t *out_len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_aes_encrypt_pw((void *)password, password_len, (void *)data, len, (void *)buf, cap, (void *)out_len);
-}
-
-P2P_API int p2p_secure_aes_decrypt_pw(const void *password, size_t password_len, const void *data, size_t len, void *buf, size_t cap, size_t *out_len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_aes_decrypt_pw((void *)password, password_len, (void *)data, len, (void *)buf, cap, (void *)out_len);
 }
 
 P2P_API int p2p_secure_aes_encrypt_file(const char *path, const void *key, size_t key_len, const void *data, size_t len) {
@@ -321,19 +226,9 @@ P2P_API int p2p_secure_aes_encrypt_file(const char *path, const void *key, size_
     return p2pgo_secure_aes_encrypt_file((void *)path, (void *)key, key_len, (void *)data, len);
 }
 
-P2P_API int p2p_secure_aes_decrypt_file(const char *path, const void *key, size_t key_len, void *buf, size_t cap, size_t *out_len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_aes_decrypt_file((void *)path, (void *)key, key_len, (void *)buf, cap, (void *)out_len);
-}
-
 P2P_API int p2p_secure_aes_encrypt_file_pw(const char *path, const void *password, size_t password_len, const void *data, size_t len) {
     P2P_FORK_GUARD();
     return p2pgo_secure_aes_encrypt_file_pw((void *)path, (void *)password, password_len, (void *)data, len);
-}
-
-P2P_API int p2p_secure_aes_decrypt_file_pw(const char *path, const void *password, size_t password_len, void *buf, size_t cap, size_t *out_len) {
-    P2P_FORK_GUARD();
-    return p2pgo_secure_aes_decrypt_file_pw((void *)path, (void *)password, password_len, (void *)buf, cap, (void *)out_len);
 }
 
 P2P_API int p2p_secure_set_delegate(p2p_node *node, int types) {

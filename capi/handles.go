@@ -24,8 +24,7 @@ import (
 // each node's entry with its C memory, and the lookups every call makes.
 
 func newEntry() *nodeEntry {
-	return &nodeEntry{gone: make(chan struct{}), strs: make(map[uint64]*peerStrings),
-		poll: newPollQueue(p2p.DefaultMaxPendingEvents)}
+	return &nodeEntry{gone: make(chan struct{}), strs: make(map[uint64]*peerStrings)}
 }
 
 // register makes the handle of an entry whose node is made.
@@ -99,20 +98,13 @@ type nodeEntry struct {
 	scrCap  int
 	strs    map[uint64]*peerStrings
 
-	poll *pollQueue
+	poll pollArena // poll mode's C memory (the queue is the core's)
 
 	// p2p_node_next's reusable array of 0.2 events and the discovery
 	// entries of its last batch (under mu; freed by release).
 	nextEvs   *C.p2p_event
 	nextCap   int
 	nextNodes unsafe.Pointer
-}
-
-// onPollThread reports whether the caller is the thread that polls the node:
-// a call from there that waited for the poller would wait forever.
-func (e *nodeEntry) onPollThread() bool {
-	t := e.poll.poller.Load()
-	return t != 0 && t == uintptr(C.p2p_thread_self_())
 }
 
 // peerStrings are a peer's id and host as C strings, made once per peer and
@@ -146,12 +138,9 @@ func lookup(h *C.p2p_node) (*nodeEntry, C.int) {
 
 // peerOf finds a peer of the node by handle.
 func (e *nodeEntry) peerOf(h C.uint64_t) (*p2p.Peer, C.int) {
+	// In poll mode a peer that has gone keeps its handle until its
+	// disconnected event has been polled (the core's rule).
 	p, ok := e.node.PeerByHandle(uint64(h))
-	if !ok {
-		// In poll mode a peer that has gone keeps its handle until its
-		// disconnected event has been polled.
-		p, ok = e.poll.peer(uint64(h))
-	}
 	if !ok {
 		return nil, fail(C.P2P_ENOPEER, "no peer %d on this node", uint64(h))
 	}
@@ -229,9 +218,7 @@ func (e *nodeEntry) release() {
 		C.free(unsafe.Pointer(e.cb))
 		e.cb = nil
 	}
-	if e.poll != nil {
-		e.poll.free()
-	}
+	e.poll.free()
 	if e.nextEvs != nil {
 		C.free(unsafe.Pointer(e.nextEvs))
 		e.nextEvs = nil
@@ -251,3 +238,8 @@ func (s *peerStrings) free() {
 	C.free(unsafe.Pointer(s.id))
 	C.free(unsafe.Pointer(s.host))
 }
+
+// threadSelf is the calling OS thread (p2p.Config.CallerID): it tells the
+// thread that polls a node apart in a few nanoseconds, where the
+// goroutine's id costs a stack trace through cgo's frames.
+func threadSelf() uint64 { return uint64(C.p2p_thread_self_()) }

@@ -44,30 +44,6 @@ func checkCount(n C.size_t, what string) C.int {
 	return C.P2P_OK
 }
 
-// fit is how many of n items fit in a caller's buffer of capacity items:
-// any size_t is a valid capacity, and only what is written is viewed.
-func fit(capacity C.size_t, n int) int {
-	if uint64(capacity) < uint64(n) {
-		return int(capacity)
-	}
-	return n
-}
-
-// cString copies s into buf (len bytes, NUL included), truncating with
-// P2P_ERANGE.
-func cString(s string, buf *C.char, n C.size_t) C.int {
-	if buf == nil || n == 0 {
-		return fail(C.P2P_EINVAL, "buffer is NULL or its length is 0")
-	}
-	dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), fit(n, len(s)+1))
-	c := copy(dst[:len(dst)-1], s)
-	dst[c] = 0
-	if c < len(s) {
-		return fail(C.P2P_ERANGE, "buffer of %d bytes is too small for %d bytes", uint64(n), len(s)+1)
-	}
-	return C.P2P_OK
-}
-
 // goBytes views C memory as a byte slice for the length of a call.
 func goBytes(p unsafe.Pointer, n C.size_t) []byte {
 	if n == 0 {
@@ -178,6 +154,36 @@ func fillStats(out *C.p2p_stats, c p2p.Counters) C.int {
 	s.size = minStatsSize
 	fillSized(unsafe.Pointer(out), unsafe.Pointer(&s), uint64(out.size), minStatsSize)
 	return C.P2P_OK
+}
+
+// fillEvent sets every fixed-size field of c from ev, and its strings to
+// "": the callback and the poll paths then point the strings and the
+// payload at memory of their own.
+func fillEvent(c *C.p2p_event, node *C.p2p_node, ev *p2p.Event) {
+	*c = C.p2p_event{}
+	c._type = eventCode(ev.Type)
+	c.node = node
+	empty := &C.p2p_empty_[0]
+	c.host, c.peer_id, c.peer_host = empty, empty, empty
+	c.sender_id, c.msg_type, c.reason = empty, empty, empty
+	if ev.Peer != nil {
+		c.peer = C.uint64_t(ev.Peer.Handle())
+		c.peer_port = C.int32_t(ev.Peer.Port())
+		c.direction = directionCode(ev.Peer.Direction())
+	}
+	if disconnected(ev.Type) && ev.Counters != nil {
+		c.dropped = C.uint64_t(ev.Counters.Dropped())
+		c.dropped_bytes = C.uint64_t(ev.Counters.DroppedBytes)
+	}
+	if carriesData(ev.Type) {
+		c.kind = kindCode(ev.Message.Kind)
+		c.compression = compressionCode(ev.Message.Compression)
+		c.data_len = C.size_t(len(ev.Message.Data))
+	}
+	if ev.Type == p2p.EventReconnectionError {
+		c.port = C.int32_t(ev.Port)
+		c.trials = C.int32_t(ev.Trials)
+	}
 }
 
 // The one place where the core's enums become the ABI's numbers: each by

@@ -39,6 +39,8 @@ func p2pgo_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, 
 	if err != nil {
 		return failNew(err)
 	}
+	// Without a callback at start, the events go to the core's Poll.
+	_ = n.EnablePolling()
 	e.node = n
 	*out = e.register()
 	return C.P2P_OK
@@ -62,7 +64,8 @@ func nodeConfig(host *C.char, port C.int, id *C.char, maxConnections C.int, out 
 	if maxConnections < 0 {
 		return p2p.Config{}, fail(C.P2P_EINVAL, "max_connections %d is negative", int(maxConnections))
 	}
-	cfg := p2p.Config{Port: int(port), MaxConnections: int(maxConnections), LockEventThread: true}
+	cfg := p2p.Config{Port: int(port), MaxConnections: int(maxConnections), LockEventThread: true,
+		CallerID: threadSelf}
 	// The lengths are measured (up to one byte over the limit) before a
 	// string is copied.
 	if host != nil {
@@ -114,9 +117,6 @@ func p2pgo_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) C.int {
 				return failErr(err)
 			}
 			return fail(C.P2P_ESTATE, "%v", err)
-		}
-		if limit == C.P2P_LIMIT_MAX_PENDING_EVENTS {
-			e.poll.max = e.node.Limits().MaxPendingEvents
 		}
 		return C.P2P_OK
 	})
@@ -255,8 +255,7 @@ func p2pgo_node_start(h *C.p2p_node) C.int {
 //export p2pgo_node_stop
 func p2pgo_node_stop(h *C.p2p_node) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
-		e.poll.stop()
-		if e.onPollThread() {
+		if e.node.IsPoller() {
 			// The poller must come back for the node's last events.
 			e.node.RequestStop()
 			return C.P2P_OK
@@ -318,6 +317,7 @@ func p2pgo_node_free(h *C.p2p_node) C.int {
 		e.freed = true
 		close(e.gone)
 		e.mu.Unlock()
+		e.node.StopPolling()
 		registry.bury(e.key)
 		// Once gone is closed no event waits for the application any more,
 		// so stopping needs no poller: from the polling thread too, free
@@ -337,20 +337,6 @@ func p2pgo_node_free(h *C.p2p_node) C.int {
 			}()
 		}
 		return C.P2P_OK
-	})
-}
-
-//export p2pgo_node_id
-func p2pgo_node_id(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
-	return withNode(h, func(e *nodeEntry) C.int {
-		return cString(e.node.ID(), buf, n)
-	})
-}
-
-//export p2pgo_node_host
-func p2pgo_node_host(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
-	return withNode(h, func(e *nodeEntry) C.int {
-		return cString(e.node.Host(), buf, n)
 	})
 }
 
@@ -400,31 +386,6 @@ func peersIn(node *p2p.Node, direction C.int) ([]*p2p.Peer, C.int) {
 	return nil, fail(C.P2P_EINVAL, "direction %d is not P2P_INBOUND, P2P_OUTBOUND or P2P_ALL", int(direction))
 }
 
-//export p2pgo_node_peers
-func p2pgo_node_peers(h *C.p2p_node, direction C.int, peers *C.uint64_t, capacity C.size_t, count *C.size_t) C.int {
-	return withNode(h, func(e *nodeEntry) C.int {
-		if count == nil || peers == nil && capacity > 0 {
-			return fail(C.P2P_EINVAL, "count is NULL, or peers is NULL with a capacity")
-		}
-		list, rc := peersIn(e.node, direction)
-		if rc != C.P2P_OK {
-			return rc
-		}
-		*count = C.size_t(len(list))
-		// Only the entries written are viewed: any size_t is a valid capacity.
-		if k := fit(capacity, len(list)); k > 0 {
-			out := unsafe.Slice(peers, k)
-			for i := range out {
-				out[i] = C.uint64_t(list[i].Handle())
-			}
-		}
-		if uint64(len(list)) > uint64(capacity) {
-			return fail(C.P2P_ERANGE, "%d peers do not fit in %d", len(list), uint64(capacity))
-		}
-		return C.P2P_OK
-	})
-}
-
 //export p2pgo_node_connect
 func p2pgo_node_connect(h *C.p2p_node, host *C.char, port C.int, reconnect C.int, peer *C.uint64_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
@@ -454,10 +415,6 @@ func p2pgo_node_disconnect(h *C.p2p_node, peer C.uint64_t) C.int {
 		p, rc := e.peerOf(peer)
 		if rc != C.P2P_OK {
 			return rc
-		}
-		if e.onPollThread() {
-			e.poll.ownCalls.Add(1)
-			defer e.poll.ownCalls.Add(-1)
 		}
 		if err := e.node.Disconnect(p); err != nil {
 			return failErr(err)
@@ -601,20 +558,6 @@ func p2pgo_node_broadcast(h *C.p2p_node, data unsafe.Pointer, n C.size_t, exclud
 	})
 }
 
-//export p2pgo_peer_id
-func p2pgo_peer_id(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) C.int {
-	return withPeer(h, peer, func(p *p2p.Peer) C.int {
-		return cString(p.ID(), buf, n)
-	})
-}
-
-//export p2pgo_peer_host
-func p2pgo_peer_host(h *C.p2p_node, peer C.uint64_t, buf *C.char, n C.size_t) C.int {
-	return withPeer(h, peer, func(p *p2p.Peer) C.int {
-		return cString(p.Host(), buf, n)
-	})
-}
-
 //export p2pgo_peer_port
 func p2pgo_peer_port(h *C.p2p_node, peer C.uint64_t, port *C.int) C.int {
 	return withPeer(h, peer, func(p *p2p.Peer) C.int {
@@ -653,29 +596,6 @@ func p2pgo_peer_set_info(h *C.p2p_node, peer C.uint64_t, key *C.char, value unsa
 			return fail(C.P2P_ETOOBIG, "info value of %d bytes is over the limit of %d (P2P_LIMIT_MAX_FRAME_SIZE)", uint64(n), l)
 		}
 		p.SetInfo(C.GoString(key), append([]byte(nil), goBytes(value, n)...))
-		return C.P2P_OK
-	})
-}
-
-//export p2pgo_peer_get_info
-func p2pgo_peer_get_info(h *C.p2p_node, peer C.uint64_t, key *C.char, buf unsafe.Pointer, capacity C.size_t, n *C.size_t) C.int {
-	return withPeer(h, peer, func(p *p2p.Peer) C.int {
-		if key == nil || buf == nil && capacity > 0 {
-			return fail(C.P2P_EINVAL, "key is NULL, or buf is NULL with a capacity")
-		}
-		k := C.GoString(key)
-		v, ok := p.Info(k)
-		if !ok {
-			return fail(C.P2P_ENOTFOUND, "no info %q on peer %d", k, uint64(peer))
-		}
-		b := infoBytes(v)
-		if n != nil {
-			*n = C.size_t(len(b))
-		}
-		copy(goBytes(buf, C.size_t(fit(capacity, len(b)))), b)
-		if uint64(len(b)) > uint64(capacity) {
-			return fail(C.P2P_ERANGE, "info %q has %d bytes, buffer %d", k, len(b), uint64(capacity))
-		}
 		return C.P2P_OK
 	})
 }

@@ -22,7 +22,7 @@ import (
 // The secure node's exports (p2p_secure_*), documented in
 // include/p2pnode.h. A secure node is a nodeEntry whose sec is set and whose
 // node is the secure node's p2p node, so every p2p_node_* function works on
-// it; its events come through secureHandler.
+// it; its events come through secure.NewWithCallback's function.
 
 //export p2pgo_secure_node_new
 func p2pgo_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections C.int, cfg *C.p2p_secure_config, out **C.p2p_node) (rc C.int) {
@@ -55,12 +55,13 @@ func p2pgo_secure_node_new(host *C.char, port C.int, id *C.char, maxConnections 
 		sc.MaxClockSkew = time.Duration(cfg.max_clock_skew_ms) * time.Millisecond
 	}
 	e := newEntry()
-	s, err := secure.New(sc, nil, secureHandler{e})
+	s, err := secure.NewWithCallback(sc, nil, e.onEvent)
 	if err != nil {
 		return failNew(err)
 	}
 	e.sec = s
 	e.node = s.P2P()
+	_ = e.node.EnablePolling() // see p2pgo_node_new
 	*out = e.register()
 	return C.P2P_OK
 }
@@ -120,17 +121,6 @@ func p2pgo_secure_key_save(h *C.p2p_node, path, password *C.char, format C.int) 
 	})
 }
 
-//export p2pgo_secure_public_key
-func p2pgo_secure_public_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
-	return withSecure(h, func(s *secure.Node) C.int {
-		key, rc := nodeKey(s)
-		if rc != C.P2P_OK {
-			return rc
-		}
-		return cString(key.PublicKeyPEM(), buf, n)
-	})
-}
-
 //export p2pgo_secure_send_message
 func p2pgo_secure_send_message(h *C.p2p_node, text *C.char, n C.size_t) C.int {
 	return withSecure(h, func(s *secure.Node) C.int {
@@ -184,16 +174,6 @@ func p2pgo_secure_send_discovery(h *C.p2p_node) C.int {
 	return withSecure(h, func(s *secure.Node) C.int { return failSecure(s.SendDiscovery()) })
 }
 
-//export p2pgo_secure_create_message
-func p2pgo_secure_create_message(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) C.int {
-	return withSecure(h, func(s *secure.Node) C.int {
-		if rc := checkOut(unsafe.Pointer(buf), capacity); rc != C.P2P_OK {
-			return rc
-		}
-		return createMessage(s, text, n, toCaller(unsafe.Pointer(buf), capacity, outLen, "the signed message"))
-	})
-}
-
 //export p2pgo_secure_check_message
 func p2pgo_secure_check_message(text *C.char, n C.size_t, reject *C.int) (rc C.int) {
 	defer guard(&rc)
@@ -235,24 +215,6 @@ func p2pgo_secure_pin(h *C.p2p_node, id, pemText *C.char) C.int {
 		}
 		s.Pin(C.GoString(id), pub)
 		return C.P2P_OK
-	})
-}
-
-//export p2pgo_secure_pinned_key
-func p2pgo_secure_pinned_key(h *C.p2p_node, id *C.char, buf *C.char, n C.size_t) C.int {
-	return withSecure(h, func(s *secure.Node) C.int {
-		if id == nil {
-			return fail(C.P2P_EINVAL, "id is NULL")
-		}
-		pub, ok := s.PinnedKey(C.GoString(id))
-		if !ok {
-			return fail(C.P2P_ENOTFOUND, "no key is pinned for that id")
-		}
-		text, err := secure.PublicKeyPEM(pub)
-		if err != nil {
-			return failErr(err)
-		}
-		return cString(text, buf, n)
 	})
 }
 
@@ -301,7 +263,7 @@ func parseJSON(node *p2p.Node, text *C.char, n C.size_t) (any, C.int) {
 		return nil, fail(C.P2P_EINVAL, "json is NULL")
 	}
 	limit := max(p2p.DefaultMaxFrameSize, p2p.DefaultMaxDecompressed)
-	if node != nil { // without a node (p2p_secure_canonical), the defaults
+	if node != nil { // without a node (p2p_secure_canonical_buf), the defaults
 		l := node.Limits()
 		limit = max(l.MaxFrameSize, l.MaxDecompressedSize)
 	}
@@ -342,70 +304,8 @@ const _ uint = -((C.P2P_REJECT_MALFORMED-1)*(C.P2P_REJECT_MALFORMED-1) +
 	(C.P2P_REJECT_STALE-9)*(C.P2P_REJECT_STALE-9) +
 	(C.P2P_REJECT_FUTURE-10)*(C.P2P_REJECT_FUTURE-10))
 
-// secureHandler turns a secure node's events into the C ABI's events.
-type secureHandler struct{ e *nodeEntry }
-
-func (h secureHandler) deliver(ev p2p.Event, sec *secureInfo) bool {
-	ev.Node = h.e.node
-	return h.e.onEvent(&event{Event: ev, sec: sec})
-}
-
-func (h secureHandler) peerEvent(t p2p.EventType, p *p2p.Peer) {
-	ev := p2p.Event{Type: t, Peer: p}
-	if disconnected(t) {
-		// The secure layer's handler gets the peer only: its counters are
-		// final once it has gone.
-		c := p.Counters()
-		ev.Counters = &c
-	}
-	h.deliver(ev, nil)
-}
-
-func (h secureHandler) OutboundNodeConnected(p *p2p.Peer) {
-	h.peerEvent(p2p.EventOutboundConnected, p)
-}
-
-func (h secureHandler) InboundNodeConnected(p *p2p.Peer) { h.peerEvent(p2p.EventInboundConnected, p) }
-
-func (h secureHandler) OutboundNodeDisconnected(p *p2p.Peer) {
-	h.peerEvent(p2p.EventOutboundDisconnected, p)
-}
-
-func (h secureHandler) InboundNodeDisconnected(p *p2p.Peer) {
-	h.peerEvent(p2p.EventInboundDisconnected, p)
-}
-
-func (h secureHandler) NodeDisconnectWithOutboundNode(p *p2p.Peer) {
-	h.peerEvent(p2p.EventDisconnectWithOutbound, p)
-}
-
-func (h secureHandler) NodeRequestToStop() { h.deliver(p2p.Event{Type: p2p.EventRequestToStop}, nil) }
-
-func (h secureHandler) NodeReconnectionError(host string, port, trials int) bool {
-	return h.deliver(p2p.Event{Type: p2p.EventReconnectionError, Host: host, Port: port, Trials: trials}, nil)
-}
-
-func (h secureHandler) NodeSecureMessage(p *p2p.Peer, m *secure.Message) {
-	h.deliver(p2p.Event{Type: eventSecureMessage, Peer: p, Message: p2p.Message{Kind: p2p.KindJSON, Data: m.Payload}},
-		&secureInfo{senderID: m.ID, msgType: m.Type})
-}
-
-func (h secureHandler) NodeMessageRejected(p *p2p.Peer, raw p2p.Message, reason error) {
-	info := &secureInfo{reject: secure.ReasonCode(reason), reason: reason.Error()}
-	var r *secure.Rejection
-	if errors.As(reason, &r) {
-		info.senderID = r.ClaimedID
-	}
-	h.deliver(p2p.Event{Type: eventMessageRejected, Peer: p, Message: raw}, info)
-}
-
-func (h secureHandler) NodeDiscoveryAnswer(p *p2p.Peer, a *secure.DiscoveryAnswer) {
-	h.deliver(p2p.Event{Type: eventDiscoveryAnswer, Peer: p, Message: p2p.Message{Kind: p2p.KindJSON, Data: a.Message.Payload}},
-		&secureInfo{senderID: a.Message.ID, msgType: a.Message.Type, nodes: a.Nodes})
-}
-
 // allocator hands out C memory for an event's secure fields: malloc'd per
-// event on the callback path, or a piece of the poll queue's arena.
+// event on the callback path, or a piece of the poll arena.
 type allocator interface {
 	alloc(n, align int) unsafe.Pointer
 }
@@ -426,7 +326,7 @@ func (a *cAllocator) free() {
 	a.ptrs = nil
 }
 
-// arenaAllocator places memory in an arena sized beforehand (secureInfo.size).
+// arenaAllocator places memory in an arena sized beforehand (secureSize).
 type arenaAllocator struct {
 	arena []byte
 	off   *int
@@ -440,11 +340,11 @@ func (a *arenaAllocator) alloc(n, align int) unsafe.Pointer {
 }
 
 // size bounds the arena bytes fillSecure takes for s, alignment included.
-func (s *secureInfo) size() int {
-	n := len(s.senderID) + len(s.msgType) + len(s.reason) + 3
-	if len(s.nodes) > 0 {
-		n += 8 + len(s.nodes)*int(C.sizeof_p2p_discovered)
-		for _, d := range s.nodes {
+func secureSize(s *secure.EventInfo) int {
+	n := len(s.SenderID) + len(s.MsgType) + len(s.Reason) + 3
+	if len(s.Nodes) > 0 {
+		n += 8 + len(s.Nodes)*int(C.sizeof_p2p_discovered)
+		for _, d := range s.Nodes {
 			n += len(d.ID) + len(d.IP) + 2
 		}
 	}
@@ -459,16 +359,16 @@ func allocString(a allocator, s string) *C.char {
 }
 
 // fillSecure sets the secure fields of c from s, in memory from a.
-func fillSecure(c *C.p2p_event, s *secureInfo, a allocator) {
-	c.sender_id = allocString(a, s.senderID)
-	c.msg_type = allocString(a, s.msgType)
-	c.reason = allocString(a, s.reason)
-	c.reject = rejectCode(s.reject)
-	if len(s.nodes) == 0 {
+func fillSecure(c *C.p2p_event, s *secure.EventInfo, a allocator) {
+	c.sender_id = allocString(a, s.SenderID)
+	c.msg_type = allocString(a, s.MsgType)
+	c.reason = allocString(a, s.Reason)
+	c.reject = rejectCode(s.Reject)
+	if len(s.Nodes) == 0 {
 		return
 	}
-	nodes := unsafe.Slice((*C.p2p_discovered)(a.alloc(len(s.nodes)*int(C.sizeof_p2p_discovered), 8)), len(s.nodes))
-	for i, d := range s.nodes {
+	nodes := unsafe.Slice((*C.p2p_discovered)(a.alloc(len(s.Nodes)*int(C.sizeof_p2p_discovered), 8)), len(s.Nodes))
+	for i, d := range s.Nodes {
 		nodes[i] = C.p2p_discovered{id: allocString(a, d.ID), host: allocString(a, d.IP), port: C.int32_t(d.Port),
 			direction: C.P2P_OUTBOUND}
 		if d.Connection == "inbound" {
@@ -476,27 +376,11 @@ func fillSecure(c *C.p2p_event, s *secureInfo, a allocator) {
 		}
 	}
 	c.nodes = &nodes[0]
-	c.n_nodes = C.size_t(len(s.nodes))
+	c.n_nodes = C.size_t(len(s.Nodes))
 }
 
 // ---- p2psecure's helpers and delegation (p2p_secure_* of the header's
 // "Helpers" and "Delegation" parts) ----
-
-// outBytes copies b into buf[0..capacity) and its length into *outLen, with
-// P2P_ERANGE when it does not fit (what fits is written).
-func outBytes(b []byte, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t, what string) C.int {
-	if outLen != nil {
-		*outLen = C.size_t(len(b))
-	}
-	if capacity > 0 {
-		// Any capacity is valid: only what is written is viewed.
-		copy(goBytes(buf, min(capacity, C.size_t(len(b)))), b)
-	}
-	if uint64(len(b)) > uint64(capacity) {
-		return fail(C.P2P_ERANGE, "%s has %d bytes, buffer %d", what, len(b), uint64(capacity))
-	}
-	return C.P2P_OK
-}
 
 // inBytes reads the caller's (pointer, length) argument; NULL is allowed
 // for length 0.
@@ -510,26 +394,8 @@ func inBytes(p unsafe.Pointer, n C.size_t, name string) ([]byte, C.int) {
 	return goBytes(p, n), C.P2P_OK
 }
 
-func checkOut(buf unsafe.Pointer, capacity C.size_t) C.int {
-	if buf == nil && capacity > 0 {
-		return fail(C.P2P_EINVAL, "buf is NULL with a capacity")
-	}
-	return C.P2P_OK
-}
-
-// A sink takes a helper's result for the caller: into the caller's buffer
-// (the 0.2 functions) or a library-owned p2p_buf (their _buf twins), so that
-// each helper below is written once.
-type sink func(b []byte) C.int
-
-func toCaller(buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t, what string) sink {
-	return func(b []byte) C.int { return outBytes(b, buf, capacity, outLen, what) }
-}
-
-func toBuf(out *C.p2p_buf) sink { return func(b []byte) C.int { return bufOut(out, b) } }
-
 // createMessage signs the caller's JSON object as a message of the node.
-func createMessage(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
+func createMessage(s *secure.Node, text *C.char, n C.size_t, out *C.p2p_buf) C.int {
 	data, rc := parseObject(s.P2P(), text, n)
 	if rc != C.P2P_OK {
 		return rc
@@ -538,11 +404,11 @@ func createMessage(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
 	if err != nil {
 		return failSecure(err)
 	}
-	return put(signed)
+	return bufOut(out, signed)
 }
 
 // canonical gives p2psecure's canonical text of the caller's JSON.
-func canonical(text *C.char, n C.size_t, put sink) C.int {
+func canonical(text *C.char, n C.size_t, out *C.p2p_buf) C.int {
 	v, rc := parseJSON(nil, text, n)
 	if rc != C.P2P_OK {
 		return rc
@@ -551,7 +417,7 @@ func canonical(text *C.char, n C.size_t, put sink) C.int {
 	if err != nil {
 		return fail(C.P2P_EINVAL, "%v", err)
 	}
-	return put(c)
+	return bufOut(out, c)
 }
 
 // nodeKey is the node's key pair, or P2P_EKEY before it has one.
@@ -563,7 +429,7 @@ func nodeKey(s *secure.Node) (*secure.Key, C.int) {
 }
 
 // sign signs text with the node's key (base64).
-func sign(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
+func sign(s *secure.Node, text *C.char, n C.size_t, out *C.p2p_buf) C.int {
 	msg, rc := inBytes(unsafe.Pointer(text), n, "text")
 	if rc != C.P2P_OK {
 		return rc
@@ -576,11 +442,11 @@ func sign(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
 	if err != nil {
 		return failErr(err)
 	}
-	return put([]byte(sig))
+	return bufOut(out, []byte(sig))
 }
 
 // encrypt encrypts data to the public key in pemText (base64).
-func encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, put sink) C.int {
+func encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, out *C.p2p_buf) C.int {
 	if pemText == nil {
 		return fail(C.P2P_EINVAL, "pem is NULL")
 	}
@@ -592,11 +458,11 @@ func encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, put sink) C.int {
 	if err != nil {
 		return failCrypto(err)
 	}
-	return put(ct)
+	return bufOut(out, ct)
 }
 
 // decrypt decrypts base64 text with the node's key.
-func decrypt(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
+func decrypt(s *secure.Node, text *C.char, n C.size_t, out *C.p2p_buf) C.int {
 	ct, rc := inBytes(unsafe.Pointer(text), n, "ciphertext")
 	if rc != C.P2P_OK {
 		return rc
@@ -609,22 +475,22 @@ func decrypt(s *secure.Node, text *C.char, n C.size_t, put sink) C.int {
 	if err != nil {
 		return failCrypto(err)
 	}
-	return put(plain)
+	return bufOut(out, plain)
 }
 
 // pad zero-pads data to the AES block size.
-func pad(data unsafe.Pointer, n C.size_t, put sink) C.int {
+func pad(data unsafe.Pointer, n C.size_t, out *C.p2p_buf) C.int {
 	in, rc := inBytes(data, n, "data")
 	if rc != C.P2P_OK {
 		return rc
 	}
-	return put(secure.PadZero(in))
+	return bufOut(out, secure.PadZero(in))
 }
 
 // aesRun runs an in-memory AES helper over the caller's secret (key or
 // password) and data.
 func aesRun(secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.size_t,
-	f func(secret, data []byte) ([]byte, error), put sink) C.int {
+	f func(secret, data []byte) ([]byte, error), out *C.p2p_buf) C.int {
 	sec, rc := inBytes(secret, secretLen, "key or password")
 	if rc != C.P2P_OK {
 		return rc
@@ -637,12 +503,12 @@ func aesRun(secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.
 	if err != nil {
 		return failCrypto(err)
 	}
-	return put(b)
+	return bufOut(out, b)
 }
 
 // aesFileRun runs a helper that decrypts the file at path.
 func aesFileRun(path *C.char, secret unsafe.Pointer, secretLen C.size_t,
-	f func(path string, secret []byte) ([]byte, error), put sink) C.int {
+	f func(path string, secret []byte) ([]byte, error), out *C.p2p_buf) C.int {
 	if path == nil {
 		return fail(C.P2P_EINVAL, "path is NULL")
 	}
@@ -654,7 +520,7 @@ func aesFileRun(path *C.char, secret unsafe.Pointer, secretLen C.size_t,
 	if err != nil {
 		return failFile(err)
 	}
-	return put(b)
+	return bufOut(out, b)
 }
 
 // failCrypto maps a helper's error to its status code: every one is about
@@ -676,43 +542,6 @@ func failFile(err error) C.int {
 	return failCrypto(err)
 }
 
-//export p2pgo_secure_private_key
-func p2pgo_secure_private_key(h *C.p2p_node, buf *C.char, n C.size_t) C.int {
-	return withSecure(h, func(s *secure.Node) C.int {
-		key, rc := nodeKey(s)
-		if rc != C.P2P_OK {
-			return rc
-		}
-		return cString(key.PrivateKeyPEM(), buf, n)
-	})
-}
-
-//export p2pgo_secure_encrypt
-func p2pgo_secure_encrypt(pemText *C.char, data unsafe.Pointer, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) (rc C.int) {
-	defer guard(&rc)
-	if rc = checkOut(unsafe.Pointer(buf), capacity); rc != C.P2P_OK {
-		return rc
-	}
-	return encrypt(pemText, data, n, toCaller(unsafe.Pointer(buf), capacity, outLen, "the ciphertext"))
-}
-
-//export p2pgo_secure_decrypt
-func p2pgo_secure_decrypt(h *C.p2p_node, text *C.char, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return withSecure(h, func(s *secure.Node) C.int {
-		if rc := checkOut(buf, capacity); rc != C.P2P_OK {
-			return rc
-		}
-		return decrypt(s, text, n, toCaller(buf, capacity, outLen, "the plaintext"))
-	})
-}
-
-//export p2pgo_secure_sign
-func p2pgo_secure_sign(h *C.p2p_node, text *C.char, n C.size_t, buf *C.char, capacity C.size_t) C.int {
-	return withSecure(h, func(s *secure.Node) C.int {
-		return sign(s, text, n, func(b []byte) C.int { return cString(string(b), buf, capacity) })
-	})
-}
-
 //export p2pgo_secure_verify
 func p2pgo_secure_verify(pemText *C.char, text *C.char, n C.size_t, signature *C.char) (rc C.int) {
 	defer guard(&rc)
@@ -731,15 +560,6 @@ func p2pgo_secure_verify(pemText *C.char, text *C.char, n C.size_t, signature *C
 		return fail(C.P2P_EREJECTED, "the signature does not verify")
 	}
 	return C.P2P_OK
-}
-
-//export p2pgo_secure_canonical
-func p2pgo_secure_canonical(text *C.char, n C.size_t, buf *C.char, capacity C.size_t, outLen *C.size_t) (rc C.int) {
-	defer guard(&rc)
-	if rc = checkOut(unsafe.Pointer(buf), capacity); rc != C.P2P_OK {
-		return rc
-	}
-	return canonical(text, n, toCaller(unsafe.Pointer(buf), capacity, outLen, "the canonical text"))
 }
 
 //export p2pgo_secure_derive_key
@@ -764,46 +584,6 @@ func p2pgo_secure_derive_key(password unsafe.Pointer, pwLen C.size_t, salt unsaf
 	return C.P2P_OK
 }
 
-//export p2pgo_secure_aes_pad
-func p2pgo_secure_aes_pad(data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) (rc C.int) {
-	defer guard(&rc)
-	if rc = checkOut(buf, capacity); rc != C.P2P_OK {
-		return rc
-	}
-	return pad(data, n, toCaller(buf, capacity, outLen, "the padded data"))
-}
-
-// aesCall runs one of the in-memory AES helpers over the caller's
-// secret (key or password) and data, into the caller's buffer.
-func aesCall(secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t,
-	f func(secret, data []byte) ([]byte, error), what string) (rc C.int) {
-	defer guard(&rc)
-	if rc = checkOut(buf, capacity); rc != C.P2P_OK {
-		return rc
-	}
-	return aesRun(secret, secretLen, data, n, f, toCaller(buf, capacity, outLen, what))
-}
-
-//export p2pgo_secure_aes_encrypt
-func p2pgo_secure_aes_encrypt(key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return aesCall(key, keyLen, data, n, buf, capacity, outLen, secure.EncryptAES, "the ciphertext")
-}
-
-//export p2pgo_secure_aes_decrypt
-func p2pgo_secure_aes_decrypt(key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return aesCall(key, keyLen, data, n, buf, capacity, outLen, secure.DecryptAES, "the plaintext")
-}
-
-//export p2pgo_secure_aes_encrypt_pw
-func p2pgo_secure_aes_encrypt_pw(password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return aesCall(password, pwLen, data, n, buf, capacity, outLen, secure.EncryptAESPassword, "the ciphertext")
-}
-
-//export p2pgo_secure_aes_decrypt_pw
-func p2pgo_secure_aes_decrypt_pw(password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return aesCall(password, pwLen, data, n, buf, capacity, outLen, secure.DecryptAESPassword, "the plaintext")
-}
-
 // aesFileWrite runs one of the helpers that encrypt into a file.
 func aesFileWrite(path *C.char, secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.size_t,
 	f func(path string, secret, data []byte) error) (rc C.int) {
@@ -822,35 +602,14 @@ func aesFileWrite(path *C.char, secret unsafe.Pointer, secretLen C.size_t, data 
 	return failFile(f(C.GoString(path), sec, in))
 }
 
-// aesFileRead runs one of the helpers that decrypt a file, into the
-// caller's buffer.
-func aesFileRead(path *C.char, secret unsafe.Pointer, secretLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t,
-	f func(path string, secret []byte) ([]byte, error)) (rc C.int) {
-	defer guard(&rc)
-	if rc = checkOut(buf, capacity); rc != C.P2P_OK {
-		return rc
-	}
-	return aesFileRun(path, secret, secretLen, f, toCaller(buf, capacity, outLen, "the plaintext"))
-}
-
 //export p2pgo_secure_aes_encrypt_file
 func p2pgo_secure_aes_encrypt_file(path *C.char, key unsafe.Pointer, keyLen C.size_t, data unsafe.Pointer, n C.size_t) C.int {
 	return aesFileWrite(path, key, keyLen, data, n, secure.EncryptAESFile)
 }
 
-//export p2pgo_secure_aes_decrypt_file
-func p2pgo_secure_aes_decrypt_file(path *C.char, key unsafe.Pointer, keyLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return aesFileRead(path, key, keyLen, buf, capacity, outLen, secure.DecryptAESFile)
-}
-
 //export p2pgo_secure_aes_encrypt_file_pw
 func p2pgo_secure_aes_encrypt_file_pw(path *C.char, password unsafe.Pointer, pwLen C.size_t, data unsafe.Pointer, n C.size_t) C.int {
 	return aesFileWrite(path, password, pwLen, data, n, secure.EncryptAESFilePassword)
-}
-
-//export p2pgo_secure_aes_decrypt_file_pw
-func p2pgo_secure_aes_decrypt_file_pw(path *C.char, password unsafe.Pointer, pwLen C.size_t, buf unsafe.Pointer, capacity C.size_t, outLen *C.size_t) C.int {
-	return aesFileRead(path, password, pwLen, buf, capacity, outLen, secure.DecryptAESFilePassword)
 }
 
 //export p2pgo_secure_set_delegate

@@ -16,9 +16,9 @@ import (
 	"github.com/p2pnode/p2pnode/p2p/secure"
 )
 
-// The secure node's 0.3 functions: p2p_buf twins of the caller-buffer
-// helpers, the canonical hash and the password rule, documented in
-// include/p2pnode.h. Each checks what its 0.2 twin checks.
+// The secure node's functions that hand out a p2p_buf (keys, signed
+// messages, p2psecure's helpers), the canonical hash and the password rule,
+// documented in include/p2pnode.h.
 
 //export p2pgo_secure_public_key_buf
 func p2pgo_secure_public_key_buf(h *C.p2p_node, out *C.p2p_buf) C.int {
@@ -62,12 +62,12 @@ func p2pgo_secure_pinned_key_buf(h *C.p2p_node, id *C.char, out *C.p2p_buf) C.in
 
 //export p2pgo_secure_create_message_buf
 func p2pgo_secure_create_message_buf(h *C.p2p_node, text *C.char, n C.size_t, out *C.p2p_buf) C.int {
-	return withSecureBuf(h, out, func(s *secure.Node) C.int { return createMessage(s, text, n, toBuf(out)) })
+	return withSecureBuf(h, out, func(s *secure.Node) C.int { return createMessage(s, text, n, out) })
 }
 
 //export p2pgo_secure_canonical_buf
 func p2pgo_secure_canonical_buf(text *C.char, n C.size_t, out *C.p2p_buf) C.int {
-	return withBuf(out, func() C.int { return canonical(text, n, toBuf(out)) })
+	return withBuf(out, func() C.int { return canonical(text, n, out) })
 }
 
 //export p2pgo_secure_hash
@@ -127,28 +127,28 @@ func p2pgo_secure_key_save_bytes(h *C.p2p_node, path *C.char, password unsafe.Po
 
 //export p2pgo_secure_sign_buf
 func p2pgo_secure_sign_buf(h *C.p2p_node, text *C.char, n C.size_t, out *C.p2p_buf) C.int {
-	return withSecureBuf(h, out, func(s *secure.Node) C.int { return sign(s, text, n, toBuf(out)) })
+	return withSecureBuf(h, out, func(s *secure.Node) C.int { return sign(s, text, n, out) })
 }
 
 //export p2pgo_secure_encrypt_buf
 func p2pgo_secure_encrypt_buf(pemText *C.char, data unsafe.Pointer, n C.size_t, out *C.p2p_buf) C.int {
-	return withBuf(out, func() C.int { return encrypt(pemText, data, n, toBuf(out)) })
+	return withBuf(out, func() C.int { return encrypt(pemText, data, n, out) })
 }
 
 //export p2pgo_secure_decrypt_buf
 func p2pgo_secure_decrypt_buf(h *C.p2p_node, text *C.char, n C.size_t, out *C.p2p_buf) C.int {
-	return withSecureBuf(h, out, func(s *secure.Node) C.int { return decrypt(s, text, n, toBuf(out)) })
+	return withSecureBuf(h, out, func(s *secure.Node) C.int { return decrypt(s, text, n, out) })
 }
 
 //export p2pgo_secure_aes_pad_buf
 func p2pgo_secure_aes_pad_buf(data unsafe.Pointer, n C.size_t, out *C.p2p_buf) C.int {
-	return withBuf(out, func() C.int { return pad(data, n, toBuf(out)) })
+	return withBuf(out, func() C.int { return pad(data, n, out) })
 }
 
 // aesBuf runs an in-memory AES helper into *out.
 func aesBuf(secret unsafe.Pointer, secretLen C.size_t, data unsafe.Pointer, n C.size_t, out *C.p2p_buf,
 	f func(secret, data []byte) ([]byte, error)) C.int {
-	return withBuf(out, func() C.int { return aesRun(secret, secretLen, data, n, f, toBuf(out)) })
+	return withBuf(out, func() C.int { return aesRun(secret, secretLen, data, n, f, out) })
 }
 
 //export p2pgo_secure_aes_encrypt_buf
@@ -174,7 +174,7 @@ func p2pgo_secure_aes_decrypt_pw_buf(password unsafe.Pointer, pwLen C.size_t, da
 // aesFileBuf runs a helper that decrypts a file into *out.
 func aesFileBuf(path *C.char, secret unsafe.Pointer, secretLen C.size_t, out *C.p2p_buf,
 	f func(path string, secret []byte) ([]byte, error)) C.int {
-	return withBuf(out, func() C.int { return aesFileRun(path, secret, secretLen, f, toBuf(out)) })
+	return withBuf(out, func() C.int { return aesFileRun(path, secret, secretLen, f, out) })
 }
 
 //export p2pgo_secure_aes_decrypt_file_buf

@@ -337,23 +337,6 @@ P2P_API const char *p2p_version(void) { return P2P_VERSION_STRING; }
 
 P2P_API const char *p2p_errmsg(void) { return p2p_err_; }
 
-P2P_API int p2p_last_error(char *buf, size_t len) {
-    if (buf == NULL || len == 0) {
-        static const char msg[] = "p2p_last_error: buf is NULL or len is 0";
-        p2p_set_error_(msg, sizeof msg - 1);
-        return P2P_EINVAL;
-    }
-    size_t n = strlen(p2p_err_);
-    int rc = P2P_OK;
-    if (n >= len) {
-        n = len - 1;
-        rc = P2P_ERANGE;
-    }
-    memcpy(buf, p2p_err_, n);
-    buf[n] = 0;
-    return rc;
-}
-
 P2P_API const char *p2p_strerror(int code) {
     switch (code) {
     case P2P_OK: return "success";

@@ -29,17 +29,13 @@
  * Status. Every function returns P2P_OK (0) or a negative P2P_E* code, except
  * p2p_version, p2p_strerror and the name functions (p2p_event_name...), which
  * return static strings, and p2p_buf_free, which returns nothing. A failing call
- * also leaves a message for the calling thread, read with p2p_last_error or
- * p2p_errmsg. No argument, however bad (NULL, a freed node, an unknown peer, a
+ * also leaves a message for the calling thread, read with p2p_errmsg. No argument, however bad (NULL, a freed node, an unknown peer, a
  * call after stop), crashes the process: it gets its code.
  *
  * Memory. Memory the caller passes in stays the caller's and is not kept
- * after the call returns. What the library returns is written into buffers
- * the caller provides. Strings out are NUL-terminated; when a buffer is too
- * small the call writes as much as fits (still NUL-terminated) and returns
- * P2P_ERANGE. Ids are at most P2P_MAX_ID_LEN bytes and hosts at most
- * P2P_MAX_HOST_LEN bytes, so buffers of those sizes plus one always suffice.
- * Any size_t is a valid buffer length or capacity: only what is written is
+ * after the call returns. What the library returns is either a fixed-size
+ * value written where the caller points, or library-owned memory (a p2p_buf,
+ * below). Any size_t is a valid length or count: only what is written is
  * touched. Lengths of what the library must copy (payloads, info values,
  * ids, hosts) are checked against their limits before a byte is read.
  *
@@ -74,8 +70,8 @@
  * the secure helpers' results) comes in a p2p_buf that the library
  * allocates and the caller releases with p2p_buf_free, whatever its
  * contents: one free function for all of them, no buffer to size, no retry
- * on P2P_ERANGE. The 0.2 functions that copy into caller buffers remain
- * (their 0.3 twins end in _buf) so that 0.2 callers still build.
+ * on P2P_ERANGE (which no function of 0.3.0 returns any more; the code
+ * keeps its number).
  *
  * STABILITY
  *
@@ -97,8 +93,8 @@
  *
  * WHAT CHANGED IN 0.3
  *
- *   - Version 0.3.0. Nothing of 0.2 was removed or renumbered, but two
- *     structs grew at their end: p2p_event by dropped and dropped_bytes
+ *   - Version 0.3.0. Nothing was renumbered, but two structs grew at their
+ *     end: p2p_event by dropped and dropped_bytes
  *     (136 -> 152 bytes on 64-bit targets) and p2p_counters by the
  *     accounting (24 -> 160 bytes). A program that polls arrays of
  *     p2p_event or reads p2p_counters must be rebuilt with this header; the
@@ -107,14 +103,28 @@
  *     10-18 with p2p_overflow_policy, p2p_peer_counters, the stop timeout,
  *     and the drop counts in the disconnected event.
  *   - p2p_node_request_stop (asks and returns) and p2psecure's helpers
- *     (p2p_secure_encrypt ... p2p_secure_handle).
- *   - p2p_buf and p2p_buf_free: library-owned results. New _buf twins of
- *     every caller-buffer function: p2p_node_id_buf, p2p_node_host_buf,
- *     p2p_node_peers_buf, p2p_peer_get_info_buf, p2p_secure_public_key_buf,
- *     p2p_secure_private_key_buf, p2p_secure_pinned_key_buf,
- *     p2p_secure_create_message_buf, p2p_secure_canonical_buf,
- *     p2p_secure_sign_buf, p2p_secure_encrypt_buf, p2p_secure_decrypt_buf,
- *     p2p_secure_aes_*_buf.
+ *     (p2p_secure_encrypt_buf ... p2p_secure_handle).
+ *   - p2p_buf and p2p_buf_free: library-owned results, returned by the
+ *     _buf function of every result of variable size: p2p_node_id_buf,
+ *     p2p_node_host_buf, p2p_node_peers_buf, p2p_peer_get_info_buf,
+ *     p2p_secure_public_key_buf, p2p_secure_private_key_buf,
+ *     p2p_secure_pinned_key_buf, p2p_secure_create_message_buf,
+ *     p2p_secure_canonical_buf, p2p_secure_sign_buf, p2p_secure_encrypt_buf,
+ *     p2p_secure_decrypt_buf, p2p_secure_aes_*_buf.
+ *   - Removed (changes for callers in 0.3.0): the caller-buffer functions
+ *     of 0.2 and of the 0.3 previews, which returned P2P_ERANGE when the
+ *     buffer was short. Each has its replacement:
+ *       p2p_last_error                  -> p2p_errmsg
+ *       p2p_node_id, p2p_node_host      -> p2p_node_id_buf, p2p_node_host_buf
+ *       p2p_node_peers                  -> p2p_node_peers_buf
+ *       p2p_peer_id, p2p_peer_host      -> p2p_peer_facts
+ *       p2p_peer_get_info               -> p2p_peer_get_info_buf
+ *       p2p_secure_public_key, _private_key, _pinned_key, _create_message,
+ *       _canonical, _sign, _encrypt, _decrypt, _aes_pad, _aes_encrypt,
+ *       _aes_decrypt, _aes_encrypt_pw, _aes_decrypt_pw, _aes_decrypt_file,
+ *       _aes_decrypt_file_pw            -> the same name ending in _buf
+ *     Take the result from out->data / out->len and release it with
+ *     p2p_buf_free; there is nothing to size and nothing to retry.
  *   - p2p_peer_facts: a peer's id, host, port and direction in one call, in
  *     a sized struct p2p_peer (P2P_INIT). p2p_peer_ping: the secure node's
  *     latency as a double.
@@ -129,8 +139,10 @@
  *     p2p_secure_key_load_bytes and p2p_secure_key_save_bytes for passwords
  *     given as bytes. The secure event numbers (9, 10, 11) are unchanged;
  *     the core (p2p/secure) defines them and the ABI maps them.
- *   - The Go core gained a pull API (p2p.NewPolling, Node.Poll) with the
- *     same rules as p2p_node_poll; p2p_node_poll keeps its contract.
+ *   - The Go core gained a pull API (p2p.NewPolling, Node.Poll, with
+ *     Node.Park for the secure node's events); p2p_node_poll, _poll_batch,
+ *     p2p_node_next and p2p_node_reply are built on it and keep their
+ *     contract.
  */
 #ifndef P2PNODE_H
 #define P2PNODE_H
@@ -180,7 +192,7 @@ extern "C" {
 #define P2P_EFULL -10      /* a send queue was full (see p2p_overflow_policy); the message was not taken */
 #define P2P_ETOOBIG -11    /* the message is over the frame size limit */
 #define P2P_ENOTFOUND -12  /* no info under that key */
-#define P2P_ERANGE -13     /* the caller's buffer is too small; the result is truncated */
+#define P2P_ERANGE -13     /* 0.2: a caller buffer was too small; no 0.3.0 function returns it */
 #define P2P_EBIND -14      /* could not listen on the host and port */
 #define P2P_EINTERNAL -15  /* a bug in the library was caught; the message says more */
 #define P2P_EKEY -16       /* secure node: no key yet, or a key file that cannot be read or written */
@@ -590,13 +602,6 @@ const char *p2p_version(void);
 const char *p2p_strerror(int code);
 
 /*
- * p2p_last_error copies the message of the last failed call made by this
- * thread into buf (len bytes, NUL included); "" when there is none.
- * Returns P2P_OK, P2P_EINVAL for a NULL buf or len 0, or P2P_ERANGE.
- */
-int p2p_last_error(char *buf, size_t len);
-
-/*
  * p2p_errmsg returns the message of the last failed call made by this
  * thread. The string belongs to the library and stays valid until this
  * thread's next call into it.
@@ -707,11 +712,11 @@ int p2p_node_free(p2p_node *node);
 
 /* ---- Node facts --------------------------------------------------------- */
 
-/* p2p_node_id copies the node's id into buf. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL, P2P_ERANGE. */
-int p2p_node_id(p2p_node *node, char *buf, size_t len);
+/* p2p_node_id_buf: the node's id into *out (see p2p_buf). Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL. */
+int p2p_node_id_buf(p2p_node *node, p2p_buf *out);
 
-/* p2p_node_host copies the host the node listens on (as given) into buf. */
-int p2p_node_host(p2p_node *node, char *buf, size_t len);
+/* p2p_node_host_buf: the host the node listens on (as given) into *out. */
+int p2p_node_host_buf(p2p_node *node, p2p_buf *out);
 
 /* p2p_node_port stores the port the node listens on in *port. */
 int p2p_node_port(p2p_node *node, int *port);
@@ -736,13 +741,12 @@ int p2p_node_counters(p2p_node *node, p2p_counters *out);
 int p2p_peer_counters(p2p_node *node, uint64_t peer, p2p_counters *out);
 
 /*
- * p2p_node_peers lists the handles of the node's peers of one direction
- * (P2P_INBOUND, P2P_OUTBOUND, or P2P_ALL: inbound then outbound) into
- * peers[0..cap). *count receives how many there are, even when more than
- * cap (then only cap are written and P2P_ERANGE is returned). peers may be
- * NULL with cap 0 to ask for the count.
+ * p2p_node_peers_buf lists the handles of the node's peers of one
+ * direction (P2P_INBOUND, P2P_OUTBOUND, or P2P_ALL: inbound then outbound)
+ * into *out: out->len / 8 handles of type uint64_t, suitably aligned at
+ * out->data. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL.
  */
-int p2p_node_peers(p2p_node *node, int direction, uint64_t *peers, size_t cap, size_t *count);
+int p2p_node_peers_buf(p2p_node *node, int direction, p2p_buf *out);
 
 /* ---- Connections -------------------------------------------------------- */
 
@@ -827,11 +831,7 @@ int p2p_node_send_batch(p2p_node *node, uint64_t peer, const void *data, const s
 
 /* ---- Peers -------------------------------------------------------------- */
 
-/* p2p_peer_id copies a peer's node id into buf. Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL, P2P_ERANGE. */
-int p2p_peer_id(p2p_node *node, uint64_t peer, char *buf, size_t len);
-
-/* p2p_peer_host copies a peer's address into buf. */
-int p2p_peer_host(p2p_node *node, uint64_t peer, char *buf, size_t len);
+/* A peer's id and address: p2p_peer_facts (below). */
 
 /* p2p_peer_port stores a peer's listening port in *port. */
 int p2p_peer_port(p2p_node *node, uint64_t peer, int *port);
@@ -849,12 +849,10 @@ int p2p_peer_direction(p2p_node *node, uint64_t peer, int *direction);
 int p2p_peer_set_info(p2p_node *node, uint64_t peer, const char *key, const void *value, size_t len);
 
 /*
- * p2p_peer_get_info copies the value under key into buf[0..cap) and its
- * full length into *len (len may be NULL). buf may be NULL with cap 0 to ask
- * for the length. Returns P2P_OK, P2P_ENOTFOUND, P2P_ERANGE (truncated),
- * P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL.
+ * p2p_peer_get_info_buf copies the value under key (NUL-terminated) into
+ * *out. Returns P2P_OK, P2P_ENOTFOUND, P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL.
  */
-int p2p_peer_get_info(p2p_node *node, uint64_t peer, const char *key, void *buf, size_t cap, size_t *len);
+int p2p_peer_get_info_buf(p2p_node *node, uint64_t peer, const char *key, p2p_buf *out);
 
 /* ---- Polling: events without a callback --------------------------------- */
 
@@ -877,7 +875,7 @@ int p2p_peer_get_info(p2p_node *node, uint64_t peer, const char *key, void *buf,
  * waits for room in the queue: stop, disconnect and free never wait for a
  * poller that is not there.
  * Any max is valid; more than 1048576 events are never taken at once.
- * A peer's handle in a polled event stays valid (p2p_peer_id and the like
+ * A peer's handle in a polled event stays valid (p2p_peer_facts and the like
  * answer, a send gets P2P_ENOPEER) until the poll after the one that
  * returned its disconnected event.
  * Poll from one thread at a time, and keep polling until P2P_ESTOPPED while
@@ -974,13 +972,12 @@ int p2p_secure_key_load(p2p_node *node, const char *path, const char *password);
 int p2p_secure_key_save(p2p_node *node, const char *path, const char *password, int format);
 
 /*
- * p2p_secure_public_key copies the node's public key, PEM
- * ("-----BEGIN PUBLIC KEY-----", as it travels in _public_key), into buf; a
- * 4096-bit key needs 800 bytes, and P2P_MAX_KEY_PEM_LEN + 1 always suffice.
- * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL, P2P_ERANGE, P2P_EKEY (no key
- * yet).
+ * p2p_secure_public_key_buf writes the node's public key, PEM
+ * ("-----BEGIN PUBLIC KEY-----", as it travels in _public_key), into *out
+ * (at most P2P_MAX_KEY_PEM_LEN bytes). Returns P2P_OK, P2P_EHANDLE,
+ * P2P_EINVAL, P2P_EKEY (no key yet).
  */
-int p2p_secure_public_key(p2p_node *node, char *buf, size_t len);
+int p2p_secure_public_key_buf(p2p_node *node, p2p_buf *out);
 
 /*
  * p2p_secure_send_message signs {"_type": "message", "message": <json>} and
@@ -1010,7 +1007,7 @@ int p2p_secure_broadcast(p2p_node *node, const char *json, size_t len, const uin
 /*
  * p2p_secure_send_ping pings every peer. Each answers with a pong, and the
  * latency in seconds is then stored in that peer's info under "ping" as
- * JSON number text (read it with p2p_peer_get_info). Returns P2P_OK,
+ * JSON number text (read it with p2p_peer_get_info_buf). Returns P2P_OK,
  * P2P_EHANDLE, P2P_EKEY, or the first failing peer's code.
  */
 int p2p_secure_send_ping(p2p_node *node);
@@ -1024,17 +1021,12 @@ int p2p_secure_send_ping(p2p_node *node);
 int p2p_secure_send_discovery(p2p_node *node);
 
 /*
- * p2p_secure_create_message signs the JSON object json (len bytes) as
+ * p2p_secure_create_message_buf signs the JSON object json (len bytes) as
  * p2psecure's create_message does, with the node's id, key, counters and
- * clock, and copies the signed JSON text into buf[0..cap) (not
- * NUL-terminated) and its length into *out_len (out_len may be NULL). buf
- * may be NULL with cap 0 to ask for the length (P2P_ERANGE with *out_len
- * set), but each call signs anew: another _timestamp, perhaps another
- * length. Returns P2P_OK, P2P_ERANGE (truncated), P2P_EHANDLE, P2P_EINVAL,
- * P2P_EKEY.
+ * clock, and writes the signed JSON text into *out. Each call signs anew
+ * (another _timestamp). Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL, P2P_EKEY.
  */
-int p2p_secure_create_message(p2p_node *node, const char *json, size_t len, char *buf, size_t cap,
-                              size_t *out_len);
+int p2p_secure_create_message_buf(p2p_node *node, const char *json, size_t len, p2p_buf *out);
 
 /*
  * p2p_secure_check_message checks a signed message as p2psecure's
@@ -1056,11 +1048,11 @@ int p2p_secure_check_message(const char *json, size_t len, int *reject);
 int p2p_secure_pin(p2p_node *node, const char *id, const char *pem);
 
 /*
- * p2p_secure_pinned_key copies the PEM of the key pinned for node id into
- * buf (P2P_MAX_KEY_PEM_LEN + 1 bytes always suffice). Returns P2P_OK,
- * P2P_ENOTFOUND (none pinned), P2P_EHANDLE, P2P_EINVAL, P2P_ERANGE.
+ * p2p_secure_pinned_key_buf writes the PEM of the key pinned for node id
+ * into *out. Returns P2P_OK, P2P_ENOTFOUND (none pinned), P2P_EHANDLE,
+ * P2P_EINVAL.
  */
-int p2p_secure_pinned_key(p2p_node *node, const char *id, char *buf, size_t len);
+int p2p_secure_pinned_key_buf(p2p_node *node, const char *id, p2p_buf *out);
 
 /* ---- Secure node: delegating ping, pong and discovery ------------------- */
 
@@ -1107,78 +1099,71 @@ int p2p_secure_handle(p2p_node *node, uint64_t peer, int step, const char *json,
 /*
  * The other methods of p2psecure's SecureNode, in its formats, so that
  * what one side encrypts or signs the other decrypts or verifies. They
- * write variable-size results as p2p_secure_create_message does: into
- * buf[0..cap) (as much as fits; not NUL-terminated), the full length into
- * *out_len (out_len may be NULL), P2P_ERANGE when cap is too small; buf may
- * be NULL with cap 0 to ask for the length. The lengths are known
- * beforehand, and given with each function, so one call with a buffer of
- * that size suffices (results with a random part differ from call to
- * call, their length does not). Input pointers may be NULL when their
- * length is 0. Any thread; a node, where one is taken, only lends its key.
+ * hand variable-size results out in a p2p_buf (*out, released with
+ * p2p_buf_free; the _buf functions); the lengths given with each function
+ * say how long a result is. Input pointers may be NULL when their length
+ * is 0. Any thread; a node, where one is taken, only lends its key.
  * The formats are weak where p2psecure's are (PKCS#1 v1.5 encryption;
  * AES-CBC without integrity, so a wrong key or password gives garbage, not
  * an error; PBKDF2 with 1000 rounds): use them to talk with p2psecure.
  */
 
 /*
- * p2p_secure_private_key copies the node's private key, PEM PKCS#1
+ * p2p_secure_private_key_buf writes the node's private key, PEM PKCS#1
  * ("-----BEGIN RSA PRIVATE KEY-----", without a final newline, as
- * p2psecure's get_private_key), NUL-terminated, into buf;
- * P2P_MAX_PRIVATE_KEY_PEM_LEN + 1 bytes always suffice. This is the secret
- * key in clear: wipe buf after use. Returns P2P_OK, P2P_EHANDLE,
- * P2P_EINVAL, P2P_ERANGE, P2P_EKEY (no key yet).
+ * p2psecure's get_private_key), into *out (at most
+ * P2P_MAX_PRIVATE_KEY_PEM_LEN bytes). This is the secret key in clear: wipe
+ * out->data, then p2p_buf_free it. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL,
+ * P2P_EKEY (no key yet).
  */
-int p2p_secure_private_key(p2p_node *node, char *buf, size_t len);
+int p2p_secure_private_key_buf(p2p_node *node, p2p_buf *out);
 
 /*
- * p2p_secure_encrypt encrypts len bytes of data to the RSA public key pem
+ * p2p_secure_encrypt_buf encrypts len bytes of data to the RSA public key pem
  * (NUL-terminated; "PUBLIC KEY", "RSA PUBLIC KEY" or a private key's PEM)
  * with RSAES-PKCS1-v1_5 and writes the ciphertext in base64 (p2psecure's
  * encrypt): 4 * ceil(k / 3) bytes for a key of k bytes (684 for 4096
  * bits). data may hold at most k - 11 bytes.
- * Returns P2P_OK, P2P_ERANGE, P2P_EINVAL (pem not an RSA key, data too long).
+ * Returns P2P_OK, P2P_EINVAL (pem not an RSA key, data too long).
  */
-int p2p_secure_encrypt(const char *pem, const void *data, size_t len, char *buf, size_t cap,
-                       size_t *out_len);
+int p2p_secure_encrypt_buf(const char *pem, const void *data, size_t len, p2p_buf *out);
 
 /*
- * p2p_secure_decrypt decrypts the base64 ciphertext text (len bytes; white
- * space ignored) made by p2p_secure_encrypt or p2psecure's encrypt to this
- * node's public key, writing the plaintext (at most k - 11 bytes for a
- * key of k bytes) to buf (p2psecure's decrypt).
- * Returns P2P_OK, P2P_ERANGE, P2P_EHANDLE, P2P_EKEY (no key yet),
+ * p2p_secure_decrypt_buf decrypts the base64 ciphertext text (len bytes;
+ * white space ignored) made by p2p_secure_encrypt_buf or p2psecure's encrypt
+ * to this node's public key, writing the plaintext (at most k - 11 bytes
+ * for a key of k bytes) to *out (p2psecure's decrypt).
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EKEY (no key yet),
  * P2P_EINVAL (not base64, not for this key).
  */
-int p2p_secure_decrypt(p2p_node *node, const char *text, size_t len, void *buf, size_t cap,
-                       size_t *out_len);
+int p2p_secure_decrypt_buf(p2p_node *node, const char *text, size_t len, p2p_buf *out);
 
 /*
- * p2p_secure_sign signs the len bytes of text (p2psecure signs the UTF-8 of
- * a str) with the node's key, RSASSA-PKCS1-v1_5 over SHA-512, and copies
- * the base64 signature, NUL-terminated, into buf (p2psecure's sign;
- * sign_data is the sign of p2p_secure_canonical's text). P2P_MAX_KEY_PEM_LEN
- * + 1 bytes always suffice (685 for a 4096-bit key).
- * Returns P2P_OK, P2P_ERANGE, P2P_EHANDLE, P2P_EINVAL, P2P_EKEY (no key yet).
+ * p2p_secure_sign_buf signs the len bytes of text (p2psecure signs the
+ * UTF-8 of a str) with the node's key, RSASSA-PKCS1-v1_5 over SHA-512, and
+ * writes the base64 signature into *out (p2psecure's sign; sign_data is the
+ * sign of p2p_secure_canonical_buf's text; 684 bytes for a 4096-bit key).
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL, P2P_EKEY (no key yet).
  */
-int p2p_secure_sign(p2p_node *node, const char *text, size_t len, char *buf, size_t cap);
+int p2p_secure_sign_buf(p2p_node *node, const char *text, size_t len, p2p_buf *out);
 
 /*
  * p2p_secure_verify checks that signature (base64, NUL-terminated) is the
  * signature of the len bytes of text by the RSA public key pem
- * (NUL-terminated), as p2p_secure_sign makes it (p2psecure's verify;
- * verify_data verifies p2p_secure_canonical's text).
+ * (NUL-terminated), as p2p_secure_sign_buf makes it (p2psecure's verify;
+ * verify_data verifies p2p_secure_canonical_buf's text).
  * Returns P2P_OK (it verifies), P2P_EREJECTED (it does not, or is not
  * base64), P2P_EINVAL (pem not an RSA public key, a NULL argument).
  */
 int p2p_secure_verify(const char *pem, const char *text, size_t len, const char *signature);
 
 /*
- * p2p_secure_canonical writes the text that p2psecure hashes and signs for
+ * p2p_secure_canonical_buf writes into *out the text that p2psecure hashes and signs for
  * the JSON value json (len bytes): Python's json.dumps(value,
  * sort_keys=True) (p2psecure's get_data_uniq_string), at most 6 times len
- * plus 2 bytes. Returns P2P_OK, P2P_ERANGE, P2P_EINVAL (not JSON).
+ * plus 2 bytes. Returns P2P_OK, P2P_EINVAL (not JSON).
  */
-int p2p_secure_canonical(const char *json, size_t len, char *buf, size_t cap, size_t *out_len);
+int p2p_secure_canonical_buf(const char *json, size_t len, p2p_buf *out);
 
 /*
  * p2p_secure_derive_key writes key_len bytes (1 to 65536) of key derived
@@ -1191,53 +1176,56 @@ int p2p_secure_derive_key(const void *password, size_t password_len, const void 
                           size_t salt_len, void *key, size_t key_len);
 
 /*
- * p2p_secure_aes_pad writes data followed by 1 to 16 zero bytes, up to the
+ * p2p_secure_aes_pad_buf writes into *out data followed by 1 to 16 zero bytes, up to the
  * next multiple of 16 (len + 16 - len % 16 bytes; p2psecure's
- * encrypt_aes_pad). Returns P2P_OK, P2P_ERANGE, P2P_EINVAL.
+ * encrypt_aes_pad). Returns P2P_OK, P2P_EINVAL.
  */
-int p2p_secure_aes_pad(const void *data, size_t len, void *buf, size_t cap, size_t *out_len);
+int p2p_secure_aes_pad_buf(const void *data, size_t len, p2p_buf *out);
 
 /*
- * p2p_secure_aes_encrypt encrypts data with AES-CBC under key (16, 24 or
+ * p2p_secure_aes_encrypt_buf encrypts data with AES-CBC under key (16, 24 or
  * 32 bytes): a random 16-byte iv, then the ciphertext of the zero-padded
- * data, 16 + len + 16 - len % 16 bytes (p2psecure's encrypt_aes).
- * Returns P2P_OK, P2P_ERANGE, P2P_EINVAL (key size).
+ * data, 16 + len + 16 - len % 16 bytes (p2psecure's encrypt_aes), into
+ * *out. Returns P2P_OK, P2P_EINVAL (key size).
  */
-int p2p_secure_aes_encrypt(const void *key, size_t key_len, const void *data, size_t len, void *buf,
-                           size_t cap, size_t *out_len);
+int p2p_secure_aes_encrypt_buf(const void *key, size_t key_len, const void *data, size_t len,
+                               p2p_buf *out);
 
 /*
- * p2p_secure_aes_decrypt reverses p2p_secure_aes_encrypt: data is iv +
+ * p2p_secure_aes_decrypt_buf reverses p2p_secure_aes_encrypt_buf into
+ * *out: data is iv +
  * ciphertext (16 + a multiple of 16 bytes); the plaintext, at most len -
  * 16 bytes, has every trailing zero byte stripped (so one that ended in
  * zero bytes does not come back whole: p2psecure's decrypt_aes).
- * Returns P2P_OK, P2P_ERANGE, P2P_EINVAL (key size, data length).
+ * Returns P2P_OK, P2P_EINVAL (key size, data length).
  */
-int p2p_secure_aes_decrypt(const void *key, size_t key_len, const void *data, size_t len, void *buf,
-                           size_t cap, size_t *out_len);
+int p2p_secure_aes_decrypt_buf(const void *key, size_t key_len, const void *data, size_t len,
+                               p2p_buf *out);
 
 /*
- * p2p_secure_aes_encrypt_pw encrypts data under a password (any bytes):
- * a random 16-byte salt, then p2p_secure_aes_encrypt with the 32-byte key
+ * p2p_secure_aes_encrypt_pw_buf encrypts data under a password (any
+ * bytes) into *out: a random 16-byte salt, then p2p_secure_aes_encrypt_buf
+ * with the 32-byte key
  * p2p_secure_derive_key(password, salt) of the data zero-padded twice, as
  * p2psecure's encrypt_aes_pw does: 48 + len + 16 - len % 16 bytes.
- * Returns P2P_OK, P2P_ERANGE, P2P_EINVAL.
+ * Returns P2P_OK, P2P_EINVAL.
  */
-int p2p_secure_aes_encrypt_pw(const void *password, size_t password_len, const void *data,
-                              size_t len, void *buf, size_t cap, size_t *out_len);
+int p2p_secure_aes_encrypt_pw_buf(const void *password, size_t password_len, const void *data,
+                                  size_t len, p2p_buf *out);
 
 /*
- * p2p_secure_aes_decrypt_pw reverses p2p_secure_aes_encrypt_pw (salt + iv
+ * p2p_secure_aes_decrypt_pw_buf reverses p2p_secure_aes_encrypt_pw_buf
+ * into *out (salt + iv
  * + ciphertext; the plaintext is at most len - 32 bytes, trailing zero
  * bytes stripped; p2psecure's decrypt_aes_pw). It also reads the outer
- * layer of p2psecure's key files. Returns P2P_OK, P2P_ERANGE, P2P_EINVAL
+ * layer of p2psecure's key files. Returns P2P_OK, P2P_EINVAL
  * (data length).
  */
-int p2p_secure_aes_decrypt_pw(const void *password, size_t password_len, const void *data,
-                              size_t len, void *buf, size_t cap, size_t *out_len);
+int p2p_secure_aes_decrypt_pw_buf(const void *password, size_t password_len, const void *data,
+                                  size_t len, p2p_buf *out);
 
 /*
- * p2p_secure_aes_encrypt_file writes what p2p_secure_aes_encrypt makes of
+ * p2p_secure_aes_encrypt_file writes what p2p_secure_aes_encrypt_buf makes of
  * data to the file path (NUL-terminated), replacing it atomically, mode
  * 0600 (p2psecure's encrypt_aes_file). Returns P2P_OK, P2P_EINVAL,
  * P2P_EKEY (the file cannot be written).
@@ -1246,28 +1234,28 @@ int p2p_secure_aes_encrypt_file(const char *path, const void *key, size_t key_le
                                 size_t len);
 
 /*
- * p2p_secure_aes_decrypt_file reads the file path and writes what
- * p2p_secure_aes_decrypt makes of it to buf (at most its size - 16 bytes;
- * p2psecure's decrypt_aes_file). Returns P2P_OK, P2P_ERANGE, P2P_EINVAL,
+ * p2p_secure_aes_decrypt_file_buf reads the file path and writes what
+ * p2p_secure_aes_decrypt_buf makes of it to *out (at most its size - 16
+ * bytes; p2psecure's decrypt_aes_file). Returns P2P_OK, P2P_EINVAL,
  * P2P_EKEY (the file cannot be read).
  */
-int p2p_secure_aes_decrypt_file(const char *path, const void *key, size_t key_len, void *buf,
-                                size_t cap, size_t *out_len);
+int p2p_secure_aes_decrypt_file_buf(const char *path, const void *key, size_t key_len,
+                                    p2p_buf *out);
 
 /*
  * p2p_secure_aes_encrypt_file_pw is p2p_secure_aes_encrypt_file with
- * p2p_secure_aes_encrypt_pw (p2psecure's encrypt_aes_file_pw).
+ * p2p_secure_aes_encrypt_pw_buf (p2psecure's encrypt_aes_file_pw).
  */
 int p2p_secure_aes_encrypt_file_pw(const char *path, const void *password, size_t password_len,
                                    const void *data, size_t len);
 
 /*
- * p2p_secure_aes_decrypt_file_pw is p2p_secure_aes_decrypt_file with
- * p2p_secure_aes_decrypt_pw (at most the file's size - 32 bytes;
+ * p2p_secure_aes_decrypt_file_pw_buf is p2p_secure_aes_decrypt_file_buf
+ * with p2p_secure_aes_decrypt_pw_buf (at most the file's size - 32 bytes;
  * p2psecure's decrypt_aes_file_pw).
  */
-int p2p_secure_aes_decrypt_file_pw(const char *path, const void *password, size_t password_len,
-                                   void *buf, size_t cap, size_t *out_len);
+int p2p_secure_aes_decrypt_file_pw_buf(const char *path, const void *password, size_t password_len,
+                                       p2p_buf *out);
 
 
 /* ---- 0.3: library-owned buffers ------------------------------------------ */
@@ -1279,31 +1267,11 @@ int p2p_secure_aes_decrypt_file_pw(const char *path, const void *password, size_
  */
 void p2p_buf_free(p2p_buf *buf);
 
-/* p2p_node_id_buf: the node's id into *out. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL. */
-int p2p_node_id_buf(p2p_node *node, p2p_buf *out);
-
-/* p2p_node_host_buf: the host the node listens on (as given) into *out. */
-int p2p_node_host_buf(p2p_node *node, p2p_buf *out);
-
-/*
- * p2p_node_peers_buf lists the handles of the node's peers of one
- * direction (as p2p_node_peers) into *out: out->len / 8 handles of type
- * uint64_t, suitably aligned at out->data. Returns P2P_OK, P2P_EHANDLE,
- * P2P_EINVAL.
- */
-int p2p_node_peers_buf(p2p_node *node, int direction, p2p_buf *out);
-
-/*
- * p2p_peer_get_info_buf copies the value under key (NUL-terminated) into
- * *out. Returns P2P_OK, P2P_ENOTFOUND, P2P_EHANDLE, P2P_ENOPEER, P2P_EINVAL.
- */
-int p2p_peer_get_info_buf(p2p_node *node, uint64_t peer, const char *key, p2p_buf *out);
-
 /*
  * p2p_peer_facts fills *out (P2P_INIT it first) with the peer's handle,
  * id, host, port and direction in one call; id and host live in out->mem,
- * released with p2p_buf_free(&out->mem). Like p2p_peer_id, it works as
- * long as the handle does. Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER,
+ * released with p2p_buf_free(&out->mem). It works as long as the
+ * handle does. Returns P2P_OK, P2P_EHANDLE, P2P_ENOPEER,
  * P2P_EINVAL (out NULL, out->size too small; nothing allocated then).
  */
 int p2p_peer_facts(p2p_node *node, uint64_t peer, p2p_peer *out);
@@ -1401,7 +1369,7 @@ int p2p_compression_from_name(const char *name, int *out);
 /*
  * p2p_secure_hash writes into *out the _hash p2psecure computes for the
  * JSON value json (len bytes): the SHA-512, in 128 lowercase hex digits, of
- * its canonical text (p2p_secure_canonical; p2psecure's get_hash).
+ * its canonical text (p2p_secure_canonical_buf; p2psecure's get_hash).
  * Returns P2P_OK, P2P_EINVAL (not JSON, out NULL), P2P_ETOOBIG (len over
  * 64 MiB).
  */
@@ -1429,33 +1397,6 @@ int p2p_secure_key_load_bytes(p2p_node *node, const char *path, const void *pass
                               size_t password_len);
 int p2p_secure_key_save_bytes(p2p_node *node, const char *path, const void *password,
                               size_t password_len, int format);
-
-/*
- * The _buf twins of the functions of the same name without _buf: the same
- * arguments, checks and return codes, with the result in *out (see
- * p2p_buf) instead of a caller buffer, so never P2P_ERANGE.
- */
-int p2p_secure_public_key_buf(p2p_node *node, p2p_buf *out);
-int p2p_secure_private_key_buf(p2p_node *node, p2p_buf *out); /* the secret key: wipe, then free */
-int p2p_secure_pinned_key_buf(p2p_node *node, const char *id, p2p_buf *out);
-int p2p_secure_create_message_buf(p2p_node *node, const char *json, size_t len, p2p_buf *out);
-int p2p_secure_canonical_buf(const char *json, size_t len, p2p_buf *out);
-int p2p_secure_sign_buf(p2p_node *node, const char *text, size_t len, p2p_buf *out);
-int p2p_secure_encrypt_buf(const char *pem, const void *data, size_t len, p2p_buf *out);
-int p2p_secure_decrypt_buf(p2p_node *node, const char *text, size_t len, p2p_buf *out);
-int p2p_secure_aes_pad_buf(const void *data, size_t len, p2p_buf *out);
-int p2p_secure_aes_encrypt_buf(const void *key, size_t key_len, const void *data, size_t len,
-                               p2p_buf *out);
-int p2p_secure_aes_decrypt_buf(const void *key, size_t key_len, const void *data, size_t len,
-                               p2p_buf *out);
-int p2p_secure_aes_encrypt_pw_buf(const void *password, size_t password_len, const void *data,
-                                  size_t len, p2p_buf *out);
-int p2p_secure_aes_decrypt_pw_buf(const void *password, size_t password_len, const void *data,
-                                  size_t len, p2p_buf *out);
-int p2p_secure_aes_decrypt_file_buf(const char *path, const void *key, size_t key_len,
-                                    p2p_buf *out);
-int p2p_secure_aes_decrypt_file_pw_buf(const char *path, const void *password,
-                                       size_t password_len, p2p_buf *out);
 
 #endif /* P2P_NO_PROTOTYPES */
 

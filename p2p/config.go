@@ -135,6 +135,10 @@ type Config struct {
 	// Language runtimes that attach to the calling thread (mono, for one)
 	// need that thread to go away when the node stops.
 	LockEventThread bool
+	// CallerID tells callers apart for the rules that depend on who calls
+	// (the poller: see Poll); nil means the calling goroutine. The C ABI
+	// gives the OS thread, which is far cheaper to read from a C thread.
+	CallerID func() uint64
 }
 
 // Limits are the bounds the reference lacks. The zero value of each field

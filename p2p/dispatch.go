@@ -103,6 +103,9 @@ func (n *Node) raise(ev Event) bool {
 	if n.inDispatcher() {
 		return n.call(&ev)
 	}
+	if n.pull != nil && n.IsPoller() {
+		ev.byPoller = true
+	}
 	reply := make(chan bool, 1)
 	if !n.events.push(ev, reply) {
 		return true

@@ -119,6 +119,20 @@ type Event struct {
 	// (Dropped*, with why) and whether it was evicted, stalled or over a
 	// memory cap. A pointer, so that message events stay small.
 	Counters *Counters
+	// Ext is what a layer built on the node (the secure node) attaches to
+	// its own events, numbered after EventReconnectionError; nil for the
+	// core's events.
+	Ext any
+
+	byPoller bool // raised by a call of the node's poller (see Poll)
+}
+
+// carriesPayload reports whether events of type t carry a Message: the
+// core's EventMessage and a layer's own events.
+func carriesPayload(t EventType) bool { return t == EventMessage || t > EventReconnectionError }
+
+func disconnectedEvent(t EventType) bool {
+	return t == EventInboundDisconnected || t == EventOutboundDisconnected
 }
 
 // Handler receives a node's events, one at a time and in order, on the

@@ -260,6 +260,9 @@ func (n *Node) SetLimits(l Limits) error {
 	}
 	n.cfg.Limits = l.withDefaults()
 	n.events = newEventQueue(n.cfg.MaxPendingEvents)
+	if n.pull != nil {
+		n.pull.setMax(n.cfg.MaxPendingEvents)
+	}
 	return nil
 }
 
@@ -358,14 +361,17 @@ func (n *Node) All() []*Peer {
 }
 
 // PeerByHandle finds a peer by its Handle, until its disconnected event has
-// been delivered.
+// been delivered (polled: see Poll).
 func (n *Node) PeerByHandle(h uint64) (*Peer, bool) {
 	if n == nil {
 		return nil, false
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	p, ok := n.handles[h]
+	n.mu.Unlock()
+	if !ok && n.pull != nil {
+		p, ok = n.pull.parkedPeer(h)
+	}
 	return p, ok
 }
 
@@ -416,6 +422,9 @@ func (n *Node) Stop() error {
 func (n *Node) RequestStop() {
 	if n == nil {
 		return
+	}
+	if n.pull != nil {
+		n.pull.stop()
 	}
 	n.stopOnce.Do(func() { go n.shutdown() })
 }

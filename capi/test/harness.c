@@ -204,7 +204,114 @@ int node_port(p2p_node *n) {
 
 size_t peer_count(p2p_node *n, int direction) {
     size_t count = 0;
-    uint64_t buf[64];
-    if (p2p_node_peers(n, direction, buf, 64, &count) != P2P_OK) return (size_t)-1;
+    int rc = h_node_peers(n, direction, NULL, 0, &count);
+    if (rc != P2P_OK && rc != P2P_ERANGE) return (size_t)-1;
     return count;
+}
+
+/* ---- Results into test buffers ------------------------------------------ */
+
+/* h_copy copies l bytes of src into buf[0..cap) as h_buf_take does. */
+static int h_copy(const void *src, size_t l, void *buf, size_t cap, size_t *len, int nul) {
+    if (buf == NULL) cap = 0;
+    if (len != NULL) *len = l;
+    size_t need = l + (nul ? 1 : 0);
+    size_t n = need <= cap ? l : (cap > 0 && nul ? cap - 1 : cap);
+    if (n > 0) memcpy(buf, src, n);
+    if (nul && cap > 0) ((char *)buf)[n] = 0;
+    return need > cap ? P2P_ERANGE : P2P_OK;
+}
+
+int h_buf_take(int rc, p2p_buf *b, void *buf, size_t cap, size_t *len, int nul) {
+    if (rc == P2P_OK) {
+        rc = h_copy(b->data, b->len, buf, cap, len, nul);
+    } else if (len != NULL) {
+        *len = 0;
+    }
+    p2p_buf_free(b);
+    return rc;
+}
+
+#define H_TAKE(call, buf, cap, len, nul)                    \
+    do {                                                    \
+        p2p_buf b_ = {NULL, 0};                             \
+        int rc_ = (call);                                   \
+        return h_buf_take(rc_, &b_, (buf), (cap), (len), (nul)); \
+    } while (0)
+
+int h_node_id(p2p_node *n, char *buf, size_t cap) { H_TAKE(p2p_node_id_buf(n, &b_), buf, cap, NULL, 1); }
+int h_node_host(p2p_node *n, char *buf, size_t cap) { H_TAKE(p2p_node_host_buf(n, &b_), buf, cap, NULL, 1); }
+
+int h_node_peers(p2p_node *n, int direction, uint64_t *peers, size_t cap, size_t *count) {
+    p2p_buf b = {NULL, 0};
+    int rc = p2p_node_peers_buf(n, direction, &b);
+    size_t k = 0;
+    rc = h_buf_take(rc, &b, peers, cap * sizeof *peers, &k, 0);
+    if (count != NULL) *count = k / sizeof *peers;
+    return rc;
+}
+
+static int h_peer_fact(p2p_node *n, uint64_t peer, int host, char *buf, size_t cap) {
+    p2p_peer f;
+    P2P_INIT(&f);
+    int rc = p2p_peer_facts(n, peer, &f);
+    if (rc != P2P_OK) return rc;
+    rc = host ? h_copy(f.host, f.host_len, buf, cap, NULL, 1) : h_copy(f.id, f.id_len, buf, cap, NULL, 1);
+    p2p_buf_free(&f.mem);
+    return rc;
+}
+
+int h_peer_id(p2p_node *n, uint64_t peer, char *buf, size_t cap) { return h_peer_fact(n, peer, 0, buf, cap); }
+int h_peer_host(p2p_node *n, uint64_t peer, char *buf, size_t cap) { return h_peer_fact(n, peer, 1, buf, cap); }
+
+int h_peer_get_info(p2p_node *n, uint64_t peer, const char *key, void *buf, size_t cap, size_t *len) {
+    H_TAKE(p2p_peer_get_info_buf(n, peer, key, &b_), buf, cap, len, 0);
+}
+int h_secure_public_key(p2p_node *n, char *buf, size_t cap) { H_TAKE(p2p_secure_public_key_buf(n, &b_), buf, cap, NULL, 1); }
+int h_secure_private_key(p2p_node *n, char *buf, size_t cap) {
+    H_TAKE(p2p_secure_private_key_buf(n, &b_), buf, cap, NULL, 1);
+}
+int h_secure_pinned_key(p2p_node *n, const char *id, char *buf, size_t cap) {
+    H_TAKE(p2p_secure_pinned_key_buf(n, id, &b_), buf, cap, NULL, 1);
+}
+int h_secure_create_message(p2p_node *n, const char *json, size_t jlen, char *buf, size_t cap, size_t *len) {
+    H_TAKE(p2p_secure_create_message_buf(n, json, jlen, &b_), buf, cap, len, 0);
+}
+int h_secure_canonical(const char *json, size_t jlen, char *buf, size_t cap, size_t *len) {
+    H_TAKE(p2p_secure_canonical_buf(json, jlen, &b_), buf, cap, len, 0);
+}
+int h_secure_sign(p2p_node *n, const char *text, size_t tlen, char *buf, size_t cap) {
+    H_TAKE(p2p_secure_sign_buf(n, text, tlen, &b_), buf, cap, NULL, 1);
+}
+int h_secure_encrypt(const char *pem, const void *data, size_t dlen, char *buf, size_t cap, size_t *len) {
+    H_TAKE(p2p_secure_encrypt_buf(pem, data, dlen, &b_), buf, cap, len, 0);
+}
+int h_secure_decrypt(p2p_node *n, const char *text, size_t tlen, void *buf, size_t cap, size_t *len) {
+    H_TAKE(p2p_secure_decrypt_buf(n, text, tlen, &b_), buf, cap, len, 0);
+}
+int h_secure_aes_pad(const void *data, size_t dlen, void *buf, size_t cap, size_t *len) {
+    H_TAKE(p2p_secure_aes_pad_buf(data, dlen, &b_), buf, cap, len, 0);
+}
+int h_secure_aes_encrypt(const void *key, size_t klen, const void *data, size_t dlen, void *buf, size_t cap,
+                         size_t *len) {
+    H_TAKE(p2p_secure_aes_encrypt_buf(key, klen, data, dlen, &b_), buf, cap, len, 0);
+}
+int h_secure_aes_decrypt(const void *key, size_t klen, const void *data, size_t dlen, void *buf, size_t cap,
+                         size_t *len) {
+    H_TAKE(p2p_secure_aes_decrypt_buf(key, klen, data, dlen, &b_), buf, cap, len, 0);
+}
+int h_secure_aes_encrypt_pw(const void *pw, size_t pwlen, const void *data, size_t dlen, void *buf, size_t cap,
+                            size_t *len) {
+    H_TAKE(p2p_secure_aes_encrypt_pw_buf(pw, pwlen, data, dlen, &b_), buf, cap, len, 0);
+}
+int h_secure_aes_decrypt_pw(const void *pw, size_t pwlen, const void *data, size_t dlen, void *buf, size_t cap,
+                            size_t *len) {
+    H_TAKE(p2p_secure_aes_decrypt_pw_buf(pw, pwlen, data, dlen, &b_), buf, cap, len, 0);
+}
+int h_secure_aes_decrypt_file(const char *path, const void *key, size_t klen, void *buf, size_t cap, size_t *len) {
+    H_TAKE(p2p_secure_aes_decrypt_file_buf(path, key, klen, &b_), buf, cap, len, 0);
+}
+int h_secure_aes_decrypt_file_pw(const char *path, const void *pw, size_t pwlen, void *buf, size_t cap,
+                                 size_t *len) {
+    H_TAKE(p2p_secure_aes_decrypt_file_pw_buf(path, pw, pwlen, &b_), buf, cap, len, 0);
 }

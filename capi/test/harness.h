@@ -168,4 +168,43 @@ int node_port(p2p_node *n);
 /* The node's number of peers of a direction. */
 size_t peer_count(p2p_node *n, int direction);
 
+/* ---- Results into test buffers ------------------------------------------ */
+
+/*
+ * The tests read many short results (ids, hosts, keys, signed messages)
+ * into fixed arrays. These take the library's p2p_buf result, copy it into
+ * buf[0..cap) (NUL-terminated when nul: then the NUL must fit too), store
+ * the full length in *len (len may be NULL) and free the p2p_buf. They
+ * return the call's code, or P2P_ERANGE when the test's array was too short
+ * (a test bug, never a library code). h_buf_take is the common part.
+ */
+int h_buf_take(int rc, p2p_buf *b, void *buf, size_t cap, size_t *len, int nul);
+int h_node_id(p2p_node *n, char *buf, size_t cap);
+int h_node_host(p2p_node *n, char *buf, size_t cap);
+/* The handles of n's peers of a direction into peers[0..cap); *count: how many. */
+int h_node_peers(p2p_node *n, int direction, uint64_t *peers, size_t cap, size_t *count);
+int h_peer_id(p2p_node *n, uint64_t peer, char *buf, size_t cap);
+int h_peer_host(p2p_node *n, uint64_t peer, char *buf, size_t cap);
+int h_peer_get_info(p2p_node *n, uint64_t peer, const char *key, void *buf, size_t cap, size_t *len);
+int h_secure_public_key(p2p_node *n, char *buf, size_t cap);
+int h_secure_private_key(p2p_node *n, char *buf, size_t cap);
+int h_secure_pinned_key(p2p_node *n, const char *id, char *buf, size_t cap);
+int h_secure_create_message(p2p_node *n, const char *json, size_t jlen, char *buf, size_t cap, size_t *len);
+int h_secure_canonical(const char *json, size_t jlen, char *buf, size_t cap, size_t *len);
+int h_secure_sign(p2p_node *n, const char *text, size_t tlen, char *buf, size_t cap);
+int h_secure_encrypt(const char *pem, const void *data, size_t dlen, char *buf, size_t cap, size_t *len);
+int h_secure_decrypt(p2p_node *n, const char *text, size_t tlen, void *buf, size_t cap, size_t *len);
+int h_secure_aes_pad(const void *data, size_t dlen, void *buf, size_t cap, size_t *len);
+int h_secure_aes_encrypt(const void *key, size_t klen, const void *data, size_t dlen, void *buf, size_t cap,
+                         size_t *len);
+int h_secure_aes_decrypt(const void *key, size_t klen, const void *data, size_t dlen, void *buf, size_t cap,
+                         size_t *len);
+int h_secure_aes_encrypt_pw(const void *pw, size_t pwlen, const void *data, size_t dlen, void *buf, size_t cap,
+                            size_t *len);
+int h_secure_aes_decrypt_pw(const void *pw, size_t pwlen, const void *data, size_t dlen, void *buf, size_t cap,
+                            size_t *len);
+int h_secure_aes_decrypt_file(const char *path, const void *key, size_t klen, void *buf, size_t cap, size_t *len);
+int h_secure_aes_decrypt_file_pw(const char *path, const void *pw, size_t pwlen, void *buf, size_t cap,
+                                 size_t *len);
+
 #endif

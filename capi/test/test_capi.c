@@ -42,7 +42,7 @@ static int side_new(side *s, int poll, const char *id) {
     s->poll = poll;
     s->n = mk_node(poll ? NULL : &s->r, id);
     if (!s->n) return -1;
-    p2p_node_id(s->n, s->id, sizeof s->id);
+    h_node_id(s->n, s->id, sizeof s->id);
     s->port = node_port(s->n);
     return 0;
 }
@@ -232,28 +232,6 @@ static void test_last_error(void) {
     CHECK_RC(p2p_node_new("127.0.0.1", -5, NULL, 0, &n), P2P_EINVAL);
     const char *msg = p2p_errmsg();
     CHECK(msg && strstr(msg, "-5") != NULL);
-    char full[1024];
-    CHECK_RC(p2p_last_error(full, sizeof full), P2P_OK);
-    CHECK(strcmp(full, msg) == 0);
-    size_t mlen = strlen(full);
-    REQUIRE(mlen > 6);
-    /* truncation: as much as fits, NUL-terminated, ERANGE; bytes past len untouched */
-    char small[16];
-    memset(small, 'X', sizeof small);
-    CHECK_RC(p2p_last_error(small, 6), P2P_ERANGE);
-    CHECK(memcmp(small, full, 5) == 0 && small[5] == 0);
-    CHECK(small[6] == 'X' && small[15] == 'X');
-    memset(small, 'X', sizeof small);
-    CHECK_RC(p2p_last_error(small, 1), P2P_ERANGE);
-    CHECK(small[0] == 0 && small[1] == 'X');
-    /* exactly fitting */
-    char *exact = malloc(mlen + 1);
-    CHECK_RC(p2p_last_error(exact, mlen + 1), P2P_OK);
-    CHECK(strcmp(exact, full) == 0);
-    free(exact);
-    /* NULL buf / len 0 */
-    CHECK_RC(p2p_last_error(NULL, 10), P2P_EINVAL);
-    CHECK_RC(p2p_last_error(small, 0), P2P_EINVAL);
     CHECK(strlen(p2p_errmsg()) > 0);
     /* per thread: a new thread has no message */
     char other[256] = "unset";
@@ -261,7 +239,6 @@ static void test_last_error(void) {
     pthread_create(&t, NULL, other_thread_errmsg, other);
     pthread_join(t, NULL);
     CHECKF(strcmp(other, "") == 0, "other thread saw \"%s\"", other);
-out:;
 }
 
 /* A long message (over the 1023 bytes the shim keeps) is cut, not overflowed. */
@@ -273,11 +250,7 @@ static void test_last_error_long(void) {
     int rc = p2p_node_new(host, 0, NULL, 0, &n);
     CHECK(rc != P2P_OK);
     CHECK(n == NULL);
-    char buf[4096];
-    memset(buf, 'X', sizeof buf);
-    CHECK(p2p_last_error(buf, sizeof buf) == P2P_OK);
-    CHECK(strlen(buf) < 1024);
-    CHECK(strlen(p2p_errmsg()) == strlen(buf));
+    CHECK(strlen(p2p_errmsg()) > 0 && strlen(p2p_errmsg()) < 1024);
 }
 
 /* ---- Node life and facts ---------------------------------------------------- */
@@ -294,11 +267,11 @@ static void test_node_new(void) {
     int port = 0;
     CHECK_RC(p2p_node_new("127.0.0.1", 0, NULL, 0, &n), P2P_OK);
     REQUIRE(n != NULL);
-    CHECK_RC(p2p_node_id(n, buf, sizeof buf), P2P_OK);
+    CHECK_RC(h_node_id(n, buf, sizeof buf), P2P_OK);
     CHECK(strlen(buf) == 128 && is_hex(buf));
     CHECK_RC(p2p_node_port(n, &port), P2P_OK);
     CHECK(port > 0 && port <= 65535);
-    CHECK_RC(p2p_node_host(n, buf, sizeof buf), P2P_OK);
+    CHECK_RC(h_node_host(n, buf, sizeof buf), P2P_OK);
     CHECK(strcmp(buf, "127.0.0.1") == 0);
     /* the port is bound at once: a second node on it gets EBIND */
     m = (p2p_node *)1;
@@ -311,17 +284,17 @@ static void test_node_new(void) {
     CHECK_RC(p2p_node_new(NULL, 0, id, 0, &n), P2P_OK);
     REQUIRE(n != NULL);
     memset(id, 0, sizeof id);
-    CHECK_RC(p2p_node_id(n, buf, sizeof buf), P2P_OK);
+    CHECK_RC(h_node_id(n, buf, sizeof buf), P2P_OK);
     CHECK(strcmp(buf, "my id: with spaces \xc3\xa9") == 0);
     /* host NULL listens on all interfaces and reads back as "" */
-    CHECK_RC(p2p_node_host(n, buf, sizeof buf), P2P_OK);
+    CHECK_RC(h_node_host(n, buf, sizeof buf), P2P_OK);
     CHECK(strcmp(buf, "") == 0);
     CHECK_RC(p2p_node_free(n), P2P_OK);
     n = NULL;
     /* "" id generates one too */
     CHECK_RC(p2p_node_new("", 0, "", 3, &n), P2P_OK);
     REQUIRE(n != NULL);
-    CHECK_RC(p2p_node_id(n, buf, sizeof buf), P2P_OK);
+    CHECK_RC(h_node_id(n, buf, sizeof buf), P2P_OK);
     CHECK(strlen(buf) == 128);
     int64_t v = -1;
     CHECK_RC(p2p_node_get_limit(n, P2P_LIMIT_MAX_CONNECTIONS, &v), P2P_OK);
@@ -348,7 +321,7 @@ static void test_node_new(void) {
     CHECK_RC(p2p_node_new("127.0.0.1", 0, longid, 0, &m), P2P_OK);
     free(longid);
     if (m) {
-        CHECK_RC(p2p_node_id(m, buf, sizeof buf), P2P_OK);
+        CHECK_RC(h_node_id(m, buf, sizeof buf), P2P_OK);
         CHECK(strlen(buf) == 4090);
         p2p_node_free(m);
     }
@@ -360,20 +333,12 @@ static void test_node_facts_buffers(void) {
     p2p_node *n = NULL;
     char buf[64];
     REQUIRE(p2p_node_new("127.0.0.1", 0, "0123456789abcdef", 0, &n) == P2P_OK);
-    memset(buf, 'X', sizeof buf);
-    CHECK_RC(p2p_node_id(n, buf, 5), P2P_ERANGE);
-    CHECK(strcmp(buf, "0123") == 0 && buf[5] == 'X');
-    memset(buf, 'X', sizeof buf);
-    CHECK_RC(p2p_node_id(n, buf, 17), P2P_OK);
-    CHECK(strcmp(buf, "0123456789abcdef") == 0 && buf[17] == 'X');
-    CHECK_RC(p2p_node_id(n, buf, 16), P2P_ERANGE);
-    CHECK_RC(p2p_node_id(n, buf, 0), P2P_EINVAL);
-    CHECK_RC(p2p_node_id(n, NULL, 10), P2P_EINVAL);
-    memset(buf, 'X', sizeof buf);
-    CHECK_RC(p2p_node_host(n, buf, 4), P2P_ERANGE);
-    CHECK(strcmp(buf, "127") == 0 && buf[4] == 'X');
-    CHECK_RC(p2p_node_host(n, NULL, 10), P2P_EINVAL);
-    CHECK_RC(p2p_node_host(n, buf, 0), P2P_EINVAL);
+    CHECK_RC(h_node_id(n, buf, sizeof buf), P2P_OK);
+    CHECK(strcmp(buf, "0123456789abcdef") == 0);
+    CHECK_RC(h_node_host(n, buf, sizeof buf), P2P_OK);
+    CHECK(strcmp(buf, "127.0.0.1") == 0);
+    CHECK_RC(p2p_node_id_buf(n, NULL), P2P_EINVAL);
+    CHECK_RC(p2p_node_host_buf(n, NULL), P2P_EINVAL);
     CHECK_RC(p2p_node_port(n, NULL), P2P_EINVAL);
     CHECK_RC(p2p_node_counters(n, NULL), P2P_EINVAL);
     p2p_counters c;
@@ -381,7 +346,7 @@ static void test_node_facts_buffers(void) {
     CHECK_RC(p2p_node_counters(n, &c), P2P_OK);
     CHECK(c.sent == 0 && c.received == 0 && c.receive_errors == 0);
     size_t count = 99;
-    CHECK_RC(p2p_node_peers(n, P2P_ALL, NULL, 0, &count), P2P_OK);
+    CHECK_RC(h_node_peers(n, P2P_ALL, NULL, 0, &count), P2P_OK);
     CHECK(count == 0);
 out:
     if (n) p2p_node_free(n);
@@ -525,7 +490,7 @@ static void test_debug(void) {
     CHECK(on == 0);
     CHECK_RC(p2p_node_get_debug(a, NULL), P2P_EINVAL);
     CHECK_RC(p2p_node_start(a), P2P_OK);
-    p2p_node_id(a, id, sizeof id);
+    h_node_id(a, id, sizeof id);
     snprintf(needle, sizeof needle, "DEBUG (%s): ", id);
     /* debug may be switched any time; lines go to fd 2 */
     debug_run d = {1, a, &r};
@@ -620,14 +585,10 @@ static void test_connect_and_peer_facts(void) {
     CHECK(e->peer_port == a.port);
     CHECK(e->direction == P2P_INBOUND);
     /* peer queries */
-    CHECK_RC(p2p_peer_id(a.n, ab, buf, sizeof buf), P2P_OK);
+    CHECK_RC(h_peer_id(a.n, ab, buf, sizeof buf), P2P_OK);
     CHECK(strcmp(buf, b.id) == 0);
-    CHECK_RC(p2p_peer_id(a.n, ab, buf, 9), P2P_ERANGE);
-    CHECK(strlen(buf) == 8 && strncmp(buf, b.id, 8) == 0);
-    CHECK_RC(p2p_peer_host(a.n, ab, buf, sizeof buf), P2P_OK);
+    CHECK_RC(h_peer_host(a.n, ab, buf, sizeof buf), P2P_OK);
     CHECK(strcmp(buf, "127.0.0.1") == 0);
-    CHECK_RC(p2p_peer_host(b.n, ba, buf, 3), P2P_ERANGE);
-    CHECK(strcmp(buf, "12") == 0);
     CHECK_RC(p2p_peer_port(a.n, ab, &port), P2P_OK);
     CHECK(port == b.port);
     CHECK_RC(p2p_peer_port(b.n, ba, &port), P2P_OK);
@@ -637,24 +598,24 @@ static void test_connect_and_peer_facts(void) {
     CHECK_RC(p2p_peer_direction(b.n, ba, &dir), P2P_OK);
     CHECK(dir == P2P_INBOUND);
     /* handles are per node */
-    if (ab != ba) CHECK_RC(p2p_peer_id(a.n, ba, buf, sizeof buf), P2P_ENOPEER);
-    CHECK_RC(p2p_peer_id(a.n, 0, buf, sizeof buf), P2P_ENOPEER);
+    if (ab != ba) CHECK_RC(h_peer_id(a.n, ba, buf, sizeof buf), P2P_ENOPEER);
+    CHECK_RC(h_peer_id(a.n, 0, buf, sizeof buf), P2P_ENOPEER);
     CHECK_RC(p2p_peer_port(a.n, 987654321, &port), P2P_ENOPEER);
     CHECK_RC(p2p_peer_direction(a.n, UINT64_MAX, &dir), P2P_ENOPEER);
-    CHECK_RC(p2p_peer_host(a.n, 424242, buf, sizeof buf), P2P_ENOPEER);
+    CHECK_RC(h_peer_host(a.n, 424242, buf, sizeof buf), P2P_ENOPEER);
     /* peer lists */
     uint64_t list[4] = {0, 0, 0, 0};
     size_t count = 0;
-    CHECK_RC(p2p_node_peers(a.n, P2P_OUTBOUND, list, 4, &count), P2P_OK);
+    CHECK_RC(h_node_peers(a.n, P2P_OUTBOUND, list, 4, &count), P2P_OK);
     CHECK(count == 1 && list[0] == ab);
-    CHECK_RC(p2p_node_peers(a.n, P2P_INBOUND, list, 4, &count), P2P_OK);
+    CHECK_RC(h_node_peers(a.n, P2P_INBOUND, list, 4, &count), P2P_OK);
     CHECK(count == 0);
-    CHECK_RC(p2p_node_peers(b.n, P2P_INBOUND, list, 4, &count), P2P_OK);
+    CHECK_RC(h_node_peers(b.n, P2P_INBOUND, list, 4, &count), P2P_OK);
     CHECK(count == 1 && list[0] == ba);
-    CHECK_RC(p2p_node_peers(b.n, P2P_ALL, list, 4, &count), P2P_OK);
+    CHECK_RC(h_node_peers(b.n, P2P_ALL, list, 4, &count), P2P_OK);
     CHECK(count == 1);
-    CHECK_RC(p2p_node_peers(b.n, 3, list, 4, &count), P2P_EINVAL);
-    CHECK_RC(p2p_node_peers(b.n, -1, list, 4, &count), P2P_EINVAL);
+    CHECK_RC(h_node_peers(b.n, 3, list, 4, &count), P2P_EINVAL);
+    CHECK_RC(h_node_peers(b.n, -1, list, 4, &count), P2P_EINVAL);
 out:
     side_free(&a);
     side_free(&b);
@@ -672,18 +633,14 @@ static void test_peer_lists_all(void) {
     REQUIRE(link_sides(&d, &a, 0, NULL, &ad) == P2P_OK);
     uint64_t list[8];
     size_t count = 0;
-    CHECK_RC(p2p_node_peers(a.n, P2P_ALL, list, 8, &count), P2P_OK);
+    CHECK_RC(h_node_peers(a.n, P2P_ALL, list, 8, &count), P2P_OK);
     CHECK(count == 3);
     CHECK(list[0] == ac && list[1] == ad && list[2] == ab);
     memset(list, 0, sizeof list);
-    CHECK_RC(p2p_node_peers(a.n, P2P_ALL, list, 2, &count), P2P_ERANGE);
-    CHECK(count == 3 && list[0] == ac && list[1] == ad && list[2] == 0);
     count = 0;
-    int rc = p2p_node_peers(a.n, P2P_ALL, NULL, 0, &count); /* ask for the count */
+    int rc = h_node_peers(a.n, P2P_ALL, NULL, 0, &count); /* ask for the count */
     CHECK(rc == P2P_OK || rc == P2P_ERANGE);
     CHECK(count == 3);
-    CHECK_RC(p2p_node_peers(a.n, P2P_ALL, NULL, 2, &count), P2P_EINVAL);
-    CHECK_RC(p2p_node_peers(a.n, P2P_ALL, list, 2, NULL), P2P_EINVAL);
     CHECK(peer_count(a.n, P2P_INBOUND) == 2);
     CHECK(peer_count(a.n, P2P_OUTBOUND) == 1);
 out:
@@ -899,7 +856,7 @@ static void test_max_connections(void) {
     b.n = limited;
     p2p_node_set_callback(b.n, rec_callback, &b.r);
     b.port = node_port(b.n);
-    p2p_node_id(b.n, b.id, sizeof b.id);
+    h_node_id(b.n, b.id, sizeof b.id);
     REQUIRE(side_start(&b) == P2P_OK);
     CHECK(link_sides(&a, &b, 0, NULL, NULL) == P2P_OK);
     CHECK_RC(p2p_node_connect(c.n, "127.0.0.1", b.port, 0, NULL), P2P_ECONNECT);
@@ -955,7 +912,7 @@ static void test_send_errors(void) {
     CHECK_RC(p2p_node_send(a.n, ab, "x", 1, 0), P2P_ENOPEER);
     CHECK_RC(p2p_node_disconnect(a.n, ab), P2P_ENOPEER);
     char buf[16];
-    CHECK_RC(p2p_peer_id(a.n, ab, buf, sizeof buf), P2P_ENOPEER);
+    CHECK_RC(h_peer_id(a.n, ab, buf, sizeof buf), P2P_ENOPEER);
     CHECK_RC(p2p_node_broadcast(a.n, "x", 1, NULL, 0, 0), P2P_OK); /* nobody to send to */
 out:
     side_free(&a);
@@ -1216,42 +1173,39 @@ static void test_peer_info(void) {
     unsigned char value[] = {'v', 0, 0xff, 'w', 0x04};
     unsigned char buf[16];
     size_t len = 0;
-    CHECK_RC(p2p_peer_get_info(a.n, ab, "k", buf, sizeof buf, &len), P2P_ENOTFOUND);
+    CHECK_RC(h_peer_get_info(a.n, ab, "k", buf, sizeof buf, &len), P2P_ENOTFOUND);
     CHECK_RC(p2p_peer_set_info(a.n, ab, "k", value, sizeof value), P2P_OK);
     value[0] = 'X'; /* the library keeps its own copy */
     memset(buf, 0xaa, sizeof buf);
-    CHECK_RC(p2p_peer_get_info(a.n, ab, "k", buf, sizeof buf, &len), P2P_OK);
+    CHECK_RC(h_peer_get_info(a.n, ab, "k", buf, sizeof buf, &len), P2P_OK);
     CHECK(len == 5 && memcmp(buf, "v\0\xffw\x04", 5) == 0 && buf[5] == 0xaa);
     /* length only */
     len = 0;
-    int rc = p2p_peer_get_info(a.n, ab, "k", NULL, 0, &len);
+    int rc = h_peer_get_info(a.n, ab, "k", NULL, 0, &len);
     CHECK(rc == P2P_OK || rc == P2P_ERANGE);
     CHECK(len == 5);
     /* truncated */
     memset(buf, 0xaa, sizeof buf);
-    CHECK_RC(p2p_peer_get_info(a.n, ab, "k", buf, 3, &len), P2P_ERANGE);
-    CHECK(len == 5 && memcmp(buf, "v\0\xff", 3) == 0 && buf[3] == 0xaa);
-    CHECK_RC(p2p_peer_get_info(a.n, ab, "k", buf, sizeof buf, NULL), P2P_OK); /* len may be NULL */
+    CHECK_RC(h_peer_get_info(a.n, ab, "k", buf, sizeof buf, NULL), P2P_OK); /* len may be NULL */
     /* overwrite, empty values, other keys, per peer */
     CHECK_RC(p2p_peer_set_info(a.n, ab, "k", "new", 3), P2P_OK);
-    CHECK_RC(p2p_peer_get_info(a.n, ab, "k", buf, sizeof buf, &len), P2P_OK);
+    CHECK_RC(h_peer_get_info(a.n, ab, "k", buf, sizeof buf, &len), P2P_OK);
     CHECK(len == 3 && memcmp(buf, "new", 3) == 0);
     CHECK_RC(p2p_peer_set_info(a.n, ab, "empty", NULL, 0), P2P_OK);
     len = 99;
-    CHECK_RC(p2p_peer_get_info(a.n, ab, "empty", buf, sizeof buf, &len), P2P_OK);
+    CHECK_RC(h_peer_get_info(a.n, ab, "empty", buf, sizeof buf, &len), P2P_OK);
     CHECK(len == 0);
     CHECK_RC(p2p_peer_set_info(a.n, ab, "", "blank", 5), P2P_OK);
-    CHECK_RC(p2p_peer_get_info(a.n, ab, "", buf, sizeof buf, &len), P2P_OK);
+    CHECK_RC(h_peer_get_info(a.n, ab, "", buf, sizeof buf, &len), P2P_OK);
     CHECK(len == 5);
-    CHECK_RC(p2p_peer_get_info(b.n, ba, "k", buf, sizeof buf, &len), P2P_ENOTFOUND);
-    CHECK_RC(p2p_peer_get_info(a.n, ab, "K", buf, sizeof buf, &len), P2P_ENOTFOUND);
+    CHECK_RC(h_peer_get_info(b.n, ba, "k", buf, sizeof buf, &len), P2P_ENOTFOUND);
+    CHECK_RC(h_peer_get_info(a.n, ab, "K", buf, sizeof buf, &len), P2P_ENOTFOUND);
     /* bad arguments */
     CHECK_RC(p2p_peer_set_info(a.n, ab, NULL, "x", 1), P2P_EINVAL);
     CHECK_RC(p2p_peer_set_info(a.n, ab, "k", NULL, 1), P2P_EINVAL);
-    CHECK_RC(p2p_peer_get_info(a.n, ab, NULL, buf, sizeof buf, &len), P2P_EINVAL);
-    CHECK_RC(p2p_peer_get_info(a.n, ab, "k", NULL, 4, &len), P2P_EINVAL);
+    CHECK_RC(h_peer_get_info(a.n, ab, NULL, buf, sizeof buf, &len), P2P_EINVAL);
     CHECK_RC(p2p_peer_set_info(a.n, 777777, "k", "x", 1), P2P_ENOPEER);
-    CHECK_RC(p2p_peer_get_info(a.n, 777777, "k", buf, sizeof buf, &len), P2P_ENOPEER);
+    CHECK_RC(h_peer_get_info(a.n, 777777, "k", buf, sizeof buf, &len), P2P_ENOPEER);
 out:
     side_free(&a);
     side_free(&b);
@@ -1305,10 +1259,11 @@ static void run_all_events(int poll) {
     /* the handle is gone once its disconnected event was delivered: in poll
      * mode, once the poll after the one that took it has begun */
     if (poll) {
-        CHECK_RC(p2p_peer_id(a.n, ac, buf, sizeof buf), P2P_ERANGE); /* still valid: 64 bytes too short for the id */
+        int pp = 0;
+        CHECK_RC(p2p_peer_port(a.n, ac, &pp), P2P_OK); /* still valid */
         rec_pump(a.n, &a.r, 0);
     }
-    CHECK_RC(p2p_peer_id(a.n, ac, buf, sizeof buf), P2P_ENOPEER);
+    CHECK_RC(h_peer_id(a.n, ac, buf, sizeof buf), P2P_ENOPEER);
     /* DISCONNECT_WITH_OUTBOUND then OUTBOUND_DISCONNECTED on a */
     REQUIRE(link_sides(&a, &d, 0, &ad, NULL) == P2P_OK);
     CHECK_RC(p2p_node_disconnect(a.n, ad), P2P_OK);
@@ -1369,7 +1324,7 @@ static void test_all_events_poll(void) { run_all_events(1); }
 static void goodbye_hook(recorder *r, const p2p_event *ev) {
     if (ev->type == P2P_EVENT_REQUEST_TO_STOP) {
         size_t n = 0;
-        p2p_node_peers(ev->node, P2P_ALL, NULL, 0, &n);
+        h_node_peers(ev->node, P2P_ALL, NULL, 0, &n);
         int *seen = r->ctx;
         seen[0] = (int)n;
         seen[1] = p2p_node_broadcast(ev->node, "bye", 3, NULL, 0, P2P_COMPRESSION_NONE);
@@ -1404,7 +1359,7 @@ static void disc_hook(recorder *r, const p2p_event *ev) {
     if (ev->type == P2P_EVENT_INBOUND_DISCONNECTED) {
         char id[P2P_MAX_ID_LEN + 1];
         int *rc = r->ctx;
-        *rc = p2p_peer_id(ev->node, ev->peer, id, sizeof id);
+        *rc = h_peer_id(ev->node, ev->peer, id, sizeof id);
         if (*rc == P2P_OK && strcmp(id, ev->peer_id) != 0) *rc = -999;
     }
 }
@@ -1421,7 +1376,7 @@ static void test_handle_valid_in_disconnect_event(void) {
     CHECK(WAIT_UNTIL(rec_count(&b.r, P2P_EVENT_INBOUND_DISCONNECTED) == 1));
     CHECK_RC(rc, P2P_OK);
     char buf[8];
-    CHECK_RC(p2p_peer_id(b.n, ba, buf, sizeof buf), P2P_ENOPEER);
+    CHECK_RC(h_peer_id(b.n, ba, buf, sizeof buf), P2P_ENOPEER);
 out:
     side_free(&a);
     side_free(&b);
@@ -1603,7 +1558,7 @@ static void inside_hook(recorder *r, const p2p_event *ev) {
         s->rc_broadcast = p2p_node_broadcast(ev->node, "all", 3, NULL, 0, 0);
     } else if (is_cmd(ev, "peers")) {
         uint64_t list[8];
-        p2p_node_peers(ev->node, P2P_ALL, list, 8, &s->peers);
+        h_node_peers(ev->node, P2P_ALL, list, 8, &s->peers);
     } else if (is_cmd(ev, "connect")) {
         s->rc_connect = p2p_node_connect(ev->node, "127.0.0.1", s->c_port, 0, &s->to_c);
         s->rc_connect_dup = p2p_node_connect(ev->node, "127.0.0.1", s->c_port, 0, NULL);
@@ -1611,7 +1566,7 @@ static void inside_hook(recorder *r, const p2p_event *ev) {
         char buf[8];
         size_t len = 0;
         s->rc_info = p2p_peer_set_info(ev->node, ev->peer, "seen", "yes", 3);
-        if (s->rc_info == P2P_OK) s->rc_info = p2p_peer_get_info(ev->node, ev->peer, "seen", buf, 8, &len);
+        if (s->rc_info == P2P_OK) s->rc_info = h_peer_get_info(ev->node, ev->peer, "seen", buf, 8, &len);
         if (s->rc_info == P2P_OK && (len != 3 || memcmp(buf, "yes", 3))) s->rc_info = -999;
     } else if (is_cmd(ev, "disconnect-c")) {
         /* an outbound peer: DISCONNECT_WITH_OUTBOUND is raised inside this call */
@@ -2059,35 +2014,35 @@ static int call_node_func(int i, p2p_node *n, uint64_t peer) {
     case 4: return p2p_node_get_debug(n, &v);
     case 5: return p2p_node_start(n);
     case 6: return p2p_node_stop(n);
-    case 7: return p2p_node_id(n, buf, sizeof buf);
-    case 8: return p2p_node_host(n, buf, sizeof buf);
+    case 7: return h_node_id(n, buf, sizeof buf);
+    case 8: return h_node_host(n, buf, sizeof buf);
     case 9: return p2p_node_port(n, &v);
     case 10: return p2p_node_counters(n, &c);
-    case 11: return p2p_node_peers(n, P2P_ALL, list, 4, &count);
+    case 11: return h_node_peers(n, P2P_ALL, list, 4, &count);
     case 12: return p2p_node_connect(n, "127.0.0.1", 1, 0, NULL);
     case 13: return p2p_node_disconnect(n, peer);
     case 14: return p2p_node_send(n, peer, "x", 1, 0);
     case 15: return p2p_node_broadcast(n, "x", 1, NULL, 0, 0);
-    case 16: return p2p_peer_id(n, peer, buf, sizeof buf);
-    case 17: return p2p_peer_host(n, peer, buf, sizeof buf);
+    case 16: return h_peer_id(n, peer, buf, sizeof buf);
+    case 17: return h_peer_host(n, peer, buf, sizeof buf);
     case 18: return p2p_peer_port(n, peer, &v);
     case 19: return p2p_peer_direction(n, peer, &v);
     case 20: return p2p_peer_set_info(n, peer, "k", "v", 1);
-    case 21: return p2p_peer_get_info(n, peer, "k", buf, sizeof buf, &count);
+    case 21: return h_peer_get_info(n, peer, "k", buf, sizeof buf, &count);
     case 22: return p2p_node_poll(n, evs, 2, 0, &count);
     case 23: return p2p_node_reply(n, 1);
     case 24: return p2p_secure_key_generate(n, 2048);
     case 25: return p2p_secure_key_load(n, "/nonexistent.key", NULL);
     case 26: return p2p_secure_key_save(n, "/tmp/never-written.key", "pw", P2P_KEY_FORMAT_P2PNODE);
-    case 27: return p2p_secure_public_key(n, buf, sizeof buf);
+    case 27: return h_secure_public_key(n, buf, sizeof buf);
     case 28: return p2p_secure_send_message(n, "1", 1);
     case 29: return p2p_secure_send(n, peer, "{}", 2);
     case 30: return p2p_secure_broadcast(n, "{}", 2, NULL, 0);
     case 31: return p2p_secure_send_ping(n);
     case 32: return p2p_secure_send_discovery(n);
-    case 33: return p2p_secure_create_message(n, "{}", 2, buf, sizeof buf, &count);
+    case 33: return h_secure_create_message(n, "{}", 2, buf, sizeof buf, &count);
     case 34: return p2p_secure_pin(n, "id", NULL);
-    case 35: return p2p_secure_pinned_key(n, "id", buf, sizeof buf);
+    case 35: return h_secure_pinned_key(n, "id", buf, sizeof buf);
     case 36: return p2p_peer_counters(n, peer, &c);
     case 37: return p2p_node_free(n);
     }
@@ -2161,34 +2116,25 @@ static void test_null_arguments(void) {
     CHECK_RC(p2p_node_set_callback(b.n, NULL, NULL), P2P_ESTATE); /* started; NULL fn itself is fine */
     CHECK_RC(p2p_node_get_limit(a.n, P2P_LIMIT_DIAL_TIMEOUT_MS, NULL), P2P_EINVAL);
     CHECK_RC(p2p_node_get_debug(a.n, NULL), P2P_EINVAL);
-    CHECK_RC(p2p_node_id(a.n, NULL, 10), P2P_EINVAL);
-    CHECK_RC(p2p_node_host(a.n, NULL, 10), P2P_EINVAL);
     CHECK_RC(p2p_node_port(a.n, NULL), P2P_EINVAL);
     CHECK_RC(p2p_node_counters(a.n, NULL), P2P_EINVAL);
-    CHECK_RC(p2p_node_peers(a.n, P2P_ALL, NULL, 4, &count), P2P_EINVAL);
-    CHECK_RC(p2p_node_peers(a.n, P2P_ALL, (uint64_t *)buf, 2, NULL), P2P_EINVAL);
     CHECK_RC(p2p_node_connect(a.n, NULL, b.port, 0, NULL), P2P_EINVAL);
     CHECK_RC(p2p_node_send(a.n, ab, NULL, 1, 0), P2P_EINVAL);
     CHECK_RC(p2p_node_broadcast(a.n, NULL, 1, NULL, 0, 0), P2P_EINVAL);
     CHECK_RC(p2p_node_broadcast(a.n, "x", 1, NULL, 1, 0), P2P_EINVAL);
-    CHECK_RC(p2p_peer_id(a.n, ab, NULL, 10), P2P_EINVAL);
-    CHECK_RC(p2p_peer_host(a.n, ab, NULL, 10), P2P_EINVAL);
-    CHECK_RC(p2p_peer_id(a.n, ab, buf, 0), P2P_EINVAL);
     CHECK_RC(p2p_peer_port(a.n, ab, NULL), P2P_EINVAL);
     CHECK_RC(p2p_peer_direction(a.n, ab, NULL), P2P_EINVAL);
     CHECK_RC(p2p_peer_set_info(a.n, ab, NULL, "v", 1), P2P_EINVAL);
     CHECK_RC(p2p_peer_set_info(a.n, ab, "k", NULL, 1), P2P_EINVAL);
-    CHECK_RC(p2p_peer_get_info(a.n, ab, NULL, buf, sizeof buf, &count), P2P_EINVAL);
-    CHECK_RC(p2p_peer_get_info(a.n, ab, "k", NULL, 1, &count), P2P_EINVAL);
+    CHECK_RC(h_peer_get_info(a.n, ab, NULL, buf, sizeof buf, &count), P2P_EINVAL);
     CHECK_RC(p2p_node_poll(a.n, NULL, 4, 0, &count), P2P_EINVAL);
     CHECK_RC(p2p_node_poll(a.n, (p2p_event *)buf, 1, 0, NULL), P2P_EINVAL);
-    CHECK_RC(p2p_last_error(NULL, 4), P2P_EINVAL);
     /* allowed NULLs */
     CHECK_RC(p2p_node_connect(a.n, "127.0.0.1", b.port, 0, NULL), P2P_EALREADY);
     CHECK_RC(p2p_node_send(a.n, ab, NULL, 0, 0), P2P_OK);
     CHECK_RC(p2p_node_broadcast(a.n, NULL, 0, NULL, 0, 0), P2P_OK);
     CHECK_RC(p2p_peer_set_info(a.n, ab, "k", NULL, 0), P2P_OK);
-    CHECK_RC(p2p_peer_get_info(a.n, ab, "k", NULL, 0, NULL), P2P_OK);
+    CHECK_RC(h_peer_get_info(a.n, ab, "k", NULL, 0, NULL), P2P_OK);
     CHECK_RC(p2p_peer_port(a.n, ab, &v), P2P_OK);
     CHECK(p2p_strerror(P2P_OK) != NULL && p2p_errmsg() != NULL);
 out:

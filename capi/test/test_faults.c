@@ -361,7 +361,7 @@ void test_poll_handles_outlive_peer(void) {
     uint64_t gone = 0;
     int got_disc = 0;
     REQUIRE(pair_up(&p, 1) == 0);
-    REQUIRE(p2p_node_id(p.b, bid, sizeof bid) == P2P_OK);
+    REQUIRE(h_node_id(p.b, bid, sizeof bid) == P2P_OK);
     for (int i = 0; i < 3; i++) CHECK_RC(p2p_node_send(p.b, p.ba, "bye", 3, P2P_COMPRESSION_NONE), P2P_OK);
     CHECK_RC(p2p_node_disconnect(p.b, p.ba), P2P_OK);
     /* a has let b go before anyone polls a */
@@ -374,7 +374,7 @@ void test_poll_handles_outlive_peer(void) {
             if (ev[i].peer == 0) continue;
             seen++;
             gone = ev[i].peer;
-            CHECK_RC(p2p_peer_id(p.a, ev[i].peer, id, sizeof id), P2P_OK);
+            CHECK_RC(h_peer_id(p.a, ev[i].peer, id, sizeof id), P2P_OK);
             CHECK(strcmp(id, bid) == 0 && strcmp(id, ev[i].peer_id) == 0);
             int port = 0, dir = -1;
             CHECK_RC(p2p_peer_port(p.a, ev[i].peer, &port), P2P_OK);
@@ -390,7 +390,7 @@ void test_poll_handles_outlive_peer(void) {
     CHECKF(seen >= 5, "%zu peer events (connected, 3 messages, disconnected)", seen);
     /* the next poll ends the handle */
     CHECK_RC(p2p_node_poll(p.a, ev, 64, 0, &n), P2P_OK);
-    CHECK_RC(p2p_peer_id(p.a, gone, id, sizeof id), P2P_ENOPEER);
+    CHECK_RC(h_peer_id(p.a, gone, id, sizeof id), P2P_ENOPEER);
     /* and the node goes on */
     CHECK(WAIT_UNTIL(peer_count(p.b, P2P_ALL) == 0));
     REQUIRE(p2p_node_connect(p.b, "127.0.0.1", node_port(p.a), 0, &p.ba) == P2P_OK);
@@ -468,7 +468,7 @@ static int child_calls(pair *p) {
     } while (0)
     WANT_EFORK(p2p_node_send(p->b, p->ba, "x", 1, P2P_COMPRESSION_NONE));
     WANT_EFORK(p2p_node_counters(p->b, &cnt));
-    WANT_EFORK(p2p_node_id(p->a, buf, sizeof buf));
+    WANT_EFORK(h_node_id(p->a, buf, sizeof buf));
     WANT_EFORK(p2p_node_poll(p->a, ev, 4, -1, &n));
     WANT_EFORK(p2p_node_connect(p->b, "127.0.0.1", node_port(p->a), 0, NULL));
     WANT_EFORK(p2p_node_stop(p->a));
@@ -578,7 +578,7 @@ static int raw_non_reader(int port) {
 static uint64_t only_peer(p2p_node *a) {
     uint64_t h = 0;
     size_t n = 0;
-    WAIT_UNTIL(p2p_node_peers(a, P2P_ALL, &h, 1, &n) == P2P_OK && n == 1);
+    WAIT_UNTIL(h_node_peers(a, P2P_ALL, &h, 1, &n) == P2P_OK && n == 1);
     return n == 1 ? h : 0;
 }
 
@@ -854,21 +854,21 @@ void test_any_capacity_and_copy_limits(void) {
     REQUIRE(pair_up(&p, 1) == 0);
     uint64_t list[4] = {0};
     size_t count = 0, len = 0;
-    CHECK_RC(p2p_node_peers(p.b, P2P_ALL, list, SIZE_MAX, &count), P2P_OK);
+    CHECK_RC(h_node_peers(p.b, P2P_ALL, list, SIZE_MAX, &count), P2P_OK);
     CHECK(count == 1 && list[0] == p.ba);
     char id[P2P_MAX_ID_LEN + 1];
-    CHECK_RC(p2p_node_id(p.b, id, SIZE_MAX), P2P_OK);
+    CHECK_RC(h_node_id(p.b, id, SIZE_MAX), P2P_OK);
     CHECK(strlen(id) == 128);
-    CHECK_RC(p2p_peer_id(p.b, p.ba, id, (size_t)1 << 63), P2P_OK);
+    CHECK_RC(h_peer_id(p.b, p.ba, id, (size_t)1 << 63), P2P_OK);
     char info[16] = {0};
     CHECK_RC(p2p_peer_set_info(p.b, p.ba, "k", "value", 5), P2P_OK);
-    CHECK_RC(p2p_peer_get_info(p.b, p.ba, "k", info, SIZE_MAX, &len), P2P_OK);
+    CHECK_RC(h_peer_get_info(p.b, p.ba, "k", info, SIZE_MAX, &len), P2P_OK);
     CHECK(len == 5 && memcmp(info, "value", 5) == 0);
     /* copies over their limits are refused unread */
     CHECK_RC(p2p_peer_set_info(p.b, p.ba, "k", none, (size_t)1 << 40), P2P_ETOOBIG);
     CHECK_RC(p2p_peer_set_info(p.b, p.ba, "k", none, SIZE_MAX), P2P_ETOOBIG);
     CHECK_RC(p2p_secure_check_message(none, (size_t)1 << 40, NULL), P2P_ETOOBIG);
-    CHECK_RC(p2p_peer_get_info(p.b, p.ba, "k", info, sizeof info, &len), P2P_OK);
+    CHECK_RC(h_peer_get_info(p.b, p.ba, "k", info, sizeof info, &len), P2P_OK);
     CHECK(len == 5); /* the old value stays */
     /* counts no memory holds */
     size_t lens[1] = {1};

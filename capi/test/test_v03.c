@@ -66,7 +66,7 @@ void test_v03_buf_node(void) {
     REQUIRE(p2p_node_new("127.0.0.1", 0, "buf-node", 0, &n) == P2P_OK);
     CHECK_RC(p2p_node_id_buf(n, &b), P2P_OK);
     CHECK(b.data && b.len == 8 && memcmp(b.data, "buf-node", 9) == 0); /* NUL after len */
-    CHECK_RC(p2p_node_id(n, id, sizeof id), P2P_OK);
+    CHECK_RC(h_node_id(n, id, sizeof id), P2P_OK);
     CHECK(strcmp((const char *)b.data, id) == 0);
     p2p_buf_free(&b);
     CHECK(b.data == NULL && b.len == 0);
@@ -381,7 +381,7 @@ void test_v03_secure_buf(void) {
     REQUIRE(p2p_secure_key_generate(n, 2048) == P2P_OK);
 
     CHECK_RC(p2p_secure_public_key_buf(n, &b), P2P_OK);
-    CHECK_RC(p2p_secure_public_key(n, pem, sizeof pem), P2P_OK);
+    CHECK_RC(h_secure_public_key(n, pem, sizeof pem), P2P_OK);
     CHECK(b.len == strlen(pem) && strcmp((const char *)b.data, pem) == 0);
     p2p_buf_free(&b);
     CHECK_RC(p2p_secure_private_key_buf(n, &b), P2P_OK);
@@ -408,7 +408,7 @@ void test_v03_secure_buf(void) {
     const char *v = "{\"b\": 1, \"a\": [1, 2.5, \"\xc3\xa9\"]}";
     CHECK_RC(p2p_secure_canonical_buf(v, strlen(v), &b), P2P_OK);
     CHECK(b.data && strcmp((const char *)b.data, "{\"a\": [1, 2.5, \"\\u00e9\"], \"b\": 1}") == 0);
-    CHECK_RC(p2p_secure_canonical(v, strlen(v), canon, sizeof canon, &len), P2P_OK);
+    CHECK_RC(h_secure_canonical(v, strlen(v), canon, sizeof canon, &len), P2P_OK);
     CHECK(len == b.len && memcmp(canon, b.data, len) == 0);
     p2p_buf_free(&b);
     CHECK_RC(p2p_secure_hash(v, strlen(v), &b), P2P_OK);
@@ -423,7 +423,7 @@ void test_v03_secure_buf(void) {
 
     /* sign and verify */
     CHECK_RC(p2p_secure_sign_buf(n, "text", 4, &b), P2P_OK);
-    CHECK_RC(p2p_secure_sign(n, "text", 4, sig, sizeof sig), P2P_OK);
+    CHECK_RC(h_secure_sign(n, "text", 4, sig, sizeof sig), P2P_OK);
     CHECK(b.len == strlen(sig)); /* PKCS#1 v1.5 is deterministic */
     CHECK(strcmp((const char *)b.data, sig) == 0);
     CHECK_RC(p2p_secure_verify(pem, "text", 4, (const char *)b.data), P2P_OK);
@@ -518,14 +518,14 @@ void test_v03_secure_passwords(void) {
     CHECK_RC(p2p_secure_key_save_bytes(n, path, "\xe9t\xe9", 3, P2P_KEY_FORMAT_P2PSECURE), P2P_OK);
     CHECK_RC(p2p_secure_key_load(m, path, "wrong"), P2P_EKEY);
     CHECK_RC(p2p_secure_key_load(m, path, "\xc3\xa9t\xc3\xa9"), P2P_OK);
-    CHECK_RC(p2p_secure_public_key(n, pem1, sizeof pem1), P2P_OK);
-    CHECK_RC(p2p_secure_public_key(m, pem2, sizeof pem2), P2P_OK);
+    CHECK_RC(h_secure_public_key(n, pem1, sizeof pem1), P2P_OK);
+    CHECK_RC(h_secure_public_key(m, pem2, sizeof pem2), P2P_OK);
     CHECK(strcmp(pem1, pem2) == 0);
     /* and the other way round */
     CHECK_RC(p2p_secure_key_save(m, path, "\xc3\xa9t\xc3\xa9", P2P_KEY_FORMAT_P2PSECURE), P2P_OK);
     CHECK_RC(p2p_secure_key_generate(m, 2048), P2P_OK);
     CHECK_RC(p2p_secure_key_load_bytes(m, path, "\xe9t\xe9", 3), P2P_OK);
-    CHECK_RC(p2p_secure_public_key(m, pem2, sizeof pem2), P2P_OK);
+    CHECK_RC(h_secure_public_key(m, pem2, sizeof pem2), P2P_OK);
     CHECK(strcmp(pem1, pem2) == 0);
     CHECK_RC(p2p_secure_key_load_bytes(m, path, "xx", 2), P2P_EKEY);
     CHECK_RC(p2p_secure_key_load_bytes(m, NULL, "xx", 2), P2P_EINVAL);

@@ -72,7 +72,10 @@ static int my_node_init(my_node *self, int number) {
         fprintf(stderr, "node %d: %s\n", number, p2p_errmsg());
         return -1;
     }
-    p2p_node_id(self->node, self->id, sizeof self->id);
+    p2p_buf idb = P2P_BUF_INIT;
+    if (p2p_node_id_buf(self->node, &idb) == P2P_OK)
+        snprintf(self->id, sizeof self->id, "%.*s", (int)idb.len, (const char *)idb.data);
+    p2p_buf_free(&idb);
     p2p_node_port(self->node, &self->port);
     p2p_node_set_callback(self->node, on_event, self);
     printf("MyPeer2PeerNode: Started\n");
@@ -87,8 +90,9 @@ static int received(my_node *self) {
 }
 
 static size_t peers(my_node *self) {
-    size_t n = 0;
-    p2p_node_peers(self->node, P2P_ALL, NULL, 0, &n);
+    p2p_buf list = P2P_BUF_INIT;
+    size_t n = p2p_node_peers_buf(self->node, P2P_ALL, &list) == P2P_OK ? list.len / sizeof(uint64_t) : 0;
+    p2p_buf_free(&list);
     return n;
 }
 

@@ -82,20 +82,24 @@ static void reply(const char *cmd, int rc) {
 
 /* status prints every peer with its last ping latency. */
 static void status(p2p_node *node) {
-    uint64_t peers[256];
-    size_t n = 0;
-    p2p_node_peers(node, P2P_ALL, peers, 256, &n);
-    if (n > 256) n = 256;
+    p2p_buf list = P2P_BUF_INIT;
+    if (p2p_node_peers_buf(node, P2P_ALL, &list) != P2P_OK) return;
+    const uint64_t *peers = (const uint64_t *)list.data;
+    size_t n = list.len / sizeof *peers;
     char line[65536] = "OK status ";
     size_t off = strlen(line);
-    for (size_t i = 0; i < n; i++) {
-        char id[P2P_MAX_ID_LEN + 1], ping[64] = "-";
-        size_t len = 0;
-        if (p2p_peer_id(node, peers[i], id, sizeof id) != P2P_OK) continue;
-        if (p2p_peer_get_info(node, peers[i], "ping", ping, sizeof ping - 1, &len) == P2P_OK) ping[len] = 0;
-        off += (size_t)snprintf(line + off, sizeof line - off, "%s%s=%s", off > 10 ? "," : "", id, ping);
-        if (off >= sizeof line) break;
+    for (size_t i = 0; i < n && off < sizeof line; i++) {
+        p2p_peer facts;
+        P2P_INIT(&facts);
+        if (p2p_peer_facts(node, peers[i], &facts) != P2P_OK) continue;
+        p2p_buf ping = P2P_BUF_INIT;
+        int has_ping = p2p_peer_get_info_buf(node, peers[i], "ping", &ping) == P2P_OK;
+        off += (size_t)snprintf(line + off, sizeof line - off, "%s%s=%.*s", off > 10 ? "," : "", facts.id,
+                                has_ping ? (int)ping.len : 1, has_ping ? (const char *)ping.data : "-");
+        p2p_buf_free(&ping);
+        p2p_buf_free(&facts.mem);
     }
+    p2p_buf_free(&list);
     say("%s", off > 10 ? line : "OK status -");
 }
 
@@ -126,10 +130,11 @@ int main(int argc, char **argv) {
         p2p_node_free(node);
         return 1;
     }
-    char id[P2P_MAX_ID_LEN + 1];
-    p2p_node_id(node, id, sizeof id);
+    p2p_buf id = P2P_BUF_INIT;
+    p2p_node_id_buf(node, &id);
     p2p_node_port(node, &port);
-    say("READY %d %s", port, id);
+    say("READY %d %.*s", port, (int)id.len, (const char *)id.data);
+    p2p_buf_free(&id);
 
     char *line = NULL;
     size_t cap = 0;
@@ -141,9 +146,12 @@ int main(int argc, char **argv) {
         if (strncmp(line, "connect ", 8) == 0 && sscanf(line + 8, "%255s %d", host, &peer_port) == 2) {
             uint64_t peer;
             rc = p2p_node_connect(node, host, peer_port, 0, &peer);
-            char peer_id[P2P_MAX_ID_LEN + 1];
-            if (rc == P2P_OK && p2p_peer_id(node, peer, peer_id, sizeof peer_id) == P2P_OK) say("OK connect %s", peer_id);
+            p2p_peer facts;
+            P2P_INIT(&facts);
+            if (rc == P2P_OK) rc = p2p_peer_facts(node, peer, &facts);
+            if (rc == P2P_OK) say("OK connect %s", facts.id);
             else reply("connect", rc);
+            p2p_buf_free(&facts.mem);
         } else if (strncmp(line, "message ", 8) == 0) {
             reply("message", p2p_secure_send_message(node, line + 8, strlen(line + 8)));
         } else if (strcmp(line, "ping") == 0) {

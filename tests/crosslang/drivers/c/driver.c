@@ -128,42 +128,46 @@ static int on_event(void *user, const p2p_event *ev) {
     return 1;
 }
 
+/* peer_id copies a peer's node id into buf (P2P_MAX_ID_LEN + 1 bytes); 0 when the peer is gone. */
+static int peer_id(p2p_node *node, uint64_t peer, char *buf) {
+    p2p_peer facts;
+    P2P_INIT(&facts);
+    if (p2p_peer_facts(node, peer, &facts) != P2P_OK) return 0;
+    snprintf(buf, P2P_MAX_ID_LEN + 1, "%s", facts.id);
+    p2p_buf_free(&facts.mem);
+    return 1;
+}
+
 /* find_peer looks a peer up by its node id; 0 when there is none. */
 static int find_peer(p2p_node *node, const char *id, uint64_t *out) {
-    size_t count = 0;
-    if (p2p_node_peers(node, P2P_ALL, NULL, 0, &count) != P2P_OK && count == 0) return 0;
-    if (count == 0) return 0;
-    uint64_t *peers = calloc(count + 8, sizeof *peers);
-    if (peers == NULL) return 0;
-    size_t got = 0;
-    p2p_node_peers(node, P2P_ALL, peers, count + 8, &got);
-    if (got > count + 8) got = count + 8;
+    p2p_buf list = P2P_BUF_INIT;
+    if (p2p_node_peers_buf(node, P2P_ALL, &list) != P2P_OK) return 0;
+    const uint64_t *peers = (const uint64_t *)list.data;
+    size_t got = list.len / sizeof *peers;
     static char buf[P2P_MAX_ID_LEN + 1];
     int found = 0;
     for (size_t i = 0; i < got && !found; i++) {
-        if (p2p_peer_id(node, peers[i], buf, sizeof buf) == P2P_OK && strcmp(buf, id) == 0) {
+        if (peer_id(node, peers[i], buf) && strcmp(buf, id) == 0) {
             *out = peers[i];
             found = 1;
         }
     }
-    free(peers);
+    p2p_buf_free(&list);
     return found;
 }
 
 static void fail(const char *cmd, int rc) { say("ERR %s %d %s", cmd, rc, p2p_errmsg()); }
 
 static void list_peers(p2p_node *node) {
-    size_t count = 0;
-    p2p_node_peers(node, P2P_ALL, NULL, 0, &count);
-    uint64_t *peers = calloc(count + 8, sizeof *peers);
-    size_t got = 0;
-    if (peers != NULL) p2p_node_peers(node, P2P_ALL, peers, count + 8, &got);
-    if (got > count + 8) got = count + 8;
+    p2p_buf handles = P2P_BUF_INIT;
+    p2p_node_peers_buf(node, P2P_ALL, &handles);
+    const uint64_t *peers = (const uint64_t *)handles.data;
+    size_t got = handles.len / sizeof *peers;
     size_t cap = 64, len = 0;
     char *list = malloc(cap);
     static char buf[P2P_MAX_ID_LEN + 1];
     for (size_t i = 0; list != NULL && i < got; i++) {
-        if (p2p_peer_id(node, peers[i], buf, sizeof buf) != P2P_OK) continue;
+        if (!peer_id(node, peers[i], buf)) continue;
         size_t n = strlen(buf);
         if (len + n + 2 > cap) {
             cap = 2 * (len + n + 2);
@@ -178,7 +182,7 @@ static void list_peers(p2p_node *node) {
     if (list != NULL) list[len] = '\0';
     say("OK peers %s", list != NULL && len > 0 ? list : "-");
     free(list);
-    free(peers);
+    p2p_buf_free(&handles);
 }
 
 static void command(p2p_node *node, char *line) {
@@ -206,7 +210,7 @@ static void command(p2p_node *node, char *line) {
             return;
         }
         char id[P2P_MAX_ID_LEN + 1];
-        if (p2p_peer_id(node, peer, id, sizeof id) != P2P_OK) strcpy(id, "-");
+        if (!peer_id(node, peer, id)) strcpy(id, "-");
         say("OK connect %s", id);
     } else if (strcmp(cmd, "send") == 0 || strcmp(cmd, "broadcast") == 0) {
         int bc = cmd[0] == 'b';
