@@ -4,11 +4,11 @@ go 1.26
 
 require (
 	github.com/dsnet/compress v0.0.1
+	github.com/klauspost/compress v1.20.4
 	github.com/mattn/go-pointer v0.0.1
 	github.com/ulikunitz/xz v0.5.17
+	go.uber.org/goleak v1.3.0
 )
-
-require go.uber.org/goleak v1.3.0 // indirect
 
 require (
 	github.com/stretchr/testify v1.12.1

@@ -2,23 +2,17 @@ using P2PNode.Native;
 
 namespace P2PNode
 {
-    /// <summary>
-    /// Counters of a node, or of one peer (<see cref="Node.CountersOf"/>): p2pnetwork's
-    /// message_count_send/recv/rerr and what became of every message accepted. Delivery
-    /// is at most once per link, in order: Accepted == Written + DroppedOverflow +
-    /// DroppedLinkLost + DroppedStop + Queued (see p2p_counters in p2pnode.h).
-    /// </summary>
+    /// <summary>Counters of a node, or of one peer (<see cref="Node.CountersOf"/>); at most once per link, in order:
+    /// Accepted == Written + DroppedOverflow + DroppedLinkLost + DroppedStop + Queued (p2p_stats in p2pnode.h).</summary>
     public struct NodeCounters
     {
         private readonly P2PStats c;
-
         internal NodeCounters(P2PStats c) => this.c = c;
-
-        /// <summary>Messages accepted for peers (a broadcast counts once per peer): Accepted.</summary>
+        /// <summary>Messages accepted for peers, a broadcast once per peer (p2pnetwork's message_count_send).</summary>
         public ulong Sent => c.sent;
-        /// <summary>Frames received.</summary>
+        /// <summary>Frames received (message_count_recv).</summary>
         public ulong Received => c.received;
-        /// <summary>Frames that could not be decoded or were over a limit.</summary>
+        /// <summary>Frames that could not be decoded or were over a limit (message_count_rerr).</summary>
         public ulong ReceiveErrors => c.receive_errors;
         /// <summary>Messages sends took.</summary>
         public ulong Accepted => c.accepted;
@@ -54,7 +48,6 @@ namespace P2PNode
         public ulong OverMemory => c.over_memory;
         /// <summary>Peers disconnected for staying full without progress (on a peer: 1 if it was).</summary>
         public ulong Stalled => c.stalled;
-
         /// <inheritdoc />
         public override string ToString() => string.Format("sent {0}, received {1}, receive errors {2}, written {3}, queued {4}, dropped {5}",
             Sent, Received, ReceiveErrors, Written, Queued, DroppedOverflow + DroppedLinkLost + DroppedStop);

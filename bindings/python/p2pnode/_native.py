@@ -1,16 +1,7 @@
-"""ctypes declarations of the C ABI in include/p2pnode.h.
+"""ctypes declarations of include/p2pnode.h (generated in _constants.py) and the library's loading.
 
-Everything the package does goes through the functions declared here; the
-rest of the package holds no protocol logic. The library is looked up, in
-this order:
-
-1. the file named by the environment variable ``P2PNODE_LIBRARY``
-   (when it is set, nowhere else is searched);
-2. ``libp2pnode.so`` in this package's directory (``make package`` puts it
-   there, and ``pip install`` ships it);
-3. ``build/libp2pnode.so`` at the root of the source tree this package sits
-   in (``bindings/python/p2pnode`` -> ``../../../build``);
-4. the system's library path (``ctypes.util.find_library("p2pnode")``).
+The library is looked up as the README says: ``P2PNODE_LIBRARY``, then this
+package's directory, then the source tree's ``build/``, then the system's path.
 """
 
 from __future__ import annotations
@@ -21,118 +12,56 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
+from ._constants import *  # noqa: F403 (re-exported: p2pnode._native.P2P_* as in the header)
+from ._constants import (CODE_NAMES, P2P_ALL, P2P_COMPRESSION, P2P_EHANDLE, P2P_ESTOPPED,
+                         P2P_INBOUND, P2P_KEY_FORMAT, P2P_KEY_POLICY, P2P_LIMIT, P2P_OK,
+                         P2P_OUTBOUND, P2P_OVERFLOW_POLICY, PROTOTYPES, P2PBuf, P2PPeer)
+
 __all__ = ["P2PError", "lib", "library_path", "check", "errmsg"]
 
-# ---- The header's constants and structs (generated: _constants.py) --------
-
-from ._constants import *  # noqa: F403 (re-exported: p2pnode._native.P2P_* as in the header)
-from ._constants import (CODE_NAMES, P2P_COMPRESSION, P2P_KEY_FORMAT, P2P_KEY_POLICY,
-                         P2P_LIMIT, P2P_OVERFLOW_POLICY, PROTOTYPES, P2P_OK, P2P_EHANDLE,
-                         P2PBuf, P2PPeer)
-
-#: Names of the compressions, overflow policies, key policies and formats, limits.
 COMPRESSIONS, OVERFLOW_POLICIES = P2P_COMPRESSION, P2P_OVERFLOW_POLICY
 KEY_POLICIES, KEY_FORMATS, LIMITS = P2P_KEY_POLICY, P2P_KEY_FORMAT, P2P_LIMIT
+PeerFacts = Tuple[str, str, int, int]  # id, host, port, direction
 
-
-def limit_code(name: str, value: Any = 0) -> Tuple[int, int]:
-    """The P2P_LIMIT_* code of a limit's name and value as an int (an
-    overflow policy may be given by its name); ValueError for unknown names."""
-    if name not in LIMITS:
-        raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
-    if name == "overflow_policy" and isinstance(value, str):
-        if value not in OVERFLOW_POLICIES:
-            raise ValueError("p2pnode: unknown overflow policy %r: use one of %s"
-                             % (value, ", ".join(OVERFLOW_POLICIES)))
-        value = OVERFLOW_POLICIES[value]
-    return LIMITS[name], int(value)
-
-
-def sized(cls: Any) -> Any:
-    """A sized struct (p2p_stats, p2p_peer, p2p_ev...) as P2P_INIT makes it: zero, size set."""
-    return cls(size=ctypes.sizeof(cls))
-
-
-def as_dict(s: ctypes.Structure) -> Dict[str, Any]:
-    """A struct's fields by name, its size field left out (p2p_stats: see p2pnode.h)."""
-    return {f[0]: getattr(s, f[0]) for f in s._fields_ if f[0] != "size"}
-
-
-# ---- The error type ----------------------------------------------------------------
 
 class P2PError(Exception):
-    """An error returned by the C library.
-
-    ``code`` is the negative ``P2P_E*`` status, ``name`` its constant's name
-    and ``message`` the library's message for the failed call::
-
-        try:
-            node.max_connections = -1
-        except P2PError as e:
-            print(e.code, e.name, e.message)
-    """
+    """An error of the C library: ``code`` (P2P_E*), ``name``, ``message``, ``function``."""
 
     def __init__(self, code: int, message: str = "", function: str = "") -> None:
-        self.code = code
-        self.name = CODE_NAMES.get(code, "P2P_E?")
-        self.message = message or strerror(code)
-        self.function = function
+        self.code, self.name, self.function = code, CODE_NAMES.get(code, "P2P_E?"), function
+        self.message = message or decode_str(lib.p2p_strerror(code))
         #: send_batch: how many messages were queued before the one that failed.
         self.sent: Optional[int] = None
-        where = function + ": " if function else ""
-        super().__init__(f"{where}{self.message} ({self.name})")
+        super().__init__(f"{function + ': ' if function else ''}{self.message} ({self.name})")
 
 
-# ---- Loading ----------------------------------------------------------------
-
-if sys.platform == "win32":
-    _LIBNAME = "libp2pnode.dll"
-elif sys.platform == "darwin":
-    _LIBNAME = "libp2pnode.dylib"
-else:
-    _LIBNAME = "libp2pnode.so"
-
-_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+_LIBNAME = {"win32": "libp2pnode.dll", "darwin": "libp2pnode.dylib"}.get(sys.platform,
+                                                                         "libp2pnode.so")
 
 
-def _candidates() -> List[str]:
-    env = os.environ.get("P2PNODE_LIBRARY")
-    if env:
-        return [env]
-    paths = [
-        os.path.join(_PKG_DIR, _LIBNAME),
-        os.path.normpath(os.path.join(_PKG_DIR, "..", "..", "..", "build", _LIBNAME)),
-    ]
-    found = ctypes.util.find_library("p2pnode")
-    if found:
-        paths.append(found)
-    return paths
-
-
-def _load() -> "tuple[ctypes.CDLL, str]":
+def _load() -> Tuple[ctypes.CDLL, str]:
+    here, env = os.path.dirname(os.path.abspath(__file__)), os.environ.get("P2PNODE_LIBRARY")
+    paths = [env] if env else [os.path.join(here, _LIBNAME),
+                               os.path.normpath(os.path.join(here, "../../../build", _LIBNAME))]
+    if not env and ctypes.util.find_library("p2pnode"):
+        paths.append(ctypes.util.find_library("p2pnode") or "")
     tried = []
-    for path in _candidates():
-        is_file = os.path.isfile(path)
-        if not is_file and os.sep in path:
+    for path in paths:
+        if not os.path.isfile(path) and os.sep in path:
             tried.append(f"{path} (not found)")
             continue
         try:
             return ctypes.CDLL(path), path
         except OSError as e:
             tried.append(f"{path} ({e})")
-    env = "P2PNODE_LIBRARY is %s" % ("set" if os.environ.get("P2PNODE_LIBRARY") else "not set")
-    raise ImportError(
-        "p2pnode: cannot load the native library " + _LIBNAME + "; " + env + "; looked in: "
-        + "; ".join(tried)
-        + ". Build it with `make lib` at the repository root, copy it into the package with "
-        "`make -C bindings/python package`, or point P2PNODE_LIBRARY at it."
-    )
+    raise ImportError(f"p2pnode: cannot load the native library {_LIBNAME}; P2PNODE_LIBRARY is "
+                      f"{'set' if env else 'not set'}; looked in: {'; '.join(tried)}. Build it "
+                      "with `make lib` at the repository root, copy it into the package with "
+                      "`make -C bindings/python package`, or point P2PNODE_LIBRARY at it.")
 
 
 lib, library_path = _load()
-
-_PROTOTYPES = PROTOTYPES  # generated from the header's declarations
-
+_PROTOTYPES = PROTOTYPES
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():
     _fn = getattr(lib, _name, None)
     if _fn is None:
@@ -140,18 +69,9 @@ for _name, (_restype, _argtypes) in _PROTOTYPES.items():
     _fn.restype, _fn.argtypes = _restype, _argtypes
 
 
-# ---- Helpers ----------------------------------------------------------------
-
-def strerror(code: int) -> str:
-    """The library's static description of a status code."""
-    s = lib.p2p_strerror(code)
-    return s.decode("utf-8", "replace") if s else ""
-
-
 def errmsg() -> str:
     """The message of the last failed call made by this thread."""
-    s = lib.p2p_errmsg()
-    return s.decode("utf-8", "replace") if s else ""
+    return decode_str(lib.p2p_errmsg())
 
 
 def error(code: int, function: str = "") -> P2PError:
@@ -166,13 +86,13 @@ def check(code: int, function: str = "") -> int:
     return code
 
 
-def version() -> str:
-    """The library's version, "MAJOR.MINOR.PATCH"."""
-    return lib.p2p_version().decode("ascii")
+def call(name: str, *args: Any) -> int:
+    """lib.name(*args), checked."""
+    return check(getattr(lib, name)(*args), name)
 
 
 def encode_str(s: Optional[str]) -> Optional[bytes]:
-    """A Python str as the NUL-terminated UTF-8 the C functions take."""
+    """A str as the NUL-terminated UTF-8 the C functions take (ValueError for a NUL)."""
     if s is None:
         return None
     b = s.encode("utf-8")
@@ -182,18 +102,21 @@ def encode_str(s: Optional[str]) -> Optional[bytes]:
 
 
 def decode_str(b: Optional[bytes]) -> str:
-    """A NUL-terminated string from the library as a Python str."""
     return b.decode("utf-8", "replace") if b else ""
 
 
-# ---- 0.3: library-owned results (p2p_buf) and peer facts ----------------------------
+def sized(cls: Any) -> Any:
+    """A sized struct as P2P_INIT makes it: zero, size set."""
+    return cls(size=ctypes.sizeof(cls))
 
-PeerFacts = Tuple[str, str, int, int]  # id, host, port, direction
+
+def as_dict(s: ctypes.Structure) -> Dict[str, Any]:
+    """A struct's fields by name, its size field left out."""
+    return {f[0]: getattr(s, f[0]) for f in s._fields_ if f[0] != "size"}
 
 
 def take(name: str, *args: Any) -> Tuple[int, bytes]:
-    """Call the function name whose last argument is a p2p_buf *out: (status,
-    the bytes it handed out, freed). The status is not checked."""
+    """(status, bytes) of a function whose last argument is a p2p_buf *out (freed here)."""
     out = P2PBuf()
     rc: int = getattr(lib, name)(*args, ctypes.byref(out))
     try:
@@ -203,14 +126,58 @@ def take(name: str, *args: Any) -> Tuple[int, bytes]:
 
 
 def take_checked(name: str, *args: Any) -> bytes:
-    """take, raising P2PError for a failed call."""
+    """take's bytes; P2PError for a failed call."""
     rc, data = take(name, *args)
     check(rc, name)
     return data
 
 
+def cint(value: Any, what: str) -> int:
+    """value as a C int; out-of-range values become -1 so the library refuses them."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise TypeError("p2pnode: %s must be an int, not %s"
+                            % (what, type(value).__name__)) from None
+    return value if -(2 ** 31) <= value < 2 ** 31 else -1
+
+
+def new_node(fn: str, host: str, port: Any, id: Any, max_connections: Any,
+             *extra: Any) -> Tuple[int, int, str]:
+    """(handle, port, id) of a node made by fn (p2p_node_new, p2p_secure_node_create)."""
+    out, p = ctypes.c_void_p(), ctypes.c_int()
+    call(fn, encode_str(host), cint(port, "port"), encode_str(str(id)) if id is not None else None,
+         cint(max_connections, "max_connections"), *extra, ctypes.byref(out))
+    call("p2p_node_port", out.value, ctypes.byref(p))
+    return out.value or 0, p.value, take_checked("p2p_node_id_buf", out.value).decode("utf-8",
+                                                                                     "replace")
+
+
+def limit_code(name: str, value: Any = 0) -> Tuple[int, int]:
+    """The P2P_LIMIT_* code of a limit's name and value (an overflow policy may be a name)."""
+    if name not in LIMITS:
+        raise ValueError("p2pnode: unknown limit %r: use one of %s" % (name, ", ".join(LIMITS)))
+    if name == "overflow_policy" and isinstance(value, str):
+        if value not in OVERFLOW_POLICIES:
+            raise ValueError("p2pnode: unknown overflow policy %r: use one of %s"
+                             % (value, ", ".join(OVERFLOW_POLICIES)))
+        value = OVERFLOW_POLICIES[value]
+    return LIMITS[name], int(value)
+
+
+def set_limit(node: Any, name: str, value: Any) -> None:
+    call("p2p_node_set_limit", node, *limit_code(name, value))
+
+
+def get_limit(node: Any, name: str) -> int:
+    value = ctypes.c_int64()
+    call("p2p_node_get_limit", node, limit_code(name)[0], ctypes.byref(value))
+    return value.value
+
+
 def peer_handles(node: Any, direction: int) -> List[int]:
-    """The handles of a node's peers of one direction (p2p_node_peers_buf); [] for a freed node."""
+    """The handles of a node's peers of one direction; [] for a freed node."""
     rc, data = take("p2p_node_peers_buf", node, direction)
     if rc == P2P_EHANDLE:
         return []
@@ -219,7 +186,7 @@ def peer_handles(node: Any, direction: int) -> List[int]:
 
 
 def peer_facts(node: Any, peer: int) -> Optional[PeerFacts]:
-    """A peer's id, host, port and direction in one call (p2p_peer_facts); None when gone."""
+    """A peer's id, host, port and direction in one call; None when gone."""
     p = sized(P2PPeer)
     if lib.p2p_peer_facts(node, peer, ctypes.byref(p)) != P2P_OK:
         return None
@@ -227,3 +194,43 @@ def peer_facts(node: Any, peer: int) -> Optional[PeerFacts]:
         return decode_str(p.id), decode_str(p.host), p.port, p.direction
     finally:
         lib.p2p_buf_free(ctypes.byref(p.mem))
+
+
+class NativeNode:
+    """What the threaded and the asyncio Node share: limits and peers of the native handle."""
+
+    def _p2p_live(self) -> Optional[int]:
+        """The handle while the native node exists, else None."""
+        raise NotImplementedError
+
+    def _p2p_connection(self, handle: int, facts: Any = None) -> Any:
+        """The object of a peer handle, made from facts (or the library's) on first sight."""
+        raise NotImplementedError
+
+    def _p2p_handle_of(self, function: str) -> int:
+        h = self._p2p_live()
+        if h is None:
+            raise P2PError(P2P_ESTOPPED, "", function)
+        return h
+
+    def set_limit(self, name: str, value: int) -> None:
+        """Set a limit of LIMITS by name, 0 for its default (p2pnode only; before start())."""
+        limit_code(name, value)
+        set_limit(self._p2p_handle_of("p2p_node_set_limit"), name, value)
+
+    def get_limit(self, name: str) -> int:
+        """The value of a limit (see set_limit), defaults filled in."""
+        limit_code(name)
+        return get_limit(self._p2p_handle_of("p2p_node_get_limit"), name)
+
+    def _p2p_peers(self, direction: int) -> List[Any]:
+        h = self._p2p_live()
+        conns = map(self._p2p_connection, peer_handles(h, direction) if h else [])
+        return [c for c in conns if c is not None]
+
+    nodes_inbound = property(lambda self: self._p2p_peers(P2P_INBOUND),
+                             doc="The peers that connected with us (a new list on every read).")
+    nodes_outbound = property(lambda self: self._p2p_peers(P2P_OUTBOUND),
+                              doc="The peers we connected with (a new list on every read).")
+    all_nodes = property(lambda self: self._p2p_peers(P2P_ALL),
+                         doc="Every peer, inbound then outbound.")

@@ -1,12 +1,7 @@
 """NodeConnection: one peer of a Node, as p2pnetwork.nodeconnection has it.
 
-In p2pnetwork a NodeConnection is a thread that owns the peer's socket. Here
-the library owns the connection (its reader, writer and queue); a
-NodeConnection is a small Python object naming the peer by its handle, made
-by :meth:`p2pnode.node.Node.create_new_connection` when the peer shows up::
-
-    def node_message(self, node, data):
-        node.send({"echo": data})          # node is a NodeConnection
+The library owns the connection; a NodeConnection names the peer by its handle
+(see the README for what differs from p2pnetwork's thread-per-socket).
 """
 
 from __future__ import annotations
@@ -18,88 +13,40 @@ import json
 import lzma
 import threading
 import zlib
-from typing import Any, Callable, Dict, Optional, Protocol
+from typing import Any, Callable, Dict, Optional
 
 from . import _native as _n
-from ._codec import (GONE_CODES, compression_code, encode_batch, encode_payload, inflate,
-                     unknown_compression, wire_packet)
+from ._codec import GONE_CODES, compression_code, encode_batch, encode_payload, inflate, send_code
 from ._codec import compressed as _compressed
 
-__all__ = ["NodeConnection", "GONE_CODES", "encode_payload", "encode_batch", "wire_packet",
-           "compression_code", "unknown_compression"]
-
-
-class _Owner(Protocol):
-    """What a NodeConnection needs of its Node (node.py imports this module, not the reverse)."""
-
-    _p2p_node: Optional[int]
-    host: str
-    port: int
-
-    def debug_print(self, message: str) -> None: ...
-
-    def get_limit(self, name: str) -> int: ...
+__all__ = ["NodeConnection"]
 
 
 class NodeConnection(threading.Thread):
-    """A peer connected with a Node (inbound or outbound).
+    """A peer connected with a Node; a Thread that never runs (the library reads the socket).
 
-    Mirrors p2pnetwork.nodeconnection.NodeConnection: ``id``, ``host``,
-    ``port``, ``main_node``, ``info``, ``send()``, ``stop()``,
-    ``set_info()``/``get_info()``. Subclass it and return your subclass from
-    ``Node.create_new_connection`` to add behaviour.
-
-    ``sock`` is always None: the library owns the TCP connection and no
-    Python socket exists for it. As in p2pnetwork it is a threading.Thread
-    (name, daemon, ...), but one that never runs: ``start()`` and ``run()``
-    do nothing (the library reads the connection); ``join()`` waits until
-    the peer's disconnected event has been delivered and ``is_alive()``
-    tells whether it has not.
-
-    ``compress``, ``decompress`` and ``parse_packet`` are p2pnetwork's
-    (same bytes in, same bytes out). A subclass that overrides
-    ``parse_packet`` gets every packet received from the peer (the frame
-    without its EOT, see :func:`wire_packet`) and what it returns reaches
-    ``node_message``; without an override the library's decoding is used.
-
-    Two NodeConnection objects are equal when they name the same peer
-    handle of the same node; they hash alike.
+    Equal (and hashed alike) when naming the same peer handle of the same node.
     """
 
     EOT_CHAR = 0x04.to_bytes(1, "big")
     COMPR_CHAR = 0x02.to_bytes(1, "big")
 
-    def __init__(self, main_node: _Owner, sock: Any, id: Any, host: str, port: int) -> None:
-        """Made by Node.create_new_connection(sock, id, host, port).
-
-        main_node: the Node this peer is connected with.
-        sock: always None here (see the class documentation).
-        id: the peer's node id.
-        host: the peer's address.
-        port: the peer's listening port.
-        """
-        # The node announces the handle of the peer being made (set before
-        # Thread.__init__, which hashes the object).
+    def __init__(self, main_node: Any, sock: Any, id: Any, host: str, port: int) -> None:
+        """Made by Node.create_new_connection(sock, id, host, port); sock is always None."""
+        # The node announces the handle of the peer being made (before Thread.__init__ hashes us).
         pending = getattr(main_node, "_p2p_creating", None)
         self._p2p_handle: int = pending[0] if pending else 0
         self._p2p_direction: Optional[int] = pending[1] if pending else None
         self.main_node = main_node
         super().__init__()
-        self.host = host
-        self.port = port
-        self.sock = sock
-        self.id = str(id)
+        self.host, self.port, self.sock, self.id = host, port, sock, str(id)
         self.info: Dict[Any, Any] = {}
         self.terminate_flag = threading.Event()
         self._p2p_closed = threading.Event()
-        # Set by the node: a subclass's parse_packet (or None) and whether it overrides send.
-        self._p2p_parser: Optional[Callable[[bytes], Any]] = None
-        self._p2p_own_send = False
+        self._p2p_parser: Optional[Callable[[bytes], Any]] = None  # set by the node: an override
+        self._p2p_own_send = False  # set by the node: the class overrides send()
         #: Set at the disconnected event: accepted messages never written to the peer, their bytes.
-        self.dropped = 0
-        self.dropped_bytes = 0
-
-    # ---- identity -----------------------------------------------------------------
+        self.dropped = self.dropped_bytes = 0
 
     @property
     def handle(self) -> int:
@@ -108,12 +55,9 @@ class NodeConnection(threading.Thread):
 
     @property
     def direction(self) -> Optional[str]:
-        """'inbound' (the peer connected with us) or 'outbound' (we connected)."""
-        if self._p2p_direction == _n.P2P_INBOUND:
-            return "inbound"
-        if self._p2p_direction == _n.P2P_OUTBOUND:
-            return "outbound"
-        return None
+        """'inbound' (the peer connected with us), 'outbound' (we connected) or None."""
+        return {_n.P2P_INBOUND: "inbound", _n.P2P_OUTBOUND: "outbound"}.get(
+            self._p2p_direction)  # type: ignore[arg-type]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, NodeConnection):
@@ -122,82 +66,52 @@ class NodeConnection(threading.Thread):
             return self is other
         return self.main_node is other.main_node and self._p2p_handle == other._p2p_handle
 
-    def __ne__(self, other: object) -> bool:
-        eq = self.__eq__(other)
-        return eq if eq is NotImplemented else not eq
-
     def __hash__(self) -> int:
         if self._p2p_handle == 0:
             return object.__hash__(self)
         return hash((id(self.main_node), self._p2p_handle))
 
-    # ---- messages --------------------------------------------------------------------
+    def _p2p_sent(self, rc: int, name: str, what: str) -> bool:
+        """True for P2P_OK, False (with a debug line) for a gone peer; raise otherwise."""
+        if rc == _n.P2P_OK:
+            return True
+        err = _n.error(rc, name)
+        if rc not in GONE_CODES:
+            raise err
+        self.main_node.debug_print("nodeconnection " + what + ": Error sending data to node: "
+                                   + err.message)
+        return False
 
     def send(self, data: Any, encoding_type: str = "utf-8", compression: str = "none") -> None:
-        """Send data to this peer: a str, a dict (as JSON) or bytes.
-
-        compression is 'none', 'zlib', 'bzip2' or 'lzma'; with another one
-        nothing is sent, as in p2pnetwork (a debug line, and a
-        RuntimeWarning through warnings.warn). Raises TypeError for another
-        type of data and P2PError when the library refuses the message (too
-        big, queue full). A peer that has gone away is not an error: as in
-        p2pnetwork the message is dropped with a debug line.
-        """
+        """Send a str, a dict (as JSON) or bytes; an unknown compression sends nothing."""
         payload = encode_payload(data, encoding_type)
-        node = self.main_node
-        code = _n.COMPRESSIONS.get(compression) if type(compression) is str else None
-        if code is None:
-            unknown_compression(node, self.id, compression)
-            return
-        rc = _n.lib.p2p_node_send(node._p2p_node, self._p2p_handle, payload, len(payload), code)
-        if rc == _n.P2P_OK:
-            return
-        err = _n.error(rc, "p2p_node_send")
-        if rc in GONE_CODES:
-            node.debug_print("nodeconnection send: Error sending data to node: " + err.message)
-            return
-        raise err
+        code = send_code(self.main_node, self.id, compression)
+        if code is not None:
+            self._p2p_sent(_n.lib.p2p_node_send(self.main_node._p2p_node, self._p2p_handle,
+                                                payload, len(payload), code),
+                           "p2p_node_send", "send")
 
     def send_batch(self, messages: Any, encoding_type: str = "utf-8",
                    compression: str = "none") -> int:
-        """Send many messages to this peer, in order, with one call into the library.
+        """Send many messages in order with one library call; how many were queued (p2pnode only).
 
-        messages is a list (or any iterable) of what send() takes: str,
-        dict or bytes. The effect is that of calling send() for each, at a
-        fraction of the cost per message (p2pnode only; lists of bytes are
-        the fastest). When the peer's queue is full this waits for room as
-        send() does. Returns how many messages were queued: all of them,
-        or, when the peer has gone away (dropped with a debug line, as
-        send() does), those before. Raises as send() does; the P2PError's
-        ``sent`` then tells how many were queued before the failing one.
+        A failure raises P2PError whose ``sent`` tells how many were queued before it.
         """
         data, lens = encode_batch(messages, encoding_type)
-        code = compression_code(compression)
-        count = len(lens)
+        code, count = compression_code(compression), len(lens)
         if count == 0:
             return 0
-        node = self.main_node
         sent, lens_c = ctypes.c_size_t(0), (ctypes.c_size_t * count).from_buffer(lens)
-        rc = _n.lib.p2p_node_send_batch(node._p2p_node, self._p2p_handle, data, lens_c, count,
-                                        code, ctypes.byref(sent))
-        if rc == _n.P2P_OK:
-            return count
-        err = _n.error(rc, "p2p_node_send_batch")
-        if rc in GONE_CODES:
-            node.debug_print("nodeconnection send_batch: Error sending data to node: "
-                             + err.message)
-            return sent.value
-        err.sent = sent.value  # how many were queued before the one that failed
-        raise err
+        rc = _n.lib.p2p_node_send_batch(self.main_node._p2p_node, self._p2p_handle, data, lens_c,
+                                        count, code, ctypes.byref(sent))
+        try:
+            return count if self._p2p_sent(rc, "p2p_node_send_batch", "send_batch") else sent.value
+        except _n.P2PError as err:
+            err.sent = sent.value
+            raise
 
     def stop(self) -> None:
-        """Close the connection with this peer (after flushing what is queued).
-
-        The disconnected event follows. For an outbound peer the library
-        raises node_disconnect_with_outbound_node first and stops
-        reconnecting to it (p2pnetwork does neither when a NodeConnection is
-        stopped directly).
-        """
+        """Close the connection after flushing what is queued; the disconnected event follows."""
         self._p2p_disconnect()
 
     def _p2p_disconnect(self) -> bool:
@@ -208,49 +122,39 @@ class NodeConnection(threading.Thread):
             raise _n.error(rc, "p2p_node_disconnect")
         return rc == _n.P2P_OK
 
-    # ---- p2pnetwork's packet functions ---------------------------------------------------
-
     def compress(self, data: bytes, compression: str) -> Optional[bytes]:
-        """p2pnetwork's compress: base64(codec(data) + tag) for 'zlib', 'bzip2' or
-        'lzma', byte for byte what p2pnetwork gives; None (and a debug line) for
-        another compression. A sender adds COMPR_CHAR and EOT to it."""
+        """p2pnetwork's compress: base64(codec(data) + tag); None for an unknown compression."""
         node = self.main_node
         node.debug_print(self.id + ":compress:" + str(compression))
         node.debug_print(self.id + ":compress:input: " + str(data))
-        compressed = data
+        if compression not in ("zlib", "bzip2", "lzma"):
+            node.debug_print(self.id + ":compress:Unknown compression")
+            return None
+        result = data
         try:
-            if compression in ("zlib", "bzip2", "lzma"):
-                compressed = _compressed(data, compression)
-            else:
-                node.debug_print(self.id + ":compress:Unknown compression")
-                return None
+            result = _compressed(data, compression)
         except Exception as e:
             node.debug_print("compress: exception: " + str(e))
-        node.debug_print(self.id + ":compress:b64encode:" + str(compressed))
+        node.debug_print(self.id + ":compress:b64encode:" + str(result))
         if data:
             node.debug_print(self.id + ":compress:compression:"
-                             + str(int(10000 * len(compressed) / len(data)) / 100) + "%")
-        return compressed
+                             + str(int(10000 * len(result) / len(data)) / 100) + "%")
+        return result
 
     def decompress(self, compressed: bytes) -> bytes:
-        """p2pnetwork's decompress: base64-decodes compressed and undoes the codec its
-        tag names. As there, bytes without a known tag come back base64-decoded,
-        and a codec error is printed ("Exception: ...") with the decoded bytes
-        returned; unlike there, output over the node's max_decompressed_size
-        limit is such an error (no decompression bomb)."""
+        """p2pnetwork's decompress, bounded by the node's max_decompressed_size."""
         node = self.main_node
         node.debug_print(self.id + ":decompress:input: " + str(compressed))
         compressed = base64.b64decode(compressed)
         node.debug_print(self.id + ":decompress:b64decode: " + str(compressed))
-        try:
-            if compressed[-4:] == b"zlib":
-                compressed = inflate(zlib.decompressobj(), compressed[:-4], self._p2p_limit())
-            elif compressed[-5:] == b"bzip2":
-                compressed = inflate(bz2.BZ2Decompressor(), compressed[:-5], self._p2p_limit())
-            elif compressed[-4:] == b"lzma":
-                compressed = inflate(lzma.LZMADecompressor(), compressed[:-4], self._p2p_limit())
-        except Exception as e:
-            print("Exception: " + str(e))
+        for tag, make in ((b"zlib", zlib.decompressobj), (b"bzip2", bz2.BZ2Decompressor),
+                          (b"lzma", lzma.LZMADecompressor)):
+            if compressed[-len(tag):] == tag:
+                try:
+                    compressed = inflate(make(), compressed[:-len(tag)], self._p2p_limit())
+                except Exception as e:
+                    print("Exception: " + str(e))
+                break
         node.debug_print(self.id + ":decompress:result: " + str(compressed))
         return compressed
 
@@ -261,9 +165,7 @@ class NodeConnection(threading.Thread):
             return 64 << 20
 
     def parse_packet(self, packet: bytes) -> Any:
-        """p2pnetwork's parse_packet: a packet (a frame without its EOT) as the value
-        node_message gets: decompressed when its first COMPR_CHAR is its last
-        byte, then JSON if it parses, else text, else bytes."""
+        """p2pnetwork's parse_packet: decompressed if tagged, then JSON, else text, else bytes."""
         if packet.find(self.COMPR_CHAR) == len(packet) - 1:
             packet = self.decompress(packet[0:-1])
         try:
@@ -275,13 +177,10 @@ class NodeConnection(threading.Thread):
         except UnicodeDecodeError:
             return packet
 
-    # ---- thread look-alike -------------------------------------------------------------
-
     def start(self) -> None:
-        """Does nothing: the library runs the connection (kept for p2pnetwork code)."""
+        """Does nothing: the library runs the connection."""
 
-    def run(self) -> None:
-        """Does nothing: the library reads the connection (p2pnetwork's loop is there)."""
+    run = start
 
     def join(self, timeout: Optional[float] = None) -> None:
         """Wait until this peer's disconnected event has been delivered."""
@@ -295,32 +194,23 @@ class NodeConnection(threading.Thread):
         self.terminate_flag.set()
         self._p2p_closed.set()
 
-    # ---- info ---------------------------------------------------------------------
-
     def set_info(self, key: Any, value: Any) -> None:
         """Store any Python value under key, for this peer."""
         self.info[key] = value
 
     def get_info(self, key: Any) -> Any:
-        """The value stored under key with set_info.
-
-        A key not set from Python is looked up in the library's store of the
-        peer (values the library itself sets there), returned as a str when
-        it is UTF-8 text, else as bytes; the secure node's "ping" (the
-        latency in seconds) as a float. Raises KeyError when neither has it.
-        """
+        """The value set under key, else the library's (text: str, "ping": float), else KeyError."""
         if key in self.info:
             return self.info[key]
-        if isinstance(key, str) and self._p2p_handle:
-            value = self._p2p_native_info(key)
-            if value is not None:
-                return value
-        raise KeyError(key)
+        value = self._p2p_native_info(key) if isinstance(key, str) and self._p2p_handle else None
+        if value is None:
+            raise KeyError(key)
+        return value
 
     def _p2p_native_info(self, key: str) -> Optional[Any]:
         try:
             ckey = _n.encode_str(key)
-        except ValueError:
+        except ValueError:  # a NUL or a lone surrogate: no such key in the library
             return None
         node = self.main_node._p2p_node
         if key == "ping":  # the secure node's latency: seconds, as the reference's float
@@ -334,8 +224,6 @@ class NodeConnection(threading.Thread):
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             return raw
-
-    # ---- text ----------------------------------------------------------------------
 
     def __str__(self) -> str:
         return "NodeConnection: {}:{} <-> {}:{} ({})".format(

@@ -1,5 +1,6 @@
 """Node: construction, attributes, life, connections and errors of bad calls."""
 
+import ctypes
 import socket
 import threading
 
@@ -381,6 +382,9 @@ def test_set_info_get_info(nodes):
     with pytest.raises(KeyError):
         out.get_info("missing")
     # A key in the library's own store of the peer is found there.
+    c = ctypes  # p2p_peer_set_info is not one of the package's calls: declared here
+    native.lib.p2p_peer_set_info.argtypes = [c.c_void_p, c.c_uint64, c.c_char_p, c.c_void_p,
+                                             c.c_size_t]
     rc = native.lib.p2p_peer_set_info(a._p2p_node, out.handle, b"native", b"v\xc3\xa9", 3)
     assert rc == native.P2P_OK
     assert out.get_info("native") == "v\u00e9"

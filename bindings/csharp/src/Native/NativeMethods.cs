@@ -3,11 +3,8 @@ using System.Runtime.InteropServices;
 
 namespace P2PNode.Native
 {
-    /// <summary>
-    /// Every entry point of include/p2pnode.h this binding uses, and nothing else: the only class that
-    /// calls the library. Variable-sized results come in a library-owned p2p_buf (0.3). Strings go in as NUL-terminated UTF-8 byte arrays (no "ANSI" code page ever).
-    /// Struct layouts and constants come from Constants.g.cs, generated from the header.
-    /// </summary>
+    /// <summary>Every entry point of include/p2pnode.h this binding uses: the only class that calls the library.
+    /// Strings go in as NUL-terminated UTF-8 byte arrays (no "ANSI" code page); layouts come from Constants.g.cs.</summary>
     internal static class NativeMethods
     {
         /// <summary>Resolves to libp2pnode.so (Linux), libp2pnode.dylib or p2pnode.dll.</summary>
@@ -40,13 +37,11 @@ namespace P2PNode.Native
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_send(NodeHandle node, ulong peer, byte[] data, UIntPtr len, int compression);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_broadcast(NodeHandle node, byte[] data, UIntPtr len, ulong[] exclude, UIntPtr nExclude, int compression);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_set_info(NodeHandle node, ulong peer, byte[] key, byte[] value, UIntPtr len);
-
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_id_buf(NodeHandle node, out P2PBuf buf);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_host_buf(NodeHandle node, out P2PBuf buf);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_peers_buf(NodeHandle node, int direction, out P2PBuf buf);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_facts(NodeHandle node, ulong peer, ref P2PPeer facts);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_get_info_buf(NodeHandle node, ulong peer, byte[] key, out P2PBuf buf);
-
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_node_create(byte[] host, int port, byte[] id, int maxConnections, ref P2PSecureOpts opts, out NodeHandle node);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_key_generate(NodeHandle node, int bits);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_key_load(NodeHandle node, byte[] path, byte[] password);
@@ -82,15 +77,10 @@ namespace P2PNode.Native
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_secure_aes_decrypt_file_pw_buf(byte[] path, byte[] password, UIntPtr passwordLen, out P2PBuf buf);
     }
 
-    /// <summary>
-    /// Owns one native p2p_node. Releasing it (Dispose, or the finalizer of an abandoned node) calls
-    /// p2p_node_free, which stops the node first. The reference count keeps it alive across calls in flight.
-    /// </summary>
+    /// <summary>Owns one p2p_node; releasing it (Dispose, or the finalizer) calls p2p_node_free, which stops the node first.</summary>
     internal sealed class NodeHandle : SafeHandle
     {
-        /// <summary>Used by the marshaller for the constructors' out parameter.</summary>
-        public NodeHandle() : base(IntPtr.Zero, true) { }
-
+        public NodeHandle() : base(IntPtr.Zero, true) { } // for the marshaller (out parameters)
         public override bool IsInvalid => handle == IntPtr.Zero;
 
         // p2p_node_free never crashes, whatever the handle; its status has nowhere to go from a finalizer.

@@ -1,0 +1,401 @@
+package overlay
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// GossipCapability tags the gossip frames on the native protocol.
+const GossipCapability = "gossip/1"
+
+// Delivery is one publish handed to a subscriber.
+type Delivery struct {
+	From   PeerID // the link it arrived on
+	Topic  string
+	Origin PeerID // the node that published it
+	Data   []byte
+	ID     MessageID
+	Hops   int
+}
+
+// GossipConfig configures a Gossip engine; zero fields take the defaults.
+type GossipConfig struct {
+	Self    PeerID         // our node id (required)
+	Deliver func(Delivery) // called for each publish on a subscribed topic, never under the engine lock
+
+	MaxHops         int           // a message is not forwarded past this many hops (default 64)
+	SeenSize        int           // message ids remembered (default 65536)
+	SeenTTL         time.Duration // how long an id is remembered (default 2m)
+	StoreBytes      int           // frames kept to answer GRAFTs (default 16 MiB)
+	GraftTimeout    time.Duration // wait for a lazily announced message before grafting (default 1s)
+	IHaveInterval   time.Duration // announcements to lazy links are batched this long (default 250ms; Tick must run at least this often)
+	MaxMissing      int           // announced-but-missing ids tracked (default 4096)
+	OptimizeHops    int           // if > 0, graft a lazy link that announces a message this many hops sooner than the tree brought it (default off: with many origins it makes the tree oscillate)
+	PruneGrace      time.Duration // a link that brought a first copy this recently is not pruned on a duplicate (default 2s)
+	FramesPerSecond int           // a peer sending more is closed (default 10000)
+	GraftsPerSecond int           // stored messages resent to one peer on GRAFT, at most (default 256)
+}
+
+func (c *GossipConfig) defaults() {
+	if c.MaxHops <= 0 {
+		c.MaxHops = 64
+	}
+	c.MaxHops = min(c.MaxHops, maxHopsWire)
+	if c.SeenSize <= 0 {
+		c.SeenSize = 1 << 16
+	}
+	if c.SeenTTL <= 0 {
+		c.SeenTTL = 2 * time.Minute
+	}
+	if c.StoreBytes <= 0 {
+		c.StoreBytes = 16 << 20
+	}
+	if c.GraftTimeout <= 0 {
+		c.GraftTimeout = time.Second
+	}
+	if c.IHaveInterval <= 0 {
+		c.IHaveInterval = 250 * time.Millisecond
+	}
+	if c.MaxMissing <= 0 {
+		c.MaxMissing = 4096
+	}
+	if c.FramesPerSecond <= 0 {
+		c.FramesPerSecond = 10000
+	}
+	if c.GraftsPerSecond <= 0 {
+		c.GraftsPerSecond = 256
+	}
+	if c.PruneGrace <= 0 {
+		c.PruneGrace = 2 * time.Second
+	}
+}
+
+// GossipStats counts what the engine did; frames are counted when handed
+// to the transport.
+type GossipStats struct {
+	Published, Delivered, Duplicates                        uint64
+	SentGossip, SentIHave, SentGraft, SentPrune, SendFailed uint64
+	BytesSent                                               uint64
+	Seen, Missing                                           int
+}
+
+// FramesSent is the total of frames handed to the transport.
+func (s GossipStats) FramesSent() uint64 {
+	return s.SentGossip + s.SentIHave + s.SentGraft + s.SentPrune
+}
+
+type gossipPeer struct {
+	eager     bool
+	lastFirst time.Time  // when it last brought us a message first
+	ihave     []announce // announcements waiting for the next Tick
+	budget    budget
+	grafts    budget // resends on its GRAFTs, so a GRAFT flood is not an amplifier
+}
+
+type announce struct {
+	id   MessageID
+	hops int
+}
+
+type missingMsg struct {
+	announcers []PeerID
+	tried      int
+	deadline   time.Time
+}
+
+const maxAnnouncers = 8
+
+// Gossip is topic publish/subscribe over the whole overlay in the PlumTree
+// style: a message is pushed eagerly along a spanning tree and announced
+// lazily (IHAVE) on the other links; a duplicate prunes its link out of the
+// tree, a message announced but not received in time is grafted in. Every
+// node relays; only subscribers get Deliver, each message once, never its
+// origin.
+type Gossip struct {
+	mu      sync.Mutex
+	cfg     GossipConfig
+	tr      Transport
+	clock   Clock
+	peers   map[PeerID]*gossipPeer
+	subs    map[string]bool
+	seen    *seenCache
+	missing map[MessageID]*missingMsg
+	nonce   [16]byte
+	counter uint64
+	stats   GossipStats
+	flushed time.Time  // last IHAVE batch
+	out     []Delivery // collected under the lock, delivered after it
+}
+
+// NewGossip returns a Gossip engine.
+func NewGossip(cfg GossipConfig, tr Transport, clock Clock) *Gossip {
+	cfg.defaults()
+	g := &Gossip{
+		cfg: cfg, tr: tr, clock: clock,
+		peers:   make(map[PeerID]*gossipPeer),
+		subs:    make(map[string]bool),
+		seen:    newSeenCache(cfg.SeenSize, cfg.SeenTTL, cfg.StoreBytes),
+		missing: make(map[MessageID]*missingMsg),
+	}
+	_, _ = rand.Read(g.nonce[:])
+	return g
+}
+
+// Capability returns GossipCapability.
+func (g *Gossip) Capability() string { return GossipCapability }
+
+// Subscribe makes Deliver receive the topic's messages.
+func (g *Gossip) Subscribe(topic string) error {
+	if topic == "" || len(topic) > MaxTopicLen {
+		return fmt.Errorf("overlay: subscribe: topic length %d not in 1..%d", len(topic), MaxTopicLen)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.subs[topic] = true
+	return nil
+}
+
+// Unsubscribe stops deliveries of the topic; the node still relays it.
+func (g *Gossip) Unsubscribe(topic string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.subs, topic)
+}
+
+// Publish sends data to every subscriber of topic in the connected network
+// (not to this node) and returns the message id.
+func (g *Gossip) Publish(topic string, data []byte) (MessageID, error) {
+	if topic == "" || len(topic) > MaxTopicLen {
+		return MessageID{}, fmt.Errorf("overlay: publish: topic length %d not in 1..%d", len(topic), MaxTopicLen)
+	}
+	if len(data) > MaxData {
+		return MessageID{}, fmt.Errorf("overlay: publish: %d bytes over the limit of %d", len(data), MaxData)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.counter++
+	h := sha256.New()
+	h.Write(g.nonce[:])
+	h.Write([]byte(g.cfg.Self))
+	h.Write(binary.BigEndian.AppendUint64(nil, g.counter))
+	var id MessageID
+	copy(id[:], h.Sum(nil))
+	m := gossipMsg{typ: gsGossip, id: id, topic: topic, origin: g.cfg.Self, data: append([]byte(nil), data...)}
+	frame := encodeGossip(m)
+	g.seen.add(id, frame, 0, "", g.clock.Now())
+	g.stats.Published++
+	g.relay(m, "")
+	return id, nil
+}
+
+// Stats returns the counters.
+func (g *Gossip) Stats() GossipStats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := g.stats
+	s.Seen, s.Missing = g.seen.len(), len(g.missing)
+	return s
+}
+
+// LinkUp adds the peer to the eager set, as PlumTree starts every link.
+func (g *Gossip) LinkUp(info LinkInfo) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.peers[info.ID]; !ok && info.ID != g.cfg.Self {
+		g.peers[info.ID] = &gossipPeer{eager: true}
+	}
+}
+
+// LinkDown forgets the peer; messages it announced are grafted from others.
+func (g *Gossip) LinkDown(peer PeerID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.peers, peer)
+}
+
+// Frame handles one gossip frame. A malformed frame or a flood costs the
+// sender its link.
+func (g *Gossip) Frame(peer PeerID, frame []byte) {
+	g.mu.Lock()
+	p, ok := g.peers[peer]
+	if !ok {
+		g.mu.Unlock()
+		return
+	}
+	now := g.clock.Now()
+	m, err := decodeGossip(frame)
+	if err != nil || !p.budget.spend(now, time.Second, g.cfg.FramesPerSecond) {
+		g.tr.Close(peer)
+		g.mu.Unlock()
+		return
+	}
+	switch m.typ {
+	case gsGossip:
+		g.onGossip(peer, p, m, frame, now)
+	case gsIHave:
+		for i, id := range m.ids {
+			g.onIHave(peer, id, m.idHops[i], now)
+		}
+	case gsGraft:
+		p.eager = true
+		for _, id := range m.ids {
+			if f := g.seen.frame(id); f != nil && p.grafts.spend(now, time.Second, g.cfg.GraftsPerSecond) {
+				g.send(peer, f, &g.stats.SentGossip)
+			}
+		}
+	case gsPrune:
+		p.eager = false
+	}
+	out := g.out
+	g.out = nil
+	g.mu.Unlock()
+	for _, d := range out {
+		g.cfg.Deliver(d)
+	}
+}
+
+func (g *Gossip) onGossip(from PeerID, p *gossipPeer, m gossipMsg, frame []byte, now time.Time) {
+	if g.seen.has(m.id) || m.origin == g.cfg.Self {
+		g.stats.Duplicates++
+		// The tree is shared by every origin: a link that is some origin's
+		// path to us (it brought a first copy lately) stays in it.
+		if p.eager && now.Sub(p.lastFirst) > g.cfg.PruneGrace {
+			p.eager = false
+			g.send(from, encodeGossip(gossipMsg{typ: gsPrune}), &g.stats.SentPrune)
+		}
+		return
+	}
+	g.seen.add(m.id, frame, m.hops+1, from, now)
+	delete(g.missing, m.id)
+	p.eager, p.lastFirst = true, now
+	if g.subs[m.topic] && g.cfg.Deliver != nil {
+		g.stats.Delivered++
+		g.out = append(g.out, Delivery{From: from, Topic: m.topic, Origin: m.origin, Data: m.data, ID: m.id, Hops: m.hops + 1})
+	}
+	if m.hops+1 < g.cfg.MaxHops {
+		m.hops++
+		g.relay(m, from)
+	}
+}
+
+// relay pushes m to the eager peers and queues an IHAVE for the lazy ones.
+func (g *Gossip) relay(m gossipMsg, from PeerID) {
+	var frame []byte
+	for id, p := range g.peers {
+		if id == from {
+			continue
+		}
+		if p.eager {
+			if frame == nil {
+				frame = encodeGossip(m)
+			}
+			g.send(id, frame, &g.stats.SentGossip)
+		} else if len(p.ihave) < 4*MaxIDs {
+			p.ihave = append(p.ihave, announce{m.id, m.hops})
+		}
+	}
+}
+
+func (g *Gossip) onIHave(from PeerID, id MessageID, hops int, now time.Time) {
+	if e := g.seen.get(id); e != nil {
+		g.optimize(from, e, hops)
+		return
+	}
+	mm, ok := g.missing[id]
+	if !ok {
+		if len(g.missing) >= g.cfg.MaxMissing {
+			return
+		}
+		mm = &missingMsg{deadline: now.Add(g.cfg.GraftTimeout)}
+		g.missing[id] = mm
+	}
+	if len(mm.announcers) < maxAnnouncers {
+		mm.announcers = append(mm.announcers, from)
+	}
+}
+
+// optimize is PlumTree's tree repair: when a lazy link announces a message
+// it got in markedly fewer hops than the copy the tree brought us, that
+// link joins the tree (an empty GRAFT) and the old parent leaves it (PRUNE),
+// so paths stay short even though the tree was grown by other origins.
+func (g *Gossip) optimize(from PeerID, e *seenEntry, hops int) {
+	if g.cfg.OptimizeHops <= 0 || e.from == "" || e.from == from || hops+1+g.cfg.OptimizeHops > e.hops {
+		return
+	}
+	p, ok := g.peers[from]
+	if !ok {
+		return
+	}
+	p.eager = true
+	g.send(from, encodeGossip(gossipMsg{typ: gsGraft}), &g.stats.SentGraft)
+	if _, ok := g.peers[e.from]; ok {
+		g.send(e.from, encodeGossip(gossipMsg{typ: gsPrune}), &g.stats.SentPrune)
+	}
+	e.from, e.hops = from, hops+1
+}
+
+// Tick sends the queued IHAVEs, grafts messages announced but not received
+// in time (one announcer after another), and expires the seen-cache.
+func (g *Gossip) Tick() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.clock.Now()
+	if now.Sub(g.flushed) >= g.cfg.IHaveInterval {
+		g.flushed = now
+		g.flushIHave()
+	}
+	g.graftMissing(now)
+	g.seen.expire(now)
+}
+
+// flushIHave sends each lazy link the announcements queued for it.
+func (g *Gossip) flushIHave() {
+	for id, p := range g.peers {
+		for len(p.ihave) > 0 {
+			n := min(len(p.ihave), MaxIDs)
+			m := gossipMsg{typ: gsIHave}
+			for _, a := range p.ihave[:n] {
+				m.ids = append(m.ids, a.id)
+				m.idHops = append(m.idHops, a.hops)
+			}
+			g.send(id, encodeGossip(m), &g.stats.SentIHave)
+			p.ihave = p.ihave[n:]
+		}
+		p.ihave = nil
+	}
+}
+
+// graftMissing asks for messages announced but not received in time.
+func (g *Gossip) graftMissing(now time.Time) {
+	for id, mm := range g.missing {
+		if now.Before(mm.deadline) {
+			continue
+		}
+		for mm.tried < len(mm.announcers) {
+			peer := mm.announcers[mm.tried]
+			mm.tried++
+			if p, ok := g.peers[peer]; ok {
+				p.eager = true
+				g.send(peer, encodeGossip(gossipMsg{typ: gsGraft, ids: []MessageID{id}}), &g.stats.SentGraft)
+				mm.deadline = now.Add(g.cfg.GraftTimeout)
+				break
+			}
+		}
+		if now.After(mm.deadline) || mm.tried >= len(mm.announcers) && !now.Before(mm.deadline) {
+			delete(g.missing, id)
+		}
+	}
+}
+
+func (g *Gossip) send(peer PeerID, frame []byte, counter *uint64) {
+	if err := g.tr.Send(peer, frame); err != nil {
+		g.stats.SendFailed++ // a slow peer loses frames, never holds up the others
+		return
+	}
+	*counter++
+	g.stats.BytesSent += uint64(len(frame))
+}
