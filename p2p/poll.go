@@ -89,7 +89,7 @@ func (p *puller) present() bool {
 // waits until the poller has handled it (or is not there).
 func (p *puller) deliver(n *Node, ev *Event) bool {
 	p.mu.Lock()
-	for ev.Type == EventMessage && len(p.items) >= p.max && (n.ctx.Err() == nil || p.present()) {
+	for (ev.Type == EventMessage || ev.Type == EventTopicMessage) && len(p.items) >= p.max && (n.ctx.Err() == nil || p.present()) {
 		room := p.room
 		p.mu.Unlock()
 		t := time.NewTimer(pollRecheck)
