@@ -31,3 +31,12 @@ func OverlayLinks(n *Node) []string {
 	}
 	return out
 }
+
+// OverlayHops adds the node's deliveries by hop count to into.
+func OverlayHops(n *Node, into []uint64) {
+	for i := range into {
+		if i < len(n.ov.stats.hops) {
+			into[i] += n.ov.stats.hops[i].Load()
+		}
+	}
+}

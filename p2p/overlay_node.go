@@ -36,6 +36,7 @@ type nodeOverlay struct {
 
 	stats struct {
 		sent, sentBytes, dropped, received atomic.Uint64
+		hops                               [256]atomic.Uint64 // deliveries by hop count
 	}
 }
 
@@ -165,6 +166,7 @@ func (o *nodeOverlay) deliver(d overlay.Delivery) {
 	o.mu.Lock()
 	p := o.peers[d.From]
 	o.mu.Unlock()
+	o.stats.hops[min(max(d.Hops, 0), 255)].Add(1)
 	n := o.n
 	cancel := n.ctx.Done()
 	if p != nil {
