@@ -92,7 +92,7 @@ func (w *gnet) add() *gnode {
 
 // join connects g to the bootstrap at port and starts discovery.
 func (w *gnet) join(g *gnode, port, k int) {
-	_, err := g.n.Connect("127.0.0.1", port, false)
+	_, err := g.n.Connect(g.n.Host(), port, false)
 	require.NoError(w.t, err)
 	require.NoError(w.t, g.n.Discover(k))
 }
