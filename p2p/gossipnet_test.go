@@ -18,7 +18,6 @@ type gnode struct {
 	n      *p2p.Node
 	mu     sync.Mutex
 	got    map[string]int // by topic "/" data
-	hops   []int
 	origin map[string]string
 	at     map[string]time.Time
 }
