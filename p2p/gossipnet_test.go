@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,9 +21,13 @@ type gnode struct {
 	got    map[string]int // by topic "/" data
 	origin map[string]string
 	at     map[string]time.Time
+	direct atomic.Int64 // application messages
 }
 
 func (g *gnode) handle(ev *p2p.Event) bool {
+	if ev.Type == p2p.EventMessage {
+		g.direct.Add(1)
+	}
 	if ev.Type == p2p.EventTopicMessage {
 		k := ev.Topic + "/" + string(ev.Message.Data)
 		g.mu.Lock()
