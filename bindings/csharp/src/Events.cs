@@ -98,6 +98,17 @@ namespace P2PNode
         public Message Message { get; }
     }
 
+    /// <summary>A publish on a topic the node subscribed to (node_topic_message).</summary>
+    public class TopicMessageEventArgs : MessageEventArgs
+    {
+        /// <summary>Creates the arguments.</summary>
+        public TopicMessageEventArgs(Peer peer, string topic, string origin, Message message) : base(peer, message) => (Topic, Origin) = (topic, origin);
+        /// <summary>The topic.</summary>
+        public string Topic { get; }
+        /// <summary>The publisher's node id (<see cref="PeerEventArgs.Peer"/> is the neighbour that relayed it).</summary>
+        public string Origin { get; }
+    }
+
     /// <summary>A lost peer is about to be dialled again (node_reconnection_error); set <see cref="Reconnect"/> to false to give up.</summary>
     public class ReconnectionErrorEventArgs : EventArgs
     {
