@@ -119,8 +119,8 @@ namespace P2PNode
         /// <summary>Learns addresses from peers, dials until the node has at least targetPeers connections and replaces lost ones.</summary>
         public void Discover(int targetPeers) => Check(N.p2p_node_discover(H, targetPeers));
         /// <summary>Every address the node knows of (from discovery).</summary>
-        public IReadOnlyList<(string Id, string Host, int Port)> KnownPeers { get { Check(N.p2p_node_known_peers_buf(H, out P2PBuf b, out UIntPtr n));
-            try { return Entries(b.data, n).Select(p => (Str(p.id), Str(p.host), p.port)).ToList().AsReadOnly(); } finally { N.p2p_buf_free(ref b); } } }
+        public IReadOnlyList<KnownPeer> KnownPeers { get { Check(N.p2p_node_known_peers_buf(H, out P2PBuf b, out UIntPtr n));
+            try { return Entries(b.data, n).Select(p => new KnownPeer(Str(p.id), Str(p.host), p.port)).ToList().AsReadOnly(); } finally { N.p2p_buf_free(ref b); } } }
         /// <summary>Receives the publishes on topic from now on (<see cref="OnTopicMessage"/>); relaying needs no subscription.</summary>
         public void Subscribe(string topic) => Check(Utf8Call(topic, nameof(topic), (t, n) => N.p2p_node_subscribe(H, t, n)));
         /// <summary>Stops receiving topic's publishes.</summary>
@@ -228,8 +228,7 @@ namespace P2PNode
         }
 
         /// <summary>A publish on a subscribed topic: origin is the publisher's node id, peer the neighbour that relayed it; raises <see cref="TopicMessage"/>.</summary>
-        protected virtual void OnTopicMessage(Peer peer, string topic, string origin, Message message) =>
-            Raise(TopicMessage, new TopicMessageEventArgs(peer, topic, origin, message), nameof(TopicMessage));
+        protected virtual void OnTopicMessage(Peer peer, string topic, string origin, Message message) => Raise(TopicMessage, new TopicMessageEventArgs(peer, topic, origin, message), nameof(TopicMessage));
         /// <summary>An event handler threw (the node goes on); the default writes it to <see cref="Console.Error"/>.</summary>
         protected virtual void OnHandlerException(string handler, Exception exception) =>
             Console.Error.WriteLine("P2PNode: unhandled exception in {0} of node {1}: {2}", handler, Id.Length > 10 ? Id.Substring(0, 10) : Id, exception);
@@ -291,13 +290,12 @@ namespace P2PNode
 
         /// <summary>Delivers the event types a subclass knows (SecureNode's); ignored here.</summary>
         internal virtual void DeliverMore(ref P2PEv ev, Peer peer) { }
-        /// <summary>The one Peer object for an event's handle, made at its first event.</summary>
+        /// <summary>The one Peer object for an event's handle, made at its first event (with the library's facts: encryption, key).</summary>
         private Peer PeerOf(ref P2PEv ev)
         {
             lock (peers)
             {
-                if (!peers.TryGetValue(ev.peer, out Peer p)) // the library's facts (encryption, key) while it has them
-                    peers[ev.peer] = p = FindPeer(ev.peer) ?? new Peer(this, ev.peer, Str(ev.peer_id), Str(ev.peer_host), ev.peer_port, (Direction)ev.direction, null);
+                if (!peers.TryGetValue(ev.peer, out Peer p)) peers[ev.peer] = p = FindPeer(ev.peer) ?? new Peer(this, ev.peer, Str(ev.peer_id), Str(ev.peer_host), ev.peer_port, (Direction)ev.direction, null);
                 return p;
             }
         }
