@@ -66,6 +66,17 @@ func (p *Peer) Capabilities() []string {
 	return append([]string(nil), p.caps...)
 }
 
+// counted is what bytes of msgs queued frames count for in the byte
+// counters: their wire size in the plaintext protocol, and for a native
+// peer the same measure (the 6-byte header counts as the EOT would), so
+// that the counters do not depend on the transport.
+func (p *Peer) counted(bytes, msgs int) uint64 {
+	if p.native {
+		return uint64(bytes - (native.HeaderSize-1)*msgs)
+	}
+	return uint64(bytes)
+}
+
 // overhead is what framing adds to a raw payload.
 func (p *Peer) overhead() int {
 	if p.native {
@@ -268,7 +279,7 @@ func (p *Peer) nativeReadLoop() {
 		case native.TypeData:
 			err = p.readData(br, h, &slab, &charged, evp, &bad)
 			frames++
-			size += native.HeaderSize + h.Length
+			size += 1 + h.Length // counted as the plaintext protocol counts it
 		default:
 			err = errors.New("a hello after the handshake")
 		}

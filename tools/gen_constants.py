@@ -256,7 +256,7 @@ CS_ENUMS: List[Tuple[str, str, str, Dict[str, Optional[str]], str, str]] = [
      {}, "", ""),
     ("p2p_limit", "Limit", "Limits of a node (P2P_LIMIT_*, defaults in the header); 0 restores a default.",
      {}, "", ""),
-    ("p2p_encryption", "Encryption", "A node's mode for the native protocol with our own nodes (Limit.Encryption).",
+    ("p2p_encryption", "Encryption", "A node's mode for the native protocol (Limit.Encryption).",
      {}, "", ""),
     ("p2p_overflow_policy", "OverflowPolicy", "What a send does when a queue is full (Limit.OverflowPolicy).",
      {}, "", ""),
@@ -314,18 +314,19 @@ def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
     for name in CS_STRUCTS:
         runs: List[Tuple[str, List[str]]] = []
         for ctype, fname, arr in structs[name]:
-            t = cs_type(ctype, structs)
-            if arr:  # a fixed array: marshalled by value, as its own declaration
-                t = f"[MarshalAs(UnmanagedType.ByValArray, SizeConst = {arr})] public {t}[]"
-                runs.append((t, [fname]))
+            if arr:  # a fixed array: marshalled by value, a declaration of its own
+                runs.append((f"[MarshalAs(UnmanagedType.ByValArray, SizeConst = {arr})] public "
+                             f"{cs_type(ctype, structs)}[]", [fname]))
+                runs.append(("", []))  # nothing joins it
                 continue
+            t = cs_type(ctype, structs)
             if runs and runs[-1][0] == t:
                 runs[-1][1].append(fname)
             else:
                 runs.append((t, [fname]))
         # A run of fields of one type is one declaration (the same layout), on as few lines as fit.
-        words = [((t if t.startswith("[") else "public " + t) + " " if i == 0 else "") + n + ("," if i < len(names) - 1 else ";")
-                 for t, names in runs for i, n in enumerate(names)]
+        words = [(("" if t.startswith("[") else "public ") + t + " " if i == 0 else "") + n
+                 + ("," if i < len(names) - 1 else ";") for t, names in runs for i, n in enumerate(names)]
         out += cs_wrap(f"[StructLayout(LayoutKind.Sequential)] internal struct {class_name(name)} {{ ",
                        words, "    ", " }", " ")
     out.append("}")

@@ -23,7 +23,7 @@ namespace P2PNode
         MaxPendingHandshakes = 14, MaxPendingHandshakesPerAddress = 15, IdleEvictionMs = 16, MaxPendingBytes = 17,
         MaxPendingBytesPerAddress = 18, Encryption = 19, HeartbeatIntervalMs = 20, HeartbeatTimeoutMs = 21,
         NegotiationWaitMs = 22 }
-    /// <summary>A node's mode for the native protocol with our own nodes (Limit.Encryption).</summary>
+    /// <summary>A node's mode for the native protocol (Limit.Encryption).</summary>
     public enum Encryption { Preferred = 0, Off = 1, Required = 2 }
     /// <summary>What a send does when a queue is full (Limit.OverflowPolicy).</summary>
     public enum OverflowPolicy { Wait = 0, DropNewest = 1, DropOldest = 2, Disconnect = 3 }
