@@ -305,7 +305,7 @@ namespace P2PNode
         {
             lock (peers) if (peers.TryGetValue(h, out Peer known)) return known;
             var p = Sized<P2PPeer>();
-            int rc = N.p2p_peer_facts(H, h, ref p);
+            int rc = N.p2p_peer_facts(NativeHandle, h, ref p); // also in the stop events of Dispose
             try
             {
                 if (rc == (int)ErrorCode.NoPeer) return null;
