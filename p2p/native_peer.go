@@ -26,6 +26,7 @@ type nativePeer struct {
 	pushing      atomic.Bool   // the reader waits for room in the event queue
 	pingDue      atomic.Bool
 	pongDue      atomic.Bool
+	ov           overlayQueue // frames of the overlay engines (overlay_sendq.go)
 }
 
 // setNative makes p a native peer over l, whose TCP connection is raw.
@@ -276,6 +277,8 @@ func (p *Peer) nativeReadLoop() {
 			p.pongDue.Store(true)
 			p.wakeWriter()
 		case native.TypePong:
+		case native.TypeExt:
+			err = p.readExt(br, h)
 		case native.TypeData:
 			err = p.readData(br, h, &slab, &charged, evp, &bad)
 			frames++

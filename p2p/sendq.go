@@ -263,7 +263,7 @@ func (p *Peer) releaseBudget(size int) {
 
 // wakeWriterLocked wakes the writer if it waits for work. p.wmu is held.
 func (p *Peer) wakeWriterLocked() {
-	if p.writerIdle && len(p.segs) > 0 {
+	if p.writerIdle && (len(p.segs) > 0 || p.overlayQueuedLocked()) {
 		p.writerIdle = false
 		select {
 		case p.wake <- struct{}{}:
@@ -289,8 +289,13 @@ func (p *Peer) writeLoop() {
 			p.teardown()
 			return
 		}
+		if err := p.writeOverlay(); err != nil {
+			p.node.debugf("overlay write to %s failed: %v", p.id, err)
+			p.teardown()
+			return
+		}
 		p.wmu.Lock()
-		for len(p.segs) == 0 {
+		for len(p.segs) == 0 && !p.overlayQueuedLocked() {
 			if p.closing {
 				p.wmu.Unlock()
 				p.finishWrites()
@@ -313,7 +318,7 @@ func (p *Peer) writeLoop() {
 		}
 		if len(p.segs) == 0 {
 			p.wmu.Unlock()
-			continue // a ping or pong is due
+			continue // a ping or pong, or overlay frames, are due
 		}
 		k, size, msgs := 0, 0, 0
 		for k < len(p.segs) && (k == 0 || size+len(p.segs[k]) <= batchMax) && k < 1024 {
