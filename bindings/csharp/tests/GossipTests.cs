@@ -15,11 +15,8 @@ namespace P2PNode.Tests
         private static List<Recorder> Network(Nodes nodes, int count, int target)
         {
             var all = Enumerable.Range(0, count).Select(i => nodes.Started("g" + i)).ToList();
-            foreach (Recorder n in all.Skip(1))
-            {
-                n.Connect("127.0.0.1", all[0].Port);
-                n.Discover(target);
-            }
+            all.Skip(1).ToList().ForEach(n => n.Connect("127.0.0.1", all[0].Port));
+            all.ForEach(n => n.Discover(target)); // the bootstrap too: discovery answers its peers' exchanges
             Wait.Until(() => all.All(n => n.AllPeers.Count >= target), "every node with " + target + " peers: "
                 + string.Join(", ", all.Select(n => n.Id + "=" + n.AllPeers.Count)));
             return all;
