@@ -97,6 +97,12 @@ namespace P2PNode.Tests
                     Assert.AreEqual("news", viaEvent[0].Topic);
                     Assert.AreEqual(all[0].Id, viaEvent[0].Origin);
                 }
+                var idle = nodes.Add(new Node("127.0.0.1", 0));
+                idle.Subscribe("early"); // any time, also before start
+                var notStarted = Assert.Throws<P2PException>(() => idle.Publish("early", "x"));
+                Assert.AreEqual(ErrorCode.InvalidState, notStarted.Code, "publishing needs a started node");
+                Assert.AreEqual(ErrorCode.InvalidArgument, Assert.Throws<P2PException>(() => all[0].Subscribe(new string('t', 256))).Code);
+                Assert.AreEqual(ErrorCode.InvalidArgument, Assert.Throws<P2PException>(() => all[0].Subscribe("")).Code);
                 Assert.Throws<ArgumentNullException>(() => all[0].Publish(null, "x"));
                 Assert.Throws<ArgumentNullException>(() => all[0].Subscribe(null));
             }
