@@ -174,7 +174,8 @@ namespace P2PNode
                     break;
                 case P2PEventType.MessageRejected: OnMessageRejected(peer, MessageOf(ref ev), (Reject)ev.reject, Str(ev.reason)); break;
                 case P2PEventType.DiscoveryAnswer:
-                    OnDiscoveryAnswer(peer, new DiscoveryAnswer(Str(ev.sender_id), Str(ev.msg_type), MessageOf(ref ev).Text ?? "", NodesOf(ref ev)));
+                    OnDiscoveryAnswer(peer, new DiscoveryAnswer(Str(ev.sender_id), Str(ev.msg_type), MessageOf(ref ev).Text ?? "",
+                        Entries(ev.nodes, ev.n_nodes, d => new DiscoveredNode(Str(d.id), Str(d.host), d.port, (Direction)d.direction))));
                     break;
             }
         }
@@ -184,12 +185,6 @@ namespace P2PNode
         private delegate int AesFn(byte[] secret, UIntPtr secretLen, byte[] data, UIntPtr len, out P2PBuf buf);
         private delegate int FileWriteFn(byte[] path, byte[] secret, UIntPtr secretLen, byte[] data, UIntPtr len);
         private delegate int FileReadFn(byte[] path, byte[] secret, UIntPtr secretLen, out P2PBuf buf);
-
-        private static int Utf8Call(string text, string name, Func<byte[], UIntPtr, int> call)
-        {
-            byte[] data = Node.Utf8(text, name);
-            return call(data, Len(data));
-        }
 
         private static byte[] Data(string text, string name, DataFn fn) => Data(Node.Utf8(text, name), name, fn);
         private static byte[] Data(byte[] data, string name, DataFn fn) => Buf((out P2PBuf b) => fn(NotNull(data, name), Len(data), out b));
