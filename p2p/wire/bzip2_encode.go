@@ -261,22 +261,30 @@ func (e *bzip2Encoder) writeSymbols(alpha int, freq *[bzip2MaxAlpha]int32) {
 	}
 	sel := e.sel[:nGroups]
 	var tfreq [bzip2MaxTables][bzip2MaxAlpha]int32
+	// The costs of a symbol in all tables, packed 10 bits a table: a
+	// group's costs are then one sum (at most 50*17 < 1<<10 each).
+	var packed [bzip2MaxAlpha]uint64
 	for range bzip2Iters {
 		for t := range nTables {
 			clear(tfreq[t][:alpha])
 		}
+		for s := range alpha {
+			var c uint64
+			for t := range nTables {
+				c |= uint64(lens[t][s]) << (10 * t)
+			}
+			packed[s] = c
+		}
 		for g := range nGroups {
 			grp := syms[g*bzip2GroupSize : min((g+1)*bzip2GroupSize, len(syms))]
-			var cost [bzip2MaxTables]int32
+			var sum uint64
 			for _, s := range grp {
-				for t := range nTables {
-					cost[t] += int32(lens[t][s])
-				}
+				sum += packed[s]
 			}
-			best := 0
+			best, bestCost := 0, sum&1023
 			for t := 1; t < nTables; t++ {
-				if cost[t] < cost[best] {
-					best = t
+				if c := sum >> (10 * t) & 1023; c < bestCost {
+					best, bestCost = t, c
 				}
 			}
 			sel[g] = uint8(best)

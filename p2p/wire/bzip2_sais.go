@@ -1,5 +1,7 @@
 package wire
 
+import "bytes"
+
 // Suffix sorting by induced sorting (SA-IS, Nong, Zhang and Chan 2009):
 // linear time, and on text several times faster than the comparison sorts
 // of a bzip2 block. The bzip2 encoder sorts the suffixes of its block with
@@ -95,17 +97,32 @@ func suffixSort[T byte | int32](t []T, sa []int32, k int, a *saisArena) {
 			j++
 		}
 	}
+	// The length of each LMS substring (to the next LMS position, both
+	// included) at sa[m+p/2]: LMS positions are at least 2 apart, and
+	// substrings of equal length and symbols have equal types too.
 	for i := m; i < n; i++ {
 		sa[i] = -1
 	}
+	next := n // the last LMS substring ends at the sentinel: unique
+	for i := n - 1; i >= 1; i-- {
+		if isLMS(i) {
+			if next == n {
+				sa[m+i/2] = int32(n + 1)
+			} else {
+				sa[m+i/2] = int32(next - i + 1)
+			}
+			next = i
+		}
+	}
 	name := int32(0)
-	prev := -1
+	prev, prevLen := -1, int32(0)
 	for i := 0; i < m; i++ {
 		p := int(sa[i])
-		if prev < 0 || !equalLMS(t, isS, prev, p) {
+		l := sa[m+p/2]
+		if l != prevLen || int(l) > n || !equalSymbols(t[prev:prev+int(l)], t[p:p+int(l)]) {
 			name++
 		}
-		prev = p
+		prev, prevLen = p, l
 		sa[m+p/2] = name - 1
 	}
 	// The names in text order, packed at the end of sa: the reduced string.
@@ -161,9 +178,11 @@ func induce[T byte | int32](t []T, sa []int32, isS []byte, cnt, bkt []int32) {
 	c := t[n-1]
 	sa[bkt[c]] = int32(n - 1)
 	bkt[c]++
+	// In this pass sa holds L-type and LMS suffixes only, so j (before
+	// one of them) is L-type exactly when its symbol is not smaller.
 	for i := 0; i < n; i++ {
 		j := sa[i] - 1
-		if j >= 0 && isS[j] == 0 {
+		if j >= 0 && t[j] >= t[j+1] {
 			c := t[j]
 			sa[bkt[c]] = j
 			bkt[c]++
@@ -180,25 +199,17 @@ func induce[T byte | int32](t []T, sa []int32, isS []byte, cnt, bkt []int32) {
 	}
 }
 
-// equalLMS reports whether the LMS substrings at p and q (from one LMS
-// position to the next, both included) are equal.
-func equalLMS[T byte | int32](t []T, isS []byte, p, q int) bool {
-	n := len(t)
-	for d := 0; ; d++ {
-		if p+d == n || q+d == n {
-			return false // only one of them can end at the sentinel
-		}
-		if t[p+d] != t[q+d] || isS[p+d] != isS[q+d] {
+// equalSymbols reports whether a and b hold the same symbols.
+func equalSymbols[T byte | int32](a, b []T) bool {
+	if ab, ok := any(a).([]byte); ok {
+		return bytes.Equal(ab, any(b).([]byte))
+	}
+	for i := range a {
+		if a[i] != b[i] {
 			return false
 		}
-		if d > 0 {
-			pEnd := isS[p+d] == 1 && isS[p+d-1] == 0
-			qEnd := isS[q+d] == 1 && isS[q+d-1] == 0
-			if pEnd || qEnd {
-				return pEnd && qEnd
-			}
-		}
 	}
+	return true
 }
 
 func bucketStarts(cnt, bkt []int32) {
