@@ -9,6 +9,8 @@ package wire
 // (RUNA, RUNB), and Huffman codes from up to six tables, one chosen per 50
 // symbols (the entropy back end below).
 
+import "encoding/binary"
+
 const (
 	bzip2BlockMax  = 900000 - 19 // run-length output per block, as libbz2's level 9
 	bzip2GroupSize = 50          // symbols coded with one table
@@ -17,10 +19,11 @@ const (
 	bzip2MaxAlpha  = 258 // RUNA, RUNB, 255 move-to-front positions, end of block
 )
 
-// bzip2CRCTable is the CRC-32 of bzip2 (polynomial 0x04c11db7, most
-// significant bit first), by byte.
-var bzip2CRCTable = func() (t [256]uint32) {
-	for i := range t {
+// bzip2CRCTables are the CRC-32 of bzip2 (polynomial 0x04c11db7, most
+// significant bit first) of a byte followed by k zero bytes, for k < 8:
+// eight bytes at a time.
+var bzip2CRCTables = func() (t [8][256]uint32) {
+	for i := range t[0] {
 		c := uint32(i) << 24
 		for range 8 {
 			if c&(1<<31) != 0 {
@@ -29,14 +32,27 @@ var bzip2CRCTable = func() (t [256]uint32) {
 				c <<= 1
 			}
 		}
-		t[i] = c
+		t[0][i] = c
+	}
+	for k := 1; k < 8; k++ {
+		for i := range t[k] {
+			c := t[k-1][i]
+			t[k][i] = c<<8 ^ t[0][c>>24]
+		}
 	}
 	return t
 }()
 
 func bzip2CRC(crc uint32, p []byte) uint32 {
+	t := &bzip2CRCTables
+	for len(p) >= 8 {
+		crc ^= binary.BigEndian.Uint32(p)
+		crc = t[7][crc>>24] ^ t[6][crc>>16&0xff] ^ t[5][crc>>8&0xff] ^ t[4][crc&0xff] ^
+			t[3][p[4]] ^ t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]]
+		p = p[8:]
+	}
 	for _, b := range p {
-		crc = crc<<8 ^ bzip2CRCTable[byte(crc>>24)^b]
+		crc = crc<<8 ^ t[0][byte(crc>>24)^b]
 	}
 	return crc
 }
@@ -78,19 +94,27 @@ func (e *bzip2Encoder) fillBlock(data []byte) int {
 	}
 	b := e.block[:0]
 	i := 0
-	for i < len(data) && len(b) <= bzip2BlockMax-5 {
+	// Each turn leaves room for a run (5 bytes) or fills the block.
+	for i < len(data) && len(b) < bzip2BlockMax-5 {
+		// Bytes before the next run of 4 go as they are.
+		start := i
+		end := min(len(data), i+bzip2BlockMax-5-len(b))
+		for i+3 < end && !(data[i] == data[i+1] && data[i] == data[i+2] && data[i] == data[i+3]) {
+			i++
+		}
+		if i+3 >= end {
+			i = end
+		}
+		b = append(b, data[start:i]...)
+		if i == end {
+			continue
+		}
 		c := data[i]
-		r := 1
+		r := 4
 		for r < 255 && i+r < len(data) && data[i+r] == c {
 			r++
 		}
-		if r < 4 {
-			for range r {
-				b = append(b, c)
-			}
-		} else {
-			b = append(b, c, c, c, c, byte(r-4))
-		}
+		b = append(b, c, c, c, c, byte(r-4))
 		i += r
 	}
 	e.block = b
@@ -344,7 +368,7 @@ func (e *bzip2Encoder) writeSymbols(alpha int, freq *[bzip2MaxAlpha]int32) {
 // bitWriter appends bits, most significant first, to out.
 type bitWriter struct {
 	out  []byte
-	acc  uint64 // pending bits, in the low n bits
+	acc  uint64 // pending bits (fewer than 32), in the low nacc bits
 	nacc uint
 }
 
@@ -352,14 +376,18 @@ type bitWriter struct {
 func (w *bitWriter) write(v uint32, n uint) {
 	w.acc = w.acc<<n | uint64(v)
 	w.nacc += n
-	for w.nacc >= 8 {
-		w.nacc -= 8
-		w.out = append(w.out, byte(w.acc>>w.nacc))
+	if w.nacc >= 32 {
+		w.nacc -= 32
+		w.out = binary.BigEndian.AppendUint32(w.out, uint32(w.acc>>w.nacc))
 	}
 }
 
 // flush pads the last byte with zeros and returns the output.
 func (w *bitWriter) flush() []byte {
+	for w.nacc >= 8 {
+		w.nacc -= 8
+		w.out = append(w.out, byte(w.acc>>w.nacc))
+	}
 	if w.nacc > 0 {
 		w.out = append(w.out, byte(w.acc<<(8-w.nacc)))
 	}

@@ -51,19 +51,25 @@ func suffixSort[T byte | int32](t []T, sa []int32, k int, a *saisArena) {
 		sa[0] = 0
 		return
 	}
-	// isS[i]: suffix i is smaller than suffix i+1 (S-type), else L-type.
-	// The suffix past the end (the sentinel) is the smallest, so the last
+	// isS[i]: 0 when suffix i is larger than suffix i+1 (L-type), 1 when
+	// smaller (S-type), 2 when smaller and suffix i-1 is L-type (LMS). The
+	// suffix past the end (the sentinel) is the smallest, so the last
 	// symbol is L-type.
 	isS := a.byteSlice(n)
 	isS[n-1] = 0
+	m := 0 // LMS suffixes
 	for i := n - 2; i >= 0; i-- {
-		if t[i] < t[i+1] || (t[i] == t[i+1] && isS[i+1] == 1) {
+		if t[i] < t[i+1] || (t[i] == t[i+1] && isS[i+1] != 0) {
 			isS[i] = 1
 		} else {
 			isS[i] = 0
+			if isS[i+1] != 0 {
+				isS[i+1] = 2
+				m++
+			}
 		}
 	}
-	isLMS := func(i int) bool { return i > 0 && isS[i] == 1 && isS[i-1] == 0 }
+	isLMS := func(i int) bool { return isS[i] == 2 }
 
 	cnt := a.int32s(k)
 	clear(cnt)
@@ -78,12 +84,10 @@ func suffixSort[T byte | int32](t []T, sa []int32, k int, a *saisArena) {
 		sa[i] = -1
 	}
 	bucketEnds(cnt, bkt)
-	m := 0
 	for i := 1; i < n; i++ {
 		if isLMS(i) {
 			bkt[t[i]]--
 			sa[bkt[t[i]]] = int32(i)
-			m++
 		}
 	}
 	induce(t, sa, isS, cnt, bkt)
@@ -92,7 +96,7 @@ func suffixSort[T byte | int32](t []T, sa []int32, k int, a *saisArena) {
 	// substrings share a name.
 	j := 0
 	for _, p := range sa {
-		if isLMS(int(p)) {
+		if p >= 0 && isLMS(int(p)) {
 			sa[j] = p
 			j++
 		}
@@ -191,7 +195,7 @@ func induce[T byte | int32](t []T, sa []int32, isS []byte, cnt, bkt []int32) {
 	bucketEnds(cnt, bkt)
 	for i := n - 1; i >= 0; i-- {
 		j := sa[i] - 1
-		if j >= 0 && isS[j] == 1 {
+		if j >= 0 && isS[j] != 0 {
 			c := t[j]
 			bkt[c]--
 			sa[bkt[c]] = j
