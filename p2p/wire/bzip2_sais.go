@@ -57,7 +57,8 @@ func suffixSort[T byte | int32](t []T, sa []int32, k int, a *saisArena) {
 	// symbol is L-type.
 	isS := a.byteSlice(n)
 	isS[n-1] = 0
-	m := 0 // LMS suffixes
+	// The LMS positions, from the last down (at most every other one).
+	lms := a.int32s(n/2 + 1)[:0]
 	for i := n - 2; i >= 0; i-- {
 		if t[i] < t[i+1] || (t[i] == t[i+1] && isS[i+1] != 0) {
 			isS[i] = 1
@@ -65,10 +66,11 @@ func suffixSort[T byte | int32](t []T, sa []int32, k int, a *saisArena) {
 			isS[i] = 0
 			if isS[i+1] != 0 {
 				isS[i+1] = 2
-				m++
+				lms = append(lms, int32(i+1))
 			}
 		}
 	}
+	m := len(lms)
 	isLMS := func(i int) bool { return isS[i] == 2 }
 
 	cnt := a.int32s(k)
@@ -84,11 +86,9 @@ func suffixSort[T byte | int32](t []T, sa []int32, k int, a *saisArena) {
 		sa[i] = -1
 	}
 	bucketEnds(cnt, bkt)
-	for i := 1; i < n; i++ {
-		if isLMS(i) {
-			bkt[t[i]]--
-			sa[bkt[t[i]]] = int32(i)
-		}
+	for _, p := range lms {
+		bkt[t[p]]--
+		sa[bkt[t[p]]] = p
 	}
 	induce(t, sa, isS, cnt, bkt)
 
@@ -107,16 +107,14 @@ func suffixSort[T byte | int32](t []T, sa []int32, k int, a *saisArena) {
 	for i := m; i < n; i++ {
 		sa[i] = -1
 	}
-	next := n // the last LMS substring ends at the sentinel: unique
-	for i := n - 1; i >= 1; i-- {
-		if isLMS(i) {
-			if next == n {
-				sa[m+i/2] = int32(n + 1)
-			} else {
-				sa[m+i/2] = int32(next - i + 1)
-			}
-			next = i
+	next := int32(n) // the last LMS substring ends at the sentinel: unique
+	for _, p := range lms {
+		if next == int32(n) {
+			sa[m+int(p)/2] = int32(n + 1)
+		} else {
+			sa[m+int(p)/2] = next - p + 1
 		}
+		next = p
 	}
 	name := int32(0)
 	prev, prevLen := -1, int32(0)
@@ -148,17 +146,10 @@ func suffixSort[T byte | int32](t []T, sa []int32, k int, a *saisArena) {
 	}
 
 	// Step 3: the LMS suffixes in their sorted order (sa1 holds indexes
-	// into the LMS positions; s1 is free to list those positions), at the
-	// ends of their buckets; inducing from them sorts all suffixes.
-	j = 0
-	for i := 1; i < n; i++ {
-		if isLMS(i) {
-			s1[j] = int32(i)
-			j++
-		}
-	}
+	// into the LMS positions in text order), at the ends of their
+	// buckets; inducing from them sorts all suffixes.
 	for i := range sa1 {
-		sa1[i] = s1[sa1[i]]
+		sa1[i] = lms[m-1-int(sa1[i])]
 	}
 	for i := m; i < n; i++ {
 		sa[i] = -1
