@@ -89,8 +89,9 @@ func (e *bzip2Encoder) encode(dst, data []byte) []byte {
 // fillBlock run-length codes the start of data into e.block, up to a
 // block's worth, and returns how many bytes of data it took.
 func (e *bzip2Encoder) fillBlock(data []byte) int {
-	if cap(e.block) < bzip2BlockMax {
-		e.block = make([]byte, 0, min(bzip2BlockMax, len(data)+len(data)/4+8))
+	// Runs of 4 grow by a count byte: at most 5/4 of the input.
+	if need := min(bzip2BlockMax, len(data)+len(data)/4+8); cap(e.block) < need {
+		e.block = make([]byte, 0, need)
 	}
 	b := e.block[:0]
 	i := 0
