@@ -104,9 +104,6 @@ func suffixSort[T byte | int32](t []T, sa []int32, k int, a *saisArena) {
 	// The length of each LMS substring (to the next LMS position, both
 	// included) at sa[m+p/2]: LMS positions are at least 2 apart, and
 	// substrings of equal length and symbols have equal types too.
-	for i := m; i < n; i++ {
-		sa[i] = -1
-	}
 	next := int32(n) // the last LMS substring ends at the sentinel: unique
 	for _, p := range lms {
 		if next == int32(n) {
@@ -127,13 +124,12 @@ func suffixSort[T byte | int32](t []T, sa []int32, k int, a *saisArena) {
 		prev, prevLen = p, l
 		sa[m+p/2] = name - 1
 	}
-	// The names in text order, packed at the end of sa: the reduced string.
-	j = n - 1
-	for i := n - 1; i >= m; i-- {
-		if sa[i] >= 0 {
-			sa[j] = sa[i]
-			j--
-		}
+	// The names in text order, at the end of sa: the reduced string. From
+	// the last down, each lands at or above where its name was read (LMS
+	// positions are at least 2 apart and below n-1), above the names still
+	// to read.
+	for j := m - 1; j >= 0; j-- {
+		sa[n-m+j] = sa[m+int(lms[m-1-j])/2]
 	}
 	s1 := sa[n-m:]
 	sa1 := sa[:m]
