@@ -9,7 +9,10 @@ package wire
 // (RUNA, RUNB), and Huffman codes from up to six tables, one chosen per 50
 // symbols (the entropy back end below).
 
-import "encoding/binary"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 const (
 	bzip2BlockMax  = 900000 - 19 // run-length output per block, as libbz2's level 9
@@ -210,17 +213,23 @@ func (e *bzip2Encoder) moveToFront(inUse *[256]bool) (int, [bzip2MaxAlpha]int32)
 		if zeros > 0 {
 			flush()
 		}
-		// Find v and shift the list before it by one.
+		// Find v and shift the list before it by one: a byte at a time
+		// near the front, where text finds most bytes; beyond, with
+		// IndexByte and copy, whose calls cost less than long loops.
 		prev := list[0]
 		j := 1
-		for {
+		for ; j < 16; j++ {
 			cur := list[j]
 			list[j] = prev
 			if cur == v {
 				break
 			}
 			prev = cur
-			j++
+		}
+		if j == 16 {
+			j = 16 + bytes.IndexByte(list[16:k], v)
+			copy(list[17:j+1], list[16:j])
+			list[16] = prev
 		}
 		list[0] = v
 		out = append(out, uint16(j+1))
