@@ -61,17 +61,18 @@ func ParseCompression(name string) (Compression, error) {
 // The codecs are pure Go, chosen for speed on the bench's 64 KiB text
 // against CPython's C modules (issue 20): zlib is klauspost/compress (its
 // level 6 compresses about 6x faster than compress/zlib, bodies ~10%
-// larger than CPython's, which decodes them); bzip2 is dsnet/compress both
-// ways (the only pure-Go encoder; its decoder is about twice as fast as
-// compress/bzip2's); lzma is ulikunitz/xz.
+// larger than CPython's, which decodes them); bzip2 is this package's own
+// encoder (bzip2_encode.go; dsnet/compress's, the only other pure-Go one,
+// is slower than libbz2) and dsnet/compress's decoder (about twice as fast
+// as compress/bzip2's); lzma is ulikunitz/xz.
 //
 // Codec state is large (zlib's is hundreds of KiB) and costs more to make
 // than to use on a small message, so writers and readers are reused.
 var (
-	zlibWriters  = sync.Pool{New: func() any { w, _ := zlib.NewWriterLevel(nil, 6); return w }}
-	bzip2Writers = sync.Pool{New: func() any { w, _ := dbzip2.NewWriter(nil, &dbzip2.WriterConfig{Level: 9}); return w }}
-	zlibReaders  sync.Pool
-	bzip2Readers sync.Pool // only readers that reached the end: see Decompress
+	zlibWriters   = sync.Pool{New: func() any { w, _ := zlib.NewWriterLevel(nil, 6); return w }}
+	bzip2Encoders = sync.Pool{New: func() any { return new(bzip2Encoder) }}
+	zlibReaders   sync.Pool
+	bzip2Readers  sync.Pool // only readers that reached the end: see Decompress
 )
 
 // Compress compresses data with c and appends c's tag, as the reference
@@ -90,12 +91,10 @@ func Compress(data []byte, c Compression) ([]byte, error) {
 		zw.Reset(&b)
 		w = zw
 	case CompressionBzip2:
-		bw := bzip2Writers.Get().(*dbzip2.Writer)
-		defer bzip2Writers.Put(bw)
-		if err := bw.Reset(&b); err != nil {
-			return nil, fmt.Errorf("wire: bzip2 writer: %w", err)
-		}
-		w = bw
+		enc := bzip2Encoders.Get().(*bzip2Encoder)
+		defer bzip2Encoders.Put(enc)
+		out := enc.encode(b.Bytes(), data)
+		return append(out, c.String()...), nil
 	case CompressionLzma:
 		xw, err := xz.WriterConfig{CheckSum: xz.CRC64, DictCap: xzDictCap(len(data))}.NewWriter(&b)
 		if err != nil {
