@@ -6,15 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 using namespace p2pnode;
 using testing_p2p::EventLog;
+using testing_p2p::TempPath;
 using testing_p2p::code_of;
 using testing_p2p::eventually;
 using testing_p2p::kLocal;
@@ -34,20 +33,6 @@ struct Recorded {
         EXPECT_TRUE(log.wait_count(EventType::inbound_connected, 1));
         auto in = log.of(EventType::inbound_connected);
         return in.empty() ? Peer{} : in.front().peer;
-    }
-};
-
-// A file name in a fresh temporary folder, removed with it.
-struct TempPath {
-    std::string dir, path;
-    explicit TempPath(const std::string &name) {
-        char tmpl[] = "/tmp/p2pnode-cpp-native-XXXXXX";
-        dir = mkdtemp(tmpl) != nullptr ? tmpl : "/tmp";
-        path = dir + "/" + name;
-    }
-    ~TempPath() {
-        std::remove(path.c_str());
-        rmdir(dir.c_str());
     }
 };
 
