@@ -392,3 +392,45 @@ P2P_API int p2p_secure_aes_decrypt_file_pw_buf(const char *path, const void *pas
     P2P_FORK_GUARD();
     return p2pgo_secure_aes_decrypt_file_pw_buf((void *)path, (void *)password, password_len, (void *)out);
 }
+
+/* 0.4: the native protocol (issue 19). */
+
+P2P_API int p2p_node_set_identity(p2p_node *node, const uint8_t *pem, size_t len) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_set_identity((void *)node, (void *)pem, len);
+}
+
+P2P_API int p2p_node_identity_buf(p2p_node *node, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_identity_buf((void *)node, (void *)out);
+}
+
+P2P_API int p2p_node_identity_load(p2p_node *node, const char *path) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_identity_load((void *)node, (void *)path);
+}
+
+P2P_API int p2p_node_identity_save(p2p_node *node, const char *path) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_identity_save((void *)node, (void *)path);
+}
+
+P2P_API int p2p_node_public_key_buf(p2p_node *node, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_public_key_buf((void *)node, (void *)out);
+}
+
+P2P_API int p2p_node_pin(p2p_node *node, const char *id, size_t id_len, const uint8_t *key, size_t key_len) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_pin((void *)node, (void *)id, id_len, (void *)key, key_len);
+}
+
+P2P_API int p2p_node_pinned_key_buf(p2p_node *node, const char *id, size_t id_len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_pinned_key_buf((void *)node, (void *)id, id_len, (void *)out);
+}
+
+P2P_API int p2p_node_allow(p2p_node *node, const char *id, size_t id_len, const uint8_t *key, size_t key_len) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_allow((void *)node, (void *)id, id_len, (void *)key, key_len);
+}

@@ -284,6 +284,13 @@ P2P_API const char *p2p_reject_name(int reject) {
     return NULL;
 }
 
+static const char *const p2p_encryption_names_[] = {"preferred", "off", "required"};
+
+P2P_API const char *p2p_encryption_name(int mode) {
+    if (mode < P2P_ENCRYPTION_PREFERRED || mode > P2P_ENCRYPTION_REQUIRED) return NULL;
+    return p2p_encryption_names_[mode];
+}
+
 P2P_API const char *p2p_kind_name(int kind) {
     switch (kind) {
     case P2P_KIND_JSON: return "json";
@@ -358,6 +365,31 @@ P2P_API const char *p2p_strerror(int code) {
     case P2P_EKEY: return "no key, or a key file that cannot be read or written";
     case P2P_EREJECTED: return "the message failed its checks";
     case P2P_EFORK: return "the library cannot be used in a forked child process";
+    case P2P_EREFUSED: return "the peer was refused (key, allow-list or encryption mode)";
     }
     return "unknown status code";
+}
+
+P2P_API int p2p_encryption_from_name(const char *name, int *out) {
+    int i;
+    if (out == NULL) {
+        static const char msg[] = "p2p_encryption_from_name: out is NULL";
+        p2p_set_error_(msg, sizeof msg - 1);
+        return P2P_EINVAL;
+    }
+    if (name == NULL || name[0] == 0) {
+        *out = P2P_ENCRYPTION_PREFERRED;
+        return P2P_OK;
+    }
+    for (i = P2P_ENCRYPTION_PREFERRED; i <= P2P_ENCRYPTION_REQUIRED; i++) {
+        if (p2p_ascii_caseeq_(name, p2p_encryption_names_[i])) {
+            *out = i;
+            return P2P_OK;
+        }
+    }
+    {
+        static const char msg[] = "p2p_encryption_from_name: unknown encryption mode (off, preferred, required)";
+        p2p_set_error_(msg, sizeof msg - 1);
+    }
+    return P2P_EINVAL;
 }

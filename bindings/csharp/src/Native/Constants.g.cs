@@ -8,7 +8,8 @@ namespace P2PNode
     /// <summary>Status codes of the native library (P2P_OK, P2P_E*).</summary>
     public enum ErrorCode { Ok = 0, InvalidArgument = -1, InvalidHandle = -2, InvalidState = -3, Stopped = -4,
         Self = -5, AlreadyConnected = -6, ConnectFailed = -7, HandshakeFailed = -8, NoPeer = -9, QueueFull = -10,
-        TooBig = -11, NotFound = -12, Range = -13, Bind = -14, Internal = -15, Key = -16, Rejected = -17, Forked = -18 }
+        TooBig = -11, NotFound = -12, Range = -13, Bind = -14, Internal = -15, Key = -16, Rejected = -17, Forked = -18,
+        Refused = -19 }
     /// <summary>How a received payload is presented, by p2pnetwork's rule.</summary>
     public enum MessageKind { Json = 0, Text = 1, Bytes = 2 }
     /// <summary>Which side opened a connection.</summary>
@@ -20,7 +21,10 @@ namespace P2PNode
         MaxDecompressedSize = 5, MaxQueuedBytes = 6, SendTimeoutMs = 7, ReconnectIntervalMs = 8, MaxPendingEvents = 9,
         OverflowPolicy = 10, MaxQueuedBytesTotal = 11, MaxQueuedBytesPerAddress = 12, StopTimeoutMs = 13,
         MaxPendingHandshakes = 14, MaxPendingHandshakesPerAddress = 15, IdleEvictionMs = 16, MaxPendingBytes = 17,
-        MaxPendingBytesPerAddress = 18 }
+        MaxPendingBytesPerAddress = 18, Encryption = 19, HeartbeatIntervalMs = 20, HeartbeatTimeoutMs = 21,
+        NegotiationWaitMs = 22 }
+    /// <summary>A node's mode for the native protocol (Limit.Encryption).</summary>
+    public enum Encryption { Preferred = 0, Off = 1, Required = 2 }
     /// <summary>What a send does when a queue is full (Limit.OverflowPolicy).</summary>
     public enum OverflowPolicy { Wait = 0, DropNewest = 1, DropOldest = 2, Disconnect = 3 }
     /// <summary>Why a SecureNode rejected a message.</summary>
@@ -47,7 +51,8 @@ namespace P2PNode.Native
     [StructLayout(LayoutKind.Sequential)] internal struct P2PBuf { public IntPtr data; public UIntPtr len; }
     [StructLayout(LayoutKind.Sequential)] internal struct P2PPeer { public UIntPtr size; public ulong peer;
         public IntPtr id; public UIntPtr id_len; public IntPtr host; public UIntPtr host_len; public int port,
-        direction; public P2PBuf mem; }
+        direction; public P2PBuf mem; public int encrypted;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 32)] public byte[] key; }
     [StructLayout(LayoutKind.Sequential)] internal struct P2PEv { public UIntPtr size; public int type, kind;
         public IntPtr node; public ulong peer; public IntPtr peer_id; public UIntPtr peer_id_len;
         public IntPtr peer_host; public UIntPtr peer_host_len; public int peer_port, direction; public IntPtr data;
