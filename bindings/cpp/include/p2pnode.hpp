@@ -483,9 +483,8 @@ public:
     // Each subscriber of topic in the network gets each publish once (on_topic_message), its publisher never.
     void subscribe(std::string_view topic) { detail::check(detail::call(p2p_node_subscribe, h_, topic)); }
     void unsubscribe(std::string_view topic) { detail::check(detail::call(p2p_node_unsubscribe, h_, topic)); }
-    void publish(std::string_view topic, Payload data) { detail::check(try_publish(topic, data)); }
-    int try_publish(std::string_view topic, Payload data) noexcept {
-        return detail::call(p2p_node_publish, h_, topic, data, 0); // compression: reserved
+    void publish(std::string_view topic, Payload data) {
+        detail::check(detail::call(p2p_node_publish, h_, topic, data, 0)); // 0: compression, reserved
     }
     // ---- Events: override these, or set handlers. By default each calls its handler, else the callback.
     virtual void on_outbound_connected(const Peer &) { fallback(); }
