@@ -19,6 +19,8 @@
 //     publish <topic> <hex|->               OK publish | ERR publish <code> <message>
 //     stop (or end of input)                the stop events, then OK stop; exit 0
 //
+// P2PNODE_DRIVER_IDENTITY_DIR, when set, keeps the node's identity key across restarts (keep_identity).
+//
 // Events (from the node's event thread, as they come):
 //
 //     EVENT <event-name> <peer-id|-> <kind|-> <compression|-> <hex|->
@@ -28,6 +30,7 @@
 #include <p2pnode.hpp>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -175,6 +178,18 @@ void command(p2pnode::Node &node, const std::vector<std::string> &f) {
     }
 }
 
+// With P2PNODE_DRIVER_IDENTITY_DIR set, the node's identity key is <dir>/<name>.key: loaded when the file
+// is there, else saved there, so that a driver restarted under its name keeps its key (its peers pinned it).
+void keep_identity(p2pnode::Node &node, const std::string &name) {
+    const char *dir = std::getenv("P2PNODE_DRIVER_IDENTITY_DIR");
+    if (dir == nullptr || *dir == '\0') return;
+    const std::string path = std::string(dir) + "/" + name + ".key";
+    if (std::ifstream(path).good())
+        node.load_identity(path);
+    else
+        node.save_identity(path);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -185,6 +200,7 @@ int main(int argc, char **argv) {
     try {
         // The callback style: one function gets every event.
         p2pnode::Node node("127.0.0.1", argc == 3 ? std::atoi(argv[2]) : 0, on_event, argv[1]);
+        keep_identity(node, argv[1]);
         node.start();
         say("READY " + std::to_string(node.port()));
         std::string line;
