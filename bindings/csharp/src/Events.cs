@@ -43,22 +43,30 @@ namespace P2PNode
         public override string ToString() => Type + " from " + SenderId;
     }
 
-    /// <summary>One node of a <see cref="DiscoveryAnswer"/>: a peer of the node that answered.</summary>
-    public sealed class DiscoveredNode
+    /// <summary>A node's id and address, as another node reported them (<see cref="Node.KnownPeers"/>).</summary>
+    public class KnownPeer
     {
         /// <summary>Creates an entry.</summary>
-        public DiscoveredNode(string id, string host, int port, Direction direction) =>
-            (Id, Host, Port, Direction) = (id ?? "", host ?? "", port, direction);
-        /// <summary>The peer's node id.</summary>
+        public KnownPeer(string id, string host, int port) => (Id, Host, Port) = (id ?? "", host ?? "", port);
+        /// <summary>The node's id.</summary>
         public string Id { get; }
-        /// <summary>Its address, as the answering node sees it.</summary>
+        /// <summary>Its address, as the reporting node sees it.</summary>
         public string Host { get; }
         /// <summary>Its listening port.</summary>
         public int Port { get; }
+        /// <summary>"id@host:port".</summary>
+        public override string ToString() => Id + "@" + Host + ":" + Port;
+    }
+
+    /// <summary>One node of a <see cref="DiscoveryAnswer"/>: a peer of the node that answered.</summary>
+    public sealed class DiscoveredNode : KnownPeer
+    {
+        /// <summary>Creates an entry.</summary>
+        public DiscoveredNode(string id, string host, int port, Direction direction) : base(id, host, port) => Direction = direction;
         /// <summary>Its direction, seen from the answering node.</summary>
         public Direction Direction { get; }
         /// <summary>"id@host:port/inbound" or ".../outbound".</summary>
-        public override string ToString() => Id + "@" + Host + ":" + Port + "/" + (Direction == Direction.Inbound ? "inbound" : "outbound");
+        public override string ToString() => base.ToString() + "/" + (Direction == Direction.Inbound ? "inbound" : "outbound");
     }
 
     /// <summary>An answer to <see cref="SecureNode.SendDiscovery"/>: who answered, and its peers.</summary>
@@ -96,6 +104,17 @@ namespace P2PNode
         public MessageEventArgs(Peer peer, Message message) : base(peer) => Message = message;
         /// <summary>The message.</summary>
         public Message Message { get; }
+    }
+
+    /// <summary>A publish on a topic the node subscribed to (node_topic_message).</summary>
+    public class TopicMessageEventArgs : MessageEventArgs
+    {
+        /// <summary>Creates the arguments.</summary>
+        public TopicMessageEventArgs(Peer peer, string topic, string origin, Message message) : base(peer, message) => (Topic, Origin) = (topic, origin);
+        /// <summary>The topic.</summary>
+        public string Topic { get; }
+        /// <summary>The publisher's node id (<see cref="PeerEventArgs.Peer"/> is the neighbour that relayed it).</summary>
+        public string Origin { get; }
     }
 
     /// <summary>A lost peer is about to be dialled again (node_reconnection_error); set <see cref="Reconnect"/> to false to give up.</summary>

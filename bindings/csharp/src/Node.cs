@@ -69,6 +69,8 @@ namespace P2PNode
         public event EventHandler RequestToStop;
         /// <summary>A lost peer is about to be dialled again (node_reconnection_error); set Reconnect to answer.</summary>
         public event EventHandler<ReconnectionErrorEventArgs> ReconnectionError;
+        /// <summary>A publish on a topic this node subscribed to (node_topic_message).</summary>
+        public event EventHandler<TopicMessageEventArgs> TopicMessage;
         /// <summary>The version of the native library, "MAJOR.MINOR.PATCH".</summary>
         public static string LibraryVersion => Str(N.p2p_version());
         /// <summary>The node's id.</summary>
@@ -98,6 +100,35 @@ namespace P2PNode
         public IReadOnlyList<Peer> OutboundPeers => ListPeers(P2PDirection.Outbound);
         /// <summary>Every peer: inbound, then outbound (all_nodes).</summary>
         public IReadOnlyList<Peer> AllPeers => ListPeers(P2PDirection.All);
+        /// <summary>The native protocol with our own nodes: Preferred (the default), Off or Required; set before <see cref="Start"/>.</summary>
+        public Encryption Encryption { get => (Encryption)GetLimit(Limit.Encryption); set => SetLimit(Limit.Encryption, (long)value); }
+        /// <summary>The public half of the node's ed25519 identity key (32 bytes): its native peers' <see cref="Peer.PeerKey"/>.</summary>
+        public byte[] PublicIdentityKey => Buf((out P2PBuf b) => N.p2p_node_public_key_buf(H, out b));
+        /// <summary>The identity key, PEM PKCS#8 (a secret; generated when never set); set before <see cref="Start"/>.</summary>
+        public byte[] Identity { get => Buf((out P2PBuf b) => N.p2p_node_identity_buf(H, out b), wipe: true); set => Check(N.p2p_node_set_identity(H, NotNull(value, nameof(value)), Len(value))); }
+        /// <summary>Loads the identity key from a file <see cref="SaveIdentity"/> wrote; before <see cref="Start"/>.</summary>
+        public void LoadIdentity(string path) => Check(N.p2p_node_identity_load(H, Z(NotNull(path, nameof(path)))));
+        /// <summary>Saves the identity key (PEM, file mode 0600, atomically).</summary>
+        public void SaveIdentity(string path) => Check(N.p2p_node_identity_save(H, Z(NotNull(path, nameof(path)))));
+        /// <summary>Binds a node id to an identity key (32 bytes): a peer claiming the id with another key, or in plaintext, is refused.</summary>
+        public void PinPeer(string id, byte[] key) => Check(Utf8Call(id, nameof(id), (i, n) => N.p2p_node_pin(H, i, n, NotNull(key, nameof(key)), Len(key))));
+        /// <summary>The identity key pinned for a node id (on first use or by <see cref="PinPeer"/>), or null.</summary>
+        public byte[] PinnedPeerKey(string id) { byte[] i = Utf8(id, nameof(id)); return Buf((out P2PBuf b) => N.p2p_node_pinned_key_buf(H, i, Len(i), out b), (int)ErrorCode.NotFound); }
+        /// <summary>Adds a key (for that id only, if given) to the allow-list: once it holds one, only native peers it names are accepted.</summary>
+        public void AllowPeer(byte[] key, string id = null) { byte[] i = id == null ? null : Utf8(id, nameof(id)); Check(N.p2p_node_allow(H, i, Len(i), NotNull(key, nameof(key)), Len(key))); }
+        /// <summary>Learns addresses from peers, dials until the node has at least targetPeers connections and replaces lost ones.</summary>
+        public void Discover(int targetPeers) => Check(N.p2p_node_discover(H, targetPeers));
+        /// <summary>Every address the node knows of (from discovery).</summary>
+        public IReadOnlyList<KnownPeer> KnownPeers { get { Check(N.p2p_node_known_peers_buf(H, out P2PBuf b, out UIntPtr n));
+            try { return Entries(b.data, n).Select(p => new KnownPeer(Str(p.id), Str(p.host), p.port)).ToList().AsReadOnly(); } finally { N.p2p_buf_free(ref b); } } }
+        /// <summary>Receives the publishes on topic from now on (<see cref="OnTopicMessage"/>); relaying needs no subscription.</summary>
+        public void Subscribe(string topic) => Check(Utf8Call(topic, nameof(topic), (t, n) => N.p2p_node_subscribe(H, t, n)));
+        /// <summary>Stops receiving topic's publishes.</summary>
+        public void Unsubscribe(string topic) => Check(Utf8Call(topic, nameof(topic), (t, n) => N.p2p_node_unsubscribe(H, t, n)));
+        /// <summary>Sends bytes to every subscriber of topic in the network, once each, never back to this node.</summary>
+        public void Publish(string topic, byte[] data) => Check(Utf8Call(topic, nameof(topic), (t, n) => N.p2p_node_publish(H, t, n, NotNull(data, nameof(data)), Len(data), 0)));
+        /// <summary>Publishes text, as UTF-8.</summary>
+        public void Publish(string topic, string text) => Publish(topic, Utf8(text, nameof(text)));
         /// <summary>Reads a limit, its default filled in.</summary>
         public long GetLimit(Limit limit) { Check(N.p2p_node_get_limit(H, (int)limit, out long v)); return v; }
         /// <summary>Sets a limit (0 restores its default); before <see cref="Start"/>, except <see cref="Limit.MaxConnections"/>.</summary>
@@ -132,7 +163,7 @@ namespace P2PNode
         public Peer Connect(string host, int port, bool reconnect = false)
         {
             Check(N.p2p_node_connect(H, Z(NotNull(host, nameof(host))), port, reconnect ? 1 : 0, out ulong h));
-            return FindPeer(h) ?? new Peer(this, h, null, host, port, Direction.Outbound);
+            return FindPeer(h) ?? new Peer(this, h, null, host, port, Direction.Outbound, null);
         }
 
         /// <summary>Sends bytes to a peer (any bytes arrive exactly).</summary>
@@ -196,6 +227,8 @@ namespace P2PNode
             return Raise(ReconnectionError, args, nameof(ReconnectionError)) || args.Reconnect;
         }
 
+        /// <summary>A publish on a subscribed topic: origin is the publisher's node id, peer the neighbour that relayed it; raises <see cref="TopicMessage"/>.</summary>
+        protected virtual void OnTopicMessage(Peer peer, string topic, string origin, Message message) => Raise(TopicMessage, new TopicMessageEventArgs(peer, topic, origin, message), nameof(TopicMessage));
         /// <summary>An event handler threw (the node goes on); the default writes it to <see cref="Console.Error"/>.</summary>
         protected virtual void OnHandlerException(string handler, Exception exception) =>
             Console.Error.WriteLine("P2PNode: unhandled exception in {0} of node {1}: {2}", handler, Id.Length > 10 ? Id.Substring(0, 10) : Id, exception);
@@ -244,6 +277,7 @@ namespace P2PNode
                     case P2PEventType.DisconnectWithOutbound: OnDisconnectWithOutbound(peer); break;
                     case P2PEventType.RequestToStop: OnRequestToStop(); break;
                     case P2PEventType.ReconnectionError: return OnReconnectionError(Str(ev.host), ev.port, ev.trials);
+                    case P2PEventType.TopicMessage: OnTopicMessage(peer, Str(ev.topic), Str(ev.origin), MessageOf(ref ev)); break;
                     default: DeliverMore(ref ev, peer); break;
                 }
             }
@@ -256,12 +290,12 @@ namespace P2PNode
 
         /// <summary>Delivers the event types a subclass knows (SecureNode's); ignored here.</summary>
         internal virtual void DeliverMore(ref P2PEv ev, Peer peer) { }
-        /// <summary>The one Peer object for an event's handle, made at its first event.</summary>
+        /// <summary>The one Peer object for an event's handle, made at its first event (with the library's facts: encryption, key).</summary>
         private Peer PeerOf(ref P2PEv ev)
         {
             lock (peers)
             {
-                if (!peers.TryGetValue(ev.peer, out Peer p)) peers[ev.peer] = p = new Peer(this, ev.peer, Str(ev.peer_id), Str(ev.peer_host), ev.peer_port, (Direction)ev.direction);
+                if (!peers.TryGetValue(ev.peer, out Peer p)) peers[ev.peer] = p = FindPeer(ev.peer) ?? new Peer(this, ev.peer, Str(ev.peer_id), Str(ev.peer_host), ev.peer_port, (Direction)ev.direction, null);
                 return p;
             }
         }
@@ -271,12 +305,12 @@ namespace P2PNode
         {
             lock (peers) if (peers.TryGetValue(h, out Peer known)) return known;
             var p = Sized<P2PPeer>();
-            int rc = N.p2p_peer_facts(H, h, ref p);
+            int rc = N.p2p_peer_facts(NativeHandle, h, ref p); // also in the stop events of Dispose
             try
             {
                 if (rc == (int)ErrorCode.NoPeer) return null;
                 Check(rc);
-                return new Peer(this, h, Str(p.id), Str(p.host), p.port, (Direction)p.direction);
+                return new Peer(this, h, Str(p.id), Str(p.host), p.port, (Direction)p.direction, p.encrypted != 0 ? p.key : null);
             }
             finally { N.p2p_buf_free(ref p.mem); }
         }
@@ -328,6 +362,8 @@ namespace P2PNode
         internal static T NotNull<T>(T value, string name) where T : class => value ?? throw new ArgumentNullException(name);
 
         internal static byte[] Utf8(string text, string name) => Encoding.UTF8.GetBytes(NotNull(text, name));
+        /// <summary>Calls the library with text as its UTF-8 bytes and their length.</summary>
+        internal static int Utf8Call(string text, string name, Func<byte[], UIntPtr, int> call) { byte[] b = Utf8(text, name); return call(b, Len(b)); }
         /// <summary>The handles of the peers given (null ones and a null list skipped).</summary>
         internal static ulong[] Handles(IEnumerable<Peer> peers) => (peers ?? new Peer[0]).Where(p => p != null).Select(p => p.Handle).ToArray();
     }

@@ -8,8 +8,8 @@ namespace P2PNode
     /// valid until its disconnected event has been delivered.</summary>
     public sealed class Peer : IEquatable<Peer>
     {
-        internal Peer(Node node, ulong handle, string id, string host, int port, Direction direction) =>
-            (Node, Handle, Id, Host, Port, Direction) = (node, handle, id, host, port, direction);
+        internal Peer(Node node, ulong handle, string id, string host, int port, Direction direction, byte[] key) =>
+            (Node, Handle, Id, Host, Port, Direction, PeerKey) = (node, handle, id, host, port, direction, key);
         /// <summary>The node this peer is connected with.</summary>
         public Node Node { get; }
         /// <summary>The peer's handle on <see cref="Node"/>: a number, unique for the node's life.</summary>
@@ -22,6 +22,10 @@ namespace P2PNode
         public int Port { get; }
         /// <summary>Whether the peer connected to us or we to it.</summary>
         public Direction Direction { get; }
+        /// <summary>True when the link is the native protocol: encrypted (TLS 1.3) and authenticated by <see cref="PeerKey"/>.</summary>
+        public bool Encrypted => PeerKey != null;
+        /// <summary>On an encrypted link the peer's ed25519 public identity key (32 bytes), else null.</summary>
+        public byte[] PeerKey { get; }
         /// <summary>From its disconnected event on: the messages accepted for it that were never written to it.</summary>
         public ulong Dropped { get; internal set; }
         /// <summary>From its disconnected event on: the bytes of <see cref="Dropped"/> on the wire.</summary>

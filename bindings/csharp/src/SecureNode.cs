@@ -185,12 +185,6 @@ namespace P2PNode
         private delegate int FileWriteFn(byte[] path, byte[] secret, UIntPtr secretLen, byte[] data, UIntPtr len);
         private delegate int FileReadFn(byte[] path, byte[] secret, UIntPtr secretLen, out P2PBuf buf);
 
-        private static int Utf8Call(string text, string name, Func<byte[], UIntPtr, int> call)
-        {
-            byte[] data = Node.Utf8(text, name);
-            return call(data, Len(data));
-        }
-
         private static byte[] Data(string text, string name, DataFn fn) => Data(Node.Utf8(text, name), name, fn);
         private static byte[] Data(byte[] data, string name, DataFn fn) => Buf((out P2PBuf b) => fn(NotNull(data, name), Len(data), out b));
 

@@ -108,6 +108,43 @@ namespace P2PNode.Tests
             }
         }
 
+        /// <summary>
+        /// Three Chat.exe processes in one room: two join through the first; a line typed at one is printed
+        /// once by each of the others, with its name, and never by itself; /quit and end of input leave.
+        /// </summary>
+        [Test]
+        public void ChatExampleDeliversALineToTheRoom()
+        {
+            string exe = Path.Combine(Dir, "Chat.exe");
+            using (var alice = new LineProcess(exe, "alice", "room"))
+            {
+                string ready = alice.WaitLine(l => l.StartsWith("chat: alice in 'room', listening on port "), "alice's port");
+                string bootstrap = "127.0.0.1:" + ready.Substring(ready.LastIndexOf(' ') + 1);
+                using (var bob = new LineProcess(exe, "bob", "room", bootstrap))
+                using (var carol = new LineProcess(exe, "carol", "room", bootstrap))
+                {
+                    alice.WaitSeen(l => l == "* bob connected (encrypted)", "bob in the room");
+                    alice.WaitSeen(l => l == "* carol connected (encrypted)", "carol in the room");
+                    bob.Send("hello, room");
+                    alice.WaitLine(l => l == "bob: hello, room", "bob's line at alice");
+                    carol.WaitLine(l => l == "bob: hello, room", "bob's line at carol");
+                    carol.Send("hi bob");
+                    bob.WaitLine(l => l == "carol: hi bob", "carol's line at bob");
+                    alice.WaitLine(l => l == "carol: hi bob", "carol's line at alice");
+                    bob.Send("/quit");
+                    Assert.AreEqual(0, bob.WaitExit(), bob.Output);
+                    carol.CloseInput();
+                    Assert.AreEqual(0, carol.WaitExit(), carol.Output);
+                    Assert.IsFalse(bob.Output.Contains("bob: hello"), "a line is never delivered back to its author:\n" + bob.Output);
+                    Assert.AreEqual(1, Regex.Matches(carol.Output, "bob: hello, room").Count, "once:\n" + carol.Output);
+                }
+                alice.Send("/quit");
+                alice.WaitLine(l => l == "chat: alice left", "alice left");
+                Assert.AreEqual(0, alice.WaitExit(), alice.Output);
+                Assert.AreEqual(1, Regex.Matches(alice.Output, "bob: hello, room").Count, "once:\n" + alice.Output);
+            }
+        }
+
         /// <summary>Runs bin/NAME.exe on mono; asserts that it ends by itself with status 0; returns its output.</summary>
         private static string Run(string name)
         {

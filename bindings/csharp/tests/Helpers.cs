@@ -43,6 +43,8 @@ namespace P2PNode.Tests
         public int Port;
         public int Trials;
         public int Thread;
+        public string Topic;
+        public string Origin;
 
         public override string ToString()
         {
@@ -142,6 +144,12 @@ namespace P2PNode.Tests
             }
         }
 
+        protected override void OnTopicMessage(Peer peer, string topic, string origin, Message message)
+        {
+            Add(new Seen { Type = "topic_message", Peer = peer, Topic = topic, Origin = origin, Message = message });
+            base.OnTopicMessage(peer, topic, origin, message);
+        }
+
         protected override void OnDisconnectWithOutbound(Peer peer)
         {
             Add(new Seen { Type = "disconnect_with_outbound", Peer = peer });
@@ -173,9 +181,10 @@ namespace P2PNode.Tests
             return node;
         }
 
-        public Recorder Started(string id = null)
+        public Recorder Started(string id = null, Encryption encryption = Encryption.Preferred)
         {
             var r = Add(new Recorder(id));
+            r.Encryption = encryption;
             r.Start();
             return r;
         }

@@ -46,7 +46,7 @@ namespace P2PNode.Native
     // The header's enums and structs of the same names (p2p_ev -> P2PEv), for this binding's own use.
     internal enum P2PEventType { OutboundConnected = 1, InboundConnected = 2, OutboundDisconnected = 3,
         InboundDisconnected = 4, Message = 5, DisconnectWithOutbound = 6, RequestToStop = 7, ReconnectionError = 8,
-        SecureMessage = 9, MessageRejected = 10, DiscoveryAnswer = 11 }
+        SecureMessage = 9, MessageRejected = 10, DiscoveryAnswer = 11, TopicMessage = 12 }
     internal enum P2PDirection { Inbound = 0, Outbound = 1, All = 2 }
     [StructLayout(LayoutKind.Sequential)] internal struct P2PBuf { public IntPtr data; public UIntPtr len; }
     [StructLayout(LayoutKind.Sequential)] internal struct P2PPeer { public UIntPtr size; public ulong peer;
@@ -57,7 +57,8 @@ namespace P2PNode.Native
         public IntPtr node; public ulong peer; public IntPtr peer_id; public UIntPtr peer_id_len;
         public IntPtr peer_host; public UIntPtr peer_host_len; public int peer_port, direction; public IntPtr data;
         public UIntPtr data_len; public int compression, port; public IntPtr host; public int trials, reject;
-        public IntPtr sender_id, msg_type, reason, nodes; public UIntPtr n_nodes; public ulong dropped, dropped_bytes; }
+        public IntPtr sender_id, msg_type, reason, nodes; public UIntPtr n_nodes; public ulong dropped, dropped_bytes;
+        public IntPtr topic; public UIntPtr topic_len; public IntPtr origin; public UIntPtr origin_len; }
     [StructLayout(LayoutKind.Sequential)] internal struct P2PStats { public UIntPtr size; public ulong sent, received,
         receive_errors, accepted, accepted_bytes, written, written_bytes, queued, queued_bytes, dropped_overflow,
         dropped_link_lost, dropped_stop, dropped_bytes, refused, received_bytes, evicted, handshakes_evicted, rejected,

@@ -12,12 +12,19 @@
 //     broadcast <compression> <hex|->       OK broadcast | ERR broadcast <code> <message>
 //     disconnect <peer-id>                  OK disconnect | ERR disconnect <code> <message>
 //     peers                                 OK peers <id>,<id>,... | OK peers -
+//     discover <target-peers>               OK discover | ERR discover <code> <message>
+//     known                                 OK known <id>@<host>:<port>,... | OK known -
+//     subscribe <topic>                     OK subscribe | ERR subscribe <code> <message>
+//     unsubscribe <topic>                   OK unsubscribe | ERR unsubscribe <code> <message>
+//     publish <topic> <hex|->               OK publish | ERR publish <code> <message>
 //     stop (or end of input)                the stop events, then OK stop; exit 0
 //
 // Events (from the node's event thread, as they come):
 //
 //     EVENT <event-name> <peer-id|-> <kind|-> <compression|-> <hex|->
 //     EVENT node_reconnection_error <host>:<port> <trials> - -   (answered true)
+//     EVENT node_topic_message <peer-id> <kind> <compression> <hex|-> <topic> <origin-id>
+//                                           (peer-id: the neighbour that relayed it)
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -117,6 +124,9 @@ namespace P2PNodeExamples
             node.MessageReceived += (s, e) => Say("EVENT node_message " + e.Peer.Id + " "
                 + e.Message.Kind.ToString().ToLowerInvariant() + " "
                 + e.Message.Compression.ToString().ToLowerInvariant() + " " + Hex(e.Message.Data));
+            node.TopicMessage += (s, e) => Say("EVENT node_topic_message " + e.Peer.Id + " "
+                + e.Message.Kind.ToString().ToLowerInvariant() + " "
+                + e.Message.Compression.ToString().ToLowerInvariant() + " " + Hex(e.Message.Data) + " " + e.Topic + " " + e.Origin);
             node.ReconnectionError += (s, e) =>
             {
                 Say("EVENT node_reconnection_error " + e.Host + ":" + e.Port + " " + e.Trials + " - -");
@@ -210,6 +220,59 @@ namespace P2PNodeExamples
                             ids.Add(p.Id);
                         }
                         Say("OK peers " + (ids.Count == 0 ? "-" : string.Join(",", ids)));
+                        return;
+                    }
+                    case "discover":
+                    {
+                        int target;
+                        if (f.Length != 2 || !int.TryParse(f[1], out target))
+                        {
+                            Say(usage);
+                            return;
+                        }
+                        node.Discover(target);
+                        Say("OK discover");
+                        return;
+                    }
+                    case "known":
+                    {
+                        var known = new List<string>();
+                        foreach (KnownPeer k in node.KnownPeers)
+                        {
+                            known.Add(k.ToString()); // id@host:port
+                        }
+                        Say("OK known " + (known.Count == 0 ? "-" : string.Join(",", known)));
+                        return;
+                    }
+                    case "subscribe":
+                    case "unsubscribe":
+                    {
+                        if (f.Length != 2)
+                        {
+                            Say(usage);
+                            return;
+                        }
+                        if (cmd == "subscribe")
+                        {
+                            node.Subscribe(f[1]);
+                        }
+                        else
+                        {
+                            node.Unsubscribe(f[1]);
+                        }
+                        Say("OK " + cmd);
+                        return;
+                    }
+                    case "publish":
+                    {
+                        byte[] data;
+                        if (f.Length != 3 || (data = FromHex(f[2])) == null)
+                        {
+                            Say(usage);
+                            return;
+                        }
+                        node.Publish(f[1], data);
+                        Say("OK publish");
                         return;
                     }
                     default:
