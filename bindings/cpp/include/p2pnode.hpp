@@ -38,7 +38,7 @@ enum class EventType : int {
     message = P2P_EVENT_MESSAGE, disconnect_with_outbound = P2P_EVENT_DISCONNECT_WITH_OUTBOUND,
     request_to_stop = P2P_EVENT_REQUEST_TO_STOP, reconnection_error = P2P_EVENT_RECONNECTION_ERROR,
     secure_message = P2P_EVENT_SECURE_MESSAGE, message_rejected = P2P_EVENT_MESSAGE_REJECTED,
-    discovery_answer = P2P_EVENT_DISCOVERY_ANSWER };
+    discovery_answer = P2P_EVENT_DISCOVERY_ANSWER, topic_message = P2P_EVENT_TOPIC_MESSAGE };
 enum class Limit : int {
     max_connections = P2P_LIMIT_MAX_CONNECTIONS, handshake_timeout_ms = P2P_LIMIT_HANDSHAKE_TIMEOUT_MS,
     dial_timeout_ms = P2P_LIMIT_DIAL_TIMEOUT_MS, max_frame_size = P2P_LIMIT_MAX_FRAME_SIZE,
@@ -50,7 +50,12 @@ enum class Limit : int {
     max_pending_handshakes = P2P_LIMIT_MAX_PENDING_HANDSHAKES,
     max_pending_handshakes_per_address = P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
     idle_eviction_ms = P2P_LIMIT_IDLE_EVICTION_MS, max_pending_bytes = P2P_LIMIT_MAX_PENDING_BYTES,
-    max_pending_bytes_per_address = P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS };
+    max_pending_bytes_per_address = P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS, encryption = P2P_LIMIT_ENCRYPTION,
+    heartbeat_interval_ms = P2P_LIMIT_HEARTBEAT_INTERVAL_MS, heartbeat_timeout_ms = P2P_LIMIT_HEARTBEAT_TIMEOUT_MS,
+    negotiation_wait_ms = P2P_LIMIT_NEGOTIATION_WAIT_MS };
+// With our own nodes: native and encrypted if the peer can (preferred), never (off), or refuse it (required).
+enum class Encryption : int {
+    preferred = P2P_ENCRYPTION_PREFERRED, off = P2P_ENCRYPTION_OFF, required = P2P_ENCRYPTION_REQUIRED };
 // What a send does when a queue is full (Limit::overflow_policy).
 enum class OverflowPolicy : int {
     wait = P2P_OVERFLOW_WAIT, drop_newest = P2P_OVERFLOW_DROP_NEWEST, drop_oldest = P2P_OVERFLOW_DROP_OLDEST,
@@ -117,7 +122,12 @@ inline std::string str(const char *s, std::size_t n) { return s != nullptr ? std
 inline const char *or_unknown(const char *name, const char *unknown = "unknown") { return name ? name : unknown; }
 // What a C function gets for an argument: a Payload or a string_view as its (data, len) pair (text is
 // never NULL: an empty view is ""), a std::string as its c_str(), anything else as it is.
-inline auto arg(Payload p) noexcept { return std::make_tuple(p.data(), p.size()); }
+struct Bytes { // a Payload's pointer as the C parameter has it: const void * or const uint8_t *
+    const void *p;
+    operator const void *() const noexcept { return p; }
+    operator const std::uint8_t *() const noexcept { return static_cast<const std::uint8_t *>(p); }
+};
+inline auto arg(Payload p) noexcept { return std::make_tuple(Bytes{p.data()}, p.size()); }
 inline auto arg(std::string_view s) noexcept { return std::make_tuple(s.data() != nullptr ? s.data() : "", s.size()); }
 inline auto arg(const std::string &s) noexcept { return std::make_tuple(s.c_str()); }
 template <class T> std::tuple<T> arg(T v) noexcept { return std::tuple<T>(v); }
@@ -171,11 +181,26 @@ struct Peer {
     std::string id, host;
     int port = 0;
     Direction direction = Direction::inbound;
+    bool encrypted = false; // the native protocol (TLS 1.3): then peer_key is its ed25519 public key, 32 bytes
+    std::string peer_key{};
     bool inbound() const noexcept { return direction == Direction::inbound; }
     bool outbound() const noexcept { return direction == Direction::outbound; }
     friend bool operator==(const Peer &a, const Peer &b) noexcept { return a.handle == b.handle; }
     friend bool operator!=(const Peer &a, const Peer &b) noexcept { return a.handle != b.handle; }
 };
+namespace detail {
+// What the library knows of a peer now (P2P_ENOPEER once it is gone), into p.
+inline int facts(p2p_node *h, std::uint64_t peer, Peer &p) {
+    p2p_peer f;
+    P2P_INIT(&f);
+    int rc = p2p_peer_facts(h, peer, &f); // id and host live in f.mem
+    Buf mem(f.mem);
+    if (rc == P2P_OK)
+        p = Peer{peer, str(f.id, f.id_len), str(f.host, f.host_len), f.port, Direction(f.direction), f.encrypted != 0,
+                 f.encrypted != 0 ? str(reinterpret_cast<const char *>(f.key), sizeof f.key) : std::string()};
+    return rc;
+}
+} // namespace detail
 
 // A received message: its exact bytes (for json and text: UTF-8), its Kind and its codec.
 class Message {
@@ -206,11 +231,14 @@ struct SecureMessage {
     std::string type;      // _type: "message" for send_message, or the application's own
     std::string payload;   // the whole signed JSON object as received
 };
-// One peer of a node that answered a discovery, as that node sees it (port: its listening port).
+// A node as another knows it (a discovery answer's peer; Node::known_peers: no direction); port: where it listens.
 struct DiscoveredNode {
     std::string id, host;
     int port = 0;
     Direction direction = Direction::inbound;
+    static DiscoveredNode from(const p2p_peer &d) {
+        return {detail::str(d.id, d.id_len), detail::str(d.host, d.host_len), d.port, Direction(d.direction)};
+    }
 };
 // An answer to SecureNode::send_discovery: who answered (as in SecureMessage), and its peers.
 struct DiscoveryAnswer {
@@ -252,6 +280,7 @@ struct Event {
     std::string reason;
     std::vector<DiscoveredNode> nodes;            // discovery_answer: the answering node's peers
     std::uint64_t dropped = 0, dropped_bytes = 0; // *_disconnected: accepted, never written
+    std::string topic, origin;                    // topic_message: the topic, the publisher's node id
     const char *name() const { return to_string(type); }
     SecureMessage secure_message() const { return SecureMessage{sender_id, msg_type, message.data()}; }
     DiscoveryAnswer discovery_answer() const { return DiscoveryAnswer{sender_id, msg_type, message.data(), nodes}; }
@@ -272,6 +301,10 @@ struct Event {
         const bool gone = ev.type == P2P_EVENT_INBOUND_DISCONNECTED || ev.type == P2P_EVENT_OUTBOUND_DISCONNECTED;
         e.dropped = gone ? ev.dropped : 0;
         e.dropped_bytes = gone ? ev.dropped_bytes : 0;
+        if (ev.type == P2P_EVENT_INBOUND_CONNECTED || ev.type == P2P_EVENT_OUTBOUND_CONNECTED) // + encrypted, key
+            detail::facts(ev.node, ev.peer, e.peer);
+        e.topic = detail::str(ev.topic, ev.topic_len); // "" but in topic_message
+        e.origin = detail::str(ev.origin, ev.origin_len);
         if (ev.data != nullptr)
             e.message = Message(detail::str(reinterpret_cast<const char *>(ev.data), ev.data_len),
                                 static_cast<Kind>(ev.kind), static_cast<Compression>(ev.compression));
@@ -279,11 +312,8 @@ struct Event {
         e.msg_type = detail::str(ev.msg_type);
         e.reject = ev.type == P2P_EVENT_MESSAGE_REJECTED ? Reject(ev.reject) : Reject::none;
         if (ev.type == P2P_EVENT_MESSAGE_REJECTED) e.reason = detail::str(ev.reason);
-        for (std::size_t i = 0; ev.nodes != nullptr && i < ev.n_nodes; ++i) {
-            const p2p_peer *d = P2P_EV_NODE(&ev, i);
-            e.nodes.push_back(DiscoveredNode{detail::str(d->id, d->id_len), detail::str(d->host, d->host_len), d->port,
-                                             static_cast<Direction>(d->direction)});
-        }
+        for (std::size_t i = 0; ev.nodes != nullptr && i < ev.n_nodes; ++i)
+            e.nodes.push_back(DiscoveredNode::from(*P2P_EV_NODE(&ev, i)));
         return e;
     }
 };
@@ -302,13 +332,15 @@ public:
     using MessageHandler = std::function<void(const Peer &, const Message &)>;
     using StopHandler = std::function<void()>;
     using ReconnectionHandler = std::function<bool(const std::string &host, int port, int trials)>;
+    using TopicHandler = std::function<void(const Peer &, const std::string &, const std::string &, const Message &)>;
     // Listens on host:port (0: a free port; "": all interfaces); id "" makes one; max_connections: inbound (0: any).
     explicit Node(const std::string &host = "127.0.0.1", int port = 0, const std::string &id = {},
-                  int max_connections = 0)
-        : Node(detail::get<p2p_node *>(p2p_node_new, host, port, id, max_connections)) {}
+                  int max_connections = 0, Encryption encryption = Encryption::preferred)
+        : Node(detail::get<p2p_node *>(p2p_node_new, host, port, id, max_connections)) { set_encryption(encryption); }
     // As above, with every event delivered to callback; its result answers reconnection_error.
-    Node(const std::string &host, int port, Callback callback, const std::string &id = {}, int max_connections = 0)
-        : Node(host, port, id, max_connections) { set_callback(std::move(callback)); }
+    Node(const std::string &host, int port, Callback callback, const std::string &id = {}, int max_connections = 0,
+         Encryption encryption = Encryption::preferred)
+        : Node(host, port, id, max_connections, encryption) { set_callback(std::move(callback)); }
     virtual ~Node() { release(); } // stops the node (peers see the disconnect) and frees it
     Node(Node &&other) noexcept { take(other); } // move-only: the library keeps the state's address
     Node &operator=(Node &&other) noexcept {
@@ -342,12 +374,16 @@ public:
         set_event_handler(EventType::reconnection_error, fn,
                           [fn](const Event &e) { return fn(e.host, e.port, e.trials); });
     }
+    void set_topic_message_handler(TopicHandler fn) {
+        set_event_handler(EventType::topic_message, fn,
+                          [fn](const Event &e) { fn(e.peer, e.topic, e.origin, e.message); return true; });
+    }
     // ---- Connections and messages; each try_* returns the status instead of throwing.
     // Dials host:port and exchanges ids; with reconnect, the peer is re-dialled whenever lost.
     Peer connect(const std::string &host, int port, bool reconnect = false) {
         Peer peer{0, {}, {}, 0, Direction::outbound};
         detail::check(try_connect(host, port, reconnect, &peer.handle));
-        fill_peer(peer.handle, peer); // it may be gone already: its handle then
+        detail::facts(h_, peer.handle, peer); // it may be gone already: its handle then
         return peer;
     }
     // *peer (if given) receives the handle (for P2P_EALREADY: the existing peer's, where there is one).
@@ -383,7 +419,7 @@ public:
     std::vector<Peer> peers(Direction d = Direction::all) const {
         std::vector<Peer> out;
         for (std::uint64_t h : peer_handles(d))
-            if (Peer p; fill_peer(h, p) == P2P_OK) out.push_back(std::move(p));
+            if (Peer p; detail::facts(h_, h, p) == P2P_OK) out.push_back(std::move(p));
         return out;
     }
     std::vector<std::uint64_t> peer_handles(Direction d = Direction::all) const {
@@ -395,7 +431,7 @@ public:
     // What the node knows of a peer now (Error P2P_ENOPEER once gone).
     Peer peer(std::uint64_t handle) const {
         Peer p;
-        detail::check(fill_peer(handle, p));
+        detail::check(detail::facts(h_, handle, p));
         return p;
     }
     // The peer's own key/value store (p2pnetwork's set_info / get_info).
@@ -418,6 +454,39 @@ public:
     std::int64_t limit(Limit l) const { return detail::get<std::int64_t>(p2p_node_get_limit, h_, int(l)); }
     void set_max_connections(int n) { set_limit(Limit::max_connections, n); }
     int max_connections() const { return static_cast<int>(limit(Limit::max_connections)); }
+    // ---- Encryption and trust (before start): native peers know this node by its ed25519 identity (README.md).
+    void set_encryption(Encryption e) { set_limit(Limit::encryption, int(e)); }
+    Encryption encryption() const { return Encryption(limit(Limit::encryption)); }
+    std::string public_key() const { return detail::take(p2p_node_public_key_buf, h_); } // 32 bytes
+    // The identity (ed25519, PKCS#8 PEM): from memory, from a file, to a file (mode 0600, atomically).
+    void set_identity(Payload pem) { detail::check(detail::call(p2p_node_set_identity, h_, pem)); }
+    void load_identity(const std::string &path) { detail::check(detail::call(p2p_node_identity_load, h_, path)); }
+    void save_identity(const std::string &path) const { detail::check(detail::call(p2p_node_identity_save, h_, path)); }
+    // Node id accepts only key (32 bytes) from now on; an allow-list admits only its keys (for id, when given).
+    void pin(std::string_view id, Payload key) { detail::check(detail::call(p2p_node_pin, h_, id, key)); }
+    std::optional<std::string> pinned_key(std::string_view id) const {
+        return detail::take_optional(p2p_node_pinned_key_buf, h_, id);
+    }
+    void allow(Payload key, const std::optional<std::string> &id = std::nullopt) {
+        detail::check(detail::call(p2p_node_allow, h_, id ? id->c_str() : nullptr, id ? id->size() : 0, key));
+    }
+    // ---- Discovery and topics (with our nodes): dial known peers until there are target_peers connections.
+    void discover(int target_peers) { detail::check(p2p_node_discover(h_, target_peers)); }
+    std::vector<DiscoveredNode> known_peers() const {
+        detail::Buf buf;
+        std::size_t n = 0; // entries, P2P_BUF_PEER steps through them
+        detail::check(p2p_node_known_peers_buf(h_, &buf.b, &n));
+        std::vector<DiscoveredNode> out;
+        for (std::size_t i = 0; i < n; ++i) out.push_back(DiscoveredNode::from(*P2P_BUF_PEER(&buf.b, i)));
+        return out;
+    }
+    // Each subscriber of topic in the network gets each publish once (on_topic_message), its publisher never.
+    void subscribe(std::string_view topic) { detail::check(detail::call(p2p_node_subscribe, h_, topic)); }
+    void unsubscribe(std::string_view topic) { detail::check(detail::call(p2p_node_unsubscribe, h_, topic)); }
+    void publish(std::string_view topic, Payload data) { detail::check(try_publish(topic, data)); }
+    int try_publish(std::string_view topic, Payload data) noexcept {
+        return detail::call(p2p_node_publish, h_, topic, data, 0); // compression: reserved
+    }
     // ---- Events: override these, or set handlers. By default each calls its handler, else the callback.
     virtual void on_outbound_connected(const Peer &) { fallback(); }
     virtual void on_inbound_connected(const Peer &) { fallback(); }
@@ -429,6 +498,10 @@ public:
     virtual void on_request_to_stop() { fallback(); }
     // Whether a lost peer connected with reconnect is dialled again.
     virtual bool on_reconnection_error(const std::string &, int, int) { return fallback(); }
+    // A publish to a subscribed topic by the node origin (its id), relayed to us by peer.
+    virtual void on_topic_message(const Peer &, const std::string &, const std::string &, const Message &) {
+        fallback();
+    }
 
 protected:
     // Takes over h, a node just made and not started: its events go to this object (h freed on failure).
@@ -461,6 +534,7 @@ protected:
         case EventType::disconnect_with_outbound: on_disconnect_with_outbound(e.peer); break;
         case EventType::request_to_stop: on_request_to_stop(); break;
         case EventType::reconnection_error: return on_reconnection_error(e.host, e.port, e.trials);
+        case EventType::topic_message: on_topic_message(e.peer, e.topic, e.origin, e.message); break;
         default: return fallback();
         }
         return true;
@@ -513,16 +587,6 @@ private:
     }
     static void report(int type, const char *what) noexcept {
         std::fprintf(stderr, "p2pnode: exception in event handler (%s): %s\n", to_string(EventType(type)), what);
-    }
-    int fill_peer(std::uint64_t peer, Peer &p) const {
-        p2p_peer f;
-        P2P_INIT(&f);
-        int rc = p2p_peer_facts(h_, peer, &f);
-        detail::Buf mem(f.mem);
-        if (rc == P2P_OK)
-            p = Peer{peer, detail::str(f.id, f.id_len), detail::str(f.host, f.host_len), f.port,
-                     Direction(f.direction)};
-        return rc;
     }
     // Under the state's lock: an event being dispatched finishes on the old owner, the next comes here.
     void take(Node &other) noexcept {

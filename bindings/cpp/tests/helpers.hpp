@@ -3,7 +3,10 @@
 
 #include <p2pnode.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <condition_variable>
 #include <functional>
@@ -104,6 +107,22 @@ private:
 };
 
 inline const std::string kLocal = "127.0.0.1";
+
+// A file name in a fresh temporary folder; the file and the folder go with it.
+struct TempPath {
+    std::string dir, path;
+    explicit TempPath(const std::string &name) {
+        char tmpl[] = "/tmp/p2pnode-cpp-XXXXXX";
+        dir = mkdtemp(tmpl) != nullptr ? tmpl : "/tmp";
+        path = dir + "/" + name;
+    }
+    TempPath(const TempPath &) = delete;
+    TempPath &operator=(const TempPath &) = delete;
+    ~TempPath() {
+        std::remove(path.c_str());
+        rmdir(dir.c_str());
+    }
+};
 
 // The code an expression throws as p2pnode::Error, or 0.
 template <class F> int code_of(F &&f) {

@@ -12,12 +12,19 @@
 //     broadcast <compression> <hex|->       OK broadcast | ERR broadcast <code> <message>
 //     disconnect <peer-id>                  OK disconnect | ERR disconnect <code> <message>
 //     peers                                 OK peers <id>,<id>,... | OK peers -
+//     discover <target-peers>               OK discover | ERR discover <code> <message>
+//     known                                 OK known <id>@<host>:<port>,... | OK known -
+//     subscribe <topic>                     OK subscribe | ERR subscribe <code> <message>
+//     unsubscribe <topic>                   OK unsubscribe | ERR unsubscribe <code> <message>
+//     publish <topic> <hex|->               OK publish | ERR publish <code> <message>
 //     stop (or end of input)                the stop events, then OK stop; exit 0
 //
 // Events (from the node's event thread, as they come):
 //
 //     EVENT <event-name> <peer-id|-> <kind|-> <compression|-> <hex|->
 //     EVENT node_reconnection_error <host>:<port> <trials> - -   (answered true)
+//     EVENT node_topic_message <peer-id> <kind> <compression> <hex|-> <topic> <origin-id>
+//         (peer-id: the neighbour that relayed it; origin-id: the node that published it)
 #include <p2pnode.hpp>
 
 #include <cstdlib>
@@ -81,8 +88,10 @@ bool on_event(const p2pnode::Event &ev) {
     line << "EVENT " << ev.name() << ' ';
     switch (ev.type) {
     case T::message:
+    case T::topic_message:
         line << ev.peer.id << ' ' << p2pnode::to_string(ev.message.kind()) << ' '
              << p2pnode::to_string(ev.message.compression()) << ' ' << to_hex(ev.message.data());
+        if (ev.type == T::topic_message) line << ' ' << ev.topic << ' ' << ev.origin;
         break;
     case T::reconnection_error:
         line << ev.host << ':' << ev.port << ' ' << ev.trials << " - -";
@@ -138,6 +147,26 @@ void command(p2pnode::Node &node, const std::vector<std::string> &f) {
             std::string ids;
             for (auto &p : node.all_peers()) ids += (ids.empty() ? "" : ",") + p.id;
             say("OK peers " + (ids.empty() ? std::string("-") : ids));
+        } else if (cmd == "discover") {
+            char *end = nullptr;
+            long k = f.size() == 2 ? std::strtol(f[1].c_str(), &end, 10) : 0;
+            if (f.size() != 2 || *end != '\0') return usage();
+            node.discover(static_cast<int>(k));
+            say("OK discover");
+        } else if (cmd == "known") {
+            std::string known;
+            for (auto &d : node.known_peers())
+                known += (known.empty() ? "" : ",") + d.id + "@" + d.host + ":" + std::to_string(d.port);
+            say("OK known " + (known.empty() ? std::string("-") : known));
+        } else if (cmd == "subscribe" || cmd == "unsubscribe") {
+            if (f.size() != 2) return usage();
+            cmd == "subscribe" ? node.subscribe(f[1]) : node.unsubscribe(f[1]);
+            say("OK " + cmd);
+        } else if (cmd == "publish") {
+            auto data = f.size() == 3 ? from_hex(f[2]) : std::nullopt;
+            if (!data) return usage();
+            node.publish(f[1], *data);
+            say("OK publish");
         } else {
             say("ERR " + cmd + " " + std::to_string(P2P_EINVAL) + " unknown command");
         }
