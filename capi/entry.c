@@ -434,3 +434,30 @@ P2P_API int p2p_node_allow(p2p_node *node, const char *id, size_t id_len, const 
     P2P_FORK_GUARD();
     return p2pgo_node_allow((void *)node, (void *)id, id_len, (void *)key, key_len);
 }
+
+/* 0.4: the network layer (issue 21). */
+
+P2P_API int p2p_node_discover(p2p_node *node, int target_peers) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_discover((void *)node, target_peers);
+}
+
+P2P_API int p2p_node_known_peers_buf(p2p_node *node, p2p_buf *out, size_t *count) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_known_peers_buf((void *)node, (void *)out, (void *)count);
+}
+
+P2P_API int p2p_node_subscribe(p2p_node *node, const char *topic, size_t topic_len) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_subscribe((void *)node, (void *)topic, topic_len);
+}
+
+P2P_API int p2p_node_unsubscribe(p2p_node *node, const char *topic, size_t topic_len) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_unsubscribe((void *)node, (void *)topic, topic_len);
+}
+
+P2P_API int p2p_node_publish(p2p_node *node, const char *topic, size_t topic_len, const void *data, size_t len, int compression) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_publish((void *)node, (void *)topic, topic_len, (void *)data, len, compression);
+}

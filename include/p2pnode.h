@@ -87,6 +87,15 @@
  *     p2p_node_pinned_key_buf, p2p_node_allow) functions; P2P_EREFUSED
  *     (-19), which p2p_node_connect returns for a refused peer (before 0.4
  *     such failures could not happen).
+ *   - The network layer (issue 21): p2p_node_discover,
+ *     p2p_node_known_peers_buf (p2p_peer entries, P2P_BUF_PEER),
+ *     p2p_node_subscribe, p2p_node_unsubscribe, p2p_node_publish, and
+ *     P2P_EVENT_TOPIC_MESSAGE (12, "node_topic_message") with p2p_ev's new
+ *     topic and origin. The 0.2 paths (p2p_node_set_callback, p2p_node_poll,
+ *     p2p_node_poll_batch) never deliver it: use p2p_node_set_handler or
+ *     p2p_node_next. P2P_MAX_TOPIC_LEN.
+ *   - p2p_ev grew at its end by topic, topic_len, origin, origin_len: a 0.3
+ *     program gets its prefix, and p2p_node_next's stride is the caller's.
  *   - p2p_peer grew at its end by encrypted and key[P2P_KEY_LEN]: a
  *     program built with the 0.3 header gets its prefix filled, as the
  *     stability rules say; one that steps through peer arrays uses the
@@ -226,6 +235,9 @@ extern "C" {
                               not on the allow-list, plaintext in required mode, or a pinned id in
                               plaintext (a downgrade) */
 
+/* 0.4: the longest topic, in bytes (topics are 1 to 255 bytes, no NUL byte). */
+#define P2P_MAX_TOPIC_LEN 255
+
 /* 0.4: the length of an ed25519 public key (p2p_peer.key, p2p_node_public_key_buf, p2p_node_pin). */
 #define P2P_KEY_LEN 32
 
@@ -244,7 +256,13 @@ typedef enum p2p_event_type {
      * (unless delegated: p2p_secure_set_delegate). */
     P2P_EVENT_SECURE_MESSAGE = 9,           /* a message that passed every check */
     P2P_EVENT_MESSAGE_REJECTED = 10,        /* a message that failed a check (reject, reason) */
-    P2P_EVENT_DISCOVERY_ANSWER = 11         /* an answer to p2p_secure_send_discovery */
+    P2P_EVENT_DISCOVERY_ANSWER = 11,        /* an answer to p2p_secure_send_discovery */
+    /* 0.4: a publish on a topic the node subscribed to (p2p_node_subscribe):
+     * peer* the peer that relayed it, data/kind as a message's, topic and
+     * origin in p2p_ev. Delivered only by the 0.3 paths (p2p_node_set_handler,
+     * p2p_node_next): p2p_event has no field for them, so p2p_node_set_callback
+     * and p2p_node_poll skip these events. */
+    P2P_EVENT_TOPIC_MESSAGE = 12            /* node_topic_message */
 } p2p_event_type;
 
 /* How a received payload is to be presented, by p2pnetwork's rule. */
@@ -615,7 +633,17 @@ typedef struct p2p_ev {
     size_t n_nodes;
     uint64_t dropped;       /* *_DISCONNECTED: accepted messages never written */
     uint64_t dropped_bytes; /* *_DISCONNECTED: their bytes on the wire */
+    /* 0.4 */
+    const char *topic;      /* TOPIC_MESSAGE: the topic, NUL-terminated ("" for other events) */
+    size_t topic_len;
+    const char *origin;     /* TOPIC_MESSAGE: the id of the node that published it */
+    size_t origin_len;
 } p2p_ev;
+
+/* The i-th entry of a p2p_peer array in a p2p_buf (p2p_node_known_peers_buf), whatever size
+ * the library's p2p_peer has. */
+#define P2P_BUF_PEER(buf, i) \
+    ((const p2p_peer *)(const void *)((buf)->data + (size_t)(i) * ((const p2p_peer *)(const void *)(buf)->data)->size))
 
 /* The i-th discovery entry of a p2p_ev, whatever size the library's p2p_peer has. */
 #define P2P_EV_NODE(ev, i) \
@@ -687,7 +715,9 @@ int p2p_node_new(const char *host, int port, const char *id, int max_connections
  * p2p_node_set_callback registers the function that receives every event of
  * the node, with user_data handed back to it. Call it before p2p_node_start;
  * a node with no callback delivers its events through p2p_node_poll instead.
- * fn NULL returns the node to poll mode.
+ * fn NULL returns the node to poll mode. This 0.2 callback, and
+ * p2p_node_poll, never see P2P_EVENT_TOPIC_MESSAGE (0.4; p2p_event has no
+ * field for its topic): use p2p_node_set_handler or p2p_node_next.
  * Returns P2P_OK, P2P_EHANDLE, or P2P_ESTATE once started.
  */
 int p2p_node_set_callback(p2p_node *node, p2p_event_fn fn, void *user_data);
@@ -1391,7 +1421,7 @@ int p2p_node_next(p2p_node *node, p2p_ev *events, size_t max, int timeout_ms, si
  * "outbound_node_disconnected", "inbound_node_disconnected", "node_message",
  * "node_disconnect_with_outbound_node", "node_request_to_stop",
  * "node_reconnection_error"), and for the secure events "secure_message",
- * "message_rejected", "discovery_answer". NULL for an unknown type. The
+ * "message_rejected", "discovery_answer"; "node_topic_message" (0.4). NULL for an unknown type. The
  * strings are static. Any thread; never enters the Go runtime.
  */
 const char *p2p_event_name(int type);
@@ -1553,6 +1583,66 @@ int p2p_node_pinned_key_buf(p2p_node *node, const char *id, size_t id_len, p2p_b
  * P2P_EHANDLE, P2P_EINVAL.
  */
 int p2p_node_allow(p2p_node *node, const char *id, size_t id_len, const uint8_t *key, size_t key_len);
+
+/* ---- 0.4: the network layer: discovery and topic gossip --------------------- */
+
+/*
+ * Between p2pnode nodes in the native protocol (not with p2pnetwork peers,
+ * nor with P2P_ENCRYPTION_OFF, which take part as plain direct peers only).
+ * Any thread, also inside the event callback; after p2p_node_start unless
+ * said otherwise.
+ */
+
+/*
+ * p2p_node_discover makes the node keep at least target_peers (>= 1)
+ * connections: it learns addresses from its native peers (peer exchange),
+ * dials until it has target_peers links, replaces those it loses, and keeps
+ * its degree between that and a high water mark without becoming a hub.
+ * The peers it is connected to at the call are its seeds: connect to one
+ * bootstrap node first. Calling it again changes the target. Returns
+ * promptly. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (target_peers < 1),
+ * P2P_ESTATE (not started), P2P_ESTOPPED.
+ */
+int p2p_node_discover(p2p_node *node, int target_peers);
+
+/*
+ * p2p_node_known_peers_buf lists the addresses the node knows (its address
+ * book once discovering, its native links before): *out holds *count
+ * p2p_peer entries, entry i at P2P_BUF_PEER(out, i) (the library's
+ * sizeof(p2p_peer) apart: their size field), with their id and host
+ * strings in the same buffer; one p2p_buf_free releases all. In each entry
+ * peer is 0, direction P2P_OUTBOUND (an address to dial), encrypted 0, key
+ * zeros and mem {NULL, 0}. *count 0 leaves out->len 0. Any time.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (out or count NULL).
+ */
+int p2p_node_known_peers_buf(p2p_node *node, p2p_buf *out, size_t *count);
+
+/*
+ * p2p_node_subscribe makes the node raise P2P_EVENT_TOPIC_MESSAGE for each
+ * publish on topic (topic_len bytes, 1 to P2P_MAX_TOPIC_LEN, no NUL byte)
+ * anywhere in the connected network, once per publish, never for its own.
+ * Nodes relay every topic whether or not they subscribe.
+ * p2p_node_unsubscribe stops them (the node still relays). Any time, also
+ * before start; subscribing twice is subscribing once.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (topic NULL, empty, too long, with a NUL).
+ */
+int p2p_node_subscribe(p2p_node *node, const char *topic, size_t topic_len);
+int p2p_node_unsubscribe(p2p_node *node, const char *topic, size_t topic_len);
+
+/*
+ * p2p_node_publish sends len bytes of data on topic to every subscriber in
+ * the connected network, each exactly once and never back to this node
+ * (eager push along a tree, lazy announcements on the other links, a
+ * seen-cache and a hop limit). data may be NULL when len is 0; it is
+ * copied. compression is reserved: pass 0 (P2P_COMPRESSION_NONE). A node
+ * with no native peer publishes to nobody, successfully.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (topic as for subscribe, data
+ * NULL with len > 0, compression not 0), P2P_ETOOBIG (over the frame
+ * limits, checked before a byte is read), P2P_ESTATE (not started),
+ * P2P_ESTOPPED.
+ */
+int p2p_node_publish(p2p_node *node, const char *topic, size_t topic_len, const void *data, size_t len,
+                     int compression);
 
 #endif /* P2P_NO_PROTOTYPES */
 

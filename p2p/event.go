@@ -20,10 +20,12 @@ const (
 	EventDisconnectWithOutbound
 	EventRequestToStop
 	EventReconnectionError
-	// EventTopicMessage is a publish on a subscribed topic, from the
-	// overlay (Subscribe, Publish); Peer is the link it arrived on.
-	EventTopicMessage
 )
+
+// EventTopicMessage is a publish on a subscribed topic, from the overlay
+// (Subscribe, Publish); Peer is the link it arrived on. 12, the C ABI's
+// P2P_EVENT_TOPIC_MESSAGE: 9 to 11 are p2p/secure's events.
+const EventTopicMessage EventType = 12
 
 var eventNames = [...]string{
 	EventOutboundConnected:      "outbound_node_connected",
@@ -39,7 +41,7 @@ var eventNames = [...]string{
 
 // String is the event's name in the reference ("node_message", ...).
 func (t EventType) String() string {
-	if t > 0 && int(t) < len(eventNames) {
+	if t > 0 && int(t) < len(eventNames) && eventNames[t] != "" {
 		return eventNames[t]
 	}
 	return fmt.Sprintf("EventType(%d)", int(t))
