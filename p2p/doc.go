@@ -63,4 +63,16 @@
 // received in part are capped per address and node-wide; the connection
 // that goes over is closed and its memory released. See Config and Limits
 // for the figures.
+//
+// # Discovery and gossip
+//
+// Between native peers the node carries the engines of package overlay
+// (overlay_node.go): every native node announces "pex/1" and "gossip/1" in
+// its hello and relays gossip; Discover starts peer exchange and connection
+// management, Subscribe/Publish topic gossip, delivered as
+// EventTopicMessage on the one event queue. Their frames travel as native
+// extension frames, only to peers that announced the capability, through a
+// per-peer queue of their own (overlay_sendq.go) that drops rather than
+// waits and never touches the application's queue. A Discovery that
+// redirects or prunes a link closes it after flushing that queue.
 package p2p

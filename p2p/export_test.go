@@ -1,5 +1,7 @@
 package p2p
 
+import "github.com/p2pnode/p2pnode/p2p/overlay"
+
 // OverlayStats exposes the overlay's frame counters to the tests and the
 // benchmark: extension frames written, dropped at a full overlay queue,
 // and received.
@@ -40,3 +42,6 @@ func OverlayHops(n *Node, into []uint64) {
 		}
 	}
 }
+
+// OverlayGossipStats is the node's gossip engine's counters.
+func OverlayGossipStats(n *Node) overlay.GossipStats { return n.ov.gossip.Stats() }

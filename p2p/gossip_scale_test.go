@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/p2pnode/p2pnode/p2p"
+	"github.com/p2pnode/p2pnode/p2p/overlay"
 )
 
 // The 1,000-node run: real sockets on loopback, native TLS between every
@@ -32,6 +33,7 @@ type scaleFigures struct {
 	dropped                        uint64
 	heapPerNode                    float64
 	duplicates                     int
+	perDelivery                    struct{ gossip, ihave, graft, dupRecv float64 }
 }
 
 func raiseNoFile(t testing.TB) {
@@ -94,6 +96,7 @@ func runScale(t testing.TB, size int, csv string) scaleFigures {
 		return
 	}
 	publish("warm") // the tree forms
+	gs0 := sumGossip(w)
 	sent0, bytes0 := sumStats(w)
 	hops0 := make([]uint64, 256)
 	for _, g := range w.nodes {
@@ -101,6 +104,7 @@ func runScale(t testing.TB, size int, csv string) scaleFigures {
 	}
 	origins, at, data := publish("measured")
 	sent1, bytes1 := sumStats(w)
+	gs1 := sumGossip(w)
 	hops := make([]uint64, 256)
 	for _, g := range w.nodes {
 		p2p.OverlayHops(g.n, hops)
@@ -113,6 +117,9 @@ func runScale(t testing.TB, size int, csv string) scaleFigures {
 	f.hopsP50, f.hopsP99 = quantileHist(hops, deliveries, 0.5), quantileHist(hops, deliveries, 0.99)
 	f.framesPerDelivery = float64(sent1-sent0) / float64(deliveries)
 	f.bytesPerDel = float64(bytes1-bytes0) / float64(deliveries)
+	per := func(a, b uint64) float64 { return float64(b-a) / float64(deliveries) }
+	f.perDelivery.gossip, f.perDelivery.ihave = per(gs0.SentGossip, gs1.SentGossip), per(gs0.SentIHave, gs1.SentIHave)
+	f.perDelivery.graft, f.perDelivery.dupRecv = per(gs0.SentGraft, gs1.SentGraft), per(gs0.Duplicates, gs1.Duplicates)
 
 	var out *bufio.Writer
 	if csv != "" {
@@ -155,6 +162,17 @@ func runScale(t testing.TB, size int, csv string) scaleFigures {
 	return f
 }
 
+func sumGossip(w *gnet) (s overlay.GossipStats) {
+	for _, g := range w.nodes {
+		x := p2p.OverlayGossipStats(g.n)
+		s.SentGossip += x.SentGossip
+		s.SentIHave += x.SentIHave
+		s.SentGraft += x.SentGraft
+		s.Duplicates += x.Duplicates
+	}
+	return s
+}
+
 func sumStats(w *gnet) (sent, bytes uint64) {
 	for _, g := range w.nodes {
 		s, b, _, _ := p2p.OverlayStats(g.n)
@@ -193,10 +211,10 @@ func scaleSize(t testing.TB) int {
 
 func (f scaleFigures) String() string {
 	return fmt.Sprintf("%d nodes (%d subscribers): converged in %v; delivery 50/99/100%% %v / %v / %v (slowest publish %v); "+
-		"hops p50/p99 %d/%d; frames per delivery %.2f (%.0f B); overlay frames dropped %d; duplicates %d; memory per node %.0f KiB",
+		"hops p50/p99 %d/%d; frames per delivery %.2f (%.0f B; GOSSIP %.2f, IHAVE %.2f, GRAFT %.3f; duplicates received %.3f); overlay frames dropped %d; duplicates %d; memory per node %.0f KiB",
 		f.nodes, f.subscribers, f.converge.Round(time.Millisecond), f.p50.Round(time.Millisecond), f.p99.Round(time.Millisecond),
 		f.p100.Round(time.Millisecond), f.worst100.Round(time.Millisecond), f.hopsP50, f.hopsP99, f.framesPerDelivery,
-		f.bytesPerDel, f.dropped, f.duplicates, f.heapPerNode/1024)
+		f.bytesPerDel, f.perDelivery.gossip, f.perDelivery.ihave, f.perDelivery.graft, f.perDelivery.dupRecv, f.dropped, f.duplicates, f.heapPerNode/1024)
 }
 
 func TestGossipScale(t *testing.T) {

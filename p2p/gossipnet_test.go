@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,12 +19,15 @@ type gnode struct {
 	n      *p2p.Node
 	mu     sync.Mutex
 	got    map[string]int // by topic "/" data
-	hops   []int
 	origin map[string]string
 	at     map[string]time.Time
+	direct atomic.Int64 // application messages
 }
 
 func (g *gnode) handle(ev *p2p.Event) bool {
+	if ev.Type == p2p.EventMessage {
+		g.direct.Add(1)
+	}
 	if ev.Type == p2p.EventTopicMessage {
 		k := ev.Topic + "/" + string(ev.Message.Data)
 		g.mu.Lock()

@@ -58,8 +58,8 @@ func (p *Peer) PeerKey() ed25519.PublicKey {
 	return p.peerKey
 }
 
-// Capabilities are what a native peer announced in its hello (none yet;
-// later features negotiate through them).
+// Capabilities are what a native peer announced in its hello ("pex/1",
+// "gossip/1": the overlay runs only with peers that announced it).
 func (p *Peer) Capabilities() []string {
 	if p == nil {
 		return nil

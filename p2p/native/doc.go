@@ -79,7 +79,8 @@
 //
 // Types: 1 data (an application message), 2 ping, 3 pong (empty bodies),
 // 4 hello (JSON: id, port, version, caps, heartbeat_ms; the first frame of
-// each side, and only then). Flags: the low two bits are the codec of a
+// each side, and only then), 5 ext (an extension protocol's frame, tagged
+// with its capability; see ext.go). Flags: the low two bits are the codec of a
 // compressed data body (0 none, 1 zlib, 2 bzip2, 3 lzma: the raw codec
 // stream, no base64, no tag); other bits must be zero, and control frames
 // carry none. A header over the frame size limit, of an unknown type or
@@ -99,7 +100,9 @@
 // on the transport; TLS's own overhead is not counted.
 //
 // Capabilities are strings; unknown ones are ignored, so later features
-// (gossip, discovery) are negotiated, not guessed. Version 1 announces none.
+// (gossip, discovery) are negotiated, not guessed. A node announces "pex/1"
+// and "gossip/1" (package p2p/overlay) and sends an ext frame of a
+// capability only to a peer that announced it.
 //
 // # Liveness
 //
