@@ -50,10 +50,6 @@ std::vector<std::unique_ptr<Member>> network(int n, int k, const std::vector<int
     return m;
 }
 
-bool subscribed_in(const std::vector<int> &subs, int i) {
-    return std::find(subs.begin(), subs.end(), i) != subs.end();
-}
-
 } // namespace
 
 TEST(Gossip, DiscoveryFromOneBootstrap) {
