@@ -120,7 +120,7 @@ namespace P2PNode
         public void Discover(int targetPeers) => Check(N.p2p_node_discover(H, targetPeers));
         /// <summary>Every address the node knows of (from discovery).</summary>
         public IReadOnlyList<KnownPeer> KnownPeers { get { Check(N.p2p_node_known_peers_buf(H, out P2PBuf b, out UIntPtr n));
-            try { return Entries(b.data, n).Select(p => new KnownPeer(Str(p.id), Str(p.host), p.port)).ToList().AsReadOnly(); } finally { N.p2p_buf_free(ref b); } } }
+            try { return Array.AsReadOnly(Entries(b.data, n, p => new KnownPeer(Str(p.id), Str(p.host), p.port))); } finally { N.p2p_buf_free(ref b); } } }
         /// <summary>Receives the publishes on topic from now on (<see cref="OnTopicMessage"/>); relaying needs no subscription.</summary>
         public void Subscribe(string topic) => Check(Utf8Call(topic, nameof(topic), (t, n) => N.p2p_node_subscribe(H, t, n)));
         /// <summary>Stops receiving topic's publishes.</summary>

@@ -174,7 +174,8 @@ namespace P2PNode
                     break;
                 case P2PEventType.MessageRejected: OnMessageRejected(peer, MessageOf(ref ev), (Reject)ev.reject, Str(ev.reason)); break;
                 case P2PEventType.DiscoveryAnswer:
-                    OnDiscoveryAnswer(peer, new DiscoveryAnswer(Str(ev.sender_id), Str(ev.msg_type), MessageOf(ref ev).Text ?? "", NodesOf(ref ev)));
+                    OnDiscoveryAnswer(peer, new DiscoveryAnswer(Str(ev.sender_id), Str(ev.msg_type), MessageOf(ref ev).Text ?? "",
+                        Entries(ev.nodes, ev.n_nodes, d => new DiscoveredNode(Str(d.id), Str(d.host), d.port, (Direction)d.direction))));
                     break;
             }
         }

@@ -15,11 +15,8 @@ namespace P2PNode.Tests
         private static List<Recorder> Network(Nodes nodes, int count, int target)
         {
             var all = Enumerable.Range(0, count).Select(i => nodes.Started("g" + i)).ToList();
-            foreach (Recorder n in all.Skip(1))
-            {
-                n.Connect("127.0.0.1", all[0].Port);
-                n.Discover(target);
-            }
+            all.Skip(1).ToList().ForEach(n => n.Connect("127.0.0.1", all[0].Port));
+            all.ForEach(n => n.Discover(target)); // the bootstrap too: discovery answers its peers' exchanges
             Wait.Until(() => all.All(n => n.AllPeers.Count >= target), "every node with " + target + " peers: "
                 + string.Join(", ", all.Select(n => n.Id + "=" + n.AllPeers.Count)));
             return all;
@@ -100,6 +97,12 @@ namespace P2PNode.Tests
                     Assert.AreEqual("news", viaEvent[0].Topic);
                     Assert.AreEqual(all[0].Id, viaEvent[0].Origin);
                 }
+                var idle = nodes.Add(new Node("127.0.0.1", 0));
+                idle.Subscribe("early"); // any time, also before start
+                var notStarted = Assert.Throws<P2PException>(() => idle.Publish("early", "x"));
+                Assert.AreEqual(ErrorCode.InvalidState, notStarted.Code, "publishing needs a started node");
+                Assert.AreEqual(ErrorCode.InvalidArgument, Assert.Throws<P2PException>(() => all[0].Subscribe(new string('t', 256))).Code);
+                Assert.AreEqual(ErrorCode.InvalidArgument, Assert.Throws<P2PException>(() => all[0].Subscribe("")).Code);
                 Assert.Throws<ArgumentNullException>(() => all[0].Publish(null, "x"));
                 Assert.Throws<ArgumentNullException>(() => all[0].Subscribe(null));
             }

@@ -90,14 +90,11 @@ namespace P2PNode.Native
 
         internal static Message MessageOf(ref P2PEv ev) =>
             new Message((MessageKind)ev.kind, Bytes(ev.data, (long)ev.data_len.ToUInt64()), (Compression)ev.compression);
-        /// <summary>A discovery answer's entries.</summary>
-        internal static DiscoveredNode[] NodesOf(ref P2PEv ev) => Entries(ev.nodes, ev.n_nodes)
-            .Select(d => new DiscoveredNode(Str(d.id), Str(d.host), d.port, (Direction)d.direction)).ToArray();
-        /// <summary>n p2p_peer entries from p (the stride is the library's sizeof(p2p_peer), their first field).</summary>
-        internal static P2PPeer[] Entries(IntPtr p, UIntPtr count)
+        /// <summary>What make makes of each of n p2p_peer entries at p (the stride is the library's sizeof(p2p_peer), their first field).</summary>
+        internal static T[] Entries<T>(IntPtr p, UIntPtr count, Func<P2PPeer, T> make)
         {
             long at = p.ToInt64(), n = at == 0 ? 0 : (long)count.ToUInt64(), stride = n == 0 ? 0 : Marshal.ReadIntPtr(p).ToInt64();
-            return Enumerable.Range(0, checked((int)n)).Select(i => Read<P2PPeer>(new IntPtr(at + i * stride))).ToArray();
+            return Enumerable.Range(0, checked((int)n)).Select(i => make(Read<P2PPeer>(new IntPtr(at + i * stride)))).ToArray();
         }
     }
 }
