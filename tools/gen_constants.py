@@ -191,8 +191,8 @@ def py_used(root: str) -> set:
 def python(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
            structs: Dict[str, List[Field]], protos: Dict[str, Tuple[str, List[str]]],
            used: set) -> str:
-    """Only what the package uses: the status codes, one line per enum (its members,
-    then its short-name dict), a struct per line, the functions it calls."""
+    """Only what the package uses: the status codes, an enum's members it names (one line)
+    and its short-name dict if it names that, a struct per line, the functions it calls."""
     missing = sorted(w for w in used if w.startswith("p2p_") and w not in protos
                      and w not in structs and w not in enums)
     if missing:
@@ -201,13 +201,15 @@ def python(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
     out = [f'"""{HEAD}"""', "# ruff: noqa: E501", "import ctypes", "from typing import Any, Dict, List, Tuple", ""]
     codes = {k: v for k, v in defines.items() if re.fullmatch(r"P2P_(OK|E[A-Z]+)", k)}
     out += [f"{k} = {v!r}" for k, v in defines.items()
-            if (k in used or k.startswith("P2P_VERSION_")) and k not in codes]
+            if (k in used or k == "P2P_VERSION_STRING") and k not in codes]
     out.append(", ".join(codes) + " = " + ", ".join(map(str, codes.values())))
     out.append("CODE_NAMES: Dict[int, str] = {" + ", ".join(f'{v}: "{k}"' for k, v in codes.items()) + "}")
     for name, members in enums.items():
-        if name.upper() in used or any(k in used for k in members):
+        named = {k: v for k, v in members.items() if k in used}
+        if named:
+            out.append(", ".join(named) + " = " + ", ".join(map(str, named.values())))
+        if name.upper() in used:
             short = short_names(members)
-            out.append(", ".join(members) + " = " + ", ".join(map(str, members.values())))
             out.append(f"{name.upper()}: Dict[str, int] = {{"
                        + ", ".join(f'"{short[k]}": {v}' for k, v in members.items()) + "}")
     calls = {n: p for n, p in protos.items() if n in used}

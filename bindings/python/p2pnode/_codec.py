@@ -13,7 +13,7 @@ import json
 import lzma
 import warnings
 import zlib
-from typing import Any, Tuple
+from typing import Any, List, Tuple
 
 from . import _native as _n
 
@@ -47,10 +47,20 @@ def decode_payload(kind: int, data: bytes) -> Any:
         if kind == _n.P2P_KIND_JSON:
             try:
                 return json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # nested deeper than Python's json takes
                 pass
         return text
     return data
+
+
+def decode_run(messages: List[Tuple[int, int, int, bytes, int]]) -> List[Any]:
+    """decode_payload of each message of an _events.Run, text the short way."""
+    text = _n.P2P_KIND_TEXT
+    try:
+        return [d.decode("utf-8") if k == text else decode_payload(k, d)
+                for _, _, k, d, _ in messages]
+    except UnicodeDecodeError:  # not UTF-8 by Python's rule after all: one at a time
+        return [decode_payload(k, d) for _, _, k, d, _ in messages]
 
 
 def compression_code(compression: str) -> int:

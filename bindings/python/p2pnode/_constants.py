@@ -3,34 +3,23 @@
 from ctypes import POINTER, Structure, c_char_p, c_double, c_int, c_int32, c_int64, c_size_t, c_uint64, c_uint8, c_void_p
 from typing import Any, Dict, List, Tuple
 
-P2P_VERSION_MAJOR = 0
-P2P_VERSION_MINOR = 4
-P2P_VERSION_PATCH = 0
 P2P_VERSION_STRING = '0.4.0'
 P2P_OK, P2P_EINVAL, P2P_EHANDLE, P2P_ESTATE, P2P_ESTOPPED, P2P_ESELF, P2P_EALREADY, P2P_ECONNECT, P2P_EHANDSHAKE, P2P_ENOPEER, P2P_EFULL, P2P_ETOOBIG, P2P_ENOTFOUND, P2P_ERANGE, P2P_EBIND, P2P_EINTERNAL, P2P_EKEY, P2P_EREJECTED, P2P_EFORK, P2P_EREFUSED = 0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -16, -17, -18, -19
 CODE_NAMES: Dict[int, str] = {0: "P2P_OK", -1: "P2P_EINVAL", -2: "P2P_EHANDLE", -3: "P2P_ESTATE", -4: "P2P_ESTOPPED", -5: "P2P_ESELF", -6: "P2P_EALREADY", -7: "P2P_ECONNECT", -8: "P2P_EHANDSHAKE", -9: "P2P_ENOPEER", -10: "P2P_EFULL", -11: "P2P_ETOOBIG", -12: "P2P_ENOTFOUND", -13: "P2P_ERANGE", -14: "P2P_EBIND", -15: "P2P_EINTERNAL", -16: "P2P_EKEY", -17: "P2P_EREJECTED", -18: "P2P_EFORK", -19: "P2P_EREFUSED"}
-P2P_EVENT_OUTBOUND_CONNECTED, P2P_EVENT_INBOUND_CONNECTED, P2P_EVENT_OUTBOUND_DISCONNECTED, P2P_EVENT_INBOUND_DISCONNECTED, P2P_EVENT_MESSAGE, P2P_EVENT_DISCONNECT_WITH_OUTBOUND, P2P_EVENT_REQUEST_TO_STOP, P2P_EVENT_RECONNECTION_ERROR, P2P_EVENT_SECURE_MESSAGE, P2P_EVENT_MESSAGE_REJECTED, P2P_EVENT_DISCOVERY_ANSWER, P2P_EVENT_TOPIC_MESSAGE = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+P2P_EVENT_OUTBOUND_CONNECTED, P2P_EVENT_INBOUND_CONNECTED, P2P_EVENT_OUTBOUND_DISCONNECTED, P2P_EVENT_INBOUND_DISCONNECTED, P2P_EVENT_MESSAGE, P2P_EVENT_DISCONNECT_WITH_OUTBOUND, P2P_EVENT_REQUEST_TO_STOP, P2P_EVENT_RECONNECTION_ERROR, P2P_EVENT_SECURE_MESSAGE, P2P_EVENT_MESSAGE_REJECTED, P2P_EVENT_DISCOVERY_ANSWER = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 P2P_EVENT_TYPE: Dict[str, int] = {"outbound_connected": 1, "inbound_connected": 2, "outbound_disconnected": 3, "inbound_disconnected": 4, "message": 5, "disconnect_with_outbound": 6, "request_to_stop": 7, "reconnection_error": 8, "secure_message": 9, "message_rejected": 10, "discovery_answer": 11, "topic_message": 12}
-P2P_KIND_JSON, P2P_KIND_TEXT, P2P_KIND_BYTES = 0, 1, 2
-P2P_KIND: Dict[str, int] = {"json": 0, "text": 1, "bytes": 2}
+P2P_KIND_JSON, P2P_KIND_TEXT = 0, 1
 P2P_INBOUND, P2P_OUTBOUND, P2P_ALL = 0, 1, 2
-P2P_DIRECTION: Dict[str, int] = {"inbound": 0, "outbound": 1, "all": 2}
-P2P_COMPRESSION_NONE, P2P_COMPRESSION_ZLIB, P2P_COMPRESSION_BZIP2, P2P_COMPRESSION_LZMA = 0, 1, 2, 3
+P2P_COMPRESSION_NONE = 0
 P2P_COMPRESSION: Dict[str, int] = {"none": 0, "zlib": 1, "bzip2": 2, "lzma": 3}
-P2P_LIMIT_MAX_CONNECTIONS, P2P_LIMIT_HANDSHAKE_TIMEOUT_MS, P2P_LIMIT_DIAL_TIMEOUT_MS, P2P_LIMIT_MAX_FRAME_SIZE, P2P_LIMIT_MAX_DECOMPRESSED_SIZE, P2P_LIMIT_MAX_QUEUED_BYTES, P2P_LIMIT_SEND_TIMEOUT_MS, P2P_LIMIT_RECONNECT_INTERVAL_MS, P2P_LIMIT_MAX_PENDING_EVENTS, P2P_LIMIT_OVERFLOW_POLICY, P2P_LIMIT_MAX_QUEUED_BYTES_TOTAL, P2P_LIMIT_MAX_QUEUED_BYTES_PER_ADDRESS, P2P_LIMIT_STOP_TIMEOUT_MS, P2P_LIMIT_MAX_PENDING_HANDSHAKES, P2P_LIMIT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, P2P_LIMIT_IDLE_EVICTION_MS, P2P_LIMIT_MAX_PENDING_BYTES, P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS, P2P_LIMIT_ENCRYPTION, P2P_LIMIT_HEARTBEAT_INTERVAL_MS, P2P_LIMIT_HEARTBEAT_TIMEOUT_MS, P2P_LIMIT_NEGOTIATION_WAIT_MS = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22
 P2P_LIMIT: Dict[str, int] = {"max_connections": 1, "handshake_timeout_ms": 2, "dial_timeout_ms": 3, "max_frame_size": 4, "max_decompressed_size": 5, "max_queued_bytes": 6, "send_timeout_ms": 7, "reconnect_interval_ms": 8, "max_pending_events": 9, "overflow_policy": 10, "max_queued_bytes_total": 11, "max_queued_bytes_per_address": 12, "stop_timeout_ms": 13, "max_pending_handshakes": 14, "max_pending_handshakes_per_address": 15, "idle_eviction_ms": 16, "max_pending_bytes": 17, "max_pending_bytes_per_address": 18, "encryption": 19, "heartbeat_interval_ms": 20, "heartbeat_timeout_ms": 21, "negotiation_wait_ms": 22}
-P2P_OVERFLOW_WAIT, P2P_OVERFLOW_DROP_NEWEST, P2P_OVERFLOW_DROP_OLDEST, P2P_OVERFLOW_DISCONNECT = 0, 1, 2, 3
 P2P_OVERFLOW_POLICY: Dict[str, int] = {"wait": 0, "drop_newest": 1, "drop_oldest": 2, "disconnect": 3}
-P2P_REJECT_NONE, P2P_REJECT_MALFORMED, P2P_REJECT_BAD_SIGNATURE, P2P_REJECT_BAD_HASH, P2P_REJECT_BAD_MESSAGE_ID, P2P_REJECT_KEY_MISMATCH, P2P_REJECT_UNTRUSTED_KEY, P2P_REJECT_WEAK_KEY, P2P_REJECT_REPLAY, P2P_REJECT_STALE, P2P_REJECT_FUTURE = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 P2P_REJECT: Dict[str, int] = {"none": 0, "malformed": 1, "bad_signature": 2, "bad_hash": 3, "bad_message_id": 4, "key_mismatch": 5, "untrusted_key": 6, "weak_key": 7, "replay": 8, "stale": 9, "future": 10}
-P2P_TRUST_ON_FIRST_USE, P2P_TRUSTED_KEYS_ONLY, P2P_NO_PINNING = 0, 1, 2
 P2P_KEY_POLICY: Dict[str, int] = {"trust_on_first_use": 0, "trusted_keys_only": 1, "no_pinning": 2}
-P2P_KEY_FORMAT_P2PNODE, P2P_KEY_FORMAT_P2PSECURE = 0, 1
 P2P_KEY_FORMAT: Dict[str, int] = {"p2pnode": 0, "p2psecure": 1}
-P2P_DELEGATE_PING, P2P_DELEGATE_PONG, P2P_DELEGATE_DISCOVERY, P2P_DELEGATE_DISCOVERY_ANSWER = 1, 2, 4, 8
+P2P_DELEGATE_PING, P2P_DELEGATE_DISCOVERY = 1, 4
 P2P_DELEGATE: Dict[str, int] = {"ping": 1, "pong": 2, "discovery": 4, "discovery_answer": 8}
-P2P_STEP_RECEIVED_PING, P2P_STEP_SEND_PONG, P2P_STEP_RECEIVED_PONG, P2P_STEP_RECEIVED_DISCOVERY, P2P_STEP_ROUTE_DISCOVERY, P2P_STEP_SEND_DISCOVERY_ANSWER, P2P_STEP_RELAY_DISCOVERY_ANSWER = 1, 2, 3, 4, 5, 6, 7
-P2P_SECURE_STEP: Dict[str, int] = {"received_ping": 1, "send_pong": 2, "received_pong": 3, "received_discovery": 4, "route_discovery": 5, "send_discovery_answer": 6, "relay_discovery_answer": 7}
+P2P_STEP_SEND_PONG, P2P_STEP_RECEIVED_PONG, P2P_STEP_ROUTE_DISCOVERY, P2P_STEP_SEND_DISCOVERY_ANSWER, P2P_STEP_RELAY_DISCOVERY_ANSWER = 2, 3, 5, 6, 7
 class P2PBuf(Structure): _fields_ = [("data", c_void_p), ("len", c_size_t)]  # struct p2p_buf
 class P2PPeer(Structure): _fields_ = [("size", c_size_t), ("peer", c_uint64), ("id", c_char_p), ("id_len", c_size_t), ("host", c_char_p), ("host_len", c_size_t), ("port", c_int32), ("direction", c_int32), ("mem", P2PBuf), ("encrypted", c_int32), ("key", c_uint8 * 32)]  # struct p2p_peer
 class P2PEv(Structure): _fields_ = [("size", c_size_t), ("type", c_int32), ("kind", c_int32), ("node", c_void_p), ("peer", c_uint64), ("peer_id", c_char_p), ("peer_id_len", c_size_t), ("peer_host", c_char_p), ("peer_host_len", c_size_t), ("peer_port", c_int32), ("direction", c_int32), ("data", c_void_p), ("data_len", c_size_t), ("compression", c_int32), ("port", c_int32), ("host", c_char_p), ("trials", c_int32), ("reject", c_int32), ("sender_id", c_char_p), ("msg_type", c_char_p), ("reason", c_char_p), ("nodes", POINTER(P2PPeer)), ("n_nodes", c_size_t), ("dropped", c_uint64), ("dropped_bytes", c_uint64), ("topic", c_char_p), ("topic_len", c_size_t), ("origin", c_char_p), ("origin_len", c_size_t)]  # struct p2p_ev

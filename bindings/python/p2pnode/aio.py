@@ -11,17 +11,14 @@ import collections
 import concurrent.futures
 import ctypes
 import threading
-from typing import Any, AsyncGenerator, Deque, Dict, Iterable, List, Optional, TypeVar
+from typing import Any, AsyncGenerator, Deque, Dict, Iterable, List, Optional
 
 from . import _native as _n
-from ._codec import GONE_CODES, compression_code, decode_payload, encode_batch, encode_payload
-from ._events import Event as _Raw
-from ._events import Reader
+from ._codec import GONE_CODES, compression_code, decode_run, encode_batch, encode_payload
+from ._events import Item, Reader
 from ._native import P2PError
 
 __all__ = ["Node", "Connection", "Event", "P2PError", "EVENT_NAMES"]
-
-T = TypeVar("T")
 
 #: p2pnetwork's name of each event type of a plain node (p2p_event_name).
 EVENT_NAMES: Dict[int, str] = {
@@ -88,8 +85,9 @@ class Node(_n.NativeNode):
         self._max_batches = max(1, int(max_batches))
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._conns: Dict[int, Connection] = {}   # loop thread only
-        self._queue: "Optional[asyncio.Queue[Optional[List[_Raw]]]]" = None
-        self._pending: Deque[_Raw] = collections.deque()
+        self._queue: "Optional[asyncio.Queue[Optional[List[Item]]]]" = None
+        self._pending: Deque[Item] = collections.deque()
+        self._ready: Deque[Event] = collections.deque()  # a run's events not yet taken
         self._ended = False          # the poller's last batch (None) was taken
         self._reading = False        # an events() iterator is running
         self._cv = threading.Condition()  # the poller's bound: batches not yet taken
@@ -163,7 +161,7 @@ class Node(_n.NativeNode):
 
     def _poll(self, h: int) -> None:
         """The poller thread: take batches from the library and hand them to the loop."""
-        loop, reader = self._loop, Reader(h)
+        loop, reader = self._loop, Reader(h, self._conns)
         assert loop is not None
         orphan = False  # the loop is gone: stop the node and drain it
         try:
@@ -199,7 +197,7 @@ class Node(_n.NativeNode):
                 except RuntimeError:
                     pass
 
-    def _put(self, batch: Optional[List[_Raw]]) -> None:
+    def _put(self, batch: Optional[List[Item]]) -> None:
         """On the loop: a batch for events(), or None: the poller is done."""
         assert self._queue is not None and self._poller_done is not None
         self._queue.put_nowait(batch)
@@ -216,10 +214,10 @@ class Node(_n.NativeNode):
         self._reading = True
         try:
             while True:
-                while self._pending:
-                    ev = self._event(self._pending.popleft())
-                    if ev is not None:
-                        yield ev
+                while self._ready or self._pending:
+                    if not self._ready:
+                        self._ready.extend(self._events(self._pending.popleft()))
+                    yield self._ready.popleft()
                 if self._ended:
                     return
                 batch = await self._queue.get()
@@ -233,26 +231,32 @@ class Node(_n.NativeNode):
         finally:
             self._reading = False
 
-    def _event(self, raw: _Raw) -> Optional[Event]:
+    def _events(self, raw: Item) -> List[Event]:
+        """The events of one polled event, or of a run of messages (one each)."""
+        if isinstance(raw, tuple):
+            conn = self._conn(raw[0], raw[1])
+            return [Event("node_message", self, conn, v) for v in decode_run(raw[2])]
         t = raw.type
         name = EVENT_NAMES.get(t)
         if name is None:
-            return None
+            return []
         if t == _n.P2P_EVENT_REQUEST_TO_STOP:
-            return Event(name, self, None, {})
+            return [Event(name, self, None, {})]
         if t == _n.P2P_EVENT_RECONNECTION_ERROR:
-            return Event(name, self, None, {"host": raw.host, "port": raw.port,
-                                            "trials": raw.trials})
-        conn = self._conns.get(raw.peer)
-        if conn is None:  # the first event of a peer in a batch carries its facts
-            conn = self._conns[raw.peer] = Connection(self, raw.peer, *(
-                raw.facts or ("", "", 0, _n.P2P_OUTBOUND)))
-        if t == _n.P2P_EVENT_MESSAGE:
-            return Event(name, self, conn, decode_payload(raw.kind, raw.data))
+            return [Event(name, self, None, {"host": raw.host, "port": raw.port,
+                                             "trials": raw.trials})]
+        conn = self._conn(raw.peer, raw.facts)
         if t in _DISCONNECTED:
             del self._conns[raw.peer]
             conn.closed = True
-        return Event(name, self, conn, {})
+        return [Event(name, self, conn, {})]
+
+    def _conn(self, peer: int, facts: Any) -> Connection:
+        conn = self._conns.get(peer)
+        if conn is None:  # a peer's first event in a batch carries its facts
+            conn = self._conns[peer] = Connection(self, peer, *(
+                facts or ("", "", 0, _n.P2P_OUTBOUND)))
+        return conn
 
     def _p2p_connection(self, handle: int, facts: Any = None) -> Optional[Connection]:
         """The Connection of a live peer handle, made from the library's facts if new."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import itertools
 import random
 import sys
 import threading
@@ -15,8 +14,8 @@ import traceback
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import _native as _n
-from ._codec import GONE_CODES, decode_payload, encode_payload, send_code, wire_packet
-from ._events import Event, Reader
+from ._codec import GONE_CODES, decode_run, encode_payload, send_code, wire_packet
+from ._events import Event, Item, Reader
 from ._native import P2PError, cint
 from .nodeconnection import NodeConnection
 
@@ -30,13 +29,13 @@ _PLAIN = (_n.P2P_EVENT_OUTBOUND_CONNECTED, _n.P2P_EVENT_INBOUND_CONNECTED,
           _n.P2P_EVENT_DISCONNECT_WITH_OUTBOUND)
 
 
-def _event_method(name: str, debug: str, doc: str) -> Callable[["Node", NodeConnection], None]:
+def _event_method(name: str, debug: str = "") -> Callable[["Node", NodeConnection], None]:
     """One of p2pnetwork's event methods on a peer: a debug line, then the callback."""
     def method(self: "Node", node: NodeConnection) -> None:
-        self.debug_print(debug + node.id)
+        self.debug_print((debug or name + ": ") + node.id)
         if self.callback is not None:
             self.callback(name, self, node, {})
-    method.__name__, method.__qualname__, method.__doc__ = name, "Node." + name, doc
+    method.__name__, method.__qualname__ = name, "Node." + name
     return method
 
 
@@ -59,6 +58,12 @@ class Node(_n.NativeNode, threading.Thread):
 
     ``Node(host, port, id=None, callback=None, max_connections=0)`` (also
     ``Node(host, port, callback)``); port 0 picks a free port; the socket is bound here.
+    The event methods, p2pnetwork's (each prints its debug line, then calls the callback):
+    outbound_node_connected, inbound_node_connected, node_disconnected (node.dropped set;
+    calls inbound_ or outbound_node_disconnected), node_disconnect_with_outbound_node,
+    node_message (data: a JSON value, a str or bytes), node_request_to_stop (the peers are
+    still connected), node_reconnection_error (True, the default, dials again); and
+    node_message_batch (p2pnode only: a run of one peer's messages, to node_message by default).
     """
 
     def __init__(self, host: str, port: int, id: Any = None, callback: Optional[Callback] = None,
@@ -198,11 +203,8 @@ class Node(_n.NativeNode, threading.Thread):
 
     def send_to_nodes(self, data: Any, exclude: Any = [],  # noqa: B006 (the reference's default)
                       compression: str = "none") -> None:
-        """Send data (str, dict as JSON, or bytes) to every peer but those in exclude.
-
-        Encoded once, one library call; but peer by peer through send() when a
-        connection class overrides it, as p2pnetwork does.
-        """
+        """Send data (str, dict as JSON, or bytes) to every peer but those in exclude (one call;
+        through each peer's send() when a connection class overrides it, as p2pnetwork)."""
         payload = encode_payload(data)
         code = send_code(self, "send_to_nodes", compression)
         if code is None:
@@ -243,10 +245,8 @@ class Node(_n.NativeNode, threading.Thread):
         return n.send_batch(messages, compression=compression)
 
     def connect_with_node(self, host: str, port: int, reconnect: bool = False) -> bool:
-        """Connect with host:port (blocking); True when connected, also already.
-
-        With reconnect the library re-dials the lost peer, asking node_reconnection_error.
-        """
+        """Connect with host:port (blocking); True when connected, also already; with reconnect
+        the library re-dials the lost peer, asking node_reconnection_error."""
         peer = ctypes.c_uint64(0)
         try:
             chost, cport = _n.encode_str(host), cint(port, "port")
@@ -380,7 +380,7 @@ class Node(_n.NativeNode, threading.Thread):
 
     def run(self) -> None:
         """The node's thread: take events from the library and deliver them."""
-        reader = Reader(self._p2p_node or 0)
+        reader = Reader(self._p2p_node or 0, self._p2p_conns)
         try:
             while not self._p2p_freed:
                 rc, batch = reader.next(-1)
@@ -394,26 +394,24 @@ class Node(_n.NativeNode, threading.Thread):
         finally:
             self._p2p_free()
 
-    def _p2p_deliver(self, batch: List[Event]) -> None:
-        """Deliver a batch in order: runs of messages from one peer to node_message_batch."""
-        msg = _n.P2P_EVENT_MESSAGE
-        for (peer, is_run), group in itertools.groupby(batch, lambda e: (e.peer, e.type == msg
-                                                                          or id(e))):
-            events = list(group)
-            if is_run is not True:  # any other event, alone
-                self._p2p_dispatch(events[0])
+    def _p2p_deliver(self, batch: List[Item]) -> None:
+        """Deliver a batch in order: each run of one peer's messages to node_message_batch."""
+        for item in batch:
+            if not isinstance(item, tuple):
+                self._p2p_dispatch(item)
                 continue
-            conn = self._p2p_conns.get(peer) or self._p2p_connection(peer, events[0].facts)
+            peer, facts, run = item
+            conn = self._p2p_conns.get(peer) or self._p2p_connection(peer, facts)
             if conn is None:
                 continue
             parse = conn._p2p_parser
             if parse is None:
-                values = [decode_payload(e.kind, e.data) for e in events]
+                values = decode_run(run)
             else:
                 values = []
-                for e in events:
+                for _, _, _, data, code in run:
                     try:  # a subclass's parse_packet
-                        values.append(parse(wire_packet(e.data, e.compression)))
+                        values.append(parse(wire_packet(data, code)))
                     except BaseException:
                         self._p2p_report("parse_packet")
             if values:
@@ -471,22 +469,14 @@ class Node(_n.NativeNode, threading.Thread):
     def _p2p_dispatch_more(self, conn: NodeConnection, ev: Event) -> None:
         """Events only other kinds of node raise (SecureNode)."""
 
-    outbound_node_connected = _event_method("outbound_node_connected", "outbound_node_connected: ",
-                                            "We connected with node.")
-    inbound_node_connected = _event_method("inbound_node_connected", "inbound_node_connected: ",
-                                           "node connected with us.")
-    inbound_node_disconnected = _event_method(
-        "inbound_node_disconnected", "inbound_node_disconnected: ",
-        "node, which had connected with us, is disconnected.")
-    outbound_node_disconnected = _event_method(
-        "outbound_node_disconnected", "outbound_node_disconnected: ",
-        "node, which we had connected with, is disconnected.")
+    outbound_node_connected = _event_method("outbound_node_connected")
+    inbound_node_connected = _event_method("inbound_node_connected")
+    inbound_node_disconnected = _event_method("inbound_node_disconnected")
+    outbound_node_disconnected = _event_method("outbound_node_disconnected")
     node_disconnect_with_outbound_node = _event_method(
-        "node_disconnect_with_outbound_node", "node wants to disconnect with oher outbound node: ",
-        "We asked to disconnect from the outbound node (it is still connected).")
+        "node_disconnect_with_outbound_node", "node wants to disconnect with oher outbound node: ")
 
     def node_disconnected(self, node: NodeConnection) -> None:
-        """node is disconnected (node.dropped, node.dropped_bytes set): calls the directed one."""
         self.debug_print("node_disconnected: " + node.id)
         if node._p2p_direction == _n.P2P_INBOUND:
             self.inbound_node_disconnected(node)
@@ -494,25 +484,24 @@ class Node(_n.NativeNode, threading.Thread):
             self.outbound_node_disconnected(node)
 
     def node_message(self, node: NodeConnection, data: Any) -> None:
-        """node sent data: a JSON value (dict, list, number...), a str or bytes."""
         self.debug_print("node_message: " + node.id + ": " + str(data))
         if self.callback is not None:
             self.callback("node_message", self, node, data)
 
     def node_message_batch(self, node: NodeConnection, messages: List[Any]) -> None:
-        """node sent these messages, in order (p2pnode only); the default calls node_message."""
-        call, method = self._p2p_call, self.node_message
+        method = self.node_message
         for data in messages:
-            call(method, node, data)
+            try:
+                method(node, data)
+            except BaseException:
+                self._p2p_report("node_message")
 
     def node_request_to_stop(self) -> None:
-        """The node is stopping; its peers are still connected (a last chance to send)."""
         self.debug_print("node is requested to stop!")
         if self.callback is not None:
             self.callback("node_request_to_stop", self, {}, {})
 
     def node_reconnection_error(self, host: str, port: int, trials: int) -> bool:
-        """A lost peer connected with reconnect=True: True (the default) dials it again."""
         self.debug_print("node_reconnection_error: Reconnecting to node " + host + ":" + str(port)
                          + " (trials: " + str(trials) + ")")
         return True

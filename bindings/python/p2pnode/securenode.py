@@ -96,6 +96,14 @@ class SecureNode(Node):
     ``SecureNode(host, port, id=None, callback=None, max_connections=0, *, key_policy=
     "trust_on_first_use", min_key_bits=0, replay_window=None, max_clock_skew=None,
     max_pinned_keys=0)``: the checks beyond p2psecure's are in the README. start() needs a key.
+    These do what p2psecure's do, in its formats (the README's API notes have each):
+    key_pair_generate (bits 0: 4096), key_pair_save (format "p2pnode" or "p2psecure"),
+    key_pair_load, get_public_key, get_private_key, get_data_uniq_string, get_hash,
+    create_message, check_message, send_message, send_ping, send_discovery, encrypt, decrypt
+    (None when it cannot), sign, sign_data, verify, verify_data, encryption_key_from_password,
+    encrypt_aes_pad, encrypt_aes, encrypt_aes_pw, decrypt_aes, decrypt_aes_pw and their _file
+    forms; the hooks received_ping, send_pong, received_pong, received_discovery,
+    send_discovery_answer and received_discovery_answer run in the library unless overridden.
     """
 
     def __init__(self, host: str, port: int, id: Any = None, callback: Optional[Callback] = None,
@@ -123,12 +131,10 @@ class SecureNode(Node):
                            ctypes.byref(self._p2p_secure_config))
 
     def key_pair_generate(self, bits: int = 0) -> None:
-        """Make a new RSA key pair: 4096 bits (bits 0) as the reference, at least 2048."""
         _n.call("p2p_secure_key_generate", self._p2p_node, _c_int(bits, "bits"))
 
     def key_pair_save(self, file_name: str, password: Password,
                       format: str = "p2pnode") -> None:
-        """Write the private key to file_name (0600), format "p2pnode" or "p2psecure" (weak)."""
         if format not in _n.KEY_FORMATS:
             raise ValueError("p2pnode: unknown key format %r: use one of %s"
                              % (format, ", ".join(_n.KEY_FORMATS)))
@@ -137,13 +143,11 @@ class SecureNode(Node):
                 len(pw or b""), _n.KEY_FORMATS[format])
 
     def key_pair_load(self, file_name: str, password: Password) -> None:
-        """Read this node's key from file_name: a p2psecure key file, ours, or PEM."""
         pw = _password(password)
         _n.call("p2p_secure_key_load_bytes", self._p2p_node, _n.encode_str(str(file_name)), pw,
                 len(pw or b""))
 
     def get_public_key(self) -> bytes:
-        """The public key, PEM, as it travels in every message (bytes, as the reference)."""
         return _n.take_checked("p2p_secure_public_key_buf", self._p2p_node)
 
     def pin(self, id: str, public_key: Union[str, bytes]) -> None:
@@ -164,16 +168,13 @@ class SecureNode(Node):
         return pem
 
     def get_data_uniq_string(self, data: Any) -> str:
-        """The text that is hashed and signed: json.dumps(data, sort_keys=True)."""
         return json.dumps(data, sort_keys=True)
 
     def get_hash(self, data: Any) -> str:
-        """The hex SHA-512 of get_data_uniq_string(data) (the core's p2p_secure_hash)."""
         text = _json_bytes(data)
         return _n.take_checked("p2p_secure_hash", text, len(text)).decode("ascii")
 
     def create_message(self, data: Dict[str, Any]) -> Dict[str, Any]:
-        """Sign data (a dict) as the reference does: data gets the fields and is returned."""
         if not isinstance(data, dict):
             raise TypeError("p2pnode: create_message takes a dict, not %s" % type(data).__name__)
         text = _json_bytes(data)
@@ -184,7 +185,6 @@ class SecureNode(Node):
         return data
 
     def check_message(self, data: Any) -> bool:
-        """True when data (a dict or its JSON) has a valid signature, _hash and _message_id."""
         try:
             text = data.encode("utf-8") if isinstance(data, str) else bytes(data) \
                 if isinstance(data, (bytes, bytearray)) else _json_bytes(data)
@@ -196,16 +196,13 @@ class SecureNode(Node):
         return rc == _n.P2P_OK
 
     def send_message(self, message: Any) -> None:
-        """Send {"_type": "message", "message": message}, signed, to every peer."""
         payload = _json_bytes(message)
         self._p2p_secure_call("p2p_secure_send_message", payload, len(payload))
 
     def send_ping(self) -> None:
-        """Ping every peer; each pong stores the latency (seconds) as the peer's info "ping"."""
         self._p2p_secure_call("p2p_secure_send_ping")
 
     def send_discovery(self) -> None:
-        """Ask the network for its connections (answers in node_discovery_answer)."""
         self._p2p_secure_call("p2p_secure_send_discovery")
 
     def _p2p_secure_call(self, name: str, *args: Any, quiet: Tuple[int, ...] = ()) -> int:
@@ -219,11 +216,9 @@ class SecureNode(Node):
         return _n.check(rc, name)
 
     def get_private_key(self) -> bytes:
-        """The private key, PEM PKCS#1, as the reference's (bytes): the secret in clear."""
         return _n.take_checked("p2p_secure_private_key_buf", self._p2p_node)
 
     def encrypt(self, message: BytesLike, public_key: Union[str, bytes]) -> Optional[bytes]:
-        """RSA PKCS#1 v1.5 of message to public_key (PEM), base64; None when it cannot."""
         try:
             data = _data(message, "message")
             return _out("p2p_secure_encrypt_buf", _pem(public_key), data, len(data))
@@ -232,7 +227,6 @@ class SecureNode(Node):
             return None
 
     def decrypt(self, ciphertext: Union[str, BytesLike]) -> Optional[bytes]:
-        """The plaintext of a base64 ciphertext made with our public key, or None."""
         try:
             text = ciphertext.encode("ascii") if isinstance(ciphertext, str) else \
                 _data(ciphertext, "ciphertext")
@@ -242,7 +236,6 @@ class SecureNode(Node):
             return None
 
     def sign(self, message: str) -> Optional[str]:
-        """The base64 RSA PKCS#1 v1.5 SHA-512 signature of the str message; None when it cannot."""
         if not isinstance(message, str):
             self.debug_print("sign: the message must be a str, not " + type(message).__name__)
             return None
@@ -254,11 +247,9 @@ class SecureNode(Node):
         return signature.decode("ascii")
 
     def sign_data(self, data: Any) -> Optional[str]:
-        """sign(get_data_uniq_string(data))."""
         return self.sign(self.get_data_uniq_string(data))
 
     def verify(self, message: str, public_key: Union[str, bytes], signature: str) -> bool:
-        """Whether signature (base64) is public_key's (PEM) signature of the str message."""
         try:
             if not isinstance(message, str) or not isinstance(signature, str):
                 raise TypeError("message and signature must be str")
@@ -273,13 +264,11 @@ class SecureNode(Node):
         return rc == _n.P2P_OK
 
     def verify_data(self, data: Any, public_key: Union[str, bytes], signature: str) -> bool:
-        """verify(get_data_uniq_string(data), public_key, signature)."""
         return self.verify(self.get_data_uniq_string(data), public_key, signature)
 
     def encryption_key_from_password(self, salt: Union[str, BytesLike],
                                      password: Union[str, BytesLike],
                                      total_bytes_key: int) -> bytes:
-        """PBKDF2 (HMAC-SHA1, 1000 rounds) of password and salt, total_bytes_key bytes."""
         pw, sa = _data(password, "password", True), _data(salt, "salt", True)
         size = _c_int(total_bytes_key, "total_bytes_key")
         if not 1 <= size <= 65536:
@@ -292,27 +281,22 @@ class SecureNode(Node):
         return buf.raw
 
     def encrypt_aes_pad(self, s: BytesLike) -> bytes:
-        """s followed by 1 to 16 zero bytes, up to a multiple of 16."""
         data = _data(s, "s")
         return _out("p2p_secure_aes_pad_buf", data, len(data))
 
     def encrypt_aes(self, plaintext: BytesLike, key: BytesLike, key_size: int = 256) -> bytes:
-        """AES-CBC of the zero-padded plaintext under key (16, 24 or 32 bytes): iv + ciphertext."""
         data, k = _data(plaintext, "plaintext"), _data(key, "key")
         return _out("p2p_secure_aes_encrypt_buf", k, len(k), data, len(data))
 
     def encrypt_aes_pw(self, plaintext: BytesLike, password: Union[str, BytesLike]) -> bytes:
-        """AES-256-CBC under PBKDF2 of password and a random salt: salt + iv + ciphertext."""
         data, pw = _data(plaintext, "plaintext"), _data(password, "password", True)
         return _out("p2p_secure_aes_encrypt_pw_buf", pw, len(pw), data, len(data))
 
     def decrypt_aes(self, ciphertext: BytesLike, key: BytesLike) -> bytes:
-        """The plaintext of iv + ciphertext, trailing zero bytes stripped."""
         data, k = _data(ciphertext, "ciphertext"), _data(key, "key")
         return _out("p2p_secure_aes_decrypt_buf", k, len(k), data, len(data))
 
     def decrypt_aes_pw(self, ciphertext: BytesLike, password: Union[str, BytesLike]) -> bytes:
-        """The plaintext of salt + iv + ciphertext (encrypt_aes_pw)."""
         data, pw = _data(ciphertext, "ciphertext"), _data(password, "password", True)
         return _out("p2p_secure_aes_decrypt_pw_buf", pw, len(pw), data, len(data))
 
@@ -326,22 +310,18 @@ class SecureNode(Node):
         _n.check(rc, name)
 
     def encrypt_aes_file(self, file_name: Any, plaintext: BytesLike, key: BytesLike) -> None:
-        """Write encrypt_aes(plaintext, key) to file_name (replaced at once, 0600)."""
         self._p2p_write_file("p2p_secure_aes_encrypt_file", file_name, _data(key, "key"), plaintext)
 
     def decrypt_aes_file(self, file_name: Any, key: BytesLike) -> bytes:
-        """decrypt_aes of the contents of file_name."""
         with open(file_name, "rb") as f:
             return self.decrypt_aes(f.read(), key)
 
     def encrypt_aes_file_pw(self, file_name: Any, plaintext: BytesLike,
                             password: Union[str, BytesLike]) -> None:
-        """Write encrypt_aes_pw(plaintext, password) to file_name (replaced at once, 0600)."""
         self._p2p_write_file("p2p_secure_aes_encrypt_file_pw", file_name,
                              _data(password, "password", True), plaintext)
 
     def decrypt_aes_file_pw(self, file_name: Any, password: Union[str, BytesLike]) -> bytes:
-        """decrypt_aes_pw of the contents of file_name."""
         with open(file_name, "rb") as f:
             return self.decrypt_aes_pw(f.read(), password)
 
@@ -351,30 +331,24 @@ class SecureNode(Node):
                                      quiet=quiet)
 
     def received_ping(self, node: NodeConnection, data: Dict[str, Any]) -> None:
-        """node pinged us (data is the signed ping): send_pong(node, data["timestamp"])."""
         self.send_pong(node, data["timestamp"])
 
     def send_pong(self, node: NodeConnection, timestamp: Any) -> None:
-        """Answer a ping of node whose timestamp was timestamp with a pong."""
         self._p2p_step(_n.P2P_STEP_SEND_PONG, node, {"timestamp": timestamp})
 
     def received_pong(self, node: NodeConnection, data: Dict[str, Any]) -> None:
-        """node answered our ping: its latency (seconds) becomes its info "ping"."""
         self._p2p_step(_n.P2P_STEP_RECEIVED_PONG, node, data)
 
     def received_discovery(self, node: NodeConnection, data: Dict[str, Any]) -> None:
-        """A discovery from node: recorded, forwarded and answered the first time only."""
         if self._p2p_step(_n.P2P_STEP_ROUTE_DISCOVERY, node, data, _n.P2P_EALREADY) == _n.P2P_OK:
             self.send_discovery_answer(node, data)
         else:
             self.debug_print("received_discovery: seen before, not passed on")
 
     def send_discovery_answer(self, node: NodeConnection, data: Dict[str, Any]) -> None:
-        """Send node our list of peers for the discovery data."""
         self._p2p_step(_n.P2P_STEP_SEND_DISCOVERY_ANSWER, node, data)
 
     def received_discovery_answer(self, node: NodeConnection, data: Dict[str, Any]) -> None:
-        """A discovery answer: ours to node_discovery_answer, others back where they came from."""
         if data.get("id") == self.id:
             self.node_discovery_answer(node, data)
         elif self._p2p_step(_n.P2P_STEP_RELAY_DISCOVERY_ANSWER, node, data,

@@ -70,6 +70,16 @@ def test_payload_both_ways(pair, name, data, compression):
     assert type(got) is type(expected) and got == expected
 
 
+def test_json_nested_too_deep_for_python_arrives_as_text(pair):
+    a, b, out, _ = pair
+    deep = "[" * 5000 + "]" * 5000  # JSON for the library, a RecursionError for json.loads
+    n = len(b.messages())
+    a.send_to_node(out, deep)
+    a.send_to_node(out, "after")
+    wait_for(lambda: len(b.messages()) >= n + 2, what="both messages at b")
+    assert b.messages()[n:] == [deep, "after"]
+
+
 def test_bytes_like_are_sent_as_bytes(pair):
     a, b, out, _ = pair
     n = len(b.messages())
