@@ -18,7 +18,9 @@ What runs, and why:
    message. Every other subscriber must report each exactly once, with the
    topic, the publisher as origin and the data (the Python driver: the
    value as p2pnetwork presents a message); the publisher never gets its
-   own. Before counting, a fence: each language publishes a last message
+   own. The test waits until every publish is in everywhere (a publish
+   that a link announced lazily comes about a second later, by GRAFT, and
+   may overtake none), then a fence: each language publishes a last message
    and the test waits for all of them everywhere, so a duplicate of a
    first-round message still in flight has had the time a whole round
    takes. Tests: test_publish[lang] (5: each publisher's messages at every
@@ -137,26 +139,27 @@ def gossip():
         res["peers"] = dict(zip(live, in_parallel([lambda lang=lang: nodes[lang].peers() for lang in live])))
         res["known"] = dict(zip(live, in_parallel([lambda lang=lang: nodes[lang].ok("known") for lang in live])))
 
-        # 2. publish, then the fence, then count.
+        # 2. publish; once every publish is in everywhere, the fence; then count.
         marks = {lang: d.mark() for lang, d in nodes.items()}
         for lang in live:
             for label, payload in publishes(lang):
                 reply = nodes[lang].request("publish %s %s" % (TOPIC, payload.hex()))
                 assert reply == "OK publish", "%s %s: %s" % (lang, label, reply)
-        for lang in live:
-            assert nodes[lang].request("publish %s %s" % (TOPIC, fence(lang).hex())) == "OK publish"
         deadline = Deadline(TIMEOUT)
 
-        def settle(lang):
-            fences = {(name(o), fence(o)) for o in live if o != lang}
+        def settle(lang, sent):
+            want = {(name(o), shown(lang, p)) for o in live if o != lang for p in sent(o)}
             try:
-                nodes[lang].wait(lambda evs: fences <= {(e.origin, e.data) for e in evs
-                                                        if e.name == "node_topic_message"},
+                nodes[lang].wait(lambda evs: want <= {(e.origin, (e.kind, e.data)) for e in evs
+                                                      if e.name == "node_topic_message"},
                                  deadline.left(), marks[lang])
             except DriverError as e:
                 res.setdefault("settle_errors", {})[lang] = str(e)
 
-        in_parallel([lambda lang=lang: settle(lang) for lang in live])
+        in_parallel([lambda lang=lang: settle(lang, lambda o: [p for _, p in publishes(o)]) for lang in live])
+        for lang in live:
+            assert nodes[lang].request("publish %s %s" % (TOPIC, fence(lang).hex())) == "OK publish"
+        in_parallel([lambda lang=lang: settle(lang, lambda o: [fence(o)]) for lang in live])
         res["got"] = {lang: topic_got(nodes[lang], marks[lang]) for lang in live}
 
         # 3. the p2pnetwork node as a direct peer of the C driver, still.
@@ -234,7 +237,7 @@ def test_publish(gossip, lang):
         if r == lang:
             continue
         if r in gossip.get("settle_errors", {}):
-            problems.append("%s did not get every fence: %s" % (r, gossip["settle_errors"][r][:400]))
+            problems.append("%s did not get every publish: %s" % (r, gossip["settle_errors"][r][:400]))
         got = [(k, d) for o, k, d in gossip["got"][r] if o == name(lang)]
         for label, payload in publishes(lang) + [("fence", fence(lang))]:
             n = got.count(shown(r, payload))

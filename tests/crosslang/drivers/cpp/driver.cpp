@@ -12,6 +12,8 @@
 //     broadcast <compression> <hex|->       OK broadcast | ERR broadcast <code> <message>
 //     disconnect <peer-id>                  OK disconnect | ERR disconnect <code> <message>
 //     peers                                 OK peers <id>,<id>,... | OK peers -
+//     key                                   OK key <hex> (its public identity key)
+//     peer <peer-id>                        OK peer <peer-id> encrypted <key-hex> | OK peer <peer-id> plaintext -
 //     discover <target-peers>               OK discover | ERR discover <code> <message>
 //     known                                 OK known <id>@<host>:<port>,... | OK known -
 //     subscribe <topic>                     OK subscribe | ERR subscribe <code> <message>
@@ -28,6 +30,7 @@
 #include <p2pnode.hpp>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -147,6 +150,13 @@ void command(p2pnode::Node &node, const std::vector<std::string> &f) {
             std::string ids;
             for (auto &p : node.all_peers()) ids += (ids.empty() ? "" : ",") + p.id;
             say("OK peers " + (ids.empty() ? std::string("-") : ids));
+        } else if (cmd == "key") {
+            say("OK key " + to_hex(node.public_key()));
+        } else if (cmd == "peer") {
+            if (f.size() != 2) return usage();
+            auto peer = find_peer(node, f[1]);
+            if (!peer) return say("ERR peer " + std::to_string(P2P_ENOPEER) + " no peer " + f[1]);
+            say("OK peer " + peer->id + (peer->encrypted ? " encrypted " + to_hex(peer->peer_key) : " plaintext -"));
         } else if (cmd == "discover") {
             char *end = nullptr;
             long k = f.size() == 2 ? std::strtol(f[1].c_str(), &end, 10) : 0;
@@ -185,6 +195,9 @@ int main(int argc, char **argv) {
     try {
         // The callback style: one function gets every event.
         p2pnode::Node node("127.0.0.1", argc == 3 ? std::atoi(argv[2]) : 0, on_event, argv[1]);
+        // P2P_IDENTITY: the key file this driver name keeps across restarts (tests/crosslang/README.md).
+        if (const char *id = std::getenv("P2P_IDENTITY"); id != nullptr && *id != '\0')
+            std::ifstream(id).good() ? node.load_identity(id) : node.save_identity(id);
         node.start();
         say("READY " + std::to_string(node.port()));
         std::string line;
