@@ -462,7 +462,7 @@ public:
     void set_identity(Payload pem) { detail::check(detail::call(p2p_node_set_identity, h_, pem)); }
     void load_identity(const std::string &path) { detail::check(detail::call(p2p_node_identity_load, h_, path)); }
     void save_identity(const std::string &path) const { detail::check(detail::call(p2p_node_identity_save, h_, path)); }
-    // Node id accepts only key (32 bytes) from now on; an allow-list admits only its keys (for id, when given).
+    // pin: a peer claiming id must show key (32 bytes); allow: only listed keys (for id, if given) connect.
     void pin(std::string_view id, Payload key) { detail::check(detail::call(p2p_node_pin, h_, id, key)); }
     std::optional<std::string> pinned_key(std::string_view id) const {
         return detail::take_optional(p2p_node_pinned_key_buf, h_, id);
@@ -483,9 +483,8 @@ public:
     // Each subscriber of topic in the network gets each publish once (on_topic_message), its publisher never.
     void subscribe(std::string_view topic) { detail::check(detail::call(p2p_node_subscribe, h_, topic)); }
     void unsubscribe(std::string_view topic) { detail::check(detail::call(p2p_node_unsubscribe, h_, topic)); }
-    void publish(std::string_view topic, Payload data) { detail::check(try_publish(topic, data)); }
-    int try_publish(std::string_view topic, Payload data) noexcept {
-        return detail::call(p2p_node_publish, h_, topic, data, 0); // compression: reserved
+    void publish(std::string_view topic, Payload data) {
+        detail::check(detail::call(p2p_node_publish, h_, topic, data, 0)); // 0: compression, reserved
     }
     // ---- Events: override these, or set handlers. By default each calls its handler, else the callback.
     virtual void on_outbound_connected(const Peer &) { fallback(); }

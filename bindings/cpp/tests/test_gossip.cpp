@@ -47,6 +47,20 @@ std::vector<std::unique_ptr<Member>> network(int n, int k, const std::vector<int
     for (auto &x : m)
         EXPECT_TRUE(eventually([&] { return x->node.all_peers().size() >= std::size_t(k); }))
             << x->node.id() << " has " << x->node.all_peers().size() << " peers";
+    // And both ends of every link list it: each side's gossip has it (the dialler's returns first).
+    auto ids = [](const Node &x) {
+        std::vector<std::string> out;
+        for (auto &p : x.all_peers()) out.push_back(p.id);
+        return out;
+    };
+    EXPECT_TRUE(eventually([&] {
+        for (auto &x : m)
+            for (auto &id : ids(x->node)) {
+                auto back = ids(m[std::stoi(id.substr(1))]->node);
+                if (std::find(back.begin(), back.end(), x->node.id()) == back.end()) return false;
+            }
+        return true;
+    }));
     return m;
 }
 
@@ -128,6 +142,8 @@ TEST(Gossip, TopicHandlerAndOverride) {
     handled.subscribe("t");
     derived.connect(kLocal, publisher.port());
     handled.connect(kLocal, publisher.port());
+    // The publisher's side of a link joins its gossip when it lists the peer (a dial returns before that).
+    ASSERT_TRUE(eventually([&] { return publisher.all_peers().size() == 2; }));
     publisher.publish("t", std::string("b\0\xff", 3));
     ASSERT_TRUE(eventually([&] { return derived.count() == 1; }));
     ASSERT_TRUE(eventually([&] {

@@ -21,6 +21,8 @@
 //     publish <topic> <hex|->               OK publish | ERR publish <code> <message>
 //     stop (or end of input)                the stop events, then OK stop; exit 0
 //
+// P2P_IDENTITY=<path>, when set, keeps the node's identity key across restarts (keep_identity).
+//
 // Events (from the node's event thread, as they come):
 //
 //     EVENT <event-name> <peer-id|-> <kind|-> <compression|-> <hex|->
@@ -185,6 +187,18 @@ void command(p2pnode::Node &node, const std::vector<std::string> &f) {
     }
 }
 
+// With P2P_IDENTITY=<path> set (tests/crosslang/README.md), the node's identity key is that file:
+// loaded when it is there, else saved there, so that a driver restarted under its name keeps its key
+// (its peers pinned it).
+void keep_identity(p2pnode::Node &node) {
+    const char *path = std::getenv("P2P_IDENTITY");
+    if (path == nullptr || *path == '\0') return;
+    if (std::ifstream(path).good())
+        node.load_identity(path);
+    else
+        node.save_identity(path);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -195,9 +209,7 @@ int main(int argc, char **argv) {
     try {
         // The callback style: one function gets every event.
         p2pnode::Node node("127.0.0.1", argc == 3 ? std::atoi(argv[2]) : 0, on_event, argv[1]);
-        // P2P_IDENTITY: the key file this driver name keeps across restarts (tests/crosslang/README.md).
-        if (const char *id = std::getenv("P2P_IDENTITY"); id != nullptr && *id != '\0')
-            std::ifstream(id).good() ? node.load_identity(id) : node.save_identity(id);
+        keep_identity(node);
         node.start();
         say("READY " + std::to_string(node.port()));
         std::string line;
