@@ -28,7 +28,7 @@ const (
 
 // carriesData reports whether events of type t carry a payload.
 func carriesData(t p2p.EventType) bool {
-	return t == p2p.EventMessage || t >= eventSecureMessage
+	return t == p2p.EventMessage || t == p2p.EventTopicMessage || t >= eventSecureMessage
 }
 
 // scratchMax is the largest message copied into the node's reusable scratch
@@ -98,6 +98,13 @@ func (e *nodeEntry) callback(ev *p2p.Event) bool {
 	if ev.Type == p2p.EventReconnectionError {
 		c.host = C.CString(ev.Host)
 		defer C.free(unsafe.Pointer(c.host))
+	}
+	if topic, origin, ok := topicOf(ev); ok && e.cb.ev_fn != nil {
+		// The 0.2 record carries them to the shim's p2p_ev in msg_type and
+		// sender_id (the 0.2 callback never sees the event).
+		c.msg_type, c.sender_id = C.CString(topic), C.CString(origin)
+		defer C.free(unsafe.Pointer(c.msg_type))
+		defer C.free(unsafe.Pointer(c.sender_id))
 	}
 	if sec := secure.Info(ev); sec != nil {
 		// Secure events are rare next to messages: their own C memory.

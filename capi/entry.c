@@ -392,3 +392,72 @@ P2P_API int p2p_secure_aes_decrypt_file_pw_buf(const char *path, const void *pas
     P2P_FORK_GUARD();
     return p2pgo_secure_aes_decrypt_file_pw_buf((void *)path, (void *)password, password_len, (void *)out);
 }
+
+/* 0.4: the native protocol (issue 19). */
+
+P2P_API int p2p_node_set_identity(p2p_node *node, const uint8_t *pem, size_t len) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_set_identity((void *)node, (void *)pem, len);
+}
+
+P2P_API int p2p_node_identity_buf(p2p_node *node, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_identity_buf((void *)node, (void *)out);
+}
+
+P2P_API int p2p_node_identity_load(p2p_node *node, const char *path) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_identity_load((void *)node, (void *)path);
+}
+
+P2P_API int p2p_node_identity_save(p2p_node *node, const char *path) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_identity_save((void *)node, (void *)path);
+}
+
+P2P_API int p2p_node_public_key_buf(p2p_node *node, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_public_key_buf((void *)node, (void *)out);
+}
+
+P2P_API int p2p_node_pin(p2p_node *node, const char *id, size_t id_len, const uint8_t *key, size_t key_len) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_pin((void *)node, (void *)id, id_len, (void *)key, key_len);
+}
+
+P2P_API int p2p_node_pinned_key_buf(p2p_node *node, const char *id, size_t id_len, p2p_buf *out) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_pinned_key_buf((void *)node, (void *)id, id_len, (void *)out);
+}
+
+P2P_API int p2p_node_allow(p2p_node *node, const char *id, size_t id_len, const uint8_t *key, size_t key_len) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_allow((void *)node, (void *)id, id_len, (void *)key, key_len);
+}
+
+/* 0.4: the network layer (issue 21). */
+
+P2P_API int p2p_node_discover(p2p_node *node, int target_peers) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_discover((void *)node, target_peers);
+}
+
+P2P_API int p2p_node_known_peers_buf(p2p_node *node, p2p_buf *out, size_t *count) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_known_peers_buf((void *)node, (void *)out, (void *)count);
+}
+
+P2P_API int p2p_node_subscribe(p2p_node *node, const char *topic, size_t topic_len) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_subscribe((void *)node, (void *)topic, topic_len);
+}
+
+P2P_API int p2p_node_unsubscribe(p2p_node *node, const char *topic, size_t topic_len) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_unsubscribe((void *)node, (void *)topic, topic_len);
+}
+
+P2P_API int p2p_node_publish(p2p_node *node, const char *topic, size_t topic_len, const void *data, size_t len, int compression) {
+    P2P_FORK_GUARD();
+    return p2pgo_node_publish((void *)node, (void *)topic, topic_len, (void *)data, len, compression);
+}

@@ -58,6 +58,9 @@ func failErr(err error) C.int {
 		code = C.P2P_ESTATE
 	case errors.Is(err, p2p.ErrStopped):
 		code = C.P2P_ESTOPPED
+	case errors.Is(err, p2p.ErrEncryptionRequired), errors.Is(err, p2p.ErrKeyMismatch),
+		errors.Is(err, p2p.ErrNotAllowed), errors.Is(err, p2p.ErrDowngrade):
+		code = C.P2P_EREFUSED
 	case errors.Is(err, p2p.ErrSelfConnect):
 		code = C.P2P_ESELF
 	case errors.Is(err, p2p.ErrAlreadyConnected):

@@ -203,6 +203,7 @@ var eventCodes = map[p2p.EventType]C.int32_t{
 	secure.EventSecureMessage:       C.P2P_EVENT_SECURE_MESSAGE,
 	secure.EventMessageRejected:     C.P2P_EVENT_MESSAGE_REJECTED,
 	secure.EventDiscoveryAnswer:     C.P2P_EVENT_DISCOVERY_ANSWER,
+	p2p.EventTopicMessage:           C.P2P_EVENT_TOPIC_MESSAGE,
 }
 
 // eventCode is the ABI's number of an event type (0 for one the table

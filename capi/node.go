@@ -90,6 +90,9 @@ func p2pgo_node_set_limit(h *C.p2p_node, limit C.int, value C.int64_t) C.int {
 		if v < 0 {
 			return fail(C.P2P_EINVAL, "limit value %d is negative", v)
 		}
+		if limit == C.P2P_LIMIT_ENCRYPTION {
+			return setEncryption(e, v)
+		}
 		f, ok := limitFields[limit]
 		if !ok {
 			return fail(C.P2P_EINVAL, "unknown limit %d", int(limit))
@@ -151,6 +154,10 @@ var limitFields = map[C.int]limitField{
 	C.P2P_LIMIT_IDLE_EVICTION_MS:              {dur: func(l *p2p.Limits) *time.Duration { return &l.IdleEviction }},
 	C.P2P_LIMIT_MAX_PENDING_BYTES:             {num: func(l *p2p.Limits) *int { return &l.MaxPendingBytes }},
 	C.P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS: {num: func(l *p2p.Limits) *int { return &l.MaxPendingBytesPerAddress }},
+	// 0.4 (P2P_LIMIT_ENCRYPTION is the node's mode, not a limit: setEncryption).
+	C.P2P_LIMIT_HEARTBEAT_INTERVAL_MS: {dur: func(l *p2p.Limits) *time.Duration { return &l.HeartbeatInterval }},
+	C.P2P_LIMIT_HEARTBEAT_TIMEOUT_MS:  {dur: func(l *p2p.Limits) *time.Duration { return &l.HeartbeatTimeout }},
+	C.P2P_LIMIT_NEGOTIATION_WAIT_MS:   {dur: func(l *p2p.Limits) *time.Duration { return &l.NegotiationWait }},
 }
 
 // maxMS is the largest millisecond value a time.Duration holds.
@@ -183,6 +190,10 @@ func p2pgo_node_get_limit(h *C.p2p_node, limit C.int, value *C.int64_t) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		if value == nil {
 			return fail(C.P2P_EINVAL, "value is NULL")
+		}
+		if limit == C.P2P_LIMIT_ENCRYPTION {
+			*value = C.int64_t(encryptionCode(e.node.Encryption()))
+			return C.P2P_OK
 		}
 		f, ok := limitFields[limit]
 		if !ok {
@@ -620,7 +631,7 @@ func (e *nodeEntry) sendTarget(peer C.uint64_t, compression C.int) (*p2p.Peer, p
 // Sizes of the 0.3 structs as 0.3 defines them: a caller's size below
 // these is refused. They never change; later fields grow the structs.
 const (
-	minPeerSize  = C.sizeof_p2p_peer
+	minPeerSize  = C.size_t(unsafe.Offsetof(C.p2p_peer{}.encrypted)) // 0.4 grew it from there
 	minEvSize    = C.sizeof_p2p_ev
 	minStatsSize = C.sizeof_p2p_stats
 	minOptsSize  = C.sizeof_p2p_secure_opts
@@ -682,7 +693,7 @@ func p2pgo_peer_facts(h *C.p2p_node, peer C.uint64_t, out *C.p2p_peer) C.int {
 			return rc
 		}
 		var f C.p2p_peer
-		f.size = minPeerSize
+		f.size = C.sizeof_p2p_peer
 		f.peer = C.uint64_t(p.Handle())
 		f.id = (*C.char)(unsafe.Pointer(mem.data))
 		f.id_len = C.size_t(len(id))
@@ -691,7 +702,8 @@ func p2pgo_peer_facts(h *C.p2p_node, peer C.uint64_t, out *C.p2p_peer) C.int {
 		f.port = C.int32_t(p.Port())
 		f.direction = directionCode(p.Direction())
 		f.mem = mem
-		fillSized(unsafe.Pointer(out), unsafe.Pointer(&f), uint64(out.size), minPeerSize)
+		fillPeerKey(&f, p)
+		fillSized(unsafe.Pointer(out), unsafe.Pointer(&f), uint64(out.size), C.sizeof_p2p_peer)
 		return C.P2P_OK
 	})
 }

@@ -12,6 +12,7 @@ import "C"
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -46,6 +47,9 @@ func (q *pollArena) fill(node *C.p2p_node, items []p2p.Event, out []C.p2p_event,
 		}
 		if sec := secure.Info(ev); sec != nil {
 			size += secureSize(sec)
+		}
+		if topic, origin, ok := topicOf(ev); ok {
+			size += len(topic) + len(origin) + 2
 		}
 	}
 	if q.arena == nil || q.n < size {
@@ -89,6 +93,10 @@ func (q *pollArena) fill(node *C.p2p_node, items []p2p.Event, out []C.p2p_event,
 		if sec := secure.Info(ev); sec != nil {
 			fillSecure(c, sec, &arenaAllocator{arena: arena, off: &off})
 		}
+		if topic, origin, ok := topicOf(ev); ok {
+			// For the shim's p2p_ev (p2p_node_next), as in callback mode.
+			c.msg_type, c.sender_id = putString(topic), putString(origin)
+		}
 		if ev.Peer != nil {
 			c.peer_id = putString(ev.Peer.ID())
 			c.peer_host = putString(ev.Peer.Host())
@@ -119,7 +127,7 @@ func (q *pollArena) free() {
 //export p2pgo_node_poll
 func p2pgo_node_poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t) (rc C.int) {
 	defer guard(&rc)
-	return poll(h, events, maxEvents, timeoutMS, count, nil, nil)
+	return poll(h, events, maxEvents, timeoutMS, count, nil, nil, false)
 }
 
 //export p2pgo_node_poll_batch
@@ -132,12 +140,13 @@ func p2pgo_node_poll_batch(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_
 		return fail(C.P2P_EINVAL, "data or data_len is NULL")
 	}
 	*data, *dataLen = nil, 0
-	return poll(h, events, maxEvents, timeoutMS, count, data, dataLen)
+	return poll(h, events, maxEvents, timeoutMS, count, data, dataLen, false)
 }
 
 // poll is p2p_node_poll; with data and dataLen it lays the batch's payloads
-// back to back and reports where (p2p_node_poll_batch).
-func poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t, data **C.uint8_t, dataLen *C.size_t) (rc C.int) {
+// back to back and reports where (p2p_node_poll_batch). Without topics
+// (the 0.2 functions, whose p2p_event has no topic) it skips topic messages.
+func poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.int, count *C.size_t, data **C.uint8_t, dataLen *C.size_t, topics bool) (rc C.int) {
 	e, rc := lookup(h)
 	if rc != C.P2P_OK {
 		return rc
@@ -161,6 +170,13 @@ func poll(h *C.p2p_node, events *C.p2p_event, maxEvents C.size_t, timeoutMS C.in
 	ctx, cancel := pollContext(timeoutMS)
 	defer cancel()
 	evs, err := e.node.Poll(ctx, int(maxEvents))
+	for !topics && len(evs) > 0 {
+		evs = slices.DeleteFunc(evs, func(ev p2p.Event) bool { return ev.Type == p2p.EventTopicMessage })
+		if len(evs) > 0 || ctx.Err() != nil {
+			break
+		}
+		evs, err = e.node.Poll(ctx, int(maxEvents)) // only topic messages: wait on
+	}
 	if len(evs) > 0 {
 		start, n := q.fill(h, evs, unsafe.Slice(events, len(evs)), data != nil)
 		*count = C.size_t(len(evs))
@@ -252,7 +268,7 @@ func p2pgo_node_next(h *C.p2p_node, events *C.p2p_ev, maxEvents C.size_t, timeou
 		*data, *dataLen = nil, 0
 	}
 	var n C.size_t
-	rc = poll(h, tmp, k, timeoutMS, &n, data, dataLen)
+	rc = poll(h, tmp, k, timeoutMS, &n, data, dataLen, true)
 	if rc != C.P2P_OK || n == 0 {
 		return rc
 	}

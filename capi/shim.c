@@ -191,6 +191,17 @@ P2P_INTERNAL void p2p_ev_fill_(p2p_ev *out, size_t size, const p2p_event *ev, p2
     e.reason = ev->reason;
     e.dropped = ev->dropped;
     e.dropped_bytes = ev->dropped_bytes;
+    e.topic = p2p_empty_;
+    e.origin = p2p_empty_;
+    if (ev->type == P2P_EVENT_TOPIC_MESSAGE) {
+        /* The 0.2 record carries them in msg_type and sender_id (capi/gossip.go). */
+        e.topic = ev->msg_type;
+        e.topic_len = strlen(ev->msg_type);
+        e.origin = ev->sender_id;
+        e.origin_len = strlen(ev->sender_id);
+        e.msg_type = p2p_empty_;
+        e.sender_id = p2p_empty_;
+    }
     if (ev->n_nodes > 0 && nodes != NULL) {
         for (i = 0; i < ev->n_nodes; i++) {
             p2p_peer *p = &nodes[i];
@@ -238,6 +249,7 @@ P2P_INTERNAL int p2p_call_event_(p2p_callback_ *cb, const p2p_event *ev) {
         if (nodes != small) free(nodes);
         return rc;
     }
+    if (ev->type == P2P_EVENT_TOPIC_MESSAGE) return 1; /* not for the 0.2 callback */
     return cb->fn(cb->user_data, ev);
 }
 
@@ -263,6 +275,7 @@ P2P_API const char *p2p_event_name(int type) {
     case P2P_EVENT_SECURE_MESSAGE: return "secure_message";
     case P2P_EVENT_MESSAGE_REJECTED: return "message_rejected";
     case P2P_EVENT_DISCOVERY_ANSWER: return "discovery_answer";
+    case P2P_EVENT_TOPIC_MESSAGE: return "node_topic_message";
     }
     return NULL;
 }
@@ -282,6 +295,13 @@ P2P_API const char *p2p_reject_name(int reject) {
     case P2P_REJECT_FUTURE: return "future";
     }
     return NULL;
+}
+
+static const char *const p2p_encryption_names_[] = {"preferred", "off", "required"};
+
+P2P_API const char *p2p_encryption_name(int mode) {
+    if (mode < P2P_ENCRYPTION_PREFERRED || mode > P2P_ENCRYPTION_REQUIRED) return NULL;
+    return p2p_encryption_names_[mode];
 }
 
 P2P_API const char *p2p_kind_name(int kind) {
@@ -358,6 +378,31 @@ P2P_API const char *p2p_strerror(int code) {
     case P2P_EKEY: return "no key, or a key file that cannot be read or written";
     case P2P_EREJECTED: return "the message failed its checks";
     case P2P_EFORK: return "the library cannot be used in a forked child process";
+    case P2P_EREFUSED: return "the peer was refused (key, allow-list or encryption mode)";
     }
     return "unknown status code";
+}
+
+P2P_API int p2p_encryption_from_name(const char *name, int *out) {
+    int i;
+    if (out == NULL) {
+        static const char msg[] = "p2p_encryption_from_name: out is NULL";
+        p2p_set_error_(msg, sizeof msg - 1);
+        return P2P_EINVAL;
+    }
+    if (name == NULL || name[0] == 0) {
+        *out = P2P_ENCRYPTION_PREFERRED;
+        return P2P_OK;
+    }
+    for (i = P2P_ENCRYPTION_PREFERRED; i <= P2P_ENCRYPTION_REQUIRED; i++) {
+        if (p2p_ascii_caseeq_(name, p2p_encryption_names_[i])) {
+            *out = i;
+            return P2P_OK;
+        }
+    }
+    {
+        static const char msg[] = "p2p_encryption_from_name: unknown encryption mode (off, preferred, required)";
+        p2p_set_error_(msg, sizeof msg - 1);
+    }
+    return P2P_EINVAL;
 }

@@ -73,6 +73,39 @@
  * on P2P_ERANGE (which no function of 0.3.0 returns any more; the code
  * keeps its number).
  *
+ * CHANGES FOR CALLERS IN 0.4.0
+ *
+ *   - Version 0.4.0; additive only: nothing was renumbered or removed.
+ *   - The native protocol (issue 19): two p2pnode nodes speak TLS 1.3 with
+ *     each other by default (P2P_ENCRYPTION_PREFERRED), p2pnetwork peers
+ *     get the plaintext protocol as before. P2P_LIMIT_ENCRYPTION (19, a
+ *     p2p_encryption), P2P_LIMIT_HEARTBEAT_INTERVAL_MS (20),
+ *     P2P_LIMIT_HEARTBEAT_TIMEOUT_MS (21), P2P_LIMIT_NEGOTIATION_WAIT_MS
+ *     (22); the identity (p2p_node_set_identity, p2p_node_identity_buf,
+ *     p2p_node_identity_load, p2p_node_identity_save,
+ *     p2p_node_public_key_buf) and trust (p2p_node_pin,
+ *     p2p_node_pinned_key_buf, p2p_node_allow) functions; P2P_EREFUSED
+ *     (-19), which p2p_node_connect returns for a refused peer (before 0.4
+ *     such failures could not happen).
+ *   - The network layer (issue 21): p2p_node_discover,
+ *     p2p_node_known_peers_buf (p2p_peer entries, P2P_BUF_PEER),
+ *     p2p_node_subscribe, p2p_node_unsubscribe, p2p_node_publish, and
+ *     P2P_EVENT_TOPIC_MESSAGE (12, "node_topic_message") with p2p_ev's new
+ *     topic and origin. The 0.2 paths (p2p_node_set_callback, p2p_node_poll,
+ *     p2p_node_poll_batch) never deliver it: use p2p_node_set_handler or
+ *     p2p_node_next. P2P_MAX_TOPIC_LEN.
+ *   - p2p_ev grew at its end by topic, topic_len, origin, origin_len: a 0.3
+ *     program gets its prefix, and p2p_node_next's stride is the caller's.
+ *   - p2p_peer grew at its end by encrypted and key[P2P_KEY_LEN]: a
+ *     program built with the 0.3 header gets its prefix filled, as the
+ *     stability rules say; one that steps through peer arrays uses the
+ *     library's size (P2P_EV_NODE), never its own sizeof.
+ *   - Plaintext peers behave as in 0.3. Between two 0.4 nodes the counters
+ *     count native frames (a length prefix instead of the EOT byte), and a
+ *     compressed message travels as compressed bytes, not base64.
+ *   - To keep 0.3's wire behaviour exactly, set P2P_LIMIT_ENCRYPTION to
+ *     P2P_ENCRYPTION_OFF before p2p_node_start.
+ *
  * STABILITY
  *
  * From 0.3 on: status codes and the numbers of every enum and #define are
@@ -156,9 +189,9 @@ extern "C" {
 #endif
 
 #define P2P_VERSION_MAJOR 0
-#define P2P_VERSION_MINOR 3
+#define P2P_VERSION_MINOR 4
 #define P2P_VERSION_PATCH 0
-#define P2P_VERSION_STRING "0.3.0"
+#define P2P_VERSION_STRING "0.4.0"
 
 /*
  * P2P_INIT(p) zeroes the sized struct *p and sets its size field to the
@@ -198,6 +231,15 @@ extern "C" {
 #define P2P_EKEY -16       /* secure node: no key yet, or a key file that cannot be read or written */
 #define P2P_EREJECTED -17  /* secure node: a message failed its checks; the message says why */
 #define P2P_EFORK -18      /* called in a child forked from the process that loaded the library */
+#define P2P_EREFUSED -19   /* 0.4: the peer was refused: another key than the one pinned for its id,
+                              not on the allow-list, plaintext in required mode, or a pinned id in
+                              plaintext (a downgrade) */
+
+/* 0.4: the longest topic, in bytes (topics are 1 to 255 bytes, no NUL byte). */
+#define P2P_MAX_TOPIC_LEN 255
+
+/* 0.4: the length of an ed25519 public key (p2p_peer.key, p2p_node_public_key_buf, p2p_node_pin). */
+#define P2P_KEY_LEN 32
 
 /* Events, named after the p2pnetwork event methods. */
 typedef enum p2p_event_type {
@@ -214,7 +256,13 @@ typedef enum p2p_event_type {
      * (unless delegated: p2p_secure_set_delegate). */
     P2P_EVENT_SECURE_MESSAGE = 9,           /* a message that passed every check */
     P2P_EVENT_MESSAGE_REJECTED = 10,        /* a message that failed a check (reject, reason) */
-    P2P_EVENT_DISCOVERY_ANSWER = 11         /* an answer to p2p_secure_send_discovery */
+    P2P_EVENT_DISCOVERY_ANSWER = 11,        /* an answer to p2p_secure_send_discovery */
+    /* 0.4: a publish on a topic the node subscribed to (p2p_node_subscribe):
+     * peer* the peer that relayed it, data/kind as a message's, topic and
+     * origin in p2p_ev. Delivered only by the 0.3 paths (p2p_node_set_handler,
+     * p2p_node_next): p2p_event has no field for them, so p2p_node_set_callback
+     * and p2p_node_poll skip these events. */
+    P2P_EVENT_TOPIC_MESSAGE = 12            /* node_topic_message */
 } p2p_event_type;
 
 /* How a received payload is to be presented, by p2pnetwork's rule. */
@@ -258,8 +306,33 @@ typedef enum p2p_limit {
                                             when the node is full (default 10000; a fifth of it for a peer
                                             that never sent a message) */
     P2P_LIMIT_MAX_PENDING_BYTES = 17,    /* bytes of frames received in part, all connections (default 256 MiB) */
-    P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS = 18 /* ... of the connections from one IP address (default 128 MiB) */
+    P2P_LIMIT_MAX_PENDING_BYTES_PER_ADDRESS = 18, /* ... of the connections from one IP address (default 128 MiB) */
+    /* 0.4: the native protocol (see p2p_encryption). Before p2p_node_start. */
+    P2P_LIMIT_ENCRYPTION = 19,            /* a p2p_encryption (default P2P_ENCRYPTION_PREFERRED) */
+    P2P_LIMIT_HEARTBEAT_INTERVAL_MS = 20, /* how often a native peer is sent a heartbeat (default 5000) */
+    P2P_LIMIT_HEARTBEAT_TIMEOUT_MS = 21,  /* silence after which a native peer is disconnected
+                                             (default 2.5 intervals; never below 2.5 times the
+                                             interval the peer announced) */
+    P2P_LIMIT_NEGOTIATION_WAIT_MS = 22    /* least wait of a dialer for a listener's native greeting
+                                             before it takes the peer for a p2pnetwork one (default 250;
+                                             8 times the measured connect time when longer, at most 3000
+                                             or this value) */
 } p2p_limit;
+
+/*
+ * 0.4: a node's mode for the native protocol (P2P_LIMIT_ENCRYPTION), the
+ * protocol two p2pnode nodes speak with each other: TLS 1.3, each side
+ * authenticated by its ed25519 identity key (p2p_node_public_key_buf),
+ * length-prefixed frames and heartbeats. A p2pnetwork peer never sees any
+ * of it: with one, in either direction, the connection is p2pnetwork's
+ * plaintext protocol (refused in REQUIRED mode). The numbers are the ABI's
+ * own, mapped to the core's modes by a table.
+ */
+typedef enum p2p_encryption {
+    P2P_ENCRYPTION_PREFERRED = 0, /* native and encrypted with our nodes, plaintext with p2pnetwork peers */
+    P2P_ENCRYPTION_OFF = 1,       /* plaintext p2pnetwork protocol with every peer, as before 0.4 */
+    P2P_ENCRYPTION_REQUIRED = 2   /* native peers only; a plaintext peer is refused (P2P_EREFUSED) */
+} p2p_encryption;
 
 /*
  * What a send does when a queue is full (P2P_LIMIT_OVERFLOW_POLICY): when
@@ -518,6 +591,10 @@ typedef struct p2p_peer {
     int32_t direction;  /* P2P_INBOUND or P2P_OUTBOUND */
     p2p_buf mem;        /* p2p_peer_facts: the memory id and host live in; release it with
                            p2p_buf_free(&p.mem). In a discovery entry {NULL, 0}: the event owns it */
+    /* 0.4 */
+    int32_t encrypted;  /* 1: the native protocol (TLS 1.3, authenticated); 0: plaintext */
+    uint8_t key[P2P_KEY_LEN]; /* the peer's ed25519 public key, proven in the TLS handshake;
+                                 zeros when not encrypted (and in discovery entries) */
 } p2p_peer;
 
 /*
@@ -556,7 +633,17 @@ typedef struct p2p_ev {
     size_t n_nodes;
     uint64_t dropped;       /* *_DISCONNECTED: accepted messages never written */
     uint64_t dropped_bytes; /* *_DISCONNECTED: their bytes on the wire */
+    /* 0.4 */
+    const char *topic;      /* TOPIC_MESSAGE: the topic, NUL-terminated ("" for other events) */
+    size_t topic_len;
+    const char *origin;     /* TOPIC_MESSAGE: the id of the node that published it */
+    size_t origin_len;
 } p2p_ev;
+
+/* The i-th entry of a p2p_peer array in a p2p_buf (p2p_node_known_peers_buf), whatever size
+ * the library's p2p_peer has. */
+#define P2P_BUF_PEER(buf, i) \
+    ((const p2p_peer *)(const void *)((buf)->data + (size_t)(i) * ((const p2p_peer *)(const void *)(buf)->data)->size))
 
 /* The i-th discovery entry of a p2p_ev, whatever size the library's p2p_peer has. */
 #define P2P_EV_NODE(ev, i) \
@@ -628,7 +715,9 @@ int p2p_node_new(const char *host, int port, const char *id, int max_connections
  * p2p_node_set_callback registers the function that receives every event of
  * the node, with user_data handed back to it. Call it before p2p_node_start;
  * a node with no callback delivers its events through p2p_node_poll instead.
- * fn NULL returns the node to poll mode.
+ * fn NULL returns the node to poll mode. This 0.2 callback, and
+ * p2p_node_poll, never see P2P_EVENT_TOPIC_MESSAGE (0.4; p2p_event has no
+ * field for its topic): use p2p_node_set_handler or p2p_node_next.
  * Returns P2P_OK, P2P_EHANDLE, or P2P_ESTATE once started.
  */
 int p2p_node_set_callback(p2p_node *node, p2p_event_fn fn, void *user_data);
@@ -643,7 +732,8 @@ int p2p_node_set_callback(p2p_node *node, p2p_event_fn fn, void *user_data);
  * 9223372036854 (the milliseconds a 64-bit count of nanoseconds holds), a
  * count above what the library's int holds (INT32_MAX on a 32-bit target;
  * on 64-bit targets every non-negative int64_t fits), a policy above
- * P2P_OVERFLOW_DISCONNECT.
+ * P2P_OVERFLOW_DISCONNECT, a mode (P2P_LIMIT_ENCRYPTION, 0.4) above
+ * P2P_ENCRYPTION_REQUIRED.
  * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (unknown limit, negative or
  * unrepresentable value; the limit keeps its value), or P2P_ESTATE once
  * started.
@@ -1331,7 +1421,7 @@ int p2p_node_next(p2p_node *node, p2p_ev *events, size_t max, int timeout_ms, si
  * "outbound_node_disconnected", "inbound_node_disconnected", "node_message",
  * "node_disconnect_with_outbound_node", "node_request_to_stop",
  * "node_reconnection_error"), and for the secure events "secure_message",
- * "message_rejected", "discovery_answer". NULL for an unknown type. The
+ * "message_rejected", "discovery_answer"; "node_topic_message" (0.4). NULL for an unknown type. The
  * strings are static. Any thread; never enters the Go runtime.
  */
 const char *p2p_event_name(int type);
@@ -1397,6 +1487,162 @@ int p2p_secure_key_load_bytes(p2p_node *node, const char *path, const void *pass
                               size_t password_len);
 int p2p_secure_key_save_bytes(p2p_node *node, const char *path, const void *password,
                               size_t password_len, int format);
+
+/* ---- 0.4: names ------------------------------------------------------------ */
+
+/*
+ * p2p_encryption_name returns the name of a p2p_encryption: "preferred",
+ * "off", "required" (Python's encryption= values); NULL for an unknown
+ * value. Static strings, as p2p_event_name. p2p_encryption_from_name
+ * stores in *out the mode named name (ASCII case ignored; NULL and "" are
+ * "preferred", the default). Returns P2P_OK, P2P_EINVAL (unknown name, out
+ * NULL; *out untouched). Neither enters the Go runtime.
+ */
+const char *p2p_encryption_name(int mode);
+int p2p_encryption_from_name(const char *name, int *out);
+
+/* ---- 0.4: the native protocol: identity and trust -------------------------- */
+
+/*
+ * Every node has an ed25519 identity key from p2p_node_new on (a new one,
+ * generated there, unless one is set or loaded before p2p_node_start); its
+ * native peers see the public half as p2p_peer.key. The private key, its
+ * certificate and the mode (P2P_LIMIT_ENCRYPTION) are fixed once the node
+ * starts: p2p_node_set_identity and p2p_node_identity_load return
+ * P2P_ESTATE after p2p_node_start (the node keeps its key). Trust is kept
+ * per node: the first key a native peer presents for its id is pinned (trust
+ * on first use); a later connection with the same id must present the same
+ * key, and may no longer come in plaintext (a downgrade). An allow-list, once
+ * it holds anything, admits only the native peers it names. A refused peer
+ * makes p2p_node_connect return P2P_EREFUSED; an inbound one is closed
+ * without an event (the debug lines say why). Any thread, also inside the
+ * event callback; the trust functions also while the node runs.
+ */
+
+/*
+ * p2p_node_set_identity makes the PKCS#8 PEM ed25519 private key pem (len
+ * bytes, "-----BEGIN PRIVATE KEY-----", as p2p_node_identity_buf and
+ * p2p_node_identity_save write it) the node's identity. Before
+ * p2p_node_start. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (pem NULL, not an
+ * ed25519 PKCS#8 PEM, len over P2P_MAX_PRIVATE_KEY_PEM_LEN), P2P_ESTATE
+ * (started).
+ */
+int p2p_node_set_identity(p2p_node *node, const uint8_t *pem, size_t len);
+
+/*
+ * p2p_node_identity_buf writes the node's private identity key, PKCS#8 PEM,
+ * into *out. A secret in clear: wipe out->data, then p2p_buf_free it.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (out NULL).
+ */
+int p2p_node_identity_buf(p2p_node *node, p2p_buf *out);
+
+/*
+ * p2p_node_identity_load reads a PKCS#8 PEM ed25519 key file (as
+ * p2p_node_identity_save writes it) and makes it the node's identity.
+ * Before p2p_node_start. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (path NULL),
+ * P2P_EKEY (the file cannot be read or holds no ed25519 key), P2P_ESTATE.
+ */
+int p2p_node_identity_load(p2p_node *node, const char *path);
+
+/*
+ * p2p_node_identity_save writes the node's identity key to path, PKCS#8
+ * PEM, mode 0600, atomically (a temporary file renamed over path). Any
+ * time. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (path NULL), P2P_EKEY (the
+ * file cannot be written).
+ */
+int p2p_node_identity_save(p2p_node *node, const char *path);
+
+/*
+ * p2p_node_public_key_buf writes the node's public identity key, the
+ * P2P_KEY_LEN raw ed25519 bytes its native peers see in p2p_peer.key, into
+ * *out. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (out NULL).
+ */
+int p2p_node_public_key_buf(p2p_node *node, p2p_buf *out);
+
+/*
+ * p2p_node_pin pins the node id (id_len bytes) to key (key_len must be
+ * P2P_KEY_LEN: raw ed25519): a native peer that claims id must present
+ * key, and id may no longer connect in plaintext. Replaces an earlier pin.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (id or key NULL, key_len not
+ * P2P_KEY_LEN, id_len over P2P_MAX_ID_LEN).
+ */
+int p2p_node_pin(p2p_node *node, const char *id, size_t id_len, const uint8_t *key, size_t key_len);
+
+/*
+ * p2p_node_pinned_key_buf writes the key pinned for id (P2P_KEY_LEN bytes)
+ * into *out. Returns P2P_OK, P2P_ENOTFOUND (none pinned), P2P_EHANDLE,
+ * P2P_EINVAL.
+ */
+int p2p_node_pinned_key_buf(p2p_node *node, const char *id, size_t id_len, p2p_buf *out);
+
+/*
+ * p2p_node_allow adds key (key_len must be P2P_KEY_LEN) to the node's
+ * allow-list, for the node id id (id_len bytes) only, or for any id when id
+ * is NULL (id_len ignored). Once the list holds anything, only native peers
+ * it admits are accepted, and no plaintext peer at all. Returns P2P_OK,
+ * P2P_EHANDLE, P2P_EINVAL.
+ */
+int p2p_node_allow(p2p_node *node, const char *id, size_t id_len, const uint8_t *key, size_t key_len);
+
+/* ---- 0.4: the network layer: discovery and topic gossip --------------------- */
+
+/*
+ * Between p2pnode nodes in the native protocol (not with p2pnetwork peers,
+ * nor with P2P_ENCRYPTION_OFF, which take part as plain direct peers only).
+ * Any thread, also inside the event callback; after p2p_node_start unless
+ * said otherwise.
+ */
+
+/*
+ * p2p_node_discover makes the node keep at least target_peers (>= 1)
+ * connections: it learns addresses from its native peers (peer exchange),
+ * dials until it has target_peers links, replaces those it loses, and keeps
+ * its degree between that and a high water mark without becoming a hub.
+ * The peers it is connected to at the call are its seeds: connect to one
+ * bootstrap node first. Calling it again changes the target. Returns
+ * promptly. Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (target_peers < 1),
+ * P2P_ESTATE (not started), P2P_ESTOPPED.
+ */
+int p2p_node_discover(p2p_node *node, int target_peers);
+
+/*
+ * p2p_node_known_peers_buf lists the addresses the node knows (its address
+ * book once discovering, its native links before): *out holds *count
+ * p2p_peer entries, entry i at P2P_BUF_PEER(out, i) (the library's
+ * sizeof(p2p_peer) apart: their size field), with their id and host
+ * strings in the same buffer; one p2p_buf_free releases all. In each entry
+ * peer is 0, direction P2P_OUTBOUND (an address to dial), encrypted 0, key
+ * zeros and mem {NULL, 0}. *count 0 leaves out->len 0. Any time.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (out or count NULL).
+ */
+int p2p_node_known_peers_buf(p2p_node *node, p2p_buf *out, size_t *count);
+
+/*
+ * p2p_node_subscribe makes the node raise P2P_EVENT_TOPIC_MESSAGE for each
+ * publish on topic (topic_len bytes, 1 to P2P_MAX_TOPIC_LEN, no NUL byte)
+ * anywhere in the connected network, once per publish, never for its own.
+ * Nodes relay every topic whether or not they subscribe.
+ * p2p_node_unsubscribe stops them (the node still relays). Any time, also
+ * before start; subscribing twice is subscribing once.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (topic NULL, empty, too long, with a NUL).
+ */
+int p2p_node_subscribe(p2p_node *node, const char *topic, size_t topic_len);
+int p2p_node_unsubscribe(p2p_node *node, const char *topic, size_t topic_len);
+
+/*
+ * p2p_node_publish sends len bytes of data on topic to every subscriber in
+ * the connected network, each exactly once and never back to this node
+ * (eager push along a tree, lazy announcements on the other links, a
+ * seen-cache and a hop limit). data may be NULL when len is 0; it is
+ * copied. compression is reserved: pass 0 (P2P_COMPRESSION_NONE). A node
+ * with no native peer publishes to nobody, successfully.
+ * Returns P2P_OK, P2P_EHANDLE, P2P_EINVAL (topic as for subscribe, data
+ * NULL with len > 0, compression not 0), P2P_ETOOBIG (over the frame
+ * limits, checked before a byte is read), P2P_ESTATE (not started),
+ * P2P_ESTOPPED.
+ */
+int p2p_node_publish(p2p_node *node, const char *topic, size_t topic_len, const void *data, size_t len,
+                     int compression);
 
 #endif /* P2P_NO_PROTOTYPES */
 

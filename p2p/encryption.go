@@ -97,6 +97,8 @@ func (n *Node) IdentityKey() ed25519.PrivateKey {
 	if n == nil {
 		return nil
 	}
+	n.mu.Lock() // SetIdentity may replace it before Start
+	defer n.mu.Unlock()
 	return n.identity
 }
 
@@ -106,7 +108,7 @@ func (n *Node) PublicKey() ed25519.PublicKey {
 	if n == nil {
 		return nil
 	}
-	return n.identity.Public().(ed25519.PublicKey)
+	return n.IdentityKey().Public().(ed25519.PublicKey)
 }
 
 // Encryption is the node's mode.
@@ -114,6 +116,8 @@ func (n *Node) Encryption() Encryption {
 	if n == nil {
 		return 0
 	}
+	n.mu.Lock() // SetEncryption may change it before Start
+	defer n.mu.Unlock()
 	return n.cfg.Encryption
 }
 

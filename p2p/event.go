@@ -22,6 +22,11 @@ const (
 	EventReconnectionError
 )
 
+// EventTopicMessage is a publish on a subscribed topic, from the overlay
+// (Subscribe, Publish); Peer is the link it arrived on. 12, the C ABI's
+// P2P_EVENT_TOPIC_MESSAGE: 9 to 11 are p2p/secure's events.
+const EventTopicMessage EventType = 12
+
 var eventNames = [...]string{
 	EventOutboundConnected:      "outbound_node_connected",
 	EventInboundConnected:       "inbound_node_connected",
@@ -31,11 +36,12 @@ var eventNames = [...]string{
 	EventDisconnectWithOutbound: "node_disconnect_with_outbound_node",
 	EventRequestToStop:          "node_request_to_stop",
 	EventReconnectionError:      "node_reconnection_error",
+	EventTopicMessage:           "node_topic_message",
 }
 
 // String is the event's name in the reference ("node_message", ...).
 func (t EventType) String() string {
-	if t > 0 && int(t) < len(eventNames) {
+	if t > 0 && int(t) < len(eventNames) && eventNames[t] != "" {
 		return eventNames[t]
 	}
 	return fmt.Sprintf("EventType(%d)", int(t))
@@ -107,8 +113,12 @@ type Event struct {
 	// Peer is the peer concerned; nil for EventRequestToStop and
 	// EventReconnectionError.
 	Peer *Peer
-	// Message is set for EventMessage.
+	// Message is set for EventMessage and EventTopicMessage.
 	Message Message
+	// Topic and Origin (the id of the node that published it) are set for
+	// EventTopicMessage.
+	Topic  string
+	Origin string
 	// Host, Port and Trials are set for EventReconnectionError.
 	Host   string
 	Port   int
@@ -156,18 +166,26 @@ type Handler interface {
 	NodeReconnectionError(host string, port, trials int) bool
 }
 
+// TopicHandler is implemented by a Handler that receives the topic
+// messages of the overlay (EventTopicMessage): p is the link the message
+// arrived on, origin the id of the node that published it.
+type TopicHandler interface {
+	NodeTopicMessage(p *Peer, topic, origin string, m Message)
+}
+
 // BaseHandler ignores every event and keeps reconnecting, as the reference's
 // Node does. Embed it to override only some events.
 type BaseHandler struct{}
 
-func (BaseHandler) OutboundNodeConnected(*Peer)                 {}
-func (BaseHandler) InboundNodeConnected(*Peer)                  {}
-func (BaseHandler) OutboundNodeDisconnected(*Peer)              {}
-func (BaseHandler) InboundNodeDisconnected(*Peer)               {}
-func (BaseHandler) NodeMessage(*Peer, Message)                  {}
-func (BaseHandler) NodeDisconnectWithOutboundNode(*Peer)        {}
-func (BaseHandler) NodeRequestToStop()                          {}
-func (BaseHandler) NodeReconnectionError(string, int, int) bool { return true }
+func (BaseHandler) OutboundNodeConnected(*Peer)                     {}
+func (BaseHandler) InboundNodeConnected(*Peer)                      {}
+func (BaseHandler) OutboundNodeDisconnected(*Peer)                  {}
+func (BaseHandler) InboundNodeDisconnected(*Peer)                   {}
+func (BaseHandler) NodeMessage(*Peer, Message)                      {}
+func (BaseHandler) NodeDisconnectWithOutboundNode(*Peer)            {}
+func (BaseHandler) NodeRequestToStop()                              {}
+func (BaseHandler) NodeReconnectionError(string, int, int) bool     { return true }
+func (BaseHandler) NodeTopicMessage(*Peer, string, string, Message) {}
 
 // HandlerFunc receives every event through one function, as the
 // reference's callback does. Its result answers EventReconnectionError and is
@@ -197,6 +215,10 @@ func deliver(h Handler, fn HandlerFunc, ev *Event) bool {
 		h.NodeRequestToStop()
 	case EventReconnectionError:
 		return h.NodeReconnectionError(ev.Host, ev.Port, ev.Trials)
+	case EventTopicMessage:
+		if th, ok := h.(TopicHandler); ok {
+			th.NodeTopicMessage(ev.Peer, ev.Topic, ev.Origin, ev.Message)
+		}
 	}
 	return true
 }

@@ -26,6 +26,7 @@ type nativePeer struct {
 	pushing      atomic.Bool   // the reader waits for room in the event queue
 	pingDue      atomic.Bool
 	pongDue      atomic.Bool
+	ov           overlayQueue // frames of the overlay engines (overlay_sendq.go)
 }
 
 // setNative makes p a native peer over l, whose TCP connection is raw.
@@ -64,6 +65,17 @@ func (p *Peer) Capabilities() []string {
 		return nil
 	}
 	return append([]string(nil), p.caps...)
+}
+
+// counted is what bytes of msgs queued frames count for in the byte
+// counters: their wire size in the plaintext protocol, and for a native
+// peer the same measure (the 6-byte header counts as the EOT would), so
+// that the counters do not depend on the transport.
+func (p *Peer) counted(bytes, msgs int) uint64 {
+	if p.native {
+		return uint64(bytes - (native.HeaderSize-1)*msgs)
+	}
+	return uint64(bytes)
 }
 
 // overhead is what framing adds to a raw payload.
@@ -265,10 +277,12 @@ func (p *Peer) nativeReadLoop() {
 			p.pongDue.Store(true)
 			p.wakeWriter()
 		case native.TypePong:
+		case native.TypeExt:
+			err = p.readExt(br, h)
 		case native.TypeData:
 			err = p.readData(br, h, &slab, &charged, evp, &bad)
 			frames++
-			size += native.HeaderSize + h.Length
+			size += 1 + h.Length // counted as the plaintext protocol counts it
 		default:
 			err = errors.New("a hello after the handshake")
 		}

@@ -124,3 +124,26 @@ func TestNativeHeartbeatTimeoutDisconnectsSilentPeer(t *testing.T) {
 		return len(ra.ofType(p2p.EventOutboundDisconnected)) == 1 && len(rb.ofType(p2p.EventInboundDisconnected)) == 1
 	})
 }
+
+// The byte counters count a native message as the plaintext protocol does
+// (payload + 1), and add up.
+func TestNativeCountersAsPlaintext(t *testing.T) {
+	a := startNode(t, nativeCfg(p2p.EncryptionPreferred), nil)
+	rb := &recorder{}
+	b := startNode(t, nativeCfg(p2p.EncryptionPreferred), rb)
+	out, in := pair(t, a, b)
+	require.True(t, out.Encrypted())
+	want := uint64(0)
+	for i := range 100 {
+		require.NoError(t, out.Send([]byte(label(i)), p2p.None))
+		want += uint64(len(label(i)) + 1)
+	}
+	eventually(t, "every message", func() bool { return len(rb.messages()) == 100 })
+	eventually(t, "a's queue empty", func() bool { return out.Counters().Queued == 0 })
+	c := out.Counters()
+	assert.Equal(t, uint64(100), c.Written)
+	assert.Equal(t, want, c.AcceptedBytes)
+	assert.Equal(t, want, c.WrittenBytes)
+	assert.Zero(t, c.QueuedBytes)
+	assert.Equal(t, want, in.Counters().ReceivedBytes)
+}

@@ -130,7 +130,7 @@ type nativeLink struct {
 }
 
 func (n *Node) ourHello() native.Hello {
-	return native.Hello{ID: n.id, Port: n.port, Version: native.Version,
+	return native.Hello{ID: n.id, Port: n.port, Version: native.Version, Caps: overlayCaps,
 		HeartbeatMillis: n.cfg.HeartbeatInterval.Milliseconds()}
 }
 

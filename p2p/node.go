@@ -63,6 +63,7 @@ type Node struct {
 	pendingHS  []*handshake          // inbound handshakes under way, oldest first
 	reservedHS int                   // greeted handshakes holding a slot in reserve
 
+	ov             *nodeOverlay // discovery and gossip (overlay_node.go)
 	events         *eventQueue
 	wg             sync.WaitGroup // accept loop, handshakes, reconnect loop, peer readers
 	ctx            context.Context
@@ -139,6 +140,7 @@ func newNode(cfg Config, h Handler, fn HandlerFunc) (*Node, error) {
 	if n.id == "" {
 		n.id = GenerateID(n.host, n.port)
 	}
+	n.ov = newNodeOverlay(n)
 	n.debug.Store(cfg.Debug)
 	n.maxIn.Store(int64(cfg.MaxConnections))
 	n.debugf("node created on %s:%d", n.host, n.port)
@@ -390,9 +392,10 @@ func (n *Node) Start() error {
 	}
 	n.state = stateStarted
 	go n.dispatch()
-	n.wg.Add(2)
+	n.wg.Add(3)
 	go n.acceptLoop()
 	go n.reconnectLoop()
+	go n.ov.run()
 	n.debugf("node started")
 	return nil
 }
@@ -673,6 +676,7 @@ func (n *Node) start(p *Peer, initial []byte) {
 	n.wg.Add(1)
 	go p.writeLoop()
 	if p.native {
+		n.ov.linkUp(p)
 		n.wg.Add(1)
 		go p.heartbeat()
 		go p.nativeReadLoop()
@@ -864,6 +868,9 @@ func (n *Node) peerGone(p *Peer) {
 	n.retireLocked(p)
 	n.unshareLocked(p.share)
 	n.mu.Unlock()
+	if p.native {
+		n.ov.linkDown(p)
+	}
 	typ := EventInboundDisconnected
 	if p.dir == Outbound {
 		typ = EventOutboundDisconnected

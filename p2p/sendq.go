@@ -160,7 +160,7 @@ func (p *Peer) appendLocked(item []byte, framed, owned bool, size int) {
 	p.share.queued.Add(int64(size))
 	p.node.queuedTotal.Add(int64(size))
 	p.sc.accepted++
-	p.sc.acceptedBytes += uint64(size)
+	p.sc.acceptedBytes += p.counted(size, 1)
 	if size >= chunkSize/2 {
 		seg := item
 		if !owned {
@@ -230,7 +230,7 @@ func (p *Peer) releaseSegLocked(i int, why DropReason) {
 	}
 	p.queued -= len(seg)
 	p.queuedMsgs -= msgs
-	p.sc.drop(why, uint64(msgs), uint64(len(seg)))
+	p.sc.drop(why, uint64(msgs), p.counted(len(seg), msgs))
 	p.releaseBudget(len(seg))
 	putChunk(seg)
 }
@@ -240,7 +240,7 @@ func (p *Peer) dropQueuedLocked(why DropReason) {
 	if len(p.segs) == 0 {
 		return
 	}
-	p.sc.drop(why, uint64(p.queuedMsgs), uint64(p.queued))
+	p.sc.drop(why, uint64(p.queuedMsgs), p.counted(p.queued, p.queuedMsgs))
 	p.releaseBudget(p.queued)
 	for i, s := range p.segs {
 		putChunk(s)
@@ -263,7 +263,7 @@ func (p *Peer) releaseBudget(size int) {
 
 // wakeWriterLocked wakes the writer if it waits for work. p.wmu is held.
 func (p *Peer) wakeWriterLocked() {
-	if p.writerIdle && len(p.segs) > 0 {
+	if p.writerIdle && (len(p.segs) > 0 || p.overlayQueuedLocked()) {
 		p.writerIdle = false
 		select {
 		case p.wake <- struct{}{}:
@@ -289,8 +289,13 @@ func (p *Peer) writeLoop() {
 			p.teardown()
 			return
 		}
+		if err := p.writeOverlay(); err != nil {
+			p.node.debugf("overlay write to %s failed: %v", p.id, err)
+			p.teardown()
+			return
+		}
 		p.wmu.Lock()
-		for len(p.segs) == 0 {
+		for len(p.segs) == 0 && !p.overlayQueuedLocked() {
 			if p.closing {
 				p.wmu.Unlock()
 				p.finishWrites()
@@ -313,7 +318,7 @@ func (p *Peer) writeLoop() {
 		}
 		if len(p.segs) == 0 {
 			p.wmu.Unlock()
-			continue // a ping or pong is due
+			continue // a ping or pong, or overlay frames, are due
 		}
 		k, size, msgs := 0, 0, 0
 		for k < len(p.segs) && (k == 0 || size+len(p.segs[k]) <= batchMax) && k < 1024 {
@@ -360,9 +365,9 @@ func (p *Peer) writeLoop() {
 		}
 		p.wmu.Lock()
 		p.sc.written += uint64(doneMsgs)
-		p.sc.writtenBytes += uint64(doneBytes)
+		p.sc.writtenBytes += p.counted(doneBytes, doneMsgs)
 		if doneMsgs < msgs || doneBytes < size {
-			p.sc.drop(why, uint64(msgs-doneMsgs), uint64(size-doneBytes))
+			p.sc.drop(why, uint64(msgs-doneMsgs), p.counted(size-doneBytes, msgs-doneMsgs))
 		}
 		p.inflight, p.inflightMsgs = 0, 0
 		if err == nil {

@@ -250,13 +250,15 @@ CS_ENUMS: List[Tuple[str, str, str, Dict[str, Optional[str]], str, str]] = [
         "P2P_EHANDSHAKE": "HandshakeFailed", "P2P_ENOPEER": "NoPeer", "P2P_EFULL": "QueueFull",
         "P2P_ETOOBIG": "TooBig", "P2P_ENOTFOUND": "NotFound", "P2P_ERANGE": "Range",
         "P2P_EBIND": "Bind", "P2P_EINTERNAL": "Internal", "P2P_EKEY": "Key",
-        "P2P_EREJECTED": "Rejected", "P2P_EFORK": "Forked"}, "", ""),
+        "P2P_EREJECTED": "Rejected", "P2P_EFORK": "Forked", "P2P_EREFUSED": "Refused"}, "", ""),
     ("p2p_kind", "MessageKind", "How a received payload is presented, by p2pnetwork's rule.",
      {}, "", ""),
     ("p2p_direction", "Direction", "Which side opened a connection.", {"P2P_ALL": None}, "", ""),
     ("p2p_compression", "Compression", "How a message travels on the wire (p2pnetwork's compression).",
      {}, "", ""),
     ("p2p_limit", "Limit", "Limits of a node (P2P_LIMIT_*, defaults in the header); 0 restores a default.",
+     {}, "", ""),
+    ("p2p_encryption", "Encryption", "A node's mode for the native protocol (Limit.Encryption).",
      {}, "", ""),
     ("p2p_overflow_policy", "OverflowPolicy", "What a send does when a queue is full (Limit.OverflowPolicy).",
      {}, "", ""),
@@ -314,16 +316,19 @@ def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
     for name in CS_STRUCTS:
         runs: List[Tuple[str, List[str]]] = []
         for ctype, fname, arr in structs[name]:
-            if arr:
-                raise SystemExit(f"gen_constants: no C# layout for the array {name}.{fname}")
+            if arr:  # a fixed array: marshalled by value, a declaration of its own
+                runs.append((f"[MarshalAs(UnmanagedType.ByValArray, SizeConst = {arr})] public "
+                             f"{cs_type(ctype, structs)}[]", [fname]))
+                runs.append(("", []))  # nothing joins it
+                continue
             t = cs_type(ctype, structs)
             if runs and runs[-1][0] == t:
                 runs[-1][1].append(fname)
             else:
                 runs.append((t, [fname]))
         # A run of fields of one type is one declaration (the same layout), on as few lines as fit.
-        words = [("public " + t + " " if i == 0 else "") + n + ("," if i < len(names) - 1 else ";")
-                 for t, names in runs for i, n in enumerate(names)]
+        words = [(("" if t.startswith("[") else "public ") + t + " " if i == 0 else "") + n
+                 + ("," if i < len(names) - 1 else ";") for t, names in runs for i, n in enumerate(names)]
         out += cs_wrap(f"[StructLayout(LayoutKind.Sequential)] internal struct {class_name(name)} {{ ",
                        words, "    ", " }", " ")
     out.append("}")

@@ -22,7 +22,8 @@ void test_v03_names(void) {
         CHECKF(n && strcmp(n, events[t]) == 0, "type %d: %s", t, n ? n : "(null)");
     }
     CHECK(p2p_event_name(0) == NULL);
-    CHECK(p2p_event_name(12) == NULL);
+    CHECK(strcmp(p2p_event_name(P2P_EVENT_TOPIC_MESSAGE), "node_topic_message") == 0);
+    CHECK(p2p_event_name(13) == NULL);
     CHECK(p2p_event_name(-1) == NULL);
     CHECK(strcmp(p2p_reject_name(P2P_REJECT_NONE), "none") == 0);
     CHECK(strcmp(p2p_reject_name(P2P_REJECT_BAD_SIGNATURE), "bad_signature") == 0);

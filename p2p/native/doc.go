@@ -93,9 +93,10 @@
 // 0x04, or whose first 0x02 is its last byte) travels raw here, and is
 // reported with the codec zlib, as the plaintext protocol reports it, so an
 // application sees the same message whichever transport its peer speaks.
-// The byte counters (Counters.AcceptedBytes and the like) count the frames
-// on this wire: a 6-byte header per message instead of the plaintext EOT,
-// without TLS's own overhead.
+// The byte counters (Counters.AcceptedBytes and the like) count a native
+// message as the plaintext protocol counts its frames: its body plus one
+// (the 6-byte header counts as the EOT would), so that they do not depend
+// on the transport; TLS's own overhead is not counted.
 //
 // Capabilities are strings; unknown ones are ignored, so later features
 // (gossip, discovery) are negotiated, not guessed. Version 1 announces none.

@@ -13,6 +13,7 @@ const (
 	TypePing  byte = 2 // heartbeat
 	TypePong  byte = 3 // answer to a ping
 	TypeHello byte = 4 // the first frame each side sends inside TLS
+	TypeExt   byte = 5 // a frame of an extension protocol (see ext.go)
 )
 
 // HeaderSize is the length of a frame header: u32 body length (big endian),
@@ -71,7 +72,7 @@ func ParseHeader(b []byte, maxBody int) (Header, error) {
 	if uint64(n) > uint64(maxBody) {
 		return h, fmt.Errorf("%w: body of %d bytes is over the limit of %d", ErrBadHeader, n, maxBody)
 	}
-	if h.Type < TypeData || h.Type > TypeHello {
+	if h.Type < TypeData || h.Type > TypeExt {
 		return h, fmt.Errorf("%w: unknown type %d", ErrBadHeader, h.Type)
 	}
 	if h.Flags&^flagsKnown != 0 || (h.Type != TypeData && h.Flags != 0) {

@@ -575,7 +575,7 @@ namespace P2PNode.Tests
             }
             // The generated layouts (Native/Constants.g.cs) against offsetof in include/p2pnode.h.
             Type ev = typeof(Node).Assembly.GetType("P2PNode.Native.P2PEv", true);
-            Assert.AreEqual(168, Marshal.SizeOf(ev));
+            Assert.AreEqual(200, Marshal.SizeOf(ev));
             Assert.AreEqual(40, (int)Marshal.OffsetOf(ev, "peer_id_len"));
             Assert.AreEqual(108, (int)Marshal.OffsetOf(ev, "reject"));
             Assert.AreEqual(112, (int)Marshal.OffsetOf(ev, "sender_id"));
@@ -583,10 +583,14 @@ namespace P2PNode.Tests
             Assert.AreEqual(144, (int)Marshal.OffsetOf(ev, "n_nodes"));
             Assert.AreEqual(152, (int)Marshal.OffsetOf(ev, "dropped"));
             Assert.AreEqual(160, (int)Marshal.OffsetOf(ev, "dropped_bytes"));
+            Assert.AreEqual(168, (int)Marshal.OffsetOf(ev, "topic"));
+            Assert.AreEqual(184, (int)Marshal.OffsetOf(ev, "origin"));
             Type peer = typeof(Node).Assembly.GetType("P2PNode.Native.P2PPeer", true);
-            Assert.AreEqual(72, Marshal.SizeOf(peer));
+            Assert.AreEqual(112, Marshal.SizeOf(peer));
             Assert.AreEqual(48, (int)Marshal.OffsetOf(peer, "port"));
             Assert.AreEqual(56, (int)Marshal.OffsetOf(peer, "mem"));
+            Assert.AreEqual(72, (int)Marshal.OffsetOf(peer, "encrypted"));
+            Assert.AreEqual(76, (int)Marshal.OffsetOf(peer, "key"));
             Type stats = typeof(Node).Assembly.GetType("P2PNode.Native.P2PStats", true);
             Assert.AreEqual(168, Marshal.SizeOf(stats));
             Assert.AreEqual(32, (int)Marshal.OffsetOf(stats, "accepted"));

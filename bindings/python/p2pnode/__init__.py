@@ -11,7 +11,7 @@ from .securenode import Reject, SecureNode
 
 __all__ = ["node", "nodeconnection", "securenode", "Node", "NodeConnection", "SecureNode",
            "Reject", "P2PError", "library_version", "library_path"]
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 
 def library_version() -> str:

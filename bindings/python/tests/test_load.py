@@ -23,7 +23,7 @@ def test_names_mirror_p2pnetwork():
 
 def test_library_version_and_path():
     from p2pnode._native import P2P_VERSION_STRING
-    assert p2pnode.library_version() == P2P_VERSION_STRING == "0.3.0"
+    assert p2pnode.library_version() == P2P_VERSION_STRING == "0.4.0"
     assert os.path.isfile(p2pnode.library_path)
 
 

@@ -8,7 +8,8 @@ namespace P2PNode
     /// <summary>Status codes of the native library (P2P_OK, P2P_E*).</summary>
     public enum ErrorCode { Ok = 0, InvalidArgument = -1, InvalidHandle = -2, InvalidState = -3, Stopped = -4,
         Self = -5, AlreadyConnected = -6, ConnectFailed = -7, HandshakeFailed = -8, NoPeer = -9, QueueFull = -10,
-        TooBig = -11, NotFound = -12, Range = -13, Bind = -14, Internal = -15, Key = -16, Rejected = -17, Forked = -18 }
+        TooBig = -11, NotFound = -12, Range = -13, Bind = -14, Internal = -15, Key = -16, Rejected = -17, Forked = -18,
+        Refused = -19 }
     /// <summary>How a received payload is presented, by p2pnetwork's rule.</summary>
     public enum MessageKind { Json = 0, Text = 1, Bytes = 2 }
     /// <summary>Which side opened a connection.</summary>
@@ -20,7 +21,10 @@ namespace P2PNode
         MaxDecompressedSize = 5, MaxQueuedBytes = 6, SendTimeoutMs = 7, ReconnectIntervalMs = 8, MaxPendingEvents = 9,
         OverflowPolicy = 10, MaxQueuedBytesTotal = 11, MaxQueuedBytesPerAddress = 12, StopTimeoutMs = 13,
         MaxPendingHandshakes = 14, MaxPendingHandshakesPerAddress = 15, IdleEvictionMs = 16, MaxPendingBytes = 17,
-        MaxPendingBytesPerAddress = 18 }
+        MaxPendingBytesPerAddress = 18, Encryption = 19, HeartbeatIntervalMs = 20, HeartbeatTimeoutMs = 21,
+        NegotiationWaitMs = 22 }
+    /// <summary>A node's mode for the native protocol (Limit.Encryption).</summary>
+    public enum Encryption { Preferred = 0, Off = 1, Required = 2 }
     /// <summary>What a send does when a queue is full (Limit.OverflowPolicy).</summary>
     public enum OverflowPolicy { Wait = 0, DropNewest = 1, DropOldest = 2, Disconnect = 3 }
     /// <summary>Why a SecureNode rejected a message.</summary>
@@ -42,17 +46,19 @@ namespace P2PNode.Native
     // The header's enums and structs of the same names (p2p_ev -> P2PEv), for this binding's own use.
     internal enum P2PEventType { OutboundConnected = 1, InboundConnected = 2, OutboundDisconnected = 3,
         InboundDisconnected = 4, Message = 5, DisconnectWithOutbound = 6, RequestToStop = 7, ReconnectionError = 8,
-        SecureMessage = 9, MessageRejected = 10, DiscoveryAnswer = 11 }
+        SecureMessage = 9, MessageRejected = 10, DiscoveryAnswer = 11, TopicMessage = 12 }
     internal enum P2PDirection { Inbound = 0, Outbound = 1, All = 2 }
     [StructLayout(LayoutKind.Sequential)] internal struct P2PBuf { public IntPtr data; public UIntPtr len; }
     [StructLayout(LayoutKind.Sequential)] internal struct P2PPeer { public UIntPtr size; public ulong peer;
         public IntPtr id; public UIntPtr id_len; public IntPtr host; public UIntPtr host_len; public int port,
-        direction; public P2PBuf mem; }
+        direction; public P2PBuf mem; public int encrypted;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 32)] public byte[] key; }
     [StructLayout(LayoutKind.Sequential)] internal struct P2PEv { public UIntPtr size; public int type, kind;
         public IntPtr node; public ulong peer; public IntPtr peer_id; public UIntPtr peer_id_len;
         public IntPtr peer_host; public UIntPtr peer_host_len; public int peer_port, direction; public IntPtr data;
         public UIntPtr data_len; public int compression, port; public IntPtr host; public int trials, reject;
-        public IntPtr sender_id, msg_type, reason, nodes; public UIntPtr n_nodes; public ulong dropped, dropped_bytes; }
+        public IntPtr sender_id, msg_type, reason, nodes; public UIntPtr n_nodes; public ulong dropped, dropped_bytes;
+        public IntPtr topic; public UIntPtr topic_len; public IntPtr origin; public UIntPtr origin_len; }
     [StructLayout(LayoutKind.Sequential)] internal struct P2PStats { public UIntPtr size; public ulong sent, received,
         receive_errors, accepted, accepted_bytes, written, written_bytes, queued, queued_bytes, dropped_overflow,
         dropped_link_lost, dropped_stop, dropped_bytes, refused, received_bytes, evicted, handshakes_evicted, rejected,

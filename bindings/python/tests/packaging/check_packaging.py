@@ -46,7 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.normpath(os.path.join(HERE, "..", ".."))          # bindings/python
 ROOT = os.environ.get("P2PNODE_ROOT") or os.path.normpath(os.path.join(PROJECT, "..", ".."))
 PYTHON = os.environ.get("P2PNODE_VENV_PYTHON") or sys.executable
-NAME, VERSION = "p2pnode", "0.3.0"
+NAME, VERSION = "p2pnode", "0.4.0"
 # What a manylinux policy lets a wheel's library need from the system (glibc's own).
 SYSTEM_LIBS = {"libc.so.6", "libpthread.so.0", "libdl.so.2", "libm.so.6", "librt.so.1",
                "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"}

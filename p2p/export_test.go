@@ -1,0 +1,42 @@
+package p2p
+
+// OverlayStats exposes the overlay's frame counters to the tests and the
+// benchmark: extension frames written, dropped at a full overlay queue,
+// and received.
+func OverlayStats(n *Node) (sent, sentBytes, dropped, received uint64) {
+	s := &n.ov.stats
+	return s.sent.Load(), s.sentBytes.Load(), s.dropped.Load(), s.received.Load()
+}
+
+// OverlaySeen is the number of message ids the node's gossip engine holds.
+func OverlaySeen(n *Node) int { return n.ov.gossip.Stats().Seen }
+
+// OverlayLinks lists the ids of the peers the engines see, but those
+// being closed (redirected or pruned).
+func OverlayLinks(n *Node) []string {
+	n.ov.mu.Lock()
+	peers := make([]*Peer, 0, len(n.ov.peers))
+	for _, p := range n.ov.peers {
+		peers = append(peers, p)
+	}
+	n.ov.mu.Unlock()
+	out := make([]string, 0, len(peers))
+	for _, p := range peers {
+		p.wmu.Lock()
+		closing := p.closing
+		p.wmu.Unlock()
+		if !closing {
+			out = append(out, p.id)
+		}
+	}
+	return out
+}
+
+// OverlayHops adds the node's deliveries by hop count to into.
+func OverlayHops(n *Node, into []uint64) {
+	for i := range into {
+		if i < len(n.ov.stats.hops) {
+			into[i] += n.ov.stats.hops[i].Load()
+		}
+	}
+}
