@@ -7,6 +7,12 @@ that are not UTF-8 - raw and compressed with zlib, bzip2 and lzma. Every
 node prints the events it gets, prefixed with its language. The demo ends by
 itself, and exits 0 only if every node got every greeting, exactly.
 
+Over the same ring the p2pnode nodes show their links (native and encrypted
+with each other, plaintext with p2pnetwork), subscribe to a topic, discover
+more peers from their neighbours and publish one line each: every other
+subscriber prints it once, and the p2pnetwork node sees none of it. A
+driver without the gossip commands yet is named and left out.
+
 Then the secure node: the secure_node example of each language in a line,
 p2psecure <- go <- c <- cpp <- csharp <- python, the first a p2psecure-format
 Python peer. Each signs a greeting for its neighbours, the last discovers the
@@ -61,11 +67,17 @@ def show(driver, line, stream):
             data = b"" if hexdata == "-" else bytes.fromhex(hexdata)
             via = "" if codec == "-" else "  (%s)" % codec
             return say(who, "node_message from %s: %s%s" % (peer, describe(kind, data), via))
+        if name == "node_topic_message":
+            data = b"" if hexdata == "-" else bytes.fromhex(hexdata)
+            topic, origin = (f + ["-"] * 8)[6:8]
+            return say(who, "topic %s: from %s (via %s): %s" % (topic, origin, peer, describe(kind, data)))
         if name == "node_reconnection_error":
             return say(who, "%s %s (trials %s)" % (name, peer, kind))
         if peer == "-":
             return say(who, name)
         return say(who, "%s: %s" % (name, peer))
+    if f[0] == "OK" and len(f) > 2 and f[1] == "peer":
+        return say(who, "link with %s: %s%s" % (f[2], f[3], " (its key %s...)" % f[4][:16] if f[4] != "-" else ""))
     if f[0] == "ERR":
         return say(who, "error: " + line)
     # OK replies are not shown: the events tell the story.
@@ -118,8 +130,10 @@ def main():
                     failed.append("%s got %d of %d greetings from %s%s" % (
                         lang, sum(1 for m in seen if m in exp), len(exp), n,
                         "" if len(seen) == len(exp) else " (%d messages)" % len(seen)))
-        say("demo", "every node got all %d greetings; stopping the nodes" % want if not failed
-            else "not every node got every greeting; stopping the nodes")
+        say("demo", "every node got all %d greetings" % want if not failed
+            else "not every node got every greeting")
+        gossip_demo(nodes, ring, failed)
+        say("demo", "stopping the nodes")
     except DriverError as e:
         failed.append(str(e))
     finally:
@@ -142,6 +156,45 @@ def main():
     say("demo", "ok: %d secure nodes and a p2psecure peer signed, checked, discovered and rejected "
         "a forgery" % len(SECURE_LANGS))
     return 0
+
+
+TOPIC = "demo"
+
+
+def gossip_demo(nodes, ring, failed):
+    """Links, then a topic over the ring: each p2pnode node publishes a line."""
+    ours = [lang for lang in LANGS if lang != "p2pnetwork"]
+    for a, b in ring:
+        asker, other = (b, a) if a == "p2pnetwork" else (a, b)
+        if nodes[asker].request("peer %s" % other).endswith(" unknown command"):  # shown by show()
+            say("demo", "(%s cannot show its links yet)" % asker)
+    replies = {lang: nodes[lang].request("subscribe %s" % TOPIC) for lang in ours}
+    live = [lang for lang in ours if replies[lang] == "OK subscribe"]
+    left_out = [lang for lang in ours if lang not in live]
+    say("demo", "topic %r: %s subscribe%s; they discover peers from their neighbours and publish a line each"
+        % (TOPIC, ", ".join(live), "" if not left_out else " (%s: no gossip commands yet)" % ", ".join(left_out)))
+    marks = {lang: d.mark() for lang, d in nodes.items()}
+    for lang in live:
+        nodes[lang].request("discover 2")
+    for lang in live:
+        nodes[lang].request("publish %s %s" % (TOPIC, ("hello %s from %s" % (TOPIC, lang)).encode().hex()))
+    deadline = time.monotonic() + 30
+    for lang in live:
+        want = {(o, ("hello %s from %s" % (TOPIC, o)).encode()) for o in live if o != lang}
+        try:
+            nodes[lang].wait(lambda evs, want=want: want <= {(e.origin, e.data) for e in evs
+                                                            if e.name == "node_topic_message"},
+                             max(0.1, deadline - time.monotonic()), marks[lang])
+        except DriverError:
+            pass
+        got_ = [(e.origin, e.data) for e in nodes[lang].topic_messages(marks[lang])]
+        if sorted(got_) != sorted(want):
+            failed.append("%s got %d topic lines for %d publishes of others" % (lang, len(got_), len(want)))
+    ref = [e for e in nodes["p2pnetwork"].since(marks["p2pnetwork"]) if e.name == "node_message"]
+    if ref:
+        failed.append("the p2pnetwork node got %d messages during the gossip" % len(ref))
+    if not failed:
+        say("demo", "every subscriber got every other's line once; the p2pnetwork node got none")
 
 
 class SecureShow:

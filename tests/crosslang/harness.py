@@ -4,15 +4,19 @@ Shared by demo.py and test_crosslang.py. A Driver is one node in its own
 process, build/drivers/<language>-driver <name> [port], spoken to over its
 stdin and stdout with the line protocol of drivers/<language>/ (one reply line
 per command, EVENT lines as they come). Every wait here has a deadline; no
-fixed sleeps.
+fixed sleeps. Each driver keeps its identity key in IDENTITY_DIR/<name>.pem
+(P2P_IDENTITY), so a driver restarted under its name keeps its key.
 """
+import atexit
 import base64
 import bz2
 import collections
 import json
 import lzma
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import types
@@ -29,16 +33,20 @@ LANGS = ("go", "c", "cpp", "csharp", "python", "p2pnetwork")
 EXACT = ("go", "c", "cpp", "csharp")
 COMPRESSIONS = ("none", "zlib", "bzip2", "lzma")
 EOT, COMPR = b"\x04", b"\x02"
+# The identity key files of this run's drivers (one per node name), removed at exit.
+IDENTITY_DIR = tempfile.mkdtemp(prefix="p2pnode-crosslang-ids-")
+atexit.register(shutil.rmtree, IDENTITY_DIR, True)
 
-Event = collections.namedtuple("Event", "seq name peer kind compression data line")
+# topic and origin: set for node_topic_message ("-" for other events).
+Event = collections.namedtuple("Event", "seq name peer kind compression data line topic origin")
 
 
 def parse_event(seq, line):
-    """EVENT <name> <peer|host:port> <kind|trials> <compression> <hex> as an Event."""
+    """EVENT <name> <peer|host:port> <kind|trials> <compression> <hex> [<topic> <origin>] as an Event."""
     f = line.split(" ")
-    f += ["-"] * (6 - len(f))
+    f += ["-"] * (8 - len(f))
     data = b"" if f[5] == "-" else bytes.fromhex(f[5])
-    return Event(seq, f[1], f[2], f[3], f[4], data, line)
+    return Event(seq, f[1], f[2], f[3], f[4], data, line, f[6], f[7])
 
 
 class DriverError(RuntimeError):
@@ -61,8 +69,10 @@ class Driver:
         argv = [str(DRIVERS / ("%s-driver" % lang)), self.name]
         if port:
             argv.append(str(port))
+        self.identity = os.path.join(IDENTITY_DIR, "%s.pem" % self.name)
+        env = dict(os.environ, P2P_IDENTITY=self.identity)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE, env=env)
         self._threads = [threading.Thread(target=self._read_stdout, daemon=True),
                          threading.Thread(target=self._read_stderr, daemon=True)]
         for t in self._threads:
@@ -151,6 +161,18 @@ class Driver:
     def peers(self):
         ids = self.ok("peers").split(" ", 2)[2]
         return [] if ids == "-" else ids.split(",")
+
+    def key(self):
+        """Its node's public identity key (bytes)."""
+        return bytes.fromhex(self.ok("key").split(" ")[2])
+
+    def link(self, peer):
+        """("encrypted", key bytes) or ("plaintext", None): its link with peer."""
+        f = self.ok("peer %s" % peer).split(" ")
+        return f[3], (bytes.fromhex(f[4]) if f[4] != "-" else None)
+
+    def topic_messages(self, since=0):
+        return [e for e in self.since(since) if e.name == "node_topic_message"]
 
     # ---- events
 

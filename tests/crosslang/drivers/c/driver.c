@@ -13,12 +13,25 @@
  *     broadcast <compression> <hex|->       OK broadcast | ERR broadcast <code> <message>
  *     disconnect <peer-id>                  OK disconnect | ERR disconnect <code> <message>
  *     peers                                 OK peers <id>,<id>,... | OK peers -
+ *     key                                   OK key <hex> (its public identity key)
+ *     peer <peer-id>                        OK peer <peer-id> encrypted <key-hex> | OK peer <peer-id> plaintext -
+ *     discover <target-peers>               OK discover | ERR discover <code> <message>
+ *     known                                 OK known <id>@<host>:<port>,... | OK known -
+ *     subscribe <topic>                     OK subscribe | ERR subscribe <code> <message>
+ *     unsubscribe <topic>                   OK unsubscribe | ERR unsubscribe <code> <message>
+ *     publish <topic> <hex|->               OK publish | ERR publish <code> <message>
  *     stop (or end of input)                the stop events, then OK stop; exit 0
  *
- * Events (from the node's event thread, as they come):
+ * With P2P_IDENTITY=<path> in its environment it loads its identity key from
+ * that file, or saves the node's generated one there when the file does not
+ * exist, so a driver restarted under the same name keeps its key.
+ *
+ * Events (from the node's event thread, as they come; the sized p2p_ev of
+ * p2p_node_set_handler, as the 0.2 callback never sees topic messages):
  *
  *     EVENT <event-name> <peer-id|-> <kind|-> <compression|-> <hex|->
  *     EVENT node_reconnection_error <host>:<port> <trials> - -   (answered yes)
+ *     EVENT node_topic_message <peer-id> <kind> <compression> <hex|-> <topic> <origin-id>
  */
 #define _POSIX_C_SOURCE 200809L
 #include <p2pnode.h>
@@ -28,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -43,16 +57,12 @@ static void say(const char *fmt, ...) {
     pthread_mutex_unlock(&out_mu);
 }
 
-static const char *const EVENT_NAMES[] = {
-    "?", "outbound_node_connected", "inbound_node_connected", "outbound_node_disconnected",
-    "inbound_node_disconnected", "node_message", "node_disconnect_with_outbound_node",
-    "node_request_to_stop", "node_reconnection_error",
-};
 static const char *const KINDS[] = {"json", "text", "bytes"};
 static const char *const CODECS[] = {"none", "zlib", "bzip2", "lzma"};
 
 static const char *event_name(int type) {
-    return type >= 1 && type <= 8 ? EVENT_NAMES[type] : "unknown_event";
+    const char *name = p2p_event_name(type);
+    return name != NULL ? name : "unknown_event";
 }
 
 /* to_hex returns a malloc'd lowercase hex string of data, "-" when empty. */
@@ -104,15 +114,20 @@ static int parse_codec(const char *s) {
     return -1;
 }
 
-static int on_event(void *user, const p2p_event *ev) {
+static int on_event(void *user, const p2p_ev *ev) {
     (void)user;
     const char *name = event_name(ev->type);
     switch (ev->type) {
-    case P2P_EVENT_MESSAGE: {
+    case P2P_EVENT_MESSAGE:
+    case P2P_EVENT_TOPIC_MESSAGE: {
         char *hex = to_hex(ev->data, ev->data_len);
         const char *kind = ev->kind >= 0 && ev->kind <= 2 ? KINDS[ev->kind] : "?";
         const char *codec = ev->compression >= 0 && ev->compression <= 3 ? CODECS[ev->compression] : "?";
-        say("EVENT %s %s %s %s %s", name, ev->peer_id, kind, codec, hex ? hex : "?");
+        if (ev->type == P2P_EVENT_MESSAGE)
+            say("EVENT %s %s %s %s %s", name, ev->peer_id, kind, codec, hex ? hex : "?");
+        else
+            say("EVENT %s %s %s %s %s %.*s %.*s", name, ev->peer_id, kind, codec, hex ? hex : "?",
+                (int)ev->topic_len, ev->topic, (int)ev->origin_len, ev->origin);
         free(hex);
         break;
     }
@@ -185,6 +200,88 @@ static void list_peers(p2p_node *node) {
     p2p_buf_free(&handles);
 }
 
+/* say_key prints "OK key <hex>": the node's public identity key. */
+static void say_key(p2p_node *node) {
+    p2p_buf key = P2P_BUF_INIT;
+    int rc = p2p_node_public_key_buf(node, &key);
+    char *hex = rc == P2P_OK ? to_hex(key.data, key.len) : NULL;
+    if (hex != NULL) say("OK key %s", hex);
+    else fail("key", rc != P2P_OK ? rc : P2P_EINTERNAL);
+    free(hex);
+    p2p_buf_free(&key);
+}
+
+/* say_peer prints a peer's link: encrypted with its key, or plaintext. */
+static void say_peer(p2p_node *node, const char *id) {
+    uint64_t peer;
+    p2p_peer facts;
+    P2P_INIT(&facts);
+    if (!find_peer(node, id, &peer) || p2p_peer_facts(node, peer, &facts) != P2P_OK) {
+        say("ERR peer %d no peer %s", P2P_ENOPEER, id);
+        return;
+    }
+    char *hex = facts.encrypted ? to_hex(facts.key, P2P_KEY_LEN) : NULL;
+    say("OK peer %s %s %s", facts.id, hex ? "encrypted" : "plaintext", hex ? hex : "-");
+    free(hex);
+    p2p_buf_free(&facts.mem);
+}
+
+/* say_known prints "OK known <id>@<host>:<port>,...": the node's address book. */
+static void say_known(p2p_node *node) {
+    p2p_buf book = P2P_BUF_INIT;
+    size_t count = 0;
+    int rc = p2p_node_known_peers_buf(node, &book, &count);
+    if (rc != P2P_OK) {
+        fail("known", rc);
+        return;
+    }
+    size_t cap = 2, len = 0;
+    for (size_t i = 0; i < count; i++) cap += P2P_BUF_PEER(&book, i)->id_len + P2P_BUF_PEER(&book, i)->host_len + 16;
+    char *list = malloc(cap);
+    for (size_t i = 0; list != NULL && i < count; i++) {
+        const p2p_peer *k = P2P_BUF_PEER(&book, i);
+        len += (size_t)snprintf(list + len, cap - len, "%s%s@%s:%d", i ? "," : "", k->id, k->host, (int)k->port);
+    }
+    if (list == NULL) fail("known", P2P_EINTERNAL);
+    else say("OK known %s", len > 0 ? list : "-");
+    free(list);
+    p2p_buf_free(&book);
+}
+
+/* gossip runs the topic and discovery commands: 1 when it did, -1 for bad
+ * arguments, 0 when cmd is none of them. */
+static int gossip(p2p_node *node, int argc, char **argv) {
+    const char *cmd = argv[0];
+    int rc;
+    if (strcmp(cmd, "discover") == 0 && argc == 2) {
+        char *end;
+        long k = strtol(argv[1], &end, 10);
+        if (*end != '\0') return -1;
+        rc = p2p_node_discover(node, (int)k);
+    } else if (strcmp(cmd, "known") == 0 && argc == 1) {
+        say_known(node);
+        return 1;
+    } else if (strcmp(cmd, "subscribe") == 0 && argc == 2) {
+        rc = p2p_node_subscribe(node, argv[1], strlen(argv[1]));
+    } else if (strcmp(cmd, "unsubscribe") == 0 && argc == 2) {
+        rc = p2p_node_unsubscribe(node, argv[1], strlen(argv[1]));
+    } else if (strcmp(cmd, "publish") == 0 && argc == 3) {
+        uint8_t *data;
+        size_t len;
+        if (from_hex(argv[2], &data, &len) != 0) return -1;
+        rc = p2p_node_publish(node, argv[1], strlen(argv[1]), data, len, P2P_COMPRESSION_NONE);
+        free(data);
+    } else {
+        const char *const names[] = {"discover", "known", "subscribe", "unsubscribe", "publish"};
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+            if (strcmp(cmd, names[i]) == 0) return -1;
+        return 0;
+    }
+    if (rc != P2P_OK) fail(cmd, rc);
+    else say("OK %s", cmd);
+    return 1;
+}
+
 static void command(p2p_node *node, char *line) {
     char *argv[5];
     int argc = 0;
@@ -197,6 +294,7 @@ static void command(p2p_node *node, char *line) {
     }
     if (argc == 0) return;
     const char *cmd = argv[0];
+    int handled;
     if (strcmp(cmd, "connect") == 0) {
         if (argc < 2 || argc > 3) goto usage;
         char *end;
@@ -252,6 +350,13 @@ static void command(p2p_node *node, char *line) {
         say("OK disconnect");
     } else if (strcmp(cmd, "peers") == 0) {
         list_peers(node);
+    } else if (strcmp(cmd, "key") == 0) {
+        say_key(node);
+    } else if (strcmp(cmd, "peer") == 0) {
+        if (argc != 2) goto usage;
+        say_peer(node, argv[1]);
+    } else if ((handled = gossip(node, argc, argv)) != 0) {
+        if (handled < 0) goto usage;
     } else {
         say("ERR %s %d unknown command", cmd, P2P_EINVAL);
     }
@@ -267,8 +372,12 @@ int main(int argc, char **argv) {
     }
     int port = argc == 3 ? atoi(argv[2]) : 0;
     p2p_node *node = NULL;
+    const char *identity = getenv("P2P_IDENTITY");
     int rc = p2p_node_new("127.0.0.1", port, argv[1], 0, &node);
-    if (rc == P2P_OK) rc = p2p_node_set_callback(node, on_event, NULL);
+    if (rc == P2P_OK && identity != NULL && *identity != '\0')
+        rc = access(identity, F_OK) == 0 ? p2p_node_identity_load(node, identity)
+                                         : p2p_node_identity_save(node, identity);
+    if (rc == P2P_OK) rc = p2p_node_set_handler(node, on_event, NULL);
     if (rc == P2P_OK) rc = p2p_node_start(node);
     if (rc != P2P_OK) {
         fprintf(stderr, "driver: %s (%s)\n", p2p_errmsg(), p2p_strerror(rc));

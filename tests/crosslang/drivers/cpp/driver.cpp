@@ -12,6 +12,8 @@
 //     broadcast <compression> <hex|->       OK broadcast | ERR broadcast <code> <message>
 //     disconnect <peer-id>                  OK disconnect | ERR disconnect <code> <message>
 //     peers                                 OK peers <id>,<id>,... | OK peers -
+//     key                                   OK key <hex> (its public identity key)
+//     peer <peer-id>                        OK peer <peer-id> encrypted <key-hex> | OK peer <peer-id> plaintext -
 //     discover <target-peers>               OK discover | ERR discover <code> <message>
 //     known                                 OK known <id>@<host>:<port>,... | OK known -
 //     subscribe <topic>                     OK subscribe | ERR subscribe <code> <message>
@@ -19,7 +21,7 @@
 //     publish <topic> <hex|->               OK publish | ERR publish <code> <message>
 //     stop (or end of input)                the stop events, then OK stop; exit 0
 //
-// P2PNODE_DRIVER_IDENTITY_DIR, when set, keeps the node's identity key across restarts (keep_identity).
+// P2P_IDENTITY=<path>, when set, keeps the node's identity key across restarts (keep_identity).
 //
 // Events (from the node's event thread, as they come):
 //
@@ -150,6 +152,13 @@ void command(p2pnode::Node &node, const std::vector<std::string> &f) {
             std::string ids;
             for (auto &p : node.all_peers()) ids += (ids.empty() ? "" : ",") + p.id;
             say("OK peers " + (ids.empty() ? std::string("-") : ids));
+        } else if (cmd == "key") {
+            say("OK key " + to_hex(node.public_key()));
+        } else if (cmd == "peer") {
+            if (f.size() != 2) return usage();
+            auto peer = find_peer(node, f[1]);
+            if (!peer) return say("ERR peer " + std::to_string(P2P_ENOPEER) + " no peer " + f[1]);
+            say("OK peer " + peer->id + (peer->encrypted ? " encrypted " + to_hex(peer->peer_key) : " plaintext -"));
         } else if (cmd == "discover") {
             char *end = nullptr;
             long k = f.size() == 2 ? std::strtol(f[1].c_str(), &end, 10) : 0;
@@ -178,12 +187,12 @@ void command(p2pnode::Node &node, const std::vector<std::string> &f) {
     }
 }
 
-// With P2PNODE_DRIVER_IDENTITY_DIR set, the node's identity key is <dir>/<name>.key: loaded when the file
-// is there, else saved there, so that a driver restarted under its name keeps its key (its peers pinned it).
-void keep_identity(p2pnode::Node &node, const std::string &name) {
-    const char *dir = std::getenv("P2PNODE_DRIVER_IDENTITY_DIR");
-    if (dir == nullptr || *dir == '\0') return;
-    const std::string path = std::string(dir) + "/" + name + ".key";
+// With P2P_IDENTITY=<path> set (tests/crosslang/README.md), the node's identity key is that file:
+// loaded when it is there, else saved there, so that a driver restarted under its name keeps its key
+// (its peers pinned it).
+void keep_identity(p2pnode::Node &node) {
+    const char *path = std::getenv("P2P_IDENTITY");
+    if (path == nullptr || *path == '\0') return;
     if (std::ifstream(path).good())
         node.load_identity(path);
     else
@@ -200,7 +209,7 @@ int main(int argc, char **argv) {
     try {
         // The callback style: one function gets every event.
         p2pnode::Node node("127.0.0.1", argc == 3 ? std::atoi(argv[2]) : 0, on_event, argv[1]);
-        keep_identity(node, argv[1]);
+        keep_identity(node);
         node.start();
         say("READY " + std::to_string(node.port()));
         std::string line;

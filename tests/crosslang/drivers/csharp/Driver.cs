@@ -12,6 +12,8 @@
 //     broadcast <compression> <hex|->       OK broadcast | ERR broadcast <code> <message>
 //     disconnect <peer-id>                  OK disconnect | ERR disconnect <code> <message>
 //     peers                                 OK peers <id>,<id>,... | OK peers -
+//     key                                   OK key <hex> (its public identity key)
+//     peer <peer-id>                        OK peer <peer-id> encrypted <key-hex> | OK peer <peer-id> plaintext -
 //     discover <target-peers>               OK discover | ERR discover <code> <message>
 //     known                                 OK known <id>@<host>:<port>,... | OK known -
 //     subscribe <topic>                     OK subscribe | ERR subscribe <code> <message>
@@ -212,6 +214,26 @@ namespace P2PNodeExamples
                         Say("OK disconnect");
                         return;
                     }
+                    case "key":
+                        Say("OK key " + Hex(node.PublicIdentityKey));
+                        return;
+                    case "peer":
+                    {
+                        Peer peer = f.Length == 2 ? FindPeer(node, f[1]) : null;
+                        if (f.Length != 2)
+                        {
+                            Say(usage);
+                        }
+                        else if (peer == null)
+                        {
+                            Say("ERR peer " + (int)ErrorCode.NoPeer + " no peer " + f[1]);
+                        }
+                        else
+                        {
+                            Say("OK peer " + peer.Id + (peer.Encrypted ? " encrypted " + Hex(peer.PeerKey) : " plaintext -"));
+                        }
+                        return;
+                    }
                     case "peers":
                     {
                         var ids = new List<string>();
@@ -298,6 +320,19 @@ namespace P2PNodeExamples
             using (var node = new Node("127.0.0.1", port, args[0]))
             {
                 Subscribe(node);
+                // P2P_IDENTITY: the key file this driver name keeps across restarts (tests/crosslang/README.md).
+                string identity = Environment.GetEnvironmentVariable("P2P_IDENTITY");
+                if (!string.IsNullOrEmpty(identity))
+                {
+                    if (File.Exists(identity))
+                    {
+                        node.LoadIdentity(identity);
+                    }
+                    else
+                    {
+                        node.SaveIdentity(identity);
+                    }
+                }
                 node.Start();
                 Say("READY " + node.Port);
                 string line;

@@ -12,12 +12,24 @@
 //	broadcast <compression> <hex|->              OK broadcast | ERR broadcast <code> <message>
 //	disconnect <peer-id>                         OK disconnect | ERR disconnect <code> <message>
 //	peers                                        OK peers <id>,<id>,... | OK peers -
+//	key                                          OK key <hex> (its public identity key)
+//	peer <peer-id>                               OK peer <peer-id> encrypted <key-hex> | OK peer <peer-id> plaintext -
+//	discover <target-peers>                      OK discover | ERR discover <code> <message>
+//	known                                        OK known <id>@<host>:<port>,... | OK known -
+//	subscribe <topic>                            OK subscribe | ERR subscribe <code> <message>
+//	unsubscribe <topic>                          OK unsubscribe | ERR unsubscribe <code> <message>
+//	publish <topic> <hex|->                      OK publish | ERR publish <code> <message>
 //	stop (or end of input)                       the stop events, then OK stop; exit 0
+//
+// With P2P_IDENTITY=<path> in its environment it loads its identity key from
+// that file, or generates one and saves it there when the file does not exist,
+// so a driver restarted under the same name keeps its key.
 //
 // Events are printed as they come:
 //
 //	EVENT <event-name> <peer-id|-> <kind|-> <compression|-> <hex|->
 //	EVENT node_reconnection_error <host>:<port> <trials> - -     (answered true)
+//	EVENT node_topic_message <peer-id> <kind> <compression> <hex|-> <topic> <origin-id>
 package main
 
 import (
@@ -25,6 +37,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"strconv"
@@ -32,6 +45,7 @@ import (
 	"sync"
 
 	"github.com/p2pnode/p2pnode/p2p"
+	"github.com/p2pnode/p2pnode/p2p/native"
 )
 
 var (
@@ -65,6 +79,9 @@ func onEvent(ev *p2p.Event) bool {
 	switch ev.Type {
 	case p2p.EventMessage:
 		say("EVENT %s %s %s %s %s", ev.Type, ev.Peer.ID(), ev.Message.Kind, ev.Message.Compression, hexOrDash(ev.Message.Data))
+	case p2p.EventTopicMessage:
+		say("EVENT %s %s %s %s %s %s %s", ev.Type, ev.Peer.ID(), ev.Message.Kind, ev.Message.Compression,
+			hexOrDash(ev.Message.Data), ev.Topic, ev.Origin)
 	case p2p.EventReconnectionError:
 		say("EVENT %s %s:%d %d - -", ev.Type, ev.Host, ev.Port, ev.Trials)
 		return true
@@ -91,6 +108,9 @@ func code(err error) int {
 		return -5
 	case errors.Is(err, p2p.ErrAlreadyConnected):
 		return -6
+	case errors.Is(err, p2p.ErrEncryptionRequired), errors.Is(err, p2p.ErrKeyMismatch),
+		errors.Is(err, p2p.ErrNotAllowed), errors.Is(err, p2p.ErrDowngrade):
+		return -19
 	case errors.Is(err, p2p.ErrRefused), errors.As(err, &opErr):
 		return -7
 	case errors.Is(err, p2p.ErrHandshake):
@@ -114,6 +134,24 @@ func peerByID(n *p2p.Node, id string) *p2p.Peer {
 	return nil
 }
 
+// newNode makes the driver's node; with an identity path it loads the key
+// from there, or saves the node's generated key there when there is none yet.
+func newNode(cfg p2p.Config, idPath string) (*p2p.Node, error) {
+	if idPath == "" {
+		return p2p.NewWithCallback(cfg, onEvent)
+	}
+	key, err := native.LoadIdentity(idPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	cfg.Identity = key
+	n, err := p2p.NewWithCallback(cfg, onEvent)
+	if err == nil && key == nil {
+		err = native.SaveIdentity(idPath, n.IdentityKey())
+	}
+	return n, err
+}
+
 func main() {
 	if len(os.Args) < 2 || len(os.Args) > 3 {
 		fmt.Fprintln(os.Stderr, "usage: driver <name> [port]")
@@ -127,7 +165,7 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	n, err := p2p.NewWithCallback(p2p.Config{Host: "127.0.0.1", Port: port, ID: os.Args[1]}, onEvent)
+	n, err := newNode(p2p.Config{Host: "127.0.0.1", Port: port, ID: os.Args[1]}, os.Getenv("P2P_IDENTITY"))
 	if err == nil {
 		err = n.Start()
 	}
@@ -233,7 +271,70 @@ func command(n *p2p.Node, f []string) {
 		} else {
 			say("OK peers %s", strings.Join(ids, ","))
 		}
+	case "key":
+		say("OK key %s", hex.EncodeToString(n.PublicKey()))
+	case "peer":
+		if len(f) != 2 {
+			usage()
+			return
+		}
+		p := peerByID(n, f[1])
+		switch {
+		case p == nil:
+			say("ERR peer -9 no peer %s", f[1])
+		case p.Encrypted():
+			say("OK peer %s encrypted %s", p.ID(), hex.EncodeToString(p.PeerKey()))
+		default:
+			say("OK peer %s plaintext -", p.ID())
+		}
+	default:
+		gossip(n, f, fail, usage)
+	}
+}
+
+// gossip answers the discovery and topic commands (issue 21).
+func gossip(n *p2p.Node, f []string, fail func(error), usage func()) {
+	cmd := f[0]
+	var err error
+	switch {
+	case cmd == "discover" && len(f) == 2:
+		k, perr := strconv.Atoi(f[1])
+		if perr != nil {
+			usage()
+			return
+		}
+		err = n.Discover(k)
+	case cmd == "known" && len(f) == 1:
+		var known []string
+		for _, k := range n.KnownPeers() {
+			known = append(known, fmt.Sprintf("%s@%s:%d", k.ID, k.Host, k.Port))
+		}
+		if len(known) == 0 {
+			known = []string{"-"}
+		}
+		say("OK known %s", strings.Join(known, ","))
+		return
+	case cmd == "subscribe" && len(f) == 2:
+		err = n.Subscribe(f[1])
+	case cmd == "unsubscribe" && len(f) == 2:
+		err = n.Unsubscribe(f[1])
+	case cmd == "publish" && len(f) == 3:
+		data, herr := parseHex(f[2])
+		if herr != nil {
+			usage()
+			return
+		}
+		err = n.Publish(f[1], data)
+	case cmd == "discover" || cmd == "known" || cmd == "subscribe" || cmd == "unsubscribe" || cmd == "publish":
+		usage()
+		return
 	default:
 		say("ERR %s -1 unknown command", cmd)
+		return
 	}
+	if err != nil {
+		fail(err)
+		return
+	}
+	say("OK %s", cmd)
 }
