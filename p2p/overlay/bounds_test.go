@@ -157,6 +157,7 @@ func TestPublishAndSubscribeValidate(t *testing.T) {
 func TestFullNodeRedirects(t *testing.T) {
 	tr, clk := newRecTransport(), newManualClock()
 	d := NewDiscovery(DiscoveryConfig{Self: "boot", Low: 2, High: 3}, tr, clk)
+	d.Discover(2) // redirecting is part of managing links
 	for i := 0; i < 3; i++ {
 		d.LinkUp(LinkInfo{ID: PeerID(fmt.Sprint("p", i)), Host: "h", Port: uint16(10 + i), Inbound: true})
 	}
