@@ -36,7 +36,7 @@ type GossipConfig struct {
 	MaxMissing      int           // announced-but-missing ids tracked (default 4096)
 	MaxBacklog      int           // per peer, ids whose eager push its full queue refused, resent on Tick (default 4096)
 	OptimizeHops    int           // if > 0, graft a lazy link that announces a message this many hops sooner than the tree brought it (default off: with many origins it makes the tree oscillate)
-	PruneGrace      time.Duration // a link that brought a first copy this recently is not pruned on a duplicate (default 2s)
+	PruneShare      float64       // a duplicate prunes an eager link whose share of first copies, among the copies it brought lately, is below this (default 0.5)
 	FramesPerSecond int           // a peer sending more is closed (default 10000)
 	GraftsPerSecond int           // stored messages resent to one peer on GRAFT, at most (default 256)
 }
@@ -73,8 +73,8 @@ func (c *GossipConfig) defaults() {
 	if c.GraftsPerSecond <= 0 {
 		c.GraftsPerSecond = 256
 	}
-	if c.PruneGrace <= 0 {
-		c.PruneGrace = 2 * time.Second
+	if c.PruneShare <= 0 {
+		c.PruneShare = 0.5
 	}
 }
 
@@ -94,12 +94,37 @@ func (s GossipStats) FramesSent() uint64 {
 }
 
 type gossipPeer struct {
-	eager     bool
-	lastFirst time.Time  // when it last brought us a message first
-	ihave     []announce // announcements waiting for the next Tick
-	backlog   []announce // pushes its full queue refused, resent (or announced) on Tick
-	budget    budget
-	grafts    budget // resends on its GRAFTs, so a GRAFT flood is not an amplifier
+	eager   bool
+	firsts  float64    // copies it brought first, decayed (see judge)
+	dups    float64    // copies it brought that we had already, decayed
+	ihave   []announce // announcements waiting for the next Tick
+	backlog []announce // pushes its full queue refused, resent (or announced) on Tick
+	budget  budget
+	grafts  budget // resends on its GRAFTs, so a GRAFT flood is not an amplifier
+}
+
+// judgeWindow is about how many recent copies judge weighs: older ones
+// fade by 1/judgeWindow per copy.
+const judgeWindow = 32
+
+// judge records one copy the eager link brought (first or duplicate) and
+// reports whether the link earns its place in the tree: whether it brought
+// at least share of its recent copies first. The tree is shared by every
+// origin, so a link that is some origins' path to us brings first copies
+// and duplicates both; judging it by the share, not by any recent first
+// copy, still prunes it when CPU load shuffles which link wins each race
+// (any link then wins some), while a link that brings most of what it
+// carries first stays. A fresh link's first duplicate prunes it, as in
+// PlumTree; a tree link brings no duplicates at all.
+func (p *gossipPeer) judge(first bool, share float64) bool {
+	const keep = 1 - 1.0/judgeWindow
+	p.firsts, p.dups = p.firsts*keep, p.dups*keep
+	if first {
+		p.firsts++
+	} else {
+		p.dups++
+	}
+	return p.firsts >= share*(p.firsts+p.dups)
 }
 
 type announce struct {
@@ -269,10 +294,8 @@ func (g *Gossip) Frame(peer PeerID, frame []byte) {
 func (g *Gossip) onGossip(from PeerID, p *gossipPeer, m gossipMsg, frame []byte, now time.Time) {
 	if g.seen.has(m.id) || m.origin == g.cfg.Self {
 		g.stats.Duplicates++
-		// The tree is shared by every origin: a link that is some origin's
-		// path to us (it brought a first copy lately) stays in it.
-		if p.eager && now.Sub(p.lastFirst) > g.cfg.PruneGrace {
-			p.eager = false
+		if p.eager && !p.judge(false, g.cfg.PruneShare) {
+			p.eager, p.firsts, p.dups = false, 0, 0
 			g.send(from, encodeGossip(gossipMsg{typ: gsPrune}), &g.stats.SentPrune)
 		}
 		return
@@ -283,7 +306,10 @@ func (g *Gossip) onGossip(from PeerID, p *gossipPeer, m gossipMsg, frame []byte,
 	out := encodeGossip(m)
 	g.seen.add(m.id, out, m.hops, from, now)
 	delete(g.missing, m.id)
-	p.eager, p.lastFirst = true, now
+	if p.eager {
+		p.judge(true, g.cfg.PruneShare)
+	}
+	p.eager = true
 	if g.subs[m.topic] && g.cfg.Deliver != nil {
 		g.stats.Delivered++
 		g.out = append(g.out, Delivery{From: from, Topic: m.topic, Origin: m.origin, Data: m.data, ID: m.id, Hops: m.hops})
@@ -434,13 +460,19 @@ func (g *Gossip) graftMissing(now time.Time) {
 		}
 		for mm.tried < len(mm.announcers) {
 			peer := mm.announcers[mm.tried]
-			mm.tried++
-			if p, ok := g.peers[peer]; ok {
-				p.eager = true
-				g.send(peer, encodeGossip(gossipMsg{typ: gsGraft, ids: []MessageID{id}}), &g.stats.SentGraft)
-				mm.deadline = now.Add(g.cfg.GraftTimeout)
+			p, ok := g.peers[peer]
+			if !ok {
+				mm.tried++
+				continue
+			}
+			if !g.send(peer, encodeGossip(gossipMsg{typ: gsGraft, ids: []MessageID{id}}), &g.stats.SentGraft) {
+				mm.deadline = now // its queue is full: the same announcer next Tick, not a lost try
 				break
 			}
+			mm.tried++
+			p.eager = true
+			mm.deadline = now.Add(g.cfg.GraftTimeout)
+			break
 		}
 		if now.After(mm.deadline) || mm.tried >= len(mm.announcers) && !now.Before(mm.deadline) {
 			delete(g.missing, id)
