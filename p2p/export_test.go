@@ -40,3 +40,9 @@ func OverlayHops(n *Node, into []uint64) {
 		}
 	}
 }
+
+// OverlayGossipFrames is what the node's gossip engine sent, by frame type.
+func OverlayGossipFrames(n *Node) (gossip, ihave uint64) {
+	s := n.ov.gossip.Stats()
+	return s.SentGossip, s.SentIHave
+}

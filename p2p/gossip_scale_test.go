@@ -29,6 +29,7 @@ type scaleFigures struct {
 	worst100                       time.Duration
 	hopsP50, hopsP99               int
 	framesPerDelivery, bytesPerDel float64
+	gossipPerDel, ihavePerDel      float64 // of those frames, the GOSSIP copies and IHAVE batches
 	dropped                        uint64
 	heapPerNode                    float64
 	duplicates                     int
@@ -95,12 +96,14 @@ func runScale(t testing.TB, size int, csv string) scaleFigures {
 	}
 	publish("warm") // the tree forms
 	sent0, bytes0 := sumStats(w)
+	gossip0, ihave0 := sumGossip(w)
 	hops0 := make([]uint64, 256)
 	for _, g := range w.nodes {
 		p2p.OverlayHops(g.n, hops0)
 	}
 	origins, at, data := publish("measured")
 	sent1, bytes1 := sumStats(w)
+	gossip1, ihave1 := sumGossip(w)
 	hops := make([]uint64, 256)
 	for _, g := range w.nodes {
 		p2p.OverlayHops(g.n, hops)
@@ -113,6 +116,8 @@ func runScale(t testing.TB, size int, csv string) scaleFigures {
 	f.hopsP50, f.hopsP99 = quantileHist(hops, deliveries, 0.5), quantileHist(hops, deliveries, 0.99)
 	f.framesPerDelivery = float64(sent1-sent0) / float64(deliveries)
 	f.bytesPerDel = float64(bytes1-bytes0) / float64(deliveries)
+	f.gossipPerDel = float64(gossip1-gossip0) / float64(deliveries)
+	f.ihavePerDel = float64(ihave1-ihave0) / float64(deliveries)
 
 	var out *bufio.Writer
 	if csv != "" {
@@ -164,6 +169,15 @@ func sumStats(w *gnet) (sent, bytes uint64) {
 	return
 }
 
+func sumGossip(w *gnet) (gossip, ihave uint64) {
+	for _, g := range w.nodes {
+		s, i := p2p.OverlayGossipFrames(g.n)
+		gossip += s
+		ihave += i
+	}
+	return
+}
+
 func quantileHist(h []uint64, total uint64, q float64) int {
 	var acc uint64
 	for i, c := range h {
@@ -193,10 +207,10 @@ func scaleSize(t testing.TB) int {
 
 func (f scaleFigures) String() string {
 	return fmt.Sprintf("%d nodes (%d subscribers): converged in %v; delivery 50/99/100%% %v / %v / %v (slowest publish %v); "+
-		"hops p50/p99 %d/%d; frames per delivery %.2f (%.0f B); overlay frames dropped %d; duplicates %d; memory per node %.0f KiB",
+		"hops p50/p99 %d/%d; frames per delivery %.2f (%.0f B; GOSSIP %.2f, IHAVE %.2f); overlay frames dropped %d; duplicates %d; memory per node %.0f KiB",
 		f.nodes, f.subscribers, f.converge.Round(time.Millisecond), f.p50.Round(time.Millisecond), f.p99.Round(time.Millisecond),
 		f.p100.Round(time.Millisecond), f.worst100.Round(time.Millisecond), f.hopsP50, f.hopsP99, f.framesPerDelivery,
-		f.bytesPerDel, f.dropped, f.duplicates, f.heapPerNode/1024)
+		f.bytesPerDel, f.gossipPerDel, f.ihavePerDel, f.dropped, f.duplicates, f.heapPerNode/1024)
 }
 
 func TestGossipScale(t *testing.T) {
