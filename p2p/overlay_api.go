@@ -1,8 +1,6 @@
 package p2p
 
 import (
-	"slices"
-
 	"github.com/p2pnode/p2pnode/p2p/overlay"
 )
 
@@ -32,49 +30,27 @@ func (n *Node) Discover(targetPeers int) error {
 	}
 	o := n.ov
 	o.mu.Lock()
-	d, fresh := o.disc, false
-	if d == nil {
-		d = overlay.NewDiscovery(overlay.DiscoveryConfig{Self: overlay.PeerID(n.id)},
-			capTransport{o, overlay.DiscoveryCapability}, overlay.SystemClock{})
-		o.disc, fresh = d, true
-	}
-	var links []*Peer
-	for _, p := range o.peers {
-		links = append(links, p)
-	}
-	o.mu.Unlock()
 	var seeds []overlay.Addr
-	for _, p := range links {
-		if fresh && slices.Contains(p.caps, overlay.DiscoveryCapability) {
-			d.Admit(linkInfo(p))
-		}
+	for _, p := range o.peers {
 		if p.dir == Outbound {
 			seeds = append(seeds, overlay.Addr{Host: p.host, Port: uint16(p.port)})
 		}
 	}
+	d := o.disc
+	o.mu.Unlock()
 	d.Discover(targetPeers, seeds...)
 	return nil
 }
 
-// KnownPeers lists the addresses the node knows (its address book once
-// Discover runs; its overlay links before).
+// KnownPeers lists the addresses the node knows: its native peers and,
+// once Discover runs, what they told it.
 func (n *Node) KnownPeers() []KnownPeer {
 	if n == nil {
 		return nil
 	}
 	var out []KnownPeer
-	if d := n.ov.discovery(); d != nil {
-		for _, r := range d.KnownPeers() {
-			out = append(out, KnownPeer{ID: string(r.ID), Host: r.Addr.Host, Port: int(r.Addr.Port)})
-		}
-		return out
-	}
-	n.ov.mu.Lock()
-	defer n.ov.mu.Unlock()
-	for _, p := range n.ov.peers {
-		if p.port != 0 {
-			out = append(out, KnownPeer{ID: p.id, Host: p.host, Port: p.port})
-		}
+	for _, r := range n.ov.discovery().KnownPeers() {
+		out = append(out, KnownPeer{ID: string(r.ID), Host: r.Addr.Host, Port: int(r.Addr.Port)})
 	}
 	return out
 }

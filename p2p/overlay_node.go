@@ -14,8 +14,9 @@ import (
 )
 
 // overlayCaps are the extension protocols every native node announces: it
-// relays gossip whether or not it subscribes, and runs peer exchange once
-// Discover is called.
+// relays gossip whether or not it subscribes, and answers peer-exchange
+// requests whether or not it calls Discover (which adds the dialing,
+// pruning and redirecting).
 var overlayCaps = []string{overlay.DiscoveryCapability, overlay.GossipCapability}
 
 // overlayTick drives the engines' timers; Gossip needs it at least every
@@ -31,7 +32,7 @@ type nodeOverlay struct {
 	gossip *overlay.Gossip
 
 	mu    sync.Mutex
-	disc  *overlay.Discovery       // nil until Discover
+	disc  *overlay.Discovery       // answers ASKs from the start; manages links after Discover
 	peers map[overlay.PeerID]*Peer // the one native link per peer id the engines see
 
 	stats struct {
@@ -42,12 +43,14 @@ type nodeOverlay struct {
 
 func newNodeOverlay(n *Node) *nodeOverlay {
 	o := &nodeOverlay{n: n, peers: make(map[overlay.PeerID]*Peer)}
+	o.disc = overlay.NewDiscovery(overlay.DiscoveryConfig{Self: overlay.PeerID(n.id)},
+		capTransport{o, overlay.DiscoveryCapability}, overlay.SystemClock{})
 	o.gossip = overlay.NewGossip(overlay.GossipConfig{Self: overlay.PeerID(n.id), Deliver: o.deliver},
 		capTransport{o, overlay.GossipCapability}, overlay.SystemClock{})
 	return o
 }
 
-// discovery returns the Discovery engine, nil before Discover.
+// discovery returns the Discovery engine.
 func (o *nodeOverlay) discovery() *overlay.Discovery {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -64,9 +67,7 @@ func (o *nodeOverlay) run() {
 		case <-o.n.ctx.Done():
 			return
 		case <-t.C:
-			if d := o.discovery(); d != nil {
-				d.Tick()
-			}
+			o.disc.Tick()
 			o.gossip.Tick()
 		}
 	}
@@ -94,7 +95,7 @@ func (o *nodeOverlay) linkUp(p *Peer) {
 	d := o.disc
 	o.mu.Unlock()
 	info := linkInfo(p)
-	if d != nil && pex && !d.Admit(info) {
+	if pex && !d.Admit(info) {
 		return // redirected: it is being closed
 	}
 	if gsp {
@@ -114,9 +115,7 @@ func (o *nodeOverlay) linkDown(p *Peer) {
 	delete(o.peers, id)
 	d := o.disc
 	o.mu.Unlock()
-	if d != nil {
-		d.LinkDown(id)
-	}
+	d.LinkDown(id)
 	o.gossip.LinkDown(id)
 	for _, q := range o.n.All() {
 		if q != p && q.native && q.id == p.id {
@@ -150,9 +149,7 @@ func (p *Peer) readExt(br io.Reader, h native.Header) error {
 	}
 	switch name {
 	case overlay.DiscoveryCapability:
-		if d != nil {
-			d.Frame(id, payload)
-		}
+		d.Frame(id, payload)
 	case overlay.GossipCapability:
 		o.gossip.Frame(id, payload)
 	}
@@ -214,9 +211,7 @@ func (t capTransport) Dial(a overlay.Addr) error {
 		defer n.wg.Done()
 		if _, err := n.Connect(a.Host, int(a.Port), false); err != nil {
 			n.debugf("overlay dial to %s:%d failed: %v", a.Host, a.Port, err)
-			if d := t.o.discovery(); d != nil {
-				d.DialFailed(a)
-			}
+			t.o.disc.DialFailed(a)
 		}
 	}()
 	return nil

@@ -126,8 +126,9 @@ func TestMissingBounded(t *testing.T) {
 	require.Zero(t, g.Stats().Missing)
 }
 
-// A peer whose queue is full loses frames but never blocks the engine or
-// the other peers; a lazy announcement lets it catch up later.
+// A peer whose queue is full never blocks the engine or the other peers;
+// what its queue refused waits in its bounded backlog and reaches it, in
+// order, once its queue has room (Tick).
 func TestSlowPeerDoesNotHoldOthers(t *testing.T) {
 	tr, clk := newRecTransport(), newManualClock()
 	g := NewGossip(GossipConfig{Self: "me"}, tr, clk)
@@ -141,7 +142,25 @@ func TestSlowPeerDoesNotHoldOthers(t *testing.T) {
 	}
 	require.Len(t, tr.sent["a"], 1000)
 	require.Len(t, tr.sent["b"], 1000)
-	require.Equal(t, uint64(1000), g.Stats().SendFailed)
+	require.Equal(t, uint64(1), g.Stats().SendFailed, "after one refusal the rest queue behind it, untried")
+	g.Tick()
+	require.Empty(t, tr.sent["slow"], "still full")
+	tr.mu.Lock()
+	tr.full["slow"] = false
+	tr.mu.Unlock()
+	g.Tick()
+	require.Equal(t, tr.sent["a"], tr.sent["slow"], "every push made up for, in order")
+	require.Equal(t, uint64(1000), g.Stats().Resent)
+
+	// The backlog is bounded: past MaxBacklog the oldest are given up.
+	g2 := NewGossip(GossipConfig{Self: "me", MaxBacklog: 10}, tr, clk)
+	g2.LinkUp(LinkInfo{ID: "slow"})
+	tr.full["slow"] = true
+	for i := 0; i < 25; i++ {
+		_, err := g2.Publish("t", []byte("x"))
+		require.NoError(t, err)
+	}
+	require.Equal(t, uint64(15), g2.Stats().BacklogDropped)
 }
 
 func TestPublishAndSubscribeValidate(t *testing.T) {
@@ -157,6 +176,7 @@ func TestPublishAndSubscribeValidate(t *testing.T) {
 func TestFullNodeRedirects(t *testing.T) {
 	tr, clk := newRecTransport(), newManualClock()
 	d := NewDiscovery(DiscoveryConfig{Self: "boot", Low: 2, High: 3}, tr, clk)
+	d.Discover(2) // redirecting is part of managing links
 	for i := 0; i < 3; i++ {
 		d.LinkUp(LinkInfo{ID: PeerID(fmt.Sprint("p", i)), Host: "h", Port: uint16(10 + i), Inbound: true})
 	}

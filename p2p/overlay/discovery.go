@@ -93,8 +93,9 @@ type Discovery struct {
 	lastExp time.Time
 }
 
-// NewDiscovery returns an engine that answers peer-exchange requests; it
-// dials only after Discover.
+// NewDiscovery returns an engine that answers peer-exchange requests from
+// the start (a bootstrap need never call Discover); it dials, asks, prunes
+// and redirects only after Discover.
 func NewDiscovery(cfg DiscoveryConfig, tr Transport, clock Clock) *Discovery {
 	cfg.defaults()
 	return &Discovery{
@@ -171,7 +172,7 @@ func (d *Discovery) Admit(info LinkInfo) bool {
 	if info.Port != 0 {
 		d.known.add(PeerRecord{ID: info.ID, Addr: Addr{info.Host, info.Port}}, true, now)
 	}
-	if info.Inbound && len(d.links) >= d.cfg.High {
+	if d.target > 0 && info.Inbound && len(d.links) >= d.cfg.High { // redirecting is Discover's, answering ASKs is not
 		d.send(info.ID, pexMsg{typ: pexPeers, redirect: true, peers: d.sample(MaxPeerList/2, info.ID)})
 		d.tr.Close(info.ID)
 		return false

@@ -34,8 +34,9 @@ type GossipConfig struct {
 	GraftTimeout    time.Duration // wait for a lazily announced message before grafting (default 1s)
 	IHaveInterval   time.Duration // announcements to lazy links are batched this long (default 250ms; Tick must run at least this often)
 	MaxMissing      int           // announced-but-missing ids tracked (default 4096)
+	MaxBacklog      int           // per peer, ids whose eager push its full queue refused, resent on Tick (default 4096)
 	OptimizeHops    int           // if > 0, graft a lazy link that announces a message this many hops sooner than the tree brought it (default off: with many origins it makes the tree oscillate)
-	PruneGrace      time.Duration // a link that brought a first copy this recently is not pruned on a duplicate (default 2s)
+	PruneShare      float64       // a duplicate prunes an eager link whose share of first copies, among the copies it brought lately, is below this (default 0.5)
 	FramesPerSecond int           // a peer sending more is closed (default 10000)
 	GraftsPerSecond int           // stored messages resent to one peer on GRAFT, at most (default 256)
 }
@@ -63,14 +64,17 @@ func (c *GossipConfig) defaults() {
 	if c.MaxMissing <= 0 {
 		c.MaxMissing = 4096
 	}
+	if c.MaxBacklog <= 0 {
+		c.MaxBacklog = 4096
+	}
 	if c.FramesPerSecond <= 0 {
 		c.FramesPerSecond = 10000
 	}
 	if c.GraftsPerSecond <= 0 {
 		c.GraftsPerSecond = 256
 	}
-	if c.PruneGrace <= 0 {
-		c.PruneGrace = 2 * time.Second
+	if c.PruneShare <= 0 {
+		c.PruneShare = 0.5
 	}
 }
 
@@ -79,6 +83,7 @@ func (c *GossipConfig) defaults() {
 type GossipStats struct {
 	Published, Delivered, Duplicates                        uint64
 	SentGossip, SentIHave, SentGraft, SentPrune, SendFailed uint64
+	Resent, BacklogDropped                                  uint64 // pushes made up for after a full queue; given up past MaxBacklog
 	BytesSent                                               uint64
 	Seen, Missing                                           int
 }
@@ -89,11 +94,37 @@ func (s GossipStats) FramesSent() uint64 {
 }
 
 type gossipPeer struct {
-	eager     bool
-	lastFirst time.Time  // when it last brought us a message first
-	ihave     []announce // announcements waiting for the next Tick
-	budget    budget
-	grafts    budget // resends on its GRAFTs, so a GRAFT flood is not an amplifier
+	eager   bool
+	firsts  float64    // copies it brought first, decayed (see judge)
+	dups    float64    // copies it brought that we had already, decayed
+	ihave   []announce // announcements waiting for the next Tick
+	backlog []announce // pushes its full queue refused, resent (or announced) on Tick
+	budget  budget
+	grafts  budget // resends on its GRAFTs, so a GRAFT flood is not an amplifier
+}
+
+// judgeWindow is about how many recent copies judge weighs: older ones
+// fade by 1/judgeWindow per copy.
+const judgeWindow = 32
+
+// judge records one copy the eager link brought (first or duplicate) and
+// reports whether the link earns its place in the tree: whether it brought
+// at least share of its recent copies first. The tree is shared by every
+// origin, so a link that is some origins' path to us brings first copies
+// and duplicates both; judging it by the share, not by any recent first
+// copy, still prunes it when CPU load shuffles which link wins each race
+// (any link then wins some), while a link that brings most of what it
+// carries first stays. A fresh link's first duplicate prunes it, as in
+// PlumTree; a tree link brings no duplicates at all.
+func (p *gossipPeer) judge(first bool, share float64) bool {
+	const keep = 1 - 1.0/judgeWindow
+	p.firsts, p.dups = p.firsts*keep, p.dups*keep
+	if first {
+		p.firsts++
+	} else {
+		p.dups++
+	}
+	return p.firsts >= share*(p.firsts+p.dups)
 }
 
 type announce struct {
@@ -188,7 +219,7 @@ func (g *Gossip) Publish(topic string, data []byte) (MessageID, error) {
 	frame := encodeGossip(m)
 	g.seen.add(id, frame, 0, "", g.clock.Now())
 	g.stats.Published++
-	g.relay(m, "")
+	g.relay(m, "", frame)
 	return id, nil
 }
 
@@ -244,7 +275,9 @@ func (g *Gossip) Frame(peer PeerID, frame []byte) {
 		p.eager = true
 		for _, id := range m.ids {
 			if f := g.seen.frame(id); f != nil && p.grafts.spend(now, time.Second, g.cfg.GraftsPerSecond) {
-				g.send(peer, f, &g.stats.SentGossip)
+				if len(p.backlog) > 0 || !g.send(peer, f, &g.stats.SentGossip) {
+					g.postpone(p, announce{id: id, hops: g.seen.get(id).hops})
+				}
 			}
 		}
 	case gsPrune:
@@ -261,41 +294,86 @@ func (g *Gossip) Frame(peer PeerID, frame []byte) {
 func (g *Gossip) onGossip(from PeerID, p *gossipPeer, m gossipMsg, frame []byte, now time.Time) {
 	if g.seen.has(m.id) || m.origin == g.cfg.Self {
 		g.stats.Duplicates++
-		// The tree is shared by every origin: a link that is some origin's
-		// path to us (it brought a first copy lately) stays in it.
-		if p.eager && now.Sub(p.lastFirst) > g.cfg.PruneGrace {
-			p.eager = false
+		if p.eager && !p.judge(false, g.cfg.PruneShare) {
+			p.eager, p.firsts, p.dups = false, 0, 0
 			g.send(from, encodeGossip(gossipMsg{typ: gsPrune}), &g.stats.SentPrune)
 		}
 		return
 	}
-	g.seen.add(m.id, frame, m.hops+1, from, now)
+	// What is stored is the frame as we forward it (one hop more), so a
+	// GRAFT or a backlog resend carries the right hop count.
+	m.hops++
+	out := encodeGossip(m)
+	g.seen.add(m.id, out, m.hops, from, now)
 	delete(g.missing, m.id)
-	p.eager, p.lastFirst = true, now
+	if p.eager {
+		p.judge(true, g.cfg.PruneShare)
+	}
+	p.eager = true
 	if g.subs[m.topic] && g.cfg.Deliver != nil {
 		g.stats.Delivered++
-		g.out = append(g.out, Delivery{From: from, Topic: m.topic, Origin: m.origin, Data: m.data, ID: m.id, Hops: m.hops + 1})
+		g.out = append(g.out, Delivery{From: from, Topic: m.topic, Origin: m.origin, Data: m.data, ID: m.id, Hops: m.hops})
 	}
-	if m.hops+1 < g.cfg.MaxHops {
-		m.hops++
-		g.relay(m, from)
+	if m.hops < g.cfg.MaxHops {
+		g.relay(m, from, out)
 	}
 }
 
-// relay pushes m to the eager peers and queues an IHAVE for the lazy ones.
-func (g *Gossip) relay(m gossipMsg, from PeerID) {
-	var frame []byte
+// relay pushes m (encoded as frame) to the eager peers and queues an IHAVE
+// for the lazy ones. A push that a full queue refuses goes to the peer's
+// backlog, so a burst larger than the queue loses nothing.
+func (g *Gossip) relay(m gossipMsg, from PeerID, frame []byte) {
 	for id, p := range g.peers {
 		if id == from {
 			continue
 		}
 		if p.eager {
-			if frame == nil {
-				frame = encodeGossip(m)
+			if len(p.backlog) > 0 || !g.send(id, frame, &g.stats.SentGossip) {
+				g.postpone(p, announce{m.id, m.hops})
 			}
-			g.send(id, frame, &g.stats.SentGossip)
 		} else if len(p.ihave) < 4*MaxIDs {
 			p.ihave = append(p.ihave, announce{m.id, m.hops})
+		}
+	}
+}
+
+// postpone records a push the peer's queue refused (or that must wait behind
+// earlier refused ones, so the backlog drains in order). Past MaxBacklog the
+// oldest is given up: memory stays bounded, and the peer may still graft it
+// from another announcer.
+func (g *Gossip) postpone(p *gossipPeer, a announce) {
+	if len(p.backlog) >= g.cfg.MaxBacklog {
+		p.backlog = p.backlog[1:]
+		g.stats.BacklogDropped++
+	}
+	p.backlog = append(p.backlog, a)
+}
+
+// drainBacklog resends, in order, the pushes each peer's queue refused,
+// until its queue refuses again. A peer that has turned lazy meanwhile, or
+// a message whose frame left the store, gets an IHAVE instead, so the peer
+// can graft it (from us or from another announcer).
+func (g *Gossip) drainBacklog() {
+	for id, p := range g.peers {
+		n := 0
+		for _, a := range p.backlog {
+			f := g.seen.frame(a.id)
+			if !p.eager || f == nil {
+				if len(p.ihave) < 4*MaxIDs {
+					p.ihave = append(p.ihave, a)
+				}
+				n++
+				continue
+			}
+			if !g.send(id, f, &g.stats.SentGossip) {
+				break
+			}
+			g.stats.Resent++
+			n++
+		}
+		p.backlog = p.backlog[n:]
+		if len(p.backlog) == 0 {
+			p.backlog = nil
 		}
 	}
 }
@@ -344,6 +422,7 @@ func (g *Gossip) Tick() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.clock.Now()
+	g.drainBacklog()
 	if now.Sub(g.flushed) >= g.cfg.IHaveInterval {
 		g.flushed = now
 		g.flushIHave()
@@ -362,10 +441,14 @@ func (g *Gossip) flushIHave() {
 				m.ids = append(m.ids, a.id)
 				m.idHops = append(m.idHops, a.hops)
 			}
-			g.send(id, encodeGossip(m), &g.stats.SentIHave)
+			if !g.send(id, encodeGossip(m), &g.stats.SentIHave) {
+				break // a full queue: the rest waits for the next flush (bounded at append)
+			}
 			p.ihave = p.ihave[n:]
 		}
-		p.ihave = nil
+		if len(p.ihave) == 0 {
+			p.ihave = nil
+		}
 	}
 }
 
@@ -377,13 +460,19 @@ func (g *Gossip) graftMissing(now time.Time) {
 		}
 		for mm.tried < len(mm.announcers) {
 			peer := mm.announcers[mm.tried]
-			mm.tried++
-			if p, ok := g.peers[peer]; ok {
-				p.eager = true
-				g.send(peer, encodeGossip(gossipMsg{typ: gsGraft, ids: []MessageID{id}}), &g.stats.SentGraft)
-				mm.deadline = now.Add(g.cfg.GraftTimeout)
+			p, ok := g.peers[peer]
+			if !ok {
+				mm.tried++
+				continue
+			}
+			if !g.send(peer, encodeGossip(gossipMsg{typ: gsGraft, ids: []MessageID{id}}), &g.stats.SentGraft) {
+				mm.deadline = now // its queue is full: the same announcer next Tick, not a lost try
 				break
 			}
+			mm.tried++
+			p.eager = true
+			mm.deadline = now.Add(g.cfg.GraftTimeout)
+			break
 		}
 		if now.After(mm.deadline) || mm.tried >= len(mm.announcers) && !now.Before(mm.deadline) {
 			delete(g.missing, id)
@@ -391,11 +480,13 @@ func (g *Gossip) graftMissing(now time.Time) {
 	}
 }
 
-func (g *Gossip) send(peer PeerID, frame []byte, counter *uint64) {
+// send hands one frame to the transport and reports whether it took it.
+func (g *Gossip) send(peer PeerID, frame []byte, counter *uint64) bool {
 	if err := g.tr.Send(peer, frame); err != nil {
-		g.stats.SendFailed++ // a slow peer loses frames, never holds up the others
-		return
+		g.stats.SendFailed++ // a slow peer's frames wait or are repaired, never hold up the others
+		return false
 	}
 	*counter++
 	g.stats.BytesSent += uint64(len(frame))
+	return true
 }

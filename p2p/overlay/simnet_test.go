@@ -21,6 +21,7 @@ type simNet struct {
 	cut    func(a, b PeerID) bool
 	tick   time.Duration
 	qcap   int
+	jitter time.Duration // extra delay per frame, uniform in [0, jitter): a busy CPU's varying latency
 
 	discCfg   DiscoveryConfig
 	gossipCfg GossipConfig
@@ -206,6 +207,9 @@ func (t simTransport) Send(peer PeerID, frame []byte) error {
 	}
 	l.queued[peer]++
 	at := s.now.Add(l.latency)
+	if s.jitter > 0 {
+		at = at.Add(time.Duration(s.rng.Int64N(int64(s.jitter))))
+	}
 	if l.lastAt[peer].After(at) {
 		at = l.lastAt[peer]
 	}
