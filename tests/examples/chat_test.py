@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Drives examples/c/chat (a chat over a topic) as a user would.
+"""Drives a chat example (examples/c/chat.c, examples/cpp/chat.cpp: the same
+command line and output) as a user would.
 
     chat_test.py <path-to-chat>
 
