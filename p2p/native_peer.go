@@ -109,16 +109,23 @@ func (p *Peer) sendControl() error {
 	if k == 0 {
 		return nil
 	}
+	p.armWriteDeadline()
+	_, err := p.conn.Write(b[:k])
+	return err
+}
+
+// armWriteDeadline gives the next write to a native peer SendTimeout, or
+// less when a stop deadline comes first: a TLS write that times out cannot
+// be resumed, so each write gets its own deadline.
+func (p *Peer) armWriteDeadline() {
 	p.wmu.Lock()
+	defer p.wmu.Unlock()
 	dl := time.Now().Add(p.node.cfg.SendTimeout)
 	if !p.stopAt.IsZero() && p.stopAt.Before(dl) {
 		dl = p.stopAt
 	}
 	_ = p.conn.SetWriteDeadline(dl)
 	p.writeDeadline = dl
-	p.wmu.Unlock()
-	_, err := p.conn.Write(b[:k])
-	return err
 }
 
 // nativeWritePiece bounds one write to a native peer: each gets its own
@@ -135,14 +142,7 @@ func (p *Peer) writeBatchNative(batch [][]byte) (int64, error) {
 	for _, s := range batch {
 		for len(s) > 0 {
 			piece := s[:min(len(s), nativeWritePiece)]
-			p.wmu.Lock()
-			dl := time.Now().Add(p.node.cfg.SendTimeout)
-			if !p.stopAt.IsZero() && p.stopAt.Before(dl) {
-				dl = p.stopAt
-			}
-			_ = p.conn.SetWriteDeadline(dl)
-			p.writeDeadline = dl
-			p.wmu.Unlock()
+			p.armWriteDeadline()
 			k, err := p.conn.Write(piece)
 			total += int64(k)
 			s = s[k:]
