@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Tuple
 P2P_VERSION_STRING = '0.4.0'
 P2P_OK, P2P_EINVAL, P2P_EHANDLE, P2P_ESTATE, P2P_ESTOPPED, P2P_ESELF, P2P_EALREADY, P2P_ECONNECT, P2P_EHANDSHAKE, P2P_ENOPEER, P2P_EFULL, P2P_ETOOBIG, P2P_ENOTFOUND, P2P_ERANGE, P2P_EBIND, P2P_EINTERNAL, P2P_EKEY, P2P_EREJECTED, P2P_EFORK, P2P_EREFUSED = 0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -16, -17, -18, -19
 CODE_NAMES: Dict[int, str] = {0: "P2P_OK", -1: "P2P_EINVAL", -2: "P2P_EHANDLE", -3: "P2P_ESTATE", -4: "P2P_ESTOPPED", -5: "P2P_ESELF", -6: "P2P_EALREADY", -7: "P2P_ECONNECT", -8: "P2P_EHANDSHAKE", -9: "P2P_ENOPEER", -10: "P2P_EFULL", -11: "P2P_ETOOBIG", -12: "P2P_ENOTFOUND", -13: "P2P_ERANGE", -14: "P2P_EBIND", -15: "P2P_EINTERNAL", -16: "P2P_EKEY", -17: "P2P_EREJECTED", -18: "P2P_EFORK", -19: "P2P_EREFUSED"}
-P2P_EVENT_OUTBOUND_CONNECTED, P2P_EVENT_INBOUND_CONNECTED, P2P_EVENT_OUTBOUND_DISCONNECTED, P2P_EVENT_INBOUND_DISCONNECTED, P2P_EVENT_MESSAGE, P2P_EVENT_DISCONNECT_WITH_OUTBOUND, P2P_EVENT_REQUEST_TO_STOP, P2P_EVENT_RECONNECTION_ERROR, P2P_EVENT_SECURE_MESSAGE, P2P_EVENT_MESSAGE_REJECTED, P2P_EVENT_DISCOVERY_ANSWER = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+P2P_EVENT_OUTBOUND_CONNECTED, P2P_EVENT_INBOUND_CONNECTED, P2P_EVENT_OUTBOUND_DISCONNECTED, P2P_EVENT_INBOUND_DISCONNECTED, P2P_EVENT_MESSAGE, P2P_EVENT_DISCONNECT_WITH_OUTBOUND, P2P_EVENT_REQUEST_TO_STOP, P2P_EVENT_RECONNECTION_ERROR, P2P_EVENT_SECURE_MESSAGE, P2P_EVENT_MESSAGE_REJECTED, P2P_EVENT_DISCOVERY_ANSWER, P2P_EVENT_TOPIC_MESSAGE = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
 P2P_EVENT_TYPE: Dict[str, int] = {"outbound_connected": 1, "inbound_connected": 2, "outbound_disconnected": 3, "inbound_disconnected": 4, "message": 5, "disconnect_with_outbound": 6, "request_to_stop": 7, "reconnection_error": 8, "secure_message": 9, "message_rejected": 10, "discovery_answer": 11, "topic_message": 12}
 P2P_KIND_JSON, P2P_KIND_TEXT = 0, 1
 P2P_INBOUND, P2P_OUTBOUND, P2P_ALL = 0, 1, 2
@@ -65,4 +65,12 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {  # name -> (restype, argtypes)
     "p2p_secure_password": (c_int, [c_char_p, c_size_t, POINTER(P2PBuf)]),
     "p2p_secure_key_load_bytes": (c_int, [c_void_p, c_char_p, c_void_p, c_size_t]),
     "p2p_secure_key_save_bytes": (c_int, [c_void_p, c_char_p, c_void_p, c_size_t, c_int]),
+    "p2p_encryption_from_name": (c_int, [c_char_p, POINTER(c_int)]), "p2p_node_set_identity": (c_int, [c_void_p, c_void_p, c_size_t]),
+    "p2p_node_identity_load": (c_int, [c_void_p, c_char_p]), "p2p_node_identity_save": (c_int, [c_void_p, c_char_p]),
+    "p2p_node_public_key_buf": (c_int, [c_void_p, POINTER(P2PBuf)]),
+    "p2p_node_pin": (c_int, [c_void_p, c_char_p, c_size_t, c_void_p, c_size_t]),
+    "p2p_node_allow": (c_int, [c_void_p, c_char_p, c_size_t, c_void_p, c_size_t]), "p2p_node_discover": (c_int, [c_void_p, c_int]),
+    "p2p_node_known_peers_buf": (c_int, [c_void_p, POINTER(P2PBuf), POINTER(c_size_t)]),
+    "p2p_node_subscribe": (c_int, [c_void_p, c_char_p, c_size_t]), "p2p_node_unsubscribe": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "p2p_node_publish": (c_int, [c_void_p, c_char_p, c_size_t, c_void_p, c_size_t, c_int]),
 }

@@ -15,7 +15,7 @@ from . import _native as _n
 
 BATCH = 1024
 _INTS = ("direction", "port", "trials", "reject", "dropped", "dropped_bytes", "kind")
-_STRS = ("peer_id", "peer_host", "host", "sender_id", "msg_type", "reason")
+_STRS = ("peer_id", "peer_host", "host", "sender_id", "msg_type", "reason", "topic", "origin")
 _ROW = ("type", "kind", "peer", "data", "data_len", "compression")
 
 

@@ -185,6 +185,15 @@ def peer_handles(node: Any, direction: int) -> List[int]:
     return list(memoryview(data).cast("Q")) if data else []
 
 
+def peer_key(node: Any, peer: int) -> Optional[bytes]:
+    """The peer's ed25519 public key when the link is encrypted (native), else None."""
+    p = sized(P2PPeer)
+    if lib.p2p_peer_facts(node, peer, ctypes.byref(p)) != P2P_OK:
+        return None
+    lib.p2p_buf_free(ctypes.byref(p.mem))
+    return bytes(p.key) if p.encrypted else None
+
+
 def peer_facts(node: Any, peer: int) -> Optional[PeerFacts]:
     """A peer's id, host, port and direction in one call; None when gone."""
     p = sized(P2PPeer)
@@ -212,6 +221,75 @@ class NativeNode:
         if h is None:
             raise P2PError(P2P_ESTOPPED, "", function)
         return h
+
+    def _p2p_setup(self, encryption: str, identity: Any) -> None:
+        """Node(..., encryption=, identity=): the mode by name, the identity a path or PEM bytes."""
+        h, mode = self._p2p_handle_of("p2p_node_new"), ctypes.c_int()
+        if lib.p2p_encryption_from_name(encode_str(encryption), ctypes.byref(mode)) != P2P_OK:
+            raise ValueError("p2pnode: encryption must be 'preferred', 'off' or 'required', not %r"
+                             % (encryption,))
+        set_limit(h, "encryption", mode.value)
+        if isinstance(identity, (bytes, bytearray)):
+            call("p2p_node_set_identity", h, bytes(identity), len(identity))
+        elif identity is not None:
+            self.load_identity(identity)
+
+    public_key = property(lambda self: take_checked("p2p_node_public_key_buf", self._p2p_handle_of(
+        "p2p_node_public_key_buf")), doc="The node's ed25519 public key (32 bytes).")
+
+    def save_identity(self, path: Any) -> None:
+        """Write the node's private key (PKCS#8 PEM, mode 0600) to path."""
+        call("p2p_node_identity_save", self._p2p_handle_of("p2p_node_identity_save"),
+             os.fsencode(path))
+
+    def load_identity(self, path: Any) -> None:
+        """Use the private key of a PEM file (before start)."""
+        call("p2p_node_identity_load", self._p2p_handle_of("p2p_node_identity_load"),
+             os.fsencode(path))
+
+    def pin(self, id: Any, key: bytes) -> None:
+        """Accept the peer of this id only with this public key (32 bytes)."""
+        b = encode_str(str(id)) or b""
+        call("p2p_node_pin", self._p2p_handle_of("p2p_node_pin"), b, len(b), bytes(key), len(key))
+
+    def allow(self, key: bytes, id: Any = None) -> None:
+        """Put a public key (for one id, or any) on the allow-list: others are refused."""
+        b = encode_str(None if id is None else str(id))
+        call("p2p_node_allow", self._p2p_handle_of("p2p_node_allow"), b, len(b or b""),
+             bytes(key), len(key))
+
+    def discover(self, target_peers: int = 8) -> None:
+        """Connect with peers learnt from the connected ones until target_peers (started node)."""
+        call("p2p_node_discover", self._p2p_handle_of("p2p_node_discover"),
+             cint(target_peers, "target_peers"))
+
+    def known_peers(self) -> List[Tuple[str, str, int]]:
+        """(id, host, port) of the peers the node has learnt of."""
+        out, n = P2PBuf(), ctypes.c_size_t()
+        call("p2p_node_known_peers_buf", self._p2p_handle_of("p2p_node_known_peers_buf"),
+             ctypes.byref(out), ctypes.byref(n))
+        try:
+            step = P2PPeer.from_address(out.data).size if n.value else 0
+            entries = [P2PPeer.from_address(out.data + i * step) for i in range(n.value)]
+            return [(decode_str(p.id), decode_str(p.host), p.port) for p in entries]
+        finally:
+            lib.p2p_buf_free(ctypes.byref(out))
+
+    def subscribe(self, topic: str) -> None:
+        """Receive the messages published on topic (node_topic_message)."""
+        b = encode_str(topic) or b""
+        call("p2p_node_subscribe", self._p2p_handle_of("p2p_node_subscribe"), b, len(b))
+
+    def unsubscribe(self, topic: str) -> None:
+        b = encode_str(topic) or b""
+        call("p2p_node_unsubscribe", self._p2p_handle_of("p2p_node_unsubscribe"), b, len(b))
+
+    def publish(self, topic: str, data: Any) -> None:
+        """Send data (str, dict as JSON, bytes) to every subscriber of topic once (started node)."""
+        from ._codec import encode_payload  # _codec imports this module
+        b, payload = encode_str(topic) or b"", encode_payload(data)
+        call("p2p_node_publish", self._p2p_handle_of("p2p_node_publish"), b, len(b), payload,
+             len(payload), 0)
 
     def set_limit(self, name: str, value: int) -> None:
         """Set a limit of LIMITS by name, 0 for its default (p2pnode only; before start())."""

@@ -14,7 +14,8 @@ import threading
 from typing import Any, AsyncGenerator, Deque, Dict, Iterable, List, Optional
 
 from . import _native as _n
-from ._codec import GONE_CODES, compression_code, decode_run, encode_batch, encode_payload
+from ._codec import (GONE_CODES, compression_code, decode_payload, decode_run, encode_batch,
+                     encode_payload)
 from ._events import Item, Reader
 from ._native import P2PError
 
@@ -54,6 +55,14 @@ class Connection:
         """Node.disconnect_with_node of this peer."""
         await self.main_node.disconnect_with_node(self)
 
+    @property
+    def peer_key(self) -> Optional[bytes]:
+        """The peer's ed25519 public key on an encrypted (native) link, else None."""
+        h = self.main_node._h
+        return _n.peer_key(h, self.handle) if h is not None and not self.closed else None
+
+    encrypted = property(lambda self: self.peer_key is not None, doc="An encrypted link.")
+
     def __repr__(self) -> str:
         return "<Connection %s %s:%d %s>" % (self.direction, self.host, self.port, self.id)
 
@@ -78,9 +87,11 @@ class Node(_n.NativeNode):
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, id: Any = None,
-                 max_connections: int = 0, max_batches: int = 64) -> None:
+                 max_connections: int = 0, max_batches: int = 64, *,
+                 encryption: str = "preferred", identity: Any = None) -> None:
         self._started, self._h = False, None  # for __del__ if new_node raises
         self._h, self.port, self.id = _n.new_node("p2p_node_new", host, port, id, max_connections)
+        self._p2p_setup(encryption, identity)
         self.host = host
         self._max_batches = max(1, int(max_batches))
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -246,6 +257,9 @@ class Node(_n.NativeNode):
             return [Event(name, self, None, {"host": raw.host, "port": raw.port,
                                              "trials": raw.trials})]
         conn = self._conn(raw.peer, raw.facts)
+        if t == _n.P2P_EVENT_TOPIC_MESSAGE:
+            return [Event(name, self, conn, {"topic": raw.topic, "origin": raw.origin,
+                                             "data": decode_payload(raw.kind, raw.data)})]
         if t in _DISCONNECTED:
             del self._conns[raw.peer]
             conn.closed = True

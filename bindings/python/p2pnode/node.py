@@ -14,7 +14,7 @@ import traceback
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import _native as _n
-from ._codec import GONE_CODES, decode_run, encode_payload, send_code, wire_packet
+from ._codec import GONE_CODES, decode_payload, decode_run, encode_payload, send_code, wire_packet
 from ._events import Event, Item, Reader
 from ._native import P2PError, cint
 from .nodeconnection import NodeConnection
@@ -67,7 +67,8 @@ class Node(_n.NativeNode, threading.Thread):
     """
 
     def __init__(self, host: str, port: int, id: Any = None, callback: Optional[Callback] = None,
-                 max_connections: int = 0) -> None:
+                 max_connections: int = 0, *, encryption: str = "preferred",
+                 identity: Any = None) -> None:
         super().__init__()
         if callable(id):
             if callback is not None:
@@ -90,6 +91,7 @@ class Node(_n.NativeNode, threading.Thread):
         if id is None and type(self).generate_id is not Node.generate_id:
             id = self.generate_id()  # a subclass's ids, as in p2pnetwork
         self._p2p_node, self.port, self.id = self._p2p_new(host, port, id, max_connections)
+        self._p2p_setup(encryption, identity)
         self.debug = self.__dict__.get("_p2p_debug", False)  # a subclass may set it first
         if type(self).init_server is not Node.init_server:
             self.init_server()
@@ -463,6 +465,9 @@ class Node(_n.NativeNode, threading.Thread):
             conn.dropped, conn.dropped_bytes = ev.dropped, ev.dropped_bytes
             self._p2p_call(self.node_disconnected, conn)
             conn._p2p_gone()
+        elif t == _n.P2P_EVENT_TOPIC_MESSAGE:
+            self._p2p_call(self.node_topic_message, conn, ev.topic, ev.origin,
+                           decode_payload(ev.kind, ev.data))
         else:
             self._p2p_dispatch_more(conn, ev)
 
@@ -495,6 +500,13 @@ class Node(_n.NativeNode, threading.Thread):
                 method(node, data)
             except BaseException:
                 self._p2p_report("node_message")
+
+    def node_topic_message(self, node: NodeConnection, topic: str, origin_id: str,
+                           data: Any) -> None:
+        self.debug_print("node_topic_message: " + topic + " from " + origin_id)
+        if self.callback is not None:
+            self.callback("node_topic_message", self, node,
+                          {"topic": topic, "origin": origin_id, "data": data})
 
     def node_request_to_stop(self) -> None:
         self.debug_print("node is requested to stop!")

@@ -54,6 +54,15 @@ class NodeConnection(threading.Thread):
         return self._p2p_handle
 
     @property
+    def peer_key(self) -> Optional[bytes]:
+        """The peer's ed25519 public key on an encrypted (native) link, else None."""
+        h = self.main_node._p2p_live() if self._p2p_handle else None
+        return _n.peer_key(h, self._p2p_handle) if h else None
+
+    encrypted = property(lambda self: self.peer_key is not None,
+                         doc="True on an encrypted (native, TLS 1.3) link.")
+
+    @property
     def direction(self) -> Optional[str]:
         """'inbound' (the peer connected with us), 'outbound' (we connected) or None."""
         return {_n.P2P_INBOUND: "inbound", _n.P2P_OUTBOUND: "outbound"}.get(

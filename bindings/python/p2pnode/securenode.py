@@ -109,7 +109,8 @@ class SecureNode(Node):
     def __init__(self, host: str, port: int, id: Any = None, callback: Optional[Callback] = None,
                  max_connections: int = 0, *, key_policy: str = "trust_on_first_use",
                  min_key_bits: int = 0, replay_window: Optional[float] = None,
-                 max_clock_skew: Optional[float] = None, max_pinned_keys: int = 0) -> None:
+                 max_clock_skew: Optional[float] = None, max_pinned_keys: int = 0,
+                 encryption: str = "preferred", identity: Any = None) -> None:
         if key_policy not in _n.KEY_POLICIES:
             raise ValueError("p2pnode: unknown key_policy %r: use one of %s"
                              % (key_policy, ", ".join(_n.KEY_POLICIES)))
@@ -117,7 +118,8 @@ class SecureNode(Node):
             ctypes.sizeof(_n.P2PSecureOpts), _n.KEY_POLICIES[key_policy],
             _c_int(min_key_bits, "min_key_bits"), _ms(replay_window, "replay_window"),
             _ms(max_clock_skew, "max_clock_skew"), _c_int(max_pinned_keys, "max_pinned_keys"))
-        super().__init__(host, port, id, callback, max_connections)
+        super().__init__(host, port, id, callback, max_connections, encryption=encryption,
+                         identity=identity)
         # Ping, pong and discovery stay in the library unless a subclass overrides a hook.
         self._p2p_delegate = 0
         for name, bit in _HOOKS.items():

@@ -54,3 +54,25 @@ def test_example(script):
         else:
             assert r.stdout.count(text) == count, (text, r.stdout)
     assert "Traceback" not in r.stderr, r.stderr
+
+
+def test_chat_example(tmp_path):
+    """Two chat.py processes on one topic: a line typed in one is printed by the other once."""
+    run = [sys.executable, os.path.join(EXAMPLES, "chat.py"), "room"]
+    a = subprocess.Popen(run + ["--identity", str(tmp_path / "a.pem")], cwd=EXAMPLES,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    b = None
+    try:
+        port, a_id = a.stdout.readline().split()[1:]
+        b = subprocess.Popen(run + ["127.0.0.1:" + port], cwd=EXAMPLES, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+        lines = iter(b.stdout.readline, "")
+        assert sorted(next(lines).split()[0] for _ in range(2)) == ["JOINED", "READY"]
+        a.stdin.write("hello room\n")
+        a.stdin.flush()
+        assert next(lines).strip() == a_id + ": hello room"
+    finally:
+        for p in (a, b):
+            if p is not None:
+                p.stdin.close()
+                p.wait(30)

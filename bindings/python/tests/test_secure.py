@@ -121,9 +121,12 @@ def test_bad_config() -> None:
     assert e.value.code == _n.P2P_EINVAL
 
 
-def test_messages_both_ways(make: Any) -> None:
-    a, b = make(0), make(1)
+@pytest.mark.parametrize("encryption", ["off", "required"])
+def test_messages_both_ways(make: Any, encryption: str) -> None:
+    """Over either transport: p2pnetwork's plaintext TCP or the native TLS link."""
+    a, b = make(0, encryption=encryption), make(1, encryption=encryption)
     link(a, b)
+    assert a.all_nodes[0].encrypted is (encryption == "required")
     value = {"text": "h\u00e9llo \U0001f600", "f": 1.0, "big": 123456789012345678901234567890,
              "list": [1, 2.5e-07, None, True]}
     a.send_message(value)

@@ -14,12 +14,23 @@ It starts a node on 127.0.0.1 (port 0: a free one) with id <name>, prints
     broadcast <compression> <hex|->       OK broadcast | ERR broadcast <code> <message>
     disconnect <peer-id>                  OK disconnect | ERR disconnect <code> <message>
     peers                                 OK peers <id>,<id>,... | OK peers -
+    key                                   OK key <hex> (its ed25519 public key)
+    peer <peer-id>                        OK peer <id> encrypted <key-hex> | OK peer <id> plaintext -
+    discover <target-peers>               OK discover | ERR discover <code> <message>
+    known                                 OK known <id>@<host>:<port>,... | OK known -
+    subscribe|unsubscribe <topic>         OK subscribe | OK unsubscribe | ERR ...
+    publish <topic> <hex|->               OK publish | ERR publish <code> <message>
     stop (or end of input)                the stop events, then OK stop; exit 0
 
 Events are printed as they come::
 
     EVENT <event-name> <peer-id|-> <kind|-> <compression|-> <hex|->
     EVENT node_reconnection_error <host>:<port> <trials> - -   (answered True)
+    EVENT node_topic_message <peer-id> <kind> - <hex|-> <topic> <origin-id>
+
+With P2P_IDENTITY=<path> the node loads its identity key from there, or saves
+its generated one there when the file does not exist. The p2pnetwork driver
+has none of the 0.4 commands: it answers ERR <cmd> -1 unknown command.
 
 The p2pnetwork API hands node_message a Python value, not bytes: the kind is
 told by its type (dict, list, number... from JSON: json; str: text; bytes:
@@ -84,6 +95,11 @@ def event_methods(base):
             kind, raw = presented(data)
             say("EVENT node_message %s %s - %s" % (node.id, kind, hexd(raw)))
 
+        def node_topic_message(self, node, topic, origin_id, data):
+            kind, raw = presented(data)
+            say("EVENT node_topic_message %s %s - %s %s %s"
+                % (node.id, kind, hexd(raw), topic, origin_id))
+
         def node_disconnect_with_outbound_node(self, node):
             say("EVENT node_disconnect_with_outbound_node %s - - -" % node.id)
 
@@ -146,10 +162,40 @@ def command(node, f):
         else:
             conn.stop()  # an inbound peer: close its connection
         return say("OK disconnect")
+    if cmd in GOSSIP and hasattr(node, "publish"):
+        return gossip(node, cmd, f)
     if cmd == "peers":
         ids = [c.id for c in list(node.all_nodes)]
         return say("OK peers " + (",".join(ids) if ids else "-"))
     return say("ERR %s %d unknown command" % (cmd, EINVAL))
+
+
+GOSSIP = {"key": 1, "peer": 2, "discover": 2, "known": 1, "subscribe": 2, "unsubscribe": 2,
+          "publish": 3}
+
+
+def gossip(node, cmd, f):
+    """The 0.4 commands (issues 19 and 21) of a p2pnode node."""
+    if len(f) != GOSSIP[cmd] or (cmd == "discover" and not f[1].isdigit()):
+        return say("ERR %s %d bad arguments" % (cmd, EINVAL))
+    if cmd == "key":
+        return say("OK key " + node.public_key.hex())
+    if cmd == "peer":
+        conn = find_peer(node, f[1])
+        if conn is None:
+            return say("ERR peer %d no peer %s" % (ENOPEER, f[1]))
+        key = conn.peer_key
+        return say("OK peer %s %s" % (f[1], "encrypted " + key.hex() if key else "plaintext -"))
+    if cmd == "known":
+        book = ["%s@%s:%d" % p for p in node.known_peers()]
+        return say("OK known " + (",".join(book) if book else "-"))
+    if cmd == "discover":
+        node.discover(int(f[1]))
+    elif cmd == "publish":
+        node.publish(f[1], b"" if f[2] == "-" else bytes.fromhex(f[2]))
+    else:
+        getattr(node, cmd)(f[1])
+    return say("OK " + cmd)
 
 
 def serve(node, stop):
@@ -191,7 +237,11 @@ def main():
         sys.path.insert(0, os.path.join(here, "..", "..", "..", "..", "bindings", "python"))
         from p2pnode.node import Node
 
-    node = event_methods(Node)("127.0.0.1", port, id=name)
+    path = os.environ.get("P2P_IDENTITY")
+    keep = bool(path) and os.path.exists(path)
+    node = event_methods(Node)("127.0.0.1", port, id=name, identity=path if keep else None)
+    if path and not keep:
+        node.save_identity(path)
     node.start()
 
     def stop(n):
