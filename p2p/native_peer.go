@@ -26,7 +26,13 @@ type nativePeer struct {
 	pushing      atomic.Bool   // the reader waits for room in the event queue
 	pingDue      atomic.Bool
 	pongDue      atomic.Bool
-	ov           overlayQueue // frames of the overlay engines (overlay_sendq.go)
+	ov           overlayQueue  // frames of the overlay engines (overlay_sendq.go)
+	sent         *countingConn // the socket under TLS, counting what went out
+	writing      atomic.Bool   // a batch is being written
+	// stallBytes and stallSince: the bytes sent when the heartbeat last saw
+	// progress, and when (the heartbeat's own).
+	stallBytes int64
+	stallSince time.Time
 }
 
 // setNative makes p a native peer over l, whose TCP connection is raw.
@@ -34,6 +40,7 @@ func (p *Peer) setNative(raw net.Conn, l *nativeLink) {
 	p.raw = raw
 	p.native = true
 	p.peerKey = l.key
+	p.sent = l.raw
 	p.caps = l.hello.Caps
 	p.br = l.br
 	p.peerInterval = time.Duration(l.hello.HeartbeatMillis) * time.Millisecond
@@ -114,30 +121,29 @@ func (p *Peer) sendControl() error {
 	return err
 }
 
-// armWriteDeadline gives the next write to a native peer SendTimeout, or
-// less when a stop deadline comes first: a TLS write that times out cannot
-// be resumed, so each write gets its own deadline.
+// armWriteDeadline gives the next write to a native peer the stop
+// deadline, if a stop set one, and no deadline otherwise: a TLS write that
+// times out cannot be resumed, so the stall rule is kept by watchWrite.
 func (p *Peer) armWriteDeadline() {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
-	dl := time.Now().Add(p.node.cfg.SendTimeout)
-	if !p.stopAt.IsZero() && p.stopAt.Before(dl) {
-		dl = p.stopAt
-	}
-	_ = p.conn.SetWriteDeadline(dl)
-	p.writeDeadline = dl
+	_ = p.conn.SetWriteDeadline(p.stopAt)
+	p.writeDeadline = p.stopAt
 }
 
-// nativeWritePiece bounds one write to a native peer: each gets its own
-// deadline, so a slow link that makes progress is not taken for a stalled
-// one, and a TLS write cannot be resumed once it timed out.
+// nativeWritePiece bounds one write to a native peer, so that a stop
+// deadline set while a large batch goes out is seen between pieces.
 const nativeWritePiece = 1 << 20
 
 // writeBatchNative writes batch through TLS, in pieces of at most
-// nativeWritePiece. A piece that cannot be written within SendTimeout
-// ends the connection (stalled, when a send found the queue full), as does
-// the stop deadline.
+// nativeWritePiece, with the plaintext writer's rules: the stop deadline
+// ends it, and so does a peer to which nothing could be written for
+// SendTimeout while a send found the queue full (checkStall, on the
+// heartbeat's tick); a slow peer that takes bytes, or one whose queue is
+// not full, is waited for.
 func (p *Peer) writeBatchNative(batch [][]byte) (int64, error) {
+	p.writing.Store(true)
+	defer p.writing.Store(false)
 	var total int64
 	for _, s := range batch {
 		for len(s) > 0 {
@@ -149,21 +155,41 @@ func (p *Peer) writeBatchNative(batch [][]byte) (int64, error) {
 			if err == nil {
 				continue
 			}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				p.wmu.Lock()
-				stopAt, full := p.stopAt, p.full
-				p.wmu.Unlock()
-				if !stopAt.IsZero() && !time.Now().Before(stopAt) {
-					return total, errStopDeadline
-				}
-				if full {
-					return total, errStalled
-				}
+			p.wmu.Lock()
+			stopAt, stalled := p.stopAt, p.stalledNative
+			p.wmu.Unlock()
+			if errors.Is(err, os.ErrDeadlineExceeded) && !stopAt.IsZero() && !time.Now().Before(stopAt) {
+				return total, errStopDeadline
+			}
+			if stalled {
+				return total, errStalled
 			}
 			return total, err
 		}
 	}
 	return total, nil
+}
+
+// checkStall runs on the heartbeat's tick: a write under way that got no
+// byte to the socket for SendTimeout, while a send found the queue full,
+// means the peer stalled; its socket is closed, which ends the write with
+// errStalled.
+func (p *Peer) checkStall(now time.Time) {
+	w := p.sent.written.Load()
+	if !p.writing.Load() || w != p.stallBytes {
+		p.stallBytes, p.stallSince = w, now
+		return
+	}
+	if now.Sub(p.stallSince) < p.node.cfg.SendTimeout {
+		return
+	}
+	p.wmu.Lock()
+	full := p.full
+	p.stalledNative = p.stalledNative || full
+	p.wmu.Unlock()
+	if full {
+		_ = p.raw.Close()
+	}
 }
 
 // wakeWriter wakes the writer for a control frame.
@@ -182,7 +208,7 @@ func (p *Peer) heartbeat() {
 	defer n.wg.Done()
 	interval := n.cfg.HeartbeatInterval
 	timeout := n.cfg.heartbeatTimeout(p.peerInterval)
-	t := time.NewTicker(max(interval/4, time.Millisecond))
+	t := time.NewTicker(max(min(interval, n.cfg.SendTimeout)/4, time.Millisecond))
 	defer t.Stop()
 	lastPing := time.Now()
 	for {
@@ -190,6 +216,7 @@ func (p *Peer) heartbeat() {
 		case <-p.closed:
 			return
 		case now := <-t.C:
+			p.checkStall(now)
 			if p.pushing.Load() {
 				p.lastRecv.Store(now.UnixNano())
 			}

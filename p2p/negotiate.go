@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -120,10 +121,25 @@ func (c *prefixConn) Read(b []byte) (int, error) {
 	return c.Conn.Read(b)
 }
 
+// countingConn counts the bytes written to the socket under a TLS
+// connection, so that the writer can tell a slow peer (bytes still go out)
+// from a stalled one without a write deadline, which TLS cannot survive.
+type countingConn struct {
+	net.Conn
+	written atomic.Int64
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	k, err := c.Conn.Write(b)
+	c.written.Add(int64(k))
+	return k, err
+}
+
 // nativeLink is a finished native handshake: the TLS connection, what is
 // buffered from it, and what the peer proved and claimed.
 type nativeLink struct {
 	tc    *tls.Conn
+	raw   *countingConn // under tc: what reached the socket
 	br    *bufio.Reader
 	key   ed25519.PublicKey
 	hello native.Hello
@@ -200,7 +216,8 @@ func (n *Node) dialNative(conn net.Conn, host string, port int, key string, stop
 	if _, err := conn.Write([]byte(native.Magic)); err != nil {
 		return fail(err)
 	}
-	l := &nativeLink{tc: tls.Client(conn, n.tlsClient)}
+	raw := &countingConn{Conn: conn}
+	l := &nativeLink{tc: tls.Client(raw, n.tlsClient), raw: raw}
 	if err := n.tlsHandshake(l); err != nil {
 		return fail(err)
 	}
@@ -251,7 +268,8 @@ func (n *Node) acceptNative(h *handshake, rest []byte, stop func() bool) *Peer {
 	conn := h.conn
 	// The TLS handshake has a bound of its own, from the magic on.
 	n.renewDeadline(conn)
-	l := &nativeLink{tc: tls.Server(&prefixConn{Conn: conn, prefix: append([]byte(nil), rest...)}, n.tlsServer)}
+	raw := &countingConn{Conn: conn}
+	l := &nativeLink{tc: tls.Server(&prefixConn{Conn: raw, prefix: append([]byte(nil), rest...)}, n.tlsServer), raw: raw}
 	err := n.tlsHandshake(l)
 	if err == nil {
 		err = n.readHello(l)

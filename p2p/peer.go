@@ -80,6 +80,7 @@ type Peer struct {
 	writerIdle    bool // the writer waits on wake
 	roomWaiters   int  // senders waiting on room
 	full          bool // a send found the queue full since the writer last made progress
+	stalledNative bool // checkStall cut a native peer's socket for a stall
 	stopAt        time.Time
 	writeDeadline time.Time  // the connection's write deadline now
 	dropWhy       DropReason // why what is still queued when the writer ends is dropped

@@ -111,8 +111,8 @@ def test_send_batch_backpressure_waits_then_fails_with_count(nodes):
             release.wait(20)
             super().node_message(node, data)
 
-    # The plaintext link: on the native one the heartbeat drops a peer that stops reading
-    # (counters: stalled 1) before the release, so nothing queued would arrive.
+    # The plaintext link: its writer takes the stall clock from the write under way; the native
+    # one from the last byte out, so with a 300 ms send timeout it may cut the peer first.
     a = nodes(start=False, encryption="off")
     a.set_limit("max_queued_bytes", 64 << 10)
     a.set_limit("send_timeout_ms", 300)
