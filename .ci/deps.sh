@@ -20,6 +20,7 @@ have pkg-config || need_apt+=(pkg-config)
 have x86_64-w64-mingw32-gcc || need_apt+=(gcc-mingw-w64-x86-64)
 have nuget || need_apt+=(nuget)
 have unzip || need_apt+=(unzip)
+have ip || need_apt+=(iproute2) # the gossip partition test makes network namespaces
 [ -f /usr/include/gtest/gtest.h ] || need_apt+=(libgtest-dev)
 [ -f /usr/include/cmocka.h ] || need_apt+=(libcmocka-dev)
 have readelf || need_apt+=(binutils)  # the Python packaging check reads the wheel's library
