@@ -63,6 +63,18 @@ def decode_run(messages: List[Tuple[int, int, int, bytes, int]]) -> List[Any]:
         return [decode_payload(k, d) for _, _, k, d, _ in messages]
 
 
+def sent(node: Any, rc: int, name: str, prefix: str) -> bool:
+    """True for P2P_OK; False after node's debug line prefix + message for a gone peer (such sends
+    are dropped, as p2pnetwork does); P2PError otherwise."""
+    if rc == _n.P2P_OK:
+        return True
+    err = _n.error(rc, name)
+    if rc not in GONE_CODES:
+        raise err
+    node.debug_print(prefix + err.message)
+    return False
+
+
 def compression_code(compression: str) -> int:
     """The P2P_COMPRESSION_* code of 'none', 'zlib', 'bzip2' or 'lzma' (else ValueError)."""
     try:
@@ -106,9 +118,11 @@ def inflate(obj: Any, data: bytes, limit: int) -> bytes:
     return out
 
 
-def encode_batch(messages: Any, encoding_type: str = "utf-8") -> Tuple[bytes, "array.array[int]"]:
-    """The payloads of messages back to back, and their lengths (for p2p_node_send_batch)."""
+def encode_batch(messages: Any, encoding_type: str = "utf-8") -> Tuple[bytes, Any, int]:
+    """p2p_node_send_batch's data, lengths (a size_t array on the lengths' buffer) and count."""
     payloads = messages if type(messages) is list else list(messages)
     if any(type(m) is not bytes for m in payloads):
         payloads = [encode_payload(m, encoding_type) for m in payloads]
-    return b"".join(payloads), array.array(SIZE_T_CODE, map(len, payloads))
+    lens = array.array(SIZE_T_CODE, map(len, payloads))
+    return b"".join(payloads), (ctypes.c_size_t * len(lens)).from_buffer(lens), len(lens)
+

@@ -336,14 +336,12 @@ class Node(_n.NativeNode):
     async def send_batch_to_node(self, conn: Connection, messages: Iterable[Any],
                                  compression: str = "none") -> int:
         """Send many messages to conn, in order, with one library call; how many were queued."""
-        data, lens = encode_batch(messages)
-        code = compression_code(compression)
-        if not self._live(conn) or not lens:
+        (data, lens, count), code = encode_batch(messages), compression_code(compression)
+        if not self._live(conn) or not count:
             return 0
         sent = ctypes.c_size_t(0)
-        addr = (ctypes.c_size_t * len(lens)).from_buffer(lens)
-        await self._run(self._serial, "p2p_node_send_batch", conn.handle, data, addr, len(lens),
-                        code, ctypes.byref(sent), gone=0)
+        await self._run(self._serial, "p2p_node_send_batch", conn.handle, data, lens, count, code,
+                        ctypes.byref(sent), gone=0)
         return sent.value
 
     async def send_to_nodes(self, data: Any, exclude: Iterable[Connection] = (),

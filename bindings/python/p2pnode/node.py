@@ -14,7 +14,7 @@ import traceback
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import _native as _n
-from ._codec import GONE_CODES, decode_payload, decode_run, encode_payload, send_code, wire_packet
+from ._codec import decode_payload, decode_run, encode_payload, send_code, sent, wire_packet
 from ._events import Event, Item, Reader
 from ._native import P2PError, cint
 from .nodeconnection import NodeConnection
@@ -223,13 +223,9 @@ class Node(_n.NativeNode, threading.Thread):
             return
         handles = [n._p2p_handle for n in exclude if self._p2p_owns(n)]
         arr = (ctypes.c_uint64 * len(handles))(*handles) if handles else None
-        rc = _n.lib.p2p_node_broadcast(self._p2p_node, payload, len(payload), arr, len(handles),
-                                       code)
-        if rc != _n.P2P_OK:
-            err = _n.error(rc, "p2p_node_broadcast")
-            if rc not in GONE_CODES:
-                raise err
-            self.debug_print("Node send_to_nodes: " + err.message)
+        sent(self, _n.lib.p2p_node_broadcast(self._p2p_node, payload, len(payload), arr,
+                                             len(handles), code),
+             "p2p_node_broadcast", "Node send_to_nodes: ")
 
     def send_to_node(self, n: Any, data: Any, compression: str = "none") -> None:
         """Send data to the peer n; an unknown or gone n gets a debug line, as in p2pnetwork."""

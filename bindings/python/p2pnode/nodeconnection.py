@@ -16,7 +16,8 @@ import zlib
 from typing import Any, Callable, Dict, Optional
 
 from . import _native as _n
-from ._codec import GONE_CODES, compression_code, encode_batch, encode_payload, inflate, send_code
+from ._codec import (GONE_CODES, compression_code, encode_batch, encode_payload, inflate,
+                     send_code, sent)
 from ._codec import compressed as _compressed
 
 __all__ = ["NodeConnection"]
@@ -80,25 +81,15 @@ class NodeConnection(threading.Thread):
             return object.__hash__(self)
         return hash((id(self.main_node), self._p2p_handle))
 
-    def _p2p_sent(self, rc: int, name: str, what: str) -> bool:
-        """True for P2P_OK, False (with a debug line) for a gone peer; raise otherwise."""
-        if rc == _n.P2P_OK:
-            return True
-        err = _n.error(rc, name)
-        if rc not in GONE_CODES:
-            raise err
-        self.main_node.debug_print("nodeconnection " + what + ": Error sending data to node: "
-                                   + err.message)
-        return False
-
     def send(self, data: Any, encoding_type: str = "utf-8", compression: str = "none") -> None:
         """Send a str, a dict (as JSON) or bytes; an unknown compression sends nothing."""
         payload = encode_payload(data, encoding_type)
         code = send_code(self.main_node, self.id, compression)
         if code is not None:
-            self._p2p_sent(_n.lib.p2p_node_send(self.main_node._p2p_node, self._p2p_handle,
-                                                payload, len(payload), code),
-                           "p2p_node_send", "send")
+            rc = _n.lib.p2p_node_send(self.main_node._p2p_node, self._p2p_handle, payload,
+                                      len(payload), code)
+            sent(self.main_node, rc, "p2p_node_send", "nodeconnection send: Error sending data "
+                 "to node: ")
 
     def send_batch(self, messages: Any, encoding_type: str = "utf-8",
                    compression: str = "none") -> int:
@@ -106,17 +97,17 @@ class NodeConnection(threading.Thread):
 
         A failure raises P2PError whose ``sent`` tells how many were queued before it.
         """
-        data, lens = encode_batch(messages, encoding_type)
-        code, count = compression_code(compression), len(lens)
+        data, lens_c, count = encode_batch(messages, encoding_type)
+        code, queued = compression_code(compression), ctypes.c_size_t(0)
         if count == 0:
             return 0
-        sent, lens_c = ctypes.c_size_t(0), (ctypes.c_size_t * count).from_buffer(lens)
         rc = _n.lib.p2p_node_send_batch(self.main_node._p2p_node, self._p2p_handle, data, lens_c,
-                                        count, code, ctypes.byref(sent))
+                                        count, code, ctypes.byref(queued))
         try:
-            return count if self._p2p_sent(rc, "p2p_node_send_batch", "send_batch") else sent.value
+            return count if sent(self.main_node, rc, "p2p_node_send_batch", "nodeconnection "
+                                 "send_batch: Error sending data to node: ") else queued.value
         except _n.P2PError as err:
-            err.sent = sent.value
+            err.sent = queued.value
             raise
 
     def stop(self) -> None:
