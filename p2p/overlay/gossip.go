@@ -237,7 +237,32 @@ func (g *Gossip) LinkUp(info LinkInfo) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if _, ok := g.peers[info.ID]; !ok && info.ID != g.cfg.Self {
-		g.peers[info.ID] = &gossipPeer{eager: true}
+		p := &gossipPeer{eager: true}
+		g.peers[info.ID] = p
+		g.announceRecent(p, g.clock.Now())
+	}
+}
+
+// Catch-up on a new link: the messages of the last catchUpWindow that we
+// still hold a frame of are announced to it (at most catchUpMax). A publish
+// made while a node's links were still coming up (one end had shown the
+// link to its engine, the other not yet) then costs that node a GRAFT, not
+// the message; a node that has the message ignores the announcement.
+const (
+	catchUpWindow = 10 * time.Second
+	catchUpMax    = 1024
+)
+
+func (g *Gossip) announceRecent(p *gossipPeer, now time.Time) {
+	c := g.seen
+	for i := len(c.queue) - 1; i >= c.frameHead && len(p.ihave) < catchUpMax; i-- {
+		e := c.queue[i]
+		if e == nil || now.Sub(e.at) > catchUpWindow {
+			break
+		}
+		if e.frame != nil {
+			p.ihave = append(p.ihave, announce{e.id, e.hops})
+		}
 	}
 }
 

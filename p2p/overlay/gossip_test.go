@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -64,4 +65,26 @@ func TestHopLimit(t *testing.T) {
 	g.Frame("in", encodeGossip(gossipMsg{typ: gsGossip, id: MessageID{1}, hops: 3, topic: "chat", origin: "far"}))
 	require.Equal(t, 1, got)
 	require.Empty(t, tr.sent["out"])
+}
+
+// A new link hears of the recent messages we hold (catch-up), so a node
+// whose link was still coming up when one was published can graft it; an
+// old one is not announced.
+func TestNewLinkHearsOfRecentMessages(t *testing.T) {
+	tr, clk := newRecTransport(), newManualClock()
+	g := NewGossip(GossipConfig{Self: "me", Deliver: func(Delivery) {}}, tr, clk)
+	old, err := g.Publish("chat", []byte("old"))
+	require.NoError(t, err)
+	clk.advance(catchUpWindow + time.Second)
+	recent, err := g.Publish("chat", []byte("recent"))
+	require.NoError(t, err)
+	g.LinkUp(LinkInfo{ID: "late"})
+	clk.advance(time.Second)
+	g.Tick()
+	require.Len(t, tr.sent["late"], 1, "one IHAVE batch")
+	m, err := decodeGossip(tr.sent["late"][0])
+	require.NoError(t, err)
+	require.EqualValues(t, gsIHave, m.typ)
+	require.Equal(t, []MessageID{recent}, m.ids)
+	require.NotContains(t, m.ids, old)
 }
