@@ -24,6 +24,12 @@ fi
 $GO test -race -count=1 -timeout 600s -v ./p2p/... ./examples/... ./tests/... > "$log" 2>&1
 rc=$?
 grep -E '^(--- FAIL|FAIL|ok |panic:)|^\s+--- FAIL' "$log"
+# What a failing test printed (go test -v puts it just above its FAIL line),
+# so that a CI log that shows only its tail still says why.
+if grep -qE '^\s*--- FAIL|^panic:' "$log"; then
+  echo "== what the failing tests printed"
+  grep -B25 -E '^\s*--- FAIL|^panic:' "$log" | grep -vE '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' | tail -150
+fi
 passed=$(grep -cE '^\s*--- PASS' "$log")
 failed=$(grep -cE '^\s*--- FAIL' "$log")
 skipped=$(grep -cE '^\s*--- SKIP' "$log")

@@ -713,15 +713,20 @@ func (n *Node) acceptLoop() {
 			conn.Close()
 			continue
 		}
-		// No slot is taken yet: MaxConnections counts handshaken peers.
+		// MaxConnections counts handshaken peers. A native listener greets
+		// first, so the slot a greeting promises is reserved here, in the
+		// order connections arrive, not in the order their goroutines run.
 		h := n.admitLocked(conn)
+		room := n.cfg.Encryption == EncryptionOff || n.reserveLocked(h)
 		n.wg.Add(1)
 		n.mu.Unlock()
-		go n.acceptHandshake(h)
+		go n.acceptHandshake(h, room)
 	}
 }
 
-func (n *Node) acceptHandshake(h *handshake) {
+// acceptHandshake runs the handshake of an inbound connection; room is
+// false when a greeting node found no slot to reserve for it.
+func (n *Node) acceptHandshake(h *handshake, room bool) {
 	defer n.wg.Done()
 	conn := h.conn
 	var p *Peer
@@ -748,9 +753,6 @@ func (n *Node) acceptHandshake(h *handshake) {
 		// A full node closes without a word, as the reference does; with
 		// the greeting sent, a p2pnetwork dialer would take itself for
 		// connected.
-		n.mu.Lock()
-		room := n.reserveLocked(h)
-		n.mu.Unlock()
 		if !room {
 			n.stats.rejected.Add(1)
 			n.debugf("new connection from %v is closed: the maximum of %d inbound connections is reached and no peer has been idle for %v",
