@@ -24,6 +24,7 @@ type DiscoveryConfig struct {
 	RetryMax        time.Duration // longest back-off (default 60s)
 	MaxDials        int           // dials in flight (default 4)
 	FramesPerSecond int           // a peer sending more is closed (default 100)
+	DegreeRate      int           // degree announcements per second at most; the rest wait for Tick (default 10)
 	Seed            uint64        // random choices; 0 picks one
 }
 
@@ -52,6 +53,9 @@ func (c *DiscoveryConfig) defaults() {
 	}
 	if c.FramesPerSecond <= 0 {
 		c.FramesPerSecond = 100
+	}
+	if c.DegreeRate <= 0 {
+		c.DegreeRate = 10
 	}
 	if c.Seed == 0 {
 		c.Seed = rand.Uint64()
@@ -91,6 +95,14 @@ type Discovery struct {
 	target  int                // 0 until Discover
 	lastAsk time.Time
 	lastExp time.Time
+	// Degree announcements are rate limited: a hub that takes hundreds of
+	// links in a second would otherwise send each of its peers one DEGREE
+	// frame per join, over their FramesPerSecond budget, and be cut by all
+	// of them. Below the rate a change is announced at once: a stale degree
+	// lets several peers prune the same node in one window.
+	degreeSince time.Time // start of the current one-second window
+	degreeSent  int       // announcements in that window
+	degreeDirty bool      // a change waits for the next window
 }
 
 // NewDiscovery returns an engine that answers peer-exchange requests from
@@ -178,7 +190,7 @@ func (d *Discovery) Admit(info LinkInfo) bool {
 		return false
 	}
 	d.links[info.ID] = &pexLink{info: info, degree: -1, since: now}
-	d.announceDegree()
+	d.degreeChanged(now, info.ID)
 	if d.target > 0 && len(d.links) < d.target*2 {
 		d.ask(info.ID)
 	}
@@ -193,7 +205,7 @@ func (d *Discovery) LinkDown(peer PeerID) {
 		return
 	}
 	delete(d.links, peer)
-	d.announceDegree()
+	d.degreeChanged(d.clock.Now(), "")
 }
 
 // DialFailed reports that a Dial did not produce a link.
@@ -256,6 +268,9 @@ func (d *Discovery) Tick() {
 }
 
 func (d *Discovery) maintain(now time.Time) {
+	if d.degreeDirty && now.Sub(d.degreeSince) >= time.Second {
+		d.degreeChanged(now, "")
+	}
 	for a, deadline := range d.pending {
 		if now.After(deadline) {
 			d.dialFailed(a, now)
@@ -364,7 +379,23 @@ func (d *Discovery) ask(peer PeerID) {
 	}
 }
 
-func (d *Discovery) announceDegree() {
+// degreeChanged tells every link the new degree, unless DegreeRate
+// announcements went out in the last second: then Tick sends the latest
+// when the window ends, and only a newcomer is told now (it must not wait
+// to learn whether we are worth pruning).
+func (d *Discovery) degreeChanged(now time.Time, newcomer PeerID) {
+	if now.Sub(d.degreeSince) >= time.Second {
+		d.degreeSince, d.degreeSent = now, 0
+	}
+	if d.degreeSent >= d.cfg.DegreeRate {
+		d.degreeDirty = true
+		if newcomer != "" {
+			d.send(newcomer, pexMsg{typ: pexDegree, degree: len(d.links)})
+		}
+		return
+	}
+	d.degreeSent++
+	d.degreeDirty = false
 	f := encodePex(pexMsg{typ: pexDegree, degree: len(d.links)})
 	for id := range d.links {
 		_ = d.tr.Send(id, f) // a full queue drops it; the next change resends
