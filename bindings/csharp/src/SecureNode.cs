@@ -91,14 +91,7 @@ namespace P2PNode
         }
 
         /// <summary>The private key, PEM PKCS#1, as p2psecure's get_private_key: the secret key in clear.</summary>
-        public string GetPrivateKey()
-        {
-            byte[] b = Buf((out P2PBuf buf) => N.p2p_secure_private_key_buf(H, out buf), wipe: true);
-            string pem = Encoding.UTF8.GetString(b);
-            Array.Clear(b, 0, b.Length);
-            return pem;
-        }
-
+        public string GetPrivateKey() => Text((out P2PBuf b) => N.p2p_secure_private_key_buf(H, out b), wipe: true);
         /// <summary>Encrypts message to an RSA public key (PEM) with PKCS#1 v1.5; base64 (p2psecure's encrypt).</summary>
         public static string Encrypt(byte[] message, string publicKeyPem) => Encoding.ASCII.GetString(Data(message, nameof(message),
             (byte[] d, UIntPtr n, out P2PBuf b) => N.p2p_secure_encrypt_buf(Z(NotNull(publicKeyPem, nameof(publicKeyPem))), d, n, out b)));
@@ -175,7 +168,8 @@ namespace P2PNode
                 case P2PEventType.MessageRejected: OnMessageRejected(peer, MessageOf(ref ev), (Reject)ev.reject, Str(ev.reason)); break;
                 case P2PEventType.DiscoveryAnswer:
                     OnDiscoveryAnswer(peer, new DiscoveryAnswer(Str(ev.sender_id), Str(ev.msg_type), MessageOf(ref ev).Text ?? "",
-                        Entries(ev.nodes, ev.n_nodes, d => new DiscoveredNode(Str(d.id), Str(d.host), d.port, (Direction)d.direction))));
+                        Entries(ev.nodes, ev.n_nodes, d => new DiscoveredNode(Str(d.id), Str(d.host), d.port, (Direction)d.direction)),
+                        (Compression)ev.compression));
                     break;
             }
         }
