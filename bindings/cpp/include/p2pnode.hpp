@@ -142,6 +142,11 @@ struct Buf {
     ~Buf() { p2p_buf_free(&b); }
     std::string str() const { return detail::str(reinterpret_cast<const char *>(b.data), b.len); }
 };
+// True for P2P_OK, false for the status absent; Error for any other failure.
+inline bool found(int rc, int absent = P2P_ENOTFOUND) {
+    if (rc != absent) check(rc);
+    return rc == P2P_OK;
+}
 // What f(a..., &out) stores in out (a T, or a p2p_buf's bytes); Error for any failure.
 template <class T, class F, class... A> T get(F f, const A &...a) {
     T v{};
@@ -156,9 +161,7 @@ template <class F, class... A> std::string take(F f, const A &...a) {
 // As take, with std::nullopt for P2P_ENOTFOUND.
 template <class F, class... A> std::optional<std::string> take_optional(F f, const A &...a) {
     Buf buf;
-    int rc = call(f, a..., &buf.b);
-    if (rc != P2P_ENOTFOUND) check(rc);
-    return rc == P2P_OK ? std::optional(buf.str()) : std::nullopt;
+    return found(call(f, a..., &buf.b)) ? std::optional(buf.str()) : std::nullopt;
 }
 } // namespace detail
 
@@ -240,9 +243,8 @@ struct DiscoveredNode {
         return {detail::str(d.id, d.id_len), detail::str(d.host, d.host_len), d.port, Direction(d.direction)};
     }
 };
-// An answer to SecureNode::send_discovery: who answered (as in SecureMessage), and its peers.
-struct DiscoveryAnswer {
-    std::string sender_id, type, payload;
+// An answer to SecureNode::send_discovery: the signed message (sender_id: who answered) and its peers.
+struct DiscoveryAnswer : SecureMessage {
     std::vector<DiscoveredNode> nodes;
 };
 // The verdict of SecureNode::check_message: true when good, else the reject code and the reason.
@@ -283,7 +285,7 @@ struct Event {
     std::string topic, origin;                    // topic_message: the topic, the publisher's node id
     const char *name() const { return to_string(type); }
     SecureMessage secure_message() const { return SecureMessage{sender_id, msg_type, message.data()}; }
-    DiscoveryAnswer discovery_answer() const { return DiscoveryAnswer{sender_id, msg_type, message.data(), nodes}; }
+    DiscoveryAnswer discovery_answer() const { return DiscoveryAnswer{secure_message(), nodes}; }
 
     // Copies the fields the header sets for the event's type, and only those.
     static Event from(const p2p_ev &ev) {
@@ -645,9 +647,7 @@ public:
     std::string public_key() const { return detail::take(p2p_secure_public_key_buf, handle()); }
     bool has_key() const {
         detail::Buf buf;
-        int rc = p2p_secure_public_key_buf(handle(), &buf.b);
-        if (rc != P2P_EKEY) detail::check(rc);
-        return rc == P2P_OK;
+        return detail::found(p2p_secure_public_key_buf(handle(), &buf.b), P2P_EKEY);
     }
     // ---- Messages: signs {"_type": "message", "message": json} (any JSON value), sends it to every peer.
     void send_message(std::string_view json) { detail::check(try_send_message(json)); }
@@ -697,9 +697,7 @@ public:
     // The latency in seconds the peer's last pong measured, if one came.
     std::optional<double> ping(const Peer &peer) const {
         double seconds = 0;
-        int rc = p2p_peer_ping(handle(), peer.handle, &seconds);
-        if (rc != P2P_ENOTFOUND) detail::check(rc);
-        return rc == P2P_OK ? std::optional(seconds) : std::nullopt;
+        return detail::found(p2p_peer_ping(handle(), peer.handle, &seconds)) ? std::optional(seconds) : std::nullopt;
     }
     // ---- Delegating: messages of the Delegate types go to on_secure_message, as to a p2psecure subclass
     // overriding received_ping & co.; handle_step does one of the node's own steps (see README.md).
@@ -727,9 +725,7 @@ public:
     std::string sign_data(std::string_view json) const { return sign(canonical(json)); }
     // Whether signature is the key's signature of text (Error for a pem that is no public key).
     static bool verify(std::string_view text, const std::string &public_key_pem, const std::string &signature) {
-        int rc = detail::call(p2p_secure_verify, public_key_pem, text, signature);
-        if (rc != P2P_EREJECTED) detail::check(rc);
-        return rc == P2P_OK;
+        return detail::found(detail::call(p2p_secure_verify, public_key_pem, text, signature), P2P_EREJECTED);
     }
     static bool verify_data(std::string_view json, const std::string &public_key_pem, const std::string &signature) {
         return verify(canonical(json), public_key_pem, signature);

@@ -26,7 +26,7 @@ namespace P2PNode
     }
 
     /// <summary>A signed message that passed every check of a <see cref="SecureNode"/>: the whole signed JSON object as received.</summary>
-    public sealed class SecureMessage
+    public class SecureMessage
     {
         /// <summary>Creates a message (mostly for tests; received messages come from the node).</summary>
         public SecureMessage(string senderId, string type, string json, Compression compression) =>
@@ -69,19 +69,12 @@ namespace P2PNode
         public override string ToString() => base.ToString() + "/" + (Direction == Direction.Inbound ? "inbound" : "outbound");
     }
 
-    /// <summary>An answer to <see cref="SecureNode.SendDiscovery"/>: who answered, and its peers.</summary>
-    public sealed class DiscoveryAnswer
+    /// <summary>An answer to <see cref="SecureNode.SendDiscovery"/>: a signed message (its sender is the node that answered) with that node's peers.</summary>
+    public sealed class DiscoveryAnswer : SecureMessage
     {
         /// <summary>Creates an answer (mostly for tests; answers come from the node).</summary>
-        public DiscoveryAnswer(string senderId, string type, string json, IList<DiscoveredNode> nodes) =>
-            (SenderId, Type, Json, Nodes) = (senderId ?? "", type ?? "", Node.NotNull(json, nameof(json)),
-                new List<DiscoveredNode>(nodes ?? new DiscoveredNode[0]).AsReadOnly());
-        /// <summary>The node id of the node that answered (the answer's signer, _id).</summary>
-        public string SenderId { get; }
-        /// <summary>The answer's _type.</summary>
-        public string Type { get; }
-        /// <summary>The whole signed answer as received.</summary>
-        public string Json { get; }
+        public DiscoveryAnswer(string senderId, string type, string json, IList<DiscoveredNode> nodes, Compression compression = Compression.None)
+            : base(senderId, type, json, compression) => Nodes = new List<DiscoveredNode>(nodes ?? new DiscoveredNode[0]).AsReadOnly();
         /// <summary>The answering node's peers.</summary>
         public IReadOnlyList<DiscoveredNode> Nodes { get; }
         /// <summary>"sender-id: node, node, ...".</summary>

@@ -245,14 +245,9 @@ namespace P2PNode
                 try { return node.Deliver(ref ev) ? 1 : 0; }
                 finally { dispatching = outer; }
             }
-            catch (ThreadAbortException) // the runtime is shutting down: the abort must not unwind into the library's thread
-            {
-                try { Thread.ResetAbort(); } catch (Exception) { }
-            }
-            catch (Exception e)
-            {
-                try { Console.Error.WriteLine("P2PNode: exception in the event callback: {0}", e); } catch { }
-            }
+            // The runtime is shutting down: the abort must not unwind into the library's thread.
+            catch (ThreadAbortException) { try { Thread.ResetAbort(); } catch (Exception) { } }
+            catch (Exception e) { try { Console.Error.WriteLine("P2PNode: exception in the event callback: {0}", e); } catch { } }
             return 1;
         }
 
@@ -281,10 +276,7 @@ namespace P2PNode
                     default: DeliverMore(ref ev, peer); break;
                 }
             }
-            catch (Exception e)
-            {
-                Report("On" + type, e); // the generated enum names the header's types
-            }
+            catch (Exception e) { Report("On" + type, e); } // the generated enum names the header's types
             return true;
         }
 

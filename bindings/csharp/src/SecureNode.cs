@@ -91,14 +91,7 @@ namespace P2PNode
         }
 
         /// <summary>The private key, PEM PKCS#1, as p2psecure's get_private_key: the secret key in clear.</summary>
-        public string GetPrivateKey()
-        {
-            byte[] b = Buf((out P2PBuf buf) => N.p2p_secure_private_key_buf(H, out buf), wipe: true);
-            string pem = Encoding.UTF8.GetString(b);
-            Array.Clear(b, 0, b.Length);
-            return pem;
-        }
-
+        public string GetPrivateKey() => Text((out P2PBuf b) => N.p2p_secure_private_key_buf(H, out b), wipe: true);
         /// <summary>Encrypts message to an RSA public key (PEM) with PKCS#1 v1.5; base64 (p2psecure's encrypt).</summary>
         public static string Encrypt(byte[] message, string publicKeyPem) => Encoding.ASCII.GetString(Data(message, nameof(message),
             (byte[] d, UIntPtr n, out P2PBuf b) => N.p2p_secure_encrypt_buf(Z(NotNull(publicKeyPem, nameof(publicKeyPem))), d, n, out b)));
@@ -175,7 +168,8 @@ namespace P2PNode
                 case P2PEventType.MessageRejected: OnMessageRejected(peer, MessageOf(ref ev), (Reject)ev.reject, Str(ev.reason)); break;
                 case P2PEventType.DiscoveryAnswer:
                     OnDiscoveryAnswer(peer, new DiscoveryAnswer(Str(ev.sender_id), Str(ev.msg_type), MessageOf(ref ev).Text ?? "",
-                        Entries(ev.nodes, ev.n_nodes, d => new DiscoveredNode(Str(d.id), Str(d.host), d.port, (Direction)d.direction))));
+                        Entries(ev.nodes, ev.n_nodes, d => new DiscoveredNode(Str(d.id), Str(d.host), d.port, (Direction)d.direction)),
+                        (Compression)ev.compression));
                     break;
             }
         }
@@ -197,5 +191,35 @@ namespace P2PNode
 
         private static byte[] AesFile(FileReadFn fn, string path, byte[] secret, string secretName) =>
             Buf((out P2PBuf b) => fn(Z(NotNull(path, nameof(path))), NotNull(secret, secretName), Len(secret), out b));
+    }
+
+    /// <summary>The checks a <see cref="SecureNode"/> makes on what it receives (p2p_secure_opts); a zero property means the default.</summary>
+    public sealed class SecureConfig
+    {
+        /// <summary>Which public key is accepted for a sender's node id (default <see cref="KeyPolicy.TrustOnFirstUse"/>).</summary>
+        public KeyPolicy KeyPolicy { get; set; }
+        /// <summary>Smallest RSA key accepted in a message, in bits (default 2048).</summary>
+        public int MinKeyBits { get; set; }
+        /// <summary>How old a message's _timestamp may be, in milliseconds (default 5 minutes); negative turns the timestamp and replay checks off.</summary>
+        public TimeSpan ReplayWindow { get; set; }
+        /// <summary>How far ahead of our clock a message's _timestamp may be, in milliseconds (default 1 minute); not negative.</summary>
+        public TimeSpan MaxClockSkew { get; set; }
+        /// <summary>Keys pinned on first use at most (default 65536).</summary>
+        public int MaxPinnedKeys { get; set; }
+
+        internal static P2PSecureOpts ToNative(SecureConfig config)
+        {
+            var o = Proxy.Sized<P2PSecureOpts>();
+            if (config == null) return o;
+            o.key_policy = (int)config.KeyPolicy;
+            o.min_key_bits = config.MinKeyBits;
+            o.replay_window_ms = Milliseconds(config.ReplayWindow);
+            o.max_clock_skew_ms = Milliseconds(config.MaxClockSkew);
+            o.max_pinned_keys = config.MaxPinnedKeys;
+            return o;
+        }
+
+        // Whole milliseconds; a negative span under a millisecond stays negative (not 0, the default).
+        private static long Milliseconds(TimeSpan span) => (long)span.TotalMilliseconds == 0 && span < TimeSpan.Zero ? -1 : (long)span.TotalMilliseconds;
     }
 }

@@ -76,16 +76,20 @@ namespace P2PNode.Native
             }
         }
 
-        /// <summary>The UTF-8 text a call hands out; null when rc is absent.</summary>
-        internal static string Text(BufFn call, int absent = 1) => Buf(call, absent) is byte[] b ? Encoding.UTF8.GetString(b) : null;
+        /// <summary>The UTF-8 text a call hands out (with wipe, a secret: its bytes wiped in both copies); null when rc is absent.</summary>
+        internal static string Text(BufFn call, int absent = 1, bool wipe = false)
+        {
+            byte[] b = Buf(call, absent, wipe);
+            try { return b != null ? Encoding.UTF8.GetString(b) : null; }
+            finally { if (wipe && b != null) Array.Clear(b, 0, b.Length); }
+        }
 
         /// <summary>The handle a constructor made, or its error (releasing whatever handle came back with it).</summary>
         internal static NodeHandle Made(int rc, NodeHandle h)
         {
-            if (rc >= 0) return h;
-            var e = Error(rc);
-            h?.Dispose();
-            throw e;
+            try { Check(rc); } // the exception holds the message before the handle goes
+            catch { h?.Dispose(); throw; }
+            return h;
         }
 
         internal static Message MessageOf(ref P2PEv ev) =>
