@@ -122,6 +122,132 @@ func (e *nodeEntry) callback(ev *p2p.Event) bool {
 	return answer
 }
 
+// One cgo call's worth of a batch of messages: at most batchMaxEvents
+// records and batchMaxBytes of payload (a message over that goes alone,
+// through callback). The records are the node's, made once; the payload
+// block grows to what the batches need, up to batchMaxBytes.
+const (
+	batchMaxEvents = 1024
+	batchMaxBytes  = 1 << 20
+)
+
+// cBatch is the C memory of the node's batches: the records the shim's
+// loop hands to the callback one by one, and the payloads they point into.
+// Used by the event thread only; freed by release.
+type cBatch struct {
+	recs    *C.p2p_event // batchMaxEvents records, once made
+	data    *C.uint8_t
+	dataCap int
+}
+
+// dataFor returns the batch's payload block, at least n bytes long.
+func (b *cBatch) dataFor(n int) *C.uint8_t {
+	if b.data == nil || b.dataCap < n {
+		if b.data != nil {
+			C.free(unsafe.Pointer(b.data))
+		}
+		b.dataCap = max(n, 16<<10)
+		b.data = (*C.uint8_t)(C.malloc(C.size_t(b.dataCap)))
+	}
+	return b.data
+}
+
+func (b *cBatch) free() {
+	if b.recs != nil {
+		C.free(unsafe.Pointer(b.recs))
+		b.recs = nil
+	}
+	if b.data != nil {
+		C.free(unsafe.Pointer(b.data))
+		b.data, b.dataCap = nil, 0
+	}
+}
+
+// onCoreBatch is the core's batch function of a plain node in callback
+// mode (p2p.Node.SetBatchFunc, set at start): a run of message events,
+// marshalled into the node's C records and handed to the callback one by
+// one inside one cgo call (the shim's p2p_call_batch_), where one call per
+// message would cross from Go to C once each. Every rule of the callback
+// holds as for single events: the thread, the order, what the event points
+// to (valid until the callback returns, and a while longer), what the
+// callback may call. An event it raises inline (a disconnect) is delivered
+// through callback, nested, with records of its own; a free stops the
+// batch before its next event.
+func (e *nodeEntry) onCoreBatch(evs []p2p.Event) {
+	if !e.watched {
+		e.watched = true
+		C.p2p_watch_this_thread_(e.watch)
+	}
+	select {
+	case <-e.gone:
+		return
+	default:
+	}
+	if e.cb == nil || e.depth > 0 {
+		// Not met (the batch function is set with a callback, and the core
+		// never delivers a batch inline), but safe: one by one.
+		for i := range evs {
+			e.onEvent(&evs[i])
+		}
+		return
+	}
+	e.depth++
+	defer func() { e.depth-- }()
+	b := &e.batch
+	if b.recs == nil {
+		b.recs = (*C.p2p_event)(C.calloc(batchMaxEvents, C.sizeof_p2p_event))
+	}
+	recs := unsafe.Slice(b.recs, batchMaxEvents)
+	node := (*C.p2p_node)(e.key)
+	empty := &C.p2p_empty_[0]
+	for len(evs) > 0 {
+		if len(evs[0].Message.Data) > batchMaxBytes {
+			e.callback(&evs[0]) // nested: a buffer of its own
+			evs = evs[1:]
+			select {
+			case <-e.gone:
+				return
+			default:
+			}
+			continue
+		}
+		k, size := 0, 0
+		for k < len(evs) && k < batchMaxEvents && size+len(evs[k].Message.Data) <= batchMaxBytes {
+			size += len(evs[k].Message.Data)
+			k++
+		}
+		block := unsafe.Slice((*byte)(unsafe.Pointer(b.dataFor(size+1))), size+1)
+		var peer *p2p.Peer
+		var c C.p2p_event // the record's peer fields, made once per peer
+		off := 0
+		for i := 0; i < k; i++ {
+			ev := &evs[i]
+			if ev.Peer != peer || i == 0 {
+				peer = ev.Peer
+				c = C.p2p_event{_type: C.P2P_EVENT_MESSAGE, node: node,
+					peer_id: empty, peer_host: empty, host: empty, sender_id: empty, msg_type: empty, reason: empty}
+				if peer != nil {
+					s := e.stringsOf(peer)
+					c.peer, c.peer_id, c.peer_host = C.uint64_t(peer.Handle()), s.id, s.host
+					c.peer_port, c.direction = C.int32_t(peer.Port()), directionCode(peer.Direction())
+				}
+			}
+			data := ev.Message.Data
+			copy(block[off:], data)
+			c.kind = kindCode(ev.Message.Kind)
+			c.compression = compressionCode(ev.Message.Compression)
+			c.data = (*C.uint8_t)(unsafe.Pointer(&block[off]))
+			c.data_len = C.size_t(len(data))
+			recs[i] = c
+			off += len(data)
+		}
+		if done := C.p2p_call_batch_(e.cb, b.recs, C.size_t(k)); int(done) < k {
+			return // freed from its callback: no more events
+		}
+		evs = evs[k:]
+	}
+}
+
 // scratchFor returns the node's C scratch buffer, at least n bytes long.
 func (e *nodeEntry) scratchFor(n int) *C.uint8_t {
 	if e.scratch == nil || e.scrCap < n {
@@ -170,6 +296,7 @@ func setCallback(h *C.p2p_node, fn C.p2p_event_fn, evFn C.p2p_ev_fn, userData un
 		e.cb.fn = fn
 		e.cb.ev_fn = evFn
 		e.cb.user_data = userData
+		e.cb.gone = 0
 		return C.P2P_OK
 	})
 }

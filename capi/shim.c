@@ -253,6 +253,71 @@ P2P_INTERNAL int p2p_call_event_(p2p_callback_ *cb, const p2p_event *ev) {
     return cb->fn(cb->user_data, ev);
 }
 
+#if defined(_MSC_VER)
+#define P2P_LOAD_GONE_(cb) (*(volatile int *)&(cb)->gone)
+#define P2P_STORE_GONE_(cb) (*(volatile int *)&(cb)->gone = 1)
+#else
+#define P2P_LOAD_GONE_(cb) __atomic_load_n(&(cb)->gone, __ATOMIC_ACQUIRE)
+#define P2P_STORE_GONE_(cb) __atomic_store_n(&(cb)->gone, 1, __ATOMIC_RELEASE)
+#endif
+
+P2P_INTERNAL void p2p_callback_gone_(p2p_callback_ *cb) { P2P_STORE_GONE_(cb); }
+
+/* A batch of message events (capi/callback.go, onCoreBatch): one Go -> C
+ * call for all of them. For the 0.3 handler the sized records are filled
+ * here, the string lengths measured once per peer (its strings are the
+ * same pointers from one event to the next). */
+P2P_INTERNAL size_t p2p_call_batch_(p2p_callback_ *cb, const p2p_event *evs, size_t n) {
+    size_t i;
+    if (cb->ev_fn == NULL) {
+        for (i = 0; i < n; i++) {
+            if (P2P_LOAD_GONE_(cb)) return i;
+            cb->fn(cb->user_data, &evs[i]);
+        }
+        return n;
+    }
+    {
+        const char *id = NULL, *host = NULL;
+        size_t id_len = 0, host_len = 0;
+        for (i = 0; i < n; i++) {
+            const p2p_event *ev = &evs[i];
+            p2p_ev e;
+            if (P2P_LOAD_GONE_(cb)) return i;
+            if (ev->peer_id != id) {
+                id = ev->peer_id;
+                id_len = strlen(id);
+            }
+            if (ev->peer_host != host) {
+                host = ev->peer_host;
+                host_len = strlen(host);
+            }
+            memset(&e, 0, sizeof e);
+            e.size = sizeof e;
+            e.type = ev->type;
+            e.kind = ev->kind;
+            e.node = ev->node;
+            e.peer = ev->peer;
+            e.peer_id = id;
+            e.peer_id_len = id_len;
+            e.peer_host = host;
+            e.peer_host_len = host_len;
+            e.peer_port = ev->peer_port;
+            e.direction = ev->direction;
+            e.data = ev->data;
+            e.data_len = ev->data_len;
+            e.compression = ev->compression;
+            e.host = p2p_empty_;
+            e.sender_id = p2p_empty_;
+            e.msg_type = p2p_empty_;
+            e.reason = p2p_empty_;
+            e.topic = p2p_empty_;
+            e.origin = p2p_empty_;
+            cb->ev_fn(cb->user_data, &e);
+        }
+    }
+    return n;
+}
+
 /* ---- 0.3: buffers and names (never enter the Go runtime) ---- */
 
 P2P_API void p2p_buf_free(p2p_buf *buf) {
