@@ -189,9 +189,9 @@ func (BaseHandler) NodeTopicMessage(*Peer, string, string, Message) {}
 
 // BatchHandler is implemented by a Handler that takes its messages in
 // batches: NodeMessages then receives every EventMessage in place of
-// NodeMessage, as many at once as the node's readers had ready when the
-// event goroutine woke (up to a thousand or so), in order, on the event
-// goroutine, between the node's other events as they happened. The slice
+// NodeMessage, as many at once as a peer's reader had ready (up to a
+// thousand or more), in order, on the event goroutine, between the node's
+// other events as they happened. The slice
 // and the events in it belong to the node and are reused once
 // NodeMessages returns: keep what you need (a Message's Data may be kept,
 // it is never reused). A panic in NodeMessages is reported and costs the
