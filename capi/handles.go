@@ -101,7 +101,9 @@ type nodeEntry struct {
 
 	// peers caches, by handle, the peers that calls found (peerOf): a hit
 	// is an atomic load and a compare, where a lookup takes the node's lock.
-	peers [peerCacheSize]atomic.Pointer[peerRef]
+	// peersEpoch is the handle epoch the cache was last swept at.
+	peers      [peerCacheSize]atomic.Pointer[peerRef]
+	peersEpoch atomic.Uint64
 
 	poll pollArena // poll mode's C memory (the queue is the core's)
 
@@ -155,8 +157,12 @@ type peerRef struct {
 // handle has been released since it was cached, else from the node.
 func (e *nodeEntry) peerOf(h C.uint64_t) (*p2p.Peer, C.int) {
 	c := &e.peers[uint64(h)%peerCacheSize]
-	if r := c.Load(); r != nil && r.h == uint64(h) && r.epoch == e.node.HandleEpoch() {
+	epoch := e.node.HandleEpoch()
+	if r := c.Load(); r != nil && r.h == uint64(h) && r.epoch == epoch {
 		return r.p, C.P2P_OK
+	}
+	if e.peersEpoch.Load() != epoch {
+		e.sweepPeers(epoch)
 	}
 	// In poll mode a peer that has gone keeps its handle until its
 	// disconnected event has been polled (the core's rule): such a peer
@@ -169,6 +175,18 @@ func (e *nodeEntry) peerOf(h C.uint64_t) (*p2p.Peer, C.int) {
 		c.Store(&peerRef{h: uint64(h), epoch: epoch, p: p})
 	}
 	return p, C.P2P_OK
+}
+
+// sweepPeers drops the cached peers of an earlier handle epoch than
+// epoch, so that the cache keeps no peer that has gone alive for long.
+// Entries cached meanwhile at the new epoch stay.
+func (e *nodeEntry) sweepPeers(epoch uint64) {
+	e.peersEpoch.Store(epoch)
+	for i := range e.peers {
+		if r := e.peers[i].Load(); r != nil && r.epoch != epoch {
+			e.peers[i].CompareAndSwap(r, nil)
+		}
+	}
 }
 
 // handles is the registry of node handles. The handles are
