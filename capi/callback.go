@@ -122,6 +122,155 @@ func (e *nodeEntry) callback(ev *p2p.Event) bool {
 	return answer
 }
 
+// One cgo call's worth of a batch of messages: at most batchMaxEvents
+// messages of at most batchMaxPeers peers and batchMaxBytes of payload (a
+// message over that goes alone, through callback).
+const (
+	batchMaxEvents = 1024
+	batchMaxPeers  = 16
+	batchMaxBytes  = 1 << 20
+	batchMinBlock  = 64 << 10
+)
+
+// cBatch is the C memory of the node's batches: a compact item per
+// message (its payload, kind, compression and peer), a full record per
+// peer, and the block the payloads are copied to, which grows (between
+// batches) to what they need, up to batchMaxBytes. The shim's loop builds
+// each event the callback gets from an item and its peer's record. Used by
+// the event thread only; freed by release.
+type cBatch struct {
+	items   *C.p2p_batch_item_ // batchMaxEvents, once made
+	peers   *C.p2p_event       // batchMaxPeers, once made
+	data    *C.uint8_t
+	dataCap int
+}
+
+// grow makes the payload block at least n bytes long (never in the middle
+// of a batch: the items point into it).
+func (b *cBatch) grow(n int) {
+	if b.data != nil && b.dataCap >= n {
+		return
+	}
+	if b.data != nil {
+		C.free(unsafe.Pointer(b.data))
+	}
+	b.dataCap = max(n, batchMinBlock)
+	b.data = (*C.uint8_t)(C.malloc(C.size_t(b.dataCap)))
+}
+
+func (b *cBatch) free() {
+	for _, p := range []unsafe.Pointer{unsafe.Pointer(b.items), unsafe.Pointer(b.peers), unsafe.Pointer(b.data)} {
+		if p != nil {
+			C.free(p)
+		}
+	}
+	b.items, b.peers, b.data, b.dataCap = nil, nil, nil, 0
+}
+
+// onCoreBatch is the core's batch function of a plain node in callback
+// mode (p2p.Node.SetBatchFunc, set at start): a run of message events,
+// marshalled into the node's C memory in one pass and handed to the
+// callback one by one inside one cgo call (the shim's p2p_call_batch_),
+// where one call per message would cross from Go to C once each. Every
+// rule of the callback holds as for single events: the thread, the order,
+// what the event points to (valid until the callback returns, and a while
+// longer), what the callback may call. An event it raises inline (a
+// disconnect) is delivered through callback, nested, with records of its
+// own; a free stops the batch before its next event.
+func (e *nodeEntry) onCoreBatch(evs []p2p.Event) {
+	if !e.watched {
+		e.watched = true
+		C.p2p_watch_this_thread_(e.watch)
+	}
+	select {
+	case <-e.gone:
+		return
+	default:
+	}
+	if e.cb == nil || e.depth > 0 {
+		// Not met (the batch function is set with a callback, and the core
+		// never delivers a batch inline), but safe: one by one.
+		for i := range evs {
+			e.onEvent(&evs[i])
+		}
+		return
+	}
+	e.depth++
+	defer func() { e.depth-- }()
+	b := &e.batch
+	if b.items == nil {
+		b.items = (*C.p2p_batch_item_)(C.malloc(batchMaxEvents * C.sizeof_p2p_batch_item_))
+		b.peers = (*C.p2p_event)(C.calloc(batchMaxPeers, C.sizeof_p2p_event))
+	}
+	b.grow(batchMinBlock)
+	items := unsafe.Slice(b.items, batchMaxEvents)
+	peers := unsafe.Slice(b.peers, batchMaxPeers)
+	node := (*C.p2p_node)(e.key)
+	for len(evs) > 0 {
+		if len(evs[0].Message.Data) > batchMaxBytes {
+			e.callback(&evs[0]) // nested: a buffer of its own
+			evs = evs[1:]
+			select {
+			case <-e.gone:
+				return
+			default:
+			}
+			continue
+		}
+		block := unsafe.Slice((*byte)(unsafe.Pointer(b.data)), b.dataCap)
+		var peer *p2p.Peer
+		k, off, np, need := 0, 0, 0, 0
+		for k < len(evs) && k < batchMaxEvents {
+			ev := &evs[k]
+			data := ev.Message.Data
+			// One byte stays free past the payloads: an empty message at
+			// the end still points into the block.
+			if off+len(data) >= len(block) {
+				need = off + len(data) + 1
+				if k > 0 {
+					break // the rest in the next round, in a larger block
+				}
+				b.grow(need)
+				block = unsafe.Slice((*byte)(unsafe.Pointer(b.data)), b.dataCap)
+			}
+			if ev.Peer != peer || np == 0 {
+				if np == batchMaxPeers {
+					break
+				}
+				peer = ev.Peer
+				peers[np] = e.peerRecord(node, peer)
+				np++
+			}
+			copy(block[off:], data)
+			items[k] = C.p2p_batch_item_{data: (*C.uint8_t)(unsafe.Pointer(&block[off])), len: C.uint32_t(len(data)),
+				kind: C.uint8_t(kindCode(ev.Message.Kind)), compression: C.uint8_t(compressionCode(ev.Message.Compression)),
+				peer: C.uint16_t(np - 1)}
+			off += len(data)
+			k++
+		}
+		if done := C.p2p_call_batch_(e.cb, b.peers, b.items, C.size_t(k)); int(done) < k {
+			return // freed from its callback: no more events
+		}
+		evs = evs[k:]
+		if need > b.dataCap {
+			b.grow(min(max(need, 2*b.dataCap), batchMaxBytes+1))
+		}
+	}
+}
+
+// peerRecord is the record of a message from p, but for its payload.
+func (e *nodeEntry) peerRecord(node *C.p2p_node, p *p2p.Peer) C.p2p_event {
+	empty := &C.p2p_empty_[0]
+	c := C.p2p_event{_type: C.P2P_EVENT_MESSAGE, node: node,
+		peer_id: empty, peer_host: empty, host: empty, sender_id: empty, msg_type: empty, reason: empty}
+	if p != nil {
+		s := e.stringsOf(p)
+		c.peer, c.peer_id, c.peer_host = C.uint64_t(p.Handle()), s.id, s.host
+		c.peer_port, c.direction = C.int32_t(p.Port()), directionCode(p.Direction())
+	}
+	return c
+}
+
 // scratchFor returns the node's C scratch buffer, at least n bytes long.
 func (e *nodeEntry) scratchFor(n int) *C.uint8_t {
 	if e.scratch == nil || e.scrCap < n {
@@ -170,6 +319,7 @@ func setCallback(h *C.p2p_node, fn C.p2p_event_fn, evFn C.p2p_ev_fn, userData un
 		e.cb.fn = fn
 		e.cb.ev_fn = evFn
 		e.cb.user_data = userData
+		e.cb.gone = 0
 		return C.P2P_OK
 	})
 }

@@ -81,7 +81,7 @@ type nodeEntry struct {
 	mu         sync.Mutex
 	node       *p2p.Node
 	sec        *secure.Node // set for a secure node, whose p2p node is node
-	freed      bool
+	freed      atomic.Bool  // written under mu; read without it by every call
 	started    bool
 	cb         *C.p2p_callback_     // callback mode when non-nil at start
 	watch      *C.p2p_thread_watch_ // the event thread, for stop to wait on (under mu)
@@ -97,6 +97,13 @@ type nodeEntry struct {
 	scratch *C.uint8_t
 	scrCap  int
 	strs    map[uint64]*peerStrings
+	batch   cBatch // the records and payloads of a batch of messages (onCoreBatch)
+
+	// peers caches, by handle, the peers that calls found (peerOf): a hit
+	// is an atomic load and a compare, where a lookup takes the node's lock.
+	// peersEpoch is the handle epoch the cache was last swept at.
+	peers      [peerCacheSize]atomic.Pointer[peerRef]
+	peersEpoch atomic.Uint64
 
 	poll pollArena // poll mode's C memory (the queue is the core's)
 
@@ -127,24 +134,59 @@ func lookup(h *C.p2p_node) (*nodeEntry, C.int) {
 		}
 		return nil, fail(C.P2P_EHANDLE, "unknown node handle")
 	}
-	e.mu.Lock()
-	freed := e.freed
-	e.mu.Unlock()
-	if freed {
+	if e.freed.Load() {
 		return nil, fail(C.P2P_EHANDLE, "node was freed")
 	}
 	return e, C.P2P_OK
 }
 
-// peerOf finds a peer of the node by handle.
+// peerCacheSize is the number of peers an entry's cache holds, by handle
+// modulo the size (handles are consecutive: no two of the first
+// peerCacheSize peers share an entry).
+const peerCacheSize = 64
+
+// peerRef is a cached lookup: the peer of handle h while the node's handle
+// epoch is epoch (p2p.Node.PeerByHandleEpoch).
+type peerRef struct {
+	h     uint64
+	epoch uint64
+	p     *p2p.Peer
+}
+
+// peerOf finds a peer of the node by handle: in the entry's cache while no
+// handle has been released since it was cached, else from the node.
 func (e *nodeEntry) peerOf(h C.uint64_t) (*p2p.Peer, C.int) {
+	c := &e.peers[uint64(h)%peerCacheSize]
+	epoch := e.node.HandleEpoch()
+	if r := c.Load(); r != nil && r.h == uint64(h) && r.epoch == epoch {
+		return r.p, C.P2P_OK
+	}
+	if e.peersEpoch.Load() != epoch {
+		e.sweepPeers(epoch)
+	}
 	// In poll mode a peer that has gone keeps its handle until its
-	// disconnected event has been polled (the core's rule).
-	p, ok := e.node.PeerByHandle(uint64(h))
+	// disconnected event has been polled (the core's rule): such a peer
+	// is found, not cached.
+	p, epoch, cacheable, ok := e.node.PeerByHandleEpoch(uint64(h))
 	if !ok {
 		return nil, fail(C.P2P_ENOPEER, "no peer %d on this node", uint64(h))
 	}
+	if cacheable {
+		c.Store(&peerRef{h: uint64(h), epoch: epoch, p: p})
+	}
 	return p, C.P2P_OK
+}
+
+// sweepPeers drops the cached peers of an earlier handle epoch than
+// epoch, so that the cache keeps no peer that has gone alive for long.
+// Entries cached meanwhile at the new epoch stay.
+func (e *nodeEntry) sweepPeers(epoch uint64) {
+	e.peersEpoch.Store(epoch)
+	for i := range e.peers {
+		if r := e.peers[i].Load(); r != nil && r.epoch != epoch {
+			e.peers[i].CompareAndSwap(r, nil)
+		}
+	}
 }
 
 // handles is the registry of node handles. The handles are
@@ -154,46 +196,80 @@ func (e *nodeEntry) peerOf(h C.uint64_t) (*p2p.Peer, C.int) {
 // its slot (the tombstone: the byte, go-pointer's map entry, a nil slot, and
 // its place in the C list of handles), and the entry, with the whole node,
 // goes to the garbage collector.
+//
+// go-pointer's Restore takes a lock and a map lookup; every call of the C
+// ABI looks its handle up, so find first looks in a small cache of the
+// slots found: a handle's slot never changes (it is never Unref'd), so a
+// cached one is never stale, and a hit is two atomic loads.
 type handles struct {
-	mu sync.RWMutex // guards every slot's e
+	mu    sync.Mutex // serialises add (the C list of handles)
+	cache [handleCacheSize]atomic.Pointer[handleRef]
+}
+
+// handleCacheSize is the number of slots handles.find keeps at hand, by
+// the handle's address.
+const handleCacheSize = 256
+
+// handleRef is a cached slot of go-pointer's, by its key.
+type handleRef struct {
+	key unsafe.Pointer
+	s   *slot
 }
 
 // slot is what go-pointer keeps for a handle: the live entry, nil once freed.
-type slot struct{ e *nodeEntry }
+type slot struct{ e atomic.Pointer[nodeEntry] }
 
 var registry handles
 
 // add makes a new handle for e. The C list of handles (p2p_keep_handle_)
 // lets leak checkers see the bytes as reachable.
 func (r *handles) add(e *nodeEntry) unsafe.Pointer {
-	key := pointer.Save(&slot{e: e})
+	s := &slot{}
+	s.e.Store(e)
+	key := pointer.Save(s)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	C.p2p_keep_handle_(key)
 	return key
 }
 
+// cacheIndex spreads handles (malloc'd single bytes, 16-aligned) over the
+// cache.
+func cacheIndex(key unsafe.Pointer) uintptr {
+	k := uintptr(key) >> 4
+	return (k ^ k>>8 ^ k>>16) % handleCacheSize
+}
+
+// slotOf finds a handle's slot: in the cache, else from go-pointer (and
+// then it is cached). nil for a pointer that never was a handle.
+func (r *handles) slotOf(key unsafe.Pointer) *slot {
+	c := &r.cache[cacheIndex(key)]
+	if ref := c.Load(); ref != nil && ref.key == key {
+		return ref.s
+	}
+	s, ok := pointer.Restore(key).(*slot)
+	if !ok {
+		return nil
+	}
+	c.Store(&handleRef{key: key, s: s})
+	return s
+}
+
 // find returns the live entry of a handle, or nil and whether the handle
 // was ever made (a freed node's).
 func (r *handles) find(key unsafe.Pointer) (*nodeEntry, bool) {
-	s, ok := pointer.Restore(key).(*slot)
-	if !ok {
+	s := r.slotOf(key)
+	if s == nil {
 		return nil, false
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return s.e, true
+	return s.e.Load(), true
 }
 
 // bury turns a live handle into a tombstone.
 func (r *handles) bury(key unsafe.Pointer) {
-	s, ok := pointer.Restore(key).(*slot)
-	if !ok {
-		return
+	if s := r.slotOf(key); s != nil {
+		s.e.Store(nil)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s.e = nil
 }
 
 // release frees the C memory of a node whose event thread has ended. It
@@ -210,6 +286,7 @@ func (e *nodeEntry) release() {
 		C.free(unsafe.Pointer(e.scratch))
 		e.scratch = nil
 	}
+	e.batch.free()
 	for h, s := range e.strs {
 		s.free()
 		delete(e.strs, h)

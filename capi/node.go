@@ -249,6 +249,13 @@ func p2pgo_node_start(h *C.p2p_node) C.int {
 		if e.cb != nil && e.ev == nil {
 			e.ev = (*C.p2p_event)(C.calloc(1, C.sizeof_p2p_event))
 		}
+		if e.cb != nil && e.sec == nil {
+			// Messages reach the callback in batches, one cgo call each
+			// (onCoreBatch); a secure node's go through its own checks.
+			// It fails only for a node that Start refuses too (stopped),
+			// whose error Start gives.
+			_ = e.node.SetBatchFunc(e.onCoreBatch)
+		}
 		start := e.node.Start
 		if e.sec != nil {
 			start = e.sec.Start // which needs a key
@@ -310,7 +317,7 @@ func (e *nodeEntry) awaitEventThread() {
 	e.mu.Lock()
 	e.waiters--
 	// A free that ran meanwhile left the record to the last waiter.
-	if e.waiters == 0 && e.freed && e.released {
+	if e.waiters == 0 && e.freed.Load() && e.released {
 		C.p2p_watch_release_(w)
 		e.watch = nil
 	}
@@ -321,12 +328,16 @@ func (e *nodeEntry) awaitEventThread() {
 func p2pgo_node_free(h *C.p2p_node) C.int {
 	return withNode(h, func(e *nodeEntry) C.int {
 		e.mu.Lock()
-		if e.freed {
+		if e.freed.Load() {
 			e.mu.Unlock()
 			return fail(C.P2P_EHANDLE, "node was freed")
 		}
-		e.freed = true
+		e.freed.Store(true)
 		close(e.gone)
+		if e.cb != nil {
+			// A batch of callbacks under way stops before its next event.
+			C.p2p_callback_gone_(e.cb)
+		}
 		e.mu.Unlock()
 		e.node.StopPolling()
 		registry.bury(e.key)
@@ -434,24 +445,31 @@ func p2pgo_node_disconnect(h *C.p2p_node, peer C.uint64_t) C.int {
 	})
 }
 
+// p2pgo_node_send is the hot path of one message per call: the handle and
+// the peer come from lock-free caches (handles.find, peerOf), so that a
+// send takes no lock before the peer's queue.
+//
 //export p2pgo_node_send
-func p2pgo_node_send(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, n C.size_t, compression C.int) C.int {
-	return withNode(h, func(e *nodeEntry) C.int {
-		if data == nil && n > 0 {
-			return fail(C.P2P_EINVAL, "data is NULL with a length of %d", uint64(n))
-		}
-		p, c, rc := e.sendTarget(peer, compression)
-		if rc != C.P2P_OK {
-			return rc
-		}
-		if rc := e.checkPayload(n, -1); rc != C.P2P_OK {
-			return rc
-		}
-		if err := p.Send(goBytes(data, n), c); err != nil {
-			return failErr(err)
-		}
-		return C.P2P_OK
-	})
+func p2pgo_node_send(h *C.p2p_node, peer C.uint64_t, data unsafe.Pointer, n C.size_t, compression C.int) (rc C.int) {
+	defer guard(&rc)
+	e, rc := lookup(h)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if data == nil && n > 0 {
+		return fail(C.P2P_EINVAL, "data is NULL with a length of %d", uint64(n))
+	}
+	p, c, rc := e.sendTarget(peer, compression)
+	if rc != C.P2P_OK {
+		return rc
+	}
+	if rc := e.checkPayload(n, -1); rc != C.P2P_OK {
+		return rc
+	}
+	if err := p.Send(goBytes(data, n), c); err != nil {
+		return failErr(err)
+	}
+	return C.P2P_OK
 }
 
 //export p2pgo_node_send_batch

@@ -253,6 +253,75 @@ P2P_INTERNAL int p2p_call_event_(p2p_callback_ *cb, const p2p_event *ev) {
     return cb->fn(cb->user_data, ev);
 }
 
+#if defined(_MSC_VER)
+#define P2P_LOAD_GONE_(cb) (*(volatile int *)&(cb)->gone)
+#define P2P_STORE_GONE_(cb) (*(volatile int *)&(cb)->gone = 1)
+#else
+#define P2P_LOAD_GONE_(cb) __atomic_load_n(&(cb)->gone, __ATOMIC_ACQUIRE)
+#define P2P_STORE_GONE_(cb) __atomic_store_n(&(cb)->gone, 1, __ATOMIC_RELEASE)
+#endif
+
+P2P_INTERNAL void p2p_callback_gone_(p2p_callback_ *cb) { P2P_STORE_GONE_(cb); }
+
+/* A batch of message events (capi/callback.go, onCoreBatch): one Go -> C
+ * call for all of them. Each event is built on this stack from its item
+ * and its peer's record (for the 0.3 handler, a sized p2p_ev whose string
+ * lengths are measured once per peer record), afresh for every call. */
+P2P_INTERNAL size_t p2p_call_batch_(p2p_callback_ *cb, const p2p_event *peers, const p2p_batch_item_ *items,
+                                    size_t n) {
+    size_t i;
+    if (cb->ev_fn == NULL) {
+        p2p_event ev;
+        for (i = 0; i < n; i++) {
+            const p2p_batch_item_ *it = &items[i];
+            if (P2P_LOAD_GONE_(cb)) return i;
+            ev = peers[it->peer];
+            ev.data = it->data;
+            ev.data_len = it->len;
+            ev.kind = it->kind;
+            ev.compression = it->compression;
+            cb->fn(cb->user_data, &ev);
+        }
+        return n;
+    }
+    {
+        p2p_ev tmpl, e;
+        int cur = -1;
+        for (i = 0; i < n; i++) {
+            const p2p_batch_item_ *it = &items[i];
+            if (P2P_LOAD_GONE_(cb)) return i;
+            if (it->peer != cur) {
+                const p2p_event *p = &peers[it->peer];
+                cur = it->peer;
+                memset(&tmpl, 0, sizeof tmpl);
+                tmpl.size = sizeof tmpl;
+                tmpl.type = p->type;
+                tmpl.node = p->node;
+                tmpl.peer = p->peer;
+                tmpl.peer_id = p->peer_id;
+                tmpl.peer_id_len = strlen(p->peer_id);
+                tmpl.peer_host = p->peer_host;
+                tmpl.peer_host_len = strlen(p->peer_host);
+                tmpl.peer_port = p->peer_port;
+                tmpl.direction = p->direction;
+                tmpl.host = p2p_empty_;
+                tmpl.sender_id = p2p_empty_;
+                tmpl.msg_type = p2p_empty_;
+                tmpl.reason = p2p_empty_;
+                tmpl.topic = p2p_empty_;
+                tmpl.origin = p2p_empty_;
+            }
+            e = tmpl;
+            e.data = it->data;
+            e.data_len = it->len;
+            e.kind = it->kind;
+            e.compression = it->compression;
+            cb->ev_fn(cb->user_data, &e);
+        }
+    }
+    return n;
+}
+
 /* ---- 0.3: buffers and names (never enter the Go runtime) ---- */
 
 P2P_API void p2p_buf_free(p2p_buf *buf) {

@@ -10,6 +10,7 @@ typedef struct p2p_callback_ {
     p2p_event_fn fn;
     void *user_data;
     p2p_ev_fn ev_fn;
+    int gone; /* set by p2p_node_free (p2p_callback_gone_): a batch stops */
 } p2p_callback_;
 
 void p2p_set_error_(const char *msg, size_t len);
@@ -30,6 +31,22 @@ void p2p_watch_release_(p2p_thread_watch_ *w);
 // A constant "" for event fields that do not apply.
 extern const char p2p_empty_[1];
 int p2p_call_event_(p2p_callback_ *cb, const p2p_event *ev);
+// A message of a batch: its payload, how it is presented, and its peer's
+// record (an index into the batch's records).
+typedef struct p2p_batch_item_ {
+    const uint8_t *data;
+    uint32_t len;
+    uint8_t kind, compression;
+    uint16_t peer;
+} p2p_batch_item_;
+// Calls the callback for each of n message events in order, on the calling
+// (event) thread, each made of an item and its peer's record, and returns
+// how many it called it for: n, or fewer when the node was freed meanwhile
+// (p2p_callback_gone_).
+size_t p2p_call_batch_(p2p_callback_ *cb, const p2p_event *peers, const p2p_batch_item_ *items, size_t n);
+// Marks the callback's node freed, from any thread: a batch under way
+// calls it for no further event.
+void p2p_callback_gone_(p2p_callback_ *cb);
 // Non-zero in a child forked from the process that loaded the library.
 extern volatile int p2p_forked_;
 // Sets the thread's message for a call in a forked child; returns P2P_EFORK.

@@ -441,6 +441,16 @@ typedef struct p2p_event {
  * P2P_EVENT_RECONNECTION_ERROR its result answers whether the lost peer is
  * dialled again (non-zero: yes, 0: give up and forget it); for every other
  * event it is ignored. It may call any p2p_ function.
+ *
+ * Messages that arrived together are handed over in a batch: the library
+ * calls the callback for each of them, one call per event and in order,
+ * from one loop on the event thread (one crossing out of the Go runtime
+ * for up to 1024 of them instead of one each). Nothing changes for the
+ * callback: each event is valid until its callback returns, the events of
+ * other types come between messages in the order they happened, and once
+ * p2p_node_free has been called on the node - inside the callback, or from
+ * another thread, where it waits for the callback under way - the callback
+ * is not called again, not even for the rest of that batch.
  */
 typedef int (*p2p_event_fn)(void *user_data, const p2p_event *ev);
 

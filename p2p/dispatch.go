@@ -10,7 +10,8 @@ import (
 )
 
 // dispatch is the node's event goroutine: it delivers every event, in
-// order, one at a time.
+// order, one at a time (a batch function's messages a reader's batch at a
+// time).
 func (n *Node) dispatch() {
 	if n.cfg.LockEventThread {
 		// Never unlocked: the thread ends with this goroutine.
@@ -34,15 +35,21 @@ func (n *Node) dispatch() {
 // deliverFrom delivers items[i:], in order, starting at event j of item i
 // when that is a batch, and returns where it stopped: at the end, or just
 // past an event whose handler panicked. A panic is reported and costs only
-// that event; the reconnection question then keeps its default. One
-// deferred recover serves the whole batch.
+// that event (the reconnection question then keeps its default), or, in
+// the batch function, the rest of its batch. One deferred recover serves
+// the whole batch.
 func (n *Node) deliverFrom(items []queued, i, j int, messages *int) (ni, nj int) {
 	ni, nj = i, j
 	defer func() {
 		if r := recover(); r != nil {
 			q := &items[ni]
 			if q.batch != nil {
-				n.printf("event handler panicked on %v: %v", EventMessage, r)
+				if nj >= len(*q.batch) {
+					// The batch function: the rest of its batch is lost.
+					n.printf("batch handler panicked on %d %v events: %v", len(*q.batch), EventMessage, r)
+				} else {
+					n.printf("event handler panicked on %v: %v", EventMessage, r)
+				}
 				if nj++; nj >= len(*q.batch) {
 					ni, nj = ni+1, 0
 				}
@@ -57,6 +64,15 @@ func (n *Node) deliverFrom(items []queued, i, j int, messages *int) (ni, nj int)
 		q := &items[ni]
 		if q.batch != nil {
 			evs := *q.batch
+			if n.batch != nil && nj == 0 && len(evs) > 0 && evs[0].Type == EventMessage {
+				// One call for the whole batch (a reader's batch holds
+				// events of one type). nj past the end tells a panic
+				// that it came from the batch function.
+				*messages += len(evs)
+				nj = len(evs)
+				n.batch(evs)
+				continue
+			}
 			for ; nj < len(evs); nj++ {
 				*messages++
 				deliver(n.handler, n.fn, &evs[nj])
@@ -79,7 +95,7 @@ func (n *Node) handled(q *queued, answer bool) {
 	}
 	if q.ev.Type == EventInboundDisconnected || q.ev.Type == EventOutboundDisconnected {
 		n.mu.Lock()
-		delete(n.handles, q.ev.Peer.handle)
+		n.releaseHandleLocked(q.ev.Peer)
 		n.mu.Unlock()
 	}
 }

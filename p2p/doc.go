@@ -14,8 +14,12 @@
 //	n.Stop()
 //
 // Events of one node arrive in order, one at a time, on one goroutine; a
-// handler may call any method of the node. Limits the reference lacks (frame
-// size, decompressed size, queued bytes, handshake time) are in Config.
+// handler may call any method of the node. A handler that also implements
+// BatchHandler (or a node given SetBatchFunc) takes its messages a batch at
+// a time instead: one call with the slice of message events a peer's
+// reader had ready, where NodeMessage would be called once each. Limits
+// the reference lacks (frame size, decompressed size, queued bytes,
+// handshake time) are in Config.
 //
 // # Delivery guarantee
 //

@@ -187,6 +187,23 @@ func (BaseHandler) NodeRequestToStop()                              {}
 func (BaseHandler) NodeReconnectionError(string, int, int) bool     { return true }
 func (BaseHandler) NodeTopicMessage(*Peer, string, string, Message) {}
 
+// BatchHandler is implemented by a Handler that takes its messages in
+// batches: NodeMessages then receives every EventMessage in place of
+// NodeMessage, as many at once as a peer's reader had ready (up to a
+// thousand or more), in order, on the event goroutine, between the node's
+// other events as they happened. The slice
+// and the events in it belong to the node and are reused once
+// NodeMessages returns: keep what you need (a Message's Data may be kept,
+// it is never reused). A panic in NodeMessages is reported and costs the
+// rest of that batch. Topic messages keep their own method (TopicHandler).
+type BatchHandler interface {
+	NodeMessages(evs []Event)
+}
+
+// BatchFunc is BatchHandler's method as a function, for a node made with
+// NewWithCallback (see Node.SetBatchFunc): every ev.Type is EventMessage.
+type BatchFunc func(evs []Event)
+
 // HandlerFunc receives every event through one function, as the
 // reference's callback does. Its result answers EventReconnectionError and is
 // ignored for the others.

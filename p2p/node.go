@@ -39,7 +39,8 @@ type Node struct {
 	ln      net.Listener
 	handler Handler
 	fn      HandlerFunc
-	pull    *puller // set for a node made by NewPolling
+	batch   BatchFunc // messages in batches (BatchHandler, SetBatchFunc); set before Start
+	pull    *puller   // set for a node made by NewPolling
 	debug   atomic.Bool
 	maxIn   atomic.Int64
 	outMu   sync.Mutex // serialises debug output
@@ -51,17 +52,21 @@ type Node struct {
 	tlsClient *tls.Config
 	trust     *native.Trust
 
-	mu         sync.Mutex
-	state      nodeState
-	inbound    []*Peer
-	outbound   []*Peer
-	handles    map[uint64]*Peer
-	nextHandle uint64
-	dialing    map[string]bool
-	reconnects []*reconnectEntry
-	shares     map[string]*addrShare // by IP address
-	pendingHS  []*handshake          // inbound handshakes under way, oldest first
-	reservedHS int                   // greeted handshakes holding a slot in reserve
+	mu       sync.Mutex
+	state    nodeState
+	inbound  []*Peer
+	outbound []*Peer
+	handles  map[uint64]*Peer
+	// handleEpoch counts the handles taken out of handles (written under
+	// mu): a peer found while it was e is still its handle's as long as it
+	// is e (PeerByHandleEpoch).
+	handleEpoch atomic.Uint64
+	nextHandle  uint64
+	dialing     map[string]bool
+	reconnects  []*reconnectEntry
+	shares      map[string]*addrShare // by IP address
+	pendingHS   []*handshake          // inbound handshakes under way, oldest first
+	reservedHS  int                   // greeted handshakes holding a slot in reserve
 
 	ov             *nodeOverlay // discovery and gossip (overlay_node.go)
 	events         *eventQueue
@@ -134,6 +139,9 @@ func newNode(cfg Config, h Handler, fn HandlerFunc) (*Node, error) {
 		shares: make(map[string]*addrShare), room: make(chan struct{}),
 		events: newEventQueue(cfg.MaxPendingEvents), dispatcherDone: make(chan struct{}),
 		done: make(chan struct{}),
+	}
+	if bh, ok := h.(BatchHandler); ok {
+		n.batch = bh.NodeMessages
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.id = cfg.ID
@@ -375,6 +383,65 @@ func (n *Node) PeerByHandle(h uint64) (*Peer, bool) {
 		p, ok = n.pull.parkedPeer(h)
 	}
 	return p, ok
+}
+
+// PeerByHandleEpoch is PeerByHandle for callers that cache what they
+// found: it also returns the node's handle epoch at the time of the
+// lookup, and cacheable, true when the peer came from the node's live
+// handles. As long as HandleEpoch still returns that epoch, the handle is
+// still that peer's, without a lookup. A peer whose handle a poller still
+// holds (a parked disconnected event) is not cacheable.
+func (n *Node) PeerByHandleEpoch(h uint64) (p *Peer, epoch uint64, cacheable, ok bool) {
+	if n == nil {
+		return nil, 0, false, false
+	}
+	n.mu.Lock()
+	p, ok = n.handles[h]
+	epoch = n.handleEpoch.Load()
+	n.mu.Unlock()
+	if ok {
+		return p, epoch, true, true
+	}
+	if n.pull != nil {
+		p, ok = n.pull.parkedPeer(h)
+	}
+	return p, epoch, false, ok
+}
+
+// HandleEpoch counts the handles the node has released so far (see
+// PeerByHandleEpoch): one atomic load.
+func (n *Node) HandleEpoch() uint64 {
+	if n == nil {
+		return 0
+	}
+	return n.handleEpoch.Load()
+}
+
+// releaseHandleLocked takes p's handle out of the node's live handles.
+// n.mu is held.
+func (n *Node) releaseHandleLocked(p *Peer) {
+	if _, ok := n.handles[p.handle]; ok {
+		delete(n.handles, p.handle)
+		n.handleEpoch.Add(1)
+	}
+}
+
+// SetBatchFunc makes the node hand its messages (EventMessage) to fn in
+// batches, as a BatchHandler's NodeMessages gets them (see there), in
+// place of its handler or HandlerFunc, which keeps every other event.
+// nil gives messages back to the handler. Before Start:
+// ErrAlreadyStarted after.
+func (n *Node) SetBatchFunc(fn BatchFunc) error {
+	if n == nil {
+		return errorf(ErrNilNode, "cannot set a batch function")
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.state != stateCreated {
+		return errorf(ErrAlreadyStarted, "the batch function is set before Start")
+	}
+	n.batch = fn
+	return nil
 }
 
 // Start begins accepting connections, delivering events and reconnecting.
@@ -849,7 +916,7 @@ func (n *Node) acceptHandshake(h *handshake, room bool) {
 		n.debugf("handshake with %v ended: %v", conn.RemoteAddr(), err)
 		n.unlistLocked(p)
 		n.retireLocked(p)
-		delete(n.handles, p.handle)
+		n.releaseHandleLocked(p)
 		p = nil // the deferred cleanup drops the share and closes
 		return
 	}

@@ -24,6 +24,7 @@
 #include "secure_tests.h"
 #include "v03_tests.h"
 #include "native_tests.h"
+#include "batchcb_tests.h"
 
 #define NO_REPLY INT_MIN /* recorder answer: leave a polled question unanswered */
 
@@ -2243,6 +2244,7 @@ static const test TESTS[] = {
     FAULT_TESTS(SECURE_T_)
     V03_TESTS(SECURE_T_)
     NATIVE_TESTS(SECURE_T_)
+    BATCHCB_TESTS(SECURE_T_)
 #undef SECURE_T_
 };
 #define N_TESTS (sizeof TESTS / sizeof TESTS[0])
