@@ -1,9 +1,5 @@
 package wire
 
-import (
-	"errors"
-)
-
 const (
 	// bzip2MaxDecodeLen is the longest code a table may give (libbz2's
 	// limit; encoders make 17 at most).
@@ -33,13 +29,13 @@ type huffmanDecoder struct {
 	maxLen uint
 }
 
-var errHuffmanOversubscribed = errors.New("bzip2: Huffman code lengths over-subscribed (more codes than bits allow)")
-
-// init makes the decoder of the code lengths lens (1 to 20 each). A set
-// of lengths that leaves codes unused is accepted, as libbz2 does (its
-// unused bits are an error when read); one with more codes than bits
-// allow is refused: no encoder makes either.
-func (h *huffmanDecoder) init(lens []uint8) error {
+// init makes the decoder of the code lengths lens (1 to 20 each). It
+// returns false for a degenerate set of lengths, one with unused bit
+// patterns or with more codes than bits allow, which no encoder makes. Such
+// a set is read as libbz2 reads it (and dsnet/compress, not compress/bzip2):
+// codes given in the canonical order while they fit, the later ones never
+// read, and a pattern that starts no code an error when it is read.
+func (h *huffmanDecoder) init(lens []uint8) (complete bool) {
 	var count [bzip2MaxDecodeLen + 1]int32
 	maxLen := uint8(0)
 	for _, l := range lens {
@@ -47,13 +43,14 @@ func (h *huffmanDecoder) init(lens []uint8) error {
 		maxLen = max(maxLen, l)
 	}
 	// Kraft: each length doubles the codes left.
-	left := int32(1)
+	left := int64(1)
 	for l := 1; l <= bzip2MaxDecodeLen; l++ {
-		left = 2*left - count[l]
+		left = 2*left - int64(count[l])
 		if left < 0 {
-			return errHuffmanOversubscribed
+			break
 		}
 	}
+	complete = left == 0
 	// The first code of each length and where its symbols go in perm.
 	var next [bzip2MaxDecodeLen + 1]int32 // the next code of each length
 	var at [bzip2MaxDecodeLen + 1]int32   // the next index in perm of each length
@@ -74,7 +71,7 @@ func (h *huffmanDecoder) init(lens []uint8) error {
 		at[l]++
 		c := next[l]
 		next[l]++
-		if l <= huffmanLUTBits {
+		if l <= huffmanLUTBits && c < 1<<l { // past 1<<l: over-subscribed, never read
 			shift := huffmanLUTBits - l
 			e := uint16(s)<<5 | uint16(l)
 			lo := int(c) << shift
@@ -83,7 +80,7 @@ func (h *huffmanDecoder) init(lens []uint8) error {
 			}
 		}
 	}
-	return nil
+	return complete
 }
 
 // long reads a code longer than huffmanLUTBits from the top of acc; ok is
