@@ -46,6 +46,9 @@ var (
 type bzip2Decoder struct {
 	br     bitReader
 	tt     []uint32 // the block: bytes, then the inverse BWT's links
+	lf     []uint32 // the inverse BWT's links the other way
+	blk    []byte   // the block after the inverse BWT
+	count  [256]int32
 	sel    [bzip2MaxSel]uint8
 	tables [bzip2MaxTables]huffmanDecoder
 	// degenerate is set when a table of the input was not a complete
@@ -138,8 +141,9 @@ func (d *bzip2Decoder) block(dst []byte, blockMax, limit int) ([]byte, uint32, e
 	br.skip(25)
 
 	// The bytes in use: a bit per 16 byte values, then 16 bits for each
-	// set. They make the starting move-to-front list.
-	var list [256]byte
+	// set. They make the starting move-to-front list: 8 bytes a word, the
+	// front in the low byte of the first.
+	var list [32]uint64
 	nInUse := 0
 	used16 := br.peek(16)
 	br.skip(16)
@@ -152,7 +156,7 @@ func (d *bzip2Decoder) block(dst []byte, blockMax, limit int) ([]byte, uint32, e
 		br.skip(16)
 		for j := range 16 {
 			if m&(0x8000>>j) != 0 {
-				list[nInUse] = byte(i*16 + j)
+				list[nInUse/8] |= uint64(i*16+j) << (nInUse % 8 * 8)
 				nInUse++
 			}
 		}
@@ -246,9 +250,10 @@ func (d *bzip2Decoder) block(dst []byte, blockMax, limit int) ([]byte, uint32, e
 // move-to-front as it goes, into d.tt (a byte each), and returns how many
 // bytes the block has. list is the move-to-front list, alpha the number
 // of symbols (the last is the end of the block).
-func (d *bzip2Decoder) symbols(list *[256]byte, alpha, nSel, blockMax int) (int, error) {
+func (d *bzip2Decoder) symbols(list *[32]uint64, alpha, nSel, blockMax int) (int, error) {
 	br := &d.br
 	tt := d.tt[:cap(d.tt)]
+	clear(d.count[:])
 	eob := uint16(alpha - 1)
 	k := 0
 	run, power := 0, 1
@@ -306,27 +311,33 @@ func (d *bzip2Decoder) symbols(list *[256]byte, alpha, nSel, blockMax int) (int,
 			if k+run > len(tt) {
 				tt = d.growTT(k, k+run, blockMax)
 			}
-			b := uint32(list[0])
+			b := uint32(byte(list[0]))
 			for i := range tt[k : k+run] {
 				tt[k+i] = b
 			}
+			d.count[b] += int32(run)
 			k += run
 			run, power = 0, 1
 		}
 		if sym == eob {
 			break
 		}
-		// Move-to-front: the byte j places down comes to the front.
-		j := uint8(sym - 1)
-		b := list[j]
-		if j < 16 {
-			for i := j; i > 0; i-- {
-				list[i] = list[i-1]
-			}
+		// Move-to-front: the byte j places down comes to the front, those
+		// before it one place down, a word at a time.
+		j := uint(sym-1) & 255
+		w := j / 8
+		p := j % 8 * 8
+		b := byte(list[w] >> p)
+		keep := ^(uint64(1)<<(p+8) - 1) // the bytes after j in its word
+		if w == 0 {
+			list[0] = list[0]&keep | list[0]<<8&^keep | uint64(b)
 		} else {
-			copy(list[1:int(j)+1], list[:j])
+			list[w] = list[w]&keep | list[w]<<8&^keep | list[w-1]>>56
+			for i := w - 1; i > 0; i-- {
+				list[i] = list[i]<<8 | list[i-1]>>56
+			}
+			list[0] = list[0]<<8 | uint64(b)
 		}
-		list[0] = b
 		if k >= len(tt) {
 			if k >= blockMax {
 				return 0, fmt.Errorf("bzip2: block longer than its size (%d)", blockMax)
@@ -334,6 +345,7 @@ func (d *bzip2Decoder) symbols(list *[256]byte, alpha, nSel, blockMax int) (int,
 			tt = d.growTT(k, k+1, blockMax)
 		}
 		tt[k] = uint32(b)
+		d.count[b]++
 		k++
 	}
 	br.acc, br.n, br.pos = acc, nb, pos
