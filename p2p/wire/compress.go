@@ -136,7 +136,7 @@ func Decompress(data []byte, c Compression, max int) ([]byte, error) {
 		r = zr
 	case CompressionBzip2:
 		d := bzip2Decoders.Get().(*bzip2Decoder)
-		out, err := d.decode(nil, data, max)
+		out, err := d.decode([]byte{}, data, max) // no payload is empty, not nil, as the other codecs
 		bzip2Decoders.Put(d)
 		if errors.Is(err, errBzip2Limit) {
 			return nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, max)
