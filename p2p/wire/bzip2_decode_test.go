@@ -227,8 +227,9 @@ func TestBzip2DecoderRejects(t *testing.T) {
 }
 
 // TestBzip2DecoderLimit checks that a bomb (64 MiB of zeros are 79 bytes of
-// dsnet's bzip2) stops at the limit, having allocated little more than the limit
-// and a block's scratch (9 bytes a byte: 8.1 MB at level 9).
+// dsnet's bzip2) stops at the limit, having allocated little more than the
+// output's doublings up to the limit (under 2.5 times it) and a block's
+// scratch (9 bytes a byte: 8.1 MB at level 9, when the pool is empty).
 func TestBzip2DecoderLimit(t *testing.T) {
 	body := dsnetBody(t, make([]byte, 64<<20), 9)
 	t.Logf("64 MiB of zeros: %d bytes", len(body))
@@ -240,7 +241,7 @@ func TestBzip2DecoderLimit(t *testing.T) {
 		require.ErrorIs(t, err, wire.ErrTooLarge, "limit %d", limit)
 		require.Nil(t, out)
 		used := after.TotalAlloc - before.TotalAlloc
-		require.Less(t, used, uint64(2*limit+12<<20), "limit %d: allocated %d bytes", limit, used)
+		require.Less(t, used, uint64(3*limit+12<<20), "limit %d: allocated %d bytes", limit, used)
 	}
 	// Runs that end exactly at the limit, and one byte past it.
 	p := bytes.Repeat([]byte{'a'}, 259*4)
