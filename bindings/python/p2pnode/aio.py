@@ -31,14 +31,15 @@ _DISCONNECTED = (_n.P2P_EVENT_OUTBOUND_DISCONNECTED, _n.P2P_EVENT_INBOUND_DISCON
 _POLL_MS = 500
 
 
-class Connection:
+class Connection(_n.NativePeer):
     """A peer of an aio Node (``id``, ``host``, ``port``, ``direction``, ``closed``)."""
 
-    __slots__ = ("main_node", "handle", "id", "host", "port", "direction", "closed", "__weakref__")
+    __slots__ = ("main_node", "_p2p_handle", "id", "host", "port", "direction", "closed",
+                 "__weakref__")
 
     def __init__(self, main_node: "Node", handle: int, id: str, host: str, port: int,
                  direction: int) -> None:
-        self.main_node, self.handle, self.id = main_node, handle, id
+        self.main_node, self._p2p_handle, self.id = main_node, handle, id
         self.host, self.port = host, port
         self.direction = "inbound" if direction == _n.P2P_INBOUND else "outbound"
         self.closed = False
@@ -54,14 +55,6 @@ class Connection:
     async def stop(self) -> None:
         """Node.disconnect_with_node of this peer."""
         await self.main_node.disconnect_with_node(self)
-
-    @property
-    def peer_key(self) -> Optional[bytes]:
-        """The peer's ed25519 public key on an encrypted (native) link, else None."""
-        h = self.main_node._h
-        return _n.peer_key(h, self.handle) if h is not None and not self.closed else None
-
-    encrypted = property(lambda self: self.peer_key is not None, doc="An encrypted link.")
 
     def __repr__(self) -> str:
         return "<Connection %s %s:%d %s>" % (self.direction, self.host, self.port, self.id)
@@ -97,8 +90,7 @@ class Node(_n.NativeNode):
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._conns: Dict[int, Connection] = {}   # loop thread only
         self._queue: "Optional[asyncio.Queue[Optional[List[Item]]]]" = None
-        self._pending: Deque[Item] = collections.deque()
-        self._ready: Deque[Event] = collections.deque()  # a run's events not yet taken
+        self._ready: Deque[Event] = collections.deque()  # a batch's events not yet taken
         self._ended = False          # the poller's last batch (None) was taken
         self._reading = False        # an events() iterator is running
         self._cv = threading.Condition()  # the poller's bound: batches not yet taken
@@ -225,9 +217,7 @@ class Node(_n.NativeNode):
         self._reading = True
         try:
             while True:
-                while self._ready or self._pending:
-                    if not self._ready:
-                        self._ready.extend(self._events(self._pending.popleft()))
+                while self._ready:
                     yield self._ready.popleft()
                 if self._ended:
                     return
@@ -238,14 +228,15 @@ class Node(_n.NativeNode):
                 with self._cv:
                     self._queued -= 1
                     self._cv.notify()
-                self._pending.extend(batch)
+                for item in batch:
+                    self._ready.extend(self._events(item))
         finally:
             self._reading = False
 
     def _events(self, raw: Item) -> List[Event]:
         """The events of one polled event, or of a run of messages (one each)."""
         if isinstance(raw, tuple):
-            conn = self._conn(raw[0], raw[1])
+            conn = self._p2p_connection(raw[0], raw[1])
             return [Event("node_message", self, conn, v) for v in decode_run(raw[2])]
         t = raw.type
         name = EVENT_NAMES.get(t)
@@ -256,29 +247,23 @@ class Node(_n.NativeNode):
         if t == _n.P2P_EVENT_RECONNECTION_ERROR:
             return [Event(name, self, None, {"host": raw.host, "port": raw.port,
                                              "trials": raw.trials})]
-        conn = self._conn(raw.peer, raw.facts)
+        conn = self._p2p_connection(raw.peer, raw.facts)
         if t == _n.P2P_EVENT_TOPIC_MESSAGE:
             return [Event(name, self, conn, {"topic": raw.topic, "origin": raw.origin,
                                              "data": decode_payload(raw.kind, raw.data)})]
-        if t in _DISCONNECTED:
+        if t in _DISCONNECTED and conn is not None:
             del self._conns[raw.peer]
             conn.closed = True
         return [Event(name, self, conn, {})]
 
-    def _conn(self, peer: int, facts: Any) -> Connection:
-        conn = self._conns.get(peer)
-        if conn is None:  # a peer's first event in a batch carries its facts
-            conn = self._conns[peer] = Connection(self, peer, *(
-                facts or ("", "", 0, _n.P2P_OUTBOUND)))
-        return conn
-
     def _p2p_connection(self, handle: int, facts: Any = None) -> Optional[Connection]:
-        """The Connection of a live peer handle, made from the library's facts if new."""
+        """The Connection of a peer handle, made from facts (a peer's first event in a batch
+        carries them) or else the library's on first sight; None for a peer gone meanwhile."""
         conn = self._conns.get(handle)
-        if conn is None and self._h is not None:
-            facts = facts or _n.peer_facts(self._h, handle)
-            if facts is not None:  # else gone meanwhile
-                conn = self._conns[handle] = Connection(self, handle, *facts)
+        if conn is None and facts is None and self._h is not None:
+            facts = _n.peer_facts(self._h, handle)
+        if conn is None and facts is not None:
+            conn = self._conns[handle] = Connection(self, handle, *facts)
         return conn
 
     def _live(self, conn: Any) -> bool:

@@ -69,12 +69,13 @@ def _path(file_name: Any) -> bytes:
 Reject = enum.IntEnum("Reject", {k.upper(): v for k, v in _n.P2P_REJECT.items() if v})  # type: ignore[misc]
 
 
-def _password(password: Password) -> Optional[bytes]:
-    """A key file's password: bytes as is, a str by the core's rule (p2p_secure_password)."""
-    if password is None or isinstance(password, bytes):
-        return password
-    text = _n.encode_str(str(password)) or b""
-    return _n.take_checked("p2p_secure_password", text, len(text))
+def _password(password: Password) -> Tuple[Optional[bytes], int]:
+    """A key file's password and its length: bytes as is, a str by the core's rule
+    (p2p_secure_password)."""
+    if password is not None and not isinstance(password, bytes):
+        text = _n.encode_str(str(password)) or b""
+        password = _n.take_checked("p2p_secure_password", text, len(text))
+    return password, len(password or b"")
 
 
 def _ms(seconds: Optional[float], what: str) -> int:
@@ -140,14 +141,12 @@ class SecureNode(Node):
         if format not in _n.KEY_FORMATS:
             raise ValueError("p2pnode: unknown key format %r: use one of %s"
                              % (format, ", ".join(_n.KEY_FORMATS)))
-        pw = _password(password)
-        _n.call("p2p_secure_key_save_bytes", self._p2p_node, _n.encode_str(str(file_name)), pw,
-                len(pw or b""), _n.KEY_FORMATS[format])
+        self._p2p_do("p2p_secure_key_save_bytes", _n.encode_str(str(file_name)),
+                     *_password(password), _n.KEY_FORMATS[format])
 
     def key_pair_load(self, file_name: str, password: Password) -> None:
-        pw = _password(password)
-        _n.call("p2p_secure_key_load_bytes", self._p2p_node, _n.encode_str(str(file_name)), pw,
-                len(pw or b""))
+        self._p2p_do("p2p_secure_key_load_bytes", _n.encode_str(str(file_name)),
+                     *_password(password))
 
     def get_public_key(self) -> bytes:
         return _n.take_checked("p2p_secure_public_key_buf", self._p2p_node)
