@@ -41,12 +41,10 @@ _LIBNAME = {"win32": "libp2pnode.dll", "darwin": "libp2pnode.dylib"}.get(sys.pla
 
 def _load() -> Tuple[ctypes.CDLL, str]:
     here, env = os.path.dirname(os.path.abspath(__file__)), os.environ.get("P2PNODE_LIBRARY")
-    paths = [env] if env else [os.path.join(here, _LIBNAME),
-                               os.path.normpath(os.path.join(here, "../../../build", _LIBNAME))]
-    if not env and ctypes.util.find_library("p2pnode"):
-        paths.append(ctypes.util.find_library("p2pnode") or "")
+    paths = [env] if env else [os.path.join(here, _LIBNAME), os.path.normpath(
+        os.path.join(here, "../../../build", _LIBNAME)), ctypes.util.find_library("p2pnode")]
     tried = []
-    for path in paths:
+    for path in filter(None, paths):
         if not os.path.isfile(path) and os.sep in path:
             tried.append(f"{path} (not found)")
             continue

@@ -58,13 +58,6 @@ def _out(name: str, *args: Any) -> bytes:
     return data
 
 
-def _path(file_name: Any) -> bytes:
-    path = os.fsencode(file_name)
-    if b"\x00" in path:
-        raise ValueError("p2pnode: a file name cannot contain NUL bytes")
-    return path
-
-
 #: Why a message was rejected (p2p_reject; the README says what each means).
 Reject = enum.IntEnum("Reject", {k.upper(): v for k, v in _n.P2P_REJECT.items() if v})  # type: ignore[misc]
 
@@ -302,8 +295,10 @@ class SecureNode(Node):
         return _out("p2p_secure_aes_decrypt_pw_buf", pw, len(pw), data, len(data))
 
     def _p2p_write_file(self, name: str, file_name: Any, secret: bytes, plaintext: Any) -> None:
-        data = _data(plaintext, "plaintext")
-        rc = getattr(_n.lib, name)(_path(file_name), secret, len(secret), data, len(data))
+        data, path = _data(plaintext, "plaintext"), os.fsencode(file_name)
+        if b"\x00" in path:
+            raise ValueError("p2pnode: a file name cannot contain NUL bytes")
+        rc = getattr(_n.lib, name)(path, secret, len(secret), data, len(data))
         if rc == _n.P2P_EKEY:
             raise OSError("p2pnode: " + _n.errmsg())
         if rc == _n.P2P_EINVAL:
