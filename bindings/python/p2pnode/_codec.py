@@ -53,14 +53,14 @@ def decode_payload(kind: int, data: bytes) -> Any:
     return data
 
 
-def decode_run(messages: List[Tuple[int, int, int, bytes, int]]) -> List[Any]:
+def decode_run(messages: List[Tuple[int, bytes, int]]) -> List[Any]:
     """decode_payload of each message of an _events.Run, text the short way."""
     text = _n.P2P_KIND_TEXT
     try:
         return [d.decode("utf-8") if k == text else decode_payload(k, d)
-                for _, _, k, d, _ in messages]
+                for k, d, _ in messages]
     except UnicodeDecodeError:  # not UTF-8 by Python's rule after all: one at a time
-        return [decode_payload(k, d) for _, _, k, d, _ in messages]
+        return [decode_payload(k, d) for k, d, _ in messages]
 
 
 def sent(node: Any, rc: int, name: str, prefix: str) -> bool:

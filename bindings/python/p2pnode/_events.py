@@ -31,12 +31,12 @@ def _row_format() -> struct.Struct:
 
 
 ROW = _row_format()
-_TYPE_AND_PEER = operator.itemgetter(0, 1)
+_TYPE_AND_PEER = operator.itemgetter(0, 2)  # of a ROW: type, kind, peer, data, len, compression
 
 
-#: A run of one peer's messages: (peer, facts or None, [(type, peer, kind, payload, compression)]);
-#: facts, (id, host, port, direction), are None for a known peer or one seen earlier in the batch.
-Run = Tuple[int, Any, List[Tuple[int, int, int, bytes, int]]]
+#: A run of one peer's messages: (peer, facts or None, [(kind, payload, compression)]); facts,
+#: (id, host, port, direction), are None for a known peer or one seen earlier in the batch.
+Run = Tuple[int, Any, List[Tuple[int, bytes, int]]]
 Item = Union["Event", Run]
 
 
@@ -60,14 +60,14 @@ class Reader:
         """known: the peers whose facts the reader need not copy (its node's connections)."""
         self.node, self.known, self.events = node, known, (_n.P2PEv * BATCH)()
         self.count, self.base, self.size = ctypes.c_size_t(), ctypes.c_void_p(), ctypes.c_size_t()
+        self.outs = ctypes.byref(self.count), ctypes.byref(self.base), ctypes.byref(self.size)
 
     def next(self, wait_ms: int) -> Tuple[int, List[Item]]:
         """(status, the batch: Events and Runs): waits up to wait_ms (-1: until an event or the
         stop). Python works per run, not per message, where it can: it is the cost that counts."""
         evs = self.events
         evs[0].size = ctypes.sizeof(_n.P2PEv)  # P2P_INIT: the array's stride
-        rc = _n.lib.p2p_node_next(self.node, evs, BATCH, wait_ms, ctypes.byref(self.count),
-                                  ctypes.byref(self.base), ctypes.byref(self.size))
+        rc = _n.lib.p2p_node_next(self.node, evs, BATCH, wait_ms, *self.outs)
         n = self.count.value
         if rc != _n.P2P_OK or not n:
             return rc, []
@@ -75,13 +75,11 @@ class Reader:
         base, size = self.base.value or 0, self.size.value
         blob = ctypes.string_at(base, size) if size else b""
         rows = ROW.iter_unpack(ctypes.string_at(ctypes.addressof(evs), n * ROW.size))
-        # The payloads of the messages (other events get a slice they never read).
-        msgs = [(t, p, k, blob[d - base:d - base + m], c) for t, k, p, d, m, c in rows]
         out: List[Item] = []
         seen, known, i, message = set(), self.known, 0, _n.P2P_EVENT_MESSAGE
-        for (t, peer), group in itertools.groupby(msgs, _TYPE_AND_PEER):
-            if t == message:
-                run = list(group)
+        for (t, peer), group in itertools.groupby(rows, _TYPE_AND_PEER):
+            if t == message:  # the payloads, sliced out of the one copy
+                run = [(k, blob[d - base:d - base + m], c) for _, k, _, d, m, c in group]
                 out.append((peer, None if peer in seen or peer in known else _facts(evs[i]), run))
                 i += len(run)
             else:

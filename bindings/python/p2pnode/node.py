@@ -404,7 +404,7 @@ class Node(_n.NativeNode, threading.Thread):
                 values = decode_run(run)
             else:
                 values = []
-                for _, _, _, data, code in run:
+                for _, data, code in run:
                     try:  # a subclass's parse_packet
                         values.append(parse(wire_packet(data, code)))
                     except BaseException:
@@ -481,7 +481,8 @@ class Node(_n.NativeNode, threading.Thread):
             self.outbound_node_disconnected(node)
 
     def node_message(self, node: NodeConnection, data: Any) -> None:
-        self.debug_print("node_message: " + node.id + ": " + str(data))
+        if self.debug:  # str(data) costs more than the rest of a message's way here
+            self.debug_print("node_message: " + node.id + ": " + str(data))
         if self.callback is not None:
             self.callback("node_message", self, node, data)
 
