@@ -14,9 +14,8 @@ import threading
 from typing import Any, AsyncGenerator, Deque, Dict, Iterable, List, Optional
 
 from . import _native as _n
-from ._codec import (GONE_CODES, compression_code, decode_payload, decode_run, encode_batch,
-                     encode_payload)
-from ._events import Item, Reader
+from ._codec import (GONE_CODES, Item, Reader, compression_code, decode_payload, decode_run,
+                     encode_batch, encode_payload)
 from ._native import P2PError
 
 __all__ = ["Node", "Connection", "Event", "P2PError", "EVENT_NAMES"]

@@ -14,8 +14,8 @@ import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _native as _n
-from ._codec import decode_payload, decode_run, encode_payload, send_code, sent, wire_packet
-from ._events import Event, Item, Reader
+from ._codec import (Event, Item, Reader, decode_payload, decode_run, encode_payload, send_code,
+                     sent, wire_packet)
 from ._native import P2PError, cint
 from .nodeconnection import NodeConnection
 

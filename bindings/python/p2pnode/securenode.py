@@ -13,9 +13,8 @@ import os
 from typing import Any, Dict, Optional, Tuple, Union
 
 from . import _native as _n
-from ._codec import decode_payload
+from ._codec import Event, decode_payload
 from ._native import cint as _c_int
-from ._events import Event
 from .node import Callback, Node
 from .nodeconnection import NodeConnection
 
