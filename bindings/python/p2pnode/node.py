@@ -216,7 +216,7 @@ class Node(_n.NativeNode, threading.Thread):
                 else:
                     self.send_to_node(p, data, compression)
             return
-        handles = [n._p2p_handle for n in exclude if self._p2p_owns(n)]
+        handles = [n._p2p_handle for n in exclude if self._p2p_owns(n)] if exclude else []
         arr = (ctypes.c_uint64 * len(handles))(*handles) if handles else None
         sent(self, _n.lib.p2p_node_broadcast(self._p2p_node, payload, len(payload), arr,
                                              len(handles), code),
