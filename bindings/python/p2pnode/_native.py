@@ -10,7 +10,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from ._constants import *  # noqa: F403 (re-exported: p2pnode._native.P2P_* as in the header)
 from ._constants import (CODE_NAMES, P2P_ALL, P2P_COMPRESSION, P2P_EHANDLE, P2P_ESTOPPED,
@@ -114,11 +114,6 @@ def sized(cls: Any) -> Any:
     return cls(size=ctypes.sizeof(cls))
 
 
-def as_dict(s: ctypes.Structure) -> Dict[str, Any]:
-    """A struct's fields by name, its size field left out."""
-    return {f[0]: getattr(s, f[0]) for f in s._fields_ if f[0] != "size"}
-
-
 def take(name: str, *args: Any) -> Tuple[int, bytes]:
     """(status, bytes) of a function whose last argument is a p2p_buf *out (freed here)."""
     out = P2PBuf()
@@ -168,15 +163,6 @@ def limit_code(name: str, value: Any = 0) -> Tuple[int, int]:
                              % (value, ", ".join(OVERFLOW_POLICIES)))
         value = OVERFLOW_POLICIES[value]
     return LIMITS[name], int(value)
-
-
-def peer_handles(node: Any, direction: int) -> List[int]:
-    """The handles of a node's peers of one direction; [] for a freed node."""
-    rc, data = take("p2p_node_peers_buf", node, direction)
-    if rc == P2P_EHANDLE:
-        return []
-    check(rc, "p2p_node_peers_buf")
-    return list(memoryview(data).cast("Q")) if data else []
 
 
 def peer_facts(node: Any, peer: int) -> Optional[PeerFacts]:
@@ -305,8 +291,12 @@ class NativeNode:
         return value.value
 
     def _p2p_peers(self, direction: int) -> List[Any]:
+        """The objects of the node's peers of one direction; [] for a freed node."""
         h = self._p2p_live()
-        conns = map(self._p2p_connection, peer_handles(h, direction) if h else [])
+        rc, data = take("p2p_node_peers_buf", h, direction) if h else (P2P_EHANDLE, b"")
+        if rc != P2P_EHANDLE:
+            check(rc, "p2p_node_peers_buf")
+        conns = map(self._p2p_connection, memoryview(data).cast("Q") if data else [])
         return [c for c in conns if c is not None]
 
     nodes_inbound = property(lambda self: self._p2p_peers(P2P_INBOUND),

@@ -137,7 +137,7 @@ class Node(_n.NativeNode, threading.Thread):
             _n.call("p2p_node_stats", self._p2p_node, ctypes.byref(c))
         else:
             _n.call("p2p_peer_stats", self._p2p_node, node._p2p_handle, ctypes.byref(c))
-        return _n.as_dict(c)
+        return {f[0]: getattr(c, f[0]) for f in c._fields_ if f[0] != "size"}
 
     message_count_send = _count(0, "Messages sent (a broadcast counts once per peer).")
     message_count_recv = _count(1, "Messages received.")
@@ -416,21 +416,19 @@ class Node(_n.NativeNode, threading.Thread):
         print("p2pnode: exception in %s of %r (the node goes on):" % (where, self), file=sys.stderr)
         traceback.print_exc(file=sys.stderr)
 
-    def _p2p_call(self, method: Callable[..., Any], *args: Any) -> Any:
+    def _p2p_call(self, method: Callable[..., Any], *args: Any, failed: Any = None) -> Any:
+        """method(*args); failed after printing what it raised (the node goes on)."""
         try:
             return method(*args)
         except BaseException:
             self._p2p_report(getattr(method, "__name__", "an event method"))
-            return None
+            return failed
 
     def _p2p_dispatch(self, ev: Event) -> None:
         t = ev.type
         if t == _n.P2P_EVENT_RECONNECTION_ERROR:
-            answer = True  # an exception keeps trying
-            try:
-                answer = bool(self.node_reconnection_error(ev.host, ev.port, ev.trials))
-            except BaseException:
-                self._p2p_report("node_reconnection_error")
+            answer = bool(self._p2p_call(self.node_reconnection_error, ev.host, ev.port, ev.trials,
+                                         failed=True))  # an exception keeps trying
             _n.lib.p2p_node_reply(self._p2p_node, 1 if answer else 0)
             for entry in self.reconnect_to_nodes:
                 if entry.get("host") == ev.host and entry.get("port") == ev.port:
