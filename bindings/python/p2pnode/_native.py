@@ -10,7 +10,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from ._constants import *  # noqa: F403 (re-exported: p2pnode._native.P2P_* as in the header)
 from ._constants import (CODE_NAMES, P2P_ALL, P2P_COMPRESSION, P2P_EHANDLE, P2P_ESTOPPED,
@@ -41,12 +41,10 @@ _LIBNAME = {"win32": "libp2pnode.dll", "darwin": "libp2pnode.dylib"}.get(sys.pla
 
 def _load() -> Tuple[ctypes.CDLL, str]:
     here, env = os.path.dirname(os.path.abspath(__file__)), os.environ.get("P2PNODE_LIBRARY")
-    paths = [env] if env else [os.path.join(here, _LIBNAME),
-                               os.path.normpath(os.path.join(here, "../../../build", _LIBNAME))]
-    if not env and ctypes.util.find_library("p2pnode"):
-        paths.append(ctypes.util.find_library("p2pnode") or "")
+    paths = [env] if env else [os.path.join(here, _LIBNAME), os.path.normpath(
+        os.path.join(here, "../../../build", _LIBNAME)), ctypes.util.find_library("p2pnode")]
     tried = []
-    for path in paths:
+    for path in filter(None, paths):
         if not os.path.isfile(path) and os.sep in path:
             tried.append(f"{path} (not found)")
             continue
@@ -101,6 +99,12 @@ def encode_str(s: Optional[str]) -> Optional[bytes]:
     return b
 
 
+def sized_str(s: Optional[str]) -> Tuple[Optional[bytes], int]:
+    """encode_str(s) and its length, for the functions that take a (char *, size_t) pair."""
+    b = encode_str(s)
+    return b or (None if s is None else b""), len(b or b"")
+
+
 def decode_str(b: Optional[bytes]) -> str:
     return b.decode("utf-8", "replace") if b else ""
 
@@ -108,11 +112,6 @@ def decode_str(b: Optional[bytes]) -> str:
 def sized(cls: Any) -> Any:
     """A sized struct as P2P_INIT makes it: zero, size set."""
     return cls(size=ctypes.sizeof(cls))
-
-
-def as_dict(s: ctypes.Structure) -> Dict[str, Any]:
-    """A struct's fields by name, its size field left out."""
-    return {f[0]: getattr(s, f[0]) for f in s._fields_ if f[0] != "size"}
 
 
 def take(name: str, *args: Any) -> Tuple[int, bytes]:
@@ -166,34 +165,6 @@ def limit_code(name: str, value: Any = 0) -> Tuple[int, int]:
     return LIMITS[name], int(value)
 
 
-def set_limit(node: Any, name: str, value: Any) -> None:
-    call("p2p_node_set_limit", node, *limit_code(name, value))
-
-
-def get_limit(node: Any, name: str) -> int:
-    value = ctypes.c_int64()
-    call("p2p_node_get_limit", node, limit_code(name)[0], ctypes.byref(value))
-    return value.value
-
-
-def peer_handles(node: Any, direction: int) -> List[int]:
-    """The handles of a node's peers of one direction; [] for a freed node."""
-    rc, data = take("p2p_node_peers_buf", node, direction)
-    if rc == P2P_EHANDLE:
-        return []
-    check(rc, "p2p_node_peers_buf")
-    return list(memoryview(data).cast("Q")) if data else []
-
-
-def peer_key(node: Any, peer: int) -> Optional[bytes]:
-    """The peer's ed25519 public key when the link is encrypted (native), else None."""
-    p = sized(P2PPeer)
-    if lib.p2p_peer_facts(node, peer, ctypes.byref(p)) != P2P_OK:
-        return None
-    lib.p2p_buf_free(ctypes.byref(p.mem))
-    return bytes(p.key) if p.encrypted else None
-
-
 def peer_facts(node: Any, peer: int) -> Optional[PeerFacts]:
     """A peer's id, host, port and direction in one call; None when gone."""
     p = sized(P2PPeer)
@@ -203,6 +174,29 @@ def peer_facts(node: Any, peer: int) -> Optional[PeerFacts]:
         return decode_str(p.id), decode_str(p.host), p.port, p.direction
     finally:
         lib.p2p_buf_free(ctypes.byref(p.mem))
+
+
+class NativePeer:
+    """What the threaded and the asyncio connection share: the peer's handle and its key."""
+
+    __slots__ = ()
+    main_node: Any
+    _p2p_handle: int
+
+    handle = property(lambda self: self._p2p_handle,
+                      doc="The library's handle of this peer (0 if not made by a node).")
+
+    @property
+    def peer_key(self) -> Optional[bytes]:
+        """The peer's ed25519 public key on an encrypted (native) link, else None."""
+        p, h = sized(P2PPeer), self.main_node._p2p_live() if self._p2p_handle else None
+        if not h or lib.p2p_peer_facts(h, self._p2p_handle, ctypes.byref(p)) != P2P_OK:
+            return None
+        lib.p2p_buf_free(ctypes.byref(p.mem))
+        return bytes(p.key) if p.encrypted else None
+
+    encrypted = property(lambda self: self.peer_key is not None,
+                         doc="True on an encrypted (native, TLS 1.3) link.")
 
 
 class NativeNode:
@@ -222,13 +216,17 @@ class NativeNode:
             raise P2PError(P2P_ESTOPPED, "", function)
         return h
 
+    def _p2p_do(self, name: str, *args: Any) -> int:
+        """lib.name(node, *args), checked; P2PError(P2P_ESTOPPED) once the node is gone."""
+        return call(name, self._p2p_handle_of(name), *args)
+
     def _p2p_setup(self, encryption: str, identity: Any) -> None:
         """Node(..., encryption=, identity=): the mode by name, the identity a path or PEM bytes."""
         h, mode = self._p2p_handle_of("p2p_node_new"), ctypes.c_int()
         if lib.p2p_encryption_from_name(encode_str(encryption), ctypes.byref(mode)) != P2P_OK:
             raise ValueError("p2pnode: encryption must be 'preferred', 'off' or 'required', not %r"
                              % (encryption,))
-        set_limit(h, "encryption", mode.value)
+        self.set_limit("encryption", mode.value)
         if isinstance(identity, (bytes, bytearray)):
             call("p2p_node_set_identity", h, bytes(identity), len(identity))
         elif identity is not None:
@@ -239,35 +237,29 @@ class NativeNode:
 
     def save_identity(self, path: Any) -> None:
         """Write the node's private key (PKCS#8 PEM, mode 0600) to path."""
-        call("p2p_node_identity_save", self._p2p_handle_of("p2p_node_identity_save"),
-             os.fsencode(path))
+        self._p2p_do("p2p_node_identity_save", os.fsencode(path))
 
     def load_identity(self, path: Any) -> None:
         """Use the private key of a PEM file (before start)."""
-        call("p2p_node_identity_load", self._p2p_handle_of("p2p_node_identity_load"),
-             os.fsencode(path))
+        self._p2p_do("p2p_node_identity_load", os.fsencode(path))
 
     def pin(self, id: Any, key: bytes) -> None:
         """Accept the peer of this id only with this public key (32 bytes)."""
-        b = encode_str(str(id)) or b""
-        call("p2p_node_pin", self._p2p_handle_of("p2p_node_pin"), b, len(b), bytes(key), len(key))
+        self._p2p_do("p2p_node_pin", *sized_str(str(id)), bytes(key), len(key))
 
     def allow(self, key: bytes, id: Any = None) -> None:
         """Put a public key (for one id, or any) on the allow-list: others are refused."""
-        b = encode_str(None if id is None else str(id))
-        call("p2p_node_allow", self._p2p_handle_of("p2p_node_allow"), b, len(b or b""),
-             bytes(key), len(key))
+        self._p2p_do("p2p_node_allow", *sized_str(None if id is None else str(id)), bytes(key),
+                     len(key))
 
     def discover(self, target_peers: int = 8) -> None:
         """Connect with peers learnt from the connected ones until target_peers (started node)."""
-        call("p2p_node_discover", self._p2p_handle_of("p2p_node_discover"),
-             cint(target_peers, "target_peers"))
+        self._p2p_do("p2p_node_discover", cint(target_peers, "target_peers"))
 
     def known_peers(self) -> List[Tuple[str, str, int]]:
         """(id, host, port) of the peers the node has learnt of."""
         out, n = P2PBuf(), ctypes.c_size_t()
-        call("p2p_node_known_peers_buf", self._p2p_handle_of("p2p_node_known_peers_buf"),
-             ctypes.byref(out), ctypes.byref(n))
+        self._p2p_do("p2p_node_known_peers_buf", ctypes.byref(out), ctypes.byref(n))
         try:
             step = P2PPeer.from_address(out.data).size if n.value else 0
             entries = [P2PPeer.from_address(out.data + i * step) for i in range(n.value)]
@@ -277,33 +269,34 @@ class NativeNode:
 
     def subscribe(self, topic: str) -> None:
         """Receive the messages published on topic (node_topic_message)."""
-        b = encode_str(topic) or b""
-        call("p2p_node_subscribe", self._p2p_handle_of("p2p_node_subscribe"), b, len(b))
+        self._p2p_do("p2p_node_subscribe", *sized_str(topic))
 
     def unsubscribe(self, topic: str) -> None:
-        b = encode_str(topic) or b""
-        call("p2p_node_unsubscribe", self._p2p_handle_of("p2p_node_unsubscribe"), b, len(b))
+        self._p2p_do("p2p_node_unsubscribe", *sized_str(topic))
 
     def publish(self, topic: str, data: Any) -> None:
         """Send data (str, dict as JSON, bytes) to every subscriber of topic once (started node)."""
         from ._codec import encode_payload  # _codec imports this module
-        b, payload = encode_str(topic) or b"", encode_payload(data)
-        call("p2p_node_publish", self._p2p_handle_of("p2p_node_publish"), b, len(b), payload,
-             len(payload), 0)
+        payload = encode_payload(data)
+        self._p2p_do("p2p_node_publish", *sized_str(topic), payload, len(payload), 0)
 
     def set_limit(self, name: str, value: int) -> None:
         """Set a limit of LIMITS by name, 0 for its default (p2pnode only; before start())."""
-        limit_code(name, value)
-        set_limit(self._p2p_handle_of("p2p_node_set_limit"), name, value)
+        self._p2p_do("p2p_node_set_limit", *limit_code(name, value))
 
     def get_limit(self, name: str) -> int:
         """The value of a limit (see set_limit), defaults filled in."""
-        limit_code(name)
-        return get_limit(self._p2p_handle_of("p2p_node_get_limit"), name)
+        code, value = limit_code(name)[0], ctypes.c_int64()
+        self._p2p_do("p2p_node_get_limit", code, ctypes.byref(value))
+        return value.value
 
     def _p2p_peers(self, direction: int) -> List[Any]:
+        """The objects of the node's peers of one direction; [] for a freed node."""
         h = self._p2p_live()
-        conns = map(self._p2p_connection, peer_handles(h, direction) if h else [])
+        rc, data = take("p2p_node_peers_buf", h, direction) if h else (P2P_EHANDLE, b"")
+        if rc != P2P_EHANDLE:
+            check(rc, "p2p_node_peers_buf")
+        conns = map(self._p2p_connection, memoryview(data).cast("Q") if data else [])
         return [c for c in conns if c is not None]
 
     nodes_inbound = property(lambda self: self._p2p_peers(P2P_INBOUND),

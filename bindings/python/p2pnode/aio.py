@@ -14,9 +14,8 @@ import threading
 from typing import Any, AsyncGenerator, Deque, Dict, Iterable, List, Optional
 
 from . import _native as _n
-from ._codec import (GONE_CODES, compression_code, decode_payload, decode_run, encode_batch,
-                     encode_payload)
-from ._events import Item, Reader
+from ._codec import (GONE_CODES, Item, Reader, compression_code, decode_payload, decode_run,
+                     encode_batch, encode_payload)
 from ._native import P2PError
 
 __all__ = ["Node", "Connection", "Event", "P2PError", "EVENT_NAMES"]
@@ -31,14 +30,24 @@ _DISCONNECTED = (_n.P2P_EVENT_OUTBOUND_DISCONNECTED, _n.P2P_EVENT_INBOUND_DISCON
 _POLL_MS = 500
 
 
-class Connection:
+def _soon(loop: asyncio.AbstractEventLoop, fn: Any, arg: Any) -> bool:
+    """loop.call_soon_threadsafe(fn, arg); False when the loop is closed."""
+    try:
+        loop.call_soon_threadsafe(fn, arg)
+    except RuntimeError:
+        return False
+    return True
+
+
+class Connection(_n.NativePeer):
     """A peer of an aio Node (``id``, ``host``, ``port``, ``direction``, ``closed``)."""
 
-    __slots__ = ("main_node", "handle", "id", "host", "port", "direction", "closed", "__weakref__")
+    __slots__ = ("main_node", "_p2p_handle", "id", "host", "port", "direction", "closed",
+                 "__weakref__")
 
     def __init__(self, main_node: "Node", handle: int, id: str, host: str, port: int,
                  direction: int) -> None:
-        self.main_node, self.handle, self.id = main_node, handle, id
+        self.main_node, self._p2p_handle, self.id = main_node, handle, id
         self.host, self.port = host, port
         self.direction = "inbound" if direction == _n.P2P_INBOUND else "outbound"
         self.closed = False
@@ -54,14 +63,6 @@ class Connection:
     async def stop(self) -> None:
         """Node.disconnect_with_node of this peer."""
         await self.main_node.disconnect_with_node(self)
-
-    @property
-    def peer_key(self) -> Optional[bytes]:
-        """The peer's ed25519 public key on an encrypted (native) link, else None."""
-        h = self.main_node._h
-        return _n.peer_key(h, self.handle) if h is not None and not self.closed else None
-
-    encrypted = property(lambda self: self.peer_key is not None, doc="An encrypted link.")
 
     def __repr__(self) -> str:
         return "<Connection %s %s:%d %s>" % (self.direction, self.host, self.port, self.id)
@@ -94,21 +95,22 @@ class Node(_n.NativeNode):
         self._p2p_setup(encryption, identity)
         self.host = host
         self._max_batches = max(1, int(max_batches))
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._conns: Dict[int, Connection] = {}   # loop thread only
-        self._queue: "Optional[asyncio.Queue[Optional[List[Item]]]]" = None
-        self._pending: Deque[Item] = collections.deque()
-        self._ready: Deque[Event] = collections.deque()  # a run's events not yet taken
+        self._ready: Deque[Event] = collections.deque()  # a batch's events not yet taken
         self._ended = False          # the poller's last batch (None) was taken
         self._reading = False        # an events() iterator is running
         self._cv = threading.Condition()  # the poller's bound: batches not yet taken
         self._queued = 0
         self._urgent = 0             # stops/disconnects under way: no bound
-        self._poller: Optional[threading.Thread] = None
-        self._poller_done: Optional["asyncio.Future[None]"] = None
-        self._serial: Optional[concurrent.futures.ThreadPoolExecutor] = None
-        self._dialer: Optional[concurrent.futures.ThreadPoolExecutor] = None
+        # Their threads come with their first call: sends in await order, dials side by side.
+        self._serial = concurrent.futures.ThreadPoolExecutor(1, "p2pnode-aio-send")
+        self._dialer = concurrent.futures.ThreadPoolExecutor(4, "p2pnode-aio-connect")
         self._closing: Optional["asyncio.Task[None]"] = None
+        # Set by start(): the loop, its queue of batches, the poller and its end.
+        self._loop: asyncio.AbstractEventLoop
+        self._queue: "asyncio.Queue[Optional[List[Item]]]"
+        self._poller: threading.Thread
+        self._poller_done: "asyncio.Future[None]"
 
     def _p2p_live(self) -> Optional[int]:
         return self._h
@@ -122,8 +124,6 @@ class Node(_n.NativeNode):
         self._loop = asyncio.get_running_loop()
         self._queue = asyncio.Queue()
         self._poller_done = self._loop.create_future()
-        self._serial = concurrent.futures.ThreadPoolExecutor(1, "p2pnode-aio-send")
-        self._dialer = concurrent.futures.ThreadPoolExecutor(4, "p2pnode-aio-connect")
         _n.call("p2p_node_start", self._h)
         self._started = True
         self._poller = threading.Thread(target=self._poll, args=(self._h,), daemon=True,
@@ -153,8 +153,6 @@ class Node(_n.NativeNode):
             _n.lib.p2p_node_free(h)
             self._ended = True
             return
-        assert self._loop is not None and self._poller is not None
-        assert self._poller_done is not None
         with self._cv:
             self._urgent += 1  # from now on the poller polls, read or not
             self._cv.notify_all()
@@ -166,35 +164,27 @@ class Node(_n.NativeNode):
         self._shutdown()
 
     def _shutdown(self) -> None:
-        for ex in (self._serial, self._dialer):
-            if ex is not None:
-                ex.shutdown(wait=False)
+        self._serial.shutdown(wait=False)
+        self._dialer.shutdown(wait=False)
 
     def _poll(self, h: int) -> None:
-        """The poller thread: take batches from the library and hand them to the loop."""
-        loop, reader = self._loop, Reader(h, self._conns)
-        assert loop is not None
-        orphan = False  # the loop is gone: stop the node and drain it
+        """The poller thread: take batches from the library and hand them to the loop; with
+        the loop gone (closed with the node running), stop the node, drain it and free it."""
+        loop, reader, orphan = self._loop, Reader(h, self._conns), False
         try:
             while True:
-                if not orphan:
-                    with self._cv:
-                        while (self._queued >= self._max_batches and not self._urgent
-                               and not loop.is_closed()):
-                            self._cv.wait(_POLL_MS / 1000)
+                with self._cv:
+                    while (not orphan and self._queued >= self._max_batches and not self._urgent
+                           and not loop.is_closed()):
+                        self._cv.wait(_POLL_MS / 1000)
                 rc, batch = reader.next(_POLL_MS)
                 if rc != _n.P2P_OK:
                     break  # P2P_ESTOPPED: every event was taken (anything else: nothing more)
-                if not orphan and not batch and loop.is_closed():
-                    orphan = True
-                    _n.lib.p2p_node_stop(h)
-                if not batch or orphan:
+                if orphan or not (batch or loop.is_closed()):
                     continue
                 with self._cv:
                     self._queued += 1
-                try:
-                    loop.call_soon_threadsafe(self._put, batch)
-                except RuntimeError:  # the loop closed with the node running: stop and drain
+                if not (batch and _soon(loop, self._put, batch)):
                     orphan = True
                     _n.lib.p2p_node_stop(h)
         finally:
@@ -203,14 +193,10 @@ class Node(_n.NativeNode):
                 _n.lib.p2p_node_free(h)
                 self._shutdown()
             else:
-                try:
-                    loop.call_soon_threadsafe(self._put, None)
-                except RuntimeError:
-                    pass
+                _soon(loop, self._put, None)
 
     def _put(self, batch: Optional[List[Item]]) -> None:
         """On the loop: a batch for events(), or None: the poller is done."""
-        assert self._queue is not None and self._poller_done is not None
         self._queue.put_nowait(batch)
         if batch is None and not self._poller_done.done():
             self._poller_done.set_result(None)
@@ -221,13 +207,10 @@ class Node(_n.NativeNode):
             raise RuntimeError("p2pnode.aio: events() is being iterated already")
         if not self._started:
             raise RuntimeError("p2pnode.aio: start the node before reading its events")
-        assert self._queue is not None
         self._reading = True
         try:
             while True:
-                while self._ready or self._pending:
-                    if not self._ready:
-                        self._ready.extend(self._events(self._pending.popleft()))
+                while self._ready:
                     yield self._ready.popleft()
                 if self._ended:
                     return
@@ -238,14 +221,15 @@ class Node(_n.NativeNode):
                 with self._cv:
                     self._queued -= 1
                     self._cv.notify()
-                self._pending.extend(batch)
+                for item in batch:
+                    self._ready.extend(self._events(item))
         finally:
             self._reading = False
 
     def _events(self, raw: Item) -> List[Event]:
         """The events of one polled event, or of a run of messages (one each)."""
         if isinstance(raw, tuple):
-            conn = self._conn(raw[0], raw[1])
+            conn = self._p2p_connection(raw[0], raw[1])
             return [Event("node_message", self, conn, v) for v in decode_run(raw[2])]
         t = raw.type
         name = EVENT_NAMES.get(t)
@@ -256,39 +240,33 @@ class Node(_n.NativeNode):
         if t == _n.P2P_EVENT_RECONNECTION_ERROR:
             return [Event(name, self, None, {"host": raw.host, "port": raw.port,
                                              "trials": raw.trials})]
-        conn = self._conn(raw.peer, raw.facts)
+        conn = self._p2p_connection(raw.peer, raw.facts)
         if t == _n.P2P_EVENT_TOPIC_MESSAGE:
             return [Event(name, self, conn, {"topic": raw.topic, "origin": raw.origin,
                                              "data": decode_payload(raw.kind, raw.data)})]
-        if t in _DISCONNECTED:
+        if t in _DISCONNECTED and conn is not None:
             del self._conns[raw.peer]
             conn.closed = True
         return [Event(name, self, conn, {})]
 
-    def _conn(self, peer: int, facts: Any) -> Connection:
-        conn = self._conns.get(peer)
-        if conn is None:  # a peer's first event in a batch carries its facts
-            conn = self._conns[peer] = Connection(self, peer, *(
-                facts or ("", "", 0, _n.P2P_OUTBOUND)))
-        return conn
-
     def _p2p_connection(self, handle: int, facts: Any = None) -> Optional[Connection]:
-        """The Connection of a live peer handle, made from the library's facts if new."""
+        """The Connection of a peer handle, made from facts (a peer's first event in a batch
+        carries them) or else the library's on first sight; None for a peer gone meanwhile."""
         conn = self._conns.get(handle)
-        if conn is None and self._h is not None:
-            facts = facts or _n.peer_facts(self._h, handle)
-            if facts is not None:  # else gone meanwhile
-                conn = self._conns[handle] = Connection(self, handle, *facts)
+        if conn is None and facts is None and self._h is not None:
+            facts = _n.peer_facts(self._h, handle)
+        if conn is None and facts is not None:
+            conn = self._conns[handle] = Connection(self, handle, *facts)
         return conn
 
     def _live(self, conn: Any) -> bool:
         return isinstance(conn, Connection) and conn.main_node is self and not conn.closed
 
-    async def _run(self, pool: Optional[concurrent.futures.Executor], name: str, *args: Any,
+    async def _run(self, pool: concurrent.futures.Executor, name: str, *args: Any,
                    gone: Any = None) -> Any:
         """lib.name(node, *args) on a worker thread (P2PError there); gone for a gone peer."""
         try:
-            if not self._started or self._h is None or pool is None or self._loop is None:
+            if not self._started or self._h is None:
                 raise P2PError(_n.P2P_ESTOPPED if self._started else _n.P2P_ESTATE, "",
                                "p2pnode.aio")
             return await self._loop.run_in_executor(pool, _n.call, name, self._h, *args)

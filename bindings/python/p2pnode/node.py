@@ -11,11 +11,11 @@ import random
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _native as _n
-from ._codec import decode_payload, decode_run, encode_payload, send_code, sent, wire_packet
-from ._events import Event, Item, Reader
+from ._codec import (Event, Item, Reader, decode_payload, decode_run, encode_payload, send_code,
+                     sent, wire_packet)
 from ._native import P2PError, cint
 from .nodeconnection import NodeConnection
 
@@ -80,7 +80,6 @@ class Node(_n.NativeNode, threading.Thread):
         self._p2p_node: Optional[int] = None
         self._p2p_lock = threading.RLock()
         self._p2p_conns: Dict[int, NodeConnection] = {}
-        self._p2p_gone: Set[int] = set()
         self._p2p_creating: Optional[Tuple[int, Optional[int]]] = None
         self._p2p_started = self._p2p_freed = self._p2p_stopping = False
         self._p2p_counts, self._p2p_offsets = [0, 0, 0], [0, 0, 0]
@@ -92,7 +91,7 @@ class Node(_n.NativeNode, threading.Thread):
             id = self.generate_id()  # a subclass's ids, as in p2pnetwork
         self._p2p_node, self.port, self.id = self._p2p_new(host, port, id, max_connections)
         self._p2p_setup(encryption, identity)
-        self.debug = self.__dict__.get("_p2p_debug", False)  # a subclass may set it first
+        self.debug = self.debug  # a subclass may set it first: now the library's too
         if type(self).init_server is not Node.init_server:
             self.init_server()
 
@@ -110,14 +109,11 @@ class Node(_n.NativeNode, threading.Thread):
     @property
     def debug(self) -> bool:
         """Debug output on or off (the library's and debug_print's)."""
-        node, on = self.__dict__.get("_p2p_node"), ctypes.c_int()
-        if node and not self._p2p_freed and _n.lib.p2p_node_get_debug(node, ctypes.byref(on)) == 0:
-            return bool(on.value)
         return bool(self.__dict__.get("_p2p_debug", False))
 
     @debug.setter
     def debug(self, on: bool) -> None:
-        self.__dict__["_p2p_debug"] = bool(on)  # kept for before __init__ and after the free
+        self.__dict__["_p2p_debug"] = bool(on)  # the library's follows; set before __init__ too
         node = self.__dict__.get("_p2p_node")
         rc = _n.lib.p2p_node_set_debug(node, int(bool(on))) if node and not self._p2p_freed else 0
         if rc not in (_n.P2P_OK, _n.P2P_EHANDLE):
@@ -126,13 +122,13 @@ class Node(_n.NativeNode, threading.Thread):
     @property
     def max_connections(self) -> int:
         """The limit of inbound peers (0: unlimited); settable at any time."""
-        return _n.get_limit(self._p2p_node, "max_connections")
+        return self.get_limit("max_connections")
 
     @max_connections.setter
     def max_connections(self, value: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError("p2pnode: max_connections must be an int")
-        _n.set_limit(self._p2p_node, "max_connections", value)
+        self.set_limit("max_connections", value)
 
     def counters(self, node: Any = None) -> dict:
         """The node's counters, or a peer's (a NodeConnection): p2p_stats' fields (p2pnode only)."""
@@ -141,7 +137,7 @@ class Node(_n.NativeNode, threading.Thread):
             _n.call("p2p_node_stats", self._p2p_node, ctypes.byref(c))
         else:
             _n.call("p2p_peer_stats", self._p2p_node, node._p2p_handle, ctypes.byref(c))
-        return _n.as_dict(c)
+        return {f[0]: getattr(c, f[0]) for f in c._fields_ if f[0] != "size"}
 
     message_count_send = _count(0, "Messages sent (a broadcast counts once per peer).")
     message_count_recv = _count(1, "Messages received.")
@@ -155,8 +151,7 @@ class Node(_n.NativeNode, threading.Thread):
             conn = self._p2p_conns.get(handle)
             if conn is not None:
                 return conn
-            if facts is None and handle not in self._p2p_gone:
-                facts = _n.peer_facts(self._p2p_node, handle)
+            facts = facts or _n.peer_facts(self._p2p_node, handle)  # None: gone meanwhile
             if facts is None:
                 return None
             pid, host, port, direction = facts
@@ -221,7 +216,7 @@ class Node(_n.NativeNode, threading.Thread):
                 else:
                     self.send_to_node(p, data, compression)
             return
-        handles = [n._p2p_handle for n in exclude if self._p2p_owns(n)]
+        handles = [n._p2p_handle for n in exclude if self._p2p_owns(n)] if exclude else []
         arr = (ctypes.c_uint64 * len(handles))(*handles) if handles else None
         sent(self, _n.lib.p2p_node_broadcast(self._p2p_node, payload, len(payload), arr,
                                              len(handles), code),
@@ -230,17 +225,20 @@ class Node(_n.NativeNode, threading.Thread):
     def send_to_node(self, n: Any, data: Any, compression: str = "none") -> None:
         """Send data to the peer n; an unknown or gone n gets a debug line, as in p2pnetwork."""
         encode_payload(data)
-        if not self._p2p_owns(n) or not n.is_alive():
-            self.debug_print("Node send_to_node: Could not send the data, node is not found!")
-            return
-        n.send(data, compression=compression)
+        if self._p2p_found(n, "send_to_node"):
+            n.send(data, compression=compression)
 
     def send_batch_to_node(self, n: Any, messages: Any, compression: str = "none") -> int:
         """NodeConnection.send_batch to the peer n; how many were queued (p2pnode only)."""
-        if not self._p2p_owns(n) or not n.is_alive():
-            self.debug_print("Node send_batch_to_node: Could not send the data, node is not found!")
-            return 0
-        return n.send_batch(messages, compression=compression)
+        found = self._p2p_found(n, "send_batch_to_node")
+        return n.send_batch(messages, compression=compression) if found else 0
+
+    def _p2p_found(self, n: Any, who: str) -> bool:
+        """True for a live peer of ours; else p2pnetwork's debug line (nothing is sent)."""
+        if self._p2p_owns(n) and n.is_alive():
+            return True
+        self.debug_print("Node " + who + ": Could not send the data, node is not found!")
+        return False
 
     def connect_with_node(self, host: str, port: int, reconnect: bool = False) -> bool:
         """Connect with host:port (blocking); True when connected, also already; with reconnect
@@ -370,7 +368,6 @@ class Node(_n.NativeNode, threading.Thread):
             if self._p2p_freed or self._p2p_node is None:
                 return
             self._p2p_counters()
-            self.__dict__["_p2p_debug"] = self.debug
             self._p2p_freed = True
             for conn in self._p2p_conns.values():
                 conn._p2p_gone()
@@ -407,7 +404,7 @@ class Node(_n.NativeNode, threading.Thread):
                 values = decode_run(run)
             else:
                 values = []
-                for _, _, _, data, code in run:
+                for _, data, code in run:
                     try:  # a subclass's parse_packet
                         values.append(parse(wire_packet(data, code)))
                     except BaseException:
@@ -419,21 +416,19 @@ class Node(_n.NativeNode, threading.Thread):
         print("p2pnode: exception in %s of %r (the node goes on):" % (where, self), file=sys.stderr)
         traceback.print_exc(file=sys.stderr)
 
-    def _p2p_call(self, method: Callable[..., Any], *args: Any) -> Any:
+    def _p2p_call(self, method: Callable[..., Any], *args: Any, failed: Any = None) -> Any:
+        """method(*args); failed after printing what it raised (the node goes on)."""
         try:
             return method(*args)
         except BaseException:
             self._p2p_report(getattr(method, "__name__", "an event method"))
-            return None
+            return failed
 
     def _p2p_dispatch(self, ev: Event) -> None:
         t = ev.type
         if t == _n.P2P_EVENT_RECONNECTION_ERROR:
-            answer = True  # an exception keeps trying
-            try:
-                answer = bool(self.node_reconnection_error(ev.host, ev.port, ev.trials))
-            except BaseException:
-                self._p2p_report("node_reconnection_error")
+            answer = bool(self._p2p_call(self.node_reconnection_error, ev.host, ev.port, ev.trials,
+                                         failed=True))  # an exception keeps trying
             _n.lib.p2p_node_reply(self._p2p_node, 1 if answer else 0)
             for entry in self.reconnect_to_nodes:
                 if entry.get("host") == ev.host and entry.get("port") == ev.port:
@@ -456,7 +451,6 @@ class Node(_n.NativeNode, threading.Thread):
             with self._p2p_lock:
                 if self._p2p_conns.pop(ev.peer, None) is not None and conn._p2p_own_send:
                     self._p2p_send_overrides -= 1
-                self._p2p_gone.add(ev.peer)
             conn.terminate_flag.set()
             conn.dropped, conn.dropped_bytes = ev.dropped, ev.dropped_bytes
             self._p2p_call(self.node_disconnected, conn)
@@ -485,7 +479,8 @@ class Node(_n.NativeNode, threading.Thread):
             self.outbound_node_disconnected(node)
 
     def node_message(self, node: NodeConnection, data: Any) -> None:
-        self.debug_print("node_message: " + node.id + ": " + str(data))
+        if self.debug:  # str(data) costs more than the rest of a message's way here
+            self.debug_print("node_message: " + node.id + ": " + str(data))
         if self.callback is not None:
             self.callback("node_message", self, node, data)
 

@@ -23,7 +23,7 @@ from ._codec import compressed as _compressed
 __all__ = ["NodeConnection"]
 
 
-class NodeConnection(threading.Thread):
+class NodeConnection(_n.NativePeer, threading.Thread):
     """A peer connected with a Node; a Thread that never runs (the library reads the socket).
 
     Equal (and hashed alike) when naming the same peer handle of the same node.
@@ -48,20 +48,6 @@ class NodeConnection(threading.Thread):
         self._p2p_own_send = False  # set by the node: the class overrides send()
         #: Set at the disconnected event: accepted messages never written to the peer, their bytes.
         self.dropped = self.dropped_bytes = 0
-
-    @property
-    def handle(self) -> int:
-        """The library's handle of this peer (0 if not made by a node)."""
-        return self._p2p_handle
-
-    @property
-    def peer_key(self) -> Optional[bytes]:
-        """The peer's ed25519 public key on an encrypted (native) link, else None."""
-        h = self.main_node._p2p_live() if self._p2p_handle else None
-        return _n.peer_key(h, self._p2p_handle) if h else None
-
-    encrypted = property(lambda self: self.peer_key is not None,
-                         doc="True on an encrypted (native, TLS 1.3) link.")
 
     @property
     def direction(self) -> Optional[str]:

@@ -13,9 +13,8 @@ import os
 from typing import Any, Dict, Optional, Tuple, Union
 
 from . import _native as _n
-from ._codec import decode_payload
+from ._codec import Event, decode_payload
 from ._native import cint as _c_int
-from ._events import Event
 from .node import Callback, Node
 from .nodeconnection import NodeConnection
 
@@ -58,23 +57,17 @@ def _out(name: str, *args: Any) -> bytes:
     return data
 
 
-def _path(file_name: Any) -> bytes:
-    path = os.fsencode(file_name)
-    if b"\x00" in path:
-        raise ValueError("p2pnode: a file name cannot contain NUL bytes")
-    return path
-
-
 #: Why a message was rejected (p2p_reject; the README says what each means).
 Reject = enum.IntEnum("Reject", {k.upper(): v for k, v in _n.P2P_REJECT.items() if v})  # type: ignore[misc]
 
 
-def _password(password: Password) -> Optional[bytes]:
-    """A key file's password: bytes as is, a str by the core's rule (p2p_secure_password)."""
-    if password is None or isinstance(password, bytes):
-        return password
-    text = _n.encode_str(str(password)) or b""
-    return _n.take_checked("p2p_secure_password", text, len(text))
+def _password(password: Password) -> Tuple[Optional[bytes], int]:
+    """A key file's password and its length: bytes as is, a str by the core's rule
+    (p2p_secure_password)."""
+    if password is not None and not isinstance(password, bytes):
+        text = _n.encode_str(str(password)) or b""
+        password = _n.take_checked("p2p_secure_password", text, len(text))
+    return password, len(password or b"")
 
 
 def _ms(seconds: Optional[float], what: str) -> int:
@@ -140,14 +133,12 @@ class SecureNode(Node):
         if format not in _n.KEY_FORMATS:
             raise ValueError("p2pnode: unknown key format %r: use one of %s"
                              % (format, ", ".join(_n.KEY_FORMATS)))
-        pw = _password(password)
-        _n.call("p2p_secure_key_save_bytes", self._p2p_node, _n.encode_str(str(file_name)), pw,
-                len(pw or b""), _n.KEY_FORMATS[format])
+        self._p2p_do("p2p_secure_key_save_bytes", _n.encode_str(str(file_name)),
+                     *_password(password), _n.KEY_FORMATS[format])
 
     def key_pair_load(self, file_name: str, password: Password) -> None:
-        pw = _password(password)
-        _n.call("p2p_secure_key_load_bytes", self._p2p_node, _n.encode_str(str(file_name)), pw,
-                len(pw or b""))
+        self._p2p_do("p2p_secure_key_load_bytes", _n.encode_str(str(file_name)),
+                     *_password(password))
 
     def get_public_key(self) -> bytes:
         return _n.take_checked("p2p_secure_public_key_buf", self._p2p_node)
@@ -303,8 +294,10 @@ class SecureNode(Node):
         return _out("p2p_secure_aes_decrypt_pw_buf", pw, len(pw), data, len(data))
 
     def _p2p_write_file(self, name: str, file_name: Any, secret: bytes, plaintext: Any) -> None:
-        data = _data(plaintext, "plaintext")
-        rc = getattr(_n.lib, name)(_path(file_name), secret, len(secret), data, len(data))
+        data, path = _data(plaintext, "plaintext"), os.fsencode(file_name)
+        if b"\x00" in path:
+            raise ValueError("p2pnode: a file name cannot contain NUL bytes")
+        rc = getattr(_n.lib, name)(path, secret, len(secret), data, len(data))
         if rc == _n.P2P_EKEY:
             raise OSError("p2pnode: " + _n.errmsg())
         if rc == _n.P2P_EINVAL:
