@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/p2pnode/p2pnode/p2p/native"
 	"github.com/p2pnode/p2pnode/p2p/wire"
 )
 
@@ -245,7 +246,8 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 			// A run of payloads that travel raw is copied straight into the
 			// write queue: no frame is built for them.
 			j := done
-			for j < len(payloads) && len(payloads[j]) <= limit && (p.native || !wire.NeedsCompressedPath(payloads[j])) {
+			for j < len(payloads) && len(payloads[j])+p.overhead() < chunkSize/2 &&
+				(p.native || !wire.NeedsCompressedPath(payloads[j])) {
 				j++
 			}
 			if j > done {
@@ -254,6 +256,18 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 				if err != nil {
 					return done, err
 				}
+				continue
+			}
+			if pl := payloads[done]; len(pl) <= limit && (p.native || !wire.NeedsCompressedPath(pl)) {
+				// A large one gets its own segment, copied here, before the
+				// queue's lock is taken and while the writer may still be
+				// writing the one before: when room comes, queueing it is
+				// only a pointer append.
+				one := [1][]byte{p.rawFrame(pl)}
+				if _, err := p.enqueueItems(one[:], true, true, true); err != nil {
+					return done, err
+				}
+				done++
 				continue
 			}
 		}
@@ -268,6 +282,23 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 		done++
 	}
 	return done, nil
+}
+
+// rawFrame copies payload into a new frame of its own: after its native
+// header, or before its EOT. (Should its capacity be chunkSize, the writer
+// pools it once written, as a chunk: nothing else holds it.)
+func (p *Peer) rawFrame(payload []byte) []byte {
+	if p.native {
+		// Appended to the header, the payload is copied into memory that
+		// is not zeroed first.
+		hdr := make([]byte, native.HeaderSize)
+		native.PutHeader(hdr, len(payload), native.TypeData, 0)
+		return append(hdr, payload...)
+	}
+	seg := make([]byte, len(payload)+1, len(payload)+2)
+	copy(seg, payload)
+	seg[len(payload)] = wire.EOT
+	return seg
 }
 
 // Stop disconnects the peer, as Node.Disconnect does.
