@@ -323,7 +323,6 @@ func (p *Peer) readLoop(initial []byte) {
 	r := frameReader{p: p, buf: make([]byte, max(readBufferMin, len(initial)))}
 	r.w = copy(r.buf, initial)
 	var err error
-	var charged int64 // bytes of the frame in progress counted against the memory caps
 	for {
 		if err = r.deliver(); err != nil {
 			break
@@ -336,11 +335,7 @@ func (p *Peer) readLoop(initial []byte) {
 		}
 		// The memory a frame in progress holds: its pieces' buffers whole,
 		// and the buffer read into.
-		held := pending
-		if r.parts != nil {
-			held = r.partsCap + len(r.buf)
-		}
-		if over := p.chargePending(&charged, int64(held)); over != "" {
+		if over := p.chargePending(&r.charged, int64(r.held(pending))); over != "" {
 			p.stats.overMemory.Store(1)
 			n.stats.overMemory.Add(1)
 			n.debugf("disconnecting %s (%s): its frame in progress of %d bytes takes %s over the limit", p.id, p.host, pending, over)
@@ -366,7 +361,7 @@ func (p *Peer) readLoop(initial []byte) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		n.debugf("connection with %s ended: %v", p.id, err)
 	}
-	p.chargePending(&charged, 0)
+	p.chargePending(&r.charged, 0)
 	r.parts, r.buf = nil, nil
 	p.teardown()
 	<-p.writerDone
@@ -386,6 +381,27 @@ type frameReader struct {
 	parts          [][]byte
 	partsLen       int
 	partsCap       int // bytes of the buffers the parts hold
+	// hint is the size (EOT included) of the last frame from this peer
+	// that was too large for a read buffer: the next one is read into a
+	// buffer of that size, where it is delivered in place.
+	hint int
+	// sized: buf was made for the frame in progress, after hint; it is
+	// charged whole against the memory caps until that frame is complete.
+	sized   bool
+	charged int64 // bytes of the frame in progress counted against the memory caps
+}
+
+// held is the memory the frame in progress, pending bytes of which are
+// read, holds: its pieces' buffers whole and the buffer read into, or the
+// buffer made for it.
+func (r *frameReader) held(pending int) int {
+	switch {
+	case r.parts != nil:
+		return r.partsCap + len(r.buf)
+	case r.sized:
+		return len(r.buf) - r.start
+	}
+	return pending
 }
 
 // deliver hands every complete frame in the buffer to the dispatcher.
@@ -415,6 +431,10 @@ func (r *frameReader) deliver() error {
 			r.aliased = true
 		}
 		r.start = end + 1
+		r.sized = false
+		if len(frame) >= readBufferMax {
+			r.hint = min(len(frame)+1, n.cfg.MaxFrameSize+1)
+		}
 		frames++
 		size += len(frame) + 1
 		payload, codec, err := wire.DecodeFrame(frame, n.cfg.MaxDecompressedSize)
@@ -480,6 +500,13 @@ func (r *frameReader) makeRoom() {
 		size = readBufferMax
 	}
 	if pending >= len(r.buf)/2 || pending > size/2 {
+		if r.parts == nil && !r.sized && r.hint >= pending+readBufferMin && r.reserve(r.hint) {
+			// As large a frame as the last large one, likely: read it into a
+			// buffer of that size, in which it is delivered as it is.
+			r.newBuffer(r.hint, pending)
+			r.sized = true
+			return
+		}
 		// A large frame in progress: keep this piece as it is and read on
 		// into a new, larger buffer; the frame is joined once, when its EOT
 		// comes.
@@ -490,6 +517,18 @@ func (r *frameReader) makeRoom() {
 		return
 	}
 	r.newBuffer(size, pending)
+}
+
+// reserve charges a buffer of size bytes for the frame in progress against
+// the memory caps, reporting whether it fits; when it does not, the charge
+// stays what it was.
+func (r *frameReader) reserve(size int) bool {
+	was := r.charged
+	if r.p.chargePending(&r.charged, int64(size)) != "" {
+		r.p.chargePending(&r.charged, was)
+		return false
+	}
+	return true
 }
 
 // newBuffer replaces the buffer, moving the keep bytes of the frame in
