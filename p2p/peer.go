@@ -246,7 +246,7 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 			// A run of payloads that travel raw is copied straight into the
 			// write queue: no frame is built for them.
 			j := done
-			for j < len(payloads) && len(payloads[j])+p.overhead() < chunkSize/2 &&
+			for j < len(payloads) && len(payloads[j]) <= limit && len(payloads[j])+p.overhead() < chunkSize/2 &&
 				(p.native || !wire.NeedsCompressedPath(payloads[j])) {
 				j++
 			}
