@@ -404,7 +404,10 @@ func (r *frameReader) held(pending int) int {
 	return pending
 }
 
-// deliver hands every complete frame in the buffer to the dispatcher.
+// deliver hands every complete frame in the buffer to the dispatcher, in
+// batches of at most batchMax messages (so that the batches evPool recycles
+// stay of one size, instead of growing to the thousands of frames a read
+// may hold).
 func (r *frameReader) deliver() error {
 	i := bytes.IndexByte(r.buf[r.scan:r.w], wire.EOT)
 	if i < 0 {
@@ -416,7 +419,18 @@ func (r *frameReader) deliver() error {
 	evs := (*evp)[:0]
 	end := r.scan + i
 	frames, bad, size := 0, 0, 0
+	var err error
 	for {
+		if len(evs) == batchMax {
+			*evp = evs
+			if !n.events.pushMessages(evp, p.closed) {
+				recycleEvents(evp)
+				evp, evs, err = nil, nil, net.ErrClosed
+				break
+			}
+			evp = evPool.Get().(*[]Event)
+			evs = (*evp)[:0]
+		}
 		var frame []byte
 		if r.parts != nil {
 			frame = make([]byte, r.partsLen+end-r.start)
@@ -452,6 +466,9 @@ func (r *frameReader) deliver() error {
 		end = r.start + i
 	}
 	r.scan = r.w
+	if err != nil {
+		r.scan = r.start
+	}
 	p.lastFrame.Store(time.Now().UnixNano())
 	p.stats.received.Add(uint64(frames))
 	p.stats.receivedBytes.Add(uint64(size))
@@ -459,6 +476,9 @@ func (r *frameReader) deliver() error {
 	n.stats.receivedBytes.Add(uint64(size))
 	if bad > 0 {
 		p.receiveErrors(uint64(bad))
+	}
+	if err != nil {
+		return err
 	}
 	*evp = evs
 	if len(evs) == 0 {
