@@ -382,8 +382,7 @@ func (p *Peer) readData(br *bufio.Reader, h native.Header, slab *[]byte, charged
 			return nil
 		}
 	}
-	*evp = append(*evp, Event{Type: EventMessage, Node: n, Peer: p,
-		Message: Message{Kind: wire.Classify(payload), Data: payload, Compression: codec}})
+	*evp = appendMessage(*evp, p, payload, codec)
 	return nil
 }
 
