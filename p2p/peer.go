@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/p2pnode/p2pnode/p2p/native"
@@ -320,8 +321,11 @@ func (p *Peer) Stop() error {
 func (p *Peer) readLoop(initial []byte) {
 	n := p.node
 	defer n.wg.Done()
-	r := frameReader{p: p, buf: make([]byte, max(readBufferMin, len(initial)))}
-	r.w = copy(r.buf, initial)
+	r := frameReader{p: p, idle: idleReader(p.conn)}
+	if r.idle == nil || len(initial) > 0 {
+		r.buf = make([]byte, max(readBufferMin, len(initial)))
+		r.w = copy(r.buf, initial)
+	}
 	var err error
 	for {
 		if err = r.deliver(); err != nil {
@@ -342,10 +346,18 @@ func (p *Peer) readLoop(initial []byte) {
 			err = errorf(ErrFrameTooLarge, "%s: %s", p.id, over)
 			break
 		}
-		r.makeRoom()
 		var got int
-		got, err = p.conn.Read(r.buf[r.w:])
-		r.w += got
+		if pending == 0 && r.idle != nil && r.lastRead < readBufferMin {
+			// Nothing pending, and the stream is not busy: wait without a
+			// buffer, which is what most of an idle peer's memory was.
+			r.releaseBuffer()
+			r.buf, got, err = readIdle(r.idle)
+			r.w = got
+		} else {
+			r.makeRoom()
+			got, err = p.conn.Read(r.buf[r.w:])
+			r.w += got
+		}
 		r.busy = got == len(r.buf)-(r.w-got)
 		r.lastRead = got
 		if err != nil {
@@ -374,6 +386,7 @@ func (p *Peer) readLoop(initial []byte) {
 type frameReader struct {
 	p              *Peer
 	buf            []byte
+	idle           syscall.RawConn // the socket, for waits without a buffer; nil where there is none
 	start, scan, w int
 	aliased        bool // a message handed out points into buf
 	busy           bool // the last read filled all the room there was
@@ -554,6 +567,20 @@ func (r *frameReader) makeRoom() {
 		return
 	}
 	r.newBuffer(size, pending)
+}
+
+// idlePool holds the buffers idle plaintext readers read into once bytes
+// come (readIdle): a reader gives its buffer back while it waits, unless a
+// message it delivered points into it.
+var idlePool = sync.Pool{New: func() any { return new([readBufferMin]byte) }}
+
+// releaseBuffer lets the buffer go before an idle wait, to idlePool when
+// it is one of its own and nothing points into it.
+func (r *frameReader) releaseBuffer() {
+	if !r.aliased && len(r.buf) == readBufferMin && cap(r.buf) == readBufferMin {
+		idlePool.Put((*[readBufferMin]byte)(r.buf))
+	}
+	r.buf, r.start, r.scan, r.w, r.aliased = nil, 0, 0, 0, false
 }
 
 // reserve charges a buffer of size bytes for the frame in progress against
