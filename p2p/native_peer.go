@@ -235,25 +235,106 @@ func (p *Peer) heartbeat() {
 	}
 }
 
-// smallFrame is the largest frame carved out of a shared slab rather than
-// given a buffer of its own.
 const (
-	smallFrame = 4 << 10
-	slabSize   = 64 << 10
-	batchMax   = 1024 // message events handed to the dispatcher at once
+	batchMax = 1024 // message events handed to the dispatcher at once
+	// inPlaceMax is the largest data frame parsed in place in the read
+	// buffer; a larger one is read straight into a buffer of its own size.
+	inPlaceMax = readBufferMax / 4
 )
+
+// nativeReader is the state of a native peer's reader: buf[start:w] holds
+// bytes of the TLS stream read and not parsed yet. Messages of frames
+// parsed in place alias buf, which is then never written again where they
+// lie (aliased): reads go on into the rest of it, then into a new one.
+type nativeReader struct {
+	conn     io.Reader // the TLS connection
+	buf      []byte
+	start, w int
+	aliased  bool
+	lastRead int
+	err      error // of a read that also returned bytes, for the next one
+}
+
+// Read serves what is buffered, then reads the stream itself: what a
+// frame read whole into a buffer of its own (readExt, large bodies) reads
+// through.
+func (r *nativeReader) Read(b []byte) (int, error) {
+	if r.w > r.start {
+		k := copy(b, r.buf[r.start:r.w])
+		r.start += k
+		return k, nil
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	return r.conn.Read(b)
+}
+
+// fill reads once from the stream, after making room for need bytes from
+// start on.
+func (r *nativeReader) fill(need int) error {
+	if r.err != nil {
+		return r.err
+	}
+	r.room(need)
+	k, err := r.conn.Read(r.buf[r.w:])
+	r.w += k
+	r.lastRead = k
+	if k > 0 && err != nil {
+		r.err, err = err, nil
+	}
+	return err
+}
+
+// room makes buf hold need bytes from start on, with room to read into:
+// the bytes pending move to the front when nothing points into buf, or
+// into a new buffer, small when the stream is quiet, readBufferMax when it
+// is busy.
+func (r *nativeReader) room(need int) {
+	pending := r.w - r.start
+	size := readBufferMax
+	if r.lastRead < readBufferMin && need <= readBufferMin {
+		size = readBufferMin
+	}
+	if pending == 0 && len(r.buf) > size {
+		// Quiet: wait with a small buffer, letting the big one go.
+		r.newBuffer(size)
+		return
+	}
+	free := len(r.buf) - r.w
+	if len(r.buf)-r.start >= need && free >= min(readBufferMin, need-pending) && free > 0 {
+		return
+	}
+	if !r.aliased && len(r.buf) >= need && pending < len(r.buf)/2 {
+		copy(r.buf, r.buf[r.start:r.w])
+		r.w, r.start = pending, 0
+		return
+	}
+	r.newBuffer(max(size, need))
+}
+
+func (r *nativeReader) newBuffer(size int) {
+	nb := make([]byte, size)
+	r.w = copy(nb, r.buf[r.start:r.w])
+	r.buf, r.start, r.aliased = nb, 0, false
+}
 
 // nativeReadLoop reads native frames until the connection ends, hands
 // messages to the dispatcher in batches (as many as are buffered), and
-// finally raises the disconnected event. Each frame's body is read
-// straight into a buffer of its size (small ones share a slab that is
-// never written twice), which the delivered message keeps.
+// finally raises the disconnected event. Frames are parsed in place in the
+// read buffer, and their messages alias it; a large frame's body is read
+// straight into a buffer of its size, which its message keeps.
 func (p *Peer) nativeReadLoop() {
 	n := p.node
 	defer n.wg.Done()
-	br := p.br
-	var hdr [native.HeaderSize]byte
-	var slab []byte
+	r := &nativeReader{conn: p.conn}
+	if k := p.br.Buffered(); k > 0 {
+		// What the handshake's reader holds already; it is not read again.
+		b, _ := p.br.Peek(k)
+		r.buf = make([]byte, max(k, readBufferMin))
+		r.w = copy(r.buf, b)
+	}
+	p.br = nil
 	var charged int64
 	evp := evPool.Get().(*[]Event)
 	*evp = (*evp)[:0]
@@ -288,26 +369,53 @@ func (p *Peer) nativeReadLoop() {
 		*evp = (*evp)[:0]
 		return nil
 	}
+	// need gets k bytes buffered from start on, handing over what is
+	// parsed before a read that may wait.
+	need := func(k int) error {
+		for r.w-r.start < k {
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := r.fill(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	var err error
 	for {
-		if _, err = io.ReadFull(br, hdr[:]); err != nil {
+		if err = need(native.HeaderSize); err != nil {
 			break
 		}
 		var h native.Header
-		if h, err = native.ParseHeader(hdr[:], n.cfg.MaxFrameSize); err != nil {
+		if h, err = native.ParseHeader(r.buf[r.start:r.w], n.cfg.MaxFrameSize); err != nil {
 			p.receiveErrors(1)
 			err = errorf(ErrFrameTooLarge, "%s: %v", p.id, err)
 			break
 		}
+		r.start += native.HeaderSize
 		switch h.Type {
 		case native.TypePing:
 			p.pongDue.Store(true)
 			p.wakeWriter()
 		case native.TypePong:
 		case native.TypeExt:
-			err = p.readExt(br, h)
+			err = p.readExt(r, h)
 		case native.TypeData:
-			err = p.readData(br, h, &slab, &charged, evp, &bad)
+			var body []byte
+			if h.Length <= inPlaceMax {
+				if err = need(h.Length); err == nil {
+					body = r.buf[r.start : r.start+h.Length : r.start+h.Length]
+					r.start += h.Length
+					// A compressed body is done with once decompressed.
+					r.aliased = r.aliased || h.Codec() == 0
+				}
+			} else {
+				body, err = p.readBody(r, h.Length, &charged)
+			}
+			if err == nil {
+				p.dataFrame(body, h, evp, &bad)
+			}
 			frames++
 			size += 1 + h.Length // counted as the plaintext protocol counts it
 		default:
@@ -316,7 +424,7 @@ func (p *Peer) nativeReadLoop() {
 		if err != nil {
 			break
 		}
-		if br.Buffered() < native.HeaderSize || len(*evp) >= batchMax {
+		if len(*evp) >= batchMax {
 			if err = flush(); err != nil {
 				break
 			}
@@ -337,37 +445,35 @@ func (p *Peer) nativeReadLoop() {
 	n.peerGone(p)
 }
 
-// readData reads the body of a data frame and appends its message event.
-func (p *Peer) readData(br *bufio.Reader, h native.Header, slab *[]byte, charged *int64, evp *[]Event, bad *int) error {
+// readBody reads the body of a large data frame into a buffer of its own,
+// charged against the memory caps while it is read.
+func (p *Peer) readBody(r *nativeReader, length int, charged *int64) ([]byte, error) {
 	n := p.node
-	var body []byte
-	if h.Length <= smallFrame {
-		if len(*slab) < h.Length {
-			*slab = make([]byte, slabSize)
-		}
-		body = (*slab)[:h.Length:h.Length]
-		*slab = (*slab)[h.Length:]
-	} else {
-		if over := p.chargePending(charged, int64(h.Length)); over != "" {
-			p.stats.overMemory.Store(1)
-			n.stats.overMemory.Add(1)
-			return errorf(ErrFrameTooLarge, "%s: a frame of %d bytes takes %s over the limit", p.id, h.Length, over)
-		}
-		body = make([]byte, h.Length)
+	if over := p.chargePending(charged, int64(length)); over != "" {
+		p.stats.overMemory.Store(1)
+		n.stats.overMemory.Add(1)
+		return nil, errorf(ErrFrameTooLarge, "%s: a frame of %d bytes takes %s over the limit", p.id, length, over)
 	}
+	body := make([]byte, length)
 	// A large body is read in pieces, each of which shows the peer alive to
 	// the heartbeat: a slow link is not a silent one.
 	for got := 0; got < len(body); {
-		k, err := io.ReadFull(br, body[got:min(len(body), got+readBufferMax)])
+		k, err := io.ReadFull(r, body[got:min(len(body), got+readBufferMax)])
 		got += k
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if got < len(body) {
 			p.lastRecv.Store(time.Now().UnixNano())
 		}
 	}
 	p.chargePending(charged, 0)
+	return body, nil
+}
+
+// dataFrame appends the message event of a data frame's body.
+func (p *Peer) dataFrame(body []byte, h native.Header, evp *[]Event, bad *int) {
+	n := p.node
 	payload, codec := body, wire.Compression(h.Codec())
 	if codec == wire.CompressionNone && wire.NeedsCompressedPath(payload) {
 		// The plaintext protocol carries such a payload compressed, and
@@ -379,11 +485,10 @@ func (p *Peer) readData(br *bufio.Reader, h native.Header, slab *[]byte, charged
 		if payload, err = wire.Decompress(body, codec, n.cfg.MaxDecompressedSize); err != nil {
 			*bad++
 			n.debugf("dropped a frame from %s: %v", p.id, err)
-			return nil
+			return
 		}
 	}
 	*evp = appendMessage(*evp, p, payload, codec)
-	return nil
 }
 
 // encodeNative makes the native data frame for payload, compressed with
