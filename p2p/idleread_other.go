@@ -15,3 +15,7 @@ func idleReader(net.Conn) syscall.RawConn { return nil }
 func readIdle(syscall.RawConn) ([]byte, int, error) {
 	return nil, 0, errors.New("no idle read here")
 }
+
+func readReady(syscall.RawConn, func() []byte, func([]byte)) ([]byte, int, error) {
+	return nil, 0, errors.New("no idle read here")
+}

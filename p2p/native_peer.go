@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/p2pnode/p2pnode/p2p/native"
@@ -33,6 +35,63 @@ type nativePeer struct {
 	// progress, and when (the heartbeat's own).
 	stallBytes int64
 	stallSince time.Time
+}
+
+// sockBufSize is the buffer TLS reads the socket through: records come
+// out of it without a system call each.
+const sockBufSize = 256 << 10
+
+// sockPool holds those buffers: a connection holds one only while bytes
+// read from the socket wait in it for TLS, never while it waits for the
+// socket.
+var sockPool = sync.Pool{New: func() any { return new([sockBufSize]byte) }}
+
+// sockReader is the read side of the socket under a TLS connection.
+type sockReader struct {
+	once sync.Once
+	rc   syscall.RawConn // nil where the socket cannot be waited on without a buffer
+	buf  []byte          // a pooled buffer, while it holds bytes not read yet
+	r, w int
+}
+
+// Read serves TLS what the socket had, filling the pooled buffer with one
+// read where the socket allows waiting without it.
+func (c *countingConn) Read(b []byte) (int, error) {
+	s := &c.sr
+	s.once.Do(func() { s.rc = idleReader(c.Conn) })
+	if s.rc == nil || len(b) >= sockBufSize {
+		if s.r < s.w {
+			return s.take(b), nil
+		}
+		return c.Conn.Read(b)
+	}
+	if s.r == s.w {
+		buf, k, err := readReady(s.rc, func() []byte { return sockPool.Get().(*[sockBufSize]byte)[:] },
+			func(b []byte) { sockPool.Put((*[sockBufSize]byte)(b)) })
+		if k == 0 {
+			if buf != nil {
+				sockPool.Put((*[sockBufSize]byte)(buf))
+			}
+			if err == nil {
+				err = io.ErrNoProgress
+			}
+			return 0, err
+		}
+		s.buf, s.r, s.w = buf, 0, k
+		// An error with bytes comes again on the next read.
+	}
+	return s.take(b), nil
+}
+
+// take copies buffered bytes into b, giving the buffer back once drained.
+func (s *sockReader) take(b []byte) int {
+	k := copy(b, s.buf[s.r:s.w])
+	s.r += k
+	if s.r == s.w {
+		sockPool.Put((*[sockBufSize]byte)(s.buf))
+		s.buf, s.r, s.w = nil, 0, 0
+	}
+	return k
 }
 
 // setNative makes p a native peer over l, whose TCP connection is raw.

@@ -127,6 +127,7 @@ func (c *prefixConn) Read(b []byte) (int, error) {
 type countingConn struct {
 	net.Conn
 	written atomic.Int64
+	sr      sockReader // what TLS reads through (native_peer.go)
 }
 
 func (c *countingConn) Write(b []byte) (int, error) {
