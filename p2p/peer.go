@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/p2pnode/p2pnode/p2p/native"
 	"github.com/p2pnode/p2pnode/p2p/wire"
@@ -259,17 +261,19 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 				}
 				continue
 			}
-			if pl := payloads[done]; len(pl) <= limit && (p.native || !wire.NeedsCompressedPath(pl)) {
-				// A large one gets its own segment, copied here, before the
-				// queue's lock is taken and while the writer may still be
-				// writing the one before: when room comes, queueing it is
-				// only a pointer append.
-				one := [1][]byte{p.rawFrame(pl)}
-				if _, err := p.enqueueItems(one[:], true, true, true); err != nil {
-					return done, err
+			// A large one gets its own segment, copied here, before the
+			// queue's lock is taken and while the writer may still be
+			// writing the one before: when room comes, queueing it is only
+			// a pointer append.
+			if pl := payloads[done]; len(pl) <= limit {
+				if seg := p.rawFrame(pl); seg != nil {
+					one := [1][]byte{seg}
+					if _, err := p.enqueueItems(one[:], true, true, true); err != nil {
+						return done, err
+					}
+					done++
+					continue
 				}
-				done++
-				continue
 			}
 		}
 		frame, err := p.node.encodeFor(p, payloads[done], c)
@@ -286,8 +290,9 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 }
 
 // rawFrame copies payload into a new frame of its own: after its native
-// header, or before its EOT. (Should its capacity be chunkSize, the writer
-// pools it once written, as a chunk: nothing else holds it.)
+// header, or before its EOT; nil when the plaintext protocol cannot carry
+// it raw (wire.NeedsCompressedPath). (Should its capacity be chunkSize, the
+// writer pools it once written, as a chunk: nothing else holds it.)
 func (p *Peer) rawFrame(payload []byte) []byte {
 	if p.native {
 		// Appended to the header, the payload is copied into memory that
@@ -296,11 +301,41 @@ func (p *Peer) rawFrame(payload []byte) []byte {
 		native.PutHeader(hdr, len(payload), native.TypeData, 0)
 		return append(hdr, payload...)
 	}
-	seg := make([]byte, len(payload)+1, len(payload)+2)
-	copy(seg, payload)
-	seg[len(payload)] = wire.EOT
-	return seg
+	if len(payload) == 0 || len(payload)+1 == chunkSize {
+		if wire.NeedsCompressedPath(payload) {
+			return nil
+		}
+		seg := make([]byte, len(payload)+1)
+		copy(seg, payload)
+		seg[len(payload)] = wire.EOT
+		return seg
+	}
+	// The search for EOT (which would send it compressed) is made block by
+	// block as the block is copied, in one pass over the payload rather
+	// than two. The frame is built in a strings.Builder, whose buffer is not
+	// zeroed first as make's would be (a third pass over a 16 MiB payload),
+	// and is only ever read from then on, as the string it is.
+	var b strings.Builder
+	b.Grow(len(payload) + 1)
+	for rest := payload; len(rest) > 0; {
+		block := rest[:min(len(rest), copyBlock)]
+		if bytes.IndexByte(block, wire.EOT) >= 0 {
+			return nil
+		}
+		b.Write(block)
+		rest = rest[len(block):]
+	}
+	if wire.IsCompressedFrame(payload) {
+		return nil
+	}
+	b.WriteByte(wire.EOT)
+	frame := b.String()
+	return unsafe.Slice(unsafe.StringData(frame), len(frame))
 }
+
+// copyBlock is the piece of a large payload searched and then copied while
+// it is in the cache.
+const copyBlock = 32 << 10
 
 // Stop disconnects the peer, as Node.Disconnect does.
 func (p *Peer) Stop() error {
