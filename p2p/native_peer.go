@@ -513,10 +513,19 @@ func (p *Peer) readBody(r *nativeReader, length int, charged *int64) ([]byte, er
 		n.stats.overMemory.Add(1)
 		return nil, errorf(ErrFrameTooLarge, "%s: a frame of %d bytes takes %s over the limit", p.id, length, over)
 	}
-	body := make([]byte, length)
+	var body []byte
+	got := 0
+	if k := min(r.w-r.start, length); k > 0 {
+		// What is buffered starts it: the rest of it need not be zeroed.
+		body = makeNoZero(r.buf[r.start:r.start+k], length)
+		r.start += k
+		got = k
+	} else {
+		body = make([]byte, length)
+	}
 	// A large body is read in pieces, each of which shows the peer alive to
 	// the heartbeat: a slow link is not a silent one.
-	for got := 0; got < len(body); {
+	for got < len(body) {
 		k, err := io.ReadFull(r, body[got:min(len(body), got+readBufferMax)])
 		got += k
 		if err != nil {

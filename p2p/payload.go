@@ -3,6 +3,8 @@ package p2p
 import (
 	"bytes"
 	"io"
+	"strings"
+	"unsafe"
 
 	"github.com/p2pnode/p2pnode/p2p/wire"
 )
@@ -24,3 +26,17 @@ func JSON(v any) ([]byte, error) {
 func ParseCompression(name string) (Compression, error) { return wire.ParseCompression(name) }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// makeNoZero returns a buffer of n bytes that starts with a copy of prefix
+// (1 <= len(prefix) <= n) and whose other bytes are not zeroed first, as
+// make's would be: for a 16 MiB frame that is read into next, a whole pass
+// over its memory saved. The caller writes every byte past prefix before
+// anything reads it. (A strings.Builder grows without zeroing; its buffer,
+// past the string it holds, is ours once the Builder is dropped.)
+func makeNoZero(prefix []byte, n int) []byte {
+	var b strings.Builder
+	b.Grow(n)
+	b.Write(prefix)
+	s := b.String()
+	return unsafe.Slice(unsafe.StringData(s), n)
+}

@@ -585,10 +585,11 @@ func (r *frameReader) makeRoom() {
 		size = readBufferMax
 	}
 	if pending >= len(r.buf)/2 || pending > size/2 {
-		if r.parts == nil && !r.sized && r.hint >= pending+readBufferMin && r.reserve(r.hint) {
+		if r.parts == nil && !r.sized && r.hint >= pending+readBufferMin && pending > 0 && r.reserve(r.hint) {
 			// As large a frame as the last large one, likely: read it into a
 			// buffer of that size, in which it is delivered as it is.
-			r.newBuffer(r.hint, pending)
+			nb := makeNoZero(r.buf[r.start:r.w], r.hint)
+			r.buf, r.start, r.scan, r.w, r.aliased = nb, 0, pending, pending, false
 			r.sized = true
 			return
 		}
