@@ -16,6 +16,6 @@ func readIdle(syscall.RawConn) ([]byte, int, error) {
 	return nil, 0, errors.New("no idle read here")
 }
 
-func readReady(syscall.RawConn, func() []byte, func([]byte)) ([]byte, int, error) {
+func readSock(syscall.RawConn) ([]byte, int, error) {
 	return nil, 0, errors.New("no idle read here")
 }

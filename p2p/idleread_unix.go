@@ -26,29 +26,20 @@ func idleReader(conn net.Conn) syscall.RawConn {
 }
 
 // readIdle waits until rc is readable, holding no buffer meanwhile, then
-// reads what came into a pooled one of readBufferMin bytes.
-func readIdle(rc syscall.RawConn) ([]byte, int, error) {
-	b, k, err := readReady(rc, func() []byte { return idlePool.Get().(*[readBufferMin]byte)[:] },
-		func(b []byte) { idlePool.Put((*[readBufferMin]byte)(b)) })
-	return b, k, err
-}
-
-// readReady waits until rc is readable, holding no buffer meanwhile, then
-// reads what came into a buffer from get (given back with put when there
-// was nothing to read after all). The read is made where the runtime
-// would make it (a non-blocking read, a wait in the poller on EAGAIN), so
-// deadlines and Close end it as they end a Read.
-func readReady(rc syscall.RawConn, get func() []byte, put func([]byte)) (buf []byte, got int, err error) {
+// reads what came into a pooled one of readBufferMin bytes. The read is
+// made where the runtime would make it (a non-blocking read, a wait in the
+// poller on EAGAIN), so deadlines and Close end it as they end a Read.
+func readIdle(rc syscall.RawConn) (buf []byte, got int, err error) {
 	var rerr error
 	werr := rc.Read(func(fd uintptr) bool {
-		b := get()
+		b := idlePool.Get().(*[readBufferMin]byte)
 		for {
-			k, e := syscall.Read(int(fd), b)
+			k, e := syscall.Read(int(fd), b[:])
 			if errors.Is(e, syscall.EINTR) {
 				continue
 			}
 			if errors.Is(e, syscall.EAGAIN) {
-				put(b)
+				idlePool.Put(b)
 				return false
 			}
 			switch {
@@ -57,7 +48,40 @@ func readReady(rc syscall.RawConn, get func() []byte, put func([]byte)) (buf []b
 			case k == 0:
 				rerr = io.EOF
 			}
-			buf, got = b, max(k, 0)
+			buf, got = b[:], max(k, 0)
+			return true
+		}
+	})
+	if werr != nil {
+		return nil, 0, werr
+	}
+	return buf, got, rerr
+}
+
+// readSock is readIdle for the buffers TLS reads the socket through
+// (sockPool). It is a copy rather than one function for both taking the
+// pool as an argument: an idle reader's stack is most of its memory, and
+// the extra frames made it grow.
+func readSock(rc syscall.RawConn) (buf []byte, got int, err error) {
+	var rerr error
+	werr := rc.Read(func(fd uintptr) bool {
+		b := sockPool.Get().(*[sockBufSize]byte)
+		for {
+			k, e := syscall.Read(int(fd), b[:])
+			if errors.Is(e, syscall.EINTR) {
+				continue
+			}
+			if errors.Is(e, syscall.EAGAIN) {
+				sockPool.Put(b)
+				return false
+			}
+			switch {
+			case e != nil:
+				rerr = fmt.Errorf("read: %w", e)
+			case k == 0:
+				rerr = io.EOF
+			}
+			buf, got = b[:], max(k, 0)
 			return true
 		}
 	})

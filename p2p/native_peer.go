@@ -66,8 +66,7 @@ func (c *countingConn) Read(b []byte) (int, error) {
 		return c.Conn.Read(b)
 	}
 	if s.r == s.w {
-		buf, k, err := readReady(s.rc, func() []byte { return sockPool.Get().(*[sockBufSize]byte)[:] },
-			func(b []byte) { sockPool.Put((*[sockBufSize]byte)(b)) })
+		buf, k, err := readSock(s.rc)
 		if k == 0 {
 			if buf != nil {
 				sockPool.Put((*[sockBufSize]byte)(buf))
