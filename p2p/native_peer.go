@@ -372,9 +372,9 @@ func (r *nativeReader) room(need int) {
 }
 
 func (r *nativeReader) newBuffer(size int) {
-	nb := make([]byte, size)
-	r.w = copy(nb, r.buf[r.start:r.w])
-	r.buf, r.start, r.aliased = nb, 0, false
+	pending := r.buf[r.start:r.w]
+	r.buf = makeNoZero(pending, size)
+	r.w, r.start, r.aliased = len(pending), 0, false
 }
 
 // nativeReadLoop reads native frames until the connection ends, hands

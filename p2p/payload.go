@@ -28,7 +28,7 @@ func ParseCompression(name string) (Compression, error) { return wire.ParseCompr
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // makeNoZero returns a buffer of n bytes that starts with a copy of prefix
-// (1 <= len(prefix) <= n) and whose other bytes are not zeroed first, as
+// (len(prefix) <= n, n > 0) and whose other bytes are not zeroed first, as
 // make's would be: for a 16 MiB frame that is read into next, a whole pass
 // over its memory saved. The caller writes every byte past prefix before
 // anything reads it. (A strings.Builder grows without zeroing; its buffer,
@@ -37,6 +37,9 @@ func makeNoZero(prefix []byte, n int) []byte {
 	var b strings.Builder
 	b.Grow(n)
 	b.Write(prefix)
+	if len(prefix) == 0 {
+		b.WriteByte(0) // a string to take the buffer's address from
+	}
 	s := b.String()
 	return unsafe.Slice(unsafe.StringData(s), n)
 }

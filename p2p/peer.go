@@ -634,8 +634,7 @@ func (r *frameReader) reserve(size int) bool {
 // newBuffer replaces the buffer, moving the keep bytes of the frame in
 // progress to the start of the new one.
 func (r *frameReader) newBuffer(size, keep int) {
-	nb := make([]byte, size)
-	copy(nb, r.buf[r.start:r.start+keep])
+	nb := makeNoZero(r.buf[r.start:r.start+keep], size)
 	// The bytes kept were scanned already: they hold no EOT.
 	r.buf, r.start, r.scan, r.w, r.aliased = nb, 0, keep, keep, false
 }
