@@ -93,6 +93,74 @@ func (s *sockReader) take(b []byte) int {
 	return k
 }
 
+// bufferWrite gathers TLS records in wbuf, when the writer asked for it,
+// writing them once it is full: TLS writes each record (up to 16 KiB) with
+// a system call of its own. A chunk (64 KiB) at most is gathered, so that
+// the bytes counted written still show a slow peer's progress to
+// checkStall. An error is reported by flush, and by every write after it.
+// ok is false when nothing is gathered now.
+func (c *countingConn) bufferWrite(b []byte) (k int, ok bool, err error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.wbuf == nil {
+		return 0, false, nil
+	}
+	if c.werr != nil {
+		return 0, true, c.werr
+	}
+	if len(c.wbuf)+len(b) > cap(c.wbuf) {
+		if err := c.flushLocked(); err != nil {
+			return 0, true, err
+		}
+		if len(b) > cap(c.wbuf) {
+			k, err := c.Conn.Write(b)
+			c.written.Add(int64(k))
+			c.werr = err
+			return k, true, err
+		}
+	}
+	c.wbuf = append(c.wbuf, b...)
+	return len(b), true, nil
+}
+
+// flush writes what wbuf gathered.
+func (c *countingConn) flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.flushLocked()
+}
+
+func (c *countingConn) flushLocked() error {
+	if c.werr != nil || len(c.wbuf) == 0 {
+		return c.werr
+	}
+	k, err := c.Conn.Write(c.wbuf)
+	c.written.Add(int64(k))
+	c.wbuf = c.wbuf[:0]
+	c.werr = err
+	return err
+}
+
+// gather makes the TLS records written until scatter go out together (the
+// writer's, around a batch).
+func (c *countingConn) gather() {
+	b := chunkPool.Get().(*[chunkSize]byte)[:0]
+	c.wmu.Lock()
+	c.wbuf = b
+	c.wmu.Unlock()
+}
+
+// scatter drops what is gathered and not flushed (after an error) and goes
+// back to a write per record.
+func (c *countingConn) scatter() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.wbuf != nil {
+		putChunk(c.wbuf)
+		c.wbuf, c.werr = nil, nil
+	}
+}
+
 // setNative makes p a native peer over l, whose TCP connection is raw.
 func (p *Peer) setNative(raw net.Conn, l *nativeLink) {
 	p.raw = raw
@@ -203,16 +271,26 @@ func (p *Peer) writeBatchNative(batch [][]byte) (int64, error) {
 	p.writing.Store(true)
 	defer p.writing.Store(false)
 	var total int64
+	p.sent.gather()
+	defer p.sent.scatter()
 	for _, s := range batch {
 		for len(s) > 0 {
 			piece := s[:min(len(s), nativeWritePiece)]
 			p.armWriteDeadline()
 			k, err := p.conn.Write(piece)
+			if err == nil {
+				// What is counted written is on the socket.
+				err = p.sent.flush()
+			}
+			if err != nil {
+				k = 0 // how much of the piece reached the socket is unknown
+			}
 			total += int64(k)
 			s = s[k:]
 			if err == nil {
 				continue
 			}
+			p.sent.scatter()
 			p.wmu.Lock()
 			stopAt, stalled := p.stopAt, p.stalledNative
 			p.wmu.Unlock()
