@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"io"
@@ -539,6 +540,7 @@ func (p *Peer) nativeReadLoop() {
 			err = p.readExt(r, h)
 		case native.TypeData:
 			var body []byte
+			eot := -1 // unknown
 			if h.Length <= inPlaceMax {
 				if err = need(h.Length); err == nil {
 					body = r.buf[r.start : r.start+h.Length : r.start+h.Length]
@@ -547,10 +549,10 @@ func (p *Peer) nativeReadLoop() {
 					r.aliased = r.aliased || h.Codec() == 0
 				}
 			} else {
-				body, err = p.readBody(r, h.Length, &charged)
+				body, eot, err = p.readBody(r, h.Length, &charged)
 			}
 			if err == nil {
-				p.dataFrame(body, h, evp, &bad)
+				p.dataFrame(body, h, evp, &bad, eot)
 			}
 			frames++
 			size += 1 + h.Length // counted as the plaintext protocol counts it
@@ -582,15 +584,16 @@ func (p *Peer) nativeReadLoop() {
 }
 
 // readBody reads the body of a large data frame into a buffer of its own,
-// charged against the memory caps while it is read.
-func (p *Peer) readBody(r *nativeReader, length int, charged *int64) ([]byte, error) {
+// charged against the memory caps while it is read. Each piece is searched
+// for EOT as it comes, while in the cache: eot is 1 when one is in the
+// body, else 0 (see dataFrame).
+func (p *Peer) readBody(r *nativeReader, length int, charged *int64) (body []byte, eot int, err error) {
 	n := p.node
 	if over := p.chargePending(charged, int64(length)); over != "" {
 		p.stats.overMemory.Store(1)
 		n.stats.overMemory.Add(1)
-		return nil, errorf(ErrFrameTooLarge, "%s: a frame of %d bytes takes %s over the limit", p.id, length, over)
+		return nil, 0, errorf(ErrFrameTooLarge, "%s: a frame of %d bytes takes %s over the limit", p.id, length, over)
 	}
-	var body []byte
 	got := 0
 	if k := min(r.w-r.start, length); k > 0 {
 		// What is buffered starts it: the rest of it need not be zeroed.
@@ -600,27 +603,38 @@ func (p *Peer) readBody(r *nativeReader, length int, charged *int64) ([]byte, er
 	} else {
 		body = make([]byte, length)
 	}
+	if bytes.IndexByte(body[:got], wire.EOT) >= 0 {
+		eot = 1
+	}
 	// A large body is read in pieces, each of which shows the peer alive to
 	// the heartbeat: a slow link is not a silent one.
 	for got < len(body) {
 		k, err := io.ReadFull(r, body[got:min(len(body), got+readBufferMax)])
+		if eot == 0 && bytes.IndexByte(body[got:got+k], wire.EOT) >= 0 {
+			eot = 1
+		}
 		got += k
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if got < len(body) {
 			p.lastRecv.Store(time.Now().UnixNano())
 		}
 	}
 	p.chargePending(charged, 0)
-	return body, nil
+	return body, eot, nil
 }
 
-// dataFrame appends the message event of a data frame's body.
-func (p *Peer) dataFrame(body []byte, h native.Header, evp *[]Event, bad *int) {
+// dataFrame appends the message event of a data frame's body; eot tells
+// whether the body holds EOT (1 or 0, when readBody found out), or -1.
+func (p *Peer) dataFrame(body []byte, h native.Header, evp *[]Event, bad *int, eot int) {
 	n := p.node
 	payload, codec := body, wire.Compression(h.Codec())
-	if codec == wire.CompressionNone && wire.NeedsCompressedPath(payload) {
+	needsCompressed := eot == 1 || len(payload) == 0 || wire.IsCompressedFrame(payload)
+	if eot < 0 {
+		needsCompressed = wire.NeedsCompressedPath(payload)
+	}
+	if codec == wire.CompressionNone && needsCompressed {
 		// The plaintext protocol carries such a payload compressed, and
 		// reports zlib: so does the native one, so that what an
 		// application sees does not depend on the transport.

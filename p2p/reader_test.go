@@ -59,10 +59,20 @@ func TestLargeFramesOfChangingSizes(t *testing.T) {
 			_, err := out.SendMany(batch, p2p.None)
 			require.NoError(t, err)
 			want = append(want, batch...)
+			// A large one holding EOT: the plaintext protocol carries it
+			// compressed, and both report zlib.
+			withEOT := patterned(99, 700<<10)
+			withEOT[500<<10] = wire.EOT
+			require.NoError(t, out.Send(withEOT, p2p.None))
+			want = append(want, withEOT)
 			eventually(t, "every message", func() bool { return len(ra.messages()) == len(want) })
 			for i, m := range ra.messages() {
 				require.True(t, bytes.Equal(want[i], m.Data), "message %d (%d bytes) differs", i, len(want[i]))
-				assert.Equal(t, wire.CompressionNone, m.Compression)
+				codec := wire.CompressionNone
+				if i == len(want)-1 {
+					codec = wire.CompressionZlib
+				}
+				assert.Equal(t, codec, m.Compression, "message %d", i)
 			}
 		})
 	}
