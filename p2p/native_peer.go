@@ -2,12 +2,15 @@ package p2p
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"io"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/p2pnode/p2pnode/p2p/native"
@@ -33,6 +36,130 @@ type nativePeer struct {
 	// progress, and when (the heartbeat's own).
 	stallBytes int64
 	stallSince time.Time
+}
+
+// sockBufSize is the buffer TLS reads the socket through: records come
+// out of it without a system call each.
+const sockBufSize = 256 << 10
+
+// sockPool holds those buffers: a connection holds one only while bytes
+// read from the socket wait in it for TLS, never while it waits for the
+// socket.
+var sockPool = sync.Pool{New: func() any { return new([sockBufSize]byte) }}
+
+// sockReader is the read side of the socket under a TLS connection.
+type sockReader struct {
+	once sync.Once
+	rc   syscall.RawConn // nil where the socket cannot be waited on without a buffer
+	buf  []byte          // a pooled buffer, while it holds bytes not read yet
+	r, w int
+}
+
+// Read serves TLS what the socket had, filling the pooled buffer with one
+// read where the socket allows waiting without it.
+func (c *countingConn) Read(b []byte) (int, error) {
+	s := &c.sr
+	s.once.Do(func() { s.rc = idleReader(c.Conn) })
+	if s.rc == nil || len(b) >= sockBufSize {
+		if s.r < s.w {
+			return s.take(b), nil
+		}
+		return c.Conn.Read(b)
+	}
+	if s.r == s.w {
+		buf, k, err := readSock(s.rc)
+		if k == 0 {
+			if buf != nil {
+				sockPool.Put((*[sockBufSize]byte)(buf))
+			}
+			if err == nil {
+				err = io.ErrNoProgress
+			}
+			return 0, err
+		}
+		s.buf, s.r, s.w = buf, 0, k
+		// An error with bytes comes again on the next read.
+	}
+	return s.take(b), nil
+}
+
+// take copies buffered bytes into b, giving the buffer back once drained.
+func (s *sockReader) take(b []byte) int {
+	k := copy(b, s.buf[s.r:s.w])
+	s.r += k
+	if s.r == s.w {
+		sockPool.Put((*[sockBufSize]byte)(s.buf))
+		s.buf, s.r, s.w = nil, 0, 0
+	}
+	return k
+}
+
+// bufferWrite gathers TLS records in wbuf, when the writer asked for it,
+// writing them once it is full: TLS writes each record (up to 16 KiB) with
+// a system call of its own. A chunk (64 KiB) at most is gathered, so that
+// the bytes counted written still show a slow peer's progress to
+// checkStall. An error is reported by flush, and by every write after it.
+// ok is false when nothing is gathered now.
+func (c *countingConn) bufferWrite(b []byte) (k int, ok bool, err error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.wbuf == nil {
+		return 0, false, nil
+	}
+	if c.werr != nil {
+		return 0, true, c.werr
+	}
+	if len(c.wbuf)+len(b) > cap(c.wbuf) {
+		if err := c.flushLocked(); err != nil {
+			return 0, true, err
+		}
+		if len(b) > cap(c.wbuf) {
+			k, err := c.Conn.Write(b)
+			c.written.Add(int64(k))
+			c.werr = err
+			return k, true, err
+		}
+	}
+	c.wbuf = append(c.wbuf, b...)
+	return len(b), true, nil
+}
+
+// flush writes what wbuf gathered.
+func (c *countingConn) flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.flushLocked()
+}
+
+func (c *countingConn) flushLocked() error {
+	if c.werr != nil || len(c.wbuf) == 0 {
+		return c.werr
+	}
+	k, err := c.Conn.Write(c.wbuf)
+	c.written.Add(int64(k))
+	c.wbuf = c.wbuf[:0]
+	c.werr = err
+	return err
+}
+
+// gather makes the TLS records written until scatter go out together (the
+// writer's, around a batch).
+func (c *countingConn) gather() {
+	b := chunkPool.Get().(*[chunkSize]byte)[:0]
+	c.wmu.Lock()
+	c.wbuf = b
+	c.wmu.Unlock()
+}
+
+// scatter drops what is gathered and not flushed (after an error) and goes
+// back to a write per record.
+func (c *countingConn) scatter() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.wbuf != nil {
+		putChunk(c.wbuf)
+		c.wbuf, c.werr = nil, nil
+	}
 }
 
 // setNative makes p a native peer over l, whose TCP connection is raw.
@@ -145,16 +272,26 @@ func (p *Peer) writeBatchNative(batch [][]byte) (int64, error) {
 	p.writing.Store(true)
 	defer p.writing.Store(false)
 	var total int64
+	p.sent.gather()
+	defer p.sent.scatter()
 	for _, s := range batch {
 		for len(s) > 0 {
 			piece := s[:min(len(s), nativeWritePiece)]
 			p.armWriteDeadline()
 			k, err := p.conn.Write(piece)
+			if err == nil {
+				// What is counted written is on the socket.
+				err = p.sent.flush()
+			}
+			if err != nil {
+				k = 0 // how much of the piece reached the socket is unknown
+			}
 			total += int64(k)
 			s = s[k:]
 			if err == nil {
 				continue
 			}
+			p.sent.scatter()
 			p.wmu.Lock()
 			stopAt, stalled := p.stopAt, p.stalledNative
 			p.wmu.Unlock()
@@ -235,25 +372,106 @@ func (p *Peer) heartbeat() {
 	}
 }
 
-// smallFrame is the largest frame carved out of a shared slab rather than
-// given a buffer of its own.
 const (
-	smallFrame = 4 << 10
-	slabSize   = 64 << 10
-	batchMax   = 1024 // message events handed to the dispatcher at once
+	batchMax = 1024 // message events handed to the dispatcher at once
+	// inPlaceMax is the largest data frame parsed in place in the read
+	// buffer; a larger one is read straight into a buffer of its own size.
+	inPlaceMax = readBufferMax / 4
 )
+
+// nativeReader is the state of a native peer's reader: buf[start:w] holds
+// bytes of the TLS stream read and not parsed yet. Messages of frames
+// parsed in place alias buf, which is then never written again where they
+// lie (aliased): reads go on into the rest of it, then into a new one.
+type nativeReader struct {
+	conn     io.Reader // the TLS connection
+	buf      []byte
+	start, w int
+	aliased  bool
+	lastRead int
+	err      error // of a read that also returned bytes, for the next one
+}
+
+// Read serves what is buffered, then reads the stream itself: what a
+// frame read whole into a buffer of its own (readExt, large bodies) reads
+// through.
+func (r *nativeReader) Read(b []byte) (int, error) {
+	if r.w > r.start {
+		k := copy(b, r.buf[r.start:r.w])
+		r.start += k
+		return k, nil
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	return r.conn.Read(b)
+}
+
+// fill reads once from the stream, after making room for need bytes from
+// start on.
+func (r *nativeReader) fill(need int) error {
+	if r.err != nil {
+		return r.err
+	}
+	r.room(need)
+	k, err := r.conn.Read(r.buf[r.w:])
+	r.w += k
+	r.lastRead = k
+	if k > 0 && err != nil {
+		r.err, err = err, nil
+	}
+	return err
+}
+
+// room makes buf hold need bytes from start on, with room to read into:
+// the bytes pending move to the front when nothing points into buf, or
+// into a new buffer, small when the stream is quiet, readBufferMax when it
+// is busy.
+func (r *nativeReader) room(need int) {
+	pending := r.w - r.start
+	size := readBufferMax
+	if r.lastRead < readBufferMin && need <= readBufferMin {
+		size = readBufferMin
+	}
+	if pending == 0 && len(r.buf) > size {
+		// Quiet: wait with a small buffer, letting the big one go.
+		r.newBuffer(size)
+		return
+	}
+	free := len(r.buf) - r.w
+	if len(r.buf)-r.start >= need && free >= min(readBufferMin, need-pending) && free > 0 {
+		return
+	}
+	if !r.aliased && len(r.buf) >= need && pending < len(r.buf)/2 {
+		copy(r.buf, r.buf[r.start:r.w])
+		r.w, r.start = pending, 0
+		return
+	}
+	r.newBuffer(max(size, need))
+}
+
+func (r *nativeReader) newBuffer(size int) {
+	pending := r.buf[r.start:r.w]
+	r.buf = makeNoZero(pending, size)
+	r.w, r.start, r.aliased = len(pending), 0, false
+}
 
 // nativeReadLoop reads native frames until the connection ends, hands
 // messages to the dispatcher in batches (as many as are buffered), and
-// finally raises the disconnected event. Each frame's body is read
-// straight into a buffer of its size (small ones share a slab that is
-// never written twice), which the delivered message keeps.
+// finally raises the disconnected event. Frames are parsed in place in the
+// read buffer, and their messages alias it; a large frame's body is read
+// straight into a buffer of its size, which its message keeps.
 func (p *Peer) nativeReadLoop() {
 	n := p.node
 	defer n.wg.Done()
-	br := p.br
-	var hdr [native.HeaderSize]byte
-	var slab []byte
+	r := &nativeReader{conn: p.conn}
+	if k := p.br.Buffered(); k > 0 {
+		// What the handshake's reader holds already; it is not read again.
+		b, _ := p.br.Peek(k)
+		r.buf = make([]byte, max(k, readBufferMin))
+		r.w = copy(r.buf, b)
+	}
+	p.br = nil
 	var charged int64
 	evp := evPool.Get().(*[]Event)
 	*evp = (*evp)[:0]
@@ -288,26 +506,54 @@ func (p *Peer) nativeReadLoop() {
 		*evp = (*evp)[:0]
 		return nil
 	}
+	// need gets k bytes buffered from start on, handing over what is
+	// parsed before a read that may wait.
+	need := func(k int) error {
+		for r.w-r.start < k {
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := r.fill(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	var err error
 	for {
-		if _, err = io.ReadFull(br, hdr[:]); err != nil {
+		if err = need(native.HeaderSize); err != nil {
 			break
 		}
 		var h native.Header
-		if h, err = native.ParseHeader(hdr[:], n.cfg.MaxFrameSize); err != nil {
+		if h, err = native.ParseHeader(r.buf[r.start:r.w], n.cfg.MaxFrameSize); err != nil {
 			p.receiveErrors(1)
 			err = errorf(ErrFrameTooLarge, "%s: %v", p.id, err)
 			break
 		}
+		r.start += native.HeaderSize
 		switch h.Type {
 		case native.TypePing:
 			p.pongDue.Store(true)
 			p.wakeWriter()
 		case native.TypePong:
 		case native.TypeExt:
-			err = p.readExt(br, h)
+			err = p.readExt(r, h)
 		case native.TypeData:
-			err = p.readData(br, h, &slab, &charged, evp, &bad)
+			var body []byte
+			eot := -1 // unknown
+			if h.Length <= inPlaceMax {
+				if err = need(h.Length); err == nil {
+					body = r.buf[r.start : r.start+h.Length : r.start+h.Length]
+					r.start += h.Length
+					// A compressed body is done with once decompressed.
+					r.aliased = r.aliased || h.Codec() == 0
+				}
+			} else {
+				body, eot, err = p.readBody(r, h.Length, &charged)
+			}
+			if err == nil {
+				p.dataFrame(body, h, evp, &bad, eot)
+			}
 			frames++
 			size += 1 + h.Length // counted as the plaintext protocol counts it
 		default:
@@ -316,7 +562,7 @@ func (p *Peer) nativeReadLoop() {
 		if err != nil {
 			break
 		}
-		if br.Buffered() < native.HeaderSize || len(*evp) >= batchMax {
+		if len(*evp) >= batchMax {
 			if err = flush(); err != nil {
 				break
 			}
@@ -337,39 +583,58 @@ func (p *Peer) nativeReadLoop() {
 	n.peerGone(p)
 }
 
-// readData reads the body of a data frame and appends its message event.
-func (p *Peer) readData(br *bufio.Reader, h native.Header, slab *[]byte, charged *int64, evp *[]Event, bad *int) error {
+// readBody reads the body of a large data frame into a buffer of its own,
+// charged against the memory caps while it is read. Each piece is searched
+// for EOT as it comes, while in the cache: eot is 1 when one is in the
+// body, else 0 (see dataFrame).
+func (p *Peer) readBody(r *nativeReader, length int, charged *int64) (body []byte, eot int, err error) {
 	n := p.node
-	var body []byte
-	if h.Length <= smallFrame {
-		if len(*slab) < h.Length {
-			*slab = make([]byte, slabSize)
-		}
-		body = (*slab)[:h.Length:h.Length]
-		*slab = (*slab)[h.Length:]
+	if over := p.chargePending(charged, int64(length)); over != "" {
+		p.stats.overMemory.Store(1)
+		n.stats.overMemory.Add(1)
+		return nil, 0, errorf(ErrFrameTooLarge, "%s: a frame of %d bytes takes %s over the limit", p.id, length, over)
+	}
+	got := 0
+	if k := min(r.w-r.start, length); k > 0 {
+		// What is buffered starts it: the rest of it need not be zeroed.
+		body = makeNoZero(r.buf[r.start:r.start+k], length)
+		r.start += k
+		got = k
 	} else {
-		if over := p.chargePending(charged, int64(h.Length)); over != "" {
-			p.stats.overMemory.Store(1)
-			n.stats.overMemory.Add(1)
-			return errorf(ErrFrameTooLarge, "%s: a frame of %d bytes takes %s over the limit", p.id, h.Length, over)
-		}
-		body = make([]byte, h.Length)
+		body = make([]byte, length)
+	}
+	if bytes.IndexByte(body[:got], wire.EOT) >= 0 {
+		eot = 1
 	}
 	// A large body is read in pieces, each of which shows the peer alive to
 	// the heartbeat: a slow link is not a silent one.
-	for got := 0; got < len(body); {
-		k, err := io.ReadFull(br, body[got:min(len(body), got+readBufferMax)])
+	for got < len(body) {
+		k, err := io.ReadFull(r, body[got:min(len(body), got+readBufferMax)])
+		if eot == 0 && bytes.IndexByte(body[got:got+k], wire.EOT) >= 0 {
+			eot = 1
+		}
 		got += k
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
 		if got < len(body) {
 			p.lastRecv.Store(time.Now().UnixNano())
 		}
 	}
 	p.chargePending(charged, 0)
+	return body, eot, nil
+}
+
+// dataFrame appends the message event of a data frame's body; eot tells
+// whether the body holds EOT (1 or 0, when readBody found out), or -1.
+func (p *Peer) dataFrame(body []byte, h native.Header, evp *[]Event, bad *int, eot int) {
+	n := p.node
 	payload, codec := body, wire.Compression(h.Codec())
-	if codec == wire.CompressionNone && wire.NeedsCompressedPath(payload) {
+	needsCompressed := eot == 1 || len(payload) == 0 || wire.IsCompressedFrame(payload)
+	if eot < 0 {
+		needsCompressed = wire.NeedsCompressedPath(payload)
+	}
+	if codec == wire.CompressionNone && needsCompressed {
 		// The plaintext protocol carries such a payload compressed, and
 		// reports zlib: so does the native one, so that what an
 		// application sees does not depend on the transport.
@@ -379,12 +644,10 @@ func (p *Peer) readData(br *bufio.Reader, h native.Header, slab *[]byte, charged
 		if payload, err = wire.Decompress(body, codec, n.cfg.MaxDecompressedSize); err != nil {
 			*bad++
 			n.debugf("dropped a frame from %s: %v", p.id, err)
-			return nil
+			return
 		}
 	}
-	*evp = append(*evp, Event{Type: EventMessage, Node: n, Peer: p,
-		Message: Message{Kind: wire.Classify(payload), Data: payload, Compression: codec}})
-	return nil
+	*evp = appendMessage(*evp, p, payload, codec)
 }
 
 // encodeNative makes the native data frame for payload, compressed with

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -127,9 +128,19 @@ func (c *prefixConn) Read(b []byte) (int, error) {
 type countingConn struct {
 	net.Conn
 	written atomic.Int64
+	sr      sockReader // what TLS reads through (native_peer.go)
+	// While the writer writes a batch: TLS records gathered for one write,
+	// and the error of that write, which TLS was told had succeeded. (TLS
+	// itself may write from the reader, answering a key update.)
+	wmu  sync.Mutex
+	wbuf []byte
+	werr error
 }
 
 func (c *countingConn) Write(b []byte) (int, error) {
+	if k, ok, err := c.bufferWrite(b); ok { // native_peer.go
+		return k, err
+	}
 	k, err := c.Conn.Write(b)
 	c.written.Add(int64(k))
 	return k, err

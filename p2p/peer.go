@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
 
+	"github.com/p2pnode/p2pnode/p2p/native"
 	"github.com/p2pnode/p2pnode/p2p/wire"
 )
 
@@ -245,7 +249,8 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 			// A run of payloads that travel raw is copied straight into the
 			// write queue: no frame is built for them.
 			j := done
-			for j < len(payloads) && len(payloads[j]) <= limit && (p.native || !wire.NeedsCompressedPath(payloads[j])) {
+			for j < len(payloads) && len(payloads[j]) <= limit && len(payloads[j])+p.overhead() < chunkSize/2 &&
+				(p.native || !wire.NeedsCompressedPath(payloads[j])) {
 				j++
 			}
 			if j > done {
@@ -255,6 +260,20 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 					return done, err
 				}
 				continue
+			}
+			// A large one gets its own segment, copied here, before the
+			// queue's lock is taken and while the writer may still be
+			// writing the one before: when room comes, queueing it is only
+			// a pointer append.
+			if pl := payloads[done]; len(pl) <= limit {
+				if seg := p.rawFrame(pl); seg != nil {
+					one := [1][]byte{seg}
+					if _, err := p.enqueueItems(one[:], true, true, true); err != nil {
+						return done, err
+					}
+					done++
+					continue
+				}
 			}
 		}
 		frame, err := p.node.encodeFor(p, payloads[done], c)
@@ -269,6 +288,54 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 	}
 	return done, nil
 }
+
+// rawFrame copies payload into a new frame of its own: after its native
+// header, or before its EOT; nil when the plaintext protocol cannot carry
+// it raw (wire.NeedsCompressedPath). (Should its capacity be chunkSize, the
+// writer pools it once written, as a chunk: nothing else holds it.)
+func (p *Peer) rawFrame(payload []byte) []byte {
+	if p.native {
+		// Appended to the header, the payload is copied into memory that
+		// is not zeroed first.
+		hdr := make([]byte, native.HeaderSize)
+		native.PutHeader(hdr, len(payload), native.TypeData, 0)
+		return append(hdr, payload...)
+	}
+	if len(payload) == 0 || len(payload)+1 == chunkSize {
+		if wire.NeedsCompressedPath(payload) {
+			return nil
+		}
+		seg := make([]byte, len(payload)+1)
+		copy(seg, payload)
+		seg[len(payload)] = wire.EOT
+		return seg
+	}
+	// The search for EOT (which would send it compressed) is made block by
+	// block as the block is copied, in one pass over the payload rather
+	// than two. The frame is built in a strings.Builder, whose buffer is not
+	// zeroed first as make's would be (a third pass over a 16 MiB payload),
+	// and is only ever read from then on, as the string it is.
+	var b strings.Builder
+	b.Grow(len(payload) + 1)
+	for rest := payload; len(rest) > 0; {
+		block := rest[:min(len(rest), copyBlock)]
+		if bytes.IndexByte(block, wire.EOT) >= 0 {
+			return nil
+		}
+		b.Write(block)
+		rest = rest[len(block):]
+	}
+	if wire.IsCompressedFrame(payload) {
+		return nil
+	}
+	b.WriteByte(wire.EOT)
+	frame := b.String()
+	return unsafe.Slice(unsafe.StringData(frame), len(frame))
+}
+
+// copyBlock is the piece of a large payload searched and then copied while
+// it is in the cache.
+const copyBlock = 32 << 10
 
 // Stop disconnects the peer, as Node.Disconnect does.
 func (p *Peer) Stop() error {
@@ -289,10 +356,12 @@ func (p *Peer) Stop() error {
 func (p *Peer) readLoop(initial []byte) {
 	n := p.node
 	defer n.wg.Done()
-	r := frameReader{p: p, buf: make([]byte, max(readBufferMin, len(initial)))}
-	r.w = copy(r.buf, initial)
+	r := frameReader{p: p, idle: idleReader(p.conn)}
+	if r.idle == nil || len(initial) > 0 {
+		r.buf = make([]byte, max(readBufferMin, len(initial)))
+		r.w = copy(r.buf, initial)
+	}
 	var err error
-	var charged int64 // bytes of the frame in progress counted against the memory caps
 	for {
 		if err = r.deliver(); err != nil {
 			break
@@ -305,21 +374,25 @@ func (p *Peer) readLoop(initial []byte) {
 		}
 		// The memory a frame in progress holds: its pieces' buffers whole,
 		// and the buffer read into.
-		held := pending
-		if r.parts != nil {
-			held = r.partsCap + len(r.buf)
-		}
-		if over := p.chargePending(&charged, int64(held)); over != "" {
+		if over := p.chargePending(&r.charged, int64(r.held(pending))); over != "" {
 			p.stats.overMemory.Store(1)
 			n.stats.overMemory.Add(1)
 			n.debugf("disconnecting %s (%s): its frame in progress of %d bytes takes %s over the limit", p.id, p.host, pending, over)
 			err = errorf(ErrFrameTooLarge, "%s: %s", p.id, over)
 			break
 		}
-		r.makeRoom()
 		var got int
-		got, err = p.conn.Read(r.buf[r.w:])
-		r.w += got
+		if pending == 0 && r.idle != nil && r.lastRead < readBufferMin {
+			// Nothing pending, and the stream is not busy: wait without a
+			// buffer, which is what most of an idle peer's memory was.
+			r.releaseBuffer()
+			r.buf, got, err = readIdle(r.idle)
+			r.w = got
+		} else {
+			r.makeRoom()
+			got, err = p.conn.Read(r.buf[r.w:])
+			r.w += got
+		}
 		r.busy = got == len(r.buf)-(r.w-got)
 		r.lastRead = got
 		if err != nil {
@@ -335,7 +408,7 @@ func (p *Peer) readLoop(initial []byte) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		n.debugf("connection with %s ended: %v", p.id, err)
 	}
-	p.chargePending(&charged, 0)
+	p.chargePending(&r.charged, 0)
 	r.parts, r.buf = nil, nil
 	p.teardown()
 	<-p.writerDone
@@ -348,6 +421,7 @@ func (p *Peer) readLoop(initial []byte) {
 type frameReader struct {
 	p              *Peer
 	buf            []byte
+	idle           syscall.RawConn // the socket, for waits without a buffer; nil where there is none
 	start, scan, w int
 	aliased        bool // a message handed out points into buf
 	busy           bool // the last read filled all the room there was
@@ -355,9 +429,33 @@ type frameReader struct {
 	parts          [][]byte
 	partsLen       int
 	partsCap       int // bytes of the buffers the parts hold
+	// hint is the size (EOT included) of the last frame from this peer
+	// that was too large for a read buffer: the next one is read into a
+	// buffer of that size, where it is delivered in place.
+	hint int
+	// sized: buf was made for the frame in progress, after hint; it is
+	// charged whole against the memory caps until that frame is complete.
+	sized   bool
+	charged int64 // bytes of the frame in progress counted against the memory caps
 }
 
-// deliver hands every complete frame in the buffer to the dispatcher.
+// held is the memory the frame in progress, pending bytes of which are
+// read, holds: its pieces' buffers whole and the buffer read into, or the
+// buffer made for it.
+func (r *frameReader) held(pending int) int {
+	switch {
+	case r.parts != nil:
+		return r.partsCap + len(r.buf)
+	case r.sized:
+		return len(r.buf) - r.start
+	}
+	return pending
+}
+
+// deliver hands every complete frame in the buffer to the dispatcher, in
+// batches of at most batchMax messages (so that the batches evPool recycles
+// stay of one size, instead of growing to the thousands of frames a read
+// may hold).
 func (r *frameReader) deliver() error {
 	i := bytes.IndexByte(r.buf[r.scan:r.w], wire.EOT)
 	if i < 0 {
@@ -369,7 +467,18 @@ func (r *frameReader) deliver() error {
 	evs := (*evp)[:0]
 	end := r.scan + i
 	frames, bad, size := 0, 0, 0
+	var err error
 	for {
+		if len(evs) == batchMax {
+			*evp = evs
+			if !n.events.pushMessages(evp, p.closed) {
+				recycleEvents(evp)
+				evp, evs, err = nil, nil, net.ErrClosed
+				break
+			}
+			evp = evPool.Get().(*[]Event)
+			evs = (*evp)[:0]
+		}
 		var frame []byte
 		if r.parts != nil {
 			frame = make([]byte, r.partsLen+end-r.start)
@@ -384,6 +493,10 @@ func (r *frameReader) deliver() error {
 			r.aliased = true
 		}
 		r.start = end + 1
+		r.sized = false
+		if len(frame) >= readBufferMax {
+			r.hint = min(len(frame)+1, n.cfg.MaxFrameSize+1)
+		}
 		frames++
 		size += len(frame) + 1
 		payload, codec, err := wire.DecodeFrame(frame, n.cfg.MaxDecompressedSize)
@@ -391,8 +504,7 @@ func (r *frameReader) deliver() error {
 			bad++
 			n.debugf("dropped a frame from %s: %v", p.id, err)
 		} else {
-			evs = append(evs, Event{Type: EventMessage, Node: n, Peer: p,
-				Message: Message{Kind: wire.Classify(payload), Data: payload, Compression: codec}})
+			evs = appendMessage(evs, p, payload, codec)
 		}
 		i = bytes.IndexByte(r.buf[r.start:r.w], wire.EOT)
 		if i < 0 {
@@ -401,6 +513,9 @@ func (r *frameReader) deliver() error {
 		end = r.start + i
 	}
 	r.scan = r.w
+	if err != nil {
+		r.scan = r.start
+	}
 	p.lastFrame.Store(time.Now().UnixNano())
 	p.stats.received.Add(uint64(frames))
 	p.stats.receivedBytes.Add(uint64(size))
@@ -408,6 +523,9 @@ func (r *frameReader) deliver() error {
 	n.stats.receivedBytes.Add(uint64(size))
 	if bad > 0 {
 		p.receiveErrors(uint64(bad))
+	}
+	if err != nil {
+		return err
 	}
 	*evp = evs
 	if len(evs) == 0 {
@@ -419,6 +537,24 @@ func (r *frameReader) deliver() error {
 		return net.ErrClosed
 	}
 	return nil
+}
+
+// appendMessage appends the message event of payload from p to evs. The
+// event is written in place, field by field, rather than built and copied:
+// at millions of messages a second the copy of a whole Event, with its
+// write barriers, showed in profiles.
+func appendMessage(evs []Event, p *Peer, payload []byte, codec Compression) []Event {
+	k := len(evs)
+	if k == cap(evs) {
+		evs = append(evs, Event{})
+	} else {
+		evs = evs[:k+1]
+	}
+	e := &evs[k]
+	*e = Event{}
+	e.Type, e.Node, e.Peer = EventMessage, p.node, p
+	e.Message.Kind, e.Message.Data, e.Message.Compression = wire.Classify(payload), payload, codec
+	return evs
 }
 
 // makeRoom makes sure there is room to read into, taking a new buffer
@@ -449,6 +585,14 @@ func (r *frameReader) makeRoom() {
 		size = readBufferMax
 	}
 	if pending >= len(r.buf)/2 || pending > size/2 {
+		if r.parts == nil && !r.sized && r.hint >= pending+readBufferMin && pending > 0 && r.reserve(r.hint) {
+			// As large a frame as the last large one, likely: read it into a
+			// buffer of that size, in which it is delivered as it is.
+			nb := makeNoZero(r.buf[r.start:r.w], r.hint)
+			r.buf, r.start, r.scan, r.w, r.aliased = nb, 0, pending, pending, false
+			r.sized = true
+			return
+		}
 		// A large frame in progress: keep this piece as it is and read on
 		// into a new, larger buffer; the frame is joined once, when its EOT
 		// comes.
@@ -461,11 +605,36 @@ func (r *frameReader) makeRoom() {
 	r.newBuffer(size, pending)
 }
 
+// idlePool holds the buffers idle plaintext readers read into once bytes
+// come (readIdle): a reader gives its buffer back while it waits, unless a
+// message it delivered points into it.
+var idlePool = sync.Pool{New: func() any { return new([readBufferMin]byte) }}
+
+// releaseBuffer lets the buffer go before an idle wait, to idlePool when
+// it is one of its own and nothing points into it.
+func (r *frameReader) releaseBuffer() {
+	if !r.aliased && len(r.buf) == readBufferMin && cap(r.buf) == readBufferMin {
+		idlePool.Put((*[readBufferMin]byte)(r.buf))
+	}
+	r.buf, r.start, r.scan, r.w, r.aliased = nil, 0, 0, 0, false
+}
+
+// reserve charges a buffer of size bytes for the frame in progress against
+// the memory caps, reporting whether it fits; when it does not, the charge
+// stays what it was.
+func (r *frameReader) reserve(size int) bool {
+	was := r.charged
+	if r.p.chargePending(&r.charged, int64(size)) != "" {
+		r.p.chargePending(&r.charged, was)
+		return false
+	}
+	return true
+}
+
 // newBuffer replaces the buffer, moving the keep bytes of the frame in
 // progress to the start of the new one.
 func (r *frameReader) newBuffer(size, keep int) {
-	nb := make([]byte, size)
-	copy(nb, r.buf[r.start:r.start+keep])
+	nb := makeNoZero(r.buf[r.start:r.start+keep], size)
 	// The bytes kept were scanned already: they hold no EOT.
 	r.buf, r.start, r.scan, r.w, r.aliased = nb, 0, keep, keep, false
 }

@@ -32,7 +32,7 @@ func NeedsCompressedPath(payload []byte) bool {
 	if len(payload) == 0 || bytes.IndexByte(payload, EOT) >= 0 {
 		return true
 	}
-	return bytes.IndexByte(payload, CompressedMark) == len(payload)-1
+	return IsCompressedFrame(payload)
 }
 
 // AppendFrame appends the frame carrying payload with compression c to dst
@@ -73,6 +73,10 @@ func grow(dst []byte, n int) []byte {
 // IsCompressedFrame reports whether frame (without its EOT) is a compressed
 // frame by the reference's rule: its first CompressedMark is its last byte.
 func IsCompressedFrame(frame []byte) bool {
+	if len(frame) == 0 || frame[len(frame)-1] != CompressedMark {
+		// Its last byte is not a mark: no scan can find it compressed.
+		return false
+	}
 	i := bytes.IndexByte(frame, CompressedMark)
 	return i >= 0 && i == len(frame)-1
 }
