@@ -44,6 +44,7 @@ class Connection(_n.NativePeer):
 
     __slots__ = ("main_node", "_p2p_handle", "id", "host", "port", "direction", "closed",
                  "__weakref__")
+    main_node: "Node"
 
     def __init__(self, main_node: "Node", handle: int, id: str, host: str, port: int,
                  direction: int) -> None:
