@@ -291,25 +291,9 @@ P2P_INTERNAL size_t p2p_call_batch_(p2p_callback_ *cb, const p2p_event *peers, c
             const p2p_batch_item_ *it = &items[i];
             if (P2P_LOAD_GONE_(cb)) return i;
             if (it->peer != cur) {
-                const p2p_event *p = &peers[it->peer];
+                /* The peer's record holds every string (empty ones too) and no nodes. */
                 cur = it->peer;
-                memset(&tmpl, 0, sizeof tmpl);
-                tmpl.size = sizeof tmpl;
-                tmpl.type = p->type;
-                tmpl.node = p->node;
-                tmpl.peer = p->peer;
-                tmpl.peer_id = p->peer_id;
-                tmpl.peer_id_len = strlen(p->peer_id);
-                tmpl.peer_host = p->peer_host;
-                tmpl.peer_host_len = strlen(p->peer_host);
-                tmpl.peer_port = p->peer_port;
-                tmpl.direction = p->direction;
-                tmpl.host = p2p_empty_;
-                tmpl.sender_id = p2p_empty_;
-                tmpl.msg_type = p2p_empty_;
-                tmpl.reason = p2p_empty_;
-                tmpl.topic = p2p_empty_;
-                tmpl.origin = p2p_empty_;
+                p2p_ev_fill_(&tmpl, sizeof tmpl, &peers[it->peer], NULL);
             }
             e = tmpl;
             e.data = it->data;
