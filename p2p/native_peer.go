@@ -53,13 +53,31 @@ type sockReader struct {
 	rc   syscall.RawConn // nil where the socket cannot be waited on without a buffer
 	buf  []byte          // a pooled buffer, while it holds bytes not read yet
 	r, w int
+	// noWait makes a read that would wait for the socket fail with
+	// errWouldWait instead (the native reader's, see nativeReader.fillNow).
+	noWait bool
 }
+
+// errWouldWait is what a read of the socket under TLS returns, in noWait
+// mode, when the bytes buffered are used up. TLS keeps the part of a record
+// it has and reads on at its next Read: it does not keep an error that is
+// Temporary.
+var errWouldWait error = wouldWait{}
+
+type wouldWait struct{}
+
+func (wouldWait) Error() string   { return "p2p: no bytes buffered" }
+func (wouldWait) Timeout() bool   { return true }
+func (wouldWait) Temporary() bool { return true }
 
 // Read serves TLS what the socket had, filling the pooled buffer with one
 // read where the socket allows waiting without it.
 func (c *countingConn) Read(b []byte) (int, error) {
 	s := &c.sr
 	s.once.Do(func() { s.rc = idleReader(c.Conn) })
+	if s.noWait && s.r == s.w {
+		return 0, errWouldWait
+	}
 	if s.rc == nil || len(b) >= sockBufSize {
 		if s.r < s.w {
 			return s.take(b), nil
@@ -384,7 +402,8 @@ const (
 // parsed in place alias buf, which is then never written again where they
 // lie (aliased): reads go on into the rest of it, then into a new one.
 type nativeReader struct {
-	conn     io.Reader // the TLS connection
+	conn     io.Reader     // the TLS connection
+	sock     *countingConn // the socket under it
 	buf      []byte
 	start, w int
 	aliased  bool
@@ -421,6 +440,31 @@ func (r *nativeReader) fill(need int) error {
 		r.err, err = err, nil
 	}
 	return err
+}
+
+// fillNow is fill without waiting for the socket: it reports false when
+// TLS would have had to wait for it, having read nothing.
+func (r *nativeReader) fillNow(need int) (bool, error) {
+	if r.err != nil || r.sock == nil {
+		return false, r.err
+	}
+	r.room(need)
+	r.sock.sr.noWait = true
+	k, err := r.conn.Read(r.buf[r.w:])
+	r.sock.sr.noWait = false
+	if errors.Is(err, errWouldWait) {
+		err = nil
+	}
+	if k == 0 {
+		// lastRead is kept: it sizes the buffer of the read that waits.
+		return false, err
+	}
+	r.w += k
+	r.lastRead = k
+	if err != nil {
+		r.err, err = err, nil
+	}
+	return true, err
 }
 
 // room makes buf hold need bytes from start on, with room to read into:
@@ -464,7 +508,7 @@ func (r *nativeReader) newBuffer(size int) {
 func (p *Peer) nativeReadLoop() {
 	n := p.node
 	defer n.wg.Done()
-	r := &nativeReader{conn: p.conn}
+	r := &nativeReader{conn: p.conn, sock: p.sent}
 	if k := p.br.Buffered(); k > 0 {
 		// What the handshake's reader holds already; it is not read again.
 		b, _ := p.br.Peek(k)
@@ -507,9 +551,20 @@ func (p *Peer) nativeReadLoop() {
 		return nil
 	}
 	// need gets k bytes buffered from start on, handing over what is
-	// parsed before a read that may wait.
+	// parsed before a read that may wait. TLS returns a record per read:
+	// the records already read from the socket are parsed first, so that
+	// the dispatcher gets batches as large as the plaintext reader's.
 	need := func(k int) error {
 		for r.w-r.start < k {
+			if len(*evp) < batchMax {
+				ok, err := r.fillNow(k)
+				if err != nil {
+					return err
+				}
+				if ok {
+					continue
+				}
+			}
 			if err := flush(); err != nil {
 				return err
 			}
