@@ -112,21 +112,12 @@ func (s *sockReader) take(b []byte) int {
 	return k
 }
 
-// gatherSize is the capacity of wbuf: a chunk, and the largest TLS 1.3
-// record (2^14 + 256 bytes) that takes it past one.
-const gatherSize = chunkSize + 16<<10 + 256
-
-// gatherPool holds the buffers TLS records are gathered in.
-var gatherPool = sync.Pool{New: func() any { return new([gatherSize]byte) }}
-
 // bufferWrite gathers TLS records in wbuf, when the writer asked for it,
-// writing them once they reach a chunk (64 KiB): TLS writes each record (up
-// to 16 KiB) with a system call of its own. Each write is a chunk and at
-// most the one record that crossed it, so that the bytes counted written
-// still show a slow peer's progress to checkStall; and a chunk of the send
-// queue (4 records and a bit) goes out in one write, not two. An error is
-// reported by flush, and by every write after it. ok is false when nothing
-// is gathered now.
+// writing them once it is full: TLS writes each record (up to 16 KiB) with
+// a system call of its own. A chunk (64 KiB) at most is gathered, so that
+// the bytes counted written still show a slow peer's progress to
+// checkStall. An error is reported by flush, and by every write after it.
+// ok is false when nothing is gathered now.
 func (c *countingConn) bufferWrite(b []byte) (k int, ok bool, err error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -140,7 +131,7 @@ func (c *countingConn) bufferWrite(b []byte) (k int, ok bool, err error) {
 		if err := c.flushLocked(); err != nil {
 			return 0, true, err
 		}
-		if len(b) >= chunkSize {
+		if len(b) > cap(c.wbuf) {
 			k, err := c.Conn.Write(b)
 			c.written.Add(int64(k))
 			c.werr = err
@@ -148,11 +139,6 @@ func (c *countingConn) bufferWrite(b []byte) (k int, ok bool, err error) {
 		}
 	}
 	c.wbuf = append(c.wbuf, b...)
-	if len(c.wbuf) >= chunkSize {
-		if err := c.flushLocked(); err != nil {
-			return 0, true, err
-		}
-	}
 	return len(b), true, nil
 }
 
@@ -177,7 +163,7 @@ func (c *countingConn) flushLocked() error {
 // gather makes the TLS records written until scatter go out together (the
 // writer's, around a batch).
 func (c *countingConn) gather() {
-	b := gatherPool.Get().(*[gatherSize]byte)[:0]
+	b := chunkPool.Get().(*[chunkSize]byte)[:0]
 	c.wmu.Lock()
 	c.wbuf = b
 	c.wmu.Unlock()
@@ -189,7 +175,7 @@ func (c *countingConn) scatter() {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.wbuf != nil {
-		gatherPool.Put((*[gatherSize]byte)(c.wbuf[:gatherSize]))
+		putChunk(c.wbuf)
 		c.wbuf, c.werr = nil, nil
 	}
 }
