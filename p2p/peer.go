@@ -382,9 +382,14 @@ func (p *Peer) readLoop(initial []byte) {
 			break
 		}
 		var got int
-		if pending == 0 && r.idle != nil && r.lastRead < readBufferMin {
+		if pending == 0 && r.idle != nil && r.lastRead < readBufferMin &&
+			(!r.aliased || len(r.buf)-r.w < idleTailMin) {
 			// Nothing pending, and the stream is not busy: wait without a
-			// buffer, which is what most of an idle peer's memory was.
+			// buffer, which is what most of an idle peer's memory was. A
+			// buffer that delivered messages point into cannot go back to
+			// the pool; while it has room it is read on into instead, or a
+			// ping-pong would take a new buffer per message (Go round trip
+			// p50 7.3 -> 9.0 us, p99 doubled).
 			r.releaseBuffer()
 			r.buf, got, err = readIdle(r.idle)
 			r.w = got
@@ -609,6 +614,10 @@ func (r *frameReader) makeRoom() {
 // come (readIdle): a reader gives its buffer back while it waits, unless a
 // message it delivered points into it.
 var idlePool = sync.Pool{New: func() any { return new([readBufferMin]byte) }}
+
+// idleTailMin is the room left in a buffer that messages point into below
+// which an idle reader lets it go rather than read on into it.
+const idleTailMin = 1 << 10
 
 // releaseBuffer lets the buffer go before an idle wait, to idlePool when
 // it is one of its own and nothing points into it.
