@@ -182,7 +182,11 @@ func (p *Peer) appendLocked(item []byte, framed, owned bool, size int) {
 		p.tailOpen = false
 		return
 	}
-	if !p.tailOpen || chunkSize-len(p.segs[len(p.segs)-1]) < size {
+	// A chunk holds at most a quarter of a small queue (as the writer takes
+	// at most a quarter), so that OverflowDropOldest always finds whole
+	// chunks queued behind the one being written.
+	if !p.tailOpen || chunkSize-len(p.segs[len(p.segs)-1]) < size ||
+		len(p.segs[len(p.segs)-1]) >= p.node.cfg.MaxQueuedBytes/4 {
 		p.segs = append(p.segs, chunkPool.Get().(*[chunkSize]byte)[:0])
 		p.segMsgs = append(p.segMsgs, 0)
 		p.tailOpen = true
@@ -282,7 +286,7 @@ func (p *Peer) writeLoop() {
 	var batch [][]byte
 	// A quarter of the queue at most, so that OverflowDropOldest has older
 	// messages to discard while a batch is being written.
-	batchMax := min(writeBatchMax, max(p.node.cfg.MaxQueuedBytes/4, chunkSize))
+	batchMax := min(writeBatchMax, max(p.node.cfg.MaxQueuedBytes/4, 1)) // one segment at least (k == 0 below)
 	for {
 		if err := p.sendControl(); err != nil {
 			p.node.debugf("heartbeat to %s failed: %v", p.id, err)
