@@ -273,7 +273,47 @@ CS_ENUMS: List[Tuple[str, str, str, Dict[str, Optional[str]], str, str]] = [
      {}, "", ""),
 ]
 CS_INTERNAL_ENUMS = ["p2p_event_type", "p2p_direction"]
-CS_STRUCTS = ["p2p_buf", "p2p_peer", "p2p_ev", "p2p_stats", "p2p_secure_opts"]
+CS_STRUCTS = ["p2p_buf", "p2p_peer", "p2p_ev", "p2p_secure_opts"]
+# The public counters: p2p_stats's layout, with p2p_counters's fields and their comments as
+# the docs (the two structs hold the same fields; the generator checks it).
+CS_COUNTERS = ("p2p_stats", "p2p_counters", "NodeCounters",
+               "Counters of a node, or of one peer (Node.Counters, Node.CountersOf; p2p_counters "
+               "in p2pnode.h): at most once per link, in order, Accepted == Written + "
+               "DroppedOverflow + DroppedLinkLost + DroppedStop + Queued.")
+
+
+def pascal(name: str) -> str:
+    return "".join(p.capitalize() for p in name.split("_"))
+
+
+def cs_counters(header: str, structs: Dict[str, List[Field]]) -> List[str]:
+    """The public struct CS_COUNTERS names: one line per line of p2p_counters, its comment the
+    summary (a delimited doc comment) of the fields it declares; a comment alone on its line
+    stays a comment."""
+    layout, documented, name, doc = CS_COUNTERS
+    body = re.search(r"typedef\s+struct\s+" + documented + r"\s*\{(.*?)\}", header, re.S)
+    if body is None:
+        raise SystemExit(f"gen_constants: no struct {documented} in the header")
+    out, seen = [f"    /// <summary>{doc}</summary>",
+                 f"    [StructLayout(LayoutKind.Sequential)] public partial struct {name}", "    {",
+                 "        internal UIntPtr size;"], []
+    for line in body.group(1).splitlines():
+        m = re.fullmatch(r"\s*uint64_t\s+([\w, ]+);\s*/\*\s*(.*?)\s*\*/\s*", line)
+        alone = re.fullmatch(r"\s*/\*\s*(.*?)\s*\*/\s*", line)
+        if m:
+            names = [n.strip() for n in m.group(1).split(",")]
+            seen += names
+            text = m.group(2)[0].upper() + m.group(2)[1:].replace("<", "&lt;").replace(">", "&gt;")
+            out.append(f"        /** <summary>{text.rstrip('.')}.</summary> */ public ulong "
+                       + ", ".join(pascal(n) for n in names) + ";")
+        elif alone:
+            out.append("        // " + alone.group(1))
+        elif line.strip():
+            raise SystemExit(f"gen_constants: cannot read the line '{line.strip()}' of {documented}")
+    fields = [f for _, f, _ in structs[layout]]
+    if fields != ["size"] + seen or any(t != "uint64_t" for t, _, _ in structs[layout][1:]):
+        raise SystemExit(f"gen_constants: {layout} is not size then {documented}'s fields")
+    return out + ["    }"]
 
 
 def cs_wrap(head: str, items: List[str], indent: str, tail: str, sep: str = ", ") -> List[str]:
@@ -295,7 +335,7 @@ def cs_enum(members: Dict[str, int], renames: Dict[str, Optional[str]]) -> List[
             for k, v in members.items() if renames.get(k, "") is not None]
 
 
-def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
+def csharp(header: str, defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
            structs: Dict[str, List[Field]], protos: Dict[str, Tuple[str, List[str]]]) -> str:
     out = [f"// {HEAD}",
            "#pragma warning disable 1591 // each member is documented where the header defines it",
@@ -309,6 +349,7 @@ def csharp(defines: Dict[str, object], enums: Dict[str, Dict[str, int]],
                              + ", ".join(set(members) ^ set(renames)))
         out.append(f"    /// <summary>{doc}</summary>")
         out += cs_wrap(f"{attr}public enum {name} {{ {extra}", cs_enum(members, renames), "    ", " }")
+    out += cs_counters(header, structs)
     out += ["}", "", "namespace P2PNode.Native", "{",
             "    // The header's enums and structs of the same names (p2p_ev -> P2PEv), for this binding's own use."]
     for src in CS_INTERNAL_ENUMS:
@@ -343,9 +384,10 @@ def main(argv: List[str]) -> int:
                     " with the files under --out, write 'N passed, N failed' into RESULTS")
     args = ap.parse_args(argv)
     with open(args.header, encoding="utf-8") as f:
-        parsed = parse(f.read())
+        header = f.read()
+    parsed = parse(header)
     out = tempfile.mkdtemp(prefix="gen_constants.") if args.check else args.out
-    for rel, text in ((PY_OUT, python(*parsed, py_used(args.out))), (CS_OUT, csharp(*parsed))):
+    for rel, text in ((PY_OUT, python(*parsed, py_used(args.out))), (CS_OUT, csharp(header, *parsed))):
         path = os.path.join(out, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8", newline="\n") as f:

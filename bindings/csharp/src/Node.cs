@@ -91,9 +91,9 @@ namespace P2PNode
         /// <summary>Most inbound peers (0 = unlimited); any time, for connections accepted from then on.</summary>
         public int MaxConnections { get => (int)GetLimit(Limit.MaxConnections); set => SetLimit(Limit.MaxConnections, value); }
         /// <summary>The node's counters.</summary>
-        public NodeCounters Counters { get { var s = Sized<P2PStats>(); Check(N.p2p_node_stats(H, ref s)); return new NodeCounters(s); } }
+        public NodeCounters Counters { get { var s = Sized<NodeCounters>(); Check(N.p2p_node_stats(H, ref s)); return s; } }
         /// <summary>One peer's counters; also inside its disconnected event, where they are final.</summary>
-        public NodeCounters CountersOf(Peer peer) { var s = Sized<P2PStats>(); Check(N.p2p_peer_stats(H, Mine(peer).Handle, ref s)); return new NodeCounters(s); }
+        public NodeCounters CountersOf(Peer peer) { var s = Sized<NodeCounters>(); Check(N.p2p_peer_stats(H, Mine(peer).Handle, ref s)); return s; }
         /// <summary>The peers that connected to this node (nodes_inbound).</summary>
         public IReadOnlyList<Peer> InboundPeers => ListPeers(P2PDirection.Inbound);
         /// <summary>The peers this node connected to (nodes_outbound).</summary>

@@ -591,10 +591,10 @@ namespace P2PNode.Tests
             Assert.AreEqual(56, (int)Marshal.OffsetOf(peer, "mem"));
             Assert.AreEqual(72, (int)Marshal.OffsetOf(peer, "encrypted"));
             Assert.AreEqual(76, (int)Marshal.OffsetOf(peer, "key"));
-            Type stats = typeof(Node).Assembly.GetType("P2PNode.Native.P2PStats", true);
+            Type stats = typeof(NodeCounters);
             Assert.AreEqual(168, Marshal.SizeOf(stats));
-            Assert.AreEqual(32, (int)Marshal.OffsetOf(stats, "accepted"));
-            Assert.AreEqual(160, (int)Marshal.OffsetOf(stats, "stalled"));
+            Assert.AreEqual(32, (int)Marshal.OffsetOf(stats, "Accepted"));
+            Assert.AreEqual(160, (int)Marshal.OffsetOf(stats, "Stalled"));
             Type opts = typeof(Node).Assembly.GetType("P2PNode.Native.P2PSecureOpts", true);
             Assert.AreEqual(40, Marshal.SizeOf(opts));
             Assert.AreEqual(16, (int)Marshal.OffsetOf(opts, "replay_window_ms"));

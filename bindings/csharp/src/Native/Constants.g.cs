@@ -39,6 +39,29 @@ namespace P2PNode
     /// <summary>The steps of a secure node's own handling of a delegated message.</summary>
     public enum SecureStep { ReceivedPing = 1, SendPong = 2, ReceivedPong = 3, ReceivedDiscovery = 4,
         RouteDiscovery = 5, SendDiscoveryAnswer = 6, RelayDiscoveryAnswer = 7 }
+    /// <summary>Counters of a node, or of one peer (Node.Counters, Node.CountersOf; p2p_counters in p2pnode.h): at most once per link, in order, Accepted == Written + DroppedOverflow + DroppedLinkLost + DroppedStop + Queued.</summary>
+    [StructLayout(LayoutKind.Sequential)] public partial struct NodeCounters
+    {
+        internal UIntPtr size;
+        /** <summary>Messages accepted for peers (= accepted).</summary> */ public ulong Sent;
+        /** <summary>Frames received.</summary> */ public ulong Received;
+        /** <summary>Frames that could not be decoded or were over a limit.</summary> */ public ulong ReceiveErrors;
+        /** <summary>What sends took.</summary> */ public ulong Accepted, AcceptedBytes;
+        /** <summary>What was handed whole to the socket.</summary> */ public ulong Written, WrittenBytes;
+        /** <summary>What waits to be written now (or is being written).</summary> */ public ulong Queued, QueuedBytes;
+        /** <summary>The peer did not keep up: DROP_OLDEST, DISCONNECT, or stalled.</summary> */ public ulong DroppedOverflow;
+        /** <summary>Still queued when the connection broke.</summary> */ public ulong DroppedLinkLost;
+        /** <summary>Stop or disconnect could not write them within P2P_LIMIT_STOP_TIMEOUT_MS.</summary> */ public ulong DroppedStop;
+        /** <summary>The bytes of the three drops.</summary> */ public ulong DroppedBytes;
+        /** <summary>Messages a send did not take because a queue was full.</summary> */ public ulong Refused;
+        /** <summary>Bytes of the frames received, EOT included.</summary> */ public ulong ReceivedBytes;
+        // The node's connection management (on a peer: 1 if it happened to it, else 0).
+        /** <summary>Established inbound peers whose slot went to a new peer.</summary> */ public ulong Evicted;
+        /** <summary>Handshakes under way closed for newer ones (node only).</summary> */ public ulong HandshakesEvicted;
+        /** <summary>Inbound connections closed: every slot taken, none evictable (node only).</summary> */ public ulong Rejected;
+        /** <summary>Connections closed for P2P_LIMIT_MAX_PENDING_BYTES(_PER_ADDRESS).</summary> */ public ulong OverMemory;
+        /** <summary>Peers disconnected for staying full without progress.</summary> */ public ulong Stalled;
+    }
 }
 
 namespace P2PNode.Native
@@ -59,10 +82,6 @@ namespace P2PNode.Native
         public UIntPtr data_len; public int compression, port; public IntPtr host; public int trials, reject;
         public IntPtr sender_id, msg_type, reason, nodes; public UIntPtr n_nodes; public ulong dropped, dropped_bytes;
         public IntPtr topic; public UIntPtr topic_len; public IntPtr origin; public UIntPtr origin_len; }
-    [StructLayout(LayoutKind.Sequential)] internal struct P2PStats { public UIntPtr size; public ulong sent, received,
-        receive_errors, accepted, accepted_bytes, written, written_bytes, queued, queued_bytes, dropped_overflow,
-        dropped_link_lost, dropped_stop, dropped_bytes, refused, received_bytes, evicted, handshakes_evicted, rejected,
-        over_memory, stalled; }
     [StructLayout(LayoutKind.Sequential)] internal struct P2PSecureOpts { public UIntPtr size; public int key_policy,
         min_key_bits; public long replay_window_ms, max_clock_skew_ms; public int max_pinned_keys, reserved; }
 }

@@ -30,8 +30,8 @@ namespace P2PNode.Native
         /// <summary>Takes the raw pointer: called from <see cref="NodeHandle.ReleaseHandle"/> only.</summary>
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_free(IntPtr node);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_port(NodeHandle node, out int port);
-        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_stats(NodeHandle node, ref P2PStats stats);
-        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_stats(NodeHandle node, ulong peer, ref P2PStats stats);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_stats(NodeHandle node, ref NodeCounters stats);
+        [DllImport(Library, CallingConvention = C)] internal static extern int p2p_peer_stats(NodeHandle node, ulong peer, ref NodeCounters stats);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_connect(NodeHandle node, byte[] host, int port, int reconnect, out ulong peer);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_disconnect(NodeHandle node, ulong peer);
         [DllImport(Library, CallingConvention = C)] internal static extern int p2p_node_send(NodeHandle node, ulong peer, byte[] data, UIntPtr len, int compression);

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using N = P2PNode.Native.NativeMethods;
@@ -41,7 +42,8 @@ namespace P2PNode.Native
         internal static T Sized<T>() where T : struct
         {
             object boxed = default(T);
-            typeof(T).GetField("size").SetValue(boxed, (UIntPtr)Marshal.SizeOf(typeof(T)));
+            const BindingFlags any = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic; // NodeCounters.size is internal
+            typeof(T).GetField("size", any).SetValue(boxed, (UIntPtr)Marshal.SizeOf(typeof(T)));
             return (T)boxed;
         }
 
