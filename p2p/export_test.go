@@ -45,3 +45,7 @@ func OverlayHops(n *Node, into []uint64) {
 
 // OverlayGossipStats is the node's gossip engine's counters.
 func OverlayGossipStats(n *Node) overlay.GossipStats { return n.ov.gossip.Stats() }
+
+// NativeByeSent reports whether our TLS close_notify went to a native peer
+// (closeNative).
+func NativeByeSent(p *Peer) bool { return p.byeSent.Load() }

@@ -32,6 +32,9 @@ type nativePeer struct {
 	ov           overlayQueue  // frames of the overlay engines (overlay_sendq.go)
 	sent         *countingConn // the socket under TLS, counting what went out
 	writing      atomic.Bool   // a batch is being written
+	// byeSent and byeReceived: the two halves of a native close (TLS
+	// close_notify each way, see closeNative).
+	byeSent, byeReceived atomic.Bool
 	// stallBytes and stallSince: the bytes sent when the heartbeat last saw
 	// progress, and when (the heartbeat's own).
 	stallBytes int64
@@ -633,9 +636,60 @@ func (p *Peer) nativeReadLoop() {
 		n.debugf("connection with %s ended: %v", p.id, err)
 	}
 	p.chargePending(&charged, 0)
+	if errors.Is(err, io.EOF) {
+		p.byeReceived.Store(true)
+		if !p.byeSent.Load() {
+			// The peer closed its side (TLS close_notify): what is queued
+			// for it goes out first, then our close_notify (closeNative).
+			p.closeGracefully()
+			<-p.writerDone
+		}
+	}
 	p.teardown()
 	<-p.writerDone
 	n.peerGone(p)
+}
+
+// closeNative ends a native connection once everything queued is written
+// (finishWrites): TLS close_notify tells the peer that nothing more comes.
+// A peer of ours then writes what it has queued for us and answers with its
+// own close_notify, at which the reader, having delivered all of it, ends
+// the connection: nothing either side accepted before the close is lost,
+// however late the other's writer runs. A peer that does not answer within
+// closeLinger of its last byte, or by the stop deadline, is closed anyway.
+func (p *Peer) closeNative() {
+	p.armWriteDeadline()
+	tc, ok := p.conn.(interface{ CloseWrite() error })
+	if !ok || tc.CloseWrite() != nil {
+		p.teardown()
+		return
+	}
+	p.byeSent.Store(true)
+	if p.byeReceived.Load() { // the peer's came first: the reader waits for us
+		p.teardown()
+		return
+	}
+	p.wmu.Lock()
+	stopAt := p.stopAt
+	p.wmu.Unlock()
+	got := p.stats.receivedBytes.Load()
+	deadline := time.Now().Add(closeLinger)
+	t := time.NewTicker(closeLinger / 10)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.closed:
+			return
+		case now := <-t.C:
+			if g := p.stats.receivedBytes.Load(); g != got || p.pushing.Load() {
+				got, deadline = g, now.Add(closeLinger) // the peer still sends, or we deliver
+			}
+			if now.After(deadline) || (!stopAt.IsZero() && now.After(stopAt)) {
+				p.teardown()
+				return
+			}
+		}
+	}
 }
 
 // readBody reads the body of a large data frame into a buffer of its own,

@@ -2,6 +2,7 @@ package p2p_test
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,4 +147,53 @@ func TestNativeCountersAsPlaintext(t *testing.T) {
 	assert.Equal(t, want, c.WrittenBytes)
 	assert.Zero(t, c.QueuedBytes)
 	assert.Equal(t, want, in.Counters().ReceivedBytes)
+}
+
+// A node that stops tells its native peers it is done (TLS close_notify) and
+// waits for theirs: what such a peer accepts for it until it reads that
+// close arrives, however late (a reset after a quiet spell, which plaintext
+// peers get, could cut off a peer whose writer ran late).
+func TestNativeStopDeliversWhatThePeerSendsUntilItSeesTheClose(t *testing.T) {
+	const replies = 100
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	defer unblock()
+	rb := &recorder{}
+	rb.onEv = func(ev *p2p.Event) {
+		if ev.Type == p2p.EventMessage && string(ev.Message.Data) == label(0) {
+			close(entered)
+			<-release // b's handler is busy: its queue fills, its reader waits
+		}
+	}
+	ra := &recorder{}
+	a := startNode(t, p2p.Config{}, ra)
+	b := startNode(t, p2p.Config{Limits: p2p.Limits{MaxPendingEvents: 4}}, rb)
+	out, in := pair(t, a, b)
+	require.True(t, out.Encrypted())
+	// One message at a time, each its own batch for b's reader: the first
+	// is held by the handler, the next three fill the queue (4), the fifth
+	// waits for room, so that b's reader stops before a's close reaches it.
+	const sent = 5
+	for i := 0; i < sent; i++ {
+		require.NoError(t, out.Send([]byte(label(i)), p2p.None))
+		eventually(t, "b's reader taking the message", func() bool { return b.Counters().Received == uint64(i+1) })
+	}
+	<-entered
+	a.RequestStop()
+	eventually(t, "a's close_notify to b", func() bool { return p2p.NativeByeSent(out) })
+	for i := 0; i < replies; i++ { // b has not read the close: these are accepted
+		require.NoError(t, in.Send([]byte(label(i)), p2p.None))
+	}
+	unblock()
+	require.NoError(t, a.Wait())
+	got := ra.messages()
+	require.Len(t, got, replies, "every message b accepted before it read a's close arrives")
+	for i, m := range got {
+		require.Equal(t, label(i), string(m.Data))
+	}
+	eventually(t, "b sees a go", func() bool { return len(rb.ofType(p2p.EventInboundDisconnected)) == 1 })
+	require.Len(t, rb.messages(), sent, "and b got all of a's")
+	c := b.Counters()
+	require.Zero(t, c.DroppedLinkLost+c.DroppedStop+c.DroppedOverflow, "b dropped nothing it accepted")
 }

@@ -500,7 +500,8 @@ func (p *Peer) wholeFrames(batch [][]byte, wrote int64) (msgs, size int) {
 	return msgs, size
 }
 
-// finishWrites ends the connection once everything queued is written.
+// finishWrites ends the connection once everything queued is written; a
+// native peer is one of ours, and says when it is done (closeNative).
 //
 // A reference peer ignores an orderly close (FIN: it keeps the connection
 // for good) but drops one that is reset. So where the kernel tells how much
@@ -514,6 +515,10 @@ func (p *Peer) wholeFrames(batch [][]byte, wrote int64) (msgs, size int) {
 // reset as a close. Elsewhere it sends FIN and gives the reader closeLinger
 // to see the peer close its side before the socket goes.
 func (p *Peer) finishWrites() {
+	if p.native {
+		p.closeNative()
+		return
+	}
 	if _, _, ok := socketQueues(p.raw); ok {
 		p.wmu.Lock()
 		stopAt := p.stopAt
