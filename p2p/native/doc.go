@@ -116,4 +116,16 @@
 //
 // A native write that times out breaks TLS for good, so for native peers a
 // write that cannot finish within Limits.SendTimeout ends the connection.
+//
+// # Closing
+//
+// A side that closes (a stop, a disconnect) writes what it has queued, then
+// TLS close_notify, and reads on. The other side, on reading it, writes what
+// it had queued until then, then its own close_notify; each side closes the
+// socket once it has sent its close_notify and read the peer's. So what
+// either side accepted before it read the other's close arrives, however
+// late its writer runs. A peer that does not answer within a second of its
+// last byte, or by the stop deadline, is closed anyway. (A plaintext
+// connection has no such signal: p2pnetwork 1.2 ignores an orderly close, so
+// it is reset once drained both ways and quiet for 50 ms.)
 package native
