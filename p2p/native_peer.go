@@ -410,8 +410,24 @@ type nativeReader struct {
 	buf      []byte
 	start, w int
 	aliased  bool
-	lastRead int
-	err      error // of a read that also returned bytes, for the next one
+	// busy: the last read that returned bytes returned readBufferMin or
+	// more, or as much as there was room for. TLS returns at most what is
+	// left of one record per read, so a read into a small buffer's last
+	// bytes says little of the stream; one that filled them says it is
+	// busy (without that, a busy stream once in a small buffer stayed in
+	// small ones: 4 KiB each, a TLS read per 57 messages of 64 B).
+	busy bool
+	err  error // of a read that also returned bytes, for the next one
+}
+
+// read reads the stream into the free part of buf, noting whether it is busy.
+func (r *nativeReader) read() (int, error) {
+	k, err := r.conn.Read(r.buf[r.w:])
+	if k > 0 {
+		r.busy = k >= readBufferMin || r.w+k == len(r.buf)
+		r.w += k
+	}
+	return k, err
 }
 
 // Read serves what is buffered, then reads the stream itself: what a
@@ -436,9 +452,7 @@ func (r *nativeReader) fill(need int) error {
 		return r.err
 	}
 	r.room(need)
-	k, err := r.conn.Read(r.buf[r.w:])
-	r.w += k
-	r.lastRead = k
+	k, err := r.read()
 	if k > 0 && err != nil {
 		r.err, err = err, nil
 	}
@@ -453,17 +467,15 @@ func (r *nativeReader) fillNow(need int) (bool, error) {
 	}
 	r.room(need)
 	r.sock.sr.noWait = true
-	k, err := r.conn.Read(r.buf[r.w:])
+	k, err := r.read()
 	r.sock.sr.noWait = false
 	if errors.Is(err, errWouldWait) {
 		err = nil
 	}
 	if k == 0 {
-		// lastRead is kept: it sizes the buffer of the read that waits.
+		// busy is kept: it sizes the buffer of the read that waits.
 		return false, err
 	}
-	r.w += k
-	r.lastRead = k
 	if err != nil {
 		r.err, err = err, nil
 	}
@@ -477,7 +489,7 @@ func (r *nativeReader) fillNow(need int) (bool, error) {
 func (r *nativeReader) room(need int) {
 	pending := r.w - r.start
 	size := readBufferMax
-	if r.lastRead < readBufferMin && need <= readBufferMin {
+	if !r.busy && need <= readBufferMin {
 		size = readBufferMin
 	}
 	if pending == 0 && len(r.buf) > size {
@@ -579,8 +591,12 @@ func (p *Peer) nativeReadLoop() {
 	}
 	var err error
 	for {
-		if err = need(native.HeaderSize); err != nil {
-			break
+		// need is called only when the bytes are not buffered already: a
+		// busy stream's small frames are parsed without a call each.
+		if r.w-r.start < native.HeaderSize {
+			if err = need(native.HeaderSize); err != nil {
+				break
+			}
 		}
 		var h native.Header
 		if h, err = native.ParseHeader(r.buf[r.start:r.w], n.cfg.MaxFrameSize); err != nil {
@@ -600,7 +616,10 @@ func (p *Peer) nativeReadLoop() {
 			var body []byte
 			eot := -1 // unknown
 			if h.Length <= inPlaceMax {
-				if err = need(h.Length); err == nil {
+				if r.w-r.start < h.Length {
+					err = need(h.Length)
+				}
+				if err == nil {
 					body = r.buf[r.start : r.start+h.Length : r.start+h.Length]
 					r.start += h.Length
 					// A compressed body is done with once decompressed.
