@@ -410,23 +410,27 @@ type nativeReader struct {
 	buf      []byte
 	start, w int
 	aliased  bool
-	// busy: the last read that returned bytes returned readBufferMin or
-	// more, or as much as there was room for. TLS returns at most what is
-	// left of one record per read, so a read into a small buffer's last
-	// bytes says little of the stream; one that filled them says it is
-	// busy (without that, a busy stream once in a small buffer stayed in
-	// small ones: 4 KiB each, a TLS read per 57 messages of 64 B).
+	// busy: the stream is busy, as the last read that told returned
+	// readBufferMin bytes or more, and quiet, as it returned less than there
+	// was room for. A read that filled less room than readBufferMin (the
+	// last bytes of a buffer) does not tell, and changes nothing: sizing by
+	// it alone kept a busy stream in 4 KiB buffers, a TLS read per 57
+	// messages of 64 B.
 	busy bool
 	err  error // of a read that also returned bytes, for the next one
 }
 
 // read reads the stream into the free part of buf, noting whether it is busy.
 func (r *nativeReader) read() (int, error) {
+	room := len(r.buf) - r.w
 	k, err := r.conn.Read(r.buf[r.w:])
-	if k > 0 {
-		r.busy = k >= readBufferMin || r.w+k == len(r.buf)
-		r.w += k
+	switch {
+	case k >= readBufferMin:
+		r.busy = true
+	case k > 0 && k < room:
+		r.busy = false
 	}
+	r.w += k
 	return k, err
 }
 
