@@ -1,6 +1,10 @@
 package p2p
 
-import "github.com/p2pnode/p2pnode/p2p/overlay"
+import (
+	"slices"
+
+	"github.com/p2pnode/p2pnode/p2p/overlay"
+)
 
 // OverlayStats exposes the overlay's frame counters to the tests and the
 // benchmark: extension frames written, dropped at a full overlay queue,
@@ -49,3 +53,16 @@ func OverlayGossipStats(n *Node) overlay.GossipStats { return n.ov.gossip.Stats(
 // NativeByeSent reports whether our TLS close_notify went to a native peer
 // (closeNative).
 func NativeByeSent(p *Peer) bool { return p.byeSent.Load() }
+
+// WithoutCapability makes n's hellos leave out capability, as an earlier
+// version of ours did (before Start).
+func WithoutCapability(n *Node, capability string) {
+	n.caps = slices.DeleteFunc(slices.Clone(nativeCaps), func(c string) bool { return c == capability })
+}
+
+// NativeSealed reports whether p's frames travel in sealed records rather
+// than TLS's.
+func NativeSealed(p *Peer) bool {
+	_, ok := p.conn.(*sealedConn)
+	return ok
+}

@@ -411,13 +411,15 @@ type nativeReader struct {
 	start, w int
 	aliased  bool
 	// busy: the stream is busy, as the last read that told returned
-	// readBufferMin bytes or more, and quiet, as it returned less than there
-	// was room for. A read that filled less room than readBufferMin (the
-	// last bytes of a buffer) does not tell, and changes nothing: sizing by
-	// it alone kept a busy stream in 4 KiB buffers, a TLS read per 57
-	// messages of 64 B.
-	busy bool
-	err  error // of a read that also returned bytes, for the next one
+	// readBufferMin bytes or more, or left bytes read from the socket
+	// waiting (buffered), and quiet, as it returned less than there was
+	// room for with none waiting. A read that filled less room than
+	// readBufferMin (the last bytes of a buffer) does not tell otherwise,
+	// and changes nothing: sizing by it alone kept a busy stream in 4 KiB
+	// buffers, a read per 57 messages of 64 B.
+	busy     bool
+	buffered func() bool // nil: nothing tells
+	err      error       // of a read that also returned bytes, for the next one
 }
 
 // read reads the stream into the free part of buf, noting whether it is busy.
@@ -425,7 +427,7 @@ func (r *nativeReader) read() (int, error) {
 	room := len(r.buf) - r.w
 	k, err := r.conn.Read(r.buf[r.w:])
 	switch {
-	case k >= readBufferMin:
+	case k >= readBufferMin || k > 0 && r.buffered != nil && r.buffered():
 		r.busy = true
 	case k > 0 && k < room:
 		r.busy = false
@@ -528,6 +530,11 @@ func (p *Peer) nativeReadLoop() {
 	n := p.node
 	defer n.wg.Done()
 	r := &nativeReader{conn: p.conn, sock: p.sent}
+	if sc, ok := p.conn.(*sealedConn); ok {
+		r.buffered = sc.buffered
+	} else if p.sent != nil {
+		r.buffered = p.sent.buffered
+	}
 	if k := p.br.Buffered(); k > 0 {
 		// What the handshake's reader holds already; it is not read again.
 		b, _ := p.br.Peek(k)

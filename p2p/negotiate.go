@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -151,13 +152,14 @@ func (c *countingConn) Write(b []byte) (int, error) {
 type nativeLink struct {
 	tc    *tls.Conn
 	raw   *countingConn // under tc: what reached the socket
+	bound *recordBound  // what tc reads through (sealed.go)
 	br    *bufio.Reader
 	key   ed25519.PublicKey
 	hello native.Hello
 }
 
 func (n *Node) ourHello() native.Hello {
-	return native.Hello{ID: n.id, Port: n.port, Version: native.Version, Caps: overlayCaps,
+	return native.Hello{ID: n.id, Port: n.port, Version: native.Version, Caps: n.nativeCaps(),
 		HeartbeatMillis: n.cfg.HeartbeatInterval.Milliseconds()}
 }
 
@@ -186,6 +188,33 @@ func (n *Node) readHello(l *nativeLink) error {
 		return errorf(ErrSelfConnect, "the peer has this node's id")
 	}
 	return n.trust.Check(l.hello.ID, l.key)
+}
+
+// nativeCaps are what every native node announces: sealed records and the
+// overlay's protocols.
+var nativeCaps = append([]string{native.SealedCapability}, overlayCaps...)
+
+// nativeCaps is what the node's hellos announce: nativeCaps but for what a
+// test took away (WithoutCapability) to play an earlier version of ours.
+func (n *Node) nativeCaps() []string {
+	if n.caps != nil {
+		return n.caps
+	}
+	return nativeCaps
+}
+
+// peerConn is what a native peer's frames go through once the hellos are
+// through: sealed records when both offered them, TLS otherwise.
+func (n *Node) peerConn(l *nativeLink, dialer bool) (net.Conn, error) {
+	if !slices.Contains(n.nativeCaps(), native.SealedCapability) || !slices.Contains(l.hello.Caps, native.SealedCapability) {
+		l.bound.on = false
+		return l.tc, nil
+	}
+	if k := l.br.Buffered(); k > 0 {
+		return nil, fmt.Errorf("%d bytes in TLS after the hello, where sealed records begin", k)
+	}
+	cs := l.tc.ConnectionState()
+	return newSealedConn(l.raw, cs.ExportKeyingMaterial, dialer)
 }
 
 func (n *Node) writeHello(l *nativeLink) error {
@@ -228,7 +257,8 @@ func (n *Node) dialNative(conn net.Conn, host string, port int, key string, stop
 		return fail(err)
 	}
 	raw := &countingConn{Conn: conn}
-	l := &nativeLink{tc: tls.Client(raw, n.tlsClient), raw: raw}
+	bound := &recordBound{Conn: raw, on: true}
+	l := &nativeLink{tc: tls.Client(bound, n.tlsClient), raw: raw, bound: bound}
 	if err := n.tlsHandshake(l); err != nil {
 		return fail(err)
 	}
@@ -240,6 +270,10 @@ func (n *Node) dialNative(conn net.Conn, host string, port int, key string, stop
 			conn.Close()
 			return nil, fmt.Errorf("%w: %s hung up in the native handshake (its connection limit may be reached, or it does not trust our key): %w", ErrRefused, key, err)
 		}
+		return fail(err)
+	}
+	pc, err := n.peerConn(l, true)
+	if err != nil {
 		return fail(err)
 	}
 	if !stop() {
@@ -263,7 +297,7 @@ func (n *Node) dialNative(conn net.Conn, host string, port int, key string, stop
 			return q, errorf(ErrAlreadyConnected, "%s (%s) is connected with us already", key, id)
 		}
 	}
-	p := newPeer(n, l.tc, id, host, port, Outbound)
+	p := newPeer(n, pc, id, host, port, Outbound)
 	p.setNative(conn, l)
 	p.share = n.shareLocked(remoteIP)
 	n.add(p)
@@ -280,10 +314,15 @@ func (n *Node) acceptNative(h *handshake, rest []byte, stop func() bool) *Peer {
 	// The TLS handshake has a bound of its own, from the magic on.
 	n.renewDeadline(conn)
 	raw := &countingConn{Conn: conn}
-	l := &nativeLink{tc: tls.Server(&prefixConn{Conn: raw, prefix: append([]byte(nil), rest...)}, n.tlsServer), raw: raw}
+	bound := &recordBound{Conn: &prefixConn{Conn: raw, prefix: append([]byte(nil), rest...)}, on: true}
+	l := &nativeLink{tc: tls.Server(bound, n.tlsServer), raw: raw, bound: bound}
 	err := n.tlsHandshake(l)
 	if err == nil {
 		err = n.readHello(l)
+	}
+	var pc net.Conn
+	if err == nil {
+		pc, err = n.peerConn(l, false)
 	}
 	if errors.Is(err, ErrSelfConnect) {
 		// We dialled ourselves: the dialling side sees its own id and gives up.
@@ -312,7 +351,7 @@ func (n *Node) acceptNative(h *handshake, rest []byte, stop func() bool) *Peer {
 	// dialler's Connect returns, this node knows the peer too, and whoever
 	// sees it listed finds its connected event queued. Sends queue up until
 	// the writer starts, after the hello.
-	p := newPeer(n, l.tc, l.hello.ID, hostOf(conn.RemoteAddr()), l.hello.Port, Inbound)
+	p := newPeer(n, pc, l.hello.ID, hostOf(conn.RemoteAddr()), l.hello.Port, Inbound)
 	p.setNative(conn, l)
 	p.share = h.share
 	n.add(p)

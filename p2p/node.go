@@ -51,6 +51,7 @@ type Node struct {
 	tlsServer *tls.Config
 	tlsClient *tls.Config
 	trust     *native.Trust
+	caps      []string // what our hello announces (nativeCaps)
 
 	mu       sync.Mutex
 	state    nodeState

@@ -77,3 +77,50 @@ func FuzzFrameDecoder(f *testing.F) {
 		_ = frames
 	})
 }
+
+// FuzzRecordOpen reads a stream of sealed records as a sealed connection
+// does: lengths checked before anything is read on, nothing panics, and
+// nothing but the records the dialer's cipher sealed opens (a forged or
+// altered record fails with ErrRecord, and the stream ends there).
+func FuzzRecordOpen(f *testing.F) {
+	seal, _, err := NewRecordCiphers(testExporter(3), true)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, _ := seal.Seal(nil, []byte("a frame"))
+	good, _ = seal.Seal(good, nil)
+	f.Add(good, -1)
+	f.Add(good, 5)
+	f.Add([]byte{0, 0, 0, 16}, -1)
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff}, -1)
+	f.Fuzz(func(t *testing.T, stream []byte, flip int) {
+		if flip >= 0 && flip < len(stream) {
+			stream = bytes.Clone(stream)
+			stream[flip] ^= 0x20
+		}
+		// The listener's open reads what the dialer's seal wrote.
+		_, open, err := NewRecordCiphers(testExporter(3), false)
+		require.NoError(t, err)
+		var plain []byte
+		for len(stream) >= RecordHeaderSize {
+			n, err := RecordLength(stream)
+			if err != nil {
+				require.ErrorIs(t, err, ErrRecord)
+				return
+			}
+			require.LessOrEqual(t, n, MaxRecordPlain+RecordTagSize)
+			if len(stream) < RecordHeaderSize+n {
+				return
+			}
+			out, err := open.Open(plain, stream[:RecordHeaderSize+n])
+			if err != nil {
+				require.ErrorIs(t, err, ErrRecord)
+				return
+			}
+			plain = out
+			stream = stream[RecordHeaderSize+n:]
+		}
+		// What opened is a prefix of what was sealed.
+		require.True(t, bytes.HasPrefix([]byte("a frame"), plain) || len(plain) == 0, "opened %q", plain)
+	})
+}
