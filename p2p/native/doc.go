@@ -100,9 +100,39 @@
 // on the transport; TLS's own overhead is not counted.
 //
 // Capabilities are strings; unknown ones are ignored, so later features
-// (gossip, discovery) are negotiated, not guessed. A node announces "pex/1"
-// and "gossip/1" (package p2p/overlay) and sends an ext frame of a
-// capability only to a peer that announced it.
+// (gossip, discovery) are negotiated, not guessed. A node announces
+// "sealed/1" (below), "pex/1" and "gossip/1" (package p2p/overlay) and
+// sends an ext frame of a capability only to a peer that announced it.
+//
+// # Sealed records
+//
+// When both hellos announce "sealed/1", each direction leaves TLS right
+// after its side's hello (the last TLS record either side sends) and goes
+// on in sealed records on the same socket:
+//
+//	+-----------------+---------------------------------------------+
+//	| length (u32 BE) | AES-128-GCM(frame bytes), then its 16-B tag |
+//	+-----------------+---------------------------------------------+
+//
+// A record seals up to 16 KiB (MaxRecordPlain) of the frame stream; frames
+// may span records. The length (16 to 16 KiB + 16) is the additional data.
+// Keys and nonce masks are 28 bytes per direction from the TLS 1.3 exporter
+// of the handshake that authenticated both peers (RFC 8446, 7.5), with the
+// labels "EXPORTER-p2pnode sealed/1 dialer to listener" and "... listener to
+// dialer"; a record's nonce is the mask XOR its sequence number (from 0,
+// per direction), as TLS 1.3 makes them. So a record altered, replayed,
+// dropped, moved or sent back fails to open, and the connection ends. The
+// record with nothing sealed in it (the tag alone) closes its direction, as
+// close_notify does; a connection that ends without it was cut, and the
+// reader reports an error rather than an orderly close. What this saves
+// against TLS's records is copies: TLS copies each byte into its record
+// buffer before sealing and out of its input buffer after opening, while
+// sealed records are sealed straight into the writer's batch and opened
+// straight into the reader's buffer. A peer that does not announce
+// "sealed/1" (an earlier version) keeps TLS records. The TLS client reads
+// the handshake through a reader that never hands it bytes past the record
+// it is reading, so that what follows the peer's hello is left for the
+// sealed reader.
 //
 // # Liveness
 //
@@ -120,7 +150,7 @@
 // # Closing
 //
 // A side that closes (a stop, a disconnect) writes what it has queued, then
-// TLS close_notify, and reads on. The other side, on reading it, writes what
+// TLS close_notify (the closing record, with sealed records), and reads on. The other side, on reading it, writes what
 // it had queued until then, then its own close_notify; each side closes the
 // socket once it has sent its close_notify and read the peer's. So what
 // either side accepted before it read the other's close arrives, however
