@@ -769,11 +769,7 @@ func (p *Peer) readBody(r *nativeReader, length int, charged *int64) (body []byt
 func (p *Peer) dataFrame(body []byte, h native.Header, evp *[]Event, bad *int, eot int) {
 	n := p.node
 	payload, codec := body, wire.Compression(h.Codec())
-	needsCompressed := eot == 1 || len(payload) == 0 || wire.IsCompressedFrame(payload)
-	if eot < 0 {
-		needsCompressed = wire.NeedsCompressedPath(payload)
-	}
-	if codec == wire.CompressionNone && needsCompressed {
+	if codec == wire.CompressionNone && needsCompressedPath(payload, eot) {
 		// The plaintext protocol carries such a payload compressed, and
 		// reports zlib: so does the native one, so that what an
 		// application sees does not depend on the transport.
@@ -787,6 +783,15 @@ func (p *Peer) dataFrame(body []byte, h native.Header, evp *[]Event, bad *int, e
 		}
 	}
 	*evp = appendMessage(*evp, p, payload, codec)
+}
+
+// needsCompressedPath is wire.NeedsCompressedPath, knowing from eot (1 or
+// 0; -1 for unknown) whether payload holds EOT.
+func needsCompressedPath(payload []byte, eot int) bool {
+	if eot < 0 {
+		return wire.NeedsCompressedPath(payload)
+	}
+	return eot == 1 || len(payload) == 0 || wire.IsCompressedFrame(payload)
 }
 
 // encodeNative makes the native data frame for payload, compressed with
