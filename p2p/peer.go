@@ -428,12 +428,15 @@ type frameReader struct {
 	buf            []byte
 	idle           syscall.RawConn // the socket, for waits without a buffer; nil where there is none
 	start, scan, w int
-	aliased        bool // a message handed out points into buf
-	busy           bool // the last read filled all the room there was
-	lastRead       int
-	parts          [][]byte
-	partsLen       int
-	partsCap       int // bytes of the buffers the parts hold
+	// unsure: the bytes of the frame in progress scanned so far (before
+	// scan) are not known to be ASCII (wire.ScanFrame).
+	unsure   bool
+	aliased  bool // a message handed out points into buf
+	busy     bool // the last read filled all the room there was
+	lastRead int
+	parts    [][]byte
+	partsLen int
+	partsCap int // bytes of the buffers the parts hold
 	// hint is the size (EOT included) of the last frame from this peer
 	// that was too large for a read buffer: the next one is read into a
 	// buffer of that size, where it is delivered in place.
@@ -462,11 +465,15 @@ func (r *frameReader) held(pending int) int {
 // stay of one size, instead of growing to the thousands of frames a read
 // may hold).
 func (r *frameReader) deliver() error {
-	i := bytes.IndexByte(r.buf[r.scan:r.w], wire.EOT)
+	// One pass finds each frame's end and tells whether it is ASCII text,
+	// which then needs no UTF-8 check of its own.
+	i, ascii := wire.ScanFrame(r.buf[r.scan:r.w])
 	if i < 0 {
 		r.scan = r.w
+		r.unsure = r.unsure || !ascii
 		return nil
 	}
+	ascii = ascii && !r.unsure
 	p, n := r.p, r.p.node
 	evp := evPool.Get().(*[]Event)
 	evs := (*evp)[:0]
@@ -498,7 +505,7 @@ func (r *frameReader) deliver() error {
 			r.aliased = true
 		}
 		r.start = end + 1
-		r.sized = false
+		r.sized, r.unsure = false, false
 		if len(frame) >= readBufferMax {
 			r.hint = min(len(frame)+1, n.cfg.MaxFrameSize+1)
 		}
@@ -509,10 +516,12 @@ func (r *frameReader) deliver() error {
 			bad++
 			n.debugf("dropped a frame from %s: %v", p.id, err)
 		} else {
-			evs = appendMessage(evs, p, payload, codec)
+			kind := wire.ClassifyText(payload, ascii && codec == None)
+			evs = appendMessageKind(evs, p, payload, codec, kind)
 		}
-		i = bytes.IndexByte(r.buf[r.start:r.w], wire.EOT)
+		i, ascii = wire.ScanFrame(r.buf[r.start:r.w])
 		if i < 0 {
+			r.unsure = !ascii
 			break
 		}
 		end = r.start + i
@@ -549,6 +558,11 @@ func (r *frameReader) deliver() error {
 // at millions of messages a second the copy of a whole Event, with its
 // write barriers, showed in profiles.
 func appendMessage(evs []Event, p *Peer, payload []byte, codec Compression) []Event {
+	return appendMessageKind(evs, p, payload, codec, wire.Classify(payload))
+}
+
+// appendMessageKind is appendMessage for a payload already classified.
+func appendMessageKind(evs []Event, p *Peer, payload []byte, codec Compression, kind Kind) []Event {
 	k := len(evs)
 	if k == cap(evs) {
 		evs = append(evs, Event{})
@@ -558,7 +572,7 @@ func appendMessage(evs []Event, p *Peer, payload []byte, codec Compression) []Ev
 	e := &evs[k]
 	*e = Event{}
 	e.Type, e.Node, e.Peer = EventMessage, p.node, p
-	e.Message.Kind, e.Message.Data, e.Message.Compression = wire.Classify(payload), payload, codec
+	e.Message.Kind, e.Message.Data, e.Message.Compression = kind, payload, codec
 	return evs
 }
 
