@@ -75,9 +75,13 @@ type Node struct {
 	cancel         context.CancelFunc
 	dispatcherID   atomic.Int64
 	dispatcherDone chan struct{}
-	stopOnce       sync.Once
-	done           chan struct{}
-	stopErr        error
+	// msgEv is where the dispatcher makes each plaintext message event it
+	// hands a handler; msgEvs, those it hands the batch function.
+	msgEv    Event
+	msgEvs   []Event
+	stopOnce sync.Once
+	done     chan struct{}
+	stopErr  error
 
 	stats        counterSet
 	retired      sendCounts   // of the peers gone (n.mu)

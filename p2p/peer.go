@@ -475,24 +475,22 @@ func (r *frameReader) deliver() error {
 	}
 	ascii = ascii && !r.unsure
 	p, n := r.p, r.p.node
-	evp := evPool.Get().(*[]Event)
-	evs := (*evp)[:0]
+	b := getMsgBatch(p, r.buf)
 	end := r.scan + i
 	frames, bad, size := 0, 0, 0
 	var err error
 	for {
-		if len(evs) == batchMax {
-			*evp = evs
-			if !n.events.pushMessages(evp, p.closed) {
-				recycleEvents(evp)
-				evp, evs, err = nil, nil, net.ErrClosed
+		if len(b.recs) == batchMax {
+			if !n.events.pushMsgs(b, p.closed) {
+				putMsgBatch(b)
+				b, err = nil, net.ErrClosed
 				break
 			}
-			evp = evPool.Get().(*[]Event)
-			evs = (*evp)[:0]
+			b = getMsgBatch(p, r.buf)
 		}
 		var frame []byte
-		if r.parts != nil {
+		at, inBuf := r.start, r.parts == nil
+		if !inBuf {
 			frame = make([]byte, r.partsLen+end-r.start)
 			o := 0
 			for _, part := range r.parts {
@@ -517,7 +515,7 @@ func (r *frameReader) deliver() error {
 			n.debugf("dropped a frame from %s: %v", p.id, err)
 		} else {
 			kind := wire.ClassifyText(payload, ascii && codec == None)
-			evs = appendMessageKind(evs, p, payload, codec, kind)
+			b.add(payload, at, inBuf && codec == None, kind, codec)
 		}
 		i, ascii = wire.ScanFrame(r.buf[r.start:r.w])
 		if i < 0 {
@@ -541,13 +539,12 @@ func (r *frameReader) deliver() error {
 	if err != nil {
 		return err
 	}
-	*evp = evs
-	if len(evs) == 0 {
-		recycleEvents(evp)
+	if len(b.recs) == 0 {
+		putMsgBatch(b)
 		return nil
 	}
-	if !n.events.pushMessages(evp, p.closed) {
-		recycleEvents(evp)
+	if !n.events.pushMsgs(b, p.closed) {
+		putMsgBatch(b)
 		return net.ErrClosed
 	}
 	return nil
