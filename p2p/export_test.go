@@ -49,3 +49,15 @@ func OverlayGossipStats(n *Node) overlay.GossipStats { return n.ov.gossip.Stats(
 // NativeByeSent reports whether our TLS close_notify went to a native peer
 // (closeNative).
 func NativeByeSent(p *Peer) bool { return p.byeSent.Load() }
+
+// QueuedShared is what the node's shared totals of queued bytes hold, the
+// node's and that of the address of p, with a sole peer's own count added
+// in (see addSoleLocked).
+func QueuedShared(n *Node, p *Peer) (node, addr int64) {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	return n.queuedTotal.Load() + int64(p.unpub), p.share.queued.Load() + int64(p.unpub)
+}
+
+// QueuedTotal is the node's shared total of queued bytes alone.
+func QueuedTotal(n *Node) int64 { return n.queuedTotal.Load() }

@@ -85,7 +85,9 @@ type Node struct {
 
 	stats        counterSet
 	retired      sendCounts   // of the peers gone (n.mu)
-	queuedTotal  atomic.Int64 // bytes queued to all peers
+	queuedTotal  atomic.Int64 // bytes queued to all peers, but for a sole peer's own (see addSoleLocked)
+	live         int          // peers added and not retired (mu)
+	sole         *Peer        // the peer that counts its queued bytes itself, if any (mu)
 	pendingTotal atomic.Int64 // bytes of partial frames read from all peers
 	roomMu       sync.Mutex
 	room         chan struct{} // closed and replaced when queued bytes are freed
@@ -337,6 +339,7 @@ func (n *Node) retireLocked(p *Peer) {
 		return
 	}
 	p.retired = true
+	n.live--
 	p.wmu.Lock()
 	p.closing = true
 	p.dropQueuedLocked(DropLinkLost)
@@ -704,6 +707,7 @@ func (n *Node) add(p *Peer) {
 	n.nextHandle++
 	p.handle = n.nextHandle
 	n.handles[p.handle] = p
+	n.addSoleLocked(p)
 	if p.dir == Outbound {
 		n.outbound = append(n.outbound, p)
 	} else {

@@ -89,9 +89,13 @@ type Peer struct {
 	writeDeadline time.Time  // the connection's write deadline now
 	dropWhy       DropReason // why what is still queued when the writer ends is dropped
 	sc            sendCounts
-	retired       bool // its send counts are in the node's (n.mu)
-	wake          chan struct{}
-	room          chan struct{} // closed and replaced when the writer frees room
+	// sole: the node's only live peer, which counts its queued bytes in
+	// unpub rather than in the shared totals (see addSoleLocked).
+	sole    bool
+	unpub   int
+	retired bool // its send counts are in the node's (n.mu)
+	wake    chan struct{}
+	room    chan struct{} // closed and replaced when the writer frees room
 
 	nativePeer // set for a native peer before it is activated
 
@@ -228,6 +232,9 @@ func (p *Peer) InfoKeys() []string {
 func (p *Peer) Send(payload []byte, c Compression) error {
 	if p == nil {
 		return errorf(ErrNilPeer, "cannot send")
+	}
+	if c == None && p.sendSmall(payload) {
+		return nil
 	}
 	one := [1][]byte{payload}
 	_, err := p.SendMany(one[:], c)
