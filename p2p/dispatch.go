@@ -86,10 +86,10 @@ func (n *Node) deliverFrom(items []queued, i, j int, messages *int) (ni, nj int)
 			// Each event is made in the node's own slot, which the
 			// handler gets (a local one would escape to the heap, one
 			// allocation per message).
-			ev := &n.msgEv
-			for ; nj < len(b.recs); nj++ {
+			ev, recs := &n.msgEv, b.recs
+			for ; nj < len(recs); nj++ {
 				*messages++
-				b.event(ev, &b.recs[nj])
+				b.event(ev, &recs[nj])
 				deliver(n.handler, n.fn, ev)
 			}
 			*ev = Event{} // not to hold the peer and its buffer

@@ -77,11 +77,25 @@ func (b *msgBatch) data(r *msgRec) []byte {
 	return b.buf[r.off:end:end]
 }
 
-// event fills ev with the message event of record r, all of it (a handler
-// may have written to ev).
+// event makes ev the message event of record r, all of it: a handler may
+// have written to ev. Rather than a whole Event copied in (a typed copy,
+// with a bulk write barrier while the collector runs), a field is written
+// only where it differs, so that most of them, and the pointers above all,
+// are only read.
 func (b *msgBatch) event(ev *Event, r *msgRec) {
-	*ev = Event{Type: EventMessage, Node: b.peer.node, Peer: b.peer,
-		Message: Message{Kind: Kind(r.kind), Data: b.data(r), Compression: Compression(r.codec)}}
+	p := b.peer
+	ev.Type = EventMessage
+	if ev.Node != p.node {
+		ev.Node = p.node
+	}
+	if ev.Peer != p {
+		ev.Peer = p
+	}
+	ev.Message.Kind, ev.Message.Data, ev.Message.Compression = Kind(r.kind), b.data(r), Compression(r.codec)
+	if ev.Topic != "" || ev.Origin != "" || ev.Host != "" || ev.Counters != nil || ev.Ext != nil {
+		ev.Topic, ev.Origin, ev.Host, ev.Counters, ev.Ext = "", "", "", nil, nil
+	}
+	ev.Port, ev.Trials, ev.byPoller = 0, 0, false
 }
 
 // eventQueue carries events from the node's goroutines to its one
