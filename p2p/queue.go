@@ -29,13 +29,13 @@ type msgBatch struct {
 	bytes int // payload bytes of recs
 }
 
-// msgRec is one message of a msgBatch: buf[off:off+n], or ext[off].
+// msgRec is one message of a msgBatch: buf[off:off+n], or ext[off] when
+// meta has recExt; meta also holds its kind (low byte) and codec (next).
 type msgRec struct {
-	off, n uint32
-	kind   uint8
-	codec  uint8
-	ext    bool
+	off, n, meta uint32
 }
+
+const recExt = 1 << 16
 
 // msgBatchPool recycles msgBatches between readers and the dispatcher.
 var msgBatchPool = sync.Pool{New: func() any { return &msgBatch{recs: make([]msgRec, 0, 64)} }}
@@ -57,20 +57,30 @@ func putMsgBatch(b *msgBatch) {
 }
 
 // add records payload, which lies in buf from off on when inBuf, with its
-// kind and codec.
+// kind and codec. The record is written in place, word by word: built
+// whole and copied, its bytes written one by one and read back as words
+// stalled the store forwarding of every message.
 func (b *msgBatch) add(payload []byte, off int, inBuf bool, kind Kind, codec Compression) {
-	r := msgRec{kind: uint8(kind), codec: uint8(codec), n: uint32(len(payload)), off: uint32(off)}
+	meta := uint32(kind)&0xff | uint32(codec)&0xff<<8
 	if !inBuf || uint64(off)+uint64(len(payload)) > 1<<32-1 {
-		r.ext, r.off = true, uint32(len(b.ext))
+		meta |= recExt
+		off = len(b.ext)
 		b.ext = append(b.ext, payload)
 	}
-	b.recs = append(b.recs, r)
+	k := len(b.recs)
+	if k == cap(b.recs) {
+		b.recs = append(b.recs, msgRec{})
+	} else {
+		b.recs = b.recs[:k+1]
+	}
+	r := &b.recs[k]
+	r.off, r.n, r.meta = uint32(off), uint32(len(payload)), meta
 	b.bytes += len(payload)
 }
 
 // data is the payload of record r.
 func (b *msgBatch) data(r *msgRec) []byte {
-	if r.ext {
+	if r.meta&recExt != 0 {
 		return b.ext[r.off]
 	}
 	end := int(r.off) + int(r.n)
@@ -91,7 +101,7 @@ func (b *msgBatch) event(ev *Event, r *msgRec) {
 	if ev.Peer != p {
 		ev.Peer = p
 	}
-	ev.Message.Kind, ev.Message.Data, ev.Message.Compression = Kind(r.kind), b.data(r), Compression(r.codec)
+	ev.Message.Kind, ev.Message.Data, ev.Message.Compression = Kind(r.meta&0xff), b.data(r), Compression(r.meta>>8&0xff)
 	if ev.Topic != "" || ev.Origin != "" || ev.Host != "" || ev.Counters != nil || ev.Ext != nil {
 		ev.Topic, ev.Origin, ev.Host, ev.Counters, ev.Ext = "", "", "", nil, nil
 	}
