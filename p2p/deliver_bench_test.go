@@ -40,3 +40,42 @@ func BenchmarkDeliverSmallFrames(b *testing.B) {
 		n.events.done(items, msgs)
 	}
 }
+
+// BenchmarkSendSmall measures a 64 B Send's work on the sender's side
+// alone: the queue is emptied every 1,000 messages, as a writer would,
+// on the same goroutine.
+func BenchmarkSendSmall(b *testing.B) {
+	n := &Node{}
+	n.cfg.Limits = Limits{}
+	n.cfg.MaxFrameSize = DefaultMaxFrameSize
+	n.cfg.MaxQueuedBytes = DefaultMaxQueuedBytes
+	n.cfg.MaxQueuedBytesTotal = DefaultMaxQueuedBytesTotal
+	n.cfg.MaxQueuedBytesPerAddress = DefaultMaxQueuedBytesPerAddress
+	p := newPeer(n, nil, "bench", "127.0.0.1", 1, Inbound)
+	p.share = &addrShare{}
+	payload := bytes.Repeat([]byte("message payload "), 4)
+	for _, sole := range []bool{false, true} {
+		name := "shared"
+		if sole {
+			name = "sole"
+		}
+		b.Run(name, func(b *testing.B) {
+			p.sole = sole
+			for i := range b.N {
+				if err := p.Send(payload, None); err != nil {
+					b.Fatal(err)
+				}
+				if i%1000 == 999 {
+					p.wmu.Lock()
+					for _, s := range p.segs {
+						putChunk(s)
+					}
+					p.releaseBudget(p.unpubLocked(p.queued))
+					p.segs, p.segMsgs = p.segs[:0], p.segMsgs[:0]
+					p.queued, p.queuedMsgs, p.tailOpen = 0, 0, false
+					p.wmu.Unlock()
+				}
+			}
+		})
+	}
+}
