@@ -343,6 +343,12 @@ func (n *Node) retireLocked(p *Peer) {
 	p.wmu.Lock()
 	p.closing = true
 	p.dropQueuedLocked(DropLinkLost)
+	if n.sole == p {
+		// Whatever its writer still holds goes into the totals, and the
+		// node lets go of the peer.
+		p.publishLocked()
+		n.sole = nil
+	}
 	n.retired.add(&p.sc)
 	p.wmu.Unlock()
 }
