@@ -37,8 +37,9 @@ type msgRec struct {
 
 const recExt = 1 << 16
 
-// msgBatchPool recycles msgBatches between readers and the dispatcher.
-var msgBatchPool = sync.Pool{New: func() any { return &msgBatch{recs: make([]msgRec, 0, 64)} }}
+// msgBatchPool recycles msgBatches between readers and the dispatcher. A
+// batch is made whole (12 KiB of records for batchMax), not grown to it.
+var msgBatchPool = sync.Pool{New: func() any { return &msgBatch{recs: make([]msgRec, 0, batchMax)} }}
 
 func getMsgBatch(p *Peer, buf []byte) *msgBatch {
 	b := msgBatchPool.Get().(*msgBatch)
