@@ -86,11 +86,15 @@ func (n *Node) deliverFrom(items []queued, i, j int, messages *int) (ni, nj int)
 			// Each event is made in the node's own slot, which the
 			// handler gets (a local one would escape to the heap, one
 			// allocation per message).
-			ev, recs := &n.msgEv, b.recs
+			ev, recs, fn := &n.msgEv, b.recs, n.fn
 			for ; nj < len(recs); nj++ {
 				*messages++
 				b.event(ev, &recs[nj])
-				deliver(n.handler, n.fn, ev)
+				if fn != nil {
+					fn(ev)
+				} else {
+					n.handler.NodeMessage(ev.Peer, ev.Message)
+				}
 			}
 			*ev = Event{} // not to hold the peer and its buffer
 			continue
