@@ -43,6 +43,18 @@ func (n *Node) deliverFrom(items []queued, i, j int, messages *int) (ni, nj int)
 	defer func() {
 		if r := recover(); r != nil {
 			q := &items[ni]
+			if q.msgs != nil {
+				k := len(q.msgs.recs)
+				if nj >= k {
+					n.printf("batch handler panicked on %d %v events: %v", k, EventMessage, r)
+				} else {
+					n.printf("event handler panicked on %v: %v", EventMessage, r)
+				}
+				if nj++; nj >= k {
+					ni, nj = ni+1, 0
+				}
+				return
+			}
 			if q.batch != nil {
 				if nj >= len(*q.batch) {
 					// The batch function: the rest of its batch is lost.
@@ -62,6 +74,31 @@ func (n *Node) deliverFrom(items []queued, i, j int, messages *int) (ni, nj int)
 	}()
 	for ; ni < len(items); ni, nj = ni+1, 0 {
 		q := &items[ni]
+		if b := q.msgs; b != nil {
+			if n.batch != nil && nj == 0 {
+				*messages += len(b.recs)
+				nj = len(b.recs)
+				evs := n.batchEvents(b)
+				n.batch(evs)
+				clear(evs) // not to hold the peer and its buffers
+				continue
+			}
+			// Each event is made in the node's own slot, which the
+			// handler gets (a local one would escape to the heap, one
+			// allocation per message).
+			ev, recs, fn := &n.msgEv, b.recs, n.fn
+			for ; nj < len(recs); nj++ {
+				*messages++
+				b.event(ev, &recs[nj])
+				if fn != nil {
+					fn(ev)
+				} else {
+					n.handler.NodeMessage(ev.Peer, ev.Message)
+				}
+			}
+			*ev = Event{} // not to hold the peer and its buffer
+			continue
+		}
 		if q.batch != nil {
 			evs := *q.batch
 			if n.batch != nil && nj == 0 && len(evs) > 0 && evs[0].Type == EventMessage {
@@ -85,6 +122,21 @@ func (n *Node) deliverFrom(items []queued, i, j int, messages *int) (ni, nj int)
 		n.handled(q, deliver(n.handler, n.fn, &q.ev))
 	}
 	return ni, nj
+}
+
+// batchEvents makes the events of b for the batch function, in a slice
+// the node reuses (the function may not keep it).
+func (n *Node) batchEvents(b *msgBatch) []Event {
+	evs := n.msgEvs[:0]
+	if cap(evs) < len(b.recs) {
+		evs = make([]Event, 0, len(b.recs))
+	}
+	evs = evs[:len(b.recs)]
+	for i := range b.recs {
+		b.event(&evs[i], &b.recs[i])
+	}
+	n.msgEvs = evs
+	return evs
 }
 
 // handled finishes an event: the answer goes back to whoever waits for it,

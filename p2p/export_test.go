@@ -66,3 +66,15 @@ func NativeSealed(p *Peer) bool {
 	_, ok := p.conn.(*sealedConn)
 	return ok
 }
+
+// QueuedShared is what the node's shared totals of queued bytes hold, the
+// node's and that of the address of p, with a sole peer's own count added
+// in (see addSoleLocked).
+func QueuedShared(n *Node, p *Peer) (node, addr int64) {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	return n.queuedTotal.Load() + int64(p.unpub), p.share.queued.Load() + int64(p.unpub)
+}
+
+// QueuedTotal is the node's shared total of queued bytes alone.
+func QueuedTotal(n *Node) int64 { return n.queuedTotal.Load() }

@@ -572,3 +572,60 @@ func TestHostileOverflowPolicies(t *testing.T) {
 		})
 	}
 }
+
+// TestSolePeerQueuedBytesReachTheTotals: a node's only peer counts its
+// queued bytes itself rather than in the node's and its address's shared
+// totals, but the caps hold for it as for any peer, and once a second peer
+// comes the first one's bytes are in the totals before the second can
+// send: a send to the second is refused while the first holds the node's
+// cap, and accepted again once the first is gone.
+func TestSolePeerQueuedBytesReachTheTotals(t *testing.T) {
+	r := &recorder{}
+	victim := startNode(t, p2p.Config{Limits: p2p.Limits{MaxQueuedBytes: 8 << 20, MaxQueuedBytesTotal: 3 << 20,
+		OverflowPolicy: p2p.OverflowDropNewest}}, r)
+	sink := hostileHandshake(t, victim, "sink-sole:1")
+	require.NoError(t, sink.SetReadBuffer(8<<10))
+	first := hostileInboundWithID(t, victim, "sink-sole")
+	chunk := bytes.Repeat([]byte("q"), 64<<10)
+	var err error
+	for i := 0; i < 4000 && err == nil; i++ {
+		err = first.Send(chunk, p2p.None)
+	}
+	require.ErrorIs(t, err, p2p.ErrQueueFull)
+	require.Contains(t, err.Error(), "queues of the node", "the node's cap, below the peer's, refuses the sole peer")
+	nodeQ, addrQ := p2p.QueuedShared(victim, first)
+	assert.Equal(t, nodeQ, addrQ)
+	assert.LessOrEqual(t, nodeQ, int64(3<<20))
+
+	sink2 := hostileHandshake(t, victim, "sink-second:1")
+	require.NoError(t, sink2.SetReadBuffer(8<<10))
+	second := hostileInboundWithID(t, victim, "sink-second")
+	// The first one's writer may have written some since: fill it again
+	// (no longer sole, it counts in the totals now), then the second is
+	// refused. (Were the first's bytes not in the totals, the second's
+	// sends would always fit.)
+	var refused error
+	for try := 0; try < 20 && refused == nil; try++ {
+		err = nil
+		for i := 0; i < 4000 && err == nil; i++ {
+			err = first.Send(chunk, p2p.None)
+		}
+		require.ErrorIs(t, err, p2p.ErrQueueFull)
+		require.Contains(t, err.Error(), "queues of the node")
+		assert.Positive(t, p2p.QueuedTotal(victim), "the first peer's bytes are in the node's total")
+		refused = second.Send(chunk, p2p.None)
+	}
+	require.ErrorIs(t, refused, p2p.ErrQueueFull, "the first peer's bytes count against the node's cap")
+	require.Contains(t, refused.Error(), "queues of the node")
+
+	hostileReset(sink)
+	eventually(t, "the first peer gone", func() bool { return len(victim.Inbound()) == 1 })
+	eventually(t, "its bytes released", func() bool { n, _ := p2p.QueuedShared(victim, second); return n == 0 })
+	require.NoError(t, second.Send(chunk, p2p.None), "the node's cap has room again")
+	hostileReset(sink2)
+	eventually(t, "the second peer gone", func() bool { return len(victim.Inbound()) == 0 })
+	eventually(t, "nothing queued", func() bool { return p2p.QueuedTotal(victim) == 0 })
+	c := victim.Counters()
+	assert.Equal(t, c.Accepted, c.Written+c.Dropped(), "%+v", c)
+	hostileServing(t, victim, r)
+}

@@ -76,13 +76,19 @@ type Node struct {
 	cancel         context.CancelFunc
 	dispatcherID   atomic.Int64
 	dispatcherDone chan struct{}
-	stopOnce       sync.Once
-	done           chan struct{}
-	stopErr        error
+	// msgEv is where the dispatcher makes each plaintext message event it
+	// hands a handler; msgEvs, those it hands the batch function.
+	msgEv    Event
+	msgEvs   []Event
+	stopOnce sync.Once
+	done     chan struct{}
+	stopErr  error
 
 	stats        counterSet
 	retired      sendCounts   // of the peers gone (n.mu)
-	queuedTotal  atomic.Int64 // bytes queued to all peers
+	queuedTotal  atomic.Int64 // bytes queued to all peers, but for a sole peer's own (see addSoleLocked)
+	live         int          // peers added and not retired (mu)
+	sole         *Peer        // the peer that counts its queued bytes itself, if any (mu)
 	pendingTotal atomic.Int64 // bytes of partial frames read from all peers
 	roomMu       sync.Mutex
 	room         chan struct{} // closed and replaced when queued bytes are freed
@@ -334,9 +340,16 @@ func (n *Node) retireLocked(p *Peer) {
 		return
 	}
 	p.retired = true
+	n.live--
 	p.wmu.Lock()
 	p.closing = true
 	p.dropQueuedLocked(DropLinkLost)
+	if n.sole == p {
+		// Whatever its writer still holds goes into the totals, and the
+		// node lets go of the peer.
+		p.publishLocked()
+		n.sole = nil
+	}
 	n.retired.add(&p.sc)
 	p.wmu.Unlock()
 }
@@ -701,6 +714,7 @@ func (n *Node) add(p *Peer) {
 	n.nextHandle++
 	p.handle = n.nextHandle
 	n.handles[p.handle] = p
+	n.addSoleLocked(p)
 	if p.dir == Outbound {
 		n.outbound = append(n.outbound, p)
 	} else {

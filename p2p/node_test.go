@@ -7,6 +7,7 @@ import (
 	"net"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -658,4 +659,54 @@ func (l *lockedWriter) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.String()
+}
+
+// TestHandlerPanicMidBatchCostsOneEvent: messages that arrive together
+// reach the handler as one batch of records; a panic on one of them costs
+// that one alone, and the rest of the batch follows in order, each event
+// whole (the handler's writes to the one before do not carry over).
+func TestHandlerPanicMidBatchCostsOneEvent(t *testing.T) {
+	var out bytes.Buffer
+	var mu sync.Mutex
+	var got []string
+	rb := &recorder{onEv: func(ev *p2p.Event) {
+		if ev.Type != p2p.EventMessage {
+			return
+		}
+		if ev.Topic != "" || ev.Host != "" || ev.Port != 0 || ev.Counters != nil {
+			panic("an event carried a field over")
+		}
+		mu.Lock()
+		got = append(got, ev.Message.Text())
+		mu.Unlock()
+		ev.Topic, ev.Host, ev.Port = "scribbled", "scribbled", 1 // the node must not see these again
+		if ev.Message.Text() == "boom" {
+			panic("user bug")
+		}
+	}}
+	a := startNode(t, p2p.Config{}, &recorder{})
+	b := startNode(t, p2p.Config{DebugOutput: &lockedWriter{w: &out}}, rb)
+	p, _ := pair(t, a, b)
+	var batch [][]byte
+	var want []string
+	for i := range 3000 {
+		s := label(i)
+		if i%1000 == 500 {
+			s = "boom"
+		}
+		batch = append(batch, []byte(s))
+		want = append(want, s)
+	}
+	_, err := p.SendMany(batch, p2p.None)
+	require.NoError(t, err)
+	eventually(t, "every message", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == len(want)
+	})
+	mu.Lock()
+	assert.Equal(t, want, got)
+	mu.Unlock()
+	require.NoError(t, b.Stop())
+	assert.Equal(t, 3, strings.Count(out.String(), "panicked"))
 }

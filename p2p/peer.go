@@ -89,9 +89,13 @@ type Peer struct {
 	writeDeadline time.Time  // the connection's write deadline now
 	dropWhy       DropReason // why what is still queued when the writer ends is dropped
 	sc            sendCounts
-	retired       bool // its send counts are in the node's (n.mu)
-	wake          chan struct{}
-	room          chan struct{} // closed and replaced when the writer frees room
+	// sole: the node's only live peer, which counts its queued bytes in
+	// unpub rather than in the shared totals (see addSoleLocked).
+	sole    bool
+	unpub   int
+	retired bool // its send counts are in the node's (n.mu)
+	wake    chan struct{}
+	room    chan struct{} // closed and replaced when the writer frees room
 
 	nativePeer // set for a native peer before it is activated
 
@@ -228,6 +232,9 @@ func (p *Peer) InfoKeys() []string {
 func (p *Peer) Send(payload []byte, c Compression) error {
 	if p == nil {
 		return errorf(ErrNilPeer, "cannot send")
+	}
+	if c == None && p.sendSmall(payload) {
+		return nil
 	}
 	one := [1][]byte{payload}
 	_, err := p.SendMany(one[:], c)
@@ -428,12 +435,15 @@ type frameReader struct {
 	buf            []byte
 	idle           syscall.RawConn // the socket, for waits without a buffer; nil where there is none
 	start, scan, w int
-	aliased        bool // a message handed out points into buf
-	busy           bool // the last read filled all the room there was
-	lastRead       int
-	parts          [][]byte
-	partsLen       int
-	partsCap       int // bytes of the buffers the parts hold
+	// unsure: the bytes of the frame in progress scanned so far (before
+	// scan) are not known to be ASCII (wire.ScanFrame).
+	unsure   bool
+	aliased  bool // a message handed out points into buf
+	busy     bool // the last read filled all the room there was
+	lastRead int
+	parts    [][]byte
+	partsLen int
+	partsCap int // bytes of the buffers the parts hold
 	// hint is the size (EOT included) of the last frame from this peer
 	// that was too large for a read buffer: the next one is read into a
 	// buffer of that size, where it is delivered in place.
@@ -462,30 +472,32 @@ func (r *frameReader) held(pending int) int {
 // stay of one size, instead of growing to the thousands of frames a read
 // may hold).
 func (r *frameReader) deliver() error {
-	i := bytes.IndexByte(r.buf[r.scan:r.w], wire.EOT)
+	// One pass finds each frame's end and tells whether it is ASCII text,
+	// which then needs no UTF-8 check of its own.
+	i, ascii := wire.ScanFrame(r.buf[r.scan:r.w])
 	if i < 0 {
 		r.scan = r.w
+		r.unsure = r.unsure || !ascii
 		return nil
 	}
+	ascii = ascii && !r.unsure
 	p, n := r.p, r.p.node
-	evp := evPool.Get().(*[]Event)
-	evs := (*evp)[:0]
+	b := getMsgBatch(p, r.buf)
 	end := r.scan + i
 	frames, bad, size := 0, 0, 0
 	var err error
 	for {
-		if len(evs) == batchMax {
-			*evp = evs
-			if !n.events.pushMessages(evp, p.closed) {
-				recycleEvents(evp)
-				evp, evs, err = nil, nil, net.ErrClosed
+		if len(b.recs) == batchMax {
+			if !n.events.pushMsgs(b, p.closed) {
+				putMsgBatch(b)
+				b, err = nil, net.ErrClosed
 				break
 			}
-			evp = evPool.Get().(*[]Event)
-			evs = (*evp)[:0]
+			b = getMsgBatch(p, r.buf)
 		}
 		var frame []byte
-		if r.parts != nil {
+		at, inBuf := r.start, r.parts == nil
+		if !inBuf {
 			frame = make([]byte, r.partsLen+end-r.start)
 			o := 0
 			for _, part := range r.parts {
@@ -498,7 +510,7 @@ func (r *frameReader) deliver() error {
 			r.aliased = true
 		}
 		r.start = end + 1
-		r.sized = false
+		r.sized, r.unsure = false, false
 		if len(frame) >= readBufferMax {
 			r.hint = min(len(frame)+1, n.cfg.MaxFrameSize+1)
 		}
@@ -509,10 +521,12 @@ func (r *frameReader) deliver() error {
 			bad++
 			n.debugf("dropped a frame from %s: %v", p.id, err)
 		} else {
-			evs = appendMessage(evs, p, payload, codec)
+			kind := wire.ClassifyText(payload, ascii && codec == None)
+			b.add(payload, at, inBuf && codec == None, kind, codec)
 		}
-		i = bytes.IndexByte(r.buf[r.start:r.w], wire.EOT)
+		i, ascii = wire.ScanFrame(r.buf[r.start:r.w])
 		if i < 0 {
+			r.unsure = !ascii
 			break
 		}
 		end = r.start + i
@@ -532,13 +546,12 @@ func (r *frameReader) deliver() error {
 	if err != nil {
 		return err
 	}
-	*evp = evs
-	if len(evs) == 0 {
-		recycleEvents(evp)
+	if len(b.recs) == 0 {
+		putMsgBatch(b)
 		return nil
 	}
-	if !n.events.pushMessages(evp, p.closed) {
-		recycleEvents(evp)
+	if !n.events.pushMsgs(b, p.closed) {
+		putMsgBatch(b)
 		return net.ErrClosed
 	}
 	return nil
@@ -549,6 +562,11 @@ func (r *frameReader) deliver() error {
 // at millions of messages a second the copy of a whole Event, with its
 // write barriers, showed in profiles.
 func appendMessage(evs []Event, p *Peer, payload []byte, codec Compression) []Event {
+	return appendMessageKind(evs, p, payload, codec, wire.Classify(payload))
+}
+
+// appendMessageKind is appendMessage for a payload already classified.
+func appendMessageKind(evs []Event, p *Peer, payload []byte, codec Compression, kind Kind) []Event {
 	k := len(evs)
 	if k == cap(evs) {
 		evs = append(evs, Event{})
@@ -558,7 +576,7 @@ func appendMessage(evs []Event, p *Peer, payload []byte, codec Compression) []Ev
 	e := &evs[k]
 	*e = Event{}
 	e.Type, e.Node, e.Peer = EventMessage, p.node, p
-	e.Message.Kind, e.Message.Data, e.Message.Compression = wire.Classify(payload), payload, codec
+	e.Message.Kind, e.Message.Data, e.Message.Compression = kind, payload, codec
 	return evs
 }
 

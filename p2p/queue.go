@@ -10,6 +10,103 @@ type queued struct {
 	// batch, when set, holds message events in place of ev: a reader's
 	// whole batch travels as one item, without copying its events.
 	batch *[]Event
+	// msgs, when set, holds a plaintext reader's messages in place of ev,
+	// as records the dispatcher makes each event from (msgBatch).
+	msgs *msgBatch
+}
+
+// msgBatch is a batch of one peer's messages, in order, as a plaintext
+// reader hands them over: a small record per message in place of a whole
+// Event (168 bytes) makes far less memory cross from the reader's core to
+// the dispatcher's, and records that hold no pointer need no clearing and
+// no write barrier. Payloads read in place lie in buf; the others (joined
+// from pieces, or decompressed) are in ext.
+type msgBatch struct {
+	peer  *Peer
+	buf   []byte
+	recs  []msgRec
+	ext   [][]byte
+	bytes int // payload bytes of recs
+}
+
+// msgRec is one message of a msgBatch: buf[off:off+n], or ext[off] when
+// meta has recExt; meta also holds its kind (low byte) and codec (next).
+type msgRec struct {
+	off, n, meta uint32
+}
+
+const recExt = 1 << 16
+
+// msgBatchPool recycles msgBatches between readers and the dispatcher. A
+// batch is made whole (12 KiB of records for batchMax), not grown to it.
+var msgBatchPool = sync.Pool{New: func() any { return &msgBatch{recs: make([]msgRec, 0, batchMax)} }}
+
+func getMsgBatch(p *Peer, buf []byte) *msgBatch {
+	b := msgBatchPool.Get().(*msgBatch)
+	b.peer, b.buf = p, buf
+	return b
+}
+
+// putMsgBatch returns b to its pool, dropping what it points to; its
+// records hold no pointer and are simply forgotten.
+func putMsgBatch(b *msgBatch) {
+	clear(b.ext)
+	b.peer, b.buf, b.recs, b.ext, b.bytes = nil, nil, b.recs[:0], b.ext[:0], 0
+	if cap(b.recs) <= 4096 && cap(b.ext) <= 4096 {
+		msgBatchPool.Put(b)
+	}
+}
+
+// add records payload, which lies in buf from off on when inBuf, with its
+// kind and codec. The record is written in place, word by word: built
+// whole and copied, its bytes written one by one and read back as words
+// stalled the store forwarding of every message.
+func (b *msgBatch) add(payload []byte, off int, inBuf bool, kind Kind, codec Compression) {
+	meta := uint32(kind)&0xff | uint32(codec)&0xff<<8
+	if !inBuf || uint64(off)+uint64(len(payload)) > 1<<32-1 {
+		meta |= recExt
+		off = len(b.ext)
+		b.ext = append(b.ext, payload)
+	}
+	k := len(b.recs)
+	if k == cap(b.recs) {
+		b.recs = append(b.recs, msgRec{})
+	} else {
+		b.recs = b.recs[:k+1]
+	}
+	r := &b.recs[k]
+	r.off, r.n, r.meta = uint32(off), uint32(len(payload)), meta
+	b.bytes += len(payload)
+}
+
+// data is the payload of record r.
+func (b *msgBatch) data(r *msgRec) []byte {
+	if r.meta&recExt != 0 {
+		return b.ext[r.off]
+	}
+	end := int(r.off) + int(r.n)
+	return b.buf[r.off:end:end]
+}
+
+// event makes ev the message event of record r, all of it: a handler may
+// have written to ev. Rather than a whole Event copied in (a typed copy,
+// with a bulk write barrier while the collector runs), a field is written
+// only where it differs, so that most of them, and the pointers above all,
+// are only read.
+func (b *msgBatch) event(ev *Event, r *msgRec) {
+	p := b.peer
+	ev.Type = EventMessage
+	if ev.Node != p.node {
+		ev.Node = p.node
+	}
+	if ev.Peer != p {
+		ev.Peer = p
+	}
+	ev.Message.Kind, ev.Message.Data, ev.Message.Compression = Kind(r.meta&0xff), b.data(r), Compression(r.meta>>8&0xff)
+	if ev.Topic != "" || ev.Origin != "" || ev.Host != "" || ev.Counters != nil || ev.Ext != nil {
+		ev.Topic, ev.Origin, ev.Host, ev.Counters, ev.Ext = "", "", "", nil, nil
+	}
+	ev.Port, ev.Trials, ev.byPoller = 0, 0, false
 }
 
 // eventQueue carries events from the node's goroutines to its one
@@ -73,7 +170,17 @@ func (q *eventQueue) push(ev Event, reply chan bool) bool {
 // handled). It gives up (returning false, evs left to the caller) when
 // cancel is closed or the queue is closed.
 func (q *eventQueue) pushMessages(evs *[]Event, cancel <-chan struct{}) bool {
-	size := batchBytes(*evs)
+	return q.pushBatch(queued{batch: evs}, len(*evs), batchBytes(*evs), cancel)
+}
+
+// pushMsgs is pushMessages for a plaintext reader's batch.
+func (q *eventQueue) pushMsgs(b *msgBatch, cancel <-chan struct{}) bool {
+	return q.pushBatch(queued{msgs: b}, len(b.recs), b.bytes, cancel)
+}
+
+// pushBatch queues item, a batch of count messages of size payload bytes,
+// waiting for room as pushMessages does.
+func (q *eventQueue) pushBatch(item queued, count, size int, cancel <-chan struct{}) bool {
 	q.mu.Lock()
 	for !q.closed && (q.messages >= q.max || q.bytes > 0 && q.bytes+size > q.maxBytes) {
 		room := q.room
@@ -89,8 +196,8 @@ func (q *eventQueue) pushMessages(evs *[]Event, cancel <-chan struct{}) bool {
 		q.mu.Unlock()
 		return false
 	}
-	q.items = append(q.items, queued{batch: evs})
-	q.messages += len(*evs)
+	q.items = append(q.items, item)
+	q.messages += count
 	q.bytes += size
 	q.mu.Unlock()
 	q.signal()
@@ -125,6 +232,10 @@ func (q *eventQueue) done(items []queued, messages int) {
 		if b := items[i].batch; b != nil {
 			size += batchBytes(*b)
 			recycleEvents(b)
+		}
+		if b := items[i].msgs; b != nil {
+			size += b.bytes
+			putMsgBatch(b)
 		}
 	}
 	clear(items)

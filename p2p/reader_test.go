@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -106,5 +107,74 @@ func TestIdleReaderWakesForEachMessage(t *testing.T) {
 		}
 		eventually(t, msg, func() bool { return len(r.messages()) == i+1 })
 		require.Equal(t, msg, r.messages()[i].Text())
+	}
+}
+
+// TestKindOfFramesInPieces: the plaintext reader classifies each frame in
+// the pass that finds its end (wire.ScanFrame); a frame whose first piece
+// arrives alone, with bytes that are not ASCII in it, is still classified
+// by all of its bytes, and ASCII ones around it stay text or JSON.
+func TestKindOfFramesInPieces(t *testing.T) {
+	r := &recorder{}
+	n := startNode(t, p2p.Config{}, r)
+	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(n.Port())))
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Write([]byte("pieces-peer:1"))
+	require.NoError(t, err)
+	_, err = c.Read(make([]byte, 4096))
+	require.NoError(t, err)
+	long := string(bytes.Repeat([]byte("x"), 300))
+	cases := []struct {
+		pieces []string
+		kind   p2p.Kind
+	}{
+		{[]string{"plain text"}, p2p.KindText},
+		{[]string{"h\xc3", "\xa9llo"}, p2p.KindText},    // UTF-8 split between reads
+		{[]string{"bad \xff", " bytes"}, p2p.KindBytes}, // not UTF-8, in the first piece
+		{[]string{"ascii first", " then \xff"}, p2p.KindBytes},
+		{[]string{`{"a":`, `"\u00e9 é"}`}, p2p.KindJSON},
+		{[]string{"after", " the others"}, p2p.KindText}, // the flag does not stick
+		{[]string{long + "\xff", long}, p2p.KindBytes},
+		{[]string{long, long + "é"}, p2p.KindText},
+		{[]string{"[1,", "2]"}, p2p.KindJSON},
+	}
+	for i, tc := range cases {
+		for k, piece := range tc.pieces {
+			b := []byte(piece)
+			if k == len(tc.pieces)-1 {
+				b = append(b, wire.EOT)
+			}
+			_, err = c.Write(b)
+			require.NoError(t, err)
+			if k < len(tc.pieces)-1 {
+				// Let the reader see this piece alone, most of the time: a
+				// round trip through the kernel (no timing is asserted).
+				runtime.Gosched()
+			}
+		}
+		eventually(t, fmt.Sprintf("message %d", i), func() bool { return len(r.messages()) == i+1 })
+		m := r.messages()[i]
+		var whole []byte
+		for _, piece := range tc.pieces {
+			whole = append(whole, piece...)
+		}
+		require.Equal(t, whole, m.Data, "message %d", i)
+		assert.Equal(t, tc.kind, m.Kind, "message %d: %q", i, whole)
+	}
+	// All of them again in one write: the frames lie side by side in one
+	// buffer and are told apart by the same pass.
+	var all []byte
+	for _, tc := range cases {
+		for _, piece := range tc.pieces {
+			all = append(all, piece...)
+		}
+		all = append(all, wire.EOT)
+	}
+	_, err = c.Write(all)
+	require.NoError(t, err)
+	eventually(t, "the second round", func() bool { return len(r.messages()) == 2*len(cases) })
+	for i, tc := range cases {
+		assert.Equal(t, tc.kind, r.messages()[len(cases)+i].Kind, "message %d of the second round", i)
 	}
 }

@@ -52,10 +52,11 @@ func (p *Peer) fullLocked(size int) string {
 	if q := p.queued + p.inflight; q != 0 && q+size > l.MaxQueuedBytes {
 		return "queue of the peer"
 	}
-	if q := p.share.queued.Load(); q != 0 && q+int64(size) > int64(l.MaxQueuedBytesPerAddress) {
+	// A sole peer's own bytes are not in the shared totals (unpub).
+	if q := p.share.queued.Load() + int64(p.unpub); q != 0 && q+int64(size) > int64(l.MaxQueuedBytesPerAddress) {
 		return "queues of its address"
 	}
-	if q := p.node.queuedTotal.Load(); q != 0 && q+int64(size) > int64(l.MaxQueuedBytesTotal) {
+	if q := p.node.queuedTotal.Load() + int64(p.unpub); q != 0 && q+int64(size) > int64(l.MaxQueuedBytesTotal) {
 		return "queues of the node"
 	}
 	return ""
@@ -145,6 +146,59 @@ func (p *Peer) enqueueItems(items [][]byte, framed, owned, wait bool) (int, erro
 	return queuedN, nil
 }
 
+// sendSmall queues a small payload that travels raw, the common send,
+// with one lock, no allocation and few branches: it is copied into the open
+// chunk. It reports false, having changed nothing, whenever anything else
+// must be looked at (a full or closing queue, no open chunk with room, a
+// payload the plaintext protocol cannot carry raw); the general path
+// (enqueueItems) then takes the send.
+func (p *Peer) sendSmall(payload []byte) bool {
+	size := len(payload) + p.overhead()
+	if size >= chunkSize/2 || len(payload) > p.node.cfg.MaxFrameSize ||
+		(!p.native && wire.NeedsCompressedPath(payload)) {
+		return false
+	}
+	p.wmu.Lock()
+	if p.closing || !p.tailOpen {
+		p.wmu.Unlock()
+		return false
+	}
+	last := len(p.segs) - 1
+	tail := p.segs[last]
+	if chunkSize-len(tail) < size || len(tail) >= p.node.cfg.MaxQueuedBytes/4 || p.fullLocked(size) != "" {
+		p.wmu.Unlock()
+		return false
+	}
+	if p.native {
+		tail = native.AppendHeader(tail, len(payload), native.TypeData, 0)
+		tail = append(tail, payload...)
+	} else {
+		tail = append(tail, payload...)
+		tail = append(tail, wire.EOT)
+	}
+	p.segs[last] = tail
+	p.segMsgs[last]++
+	p.countQueuedLocked(size)
+	p.wakeWriterLocked()
+	p.wmu.Unlock()
+	return true
+}
+
+// countQueuedLocked counts a frame of size bytes queued and accepted.
+// p.wmu is held.
+func (p *Peer) countQueuedLocked(size int) {
+	p.queued += size
+	p.queuedMsgs++
+	if p.sole {
+		p.unpub += size
+	} else {
+		p.share.queued.Add(int64(size))
+		p.node.queuedTotal.Add(int64(size))
+	}
+	p.sc.accepted++
+	p.sc.acceptedBytes += p.counted(size, 1)
+}
+
 func (p *Peer) refused(k uint64) {
 	p.stats.refused.Add(k)
 	p.node.stats.refused.Add(k)
@@ -155,12 +209,7 @@ func (p *Peer) refused(k uint64) {
 // segment of their own (an owned frame is kept as it is, anything else is
 // copied once). p.wmu is held, so the writer cannot count it written first.
 func (p *Peer) appendLocked(item []byte, framed, owned bool, size int) {
-	p.queued += size
-	p.queuedMsgs++
-	p.share.queued.Add(int64(size))
-	p.node.queuedTotal.Add(int64(size))
-	p.sc.accepted++
-	p.sc.acceptedBytes += p.counted(size, 1)
+	p.countQueuedLocked(size)
 	if size >= chunkSize/2 {
 		seg := item
 		if !owned {
@@ -235,7 +284,7 @@ func (p *Peer) releaseSegLocked(i int, why DropReason) {
 	p.queued -= len(seg)
 	p.queuedMsgs -= msgs
 	p.sc.drop(why, uint64(msgs), p.counted(len(seg), msgs))
-	p.releaseBudget(len(seg))
+	p.releaseBudget(p.unpubLocked(len(seg)))
 	putChunk(seg)
 }
 
@@ -245,7 +294,7 @@ func (p *Peer) dropQueuedLocked(why DropReason) {
 		return
 	}
 	p.sc.drop(why, uint64(p.queuedMsgs), p.counted(p.queued, p.queuedMsgs))
-	p.releaseBudget(p.queued)
+	p.releaseBudget(p.unpubLocked(p.queued))
 	for i, s := range p.segs {
 		putChunk(s)
 		p.segs[i] = nil
@@ -257,12 +306,57 @@ func (p *Peer) dropQueuedLocked(why DropReason) {
 // releaseBudget gives size queued bytes back to the node and the address,
 // waking sends that wait for room there.
 func (p *Peer) releaseBudget(size int) {
-	if size == 0 {
-		return
+	if size != 0 {
+		p.share.queued.Add(-int64(size))
+		p.node.queuedTotal.Add(-int64(size))
 	}
-	p.share.queued.Add(-int64(size))
-	p.node.queuedTotal.Add(-int64(size))
 	p.node.freeRoom()
+}
+
+// unpubLocked takes size bytes that leave the queue out of those of a sole
+// peer that the shared totals do not hold, first, and returns the rest,
+// which releaseBudget gives back. p.wmu is held.
+func (p *Peer) unpubLocked(size int) int {
+	k := min(size, p.unpub)
+	p.unpub -= k
+	return size - k
+}
+
+// The shared totals of queued bytes (of an address, of the node), which
+// every send to any peer reads and changes, cost a sole peer two atomic
+// additions per message that only other peers would look at: while a
+// node has one live peer, that peer counts its queued bytes itself
+// (unpub), and fullLocked adds them in; the totals are exact for every
+// check all the same. When a second peer is added, the first one's count
+// goes into the totals (publishLocked) before the new peer can send.
+
+// addSoleLocked is called by add when p has been added: p becomes the sole
+// peer if it is the only live one, and a sole peer that is not p stops
+// being one. n.mu is held.
+func (n *Node) addSoleLocked(p *Peer) {
+	n.live++
+	if q := n.sole; q != nil {
+		n.sole = nil
+		q.wmu.Lock()
+		q.publishLocked()
+		q.wmu.Unlock()
+	}
+	if n.live == 1 {
+		p.wmu.Lock()
+		p.sole = true
+		p.wmu.Unlock()
+		n.sole = p
+	}
+}
+
+// publishLocked puts a sole peer's own count of queued bytes into the
+// shared totals, which count them from then on. p.wmu is held.
+func (p *Peer) publishLocked() {
+	if p.unpub != 0 {
+		p.share.queued.Add(int64(p.unpub))
+		p.node.queuedTotal.Add(int64(p.unpub))
+	}
+	p.unpub, p.sole = 0, false
 }
 
 // wakeWriterLocked wakes the writer if it waits for work. p.wmu is held.
@@ -374,6 +468,7 @@ func (p *Peer) writeLoop() {
 			p.sc.drop(why, uint64(msgs-doneMsgs), p.counted(size-doneBytes, msgs-doneMsgs))
 		}
 		p.inflight, p.inflightMsgs = 0, 0
+		release := p.unpubLocked(size)
 		if err == nil {
 			// Room was made: the queue is no longer full until a send
 			// finds it so again.
@@ -389,7 +484,7 @@ func (p *Peer) writeLoop() {
 			p.dropQueuedLocked(why)
 		}
 		p.wmu.Unlock()
-		p.releaseBudget(size)
+		p.releaseBudget(release)
 		if err != nil {
 			switch why {
 			case DropStop:
