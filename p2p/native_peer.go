@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/p2pnode/p2pnode/p2p/native"
 	"github.com/p2pnode/p2pnode/p2p/wire"
@@ -543,8 +544,7 @@ func (p *Peer) nativeReadLoop() {
 	}
 	p.br = nil
 	var charged int64
-	evp := evPool.Get().(*[]Event)
-	*evp = (*evp)[:0]
+	b := getMsgBatch(p, r.buf)
 	frames, bad, size := 0, 0, 0
 	flush := func() error {
 		now := time.Now().UnixNano()
@@ -561,19 +561,18 @@ func (p *Peer) nativeReadLoop() {
 			p.receiveErrors(uint64(bad))
 		}
 		frames, bad, size = 0, 0, 0
-		if len(*evp) == 0 {
+		if len(b.recs) == 0 {
 			return nil
 		}
 		p.pushing.Store(true)
-		ok := n.events.pushMessages(evp, p.closed)
+		ok := n.events.pushMsgs(b, p.closed)
 		p.pushing.Store(false)
 		if !ok {
-			recycleEvents(evp)
-			evp = nil
+			putMsgBatch(b)
+			b = nil
 			return net.ErrClosed
 		}
-		evp = evPool.Get().(*[]Event)
-		*evp = (*evp)[:0]
+		b = getMsgBatch(p, r.buf)
 		return nil
 	}
 	// need gets k bytes buffered from start on, handing over what is
@@ -582,7 +581,7 @@ func (p *Peer) nativeReadLoop() {
 	// the dispatcher gets batches as large as the plaintext reader's.
 	need := func(k int) error {
 		for r.w-r.start < k {
-			if len(*evp) < batchMax {
+			if len(b.recs) < batchMax {
 				ok, err := r.fillNow(k)
 				if err != nil {
 					return err
@@ -625,13 +624,14 @@ func (p *Peer) nativeReadLoop() {
 			err = p.readExt(r, h)
 		case native.TypeData:
 			var body []byte
-			eot := -1 // unknown
+			eot, at := -1, -1 // unknown; not in r.buf
 			if h.Length <= inPlaceMax {
 				if r.w-r.start < h.Length {
 					err = need(h.Length)
 				}
 				if err == nil {
 					body = r.buf[r.start : r.start+h.Length : r.start+h.Length]
+					at = r.start
 					r.start += h.Length
 					// A compressed body is done with once decompressed.
 					r.aliased = r.aliased || h.Codec() == 0
@@ -640,7 +640,12 @@ func (p *Peer) nativeReadLoop() {
 				body, eot, err = p.readBody(r, h.Length, &charged)
 			}
 			if err == nil {
-				p.dataFrame(body, h, evp, &bad, eot)
+				if len(b.recs) == 0 {
+					b.buf = r.buf
+				} else if at >= 0 && unsafe.SliceData(b.buf) != unsafe.SliceData(r.buf) {
+					at = -1 // in a buffer after the batch's
+				}
+				p.dataFrame(body, h, b, at, &bad, eot)
 			}
 			frames++
 			size += 1 + h.Length // counted as the plaintext protocol counts it
@@ -650,16 +655,16 @@ func (p *Peer) nativeReadLoop() {
 		if err != nil {
 			break
 		}
-		if len(*evp) >= batchMax {
+		if len(b.recs) >= batchMax {
 			if err = flush(); err != nil {
 				break
 			}
 		}
 	}
-	if evp != nil {
+	if b != nil {
 		_ = flush()
-		if evp != nil {
-			recycleEvents(evp)
+		if b != nil {
+			putMsgBatch(b)
 		}
 	}
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
@@ -764,11 +769,22 @@ func (p *Peer) readBody(r *nativeReader, length int, charged *int64) (body []byt
 	return body, eot, nil
 }
 
-// dataFrame appends the message event of a data frame's body; eot tells
-// whether the body holds EOT (1 or 0, when readBody found out), or -1.
-func (p *Peer) dataFrame(body []byte, h native.Header, evp *[]Event, bad *int, eot int) {
+// dataFrame adds the message of a data frame's body to b; at is where body
+// lies in b.buf (-1: elsewhere), and eot tells whether it holds EOT (1 or
+// 0, when readBody found out), or -1.
+func (p *Peer) dataFrame(body []byte, h native.Header, b *msgBatch, at int, bad *int, eot int) {
 	n := p.node
 	payload, codec := body, wire.Compression(h.Codec())
+	ascii := false
+	if eot < 0 && codec == wire.CompressionNone {
+		// One pass finds EOT and, for a small payload, whether it is ASCII.
+		var i int
+		i, ascii = wire.ScanFrame(payload)
+		eot = 0
+		if i >= 0 {
+			eot, ascii = 1, false
+		}
+	}
 	if codec == wire.CompressionNone && needsCompressedPath(payload, eot) {
 		// The plaintext protocol carries such a payload compressed, and
 		// reports zlib: so does the native one, so that what an
@@ -782,7 +798,7 @@ func (p *Peer) dataFrame(body []byte, h native.Header, evp *[]Event, bad *int, e
 			return
 		}
 	}
-	*evp = appendMessage(*evp, p, payload, codec)
+	b.add(payload, at, at >= 0 && h.Codec() == 0, wire.ClassifyText(payload, ascii), codec)
 }
 
 // needsCompressedPath is wire.NeedsCompressedPath, knowing from eot (1 or
