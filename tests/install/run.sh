@@ -139,6 +139,11 @@ go_readme_snippet() {
   fi
   cd "$dir" || return 1
   export GOFLAGS=-mod=mod GOWORK=off
+  # Our module's requirements into the module cache, as go_consumer does:
+  # offline, the snippet's module needs the go.mod of every module in the
+  # graph (dsnet/golib's among them), which a build of ours alone need not
+  # have fetched.
+  (cd "$ROOT" && "$GO" mod download) || return 1
   "$GO" mod edit -replace "github.com/p2pnode/p2pnode=$ROOT" &&
     GOPROXY=off "$GO" vet . && GOPROXY=off "$GO" build -o /dev/null .
 }

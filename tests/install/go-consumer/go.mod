@@ -6,6 +6,7 @@ require github.com/p2pnode/p2pnode v0.2.0
 
 require (
 	github.com/dsnet/compress v0.0.1 // indirect
+	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/ulikunitz/xz v0.5.17 // indirect
 )
 
