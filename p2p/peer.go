@@ -442,6 +442,9 @@ type frameReader struct {
 	// charged whole against the memory caps until that frame is complete.
 	sized   bool
 	charged int64 // bytes of the frame in progress counted against the memory caps
+	// u8 has checked the bytes of the frame in progress before scan (and
+	// those in parts) for UTF-8, when it was fed any (find).
+	u8 wire.UTF8Stream
 }
 
 // held is the memory the frame in progress, pending bytes of which are
@@ -462,15 +465,14 @@ func (r *frameReader) held(pending int) int {
 // stay of one size, instead of growing to the thousands of frames a read
 // may hold).
 func (r *frameReader) deliver() error {
-	i := bytes.IndexByte(r.buf[r.scan:r.w], wire.EOT)
-	if i < 0 {
+	end, fed := r.find(r.scan)
+	if end < 0 {
 		r.scan = r.w
 		return nil
 	}
 	p, n := r.p, r.p.node
 	evp := evPool.Get().(*[]Event)
 	evs := (*evp)[:0]
-	end := r.scan + i
 	frames, bad, size := 0, 0, 0
 	var err error
 	for {
@@ -504,18 +506,27 @@ func (r *frameReader) deliver() error {
 		}
 		frames++
 		size += len(frame) + 1
+		// A frame whose start was checked piece by piece (find) is checked
+		// to its end; another one whole, by Classify.
+		checked, valid := r.u8.Fed(), false
+		if checked {
+			r.u8.Feed(r.buf[fed:end])
+			valid = r.u8.Valid()
+			r.u8.Reset()
+		}
 		payload, codec, err := wire.DecodeFrame(frame, n.cfg.MaxDecompressedSize)
-		if err != nil {
+		switch {
+		case err != nil:
 			bad++
 			n.debugf("dropped a frame from %s: %v", p.id, err)
-		} else {
+		case checked && codec == None:
+			evs = appendMessageKind(evs, p, payload, codec, wire.ClassifyChecked(payload, valid))
+		default:
 			evs = appendMessage(evs, p, payload, codec)
 		}
-		i = bytes.IndexByte(r.buf[r.start:r.w], wire.EOT)
-		if i < 0 {
+		if end, fed = r.find(r.start); end < 0 {
 			break
 		}
-		end = r.start + i
 	}
 	r.scan = r.w
 	if err != nil {
@@ -544,11 +555,36 @@ func (r *frameReader) deliver() error {
 	return nil
 }
 
+// find returns the index in buf of the first EOT at or after from, or -1.
+// It searches a block at a time, and each block before the EOT that holds
+// the frame in progress is checked for UTF-8 (r.u8) while it is in the
+// cache: a large frame is then read, searched and checked in one pass
+// instead of three. fed is where the bytes checked end (the EOT's block,
+// searched only, is not checked: a frame that starts and ends there is
+// checked whole when classified).
+func (r *frameReader) find(from int) (eot, fed int) {
+	fed = from
+	for from < r.w {
+		end := min(from+copyBlock, r.w)
+		if i := bytes.IndexByte(r.buf[from:end], wire.EOT); i >= 0 {
+			return from + i, fed
+		}
+		r.u8.Feed(r.buf[from:end])
+		from, fed = end, end
+	}
+	return -1, fed
+}
+
 // appendMessage appends the message event of payload from p to evs. The
 // event is written in place, field by field, rather than built and copied:
 // at millions of messages a second the copy of a whole Event, with its
 // write barriers, showed in profiles.
 func appendMessage(evs []Event, p *Peer, payload []byte, codec Compression) []Event {
+	return appendMessageKind(evs, p, payload, codec, wire.Classify(payload))
+}
+
+// appendMessageKind is appendMessage for a payload of a known kind.
+func appendMessageKind(evs []Event, p *Peer, payload []byte, codec Compression, kind wire.Kind) []Event {
 	k := len(evs)
 	if k == cap(evs) {
 		evs = append(evs, Event{})
@@ -558,7 +594,7 @@ func appendMessage(evs []Event, p *Peer, payload []byte, codec Compression) []Ev
 	e := &evs[k]
 	*e = Event{}
 	e.Type, e.Node, e.Peer = EventMessage, p.node, p
-	e.Message.Kind, e.Message.Data, e.Message.Compression = wire.Classify(payload), payload, codec
+	e.Message.Kind, e.Message.Data, e.Message.Compression = kind, payload, codec
 	return evs
 }
 
