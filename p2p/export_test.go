@@ -49,3 +49,11 @@ func OverlayGossipStats(n *Node) overlay.GossipStats { return n.ov.gossip.Stats(
 // NativeByeSent reports whether our TLS close_notify went to a native peer
 // (closeNative).
 func NativeByeSent(p *Peer) bool { return p.byeSent.Load() }
+
+// LentSends is how many of the peer's sends lent their payload to the
+// writer instead of copying it (sendLent).
+func LentSends(p *Peer) int {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	return p.lentSends
+}

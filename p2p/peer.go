@@ -73,12 +73,14 @@ type Peer struct {
 	lastFrame atomic.Int64
 
 	wmu           sync.Mutex
-	segs          [][]byte // frames waiting for the writer, in order
-	segMsgs       []int    // messages in each of segs
-	tailOpen      bool     // the last of segs is a pooled chunk that takes more frames
-	queued        int      // bytes in segs
-	queuedMsgs    int      // messages in segs
-	inflight      int      // bytes the writer is writing now
+	segs          [][]byte   // frames waiting for the writer, in order
+	segMsgs       []int      // messages in each of segs
+	tailOpen      bool       // the last of segs is a pooled chunk that takes more frames
+	lent          *lentFrame // a payload lent into the empty queue, before segs (sendLent)
+	lentSends     int        // sends that lent their payload (for the tests)
+	queued        int        // bytes in segs
+	queuedMsgs    int        // messages in segs
+	inflight      int        // bytes the writer is writing now
 	inflightMsgs  int
 	closing       bool // no more sends; the writer flushes and closes
 	writerIdle    bool // the writer waits on wake
@@ -259,6 +261,13 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 				if err != nil {
 					return done, err
 				}
+				continue
+			}
+			if pl := payloads[done]; len(pl) <= limit && p.lendable(pl) {
+				if err := p.sendLent(pl); err != nil {
+					return done, err
+				}
+				done++
 				continue
 			}
 			// A large one gets its own segment, copied here, before the
