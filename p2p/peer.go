@@ -227,6 +227,13 @@ func (p *Peer) InfoKeys() []string {
 // SendTimeout for room in this peer's queue only, and returns at once with
 // ErrStopped or ErrPeerClosed if the node stops or the peer goes meanwhile).
 // See Counters for what becomes of accepted messages.
+//
+// Once Send returns, nothing reads payload again: the caller may reuse it.
+// A large plaintext payload (1 MiB or more, sent raw, under OverflowWait)
+// that finds the queue empty is written from payload itself while Send
+// waits, and Send returns once at most 1 MiB of it is unwritten, copying
+// that; should the writer make no progress for a few milliseconds, Send
+// copies what is left and returns.
 func (p *Peer) Send(payload []byte, c Compression) error {
 	if p == nil {
 		return errorf(ErrNilPeer, "cannot send")
