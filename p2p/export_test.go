@@ -57,3 +57,11 @@ func LentSends(p *Peer) int {
 	defer p.wmu.Unlock()
 	return p.lentSends
 }
+
+// Writing reports whether the peer's writer has taken all that was queued
+// and is writing it.
+func Writing(p *Peer) bool {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	return p.inflight > 0 && len(p.segs) == 0 && p.lent == nil
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"strconv"
 	"sync"
@@ -251,4 +252,43 @@ func TestOverflowPoliciesWithLargeSendInFlight(t *testing.T) {
 			assert.Zero(t, c2.Dropped())
 		})
 	}
+}
+
+// A large send queued behind a write that waits on a peer reading nothing
+// is not taken by the writer: the send takes it back (copies it) and
+// returns, and it is written in its turn once the peer reads.
+func TestLargeSendBehindStalledWriteReturns(t *testing.T) {
+	a := startNode(t, p2p.Config{}, nil)
+	c, p := rawPeer(t, a, "stalled")
+	// A compressed frame of some 8 MiB goes first; the writer takes it
+	// whole and waits for the socket.
+	noise := make([]byte, 6<<20)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for k := range noise {
+		noise[k] = byte(rng.Uint32())
+	}
+	require.NoError(t, p.Send(noise, p2p.Zlib))
+	eventually(t, "the compressed frame taken by the writer", func() bool { return p2p.Writing(p) })
+	buf := make([]byte, 2<<20)
+	fill(buf, 6)
+	done := make(chan error, 1)
+	go func() { done <- p.Send(buf, p2p.None) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(waitLimit):
+		t.Fatal("a large send queued behind a stalled write did not return")
+	}
+	fill(buf, 7)
+	handshakeReply(t, c, a)
+	got := readFrames(t, c, 2)
+	pl, codec, err := wire.DecodeFrame(got[0], 0)
+	require.NoError(t, err)
+	require.Equal(t, wire.CompressionZlib, codec)
+	require.True(t, bytes.Equal(noise, pl), "the compressed message differs")
+	want := make([]byte, len(buf))
+	fill(want, 6)
+	require.True(t, bytes.Equal(want, got[1]), "the large message differs")
+	assert.Positive(t, p2p.LentSends(p), "the send did not lend its payload: the test shows nothing")
+	eventually(t, "both written", func() bool { return p.Counters().Written == 2 })
 }

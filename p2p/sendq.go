@@ -292,6 +292,12 @@ func (p *Peer) releaseBudget(size int) {
 	p.node.freeRoom()
 }
 
+// recalledLocked reports whether the writer writes a lent frame from its
+// send's memory, which the send wants back now. p.wmu is held.
+func (p *Peer) recalledLocked() bool {
+	return p.lent != nil && p.lent.recall && p.lent.writing
+}
+
 // lentQueuedLocked reports whether a lent frame waits for the writer.
 // p.wmu is held.
 func (p *Peer) lentQueuedLocked() bool { return p.lent != nil && !p.lent.taken }
@@ -481,6 +487,12 @@ func (p *Peer) writeBatch(batch [][]byte, iov *net.Buffers) (int64, error) {
 	var total int64
 	for {
 		p.wmu.Lock()
+		if p.recalledLocked() {
+			// Its send cut the write short before the deadline below
+			// was set, which would undo the cut.
+			p.wmu.Unlock()
+			return total, errRecalled
+		}
 		dl := time.Now().Add(timeout)
 		stopAt := p.stopAt
 		if !stopAt.IsZero() && stopAt.Before(dl) {
@@ -510,7 +522,7 @@ func (p *Peer) writeBatch(batch [][]byte, iov *net.Buffers) (int64, error) {
 		}
 		p.wmu.Lock()
 		stopAt, full := p.stopAt, p.full
-		recalled := p.lent != nil && p.lent.recall && p.lent.writing
+		recalled := p.recalledLocked()
 		p.wmu.Unlock()
 		if recalled {
 			return total, errRecalled
