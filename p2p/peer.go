@@ -504,9 +504,11 @@ func (r *frameReader) deliver() error {
 		}
 		var frame []byte
 		if r.parts != nil {
-			frame = make([]byte, r.partsLen+end-r.start)
-			o := 0
-			for _, part := range r.parts {
+			// Joined into memory that is not zeroed first (a pass over
+			// the whole frame saved): every byte is copied in.
+			frame = makeNoZero(r.parts[0], r.partsLen+end-r.start)
+			o := len(r.parts[0])
+			for _, part := range r.parts[1:] {
 				o += copy(frame[o:], part)
 			}
 			copy(frame[o:], r.buf[r.start:end])
