@@ -78,8 +78,8 @@ type Peer struct {
 	tailOpen      bool       // the last of segs is a pooled chunk that takes more frames
 	lent          *lentFrame // a payload lent into the empty queue, before segs (sendLent)
 	lentSends     int        // sends that lent their payload (for the tests)
-	queued        int        // bytes in segs
-	queuedMsgs    int        // messages in segs
+	queued        int        // bytes in segs, and in lent until the writer takes it
+	queuedMsgs    int        // messages in segs, and lent until the writer takes it
 	inflight      int        // bytes the writer is writing now
 	inflightMsgs  int
 	closing       bool // no more sends; the writer flushes and closes
