@@ -24,9 +24,9 @@ import (
 // writes already), so that it is written before anything queued after it,
 // and one at a time.
 const (
-	lendMin      = 1 << 20   // smallest payload lent
-	lendTail     = 1 << 20   // what is left unwritten when the send copies it and returns
-	lendStep     = 256 << 10 // written from the caller's memory per write, so that progress shows
+	lendMin      = 1 << 20 // smallest payload lent
+	lendTail     = 1 << 20 // what is left unwritten when the send copies it and returns
+	lendStep     = 1 << 20 // written from the caller's memory per write, so that progress shows
 	lendPatience = 10 * time.Millisecond
 )
 
