@@ -882,10 +882,13 @@ int p2p_node_disconnect(p2p_node *node, uint64_t peer);
  * UTF-8: they arrive exactly (payloads that raw framing cannot carry travel
  * zlib-compressed). To send what p2pnetwork calls a str, pass its UTF-8; a
  * dict, its JSON text. data may be NULL when len is 0. The bytes are copied;
- * the call returns once they are queued. What it does when the peer's queue
- * is full is P2P_LIMIT_OVERFLOW_POLICY's (by default it waits up to the
- * send timeout for room, and returns at once when the node stops or the
- * peer goes). P2P_OK means accepted: the counters tell whether it was
+ * the call returns once they are queued, and data is the caller's again (a
+ * large plaintext payload sent raw under WAIT into an empty queue is written
+ * from data itself while the call waits, until at most 1 MiB is left or the
+ * writer stalls for a few milliseconds; the rest is copied). What it does
+ * when the peer's queue is full is P2P_LIMIT_OVERFLOW_POLICY's (by default
+ * it waits up to the send timeout for room, and returns at once when the
+ * node stops or the peer goes). P2P_OK means accepted: the counters tell whether it was
  * written or dropped (see p2p_counters). A len over both P2P_LIMIT_MAX_FRAME_SIZE and
  * P2P_LIMIT_MAX_DECOMPRESSED_SIZE gets P2P_ETOOBIG at once, before a byte of
  * data is read (a longer payload that still fails the frame limit once

@@ -78,3 +78,19 @@ func QueuedShared(n *Node, p *Peer) (node, addr int64) {
 
 // QueuedTotal is the node's shared total of queued bytes alone.
 func QueuedTotal(n *Node) int64 { return n.queuedTotal.Load() }
+
+// LentSends is how many of the peer's sends lent their payload to the
+// writer instead of copying it (sendLent).
+func LentSends(p *Peer) int {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	return p.lentSends
+}
+
+// Writing reports whether the peer's writer has taken all that was queued
+// and is writing it.
+func Writing(p *Peer) bool {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	return p.inflight > 0 && len(p.segs) == 0 && p.lent == nil
+}

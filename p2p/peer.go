@@ -73,12 +73,14 @@ type Peer struct {
 	lastFrame atomic.Int64
 
 	wmu           sync.Mutex
-	segs          [][]byte // frames waiting for the writer, in order
-	segMsgs       []int    // messages in each of segs
-	tailOpen      bool     // the last of segs is a pooled chunk that takes more frames
-	queued        int      // bytes in segs
-	queuedMsgs    int      // messages in segs
-	inflight      int      // bytes the writer is writing now
+	segs          [][]byte   // frames waiting for the writer, in order
+	segMsgs       []int      // messages in each of segs
+	tailOpen      bool       // the last of segs is a pooled chunk that takes more frames
+	lent          *lentFrame // a payload lent into the empty queue, before segs (sendLent)
+	lentSends     int        // sends that lent their payload (for the tests)
+	queued        int        // bytes in segs, and in lent until the writer takes it
+	queuedMsgs    int        // messages in segs, and lent until the writer takes it
+	inflight      int        // bytes the writer is writing now
 	inflightMsgs  int
 	closing       bool // no more sends; the writer flushes and closes
 	writerIdle    bool // the writer waits on wake
@@ -229,6 +231,13 @@ func (p *Peer) InfoKeys() []string {
 // SendTimeout for room in this peer's queue only, and returns at once with
 // ErrStopped or ErrPeerClosed if the node stops or the peer goes meanwhile).
 // See Counters for what becomes of accepted messages.
+//
+// Once Send returns, nothing reads payload again: the caller may reuse it.
+// A large plaintext payload (1 MiB or more, sent raw, under OverflowWait)
+// that finds the queue empty is written from payload itself while Send
+// waits, and Send returns once at most 1 MiB of it is unwritten, copying
+// that; should the writer make no progress for a few milliseconds, Send
+// copies what is left and returns.
 func (p *Peer) Send(payload []byte, c Compression) error {
 	if p == nil {
 		return errorf(ErrNilPeer, "cannot send")
@@ -266,6 +275,13 @@ func (p *Peer) SendMany(payloads [][]byte, c Compression) (int, error) {
 				if err != nil {
 					return done, err
 				}
+				continue
+			}
+			if pl := payloads[done]; len(pl) <= limit && p.lendable(pl) {
+				if err := p.sendLent(pl); err != nil {
+					return done, err
+				}
+				done++
 				continue
 			}
 			// A large one gets its own segment, copied here, before the
@@ -435,15 +451,12 @@ type frameReader struct {
 	buf            []byte
 	idle           syscall.RawConn // the socket, for waits without a buffer; nil where there is none
 	start, scan, w int
-	// unsure: the bytes of the frame in progress scanned so far (before
-	// scan) are not known to be ASCII (wire.ScanFrame).
-	unsure   bool
-	aliased  bool // a message handed out points into buf
-	busy     bool // the last read filled all the room there was
-	lastRead int
-	parts    [][]byte
-	partsLen int
-	partsCap int // bytes of the buffers the parts hold
+	aliased        bool // a message handed out points into buf
+	busy           bool // the last read filled all the room there was
+	lastRead       int
+	parts          [][]byte
+	partsLen       int
+	partsCap       int // bytes of the buffers the parts hold
 	// hint is the size (EOT included) of the last frame from this peer
 	// that was too large for a read buffer: the next one is read into a
 	// buffer of that size, where it is delivered in place.
@@ -452,6 +465,9 @@ type frameReader struct {
 	// charged whole against the memory caps until that frame is complete.
 	sized   bool
 	charged int64 // bytes of the frame in progress counted against the memory caps
+	// u8 has checked the bytes of the frame in progress before scan (and
+	// those in parts) for UTF-8, when it was fed any (find).
+	u8 wire.UTF8Stream
 }
 
 // held is the memory the frame in progress, pending bytes of which are
@@ -472,18 +488,13 @@ func (r *frameReader) held(pending int) int {
 // stay of one size, instead of growing to the thousands of frames a read
 // may hold).
 func (r *frameReader) deliver() error {
-	// One pass finds each frame's end and tells whether it is ASCII text,
-	// which then needs no UTF-8 check of its own.
-	i, ascii := wire.ScanFrame(r.buf[r.scan:r.w])
-	if i < 0 {
+	end, fed, ascii := r.find(r.scan)
+	if end < 0 {
 		r.scan = r.w
-		r.unsure = r.unsure || !ascii
 		return nil
 	}
-	ascii = ascii && !r.unsure
 	p, n := r.p, r.p.node
 	b := getMsgBatch(p, r.buf)
-	end := r.scan + i
 	frames, bad, size := 0, 0, 0
 	var err error
 	for {
@@ -498,9 +509,11 @@ func (r *frameReader) deliver() error {
 		var frame []byte
 		at, inBuf := r.start, r.parts == nil
 		if !inBuf {
-			frame = make([]byte, r.partsLen+end-r.start)
-			o := 0
-			for _, part := range r.parts {
+			// Joined into memory that is not zeroed first (a pass over
+			// the whole frame saved): every byte is copied in.
+			frame = makeNoZero(r.parts[0], r.partsLen+end-r.start)
+			o := len(r.parts[0])
+			for _, part := range r.parts[1:] {
 				o += copy(frame[o:], part)
 			}
 			copy(frame[o:], r.buf[r.start:end])
@@ -510,26 +523,35 @@ func (r *frameReader) deliver() error {
 			r.aliased = true
 		}
 		r.start = end + 1
-		r.sized, r.unsure = false, false
+		r.sized = false
 		if len(frame) >= readBufferMax {
 			r.hint = min(len(frame)+1, n.cfg.MaxFrameSize+1)
 		}
 		frames++
 		size += len(frame) + 1
+		// A frame whose start was checked piece by piece (find) is checked
+		// to its end; a small one found whole may be known ASCII (find);
+		// another one is checked whole, by Classify.
+		checked, valid := r.u8.Fed(), false
+		if checked {
+			r.u8.Feed(r.buf[fed:end])
+			valid = r.u8.Valid()
+			r.u8.Reset()
+		}
 		payload, codec, err := wire.DecodeFrame(frame, n.cfg.MaxDecompressedSize)
 		if err != nil {
 			bad++
 			n.debugf("dropped a frame from %s: %v", p.id, err)
 		} else {
 			kind := wire.ClassifyText(payload, ascii && codec == None)
+			if checked && codec == None {
+				kind = wire.ClassifyChecked(payload, valid)
+			}
 			b.add(payload, at, inBuf && codec == None, kind, codec)
 		}
-		i, ascii = wire.ScanFrame(r.buf[r.start:r.w])
-		if i < 0 {
-			r.unsure = !ascii
+		if end, fed, ascii = r.find(r.start); end < 0 {
 			break
 		}
-		end = r.start + i
 	}
 	r.scan = r.w
 	if err != nil {
@@ -557,27 +579,25 @@ func (r *frameReader) deliver() error {
 	return nil
 }
 
-// appendMessage appends the message event of payload from p to evs. The
-// event is written in place, field by field, rather than built and copied:
-// at millions of messages a second the copy of a whole Event, with its
-// write barriers, showed in profiles.
-func appendMessage(evs []Event, p *Peer, payload []byte, codec Compression) []Event {
-	return appendMessageKind(evs, p, payload, codec, wire.Classify(payload))
-}
-
-// appendMessageKind is appendMessage for a payload already classified.
-func appendMessageKind(evs []Event, p *Peer, payload []byte, codec Compression, kind Kind) []Event {
-	k := len(evs)
-	if k == cap(evs) {
-		evs = append(evs, Event{})
-	} else {
-		evs = evs[:k+1]
+// find returns the index in buf of the first EOT at or after from, or -1.
+// It searches a block at a time, and each block before the EOT that holds
+// the frame in progress is checked for UTF-8 (r.u8) while it is in the
+// cache: a large frame is then read, searched and checked in one pass
+// instead of three. fed is where the bytes checked end (the EOT's block,
+// searched only, is not checked: a frame that starts and ends there is
+// checked whole when classified, or, when small, known ASCII from the
+// search: ascii, wire.ScanFrame).
+func (r *frameReader) find(from int) (eot, fed int, ascii bool) {
+	fed = from
+	for from < r.w {
+		end := min(from+copyBlock, r.w)
+		if i, asc := wire.ScanFrame(r.buf[from:end]); i >= 0 {
+			return from + i, fed, asc && !r.u8.Fed()
+		}
+		r.u8.Feed(r.buf[from:end])
+		from, fed = end, end
 	}
-	e := &evs[k]
-	*e = Event{}
-	e.Type, e.Node, e.Peer = EventMessage, p.node, p
-	e.Message.Kind, e.Message.Data, e.Message.Compression = kind, payload, codec
-	return evs
+	return -1, fed, false
 }
 
 // makeRoom makes sure there is room to read into, taking a new buffer

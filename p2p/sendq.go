@@ -68,6 +68,16 @@ func (p *Peer) fullLocked(size int) string {
 // queue may keep as it is when owned; otherwise each item is a raw payload
 // to which EOT is added. It returns how many items were queued.
 func (p *Peer) enqueueItems(items [][]byte, framed, owned, wait bool) (int, error) {
+	return p.enqueueOrLend(items, framed, owned, wait, nil)
+}
+
+// enqueueLent queues the one payload in items, lent as lf when the queue is
+// empty (sendLent), copied into it otherwise, waiting for room.
+func (p *Peer) enqueueLent(items [][]byte, lf *lentFrame) (int, error) {
+	return p.enqueueOrLend(items[:1], false, false, true, lf)
+}
+
+func (p *Peer) enqueueOrLend(items [][]byte, framed, owned, wait bool, lf *lentFrame) (int, error) {
 	n := p.node
 	policy := n.cfg.OverflowPolicy
 	var timer *time.Timer
@@ -138,7 +148,13 @@ func (p *Peer) enqueueItems(items [][]byte, framed, owned, wait bool) (int, erro
 			}
 			return queuedN, errorf(ErrQueueFull, "%s: %s full", p.id, why)
 		}
-		p.appendLocked(items[queuedN], framed, owned, size)
+		if lf != nil && p.lent == nil && len(p.segs) == 0 {
+			p.countQueuedLocked(size)
+			p.lent = lf
+			p.lentSends++
+		} else {
+			p.appendLocked(items[queuedN], framed, owned, size)
+		}
 		queuedN++
 	}
 	p.wakeWriterLocked()
@@ -290,7 +306,12 @@ func (p *Peer) releaseSegLocked(i int, why DropReason) {
 
 // dropQueuedLocked discards everything still queued. p.wmu is held.
 func (p *Peer) dropQueuedLocked(why DropReason) {
-	if len(p.segs) == 0 {
+	if lf := p.lent; lf != nil && !lf.taken {
+		// Counted in p.queued; its send returns.
+		releaseLent(lf)
+		p.lent = nil
+	}
+	if p.queuedMsgs == 0 {
 		return
 	}
 	p.sc.drop(why, uint64(p.queuedMsgs), p.counted(p.queued, p.queuedMsgs))
@@ -359,9 +380,19 @@ func (p *Peer) publishLocked() {
 	p.unpub, p.sole = 0, false
 }
 
+// recalledLocked reports whether the writer writes a lent frame from its
+// send's memory, which the send wants back now. p.wmu is held.
+func (p *Peer) recalledLocked() bool {
+	return p.lent != nil && p.lent.recall && p.lent.writing
+}
+
+// lentQueuedLocked reports whether a lent frame waits for the writer.
+// p.wmu is held.
+func (p *Peer) lentQueuedLocked() bool { return p.lent != nil && !p.lent.taken }
+
 // wakeWriterLocked wakes the writer if it waits for work. p.wmu is held.
 func (p *Peer) wakeWriterLocked() {
-	if p.writerIdle && (len(p.segs) > 0 || p.overlayQueuedLocked()) {
+	if p.writerIdle && (len(p.segs) > 0 || p.lentQueuedLocked() || p.overlayQueuedLocked()) {
 		p.writerIdle = false
 		select {
 		case p.wake <- struct{}{}:
@@ -393,7 +424,7 @@ func (p *Peer) writeLoop() {
 			return
 		}
 		p.wmu.Lock()
-		for len(p.segs) == 0 && !p.overlayQueuedLocked() {
+		for len(p.segs) == 0 && !p.lentQueuedLocked() && !p.overlayQueuedLocked() {
 			if p.closing {
 				p.wmu.Unlock()
 				p.finishWrites()
@@ -414,31 +445,45 @@ func (p *Peer) writeLoop() {
 			}
 			p.wmu.Lock()
 		}
-		if len(p.segs) == 0 {
+		lf := p.lent
+		if lf == nil && len(p.segs) == 0 {
 			p.wmu.Unlock()
 			continue // a ping or pong, or overlay frames, are due
 		}
 		k, size, msgs := 0, 0, 0
-		for k < len(p.segs) && (k == 0 || size+len(p.segs[k]) <= batchMax) && k < 1024 {
-			size += len(p.segs[k])
-			msgs += p.segMsgs[k]
-			k++
-		}
-		batch = append(batch[:0], p.segs[:k]...)
-		rest := copy(p.segs, p.segs[k:])
-		clear(p.segs[rest:])
-		p.segs = p.segs[:rest]
-		copy(p.segMsgs, p.segMsgs[k:])
-		p.segMsgs = p.segMsgs[:rest]
-		if rest == 0 {
-			p.tailOpen = false
+		if lf != nil {
+			// Lent into an empty queue: it goes before all that is queued.
+			lf.taken = true
+			size, msgs = lf.size, 1
+			batch = batch[:0]
+		} else {
+			for k < len(p.segs) && (k == 0 || size+len(p.segs[k]) <= batchMax) && k < 1024 {
+				size += len(p.segs[k])
+				msgs += p.segMsgs[k]
+				k++
+			}
+			batch = append(batch[:0], p.segs[:k]...)
+			rest := copy(p.segs, p.segs[k:])
+			clear(p.segs[rest:])
+			p.segs = p.segs[:rest]
+			copy(p.segMsgs, p.segMsgs[k:])
+			p.segMsgs = p.segMsgs[:rest]
+			if rest == 0 {
+				p.tailOpen = false
+			}
 		}
 		p.inflight, p.inflightMsgs = size, msgs
 		p.queued -= size
 		p.queuedMsgs -= msgs
 		p.wmu.Unlock()
 
-		wrote, err := p.writeBatch(batch, &iov)
+		var wrote int64
+		var err error
+		if lf != nil {
+			wrote, err = p.writeLent(lf, &iov)
+		} else {
+			wrote, err = p.writeBatch(batch, &iov)
+		}
 
 		p.wmu.Lock()
 		why := p.dropWhy
@@ -453,6 +498,9 @@ func (p *Peer) writeLoop() {
 		doneMsgs, doneBytes := msgs, size
 		if err != nil {
 			doneMsgs, doneBytes = p.wholeFrames(batch, wrote)
+			if lf != nil {
+				doneMsgs, doneBytes = 0, 0 // a lent frame fails unfinished
+			}
 		}
 		for i, s := range batch {
 			putChunk(s)
@@ -469,6 +517,9 @@ func (p *Peer) writeLoop() {
 		}
 		p.inflight, p.inflightMsgs = 0, 0
 		release := p.unpubLocked(size)
+		if lf != nil {
+			p.lent = nil
+		}
 		if err == nil {
 			// Room was made: the queue is no longer full until a send
 			// finds it so again.
@@ -525,6 +576,12 @@ func (p *Peer) writeBatch(batch [][]byte, iov *net.Buffers) (int64, error) {
 	var total int64
 	for {
 		p.wmu.Lock()
+		if p.recalledLocked() {
+			// Its send cut the write short before the deadline below
+			// was set, which would undo the cut.
+			p.wmu.Unlock()
+			return total, errRecalled
+		}
 		dl := time.Now().Add(timeout)
 		stopAt := p.stopAt
 		if !stopAt.IsZero() && stopAt.Before(dl) {
@@ -554,7 +611,11 @@ func (p *Peer) writeBatch(batch [][]byte, iov *net.Buffers) (int64, error) {
 		}
 		p.wmu.Lock()
 		stopAt, full := p.stopAt, p.full
+		recalled := p.recalledLocked()
 		p.wmu.Unlock()
+		if recalled {
+			return total, errRecalled
+		}
 		if !stopAt.IsZero() && !time.Now().Before(stopAt) {
 			return total, errStopDeadline
 		}

@@ -34,7 +34,15 @@ func (k Kind) String() string {
 // bytes. Python's json.loads also takes NaN, Infinity and -Infinity, which are
 // accepted here too when they stand alone or inside arrays and objects.
 func Classify(payload []byte) Kind {
-	if !utf8.Valid(payload) {
+	return ClassifyChecked(payload, utf8.Valid(payload))
+}
+
+// ClassifyChecked is Classify for a payload whose UTF-8 validity is known
+// already (valid), as a reader that checked it piece by piece while the
+// bytes were in the cache knows it (see UTF8Stream): the payload is not
+// scanned once more for it.
+func ClassifyChecked(payload []byte, valid bool) Kind {
+	if !valid {
 		return KindBytes
 	}
 	if !mayStartJSON(payload) {
