@@ -78,9 +78,13 @@ func feedReader(t *testing.T, n *Node, stream []byte, sizes []int) []Message {
 		q.mu.Unlock()
 		msgs := 0
 		for _, it := range items {
-			for _, ev := range *it.batch {
-				got = append(got, ev.Message)
-				msgs++
+			if b := it.msgs; b != nil {
+				for i := range b.recs {
+					var ev Event
+					b.event(&ev, &b.recs[i])
+					got = append(got, ev.Message)
+					msgs++
+				}
 			}
 		}
 		q.done(items, msgs)
