@@ -6,11 +6,12 @@ import (
 	"net"
 	"time"
 
+	"github.com/p2pnode/p2pnode/p2p/native"
 	"github.com/p2pnode/p2pnode/p2p/wire"
 )
 
-// A large plaintext payload is lent to the writer rather than copied into
-// the write queue: the writer writes it from the caller's memory while the
+// A large payload is lent to the writer rather than copied into the write
+// queue: the writer writes it from the caller's memory while the
 // send waits, and once at most lendTail of it is left unwritten, what is
 // left is copied and the send returns. The caller may reuse its buffer as
 // soon as the send returns, as always: from then on nothing reads it.
@@ -22,7 +23,11 @@ import (
 // copies it and returns, as it would have at once with a copy. A payload
 // is lent only into an empty queue (nothing before it but what the writer
 // writes already), so that it is written before anything queued after it,
-// and one at a time.
+// and one at a time. To a native peer the writer seals (or hands TLS) a
+// few records of the payload at a time into its gathered batch and writes
+// them to the socket after, when it no longer reads the caller's memory:
+// a send that wants its memory back never waits on the socket there, and
+// no write is cut short, which would break the records.
 const (
 	lendMin      = 1 << 20 // smallest payload lent
 	lendTail     = 1 << 20 // what is left unwritten when the send copies it and returns
@@ -50,14 +55,18 @@ var eotByte = []byte{wire.EOT}
 var errRecalled = errors.New("lent payload recalled")
 
 // lendable reports whether payload goes out from the caller's memory: a
-// plaintext payload of lendMin bytes or more that travels raw, under
-// OverflowWait. The search for EOT is made before anything is written:
-// found, the payload travels compressed. It is made in blocks, so that
-// the goroutine can be stopped between them (a garbage collection waits
-// for a search of 16 MiB otherwise).
+// payload of lendMin bytes or more that travels raw, under OverflowWait.
+// For a plaintext peer the search for EOT is made before anything is
+// written: found, the payload travels compressed. It is made in blocks, so
+// that the goroutine can be stopped between them (a garbage collection
+// waits for a search of 16 MiB otherwise). A native frame carries any
+// payload raw.
 func (p *Peer) lendable(payload []byte) bool {
-	if p.native || len(payload) < lendMin || p.node.cfg.OverflowPolicy != OverflowWait {
+	if len(payload) < lendMin || p.node.cfg.OverflowPolicy != OverflowWait {
 		return false
+	}
+	if p.native {
+		return true
 	}
 	for rest := payload; len(rest) > 0; {
 		block := rest[:min(len(rest), 8*copyBlock)]
@@ -73,7 +82,7 @@ func (p *Peer) lendable(payload []byte) bool {
 // when the queue is empty, and copied into it otherwise; it returns when
 // the caller's memory is no longer read.
 func (p *Peer) sendLent(payload []byte) error {
-	lf := &lentFrame{data: payload, size: len(payload) + 1, released: make(chan struct{})}
+	lf := &lentFrame{data: payload, size: len(payload) + p.overhead(), released: make(chan struct{})}
 	one := [1][]byte{payload}
 	if _, err := p.enqueueLent(one[:], lf); err != nil {
 		return err
@@ -111,6 +120,13 @@ func (p *Peer) sendLent(payload []byte) error {
 			p.wmu.Unlock()
 			return nil
 		}
+		if p.native {
+			// The writer seals what it took of our memory, which does not
+			// wait on the socket, then sees the recall (writeLentNative).
+			p.wmu.Unlock()
+			<-lf.released
+			return nil
+		}
 		// The writer writes from our memory, waiting for the peer: cut
 		// the write short; it then copies the rest and releases us.
 		now := time.Now()
@@ -142,6 +158,9 @@ func releaseLent(lf *lentFrame) {
 // writeLent writes the lent frame lf, which the writer has taken, and
 // returns the bytes of it written (EOT included).
 func (p *Peer) writeLent(lf *lentFrame, iov *net.Buffers) (int64, error) {
+	if p.native {
+		return p.writeLentNative(lf)
+	}
 	var total int64
 	var bufs [2][]byte
 	for {
@@ -191,4 +210,71 @@ func (p *Peer) writeLent(lf *lentFrame, iov *net.Buffers) (int64, error) {
 			p.wmu.Unlock()
 		}
 	}
+}
+
+// lentRecords is what writeLentNative takes of a lent payload per step:
+// sealed (or handed to TLS), its records fit the gathered batch (chunkSize)
+// with the frame's header, so that no socket write happens while the
+// caller's memory is read.
+const lentRecords = 3 * native.MaxRecordPlain
+
+// writeLentNative writes the lent frame lf, which the writer has taken, to
+// a native peer: its header, then the payload lentRecords at a time into
+// the gathered batch while lf.writing holds off a recall, each batch
+// written to the socket once lf.writing is off again. It takes the rest
+// back, as writeLent does, once at most lendTail is left or its send
+// recalls it; what it copied goes out in larger pieces.
+func (p *Peer) writeLentNative(lf *lentFrame) (int64, error) {
+	p.writing.Store(true)
+	defer p.writing.Store(false)
+	p.sent.gather()
+	defer p.sent.scatter()
+	var hdr [native.HeaderSize]byte
+	p.wmu.Lock()
+	native.PutHeader(hdr[:], len(lf.data), native.TypeData, 0)
+	p.wmu.Unlock()
+	var total int64
+	pending := int64(len(hdr)) // handed to the connection, not yet on the socket
+	_, err := p.conn.Write(hdr[:])
+	for err == nil {
+		p.wmu.Lock()
+		if lf.recall && !lf.owned {
+			p.takeBackLocked(lf)
+		}
+		piece := lf.data[:min(len(lf.data), lentRecords)]
+		if lf.owned {
+			piece = lf.data[:min(len(lf.data), nativeWritePiece)]
+		}
+		lf.writing = !lf.owned
+		p.wmu.Unlock()
+		_, err = p.conn.Write(piece)
+		p.wmu.Lock()
+		lf.writing = false
+		if err == nil {
+			lf.data = lf.data[len(piece):]
+			pending += int64(len(piece))
+		}
+		finished := err == nil && len(lf.data) == 0
+		if finished || err != nil {
+			releaseLent(lf)
+		} else if !lf.owned && (lf.recall || len(lf.data) <= lendTail) {
+			p.takeBackLocked(lf)
+		}
+		p.wmu.Unlock()
+		if err == nil {
+			p.armWriteDeadline()
+			err = p.sent.flush()
+		}
+		if err == nil {
+			total += pending
+			pending = 0
+			if finished {
+				return total, nil
+			}
+		}
+	}
+	p.wmu.Lock()
+	releaseLent(lf)
+	p.wmu.Unlock()
+	return total, p.nativeWriteError(err)
 }

@@ -84,14 +84,24 @@ func fill(b []byte, i int) {
 	}
 }
 
-// A large plaintext send lends its payload to the writer; the caller may
-// write over its buffer as soon as the send returns, and the peer still
-// gets what was sent.
+// lendModes are the transports a large send lends its payload on.
+var lendModes = []p2p.Encryption{p2p.EncryptionOff, p2p.EncryptionPreferred}
+
+// A large send lends its payload to the writer; the caller may write over
+// its buffer as soon as the send returns, and the peer still gets what was
+// sent.
 func TestLargeSendBufferReusedAfterReturn(t *testing.T) {
+	for _, mode := range lendModes {
+		t.Run(mode.String(), func(t *testing.T) { largeSendBufferReusedAfterReturn(t, mode) })
+	}
+}
+
+func largeSendBufferReusedAfterReturn(t *testing.T, mode p2p.Encryption) {
 	rb := &recorder{}
-	a := startNode(t, p2p.Config{Encryption: p2p.EncryptionOff}, nil)
-	b := startNode(t, p2p.Config{Encryption: p2p.EncryptionOff}, rb)
+	a := startNode(t, nativeCfg(mode), nil)
+	b := startNode(t, nativeCfg(mode), rb)
 	out, _ := pair(t, a, b)
+	require.Equal(t, mode != p2p.EncryptionOff, out.Encrypted())
 	buf := make([]byte, 3<<20+5)
 	const n = 12
 	for i := range n {
@@ -114,9 +124,15 @@ func TestLargeSendBufferReusedAfterReturn(t *testing.T) {
 // Large and small sends from several goroutines keep each goroutine's
 // order, and a small send queued before a large one goes first.
 func TestLargeSendOrderWithSmallSends(t *testing.T) {
+	for _, mode := range lendModes {
+		t.Run(mode.String(), func(t *testing.T) { largeSendOrderWithSmallSends(t, mode) })
+	}
+}
+
+func largeSendOrderWithSmallSends(t *testing.T, mode p2p.Encryption) {
 	rb := &recorder{}
-	a := startNode(t, p2p.Config{Encryption: p2p.EncryptionOff}, nil)
-	b := startNode(t, p2p.Config{Encryption: p2p.EncryptionOff}, rb)
+	a := startNode(t, nativeCfg(mode), nil)
+	b := startNode(t, nativeCfg(mode), rb)
 	out, _ := pair(t, a, b)
 	const large, small = 8, 400
 	var wg sync.WaitGroup
@@ -291,4 +307,42 @@ func TestLargeSendBehindStalledWriteReturns(t *testing.T) {
 	require.True(t, bytes.Equal(want, got[1]), "the large message differs")
 	assert.Positive(t, p2p.LentSends(p), "the send did not lend its payload: the test shows nothing")
 	eventually(t, "both written", func() bool { return p.Counters().Written == 2 })
+}
+
+// A large send to a native peer whose link stops taking bytes returns: the
+// writer seals a few records of the caller's memory at a time and waits on
+// the socket only after, so the send takes the rest back (copies it) while
+// the writer waits, with no write cut short; the message arrives whole,
+// and the connection goes on, once the link moves again.
+func TestLargeNativeSendToHeldLinkReturns(t *testing.T) {
+	rb := &recorder{}
+	a := startNode(t, nativeCfg(p2p.EncryptionPreferred), nil)
+	b := startNode(t, nativeCfg(p2p.EncryptionPreferred), rb)
+	px := newProxy(t, b.Port())
+	out, err := a.Connect("127.0.0.1", px.port(), false)
+	require.NoError(t, err)
+	require.True(t, out.Encrypted())
+	require.NoError(t, out.Send([]byte("first"), p2p.None))
+	eventually(t, "the first message", func() bool { return len(rb.messages()) == 1 })
+	px.hold()
+	buf := make([]byte, 16<<20)
+	fill(buf, 1)
+	done := make(chan error, 1)
+	go func() { done <- out.Send(buf, p2p.None) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(waitLimit):
+		t.Fatal("a large send over a link that takes no bytes did not return")
+	}
+	fill(buf, 2)
+	px.release()
+	require.NoError(t, out.Send([]byte("last"), p2p.None))
+	eventually(t, "every message", func() bool { return len(rb.messages()) == 3 })
+	got := rb.messages()
+	want := make([]byte, len(buf))
+	fill(want, 1)
+	require.True(t, bytes.Equal(want, got[1].Data), "the large message differs")
+	require.Equal(t, "last", string(got[2].Data))
+	assert.Positive(t, p2p.LentSends(out), "the send did not lend its payload: the test shows nothing")
 }

@@ -314,19 +314,25 @@ func (p *Peer) writeBatchNative(batch [][]byte) (int64, error) {
 				continue
 			}
 			p.sent.scatter()
-			p.wmu.Lock()
-			stopAt, stalled := p.stopAt, p.stalledNative
-			p.wmu.Unlock()
-			if errors.Is(err, os.ErrDeadlineExceeded) && !stopAt.IsZero() && !time.Now().Before(stopAt) {
-				return total, errStopDeadline
-			}
-			if stalled {
-				return total, errStalled
-			}
-			return total, err
+			return total, p.nativeWriteError(err)
 		}
 	}
 	return total, nil
+}
+
+// nativeWriteError is what a failed write to a native peer means: the stop
+// deadline passed (errStopDeadline), the peer stalled (errStalled), or err.
+func (p *Peer) nativeWriteError(err error) error {
+	p.wmu.Lock()
+	stopAt, stalled := p.stopAt, p.stalledNative
+	p.wmu.Unlock()
+	if errors.Is(err, os.ErrDeadlineExceeded) && !stopAt.IsZero() && !time.Now().Before(stopAt) {
+		return errStopDeadline
+	}
+	if stalled {
+		return errStalled
+	}
+	return err
 }
 
 // checkStall runs on the heartbeat's tick: a write under way that got no

@@ -22,8 +22,11 @@ type proxy struct {
 	seen    bytes.Buffer
 	flip    atomic.Bool
 	stalled atomic.Bool
-	wg      sync.WaitGroup
-	conns   []net.Conn
+	// held, while set, makes both directions stop reading until it is
+	// closed (hold, release): the sockets' buffers fill, and writes wait.
+	held  chan struct{}
+	wg    sync.WaitGroup
+	conns []net.Conn
 }
 
 func newProxy(t *testing.T, targetPort int) *proxy {
@@ -41,6 +44,7 @@ func (p *proxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 
 func (p *proxy) close() {
 	_ = p.ln.Close()
+	p.release()
 	p.mu.Lock()
 	for _, c := range p.conns {
 		_ = c.Close()
@@ -70,10 +74,32 @@ func (p *proxy) serve() {
 	}
 }
 
+// hold stops the proxy reading, both ways, until release.
+func (p *proxy) hold() {
+	p.mu.Lock()
+	p.held = make(chan struct{})
+	p.mu.Unlock()
+}
+
+func (p *proxy) release() {
+	p.mu.Lock()
+	if p.held != nil {
+		close(p.held)
+		p.held = nil
+	}
+	p.mu.Unlock()
+}
+
 func (p *proxy) pipe(from, to net.Conn, fromDialer bool) {
 	defer p.wg.Done()
 	buf := make([]byte, 32<<10)
 	for {
+		p.mu.Lock()
+		held := p.held
+		p.mu.Unlock()
+		if held != nil {
+			<-held
+		}
 		k, err := from.Read(buf)
 		if k > 0 {
 			if p.stalled.Load() {
