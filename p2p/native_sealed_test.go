@@ -25,6 +25,7 @@ func exchange(t *testing.T, out, in *p2p.Peer, rOut, rIn *recorder, payloads [][
 	got := rIn.messages()
 	for i, pl := range payloads {
 		require.Equal(t, pl, got[i].Data, "message %d", i)
+		require.Equal(t, wire.Classify(pl), got[i].Kind, "message %d's kind", i)
 	}
 	assert.Equal(t, bytes.Repeat([]byte("zz"), 40_000), got[len(payloads)].Data)
 	require.NoError(t, in.Send([]byte("back"), p2p.None))
@@ -33,13 +34,22 @@ func exchange(t *testing.T, out, in *p2p.Peer, rOut, rIn *recorder, payloads [][
 }
 
 // Records of several sizes: empty, small, one record's worth exactly, and
-// several records (native.MaxRecordPlain each) in one message.
+// several records (native.MaxRecordPlain each) in one message; large ones
+// of text with a two-byte character across each piece the reader checks
+// (256 KiB), of bytes that are not UTF-8 only at the end, and of JSON.
 func recordSizedPayloads() [][]byte {
+	straddling := bytes.Repeat([]byte{'t'}, 3<<20)
+	for at := 256<<10 - 1; at+1 < len(straddling); at += 256 << 10 {
+		copy(straddling[at:], "é")
+	}
+	badEnd := append(bytes.Repeat([]byte{'u'}, 2<<20), 0xc3)
 	return [][]byte{
 		{}, []byte("small"),
 		bytes.Repeat([]byte{'r'}, native.MaxRecordPlain-native.HeaderSize),
 		bytes.Repeat([]byte{'s'}, native.MaxRecordPlain),
 		bytes.Repeat([]byte("0123456789"), 300_000),
+		straddling, badEnd,
+		append(append([]byte(`{"k": "`), bytes.Repeat([]byte{'v'}, 1<<20)...), '"', '}'),
 	}
 }
 
