@@ -84,24 +84,30 @@ func fill(b []byte, i int) {
 	}
 }
 
-// lendModes are the transports a large send lends its payload on.
-var lendModes = []p2p.Encryption{p2p.EncryptionOff, p2p.EncryptionPreferred}
+// onEachTransport runs test with a pair of nodes connected in plaintext,
+// then natively: out is the first's peer for the second, whose messages rb
+// records. A large send lends its payload on both.
+func onEachTransport(t *testing.T, test func(t *testing.T, out *p2p.Peer, rb *recorder)) {
+	for _, mode := range []p2p.Encryption{p2p.EncryptionOff, p2p.EncryptionPreferred} {
+		t.Run(mode.String(), func(t *testing.T) {
+			rb := &recorder{}
+			a := startNode(t, nativeCfg(mode), nil)
+			b := startNode(t, nativeCfg(mode), rb)
+			out, _ := pair(t, a, b)
+			require.Equal(t, mode != p2p.EncryptionOff, out.Encrypted())
+			test(t, out, rb)
+		})
+	}
+}
 
 // A large send lends its payload to the writer; the caller may write over
 // its buffer as soon as the send returns, and the peer still gets what was
 // sent.
 func TestLargeSendBufferReusedAfterReturn(t *testing.T) {
-	for _, mode := range lendModes {
-		t.Run(mode.String(), func(t *testing.T) { largeSendBufferReusedAfterReturn(t, mode) })
-	}
+	onEachTransport(t, largeSendBufferReusedAfterReturn)
 }
 
-func largeSendBufferReusedAfterReturn(t *testing.T, mode p2p.Encryption) {
-	rb := &recorder{}
-	a := startNode(t, nativeCfg(mode), nil)
-	b := startNode(t, nativeCfg(mode), rb)
-	out, _ := pair(t, a, b)
-	require.Equal(t, mode != p2p.EncryptionOff, out.Encrypted())
+func largeSendBufferReusedAfterReturn(t *testing.T, out *p2p.Peer, rb *recorder) {
 	buf := make([]byte, 3<<20+5)
 	const n = 12
 	for i := range n {
@@ -124,16 +130,10 @@ func largeSendBufferReusedAfterReturn(t *testing.T, mode p2p.Encryption) {
 // Large and small sends from several goroutines keep each goroutine's
 // order, and a small send queued before a large one goes first.
 func TestLargeSendOrderWithSmallSends(t *testing.T) {
-	for _, mode := range lendModes {
-		t.Run(mode.String(), func(t *testing.T) { largeSendOrderWithSmallSends(t, mode) })
-	}
+	onEachTransport(t, largeSendOrderWithSmallSends)
 }
 
-func largeSendOrderWithSmallSends(t *testing.T, mode p2p.Encryption) {
-	rb := &recorder{}
-	a := startNode(t, nativeCfg(mode), nil)
-	b := startNode(t, nativeCfg(mode), rb)
-	out, _ := pair(t, a, b)
+func largeSendOrderWithSmallSends(t *testing.T, out *p2p.Peer, rb *recorder) {
 	const large, small = 8, 400
 	var wg sync.WaitGroup
 	wg.Add(2)
