@@ -1043,8 +1043,9 @@ func (n *Node) SendToNode(p *Peer, payload []byte, c Compression) error {
 	return p.Send(payload, c)
 }
 
-// SendToNodes sends payload to every peer but those in exclude. The frame is
-// encoded once. It never waits for room in a full queue, whatever the
+// SendToNodes sends payload to every peer but those in exclude. A payload
+// that travels raw is copied into each queue; a frame that must be built
+// (compressed) is built once per framing. It never waits for room in a full queue, whatever the
 // overflow policy says for single sends (OverflowDropOldest still makes
 // room, OverflowDisconnect still disconnects): peers that could not take
 // it are named in the error, which wraps ErrQueueFull or ErrPeerClosed; the
@@ -1052,6 +1053,9 @@ func (n *Node) SendToNode(p *Peer, payload []byte, c Compression) error {
 func (n *Node) SendToNodes(payload []byte, exclude []*Peer, c Compression) error {
 	if n == nil {
 		return errorf(ErrNilNode, "cannot send")
+	}
+	if c == None && !wire.NeedsCompressedPath(payload) {
+		return n.broadcastRaw(payload, exclude)
 	}
 	// Each framing is encoded once; the plaintext one first, so that a
 	// message over the limit is refused even with no peer.
@@ -1077,6 +1081,27 @@ func (n *Node) SendToNodes(payload []byte, exclude []*Peer, c Compression) error
 			*frame = f
 		}
 		if err := p.enqueue(*frame); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return joinErrors(errs)
+}
+
+// broadcastRaw is SendToNodes for a payload that travels raw in either
+// framing: it is copied into each peer's queue as it is, as a single send's
+// is, without a frame built for it first (which cost an allocation and a
+// copy per call, and most of a broadcast's time at one peer).
+func (n *Node) broadcastRaw(payload []byte, exclude []*Peer) error {
+	if len(payload) > n.cfg.MaxFrameSize {
+		return errorf(ErrMessageTooLarge, "%d bytes on the wire, limit %d", len(payload), n.cfg.MaxFrameSize)
+	}
+	var errs []error
+	for _, p := range n.All() {
+		if containsPeer(exclude, p) {
+			continue
+		}
+		one := [1][]byte{payload}
+		if _, err := p.enqueueItems(one[:], false, false, false); err != nil {
 			errs = append(errs, err)
 		}
 	}
