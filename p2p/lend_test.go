@@ -78,6 +78,20 @@ func ioReadFull(c net.Conn, b []byte) (int, error) {
 	return got, nil
 }
 
+// sendReturns sends buf to p from another goroutine and fails the test,
+// naming the send what, unless it returns without error within waitLimit.
+func sendReturns(t *testing.T, p *p2p.Peer, buf []byte, what string) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- p.Send(buf, p2p.None) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(waitLimit):
+		t.Fatalf("%s did not return", what)
+	}
+}
+
 func fill(b []byte, i int) {
 	for k := range b {
 		b[k] = byte('A' + (i+k/4093)%26)
@@ -197,14 +211,7 @@ func TestLargeSendToStalledPeerReturns(t *testing.T) {
 	c, p := rawPeer(t, a, "stalled")
 	buf := make([]byte, 16<<20)
 	fill(buf, 1)
-	done := make(chan error, 1)
-	go func() { done <- p.Send(buf, p2p.None) }()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(waitLimit):
-		t.Fatal("a large send to a peer that reads nothing did not return")
-	}
+	sendReturns(t, p, buf, "a large send to a peer that reads nothing")
 	fill(buf, 2)
 	// The queue is full until the large one is written: this one waits.
 	next := make(chan error, 1)
@@ -287,14 +294,7 @@ func TestLargeSendBehindStalledWriteReturns(t *testing.T) {
 	eventually(t, "the compressed frame taken by the writer", func() bool { return p2p.Writing(p) })
 	buf := make([]byte, 2<<20)
 	fill(buf, 6)
-	done := make(chan error, 1)
-	go func() { done <- p.Send(buf, p2p.None) }()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(waitLimit):
-		t.Fatal("a large send queued behind a stalled write did not return")
-	}
+	sendReturns(t, p, buf, "a large send queued behind a stalled write")
 	fill(buf, 7)
 	handshakeReply(t, c, a)
 	got := readFrames(t, c, 2)
@@ -327,14 +327,7 @@ func TestLargeNativeSendToHeldLinkReturns(t *testing.T) {
 	px.hold()
 	buf := make([]byte, 16<<20)
 	fill(buf, 1)
-	done := make(chan error, 1)
-	go func() { done <- out.Send(buf, p2p.None) }()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(waitLimit):
-		t.Fatal("a large send over a link that takes no bytes did not return")
-	}
+	sendReturns(t, out, buf, "a large send over a link that takes no bytes")
 	fill(buf, 2)
 	px.release()
 	require.NoError(t, out.Send([]byte("last"), p2p.None))
