@@ -78,29 +78,15 @@ func (wouldWait) Temporary() bool { return true }
 // read where the socket allows waiting without it.
 func (c *countingConn) Read(b []byte) (int, error) {
 	s := &c.sr
-	s.once.Do(func() { s.rc = idleReader(c.Conn) })
-	if s.noWait && s.r == s.w {
-		return 0, errWouldWait
-	}
-	if s.rc == nil || len(b) >= sockBufSize {
-		if s.r < s.w {
-			return s.take(b), nil
-		}
-		return c.Conn.Read(b)
-	}
 	if s.r == s.w {
-		buf, k, err := readSock(s.rc)
-		if k == 0 {
-			if buf != nil {
-				sockPool.Put((*[sockBufSize]byte)(buf))
-			}
-			if err == nil {
-				err = io.ErrNoProgress
-			}
+		s.once.Do(func() { s.rc = idleReader(c.Conn) })
+		if !s.noWait && (s.rc == nil || len(b) >= sockBufSize) {
+			return c.Conn.Read(b)
+		}
+		// An error with bytes comes again on the next read.
+		if err := c.readMore(); err != nil {
 			return 0, err
 		}
-		s.buf, s.r, s.w = buf, 0, k
-		// An error with bytes comes again on the next read.
 	}
 	return s.take(b), nil
 }

@@ -160,7 +160,7 @@ func (c *sealedConn) Read(b []byte) (int, error) {
 			return k, err
 		}
 		if err := c.readMore(); err != nil {
-			return 0, err
+			return 0, truncated(err)
 		}
 	}
 }
@@ -242,7 +242,8 @@ func (c *countingConn) consume(k int) {
 
 // readMore reads the socket into its buffer, after what is buffered: with
 // nothing buffered, the wait holds no buffer (readSock). It never waits in
-// noWait mode.
+// noWait mode (errWouldWait), and a read that got nothing returns its
+// error, or io.ErrNoProgress. (TLS reads through it too, Read.)
 func (c *countingConn) readMore() error {
 	s := &c.sr
 	s.once.Do(func() { s.rc = idleReader(c.Conn) })
@@ -264,7 +265,7 @@ func (c *countingConn) readMore() error {
 			if buf != nil {
 				sockPool.Put((*[sockBufSize]byte)(buf))
 			}
-			return truncated(err)
+			return noProgress(err)
 		}
 		s.buf, s.r, s.w = buf, 0, k
 		return nil
@@ -278,19 +279,23 @@ func (c *countingConn) readMore() error {
 	k, err := c.Conn.Read(s.buf[s.w:])
 	s.w += k
 	if k == 0 {
-		return truncated(err)
+		return noProgress(err)
 	}
 	return nil
 }
 
-// truncated is the error of a read that got nothing: the end of the
-// socket before the peer's closing record means the stream was cut, and
-// the last bytes may be missing.
-func truncated(err error) error {
-	switch {
-	case err == nil:
+func noProgress(err error) error {
+	if err == nil {
 		return io.ErrNoProgress
-	case errors.Is(err, io.EOF):
+	}
+	return err
+}
+
+// truncated is the error of a sealed read that got nothing: the end of
+// the socket before the peer's closing record means the stream was cut,
+// and the last bytes may be missing.
+func truncated(err error) error {
+	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("%w: the connection ended without its closing record", io.ErrUnexpectedEOF)
 	}
 	return err
