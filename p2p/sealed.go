@@ -61,7 +61,7 @@ func (c *recordBound) Read(b []byte) (int, error) {
 type sealedConn struct {
 	*countingConn // the socket: deadlines, Close, counting, gathering
 
-	wmu     sync.Mutex
+	recMu   sync.Mutex // serializes records: Write, CloseWrite
 	seal    *native.RecordCipher
 	wclosed bool // the closing record went out
 	werr    error
@@ -89,8 +89,8 @@ func newSealedConn(raw *countingConn, export native.Exporter, dialer bool) (*sea
 
 // Write seals b in records of at most native.MaxRecordPlain bytes.
 func (c *sealedConn) Write(b []byte) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	c.recMu.Lock()
+	defer c.recMu.Unlock()
 	if c.wclosed {
 		return 0, errWriteClosed
 	}
@@ -108,8 +108,8 @@ func (c *sealedConn) Write(b []byte) (int, error) {
 // CloseWrite sends the closing record: nothing more comes from us (as TLS
 // close_notify says).
 func (c *sealedConn) CloseWrite() error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	c.recMu.Lock()
+	defer c.recMu.Unlock()
 	if c.wclosed {
 		return nil
 	}
@@ -118,7 +118,7 @@ func (c *sealedConn) CloseWrite() error {
 }
 
 // writeRecord seals plain into the writer's gathered batch, or, outside a
-// batch, writes its record at once. c.wmu is held.
+// batch, writes its record at once. c.recMu is held.
 func (c *sealedConn) writeRecord(plain []byte) error {
 	if c.werr != nil {
 		return c.werr
