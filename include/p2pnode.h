@@ -883,9 +883,10 @@ int p2p_node_disconnect(p2p_node *node, uint64_t peer);
  * zlib-compressed). To send what p2pnetwork calls a str, pass its UTF-8; a
  * dict, its JSON text. data may be NULL when len is 0. The bytes are copied;
  * the call returns once they are queued, and data is the caller's again (a
- * large plaintext payload sent raw under WAIT into an empty queue is written
- * from data itself while the call waits, until at most 1 MiB is left or the
- * writer stalls for a few milliseconds; the rest is copied). What it does
+ * large payload, 1 MiB or more, sent raw under WAIT into an empty queue is
+ * written, or to a native peer sealed, from data itself while the call
+ * waits, until at most 1 MiB is left or the writer stalls for a few
+ * milliseconds; the rest is copied). What it does
  * when the peer's queue is full is P2P_LIMIT_OVERFLOW_POLICY's (by default
  * it waits up to the send timeout for room, and returns at once when the
  * node stops or the peer goes). P2P_OK means accepted: the counters tell whether it was

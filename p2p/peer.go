@@ -233,9 +233,9 @@ func (p *Peer) InfoKeys() []string {
 // See Counters for what becomes of accepted messages.
 //
 // Once Send returns, nothing reads payload again: the caller may reuse it.
-// A large plaintext payload (1 MiB or more, sent raw, under OverflowWait)
-// that finds the queue empty is written from payload itself while Send
-// waits, and Send returns once at most 1 MiB of it is unwritten, copying
+// A large payload (1 MiB or more, sent raw, under OverflowWait) that finds
+// the queue empty is written (to a native peer: sealed) from payload itself
+// while Send waits, and Send returns once at most 1 MiB of it is unwritten, copying
 // that; should the writer make no progress for a few milliseconds, Send
 // copies what is left and returns.
 func (p *Peer) Send(payload []byte, c Compression) error {
