@@ -777,9 +777,10 @@ func (p *Peer) dataFrame(body []byte, h native.Header, b *msgBatch, at int, bad 
 			eot, ascii = 1, false
 		}
 	}
-	if codec == wire.CompressionNone && needsCompressedPath(payload, eot) {
-		// The plaintext protocol carries such a payload compressed, and
-		// reports zlib: so does the native one, so that what an
+	if codec == wire.CompressionNone && (eot == 1 || len(payload) == 0 || wire.IsCompressedFrame(payload)) {
+		// wire.NeedsCompressedPath, with EOT searched above or by readBody:
+		// the plaintext protocol carries such a payload compressed, and
+		// reports zlib; so does the native one, so that what an
 		// application sees does not depend on the transport.
 		codec = wire.CompressionZlib
 	} else if codec != wire.CompressionNone {
@@ -791,15 +792,6 @@ func (p *Peer) dataFrame(body []byte, h native.Header, b *msgBatch, at int, bad 
 		}
 	}
 	b.add(payload, at, at >= 0 && h.Codec() == 0, wire.ClassifyText(payload, ascii), codec)
-}
-
-// needsCompressedPath is wire.NeedsCompressedPath, knowing from eot (1 or
-// 0; -1 for unknown) whether payload holds EOT.
-func needsCompressedPath(payload []byte, eot int) bool {
-	if eot < 0 {
-		return wire.NeedsCompressedPath(payload)
-	}
-	return eot == 1 || len(payload) == 0 || wire.IsCompressedFrame(payload)
 }
 
 // encodeNative makes the native data frame for payload, compressed with
