@@ -57,7 +57,7 @@ func NativeByeSent(p *Peer) bool { return p.byeSent.Load() }
 // WithoutCapability makes n's hellos leave out capability, as an earlier
 // version of ours did (before Start).
 func WithoutCapability(n *Node, capability string) {
-	n.caps = slices.DeleteFunc(slices.Clone(nativeCaps), func(c string) bool { return c == capability })
+	n.caps = slices.DeleteFunc(slices.Clone(defaultCaps), func(c string) bool { return c == capability })
 }
 
 // NativeSealed reports whether p's frames travel in sealed records rather

@@ -190,17 +190,17 @@ func (n *Node) readHello(l *nativeLink) error {
 	return n.trust.Check(l.hello.ID, l.key)
 }
 
-// nativeCaps are what every native node announces: sealed records and the
+// defaultCaps are what every native node announces: sealed records and the
 // overlay's protocols.
-var nativeCaps = append([]string{native.SealedCapability}, overlayCaps...)
+var defaultCaps = append([]string{native.SealedCapability}, overlayCaps...)
 
-// nativeCaps is what the node's hellos announce: nativeCaps but for what a
+// nativeCaps is what the node's hellos announce: defaultCaps but for what a
 // test took away (WithoutCapability) to play an earlier version of ours.
 func (n *Node) nativeCaps() []string {
 	if n.caps != nil {
 		return n.caps
 	}
-	return nativeCaps
+	return defaultCaps
 }
 
 // peerConn is what a native peer's frames go through once the hellos are

@@ -51,7 +51,7 @@ type Node struct {
 	tlsServer *tls.Config
 	tlsClient *tls.Config
 	trust     *native.Trust
-	caps      []string // what our hello announces (nativeCaps)
+	caps      []string // what our hello announces (defaultCaps)
 
 	mu       sync.Mutex
 	state    nodeState
